@@ -1,0 +1,128 @@
+/*  =========================================================================
+    br_envelope - the signed outer structure of every message on the wire
+
+    An Envelope carries the serialized Message as bytes, an Ed25519 signature
+    over exactly those bytes and the signer's node id. Receiving is in steps,
+    each refusing with a reason code:
+
+        br_envelope_decode     size limit, then bounded decode of the outer part
+        br_envelope_verify     signature over the received bytes, then bounded
+                               decode of the inner Message and its shape
+        br_envelope_check_time clock skew, expiry, lifetime
+        br_envelope_check_attestation  legal basis for personal-data types
+
+    Nothing is re-serialized before verification: the signature is checked
+    over the bytes as they arrived.
+    =========================================================================
+*/
+
+#ifndef BR_ENVELOPE_H_INCLUDED
+#define BR_ENVELOPE_H_INCLUDED
+
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_identity.h"
+#include "br_roster.h"
+
+#define BR_ENVELOPE_MAX_SIZE (1024 * 1024)             //  largest encoded Envelope
+#define BR_MESSAGE_ID_SIZE   16                        //  message ids are 16 random bytes
+#define BR_CLOCK_SKEW_MS     (5 * 60 * 1000)           //  tolerated clock difference
+#define BR_MAX_LIFETIME_MS   (30LL * 24 * 3600 * 1000) //  expires_at - created_at at most
+
+typedef struct _br_envelope_t br_envelope_t;
+
+//  ---- Sending ------------------------------------------------------------
+
+//  Fills `header` for a new message: protocol version, a fresh random id
+//  written into `id_storage` (which must outlive the header), sender,
+//  recipient, service, type, sequence, created now and expiring after
+//  `lifetime_ms`. Strings are referenced, not copied.
+void br_envelope_header_init (Bruecke__Header *header, uint8_t id_storage[BR_MESSAGE_ID_SIZE],
+                              Bruecke__MessageType type, const char *sender, const char *recipient,
+                              const char *service, uint64_t sequence, int64_t now_ms,
+                              int64_t lifetime_ms);
+
+//  Builds a whole message: serializes `body`, seals it to `seal_public` if
+//  the type is sealed (asserts a key is given then), adds the attestation,
+//  signs with `signer` and returns the encoded Envelope, which the caller
+//  owns. `attestation` may be NULL. Asserts header->sender is the signer.
+zchunk_t *br_envelope_build (br_identity_t *signer, const Bruecke__Header *header,
+                             const Bruecke__Attestation *attestation, const ProtobufCMessage *body,
+                             const uint8_t *seal_public);
+
+//  Wraps already serialized Message bytes in an Envelope signed by
+//  `signer`. Returns the encoded Envelope, which the caller owns.
+zchunk_t *br_envelope_sign (br_identity_t *signer, const uint8_t *message, size_t size);
+
+//  ---- Receiving ----------------------------------------------------------
+
+//  Decodes the outer Envelope: refuses more than BR_ENVELOPE_MAX_SIZE bytes
+//  (TOO_LARGE) before decoding, undecodable bytes, a signature of the wrong
+//  length or an invalid signer id (MALFORMED). The envelope keeps a copy of
+//  the bytes. Returns it, or NULL and sets *reason.
+br_envelope_t *br_envelope_decode (const uint8_t *data, size_t size, br_reason_t *reason);
+
+//  Destroys the envelope and nulls the pointer.
+void br_envelope_destroy (br_envelope_t **self_p);
+
+//  The signer's node id, as claimed (not yet proven). Belongs to the envelope.
+const char *br_envelope_signer (br_envelope_t *self);
+
+//  Verifies the signature over the received message bytes with
+//  `sign_public` (BAD_SIGNATURE), then decodes the inner Message and checks
+//  its shape: header present, version 1 (UNSUPPORTED_VERSION), 16-byte id,
+//  sender equal to signer (SENDER_MISMATCH), valid node ids, known type
+//  (UNSUPPORTED_TYPE), created before expiry (MALFORMED). Returns OK or the
+//  reason; on OK the message is available.
+br_reason_t br_envelope_verify (br_envelope_t *self,
+                                const uint8_t sign_public[BR_SIGN_PUBLIC_SIZE]) BR_WUR;
+
+//  Looks the signer up in `roster` (UNKNOWN_NODE, NODE_REVOKED) and verifies
+//  with its signing key as br_envelope_verify does.
+br_reason_t br_envelope_verify_in_roster (br_envelope_t *self, br_roster_t *roster) BR_WUR;
+
+//  Checks the times against `now_ms`: created_at within BR_CLOCK_SKEW_MS
+//  (CLOCK_SKEW), not expired (EXPIRED), lifetime at most BR_MAX_LIFETIME_MS
+//  (EXPIRED). Asserts the envelope is verified.
+br_reason_t br_envelope_check_time (br_envelope_t *self, int64_t now_ms) BR_WUR;
+
+//  For a personal-data type, requires an attestation
+//  (ATTESTATION_MISSING) that covers this message (br_attestation_check).
+//  Other types pass. Asserts the envelope is verified.
+br_reason_t br_envelope_check_attestation (br_envelope_t *self, int64_t now_ms) BR_WUR;
+
+//  Decodes the body as `descriptor`, opening it first with `recipient`'s
+//  seal key if the type is sealed. Returns OK and the body in *body_p, to be
+//  freed with br_proto_free, or DECRYPT_FAILED / MALFORMED. `recipient` may
+//  be NULL for types that are not sealed. Asserts the envelope is verified.
+br_reason_t br_envelope_open_body (br_envelope_t *self, br_identity_t *recipient,
+                                   const ProtobufCMessageDescriptor *descriptor,
+                                   ProtobufCMessage **body_p) BR_WUR;
+
+//  The verified message, header and attestation (NULL if absent). NULL
+//  before a successful verify. They belong to the envelope.
+const Bruecke__Message *br_envelope_message (br_envelope_t *self);
+const Bruecke__Header *br_envelope_header (br_envelope_t *self);
+
+//  The envelope's bytes as received, for passing on unchanged.
+const uint8_t *br_envelope_data (br_envelope_t *self);
+size_t br_envelope_size (br_envelope_t *self);
+
+//  ---- Message types ------------------------------------------------------
+
+//  True if `type` is a message type of this protocol version.
+bool br_message_type_known (int type);
+
+//  True if bodies of `type` are sealed to the recipient.
+bool br_message_type_sealed (int type);
+
+//  True if `type` may carry personal data and so needs an attestation.
+bool br_message_type_personal (int type);
+
+//  The type's name as in the schema without TYPE_, e.g. "TEST_NOTE".
+const char *br_message_type_name (int type);
+
+//  Self test of this class.
+void br_envelope_test (bool verbose);
+
+#endif

@@ -1,0 +1,252 @@
+/*  =========================================================================
+    br_util - small stateless helpers: clock, hex, identifiers, files
+    =========================================================================
+*/
+
+#include "br_util.h"
+
+int64_t
+br_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void
+br_hex_encode (const uint8_t *data, size_t size, char *hex)
+{
+    sodium_bin2hex (hex, 2 * size + 1, data, size);
+}
+
+int
+br_hex_decode (const char *hex, uint8_t *data, size_t size)
+{
+    size_t decoded = 0;
+    if (!hex || strlen (hex) != 2 * size)
+        return -1;
+    if (sodium_hex2bin (data, size, hex, 2 * size, NULL, &decoded, NULL) != 0 || decoded != size)
+        return -1;
+    return 0;
+}
+
+bool
+br_token_valid (const char *text, size_t max_length)
+{
+    if (!text || !*text || *text == '-')
+        return false;
+    size_t length = 0;
+    for (const char *cursor = text; *cursor; cursor++, length++) {
+        if (length >= max_length)
+            return false;
+        char letter = *cursor;
+        if (!((letter >= 'a' && letter <= 'z') || (letter >= '0' && letter <= '9') ||
+              letter == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool
+br_text_valid (const char *text, size_t max_size)
+{
+    if (!text || !*text || strlen (text) > max_size)
+        return false;
+    const unsigned char *cursor = (const unsigned char *)text;
+    while (*cursor) {
+        unsigned char lead = *cursor;
+        size_t extra;
+        uint32_t point;
+        if (lead < 0x80) {
+            if (lead < 0x20 || lead == 0x7f)
+                return false;
+            cursor++;
+            continue;
+        } else if ((lead & 0xe0) == 0xc0) {
+            extra = 1;
+            point = lead & 0x1f;
+        } else if ((lead & 0xf0) == 0xe0) {
+            extra = 2;
+            point = lead & 0x0f;
+        } else if ((lead & 0xf8) == 0xf0) {
+            extra = 3;
+            point = lead & 0x07;
+        } else
+            return false;
+        for (size_t index = 1; index <= extra; index++) {
+            if ((cursor[index] & 0xc0) != 0x80)
+                return false; //  also stops at the terminating NUL
+            point = (point << 6) | (cursor[index] & 0x3f);
+        }
+        static const uint32_t s_smallest[] = {0, 0x80, 0x800, 0x10000};
+        if (point < s_smallest[extra] || point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff))
+            return false;
+        if (point >= 0x80 && point < 0xa0)
+            return false; //  C1 control characters
+        cursor += extra + 1;
+    }
+    return true;
+}
+
+bool
+br_ags_valid (const char *ags, size_t digits)
+{
+    if (!ags || strlen (ags) != digits)
+        return false;
+    for (size_t index = 0; index < digits; index++)
+        if (ags[index] < '0' || ags[index] > '9')
+            return false;
+    return true;
+}
+
+zchunk_t *
+br_file_read (const char *path, size_t max_size, br_reason_t *reason)
+{
+    int handle = open (path, O_RDONLY | O_CLOEXEC);
+    if (handle < 0) {
+        *reason = BR_REASON_IO_ERROR;
+        return NULL;
+    }
+    struct stat status;
+    if (fstat (handle, &status) != 0 || !S_ISREG (status.st_mode)) {
+        close (handle);
+        *reason = BR_REASON_IO_ERROR;
+        return NULL;
+    }
+    if ((uint64_t)status.st_size > max_size) {
+        close (handle);
+        *reason = BR_REASON_TOO_LARGE;
+        return NULL;
+    }
+    zchunk_t *chunk = zchunk_new (NULL, (size_t)status.st_size);
+    size_t filled = 0;
+    while (filled < (size_t)status.st_size) {
+        ssize_t got = read (handle, zchunk_data (chunk) + filled, (size_t)status.st_size - filled);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        filled += (size_t)got;
+    }
+    close (handle);
+    if (filled != (size_t)status.st_size) {
+        zchunk_destroy (&chunk);
+        *reason = BR_REASON_IO_ERROR;
+        return NULL;
+    }
+    zchunk_set (chunk, NULL, filled);
+    *reason = BR_REASON_OK;
+    return chunk;
+}
+
+br_reason_t
+br_file_write (const char *path, const void *data, size_t size, mode_t mode, bool replace)
+{
+    if (!replace && access (path, F_OK) == 0)
+        return BR_REASON_IO_ERROR;
+    char temporary[PATH_MAX];
+    if (snprintf (temporary, sizeof (temporary), "%s.tmp-XXXXXX", path) >= (int)sizeof (temporary))
+        return BR_REASON_IO_ERROR;
+    int handle = mkstemp (temporary);
+    if (handle < 0)
+        return BR_REASON_IO_ERROR;
+    bool written = fchmod (handle, mode) == 0;
+    const uint8_t *cursor = (const uint8_t *)data;
+    size_t left = size;
+    while (written && left > 0) {
+        ssize_t put = write (handle, cursor, left);
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            written = false;
+        else {
+            cursor += put;
+            left -= (size_t)put;
+        }
+    }
+    written = written && fsync (handle) == 0;
+    written = close (handle) == 0 && written;
+    if (written && !replace)
+        //  link() fails if the target exists, so no file is ever replaced
+        written = link (temporary, path) == 0;
+    else if (written)
+        written = rename (temporary, path) == 0;
+    unlink (temporary);
+    return written ? BR_REASON_OK : BR_REASON_IO_ERROR;
+}
+
+void
+br_util_test (bool verbose)
+{
+    if (verbose)
+        printf (" * br_util: ");
+    //  @selftest
+    uint8_t bytes[4] = {0x00, 0xab, 0x10, 0xff};
+    char hex[9];
+    br_hex_encode (bytes, sizeof (bytes), hex);
+    assert (streq (hex, "00ab10ff"));
+    uint8_t back[4];
+    assert (br_hex_decode (hex, back, sizeof (back)) == 0);
+    assert (memcmp (back, bytes, sizeof (bytes)) == 0);
+    assert (br_hex_decode ("00ab10f", back, sizeof (back)) == -1);
+    assert (br_hex_decode ("00ab10fg", back, sizeof (back)) == -1);
+    assert (br_hex_decode ("00ab10ff00", back, sizeof (back)) == -1);
+
+    assert (br_token_valid ("luenen", BR_NODE_ID_MAX));
+    assert (br_token_valid ("kreis-unna", BR_NODE_ID_MAX));
+    assert (!br_token_valid ("", BR_NODE_ID_MAX));
+    assert (!br_token_valid ("-x", BR_NODE_ID_MAX));
+    assert (!br_token_valid ("Luenen", BR_NODE_ID_MAX));
+    assert (!br_token_valid ("l\xc3\xbcnen", BR_NODE_ID_MAX));
+    assert (!br_token_valid ("abc", 2));
+    assert (br_token_valid ("ab", 2));
+
+    assert (br_text_valid ("L\xc3\xbcnen", 16));
+    assert (br_text_valid ("SGB VIII \xc2\xa7"
+                           "86c",
+                           64));
+    assert (!br_text_valid ("", 16));
+    assert (!br_text_valid ("L\xc3\xbcnen", 5));
+    assert (!br_text_valid ("line\nbreak", 16));
+    assert (!br_text_valid ("\xc3", 16));
+    assert (!br_text_valid ("\xc0\xaf", 16));         //  overlong '/'
+    assert (!br_text_valid ("\xed\xa0\x80", 16));     //  surrogate
+    assert (!br_text_valid ("\xf4\x90\x80\x80", 16)); //  above U+10FFFF
+    assert (!br_text_valid ("\xff", 16));
+    assert (br_ags_valid ("05978024", 8));
+    assert (!br_ags_valid ("0597802", 8));
+    assert (!br_ags_valid ("0597802x", 8));
+    assert (br_ags_valid ("05978", 5));
+
+    int64_t now = br_now_ms ();
+    assert (now > 1700000000000LL);
+
+    //  Files: write, refuse to replace, replace, read, size limit
+    char directory[] = "/tmp/br_util_test-XXXXXX";
+    assert (mkdtemp (directory));
+    char path[PATH_MAX];
+    snprintf (path, sizeof (path), "%s/file", directory);
+    assert (br_file_write (path, "hello", 5, 0600, false) == BR_REASON_OK);
+    assert (br_file_write (path, "other", 5, 0600, false) == BR_REASON_IO_ERROR);
+    struct stat status;
+    assert (stat (path, &status) == 0 && (status.st_mode & 0777) == 0600);
+    br_reason_t reason;
+    zchunk_t *chunk = br_file_read (path, 100, &reason);
+    assert (chunk && reason == BR_REASON_OK);
+    assert (zchunk_size (chunk) == 5 && memcmp (zchunk_data (chunk), "hello", 5) == 0);
+    zchunk_destroy (&chunk);
+    assert (br_file_write (path, "bye", 3, 0644, true) == BR_REASON_OK);
+    chunk = br_file_read (path, 100, &reason);
+    assert (chunk && zchunk_size (chunk) == 3);
+    zchunk_destroy (&chunk);
+    assert (br_file_read (path, 2, &reason) == NULL && reason == BR_REASON_TOO_LARGE);
+    snprintf (path, sizeof (path), "%s/missing", directory);
+    assert (br_file_read (path, 100, &reason) == NULL && reason == BR_REASON_IO_ERROR);
+    assert (br_file_read (directory, 100, &reason) == NULL && reason == BR_REASON_IO_ERROR);
+    snprintf (path, sizeof (path), "%s/file", directory);
+    unlink (path);
+    rmdir (directory);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}

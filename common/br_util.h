@@ -1,0 +1,56 @@
+/*  =========================================================================
+    br_util - small stateless helpers: clock, hex, identifiers, files
+
+    Functions only; no state.
+    =========================================================================
+*/
+
+#ifndef BR_UTIL_H_INCLUDED
+#define BR_UTIL_H_INCLUDED
+
+#include "br_prelude.h"
+#include "br_reason.h"
+
+//  Longest node id: [a-z0-9-], 1 to 32 characters.
+#define BR_NODE_ID_MAX 32
+//  Longest service code: [a-z0-9-], 1 to 48 characters.
+#define BR_SERVICE_MAX 48
+//  Largest file the helpers read into memory.
+#define BR_FILE_MAX_SIZE (8 * 1024 * 1024)
+
+//  Returns wall-clock time as Unix milliseconds (UTC).
+int64_t br_now_ms (void);
+
+//  Writes `size` bytes as lower-case hex plus a NUL into `hex`, which must
+//  hold 2 * size + 1 characters.
+void br_hex_encode (const uint8_t *data, size_t size, char *hex);
+
+//  Decodes exactly `size` bytes from `hex` (2 * size hex digits, nothing else).
+//  Returns 0, or -1 if `hex` has another length or a non-hex character.
+int br_hex_decode (const char *hex, uint8_t *data, size_t size) BR_WUR;
+
+//  Returns true if `text` is a valid token: 1..max_length characters of
+//  [a-z0-9-], not starting with '-'. Node ids and service codes are tokens.
+bool br_token_valid (const char *text, size_t max_length);
+
+//  Returns true if `text` is 1..max_size bytes of valid UTF-8 (no overlong
+//  forms, no surrogates) without control characters. Names, statutes.
+bool br_text_valid (const char *text, size_t max_size);
+
+//  Returns true if `ags` is a municipality key of exactly `digits` digits.
+bool br_ags_valid (const char *ags, size_t digits);
+
+//  Reads a whole file of at most `max_size` bytes. Returns a chunk the caller
+//  owns, or NULL and sets *reason (IO_ERROR, TOO_LARGE).
+zchunk_t *br_file_read (const char *path, size_t max_size, br_reason_t *reason);
+
+//  Writes `size` bytes to `path` with `mode`, atomically (temporary file,
+//  fsync, rename). Refuses to replace an existing file unless `replace`.
+//  Returns BR_REASON_OK or IO_ERROR.
+br_reason_t br_file_write (const char *path, const void *data, size_t size, mode_t mode,
+                           bool replace) BR_WUR;
+
+//  Self test of this class.
+void br_util_test (bool verbose);
+
+#endif
