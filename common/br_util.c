@@ -14,6 +14,16 @@ br_now_ms (void)
 }
 
 void
+br_time_format (int64_t time_ms, char *text)
+{
+    time_t seconds = (time_t)(time_ms / 1000);
+    struct tm broken;
+    if (!gmtime_r (&seconds, &broken) ||
+        strftime (text, BR_TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &broken) == 0)
+        snprintf (text, BR_TIME_TEXT_SIZE, "(invalid time)");
+}
+
+void
 br_hex_encode (const uint8_t *data, size_t size, char *hex)
 {
     sodium_bin2hex (hex, 2 * size + 1, data, size);
@@ -220,6 +230,9 @@ br_util_test (bool verbose)
 
     int64_t now = br_now_ms ();
     assert (now > 1700000000000LL);
+    char when[BR_TIME_TEXT_SIZE];
+    br_time_format (1767225600000LL, when);
+    assert (streq (when, "2026-01-01T00:00:00Z"));
 
     //  Files: write, refuse to replace, replace, read, size limit
     char directory[] = "/tmp/br_util_test-XXXXXX";

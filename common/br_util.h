@@ -21,6 +21,13 @@
 //  Returns wall-clock time as Unix milliseconds (UTC).
 int64_t br_now_ms (void);
 
+//  Longest text br_time_format writes, with its NUL.
+#define BR_TIME_TEXT_SIZE 32
+
+//  Formats Unix milliseconds as ISO 8601 UTC, e.g. "2026-01-01T00:00:00Z",
+//  into `text` of BR_TIME_TEXT_SIZE characters.
+void br_time_format (int64_t time_ms, char *text);
+
 //  Writes `size` bytes as lower-case hex plus a NUL into `hex`, which must
 //  hold 2 * size + 1 characters.
 void br_hex_encode (const uint8_t *data, size_t size, char *hex);

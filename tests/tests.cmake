@@ -6,3 +6,14 @@ foreach (name ${BRUECKE_SELFTESTS})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
 endforeach ()
 file (MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/tmp)
+
+# The protocol's test vectors: PROTOCOL.md must hold exactly what the code makes.
+add_executable (bruecke-vectors tests/vectors.c)
+target_link_libraries (bruecke-vectors PRIVATE bruecke_common)
+add_test (NAME protocol.vectors
+          COMMAND bruecke-vectors check ${CMAKE_SOURCE_DIR}/proto/PROTOCOL.md)
+
+# The operator CLI, driven as IT staff would drive it.
+add_test (NAME cli.operator
+          COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:bruecke>)
+set_tests_properties (cli.operator PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
