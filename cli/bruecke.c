@@ -50,14 +50,14 @@ static int
 s_refused (const s_command_t *command, br_reason_t reason, const char *what)
 {
     fprintf (stderr, "bruecke %s%s%s: %s: refused: %s (%d)\n", command->group ? command->group : "",
-             command->group ? " " : "", command->name, what, br_reason_name (reason), (int)reason);
+             command->group ? " " : "", command->name, what, br_reason_name (reason), (int) reason);
     return S_EXIT_REFUSED;
 }
 
 static const char *
 s_option (zhash_t *options, const char *name)
 {
-    return (const char *)zhash_lookup (options, name);
+    return (const char *) zhash_lookup (options, name);
 }
 
 //  Parses a whole decimal number in [min, max]; returns false if it is not.
@@ -174,7 +174,7 @@ s_write_identity (const s_command_t *command, const char *node_id, const char *d
 static int
 s_keygen (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     const char *directory = s_option (options, "dir") ? s_option (options, "dir") : ".";
     return s_write_identity (command, s_option (options, "node-id"), directory);
 }
@@ -182,7 +182,7 @@ s_keygen (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 static int
 s_county_keygen (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     const char *directory = s_option (options, "dir") ? s_option (options, "dir") : ".";
     return s_write_identity (command, "county", directory);
 }
@@ -190,8 +190,8 @@ s_county_keygen (const s_command_t *command, zhash_t *options, zlist_t *argument
 static int
 s_key_show (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)options;
-    const char *path = (const char *)zlist_first (arguments);
+    (void) options;
+    const char *path = (const char *) zlist_first (arguments);
     br_reason_t reason;
     //  A public file is read as such; a secret file shows its public keys
     br_identity_t *identity = br_identity_load_public (path, &reason);
@@ -213,7 +213,7 @@ s_key_show (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 static int
 s_roster_init (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     const char *ags = s_option (options, "county-ags");
     const char *name = s_option (options, "county-name");
     if (!br_ags_valid (ags, BR_AGS_COUNTY_DIGITS) || !br_text_valid (name, BR_NAME_MAX)) {
@@ -271,7 +271,7 @@ s_edit_add_node (zconfig_t *draft, zhash_t *options)
 static int
 s_roster_add_node (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     if (br_roster_role_parse (s_option (options, "role")) == BRUECKE__NODE_ROLE__ROLE_UNSPECIFIED) {
         fprintf (stderr, "bruecke roster add-node: --role must be town, county or broker\n");
         return S_EXIT_USAGE;
@@ -289,7 +289,7 @@ s_edit_add_route (zconfig_t *draft, zhash_t *options)
 static int
 s_roster_add_route (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     return s_edit_draft (command, options, s_edit_add_route);
 }
 
@@ -302,14 +302,14 @@ s_edit_revoke (zconfig_t *draft, zhash_t *options)
 static int
 s_roster_revoke (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     return s_edit_draft (command, options, s_edit_revoke);
 }
 
 static int
 s_roster_sign (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     int64_t days = S_DEFAULT_VALID_DAYS;
     if (s_option (options, "valid-days") &&
         !s_parse_number (s_option (options, "valid-days"), 1, S_MAX_VALID_DAYS, &days)) {
@@ -339,9 +339,9 @@ s_roster_sign (const s_command_t *command, zhash_t *options, zlist_t *arguments)
         int64_t version = 0;
         if (previous &&
             (!s_parse_number (zconfig_get (draft, "roster/version", ""), 1, INT64_MAX, &version) ||
-             (uint64_t)version <= br_roster_version (previous))) {
+             (uint64_t) version <= br_roster_version (previous))) {
             zconfig_putf (draft, "roster/version", "%llu",
-                          (unsigned long long)br_roster_version (previous) + 1);
+                          (unsigned long long) br_roster_version (previous) + 1);
         }
         br_roster_destroy (&previous);
         zchunk_destroy (&existing);
@@ -360,7 +360,7 @@ s_roster_sign (const s_command_t *command, zhash_t *options, zlist_t *arguments)
             rc = s_refused (command, reason, out_path);
         else
             printf ("roster version %s signed: %s (valid %lld days)\n", version, out_path,
-                    (long long)days);
+                    (long long) days);
     }
     free (version);
     zchunk_destroy (&signed_roster);
@@ -378,7 +378,7 @@ s_print_roster (br_roster_t *roster)
     char issued[BR_TIME_TEXT_SIZE], expires[BR_TIME_TEXT_SIZE];
     br_time_format (content->issued_at_ms, issued);
     br_time_format (content->expires_at_ms, expires);
-    printf ("roster version %llu of %s (%s)\n", (unsigned long long)content->version,
+    printf ("roster version %llu of %s (%s)\n", (unsigned long long) content->version,
             content->county_name, content->county_ags);
     printf ("issued %s, expires %s, signature valid\n", issued, expires);
     printf ("nodes (%zu):\n", content->n_nodes);
@@ -419,7 +419,7 @@ s_verify_roster_argument (const s_command_t *command, zhash_t *options, zlist_t 
             return NULL;
         }
     }
-    const char *path = (const char *)zlist_first (arguments);
+    const char *path = (const char *) zlist_first (arguments);
     br_roster_t *roster = s_load_roster (options, path, current, &reason);
     br_roster_destroy (&current);
     *rc = roster ? S_EXIT_OK : s_refused (command, reason, path);
@@ -432,7 +432,7 @@ s_roster_verify (const s_command_t *command, zhash_t *options, zlist_t *argument
     int rc;
     br_roster_t *roster = s_verify_roster_argument (command, options, arguments, &rc);
     if (roster)
-        printf ("roster version %llu: valid\n", (unsigned long long)br_roster_version (roster));
+        printf ("roster version %llu: valid\n", (unsigned long long) br_roster_version (roster));
     br_roster_destroy (&roster);
     return rc;
 }
@@ -453,7 +453,7 @@ s_roster_show (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 static int
 s_envelope_create (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    (void)arguments;
+    (void) arguments;
     bool by_consent = s_option (options, "consent-id") != NULL;
     if (by_consent == (s_option (options, "statute") != NULL)) {
         fprintf (
@@ -498,8 +498,8 @@ s_envelope_create (const s_command_t *command, zhash_t *options, zlist_t *argume
             zlist_append (categories, item);
         char *category_list[BR_CATEGORIES_MAX + 1];
         size_t category_count = 0;
-        for (char *item = (char *)zlist_first (categories);
-             item && category_count <= BR_CATEGORIES_MAX; item = (char *)zlist_next (categories))
+        for (char *item = (char *) zlist_first (categories);
+             item && category_count <= BR_CATEGORIES_MAX; item = (char *) zlist_next (categories))
             category_list[category_count++] = item;
 
         Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
@@ -509,12 +509,12 @@ s_envelope_create (const s_command_t *command, zhash_t *options, zlist_t *argume
             attestation.consent_id.data = consent_id;
             attestation.consent_id.len = sizeof (consent_id);
         } else
-            attestation.statute = (char *)s_option (options, "statute");
-        attestation.purpose = (char *)s_option (options, "purpose");
+            attestation.statute = (char *) s_option (options, "statute");
+        attestation.purpose = (char *) s_option (options, "purpose");
         attestation.data_categories = category_list;
         attestation.n_data_categories = category_count;
-        attestation.recipient = (char *)to;
-        attestation.recipient_service = (char *)service;
+        attestation.recipient = (char *) to;
+        attestation.recipient_service = (char *) service;
         attestation.valid_from_ms = now;
         attestation.valid_until_ms = now + S_DAY_MS;
         reason = br_attestation_check (&attestation, &header, now);
@@ -522,7 +522,7 @@ s_envelope_create (const s_command_t *command, zhash_t *options, zlist_t *argume
             rc = s_refused (command, reason, "attestation");
         else {
             Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
-            note.text = (char *)s_option (options, "text");
+            note.text = (char *) s_option (options, "text");
             zchunk_t *envelope = br_envelope_build (sender, &header, &attestation, &note.base,
                                                     recipient->seal_public_key.data);
             reason = br_file_write (s_option (options, "out"), zchunk_data (envelope),
@@ -551,7 +551,7 @@ s_print_header (const Bruecke__Header *header)
     br_time_format (header->created_at_ms, created);
     br_time_format (header->expires_at_ms, expires);
     printf ("message %s\n  type %s, sequence %llu\n  from %s to %s%s%s\n  created %s, expires %s\n",
-            id, br_message_type_name (header->type), (unsigned long long)header->sequence,
+            id, br_message_type_name (header->type), (unsigned long long) header->sequence,
             header->sender, *header->recipient ? header->recipient : "(broker)",
             *header->service ? "/" : "", header->service, created, expires);
 }
@@ -578,7 +578,7 @@ s_print_attestation (const Bruecke__Attestation *attestation)
 static int
 s_envelope_verify (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
-    const char *path = (const char *)zlist_first (arguments);
+    const char *path = (const char *) zlist_first (arguments);
     int64_t now = br_now_ms ();
     if (s_option (options, "at-ms") &&
         !s_parse_number (s_option (options, "at-ms"), 0, INT64_MAX, &now)) {
@@ -617,7 +617,7 @@ s_envelope_verify (const s_command_t *command, zhash_t *options, zlist_t *argume
         reason =
             br_envelope_open_body (envelope, recipient, &bruecke__test_note__descriptor, &body);
         if (reason == BR_REASON_OK)
-            printf ("  text: %s\n", ((Bruecke__TestNote *)body)->text);
+            printf ("  text: %s\n", ((Bruecke__TestNote *) body)->text);
         br_proto_free (&body);
     }
     int rc = reason == BR_REASON_OK ? S_EXIT_OK : s_refused (command, reason, path);
@@ -692,7 +692,7 @@ s_print_help (void)
                   command->group ? " " : "", command->name);
         const char *end = strchr (command->summary, '\n');
         printf ("  %-22s %.*s\n", words,
-                end ? (int)(end - command->summary) : (int)strlen (command->summary),
+                end ? (int) (end - command->summary) : (int) strlen (command->summary),
                 command->summary);
     }
     printf ("\n'bruecke COMMAND --help' describes a command. Exit codes: 0 done, 1 refused\n"
@@ -763,7 +763,7 @@ main (int argc, char *argv[])
             } else
                 zhash_update (options, word + 2, argv[++index]);
         } else
-            zlist_append (arguments, (void *)word);
+            zlist_append (arguments, (void *) word);
     }
     if (rc < 0) {
         char *required = strdup (command->required);

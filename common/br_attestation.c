@@ -14,7 +14,7 @@ br_attestation_decode (const uint8_t *data, size_t size, br_reason_t *reason)
                                                  BR_ATTESTATION_MAX_SIZE, reason);
     if (!message)
         return NULL;
-    Bruecke__Attestation *attestation = (Bruecke__Attestation *)message;
+    Bruecke__Attestation *attestation = (Bruecke__Attestation *) message;
     *reason = br_attestation_check_shape (attestation);
     if (*reason != BR_REASON_OK)
         br_attestation_free (&attestation);
@@ -25,7 +25,7 @@ void
 br_attestation_free (Bruecke__Attestation **attestation_p)
 {
     assert (attestation_p);
-    ProtobufCMessage *message = (ProtobufCMessage *)*attestation_p;
+    ProtobufCMessage *message = (ProtobufCMessage *) *attestation_p;
     br_proto_free (&message);
     *attestation_p = NULL;
 }

@@ -48,7 +48,7 @@ s_parse_int (const char *text, int64_t *number)
     long long parsed = strtoll (text, &end, 10);
     if (errno == ERANGE || end == text || *end != '\0')
         return -1;
-    *number = (int64_t)parsed;
+    *number = (int64_t) parsed;
     return 0;
 }
 
@@ -63,7 +63,7 @@ br_config_parse (const char *text, br_reason_t *reason)
         *reason = BR_REASON_CONFIG_INVALID;
         return NULL;
     }
-    br_config_t *self = (br_config_t *)zmalloc (sizeof (br_config_t));
+    br_config_t *self = (br_config_t *) zmalloc (sizeof (br_config_t));
     assert (self);
     self->tree = tree;
     *reason = BR_REASON_OK;
@@ -96,8 +96,8 @@ br_config_load (const char *path, br_reason_t *reason)
     }
     //  One byte more than the file's size tells us if it grew meanwhile,
     //  and one more for the terminating NUL.
-    size_t capacity = (size_t)info.st_size + 1;
-    char *text = (char *)malloc (capacity + 1);
+    size_t capacity = (size_t) info.st_size + 1;
+    char *text = (char *) malloc (capacity + 1);
     assert (text);
     size_t size = 0;
     while (size < capacity) {
@@ -113,7 +113,7 @@ br_config_load (const char *path, br_reason_t *reason)
         }
         if (got == 0)
             break;
-        size += (size_t)got;
+        size += (size_t) got;
     }
     close (fd);
     if (size == capacity) {
@@ -371,7 +371,7 @@ br_config_test (bool verbose)
     //  One byte over the limit is refused before it is read
     char *large_path = zsys_sprintf ("%s/large.cfg", tempdir);
     size_t large_size = BR_CONFIG_MAX_SIZE + 1;
-    char *large = (char *)malloc (large_size);
+    char *large = (char *) malloc (large_size);
     assert (large);
     memset (large, '#', large_size);
     large[large_size - 1] = '\n';

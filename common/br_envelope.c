@@ -38,7 +38,7 @@ static const s_type_info_t *
 s_type_info (int type)
 {
     for (size_t index = 0; index < sizeof (s_types) / sizeof (s_types[0]); index++)
-        if ((int)s_types[index].type == type)
+        if ((int) s_types[index].type == type)
             return &s_types[index];
     return NULL;
 }
@@ -84,9 +84,9 @@ br_envelope_header_init (Bruecke__Header *header, uint8_t id_storage[BR_MESSAGE_
     header->version = BR_PROTOCOL_VERSION;
     header->message_id.data = id_storage;
     header->message_id.len = BR_MESSAGE_ID_SIZE;
-    header->sender = (char *)sender;
-    header->recipient = (char *)recipient;
-    header->service = (char *)service;
+    header->sender = (char *) sender;
+    header->recipient = (char *) recipient;
+    header->service = (char *) service;
     header->type = type;
     header->created_at_ms = now_ms;
     header->expires_at_ms = now_ms + lifetime_ms;
@@ -100,11 +100,11 @@ br_envelope_sign (br_identity_t *signer, const uint8_t *message, size_t size)
     uint8_t signature[BR_SIGNATURE_SIZE];
     br_identity_sign (signer, message, size, signature);
     Bruecke__Envelope envelope = BRUECKE__ENVELOPE__INIT;
-    envelope.message.data = (uint8_t *)message;
+    envelope.message.data = (uint8_t *) message;
     envelope.message.len = size;
     envelope.signature.data = signature;
     envelope.signature.len = sizeof (signature);
-    envelope.signer = (char *)br_identity_node_id (signer);
+    envelope.signer = (char *) br_identity_node_id (signer);
     return br_proto_encode (&envelope.base);
 }
 
@@ -125,8 +125,8 @@ br_envelope_build (br_identity_t *signer, const Bruecke__Header *header,
         body_bytes = sealed;
     }
     Bruecke__Message message = BRUECKE__MESSAGE__INIT;
-    message.header = (Bruecke__Header *)header;
-    message.attestation = (Bruecke__Attestation *)attestation;
+    message.header = (Bruecke__Header *) header;
+    message.attestation = (Bruecke__Attestation *) attestation;
     message.body.data = zchunk_data (body_bytes);
     message.body.len = zchunk_size (body_bytes);
     zchunk_t *message_bytes = br_proto_encode (&message.base);
@@ -147,14 +147,14 @@ br_envelope_decode (const uint8_t *data, size_t size, br_reason_t *reason)
         br_proto_decode (&bruecke__envelope__descriptor, data, size, BR_ENVELOPE_MAX_SIZE, reason);
     if (!outer)
         return NULL;
-    Bruecke__Envelope *envelope = (Bruecke__Envelope *)outer;
+    Bruecke__Envelope *envelope = (Bruecke__Envelope *) outer;
     if (envelope->signature.len != BR_SIGNATURE_SIZE ||
         !br_token_valid (envelope->signer, BR_NODE_ID_MAX)) {
         br_proto_free (&outer);
         *reason = BR_REASON_MALFORMED;
         return NULL;
     }
-    br_envelope_t *self = (br_envelope_t *)zmalloc (sizeof (br_envelope_t));
+    br_envelope_t *self = (br_envelope_t *) zmalloc (sizeof (br_envelope_t));
     self->data = zchunk_new (data, size);
     self->outer = envelope;
     *reason = BR_REASON_OK;
@@ -167,9 +167,9 @@ br_envelope_destroy (br_envelope_t **self_p)
     assert (self_p);
     br_envelope_t *self = *self_p;
     if (self) {
-        ProtobufCMessage *message = (ProtobufCMessage *)self->message;
+        ProtobufCMessage *message = (ProtobufCMessage *) self->message;
         br_proto_free (&message);
-        ProtobufCMessage *outer = (ProtobufCMessage *)self->outer;
+        ProtobufCMessage *outer = (ProtobufCMessage *) self->outer;
         br_proto_free (&outer);
         zchunk_destroy (&self->data);
         free (self);
@@ -227,7 +227,7 @@ br_envelope_verify (br_envelope_t *self, const uint8_t sign_public[BR_SIGN_PUBLI
                                                bytes->len, BR_ENVELOPE_MAX_SIZE, &reason);
     if (!inner)
         return reason;
-    Bruecke__Message *message = (Bruecke__Message *)inner;
+    Bruecke__Message *message = (Bruecke__Message *) inner;
     reason = s_check_shape (self, message);
     if (reason != BR_REASON_OK) {
         br_proto_free (&inner);
@@ -257,10 +257,30 @@ br_envelope_check_time (br_envelope_t *self, int64_t now_ms)
     if (header->created_at_ms > now_ms + BR_CLOCK_SKEW_MS ||
         header->created_at_ms < now_ms - BR_CLOCK_SKEW_MS)
         return BR_REASON_CLOCK_SKEW;
+    return br_envelope_check_expiry (self, now_ms);
+}
+
+br_reason_t
+br_envelope_check_expiry (br_envelope_t *self, int64_t now_ms)
+{
+    assert (self && self->message);
+    const Bruecke__Header *header = self->message->header;
     if (now_ms >= header->expires_at_ms ||
         header->expires_at_ms - header->created_at_ms > BR_MAX_LIFETIME_MS)
         return BR_REASON_EXPIRED;
     return BR_REASON_OK;
+}
+
+void
+br_envelope_message_key (const char *sender, const uint8_t id[BR_MESSAGE_ID_SIZE],
+                         uint8_t key[BR_MESSAGE_KEY_SIZE])
+{
+    assert (sender && id && key);
+    size_t length = strlen (sender);
+    assert (length <= BR_NODE_ID_MAX);
+    memset (key, 0, BR_NODE_ID_MAX);
+    memcpy (key, sender, length);
+    memcpy (key + BR_NODE_ID_MAX, id, BR_MESSAGE_ID_SIZE);
 }
 
 br_reason_t
@@ -414,7 +434,7 @@ br_envelope_test (bool verbose)
     ProtobufCMessage *body = NULL;
     assert (br_envelope_open_body (envelope, unna, &bruecke__test_note__descriptor, &body) ==
             BR_REASON_OK);
-    assert (streq (((Bruecke__TestNote *)body)->text, "Familie Beispiel, erfunden"));
+    assert (streq (((Bruecke__TestNote *) body)->text, "Familie Beispiel, erfunden"));
     br_proto_free (&body);
     //  Only the recipient can open it
     assert (br_envelope_open_body (envelope, luenen, &bruecke__test_note__descriptor, &body) ==
@@ -423,7 +443,18 @@ br_envelope_test (bool verbose)
     br_envelope_destroy (&envelope);
     br_envelope_destroy (&envelope);
 
-    //  Time rules
+    //  Time rules: a queued message may be old, but never expired
+    envelope = br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
+    assert (br_envelope_verify (envelope, br_identity_sign_public (luenen)) == BR_REASON_OK);
+    assert (br_envelope_check_expiry (envelope, now + day / 2) == BR_REASON_OK);
+    assert (br_envelope_check_time (envelope, now + day / 2) == BR_REASON_CLOCK_SKEW);
+    assert (br_envelope_check_expiry (envelope, now + day) == BR_REASON_EXPIRED);
+    br_envelope_destroy (&envelope);
+    uint8_t key[BR_MESSAGE_KEY_SIZE], other_key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key ("luenen", id, key);
+    br_envelope_message_key ("luenen2", id, other_key);
+    assert (memcmp (key, other_key, sizeof (key)) != 0);
+    assert (memcmp (key, "luenen\0", 7) == 0 && memcmp (key + BR_NODE_ID_MAX, id, 16) == 0);
     assert (s_test_receive (chunk, br_identity_sign_public (luenen), now + BR_CLOCK_SKEW_MS + 1) ==
             BR_REASON_CLOCK_SKEW);
     assert (s_test_receive (chunk, br_identity_sign_public (luenen), now - BR_CLOCK_SKEW_MS - 1) ==
@@ -434,7 +465,7 @@ br_envelope_test (bool verbose)
     //  Every single-bit flip is refused, never accepted, never a crash
     for (size_t offset = 0; offset < zchunk_size (chunk); offset++) {
         zchunk_t *flipped = zchunk_dup (chunk);
-        zchunk_data (flipped)[offset] ^= (uint8_t)(1 << (offset % 8));
+        zchunk_data (flipped)[offset] ^= (uint8_t) (1 << (offset % 8));
         reason = s_test_receive (flipped, br_identity_sign_public (luenen), now);
         assert (reason != BR_REASON_OK);
         zchunk_destroy (&flipped);
@@ -480,7 +511,7 @@ br_envelope_test (bool verbose)
     assert (br_envelope_verify (envelope, br_identity_sign_public (unna)) == BR_REASON_OK);
     assert (br_envelope_open_body (envelope, NULL, &bruecke__receipt__descriptor, &body) ==
             BR_REASON_OK);
-    assert (((Bruecke__Receipt *)body)->stored_at_ms == now);
+    assert (((Bruecke__Receipt *) body)->stored_at_ms == now);
     br_proto_free (&body);
     br_envelope_destroy (&envelope);
     zchunk_destroy (&chunk);
@@ -500,7 +531,7 @@ br_envelope_test (bool verbose)
             BR_REASON_UNSUPPORTED_VERSION);
     zchunk_destroy (&chunk);
     header.version = BR_PROTOCOL_VERSION;
-    header.type = (Bruecke__MessageType)99;
+    header.type = (Bruecke__MessageType) 99;
     chunk = s_test_forge (unna, &header);
     assert (s_test_receive (chunk, br_identity_sign_public (unna), now) ==
             BR_REASON_UNSUPPORTED_TYPE);

@@ -24,9 +24,10 @@
 #include "br_identity.h"
 #include "br_roster.h"
 
-#define BR_ENVELOPE_MAX_SIZE (1024 * 1024)             //  largest encoded Envelope
-#define BR_MESSAGE_ID_SIZE   16                        //  message ids are 16 random bytes
-#define BR_CLOCK_SKEW_MS     (5 * 60 * 1000)           //  tolerated clock difference
+#define BR_ENVELOPE_MAX_SIZE (1024 * 1024) //  largest encoded Envelope
+#define BR_MESSAGE_ID_SIZE   16            //  message ids are 16 random bytes
+#define BR_MESSAGE_KEY_SIZE  (BR_NODE_ID_MAX + BR_MESSAGE_ID_SIZE) //  sender + id
+#define BR_CLOCK_SKEW_MS     (5 * 60 * 1000)                       //  tolerated clock difference
 #define BR_MAX_LIFETIME_MS   (30LL * 24 * 3600 * 1000) //  expires_at - created_at at most
 
 typedef struct _br_envelope_t br_envelope_t;
@@ -86,6 +87,11 @@ br_reason_t br_envelope_verify_in_roster (br_envelope_t *self, br_roster_t *rost
 //  (EXPIRED). Asserts the envelope is verified.
 br_reason_t br_envelope_check_time (br_envelope_t *self, int64_t now_ms) BR_WUR;
 
+//  Checks expiry alone, for a recipient of a message that may have waited
+//  in a queue: not expired (EXPIRED), lifetime at most BR_MAX_LIFETIME_MS
+//  (EXPIRED). No clock-skew rule. Asserts the envelope is verified.
+br_reason_t br_envelope_check_expiry (br_envelope_t *self, int64_t now_ms) BR_WUR;
+
 //  For a personal-data type, requires an attestation
 //  (ATTESTATION_MISSING) that covers this message (br_attestation_check).
 //  Other types pass. Asserts the envelope is verified.
@@ -107,6 +113,11 @@ const Bruecke__Header *br_envelope_header (br_envelope_t *self);
 //  The envelope's bytes as received, for passing on unchanged.
 const uint8_t *br_envelope_data (br_envelope_t *self);
 size_t br_envelope_size (br_envelope_t *self);
+
+//  Writes the key that identifies a message among all messages: the sender's
+//  node id padded with NULs to BR_NODE_ID_MAX bytes, then the message id.
+void br_envelope_message_key (const char *sender, const uint8_t id[BR_MESSAGE_ID_SIZE],
+                              uint8_t key[BR_MESSAGE_KEY_SIZE]);
 
 //  ---- Message types ------------------------------------------------------
 

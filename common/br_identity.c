@@ -25,7 +25,7 @@ s_identity_alloc (const char *node_id)
 {
     if (!br_token_valid (node_id, BR_NODE_ID_MAX))
         return NULL;
-    br_identity_t *self = (br_identity_t *)zmalloc (sizeof (br_identity_t));
+    br_identity_t *self = (br_identity_t *) zmalloc (sizeof (br_identity_t));
     strcpy (self->node_id, node_id);
     return self;
 }

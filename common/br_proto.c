@@ -14,7 +14,7 @@ typedef struct {
 static void *
 s_budget_alloc (void *allocator_data, size_t size)
 {
-    s_budget_t *budget = (s_budget_t *)allocator_data;
+    s_budget_t *budget = (s_budget_t *) allocator_data;
     if (size > budget->remaining) {
         budget->exhausted = true;
         return NULL;
@@ -26,7 +26,7 @@ s_budget_alloc (void *allocator_data, size_t size)
 static void
 s_plain_free (void *allocator_data, void *pointer)
 {
-    (void)allocator_data;
+    (void) allocator_data;
     free (pointer);
 }
 
@@ -96,7 +96,7 @@ br_proto_test (bool verbose)
     ProtobufCMessage *decoded = br_proto_decode (&bruecke__refusal__descriptor, zchunk_data (chunk),
                                                  zchunk_size (chunk), 1024, &reason);
     assert (decoded && reason == BR_REASON_OK);
-    Bruecke__Refusal *copy = (Bruecke__Refusal *)decoded;
+    Bruecke__Refusal *copy = (Bruecke__Refusal *) decoded;
     assert (copy->reason == BRUECKE__REASON_CODE__REASON_REPLAYED);
     assert (streq (copy->detail, "seen before"));
     assert (copy->message_id.len == 16 && memcmp (copy->message_id.data, id, 16) == 0);
@@ -130,7 +130,7 @@ br_proto_test (bool verbose)
     //  whole structure in memory, so a roster of many empty nodes would need
     //  far more than the budget. The decoder is stopped, not the process.
     size_t entries = 200000;
-    uint8_t *wide = (uint8_t *)malloc (entries * 2);
+    uint8_t *wide = (uint8_t *) malloc (entries * 2);
     for (size_t index = 0; index < entries; index++) {
         wide[2 * index] = 0x32;     //  Roster field 6 (nodes), length-delimited
         wide[2 * index + 1] = 0x00; //  empty RosterNode

@@ -7,7 +7,7 @@
 
 //  Every code must have the same number as the wire's ReasonCode.
 #define S_CHECK_WIRE(name, number, retry)                                                          \
-    _Static_assert((int)BR_REASON_##name == (int)BRUECKE__REASON_CODE__REASON_##name,              \
+    _Static_assert((int) BR_REASON_##name == (int) BRUECKE__REASON_CODE__REASON_##name,            \
                    "reason code " #name " differs from the wire");
 BR_REASON_LIST (S_CHECK_WIRE)
 #undef S_CHECK_WIRE
@@ -28,7 +28,7 @@ static const s_reason_info_t *
 s_lookup (int number)
 {
     for (size_t index = 0; index < S_REASON_COUNT; index++)
-        if ((int)s_reasons[index].reason == number)
+        if ((int) s_reasons[index].reason == number)
             return &s_reasons[index];
     return NULL;
 }
@@ -36,14 +36,14 @@ s_lookup (int number)
 const char *
 br_reason_name (br_reason_t reason)
 {
-    const s_reason_info_t *info = s_lookup ((int)reason);
+    const s_reason_info_t *info = s_lookup ((int) reason);
     return info ? info->name : "UNKNOWN";
 }
 
 bool
 br_reason_retry (br_reason_t reason)
 {
-    const s_reason_info_t *info = s_lookup ((int)reason);
+    const s_reason_info_t *info = s_lookup ((int) reason);
     return info && info->retry;
 }
 
@@ -65,7 +65,7 @@ br_reason_test (bool verbose)
         assert (br_reason_known (bruecke__reason_code__descriptor.values[index].value));
     assert (streq (br_reason_name (BR_REASON_BAD_SIGNATURE), "BAD_SIGNATURE"));
     assert (streq (br_reason_name (BR_REASON_OK), "OK"));
-    assert (streq (br_reason_name ((br_reason_t)9999), "UNKNOWN"));
+    assert (streq (br_reason_name ((br_reason_t) 9999), "UNKNOWN"));
     assert (br_reason_retry (BR_REASON_STORE_FULL));
     assert (!br_reason_retry (BR_REASON_REPLAYED));
     assert (!br_reason_known (-1));

@@ -63,7 +63,7 @@ s_key_unique (zhash_t *seen, const ProtobufCBinaryData *key)
 {
     char hex[2 * BR_CURVE_KEY_SIZE + 1];
     br_hex_encode (key->data, key->len, hex);
-    return zhash_insert (seen, hex, (void *)key) == 0;
+    return zhash_insert (seen, hex, (void *) key) == 0;
 }
 
 br_reason_t
@@ -83,7 +83,7 @@ br_roster_check_content (const Bruecke__Roster *roster)
     size_t brokers = 0;
     for (size_t index = 0; index < roster->n_nodes && reason == BR_REASON_OK; index++) {
         const Bruecke__RosterNode *node = roster->nodes[index];
-        if (!s_node_valid (node) || zhash_insert (ids, node->node_id, (void *)node) != 0 ||
+        if (!s_node_valid (node) || zhash_insert (ids, node->node_id, (void *) node) != 0 ||
             !s_key_unique (keys, &node->sign_public_key) ||
             !s_key_unique (keys, &node->transport_public_key) ||
             !s_key_unique (keys, &node->seal_public_key))
@@ -98,13 +98,13 @@ br_roster_check_content (const Bruecke__Roster *roster)
             break;
         }
         const Bruecke__RosterNode *node =
-            (const Bruecke__RosterNode *)zhash_lookup (ids, route->node_id);
+            (const Bruecke__RosterNode *) zhash_lookup (ids, route->node_id);
         char key[S_ROUTE_KEY_MAX];
         s_route_key (key, route->ags, route->service);
         //  A route must name a listed node that offers the service, and no
         //  pair may be routed twice: ambiguity is an error, not a choice.
         if (!node || !br_roster_node_offers (node, route->service) ||
-            zhash_insert (routes, key, (void *)node) != 0)
+            zhash_insert (routes, key, (void *) node) != 0)
             reason = BR_REASON_ROSTER_INVALID;
     }
     zhash_destroy (&ids);
@@ -147,7 +147,7 @@ br_roster_verify (const uint8_t *data, size_t size, const uint8_t county_public[
                                                BR_ROSTER_MAX_SIZE, reason);
     if (!outer)
         return NULL;
-    Bruecke__SignedRoster *signed_roster = (Bruecke__SignedRoster *)outer;
+    Bruecke__SignedRoster *signed_roster = (Bruecke__SignedRoster *) outer;
     if (signed_roster->signature.len != BR_SIGNATURE_SIZE ||
         !br_signature_valid (signed_roster->roster.data, signed_roster->roster.len,
                              signed_roster->signature.data, county_public)) {
@@ -164,7 +164,7 @@ br_roster_verify (const uint8_t *data, size_t size, const uint8_t county_public[
         *reason = BR_REASON_ROSTER_INVALID;
         return NULL;
     }
-    Bruecke__Roster *content = (Bruecke__Roster *)inner;
+    Bruecke__Roster *content = (Bruecke__Roster *) inner;
     *reason = br_roster_check_content (content);
     if (*reason == BR_REASON_OK && current) {
         uint64_t held = br_roster_version (current);
@@ -180,7 +180,7 @@ br_roster_verify (const uint8_t *data, size_t size, const uint8_t county_public[
         br_proto_free (&inner);
         return NULL;
     }
-    br_roster_t *self = (br_roster_t *)zmalloc (sizeof (br_roster_t));
+    br_roster_t *self = (br_roster_t *) zmalloc (sizeof (br_roster_t));
     self->signed_bytes = zchunk_new (data, size);
     self->content = content;
     s_index (self);
@@ -210,7 +210,7 @@ br_roster_destroy (br_roster_t **self_p)
         zhash_destroy (&self->by_ags);
         zhash_destroy (&self->by_transport);
         zhash_destroy (&self->routes);
-        ProtobufCMessage *content = (ProtobufCMessage *)self->content;
+        ProtobufCMessage *content = (ProtobufCMessage *) self->content;
         br_proto_free (&content);
         zchunk_destroy (&self->signed_bytes);
         free (self);
@@ -250,14 +250,14 @@ const Bruecke__RosterNode *
 br_roster_lookup_by_id (br_roster_t *self, const char *node_id)
 {
     assert (self && node_id);
-    return (const Bruecke__RosterNode *)zhash_lookup (self->by_id, node_id);
+    return (const Bruecke__RosterNode *) zhash_lookup (self->by_id, node_id);
 }
 
 const Bruecke__RosterNode *
 br_roster_lookup_by_ags (br_roster_t *self, const char *ags)
 {
     assert (self && ags);
-    return (const Bruecke__RosterNode *)zhash_lookup (self->by_ags, ags);
+    return (const Bruecke__RosterNode *) zhash_lookup (self->by_ags, ags);
 }
 
 const Bruecke__RosterNode *
@@ -266,7 +266,7 @@ br_roster_lookup_by_transport_key (br_roster_t *self, const uint8_t key[32])
     assert (self && key);
     char hex[2 * BR_CURVE_KEY_SIZE + 1];
     br_hex_encode (key, BR_CURVE_KEY_SIZE, hex);
-    return (const Bruecke__RosterNode *)zhash_lookup (self->by_transport, hex);
+    return (const Bruecke__RosterNode *) zhash_lookup (self->by_transport, hex);
 }
 
 const Bruecke__RosterNode *
@@ -278,7 +278,7 @@ br_roster_lookup_route (br_roster_t *self, const char *ags, const char *service,
     if (s_ags_valid (ags) && br_token_valid (service, BR_SERVICE_MAX)) {
         char key[S_ROUTE_KEY_MAX];
         s_route_key (key, ags, service);
-        node = (const Bruecke__RosterNode *)zhash_lookup (self->routes, key);
+        node = (const Bruecke__RosterNode *) zhash_lookup (self->routes, key);
     }
     if (!node) {
         *reason = BR_REASON_NO_ROUTE;
@@ -445,7 +445,7 @@ br_roster_test (bool verbose)
     assert (newer);
     assert (s_test_verify (version1, county, newer, now) == BR_REASON_ROSTER_ROLLBACK);
     //  Same version, other bytes: refused too
-    Bruecke__Roster *content = (Bruecke__Roster *)br_roster_content (newer);
+    Bruecke__Roster *content = (Bruecke__Roster *) br_roster_content (newer);
     content->issued_at_ms -= 1;
     zchunk_t *conflicting = s_test_sign (content, county);
     content->issued_at_ms += 1;

@@ -140,7 +140,7 @@ s_split (s_build_t *build, const char *list, size_t *count)
     size_t commas = 0;
     for (const char *cursor = copy; *cursor; cursor++)
         commas += *cursor == ',';
-    char **items = (char **)calloc (commas + 1, sizeof (char *));
+    char **items = (char **) calloc (commas + 1, sizeof (char *));
     zlist_append (build->strings, items);
     zlist_freefn (build->strings, items, free, false);
     *count = 0;
@@ -169,11 +169,11 @@ s_build (zconfig_t *draft, s_build_t *build)
     size_t route_count = s_count (draft, "route");
     if (node_count > BR_ROSTER_MAX_NODES || route_count > BR_ROSTER_MAX_ROUTES)
         return BR_REASON_ROSTER_INVALID;
-    build->nodes = (Bruecke__RosterNode *)calloc (node_count + 1, sizeof (Bruecke__RosterNode));
-    build->node_list = (Bruecke__RosterNode **)calloc (node_count + 1, sizeof (void *));
+    build->nodes = (Bruecke__RosterNode *) calloc (node_count + 1, sizeof (Bruecke__RosterNode));
+    build->node_list = (Bruecke__RosterNode **) calloc (node_count + 1, sizeof (void *));
     build->keys = calloc (node_count + 1, sizeof (*build->keys));
-    build->routes = (Bruecke__Route *)calloc (route_count + 1, sizeof (Bruecke__Route));
-    build->route_list = (Bruecke__Route **)calloc (route_count + 1, sizeof (void *));
+    build->routes = (Bruecke__Route *) calloc (route_count + 1, sizeof (Bruecke__Route));
+    build->route_list = (Bruecke__Route **) calloc (route_count + 1, sizeof (void *));
 
     size_t index = 0;
     for (zconfig_t *item = s_first (draft, "node"); item; item = s_next (item), index++) {

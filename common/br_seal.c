@@ -67,7 +67,7 @@ br_seal_test (bool verbose)
                           &plain) == BR_REASON_DECRYPT_FAILED);
     //  An empty body seals and opens
     zchunk_destroy (&sealed);
-    sealed = br_seal_close ((const uint8_t *)"", 0, public_key);
+    sealed = br_seal_close ((const uint8_t *) "", 0, public_key);
     assert (br_seal_open (zchunk_data (sealed), zchunk_size (sealed), public_key, secret_key,
                           &plain) == BR_REASON_OK);
     assert (zchunk_size (plain) == 0);

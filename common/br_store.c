@@ -64,7 +64,7 @@ br_store_new (const char *path, size_t mapsize, br_reason_t *reason)
         *reason = BR_REASON_IO_ERROR;
         return NULL;
     }
-    br_store_t *self = (br_store_t *)zmalloc (sizeof (br_store_t));
+    br_store_t *self = (br_store_t *) zmalloc (sizeof (br_store_t));
     assert (self);
     self->path = strdup (path);
     assert (self->path);
@@ -181,8 +181,8 @@ br_store_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size, const
     assert (txn);
     assert (key || key_size == 0);
     assert (value || value_size == 0);
-    MDB_val key_val = {.mv_size = key_size, .mv_data = (void *)key};
-    MDB_val data_val = {.mv_size = value_size, .mv_data = (void *)value};
+    MDB_val key_val = {.mv_size = key_size, .mv_data = (void *) key};
+    MDB_val data_val = {.mv_size = value_size, .mv_data = (void *) value};
     int rc = mdb_put (txn, dbi, &key_val, &data_val, flags);
     return br_store_reason (rc);
 }
@@ -195,7 +195,7 @@ br_store_get (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size, const
     assert (key || key_size == 0);
     assert (value_p);
     assert (value_size);
-    MDB_val key_val = {.mv_size = key_size, .mv_data = (void *)key};
+    MDB_val key_val = {.mv_size = key_size, .mv_data = (void *) key};
     MDB_val data_val = {0};
     int rc = mdb_get (txn, dbi, &key_val, &data_val);
     if (rc != MDB_SUCCESS) {
@@ -332,7 +332,7 @@ br_store_test (bool verbose)
     MDB_txn *txn = NULL;
     assert (br_store_begin (store, false, &txn) == BR_REASON_OK);
     assert (txn);
-    const void *value = (const void *)&value;
+    const void *value = (const void *) &value;
     size_t value_size = 1;
     assert (br_store_get (txn, dbi, "gamma", 5, &value, &value_size) == BR_REASON_NOT_FOUND);
     assert (value == NULL && value_size == 0);
@@ -390,7 +390,7 @@ br_store_test (bool verbose)
     //  A tiny map fills up: STORE_FULL, and what was committed stays readable
     char *small_path = zsys_sprintf ("%s/small", tempdir);
     assert (small_path);
-    size_t small_mapsize = 32 * (size_t)sysconf (_SC_PAGESIZE);
+    size_t small_mapsize = 32 * (size_t) sysconf (_SC_PAGESIZE);
     br_store_t *small = br_store_new (small_path, small_mapsize, &reason);
     assert (small);
     assert (reason == BR_REASON_OK);

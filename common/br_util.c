@@ -10,13 +10,13 @@ br_now_ms (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 void
 br_time_format (int64_t time_ms, char *text)
 {
-    time_t seconds = (time_t)(time_ms / 1000);
+    time_t seconds = (time_t) (time_ms / 1000);
     struct tm broken;
     if (!gmtime_r (&seconds, &broken) ||
         strftime (text, BR_TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &broken) == 0)
@@ -62,7 +62,7 @@ br_text_valid (const char *text, size_t max_size)
 {
     if (!text || !*text || strlen (text) > max_size)
         return false;
-    const unsigned char *cursor = (const unsigned char *)text;
+    const unsigned char *cursor = (const unsigned char *) text;
     while (*cursor) {
         unsigned char lead = *cursor;
         size_t extra;
@@ -123,23 +123,23 @@ br_file_read (const char *path, size_t max_size, br_reason_t *reason)
         *reason = BR_REASON_IO_ERROR;
         return NULL;
     }
-    if ((uint64_t)status.st_size > max_size) {
+    if ((uint64_t) status.st_size > max_size) {
         close (handle);
         *reason = BR_REASON_TOO_LARGE;
         return NULL;
     }
-    zchunk_t *chunk = zchunk_new (NULL, (size_t)status.st_size);
+    zchunk_t *chunk = zchunk_new (NULL, (size_t) status.st_size);
     size_t filled = 0;
-    while (filled < (size_t)status.st_size) {
-        ssize_t got = read (handle, zchunk_data (chunk) + filled, (size_t)status.st_size - filled);
+    while (filled < (size_t) status.st_size) {
+        ssize_t got = read (handle, zchunk_data (chunk) + filled, (size_t) status.st_size - filled);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             break;
-        filled += (size_t)got;
+        filled += (size_t) got;
     }
     close (handle);
-    if (filled != (size_t)status.st_size) {
+    if (filled != (size_t) status.st_size) {
         zchunk_destroy (&chunk);
         *reason = BR_REASON_IO_ERROR;
         return NULL;
@@ -155,13 +155,13 @@ br_file_write (const char *path, const void *data, size_t size, mode_t mode, boo
     if (!replace && access (path, F_OK) == 0)
         return BR_REASON_IO_ERROR;
     char temporary[PATH_MAX];
-    if (snprintf (temporary, sizeof (temporary), "%s.tmp-XXXXXX", path) >= (int)sizeof (temporary))
+    if (snprintf (temporary, sizeof (temporary), "%s.tmp-XXXXXX", path) >= (int) sizeof (temporary))
         return BR_REASON_IO_ERROR;
     int handle = mkstemp (temporary);
     if (handle < 0)
         return BR_REASON_IO_ERROR;
     bool written = fchmod (handle, mode) == 0;
-    const uint8_t *cursor = (const uint8_t *)data;
+    const uint8_t *cursor = (const uint8_t *) data;
     size_t left = size;
     while (written && left > 0) {
         ssize_t put = write (handle, cursor, left);
@@ -171,7 +171,7 @@ br_file_write (const char *path, const void *data, size_t size, mode_t mode, boo
             written = false;
         else {
             cursor += put;
-            left -= (size_t)put;
+            left -= (size_t) put;
         }
     }
     written = written && fsync (handle) == 0;

@@ -6,6 +6,7 @@
 */
 
 #include "bruecke.h"
+#include "bb_store.h"
 
 typedef struct {
     const char *name;    //  class name without prefix
@@ -18,7 +19,7 @@ static const s_test_t s_tests[] = {
     {"seal", br_seal_test},         {"attestation", br_attestation_test},
     {"roster", br_roster_test},     {"roster_draft", br_roster_draft_test},
     {"envelope", br_envelope_test}, {"store", br_store_test},
-    {"config", br_config_test},
+    {"config", br_config_test},     {"bb_store", bb_store_test},
 };
 
 #define S_TEST_COUNT (sizeof (s_tests) / sizeof (s_tests[0]))

@@ -1,6 +1,7 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
-     reason util proto identity seal attestation roster roster_draft envelope store config)
+     reason util proto identity seal attestation roster roster_draft envelope store config
+     bb_store)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
@@ -17,3 +18,22 @@ add_test (NAME protocol.vectors
 add_test (NAME cli.operator
           COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:bruecke>)
 set_tests_properties (cli.operator PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
+
+# Fuzz corpus replay (tests/fuzz): every committed seed input and crash
+# reproducer runs through the fuzz targets' own entry points, so each stays a
+# regression test. A libFuzzer build (BRUECKE_FUZZ) has the fuzz_* targets
+# themselves instead; see tests/fuzz/fuzz.cmake.
+set (BRUECKE_FUZZ_TARGETS envelope roster attestation)
+if (NOT BRUECKE_FUZZ)
+    foreach (name ${BRUECKE_FUZZ_TARGETS})
+        add_executable (fuzz_replay_${name} tests/fuzz/fuzz_${name}.c tests/fuzz/fuzz_fixture.c
+                                            tests/fuzz/replay.c)
+        target_link_libraries (fuzz_replay_${name} PRIVATE bruecke_common)
+        add_test (NAME fuzz.replay.${name}
+                  COMMAND fuzz_replay_${name} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name}
+                          -o ${CMAKE_SOURCE_DIR}/tests/fuzz/crashes/${name})
+    endforeach ()
+endif ()
+# Writes the seed corpus: bruecke-make-corpus tests/fuzz/corpus
+add_executable (bruecke-make-corpus tests/fuzz/make_corpus.c tests/fuzz/fuzz_fixture.c)
+target_link_libraries (bruecke-make-corpus PRIVATE bruecke_common)

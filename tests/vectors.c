@@ -45,7 +45,7 @@ static void
 s_fill (uint8_t *bytes, size_t size, uint8_t first)
 {
     for (size_t index = 0; index < size; index++)
-        bytes[index] = (uint8_t)(first + index);
+        bytes[index] = (uint8_t) (first + index);
 }
 
 static br_identity_t *
@@ -169,7 +169,7 @@ s_destroy (s_vectors_t *self)
 static void
 s_hex_block (zchunk_t *out, const char *label, const uint8_t *data, size_t size)
 {
-    char *hex = (char *)malloc (2 * size + 1);
+    char *hex = (char *) malloc (2 * size + 1);
     br_hex_encode (data, size, hex);
     zchunk_extend (out, label, strlen (label));
     char line[128];
@@ -204,7 +204,7 @@ s_identity_block (zchunk_t *out, br_identity_t *identity, uint8_t first)
     for (uint64_t subkey_id = BR_KDF_SIGN; subkey_id <= BR_KDF_SEAL; subkey_id++) {
         crypto_kdf_derive_from_key (subkey, sizeof (subkey), subkey_id, BR_KDF_CONTEXT, seed);
         snprintf (label, sizeof (label), "%s %s subkey (id %llu)", br_identity_node_id (identity),
-                  names[subkey_id - 1], (unsigned long long)subkey_id);
+                  names[subkey_id - 1], (unsigned long long) subkey_id);
         s_hex_block (out, label, subkey, sizeof (subkey));
     }
     snprintf (label, sizeof (label), "%s sign-public (Ed25519)", br_identity_node_id (identity));
@@ -228,7 +228,7 @@ s_envelope_block (zchunk_t *out, zchunk_t *envelope)
         br_proto_decode (&bruecke__envelope__descriptor, zchunk_data (envelope),
                          zchunk_size (envelope), BR_ENVELOPE_MAX_SIZE, &reason);
     assert (decoded);
-    Bruecke__Envelope *parts = (Bruecke__Envelope *)decoded;
+    Bruecke__Envelope *parts = (Bruecke__Envelope *) decoded;
     s_hex_block (out, "Message bytes (Envelope.message, the signed bytes)", parts->message.data,
                  parts->message.len);
     s_hex_block (out, "Ed25519 signature (Envelope.signature)", parts->signature.data,
@@ -285,7 +285,7 @@ s_print (s_vectors_t *self)
         br_proto_decode (&bruecke__signed_roster__descriptor, zchunk_data (self->roster),
                          zchunk_size (self->roster), BR_ROSTER_MAX_SIZE, &reason);
     assert (decoded);
-    Bruecke__SignedRoster *signed_roster = (Bruecke__SignedRoster *)decoded;
+    Bruecke__SignedRoster *signed_roster = (Bruecke__SignedRoster *) decoded;
     s_hex_block (out, "Roster bytes (SignedRoster.roster, the signed bytes)",
                  signed_roster->roster.data, signed_roster->roster.len);
     s_hex_block (out, "Ed25519 signature by the county key", signed_roster->signature.data,
@@ -358,7 +358,7 @@ s_check_semantics (s_vectors_t *self)
     ProtobufCMessage *body = NULL;
     assert (br_envelope_open_body (envelope, self->unna, &bruecke__test_note__descriptor, &body) ==
             BR_REASON_OK);
-    assert (streq (((Bruecke__TestNote *)body)->text, "Testnachricht, erfunden"));
+    assert (streq (((Bruecke__TestNote *) body)->text, "Testnachricht, erfunden"));
     br_proto_free (&body);
     br_envelope_destroy (&envelope);
     br_roster_destroy (&roster);

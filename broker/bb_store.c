@@ -1,0 +1,717 @@
+/*  =========================================================================
+    bb_store - the broker's durable state: queues, message ids, dead letters, log
+    =========================================================================
+*/
+
+#include "bb_store.h"
+
+#define S_COUNTER_SIZE    8
+#define S_QUEUE_KEY_SIZE  (BR_NODE_ID_MAX + S_COUNTER_SIZE)
+#define S_EXPIRY_KEY_SIZE (8 + S_COUNTER_SIZE)
+#define S_RECORD_SIZE     (8 + 8 + BB_HASH_SIZE + 1 + 1 + BR_NODE_ID_MAX)
+#define S_LOG_LINE_MAX    256
+
+struct _bb_store_t {
+    br_store_t *store;      //  the LMDB environment
+    MDB_dbi queue;          //  recipient + counter -> envelope
+    MDB_dbi ids;            //  sender + id -> record
+    MDB_dbi expiry;         //  expires + counter -> sender + id
+    MDB_dbi dead;           //  counter -> envelope
+    MDB_dbi log;            //  log counter -> line
+    MDB_dbi meta;           //  counters
+    uint64_t counter;       //  next arrival counter
+    uint64_t log_counter;   //  next log counter
+    uint64_t saved_counter; //  counters at begin, restored on abort
+    uint64_t saved_log_counter;
+    zhashx_t *depth;   //  node id -> queued count (size_t *), committed
+    zhashx_t *pending; //  node id -> change (int64_t *) in the open transaction
+};
+
+//  ---- Encoding helpers -----------------------------------------------------
+
+static void
+s_put_u64 (uint8_t *bytes, uint64_t value)
+{
+    for (int index = 7; index >= 0; index--) {
+        bytes[index] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+static uint64_t
+s_get_u64 (const uint8_t *bytes)
+{
+    uint64_t value = 0;
+    for (int index = 0; index < 8; index++)
+        value = (value << 8) | bytes[index];
+    return value;
+}
+
+static void
+s_padded (uint8_t *bytes, const char *node_id)
+{
+    size_t length = strlen (node_id);
+    assert (length <= BR_NODE_ID_MAX);
+    memset (bytes, 0, BR_NODE_ID_MAX);
+    memcpy (bytes, node_id, length);
+}
+
+static void
+s_queue_key (uint8_t key[S_QUEUE_KEY_SIZE], const char *recipient, uint64_t counter)
+{
+    s_padded (key, recipient);
+    s_put_u64 (key + BR_NODE_ID_MAX, counter);
+}
+
+static void
+s_record_encode (const bb_record_t *record, uint8_t bytes[S_RECORD_SIZE])
+{
+    s_put_u64 (bytes, record->counter);
+    s_put_u64 (bytes + 8, (uint64_t) record->expires_at_ms);
+    memcpy (bytes + 16, record->hash, BB_HASH_SIZE);
+    bytes[16 + BB_HASH_SIZE] = record->state;
+    bytes[17 + BB_HASH_SIZE] = record->type;
+    s_padded (bytes + 18 + BB_HASH_SIZE, record->recipient);
+}
+
+static void
+s_record_decode (const uint8_t bytes[S_RECORD_SIZE], bb_record_t *record)
+{
+    record->counter = s_get_u64 (bytes);
+    record->expires_at_ms = (int64_t) s_get_u64 (bytes + 8);
+    memcpy (record->hash, bytes + 16, BB_HASH_SIZE);
+    record->state = bytes[16 + BB_HASH_SIZE];
+    record->type = bytes[17 + BB_HASH_SIZE];
+    memcpy (record->recipient, bytes + 18 + BB_HASH_SIZE, BR_NODE_ID_MAX);
+    record->recipient[BR_NODE_ID_MAX] = '\0';
+}
+
+//  ---- Depth bookkeeping ----------------------------------------------------
+
+static void
+s_free_count (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static zhashx_t *
+s_count_table_new (void)
+{
+    zhashx_t *table = zhashx_new ();
+    zhashx_set_destructor (table, s_free_count);
+    return table;
+}
+
+static void
+s_depth_change (zhashx_t *table, const char *node_id, int64_t change)
+{
+    int64_t *value = (int64_t *) zhashx_lookup (table, node_id);
+    if (!value) {
+        value = (int64_t *) zmalloc (sizeof (int64_t));
+        zhashx_insert (table, node_id, value);
+    }
+    *value += change;
+}
+
+//  ---- Construction ---------------------------------------------------------
+
+static br_reason_t
+s_load_counter (bb_store_t *self, const char *name, uint64_t *value)
+{
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const void *data;
+    size_t size;
+    reason = br_store_get (txn, self->meta, name, strlen (name), &data, &size);
+    if (reason == BR_REASON_OK && size == 8)
+        *value = s_get_u64 ((const uint8_t *) data);
+    else if (reason == BR_REASON_NOT_FOUND) {
+        *value = 1;
+        reason = BR_REASON_OK;
+    } else if (reason == BR_REASON_OK)
+        reason = BR_REASON_STORE_FAILED;
+    br_store_abort (&txn);
+    return reason;
+}
+
+//  Counts queued messages per recipient, once at start.
+static br_reason_t
+s_load_depths (bb_store_t *self)
+{
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason != BR_REASON_OK)
+        return reason;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->queue, &cursor);
+    MDB_val key, value;
+    for (rc = rc ? rc : mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        char node_id[BR_NODE_ID_MAX + 1] = {0};
+        memcpy (node_id, key.mv_data, BR_NODE_ID_MAX);
+        s_depth_change (self->depth, node_id, 1);
+    }
+    mdb_cursor_close (cursor);
+    br_store_abort (&txn);
+    return rc == MDB_NOTFOUND ? BR_REASON_OK : br_store_reason (rc);
+}
+
+bb_store_t *
+bb_store_new (const char *path, size_t mapsize, br_reason_t *reason)
+{
+    br_store_t *store = br_store_new (path, mapsize, reason);
+    if (!store)
+        return NULL;
+    bb_store_t *self = (bb_store_t *) zmalloc (sizeof (bb_store_t));
+    self->store = store;
+    self->depth = s_count_table_new ();
+    self->pending = s_count_table_new ();
+    *reason = br_store_open_db (store, "queue", MDB_CREATE, &self->queue);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "ids", MDB_CREATE, &self->ids);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "expiry", MDB_CREATE, &self->expiry);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "dead", MDB_CREATE, &self->dead);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "log", MDB_CREATE, &self->log);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "meta", MDB_CREATE, &self->meta);
+    if (*reason == BR_REASON_OK)
+        *reason = s_load_counter (self, "counter", &self->counter);
+    if (*reason == BR_REASON_OK)
+        *reason = s_load_counter (self, "log", &self->log_counter);
+    if (*reason == BR_REASON_OK)
+        *reason = s_load_depths (self);
+    if (*reason != BR_REASON_OK)
+        bb_store_destroy (&self);
+    return self;
+}
+
+void
+bb_store_destroy (bb_store_t **self_p)
+{
+    assert (self_p);
+    bb_store_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->depth);
+        zhashx_destroy (&self->pending);
+        br_store_destroy (&self->store);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  ---- Transactions ---------------------------------------------------------
+
+br_reason_t
+bb_store_begin (bb_store_t *self, MDB_txn **txn_p)
+{
+    assert (self);
+    self->saved_counter = self->counter;
+    self->saved_log_counter = self->log_counter;
+    zhashx_purge (self->pending);
+    return br_store_begin (self->store, true, txn_p);
+}
+
+//  Writes the counters into the open transaction.
+static br_reason_t
+s_save_counters (bb_store_t *self, MDB_txn *txn)
+{
+    uint8_t bytes[8];
+    s_put_u64 (bytes, self->counter);
+    br_reason_t reason = br_store_put (txn, self->meta, "counter", 7, bytes, 8, 0);
+    if (reason == BR_REASON_OK) {
+        s_put_u64 (bytes, self->log_counter);
+        reason = br_store_put (txn, self->meta, "log", 3, bytes, 8, 0);
+    }
+    return reason;
+}
+
+br_reason_t
+bb_store_commit (bb_store_t *self, MDB_txn **txn_p)
+{
+    assert (self && txn_p && *txn_p);
+    br_reason_t reason = s_save_counters (self, *txn_p);
+    if (reason != BR_REASON_OK) {
+        bb_store_abort (self, txn_p);
+        return reason;
+    }
+    reason = br_store_commit (txn_p);
+    if (reason != BR_REASON_OK) {
+        self->counter = self->saved_counter;
+        self->log_counter = self->saved_log_counter;
+        zhashx_purge (self->pending);
+        return reason;
+    }
+    for (int64_t *change = (int64_t *) zhashx_first (self->pending); change;
+         change = (int64_t *) zhashx_next (self->pending))
+        s_depth_change (self->depth, (const char *) zhashx_cursor (self->pending), *change);
+    zhashx_purge (self->pending);
+    return BR_REASON_OK;
+}
+
+void
+bb_store_abort (bb_store_t *self, MDB_txn **txn_p)
+{
+    assert (self);
+    br_store_abort (txn_p);
+    self->counter = self->saved_counter;
+    self->log_counter = self->saved_log_counter;
+    zhashx_purge (self->pending);
+}
+
+//  ---- Messages -------------------------------------------------------------
+
+void
+bb_store_hash (const uint8_t *data, size_t size, uint8_t hash[BB_HASH_SIZE])
+{
+    crypto_generichash (hash, BB_HASH_SIZE, data, size, NULL, 0);
+}
+
+//  Reads the record of message key `key`. Returns OK or NOT_FOUND.
+static br_reason_t
+s_get_record (bb_store_t *self, MDB_txn *txn, const uint8_t *key, bb_record_t *record)
+{
+    const void *data;
+    size_t size;
+    br_reason_t reason = br_store_get (txn, self->ids, key, BR_MESSAGE_KEY_SIZE, &data, &size);
+    if (reason == BR_REASON_OK && size != S_RECORD_SIZE)
+        reason = BR_REASON_STORE_FAILED;
+    if (reason == BR_REASON_OK)
+        s_record_decode ((const uint8_t *) data, record);
+    return reason;
+}
+
+static br_reason_t
+s_put_record (bb_store_t *self, MDB_txn *txn, const uint8_t *key, const bb_record_t *record)
+{
+    uint8_t bytes[S_RECORD_SIZE];
+    s_record_encode (record, bytes);
+    return br_store_put (txn, self->ids, key, BR_MESSAGE_KEY_SIZE, bytes, sizeof (bytes), 0);
+}
+
+bb_id_status_t
+bb_store_check_id (bb_store_t *self, MDB_txn *txn, const char *sender, const uint8_t *id,
+                   const uint8_t hash[BB_HASH_SIZE], bb_record_t *record)
+{
+    assert (self && txn && sender && id && hash);
+    uint8_t key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (sender, id, key);
+    bb_record_t found;
+    if (s_get_record (self, txn, key, &found) != BR_REASON_OK)
+        return BB_ID_NEW;
+    if (record)
+        *record = found;
+    return sodium_memcmp (found.hash, hash, BB_HASH_SIZE) == 0 ? BB_ID_DUPLICATE : BB_ID_CONFLICT;
+}
+
+br_reason_t
+bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                  const uint8_t *data, size_t size, const uint8_t hash[BB_HASH_SIZE])
+{
+    assert (self && txn && header && data);
+    assert (header->message_id.len == BR_MESSAGE_ID_SIZE && *header->recipient);
+    uint64_t counter = self->counter++;
+    uint8_t queue_key[S_QUEUE_KEY_SIZE];
+    s_queue_key (queue_key, header->recipient, counter);
+    br_reason_t reason =
+        br_store_put (txn, self->queue, queue_key, sizeof (queue_key), data, size, 0);
+    bb_record_t record = {.counter = counter,
+                          .expires_at_ms = header->expires_at_ms,
+                          .state = BB_STATE_QUEUED,
+                          .type = (uint8_t) header->type};
+    memcpy (record.hash, hash, BB_HASH_SIZE);
+    snprintf (record.recipient, sizeof (record.recipient), "%s", header->recipient);
+    uint8_t message_key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (header->sender, header->message_id.data, message_key);
+    if (reason == BR_REASON_OK)
+        reason = s_put_record (self, txn, message_key, &record);
+    uint8_t expiry_key[S_EXPIRY_KEY_SIZE];
+    s_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
+    s_put_u64 (expiry_key + 8, counter);
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (txn, self->expiry, expiry_key, sizeof (expiry_key), message_key,
+                               sizeof (message_key), 0);
+    if (reason == BR_REASON_OK)
+        s_depth_change (self->pending, header->recipient, 1);
+    return reason;
+}
+
+//  Deletes the queue entry of `record`. A missing entry is no error.
+static br_reason_t
+s_unqueue (bb_store_t *self, MDB_txn *txn, const bb_record_t *record, MDB_val *envelope)
+{
+    uint8_t queue_key[S_QUEUE_KEY_SIZE];
+    s_queue_key (queue_key, record->recipient, record->counter);
+    MDB_val key = {.mv_size = sizeof (queue_key), .mv_data = queue_key};
+    if (envelope) {
+        int rc = mdb_get (txn, self->queue, &key, envelope);
+        if (rc != 0)
+            return br_store_reason (rc);
+    }
+    int rc = mdb_del (txn, self->queue, &key, NULL);
+    if (rc == MDB_NOTFOUND)
+        return BR_REASON_OK;
+    if (rc == 0)
+        s_depth_change (self->pending, record->recipient, -1);
+    return br_store_reason (rc);
+}
+
+br_reason_t
+bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recipient, const char *sender,
+                   const uint8_t *id, bb_record_t *record, bool *was_queued)
+{
+    assert (self && txn && recipient && sender && id && record && was_queued);
+    *was_queued = false;
+    uint8_t key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (sender, id, key);
+    br_reason_t reason = s_get_record (self, txn, key, record);
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (!streq (record->recipient, recipient))
+        return BR_REASON_FORBIDDEN;
+    if (record->state != BB_STATE_QUEUED)
+        return BR_REASON_OK;
+    reason = s_unqueue (self, txn, record, NULL);
+    if (reason == BR_REASON_OK) {
+        record->state = BB_STATE_DONE;
+        reason = s_put_record (self, txn, key, record);
+    }
+    *was_queued = reason == BR_REASON_OK;
+    return reason;
+}
+
+br_reason_t
+bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *expired,
+                 void *argument)
+{
+    assert (self && txn);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->expiry, &cursor);
+    if (rc != 0)
+        return br_store_reason (rc);
+    br_reason_t reason = BR_REASON_OK;
+    MDB_val key, value;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && reason == BR_REASON_OK;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size != S_EXPIRY_KEY_SIZE || value.mv_size != BR_MESSAGE_KEY_SIZE) {
+            reason = BR_REASON_STORE_FAILED;
+            break;
+        }
+        int64_t expires = (int64_t) s_get_u64 ((const uint8_t *) key.mv_data);
+        if (expires > now_ms)
+            break; //  the index is in expiry order
+        uint8_t message_key[BR_MESSAGE_KEY_SIZE];
+        memcpy (message_key, value.mv_data, sizeof (message_key));
+        bb_record_t record;
+        if (s_get_record (self, txn, message_key, &record) != BR_REASON_OK) {
+            rc = mdb_cursor_del (cursor, 0); //  index entry without record
+            reason = br_store_reason (rc);
+            continue;
+        }
+        if (record.state == BB_STATE_QUEUED) {
+            MDB_val envelope;
+            reason = s_unqueue (self, txn, &record, &envelope);
+            if (reason == BR_REASON_OK) {
+                uint8_t dead_key[S_COUNTER_SIZE];
+                s_put_u64 (dead_key, record.counter);
+                reason = br_store_put (txn, self->dead, dead_key, sizeof (dead_key),
+                                       envelope.mv_data, envelope.mv_size, 0);
+            }
+            record.state = BB_STATE_DEAD;
+            if (reason == BR_REASON_OK)
+                reason = s_put_record (self, txn, message_key, &record);
+            if (reason == BR_REASON_OK && expired) {
+                char sender[BR_NODE_ID_MAX + 1] = {0};
+                memcpy (sender, message_key, BR_NODE_ID_MAX);
+                expired (argument, sender, message_key + BR_NODE_ID_MAX, &record);
+            }
+        }
+        if (reason == BR_REASON_OK && expires + BR_CLOCK_SKEW_MS <= now_ms) {
+            //  Past the replay window: forget the id and its index entry
+            MDB_val id_key = {.mv_size = sizeof (message_key), .mv_data = message_key};
+            rc = mdb_del (txn, self->ids, &id_key, NULL);
+            if (rc == 0)
+                rc = mdb_cursor_del (cursor, 0);
+            reason = br_store_reason (rc);
+        }
+    }
+    mdb_cursor_close (cursor);
+    return reason;
+}
+
+br_reason_t
+bb_store_log (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header, const char *outcome,
+              int64_t now_ms)
+{
+    assert (self && txn && header && outcome);
+    char when[BR_TIME_TEXT_SIZE];
+    br_time_format (now_ms, when);
+    char id[2 * BR_MESSAGE_ID_SIZE + 1] = "-";
+    if (header->message_id.len == BR_MESSAGE_ID_SIZE)
+        br_hex_encode (header->message_id.data, BR_MESSAGE_ID_SIZE, id);
+    char line[S_LOG_LINE_MAX];
+    int length = snprintf (line, sizeof (line), "%s %s %s -> %s/%s %s %s", when, id, header->sender,
+                           *header->recipient ? header->recipient : "-",
+                           *header->service ? header->service : "-",
+                           br_message_type_name (header->type), outcome);
+    uint8_t key[S_COUNTER_SIZE];
+    s_put_u64 (key, self->log_counter++);
+    return br_store_put (txn, self->log, key, sizeof (key), line,
+                         (size_t) length < sizeof (line) ? (size_t) length : sizeof (line) - 1, 0);
+}
+
+//  ---- Reading --------------------------------------------------------------
+
+size_t
+bb_store_read_queue (bb_store_t *self, const char *recipient, uint64_t after, size_t max,
+                     bb_queued_fn *queued, void *argument)
+{
+    assert (self && recipient && queued);
+    MDB_txn *txn = NULL;
+    if (max == 0 || br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+        return 0;
+    MDB_cursor *cursor;
+    size_t count = 0;
+    if (mdb_cursor_open (txn, self->queue, &cursor) == 0) {
+        uint8_t start[S_QUEUE_KEY_SIZE];
+        s_queue_key (start, recipient, after + 1);
+        MDB_val key = {.mv_size = sizeof (start), .mv_data = start}, value;
+        for (int rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE); rc == 0 && count < max;
+             rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+            if (key.mv_size != S_QUEUE_KEY_SIZE || memcmp (key.mv_data, start, BR_NODE_ID_MAX) != 0)
+                break; //  the next recipient's queue
+            queued (argument, s_get_u64 ((const uint8_t *) key.mv_data + BR_NODE_ID_MAX),
+                    (const uint8_t *) value.mv_data, value.mv_size);
+            count++;
+        }
+        mdb_cursor_close (cursor);
+    }
+    br_store_abort (&txn);
+    return count;
+}
+
+size_t
+bb_store_depth (bb_store_t *self, const char *recipient)
+{
+    assert (self && recipient);
+    int64_t *value = (int64_t *) zhashx_lookup (self->depth, recipient);
+    return value && *value > 0 ? (size_t) *value : 0;
+}
+
+size_t
+bb_store_dead_count (bb_store_t *self)
+{
+    assert (self);
+    MDB_txn *txn = NULL;
+    size_t count = 0;
+    if (br_store_begin (self->store, false, &txn) == BR_REASON_OK) {
+        MDB_stat stat;
+        if (mdb_stat (txn, self->dead, &stat) == 0)
+            count = stat.ms_entries;
+        br_store_abort (&txn);
+    }
+    return count;
+}
+
+void
+bb_store_read_log (bb_store_t *self, void (*line) (void *argument, const char *text),
+                   void *argument)
+{
+    assert (self && line);
+    MDB_txn *txn = NULL;
+    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+        return;
+    MDB_cursor *cursor;
+    if (mdb_cursor_open (txn, self->log, &cursor) == 0) {
+        MDB_val key, value;
+        for (int rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+            char text[S_LOG_LINE_MAX];
+            size_t size = value.mv_size < sizeof (text) - 1 ? value.mv_size : sizeof (text) - 1;
+            memcpy (text, value.mv_data, size);
+            text[size] = '\0';
+            line (argument, text);
+        }
+        mdb_cursor_close (cursor);
+    }
+    br_store_abort (&txn);
+}
+
+//  ---- Self test ------------------------------------------------------------
+
+//  Collects what bb_store_read_queue and the expiry callback report.
+typedef struct {
+    uint64_t counters[16];                   //  arrival counters read
+    size_t sizes[16];                        //  envelope sizes read
+    size_t count;                            //  entries read
+    char expired_sender[BR_NODE_ID_MAX + 1]; //  last expired message's sender
+    size_t expired;                          //  messages expired
+    size_t lines;                            //  log lines read
+} s_test_seen_t;
+
+static void
+s_test_queued (void *argument, uint64_t counter, const uint8_t *data, size_t size)
+{
+    s_test_seen_t *seen = (s_test_seen_t *) argument;
+    assert (data && seen->count < 16);
+    seen->counters[seen->count] = counter;
+    seen->sizes[seen->count++] = size;
+}
+
+static void
+s_test_expired (void *argument, const char *sender, const uint8_t *message_id,
+                const bb_record_t *record)
+{
+    s_test_seen_t *seen = (s_test_seen_t *) argument;
+    assert (message_id && record->state == BB_STATE_DEAD);
+    snprintf (seen->expired_sender, sizeof (seen->expired_sender), "%s", sender);
+    seen->expired++;
+}
+
+static void
+s_test_line (void *argument, const char *text)
+{
+    s_test_seen_t *seen = (s_test_seen_t *) argument;
+    assert (strstr (text, "TEST_NOTE") && strstr (text, " queued"));
+    seen->lines++;
+}
+
+//  Queues a message of `size` bytes from `sender` to `recipient`.
+static void
+s_test_enqueue (bb_store_t *store, MDB_txn *txn, const char *sender, const char *recipient,
+                uint8_t id_byte, int64_t expires, size_t size)
+{
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    memset (id, id_byte, sizeof (id));
+    Bruecke__Header header = BRUECKE__HEADER__INIT;
+    header.message_id.data = id;
+    header.message_id.len = sizeof (id);
+    header.sender = (char *) sender;
+    header.recipient = (char *) recipient;
+    header.service = "fruehe-hilfen";
+    header.type = BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE;
+    header.expires_at_ms = expires;
+    uint8_t data[64], hash[BB_HASH_SIZE];
+    memset (data, id_byte, sizeof (data));
+    bb_store_hash (data, size, hash);
+    assert (bb_store_check_id (store, txn, sender, id, hash, NULL) == BB_ID_NEW);
+    assert (bb_store_enqueue (store, txn, &header, data, size, hash) == BR_REASON_OK);
+    assert (bb_store_check_id (store, txn, sender, id, hash, NULL) == BB_ID_DUPLICATE);
+    hash[0] ^= 1;
+    assert (bb_store_check_id (store, txn, sender, id, hash, NULL) == BB_ID_CONFLICT);
+    assert (bb_store_log (store, txn, &header, "queued", 0) == BR_REASON_OK);
+}
+
+void
+bb_store_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bb_store: ");
+    //  @selftest
+    const char *base = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
+    char *path = zsys_sprintf ("%s/bb_store_test-XXXXXX", base);
+    assert (mkdtemp (path));
+    br_reason_t reason;
+    bb_store_t *store = bb_store_new (path, 0, &reason);
+    assert (store && reason == BR_REASON_OK);
+    int64_t now = br_now_ms ();
+
+    //  Group commit: three messages in one transaction
+    MDB_txn *txn = NULL;
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    s_test_enqueue (store, txn, "luenen", "unna", 1, now + 3600000, 10);
+    s_test_enqueue (store, txn, "luenen", "unna", 2, now + 1000, 20);
+    s_test_enqueue (store, txn, "kamen", "unna", 3, now + 3600000, 30);
+    assert (bb_store_depth (store, "unna") == 0); //  not yet committed
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (txn == NULL);
+    assert (bb_store_depth (store, "unna") == 3);
+    assert (bb_store_depth (store, "luenen") == 0);
+
+    //  An aborted transaction changes nothing
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    s_test_enqueue (store, txn, "luenen", "kamen", 9, now + 3600000, 10);
+    bb_store_abort (store, &txn);
+    assert (bb_store_depth (store, "kamen") == 0);
+    s_test_seen_t seen;
+    memset (&seen, 0, sizeof (seen));
+    assert (bb_store_read_queue (store, "kamen", 0, 10, s_test_queued, &seen) == 0);
+
+    //  Reading in arrival order, after a cursor, up to a maximum
+    assert (bb_store_read_queue (store, "unna", 0, 10, s_test_queued, &seen) == 3);
+    assert (seen.sizes[0] == 10 && seen.sizes[1] == 20 && seen.sizes[2] == 30);
+    assert (seen.counters[0] < seen.counters[1] && seen.counters[1] < seen.counters[2]);
+    uint64_t first = seen.counters[0];
+    memset (&seen, 0, sizeof (seen));
+    assert (bb_store_read_queue (store, "unna", first, 1, s_test_queued, &seen) == 1);
+    assert (seen.sizes[0] == 20);
+
+    //  Completing: only the recipient may, once
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    memset (id, 1, sizeof (id));
+    bb_record_t record;
+    bool was_queued;
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_store_complete (store, txn, "kamen", "luenen", id, &record, &was_queued) ==
+            BR_REASON_FORBIDDEN);
+    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &was_queued) ==
+            BR_REASON_OK);
+    assert (was_queued && record.state == BB_STATE_DONE);
+    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &was_queued) ==
+            BR_REASON_OK);
+    assert (!was_queued);
+    memset (id, 7, sizeof (id));
+    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &was_queued) ==
+            BR_REASON_NOT_FOUND);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bb_store_depth (store, "unna") == 2);
+
+    //  Reopening keeps queues, depths and counters
+    bb_store_destroy (&store);
+    bb_store_destroy (&store);
+    store = bb_store_new (path, 0, &reason);
+    assert (store && bb_store_depth (store, "unna") == 2);
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    s_test_enqueue (store, txn, "luenen", "unna", 4, now + 3600000, 40);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    memset (&seen, 0, sizeof (seen));
+    assert (bb_store_read_queue (store, "unna", 0, 10, s_test_queued, &seen) == 3);
+    assert (seen.counters[2] > seen.counters[1] && seen.sizes[2] == 40);
+
+    //  Expiry: message 2 expires and becomes a dead letter; its id is
+    //  remembered through the replay window, then forgotten
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_store_expire (store, txn, now + 2000, s_test_expired, &seen) == BR_REASON_OK);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (seen.expired == 1 && streq (seen.expired_sender, "luenen"));
+    assert (bb_store_depth (store, "unna") == 2);
+    assert (bb_store_dead_count (store) == 1);
+    memset (id, 2, sizeof (id));
+    uint8_t hash[BB_HASH_SIZE] = {0};
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_store_check_id (store, txn, "luenen", id, hash, &record) == BB_ID_CONFLICT);
+    assert (record.state == BB_STATE_DEAD);
+    assert (bb_store_expire (store, txn, now + 1000 + BR_CLOCK_SKEW_MS, s_test_expired, &seen) ==
+            BR_REASON_OK);
+    assert (seen.expired == 1);
+    assert (bb_store_check_id (store, txn, "luenen", id, hash, &record) == BB_ID_NEW);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+
+    //  The metadata log holds one line per logged message, no payload
+    bb_store_read_log (store, s_test_line, &seen);
+    assert (seen.lines == 4);
+
+    bb_store_destroy (&store);
+    char *command = zsys_sprintf ("rm -rf '%s'", path);
+    assert (system (command) == 0);
+    zstr_free (&command);
+    zstr_free (&path);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}
