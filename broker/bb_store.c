@@ -30,60 +30,32 @@ struct _bb_store_t {
 //  ---- Encoding helpers -----------------------------------------------------
 
 static void
-s_put_u64 (uint8_t *bytes, uint64_t value)
-{
-    for (int index = 7; index >= 0; index--) {
-        bytes[index] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static uint64_t
-s_get_u64 (const uint8_t *bytes)
-{
-    uint64_t value = 0;
-    for (int index = 0; index < 8; index++)
-        value = (value << 8) | bytes[index];
-    return value;
-}
-
-static void
-s_padded (uint8_t *bytes, const char *node_id)
-{
-    size_t length = strlen (node_id);
-    assert (length <= BR_NODE_ID_MAX);
-    memset (bytes, 0, BR_NODE_ID_MAX);
-    memcpy (bytes, node_id, length);
-}
-
-static void
 s_queue_key (uint8_t key[S_QUEUE_KEY_SIZE], const char *recipient, uint64_t counter)
 {
-    s_padded (key, recipient);
-    s_put_u64 (key + BR_NODE_ID_MAX, counter);
+    br_put_node_id (key, recipient);
+    br_put_u64 (key + BR_NODE_ID_MAX, counter);
 }
 
 static void
 s_record_encode (const bb_record_t *record, uint8_t bytes[S_RECORD_SIZE])
 {
-    s_put_u64 (bytes, record->counter);
-    s_put_u64 (bytes + 8, (uint64_t) record->expires_at_ms);
+    br_put_u64 (bytes, record->counter);
+    br_put_u64 (bytes + 8, (uint64_t) record->expires_at_ms);
     memcpy (bytes + 16, record->hash, BB_HASH_SIZE);
     bytes[16 + BB_HASH_SIZE] = record->state;
     bytes[17 + BB_HASH_SIZE] = record->type;
-    s_padded (bytes + 18 + BB_HASH_SIZE, record->recipient);
+    br_put_node_id (bytes + 18 + BB_HASH_SIZE, record->recipient);
 }
 
 static void
 s_record_decode (const uint8_t bytes[S_RECORD_SIZE], bb_record_t *record)
 {
-    record->counter = s_get_u64 (bytes);
-    record->expires_at_ms = (int64_t) s_get_u64 (bytes + 8);
+    record->counter = br_get_u64 (bytes);
+    record->expires_at_ms = (int64_t) br_get_u64 (bytes + 8);
     memcpy (record->hash, bytes + 16, BB_HASH_SIZE);
     record->state = bytes[16 + BB_HASH_SIZE];
     record->type = bytes[17 + BB_HASH_SIZE];
-    memcpy (record->recipient, bytes + 18 + BB_HASH_SIZE, BR_NODE_ID_MAX);
-    record->recipient[BR_NODE_ID_MAX] = '\0';
+    br_get_node_id (bytes + 18 + BB_HASH_SIZE, record->recipient);
 }
 
 //  ---- Depth bookkeeping ----------------------------------------------------
@@ -127,7 +99,7 @@ s_load_counter (bb_store_t *self, const char *name, uint64_t *value)
     size_t size;
     reason = br_store_get (txn, self->meta, name, strlen (name), &data, &size);
     if (reason == BR_REASON_OK && size == 8)
-        *value = s_get_u64 ((const uint8_t *) data);
+        *value = br_get_u64 ((const uint8_t *) data);
     else if (reason == BR_REASON_NOT_FOUND) {
         *value = 1;
         reason = BR_REASON_OK;
@@ -150,8 +122,8 @@ s_load_depths (bb_store_t *self)
     MDB_val key, value;
     for (rc = rc ? rc : mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-        char node_id[BR_NODE_ID_MAX + 1] = {0};
-        memcpy (node_id, key.mv_data, BR_NODE_ID_MAX);
+        char node_id[BR_NODE_ID_MAX + 1];
+        br_get_node_id ((const uint8_t *) key.mv_data, node_id);
         s_depth_change (self->depth, node_id, 1);
     }
     mdb_cursor_close (cursor);
@@ -222,10 +194,10 @@ static br_reason_t
 s_save_counters (bb_store_t *self, MDB_txn *txn)
 {
     uint8_t bytes[8];
-    s_put_u64 (bytes, self->counter);
+    br_put_u64 (bytes, self->counter);
     br_reason_t reason = br_store_put (txn, self->meta, "counter", 7, bytes, 8, 0);
     if (reason == BR_REASON_OK) {
-        s_put_u64 (bytes, self->log_counter);
+        br_put_u64 (bytes, self->log_counter);
         reason = br_store_put (txn, self->meta, "log", 3, bytes, 8, 0);
     }
     return reason;
@@ -331,8 +303,8 @@ bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
     if (reason == BR_REASON_OK)
         reason = s_put_record (self, txn, message_key, &record);
     uint8_t expiry_key[S_EXPIRY_KEY_SIZE];
-    s_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
-    s_put_u64 (expiry_key + 8, counter);
+    br_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
+    br_put_u64 (expiry_key + 8, counter);
     if (reason == BR_REASON_OK)
         reason = br_store_put (txn, self->expiry, expiry_key, sizeof (expiry_key), message_key,
                                sizeof (message_key), 0);
@@ -402,7 +374,7 @@ bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *
             reason = BR_REASON_STORE_FAILED;
             break;
         }
-        int64_t expires = (int64_t) s_get_u64 ((const uint8_t *) key.mv_data);
+        int64_t expires = (int64_t) br_get_u64 ((const uint8_t *) key.mv_data);
         if (expires > now_ms)
             break; //  the index is in expiry order
         uint8_t message_key[BR_MESSAGE_KEY_SIZE];
@@ -418,7 +390,7 @@ bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *
             reason = s_unqueue (self, txn, &record, &envelope);
             if (reason == BR_REASON_OK) {
                 uint8_t dead_key[S_COUNTER_SIZE];
-                s_put_u64 (dead_key, record.counter);
+                br_put_u64 (dead_key, record.counter);
                 reason = br_store_put (txn, self->dead, dead_key, sizeof (dead_key),
                                        envelope.mv_data, envelope.mv_size, 0);
             }
@@ -426,8 +398,8 @@ bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *
             if (reason == BR_REASON_OK)
                 reason = s_put_record (self, txn, message_key, &record);
             if (reason == BR_REASON_OK && expired) {
-                char sender[BR_NODE_ID_MAX + 1] = {0};
-                memcpy (sender, message_key, BR_NODE_ID_MAX);
+                char sender[BR_NODE_ID_MAX + 1];
+                br_get_node_id (message_key, sender);
                 expired (argument, sender, message_key + BR_NODE_ID_MAX, &record);
             }
         }
@@ -460,7 +432,7 @@ bb_store_log (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header, con
                            *header->service ? header->service : "-",
                            br_message_type_name (header->type), outcome);
     uint8_t key[S_COUNTER_SIZE];
-    s_put_u64 (key, self->log_counter++);
+    br_put_u64 (key, self->log_counter++);
     return br_store_put (txn, self->log, key, sizeof (key), line,
                          (size_t) length < sizeof (line) ? (size_t) length : sizeof (line) - 1, 0);
 }
@@ -485,7 +457,7 @@ bb_store_read_queue (bb_store_t *self, const char *recipient, uint64_t after, si
              rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
             if (key.mv_size != S_QUEUE_KEY_SIZE || memcmp (key.mv_data, start, BR_NODE_ID_MAX) != 0)
                 break; //  the next recipient's queue
-            queued (argument, s_get_u64 ((const uint8_t *) key.mv_data + BR_NODE_ID_MAX),
+            queued (argument, br_get_u64 ((const uint8_t *) key.mv_data + BR_NODE_ID_MAX),
                     (const uint8_t *) value.mv_data, value.mv_size);
             count++;
         }

@@ -276,10 +276,7 @@ br_envelope_message_key (const char *sender, const uint8_t id[BR_MESSAGE_ID_SIZE
                          uint8_t key[BR_MESSAGE_KEY_SIZE])
 {
     assert (sender && id && key);
-    size_t length = strlen (sender);
-    assert (length <= BR_NODE_ID_MAX);
-    memset (key, 0, BR_NODE_ID_MAX);
-    memcpy (key, sender, length);
+    br_put_node_id (key, sender);
     memcpy (key + BR_NODE_ID_MAX, id, BR_MESSAGE_ID_SIZE);
 }
 

@@ -109,6 +109,40 @@ br_ags_valid (const char *ags, size_t digits)
     return true;
 }
 
+void
+br_put_u64 (uint8_t *bytes, uint64_t value)
+{
+    for (int index = 7; index >= 0; index--) {
+        bytes[index] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+uint64_t
+br_get_u64 (const uint8_t *bytes)
+{
+    uint64_t value = 0;
+    for (int index = 0; index < 8; index++)
+        value = (value << 8) | bytes[index];
+    return value;
+}
+
+void
+br_put_node_id (uint8_t *bytes, const char *node_id)
+{
+    size_t length = strlen (node_id);
+    assert (length <= BR_NODE_ID_MAX);
+    memset (bytes, 0, BR_NODE_ID_MAX);
+    memcpy (bytes, node_id, length);
+}
+
+void
+br_get_node_id (const uint8_t *bytes, char *node_id)
+{
+    memcpy (node_id, bytes, BR_NODE_ID_MAX);
+    node_id[BR_NODE_ID_MAX] = '\0';
+}
+
 zchunk_t *
 br_file_read (const char *path, size_t max_size, br_reason_t *reason)
 {
@@ -227,6 +261,17 @@ br_util_test (bool verbose)
     assert (!br_ags_valid ("0597802", 8));
     assert (!br_ags_valid ("0597802x", 8));
     assert (br_ags_valid ("05978", 5));
+
+    uint8_t packed[8];
+    br_put_u64 (packed, 0x0102030405060708ULL);
+    assert (packed[0] == 1 && packed[7] == 8);
+    assert (br_get_u64 (packed) == 0x0102030405060708ULL);
+    uint8_t padded[BR_NODE_ID_MAX];
+    char node_id[BR_NODE_ID_MAX + 1];
+    br_put_node_id (padded, "unna");
+    assert (padded[4] == 0 && padded[BR_NODE_ID_MAX - 1] == 0);
+    br_get_node_id (padded, node_id);
+    assert (streq (node_id, "unna"));
 
     int64_t now = br_now_ms ();
     assert (now > 1700000000000LL);

@@ -7,6 +7,9 @@
 
 #include "bruecke.h"
 #include "bb_store.h"
+#include "bb_zap.h"
+#include "bb_verifier.h"
+#include "bn_store.h"
 
 typedef struct {
     const char *name;    //  class name without prefix
@@ -20,6 +23,9 @@ static const s_test_t s_tests[] = {
     {"roster", br_roster_test},     {"roster_draft", br_roster_draft_test},
     {"envelope", br_envelope_test}, {"store", br_store_test},
     {"config", br_config_test},     {"bb_store", bb_store_test},
+    {"bb_zap", bb_zap_test},
+    {"bb_verifier", bb_verifier_test},
+    {"bn_store", bn_store_test},
 };
 
 #define S_TEST_COUNT (sizeof (s_tests) / sizeof (s_tests[0]))

@@ -1,7 +1,7 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation roster roster_draft envelope store config
-     bb_store)
+     bb_store bb_zap bb_verifier bn_store)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")

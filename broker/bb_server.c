@@ -1,0 +1,902 @@
+/*  =========================================================================
+    bb_server - the county broker
+    =========================================================================
+*/
+
+#include "bb_server.h"
+#include "bb_store.h"
+#include "bb_verifier.h"
+#include "bb_zap.h"
+
+#define S_DETAIL_MAX 96
+
+//  A node's session: its current connection and delivery state.
+typedef struct {
+    char node_id[BR_NODE_ID_MAX + 1]; //  the node
+    zframe_t *routing_id;             //  its current connection, NULL if offline
+    int64_t last_seen_ms;             //  last message from it, 0 = never
+    uint32_t credit;                  //  deliveries it will take now
+    uint64_t cursor;                  //  arrival counter of the last delivery
+    bool touched;                     //  has new messages since the last delivery run
+} s_session_t;
+
+//  The broker's state; lives in the actor thread.
+typedef struct {
+    zsock_t *pipe;                              //  the actor pipe
+    zsock_t *router;                            //  nodes connect here (CURVE server)
+    zsock_t *control;                           //  REP for status queries
+    zsock_t *jobs;                              //  PUSH to the verifiers
+    zsock_t *results;                           //  PULL from the verifiers
+    zactor_t *zap;                              //  the ZAP handler
+    zactor_t *verifiers[16];                    //  the verifier pool
+    size_t verifier_count;                      //  how many run
+    br_identity_t *identity;                    //  the broker's keys
+    uint8_t county_public[BR_SIGN_PUBLIC_SIZE]; //  the pinned county key
+    char *roster_path;                          //  where the roster file is
+    br_roster_t *roster;                        //  the roster in force
+    bb_store_t *store;                          //  queues and ids
+    zhashx_t *sessions;                         //  node id -> s_session_t
+    bb_job_t *ring[BB_RING_SIZE];               //  jobs in flight, by sequence % BB_RING_SIZE
+    bool ring_done[BB_RING_SIZE];               //  whether the verifier returned the job
+    uint64_t next_sequence;                     //  sequence of the next job handed out
+    uint64_t done_sequence;                     //  sequence of the next job to process in order
+    zlistx_t *batch;                            //  jobs for the next group commit
+    uint64_t own_sequence;                      //  sequence numbers of the broker's own messages
+    int port;                                   //  bound TCP port
+    int64_t heartbeat_ms;                       //  heartbeat interval
+    int64_t offline_ms;                         //  silence after which a node is offline
+    int64_t scan_ms;                            //  expiry scan interval
+    int64_t next_heartbeat;                     //  when to send heartbeats next
+    int64_t next_scan;                          //  when to scan for expired messages next
+    uint64_t accepted;                          //  messages queued since start
+    uint64_t refused;                           //  messages refused since start
+} s_server_t;
+
+static void
+s_session_free (void **item)
+{
+    s_session_t *session = (s_session_t *) *item;
+    if (session) {
+        zframe_destroy (&session->routing_id);
+        free (session);
+        *item = NULL;
+    }
+}
+
+static s_session_t *
+s_session (s_server_t *self, const char *node_id)
+{
+    s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node_id);
+    if (!session) {
+        session = (s_session_t *) zmalloc (sizeof (s_session_t));
+        snprintf (session->node_id, sizeof (session->node_id), "%s", node_id);
+        zhashx_insert (self->sessions, node_id, session);
+    }
+    return session;
+}
+
+static void
+s_session_offline (s_session_t *session, const char *why)
+{
+    if (session->routing_id) {
+        zsys_info ("broker: %s offline (%s)", session->node_id, why);
+        zframe_destroy (&session->routing_id);
+    }
+    session->credit = 0;
+}
+
+//  ---- Sending --------------------------------------------------------------
+
+//  Sends envelope bytes to a connection. Returns false if the peer is gone.
+static bool
+s_send_to (s_server_t *self, zframe_t *routing_id, const uint8_t *data, size_t size)
+{
+    zmq_msg_t part;
+    void *router = zsock_resolve (self->router);
+    zmq_msg_init_size (&part, zframe_size (routing_id));
+    memcpy (zmq_msg_data (&part), zframe_data (routing_id), zframe_size (routing_id));
+    if (zmq_msg_send (&part, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&part);
+        return false;
+    }
+    zmq_msg_init_size (&part, size);
+    memcpy (zmq_msg_data (&part), data, size);
+    if (zmq_msg_send (&part, router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&part);
+        return false;
+    }
+    return true;
+}
+
+//  Builds and signs one of the broker's own messages.
+static zchunk_t *
+s_own_message (s_server_t *self, Bruecke__MessageType type, const char *recipient,
+               const ProtobufCMessage *body, int64_t lifetime_ms, uint8_t id[BR_MESSAGE_ID_SIZE])
+{
+    Bruecke__Header header;
+    br_envelope_header_init (&header, id, type, br_identity_node_id (self->identity), recipient, "",
+                             ++self->own_sequence, br_now_ms (), lifetime_ms);
+    return br_envelope_build (self->identity, &header, NULL, body, NULL);
+}
+
+static void
+s_send_own (s_server_t *self, zframe_t *routing_id, Bruecke__MessageType type,
+            const char *recipient, const ProtobufCMessage *body)
+{
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    zchunk_t *chunk = s_own_message (self, type, recipient, body, BR_CLOCK_SKEW_MS, id);
+    s_send_to (self, routing_id, zchunk_data (chunk), zchunk_size (chunk));
+    zchunk_destroy (&chunk);
+}
+
+static void
+s_refuse (s_server_t *self, bb_job_t *job)
+{
+    self->refused++;
+    const Bruecke__Header *header = job->envelope ? br_envelope_header (job->envelope) : NULL;
+    Bruecke__Refusal refusal = BRUECKE__REFUSAL__INIT;
+    if (header)
+        refusal.message_id = header->message_id;
+    refusal.reason = (Bruecke__ReasonCode) job->reason;
+    char detail[S_DETAIL_MAX];
+    snprintf (detail, sizeof (detail), "refused by the broker: %s", br_reason_name (job->reason));
+    refusal.detail = detail;
+    char id[2 * BR_MESSAGE_ID_SIZE + 1] = "-";
+    if (header)
+        br_hex_encode (header->message_id.data, header->message_id.len, id);
+    zsys_info ("broker: refused %s from %s: %s", id, job->node_id, br_reason_name (job->reason));
+    s_send_own (self, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, job->node_id,
+                &refusal.base);
+}
+
+//  ---- Delivery -------------------------------------------------------------
+
+typedef struct {
+    s_server_t *server;   //  the broker
+    s_session_t *session; //  the node delivered to
+    bool failed;          //  a send failed: the node is gone
+} s_delivery_t;
+
+static void
+s_deliver_one (void *argument, uint64_t counter, const uint8_t *data, size_t size)
+{
+    s_delivery_t *delivery = (s_delivery_t *) argument;
+    if (delivery->failed)
+        return;
+    if (!s_send_to (delivery->server, delivery->session->routing_id, data, size)) {
+        delivery->failed = true;
+        return;
+    }
+    delivery->session->cursor = counter;
+    delivery->session->credit--;
+}
+
+//  Sends a session as many queued messages as its credit allows.
+static void
+s_deliver (s_server_t *self, s_session_t *session)
+{
+    session->touched = false;
+    if (!session->routing_id || session->credit == 0)
+        return;
+    s_delivery_t delivery = {.server = self, .session = session};
+    bb_store_read_queue (self->store, session->node_id, session->cursor, session->credit,
+                         s_deliver_one, &delivery);
+    if (delivery.failed)
+        s_session_offline (session, "unreachable");
+}
+
+//  ---- Group commit ---------------------------------------------------------
+
+//  True for types whose sender gets ACCEPTED once they are stored.
+static bool
+s_acknowledged (int type)
+{
+    return type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE;
+}
+
+//  True for the answers a recipient gives about a delivered message.
+static bool
+s_is_answer (int type)
+{
+    return type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT ||
+           type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL;
+}
+
+//  A recipient answered (receipt or refusal) a delivered message: remove it
+//  from the queue and pass the answer on to its sender, unless the answered
+//  message was itself an answer or a broker notice.
+static br_reason_t
+s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t hash[BB_HASH_SIZE])
+{
+    const Bruecke__Header *header = br_envelope_header (job->envelope);
+    ProtobufCMessage *body = NULL;
+    const ProtobufCMessageDescriptor *descriptor =
+        header->type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT ? &bruecke__receipt__descriptor
+                                                            : &bruecke__refusal__descriptor;
+    br_reason_t reason = br_envelope_open_body (job->envelope, NULL, descriptor, &body);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const ProtobufCBinaryData *answered = header->type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT
+                                              ? &((Bruecke__Receipt *) body)->message_id
+                                              : &((Bruecke__Refusal *) body)->message_id;
+    bb_record_t record;
+    bool was_queued = false;
+    if (answered->len != BR_MESSAGE_ID_SIZE)
+        reason = BR_REASON_MALFORMED;
+    else
+        reason = bb_store_complete (self->store, txn, job->node_id, header->recipient,
+                                    answered->data, &record, &was_queued);
+    br_proto_free (&body);
+    if (reason == BR_REASON_OK && was_queued && !s_is_answer (record.type) &&
+        record.type != BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER &&
+        !streq (header->recipient, br_identity_node_id (self->identity))) {
+        reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
+                                   zframe_size (job->data), hash);
+        if (reason == BR_REASON_OK)
+            s_session (self, header->recipient)->touched = true;
+    }
+    return reason;
+}
+
+//  Stores one verified job inside the open transaction. A reason for the
+//  job alone goes into job->reason; a store failure is returned.
+static br_reason_t
+s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
+{
+    const Bruecke__Header *header = br_envelope_header (job->envelope);
+    uint8_t hash[BB_HASH_SIZE];
+    bb_store_hash (zframe_data (job->data), zframe_size (job->data), hash);
+    bb_id_status_t status =
+        bb_store_check_id (self->store, txn, header->sender, header->message_id.data, hash, NULL);
+    if (status == BB_ID_CONFLICT) {
+        job->reason = BR_REASON_REPLAYED;
+        return bb_store_log (self->store, txn, header, "refused REPLAYED", job->received_ms);
+    }
+    if (status == BB_ID_DUPLICATE)
+        return BR_REASON_OK; //  a retransmission: acknowledge again, store nothing
+    br_reason_t reason;
+    if (s_is_answer (header->type)) {
+        reason = s_store_answer (self, txn, job, hash);
+        if (reason == BR_REASON_NOT_FOUND || reason == BR_REASON_FORBIDDEN ||
+            reason == BR_REASON_MALFORMED) {
+            job->reason = reason; //  answers a message this node never got
+            reason = BR_REASON_OK;
+        }
+    } else {
+        reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
+                                   zframe_size (job->data), hash);
+        if (reason == BR_REASON_OK) {
+            s_session (self, header->recipient)->touched = true;
+            job->stored = true;
+        }
+    }
+    if (reason == BR_REASON_OK)
+        reason =
+            bb_store_log (self->store, txn, header,
+                          job->reason == BR_REASON_OK ? "stored" : br_reason_name (job->reason),
+                          job->received_ms);
+    return reason;
+}
+
+//  Sends ACCEPTED to each sender of an acknowledged message in the batch.
+static void
+s_acknowledge (s_server_t *self)
+{
+    zhashx_t *accepted = zhashx_new (); //  node id -> zlistx of jobs
+    zhashx_set_destructor (accepted, (zhashx_destructor_fn *) zlistx_destroy);
+    for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
+         job = (bb_job_t *) zlistx_next (self->batch)) {
+        if (job->reason != BR_REASON_OK ||
+            !s_acknowledged (br_envelope_header (job->envelope)->type))
+            continue;
+        zlistx_t *jobs = (zlistx_t *) zhashx_lookup (accepted, job->node_id);
+        if (!jobs) {
+            jobs = zlistx_new ();
+            zhashx_insert (accepted, job->node_id, jobs);
+        }
+        zlistx_add_end (jobs, job);
+    }
+    for (zlistx_t *jobs = (zlistx_t *) zhashx_first (accepted); jobs;
+         jobs = (zlistx_t *) zhashx_next (accepted)) {
+        size_t count = zlistx_size (jobs);
+        ProtobufCBinaryData *ids = (ProtobufCBinaryData *) calloc (count, sizeof (*ids));
+        size_t index = 0;
+        bb_job_t *job = NULL;
+        for (job = (bb_job_t *) zlistx_first (jobs); job; job = (bb_job_t *) zlistx_next (jobs))
+            ids[index++] = br_envelope_header (job->envelope)->message_id;
+        job = (bb_job_t *) zlistx_last (jobs); //  the newest connection of that node
+        Bruecke__Accepted body = BRUECKE__ACCEPTED__INIT;
+        body.message_ids = ids;
+        body.n_message_ids = count;
+        s_send_own (self, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, job->node_id,
+                    &body.base);
+        free (ids);
+    }
+    zhashx_destroy (&accepted);
+}
+
+//  Writes the batch in one transaction, then acknowledges, refuses and
+//  delivers. Nothing is acknowledged before the commit has returned.
+static void
+s_commit_batch (s_server_t *self)
+{
+    if (zlistx_size (self->batch) == 0)
+        return;
+    int64_t started = zclock_usecs ();
+    MDB_txn *txn = NULL;
+    br_reason_t failure = bb_store_begin (self->store, &txn);
+    for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job && failure == BR_REASON_OK;
+         job = (bb_job_t *) zlistx_next (self->batch)) {
+        if (job->reason == BR_REASON_OK)
+            failure = s_store_job (self, txn, job);
+        else
+            failure = bb_store_log (self->store, txn, br_envelope_header (job->envelope),
+                                    br_reason_name (job->reason), job->received_ms);
+    }
+    if (failure == BR_REASON_OK)
+        failure = bb_store_commit (self->store, &txn);
+    else
+        bb_store_abort (self->store, &txn);
+    size_t count = zlistx_size (self->batch);
+    if (failure != BR_REASON_OK) {
+        zsys_warning ("broker: group commit of %zu messages failed: %s", count,
+                      br_reason_name (failure));
+        //  Nothing of the batch is stored; every sender hears why and may retry
+        for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
+             job = (bb_job_t *) zlistx_next (self->batch))
+            if (job->reason == BR_REASON_OK)
+                job->reason = failure;
+    } else {
+        for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
+             job = (bb_job_t *) zlistx_next (self->batch))
+            self->accepted += job->stored;
+        s_acknowledge (self);
+    }
+    for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
+         job = (bb_job_t *) zlistx_next (self->batch))
+        if (job->reason != BR_REASON_OK)
+            s_refuse (self, job);
+    zlistx_purge (self->batch);
+    if (failure == BR_REASON_OK) {
+        for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
+             session = (s_session_t *) zhashx_next (self->sessions))
+            if (session->touched)
+                s_deliver (self, session);
+    }
+    int64_t elapsed = zclock_usecs () - started;
+    if (elapsed > 50000)
+        zsys_info ("broker: group commit of %zu messages took %lld ms", count,
+                   (long long) (elapsed / 1000));
+}
+
+//  ---- Session messages -----------------------------------------------------
+
+static void
+s_handle_session (s_server_t *self, bb_job_t *job)
+{
+    const Bruecke__Header *header = br_envelope_header (job->envelope);
+    s_session_t *session = s_session (self, job->node_id);
+    if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO) {
+        ProtobufCMessage *body = NULL;
+        if (br_envelope_open_body (job->envelope, NULL, &bruecke__hello__descriptor, &body) !=
+            BR_REASON_OK) {
+            job->reason = BR_REASON_MALFORMED;
+            s_refuse (self, job);
+            return;
+        }
+        Bruecke__Hello *hello = (Bruecke__Hello *) body;
+        zframe_destroy (&session->routing_id);
+        session->routing_id = zframe_dup (job->routing_id);
+        session->credit = hello->credit;
+        session->cursor = 0; //  redeliver all that is not yet confirmed
+        zsys_info ("broker: %s online (roster %llu, credit %u)", session->node_id,
+                   (unsigned long long) hello->roster_version, hello->credit);
+        if (hello->roster_version < br_roster_version (self->roster)) {
+            Bruecke__RosterUpdate update = BRUECKE__ROSTER_UPDATE__INIT;
+            update.signed_roster.data = (uint8_t *) br_roster_signed_data (self->roster);
+            update.signed_roster.len = br_roster_signed_size (self->roster);
+            s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE,
+                        session->node_id, &update.base);
+        } else {
+            Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
+            s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                        session->node_id, &heartbeat.base);
+        }
+        br_proto_free (&body);
+        s_deliver (self, session);
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT) {
+        ProtobufCMessage *body = NULL;
+        if (br_envelope_open_body (job->envelope, NULL, &bruecke__credit__descriptor, &body) ==
+                BR_REASON_OK &&
+            session->routing_id) {
+            session->credit += ((Bruecke__Credit *) body)->credit;
+            s_deliver (self, session);
+        }
+        br_proto_free (&body);
+    }
+    //  HEARTBEAT: being seen is all it does
+}
+
+//  Takes one checked job, in arrival order.
+static void
+s_handle_job (s_server_t *self, bb_job_t *job)
+{
+    if (job->reason == BR_REASON_OK || job->reason == BR_REASON_CLOCK_SKEW ||
+        job->reason == BR_REASON_EXPIRED) {
+        s_session_t *session = s_session (self, job->node_id);
+        session->last_seen_ms = job->received_ms;
+    }
+    const Bruecke__Header *header = job->envelope ? br_envelope_header (job->envelope) : NULL;
+    if (job->reason != BR_REASON_OK) {
+        if (header) {
+            zlistx_add_end (self->batch, job); //  refused after commit, and logged
+            return;
+        }
+        s_refuse (self, job);
+        bb_job_destroy (&job);
+        return;
+    }
+    int type = header->type;
+    if (type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO || type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT ||
+        type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT) {
+        s_handle_session (self, job);
+        bb_job_destroy (&job);
+    } else
+        zlistx_add_end (self->batch, job);
+}
+
+//  ---- Intake ---------------------------------------------------------------
+
+//  Reads frames from the router while the ring has room, hands them out.
+static void
+s_receive (s_server_t *self)
+{
+    while (self->next_sequence - self->done_sequence < BB_RING_SIZE) {
+        zframe_t *routing_id = zframe_recv_nowait (self->router);
+        if (!routing_id)
+            break;
+        zframe_t *data = zsock_rcvmore (self->router) ? zframe_recv (self->router) : NULL;
+        bool extra = false;
+        while (zsock_rcvmore (self->router)) {
+            zframe_t *more = zframe_recv (self->router);
+            zframe_destroy (&more);
+            extra = true;
+        }
+        if (!data) {
+            zframe_destroy (&routing_id);
+            continue;
+        }
+        const char *user_id = zframe_meta (data, "User-Id");
+        bb_job_t *job = bb_job_new (&routing_id, user_id ? user_id : "", &data, br_now_ms ());
+        if (extra || !br_token_valid (job->node_id, BR_NODE_ID_MAX)) {
+            job->reason = BR_REASON_MALFORMED;
+            s_refuse (self, job);
+            bb_job_destroy (&job);
+            continue;
+        }
+        job->sequence = self->next_sequence++;
+        size_t slot = job->sequence % BB_RING_SIZE;
+        self->ring[slot] = job;
+        self->ring_done[slot] = false;
+        zsock_send (self->jobs, "p", job);
+    }
+}
+
+//  Takes the verifiers' results and handles them in arrival order.
+static void
+s_collect (s_server_t *self)
+{
+    void *pointer = NULL;
+    while (zsock_events (self->results) & ZMQ_POLLIN) {
+        if (zsock_recv (self->results, "p", &pointer) != 0)
+            break;
+        bb_job_t *job = (bb_job_t *) pointer;
+        self->ring_done[job->sequence % BB_RING_SIZE] = true;
+    }
+    while (self->done_sequence < self->next_sequence &&
+           self->ring_done[self->done_sequence % BB_RING_SIZE]) {
+        size_t slot = self->done_sequence % BB_RING_SIZE;
+        bb_job_t *job = self->ring[slot];
+        self->ring[slot] = NULL;
+        self->ring_done[slot] = false;
+        self->done_sequence++;
+        s_handle_job (self, job);
+        if (zlistx_size (self->batch) >= BB_BATCH_MAX)
+            s_commit_batch (self);
+    }
+}
+
+//  ---- Timers ---------------------------------------------------------------
+
+//  Collects what expired, to queue the notices after the scan.
+typedef struct {
+    zlistx_t *notices; //  s_notice_t *
+} s_expired_t;
+
+typedef struct {
+    char sender[BR_NODE_ID_MAX + 1]; //  whose message expired
+    uint8_t message_id[BR_MESSAGE_ID_SIZE];
+    char recipient[BR_NODE_ID_MAX + 1]; //  who never took it
+} s_notice_t;
+
+static void
+s_on_expired (void *argument, const char *sender, const uint8_t *message_id,
+              const bb_record_t *record)
+{
+    s_expired_t *expired = (s_expired_t *) argument;
+    s_notice_t *notice = (s_notice_t *) zmalloc (sizeof (s_notice_t));
+    snprintf (notice->sender, sizeof (notice->sender), "%s", sender);
+    memcpy (notice->message_id, message_id, BR_MESSAGE_ID_SIZE);
+    snprintf (notice->recipient, sizeof (notice->recipient), "%s", record->recipient);
+    zlistx_add_end (expired->notices, notice);
+}
+
+static void
+s_free_notice (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  Moves expired messages to the dead letters and tells their senders.
+static void
+s_scan_expired (s_server_t *self)
+{
+    s_expired_t expired = {.notices = zlistx_new ()};
+    zlistx_set_destructor (expired.notices, s_free_notice);
+    MDB_txn *txn = NULL;
+    br_reason_t reason = bb_store_begin (self->store, &txn);
+    if (reason == BR_REASON_OK)
+        reason = bb_store_expire (self->store, txn, br_now_ms (), s_on_expired, &expired);
+    for (s_notice_t *notice = (s_notice_t *) zlistx_first (expired.notices);
+         notice && reason == BR_REASON_OK; notice = (s_notice_t *) zlistx_next (expired.notices)) {
+        if (streq (notice->sender, br_identity_node_id (self->identity)) ||
+            !br_roster_lookup_by_id (self->roster, notice->sender))
+            continue; //  no notices about notices, nor to nodes gone from the roster
+        Bruecke__DeadLetter body = BRUECKE__DEAD_LETTER__INIT;
+        body.message_id.data = notice->message_id;
+        body.message_id.len = BR_MESSAGE_ID_SIZE;
+        body.reason = BRUECKE__REASON_CODE__REASON_EXPIRED;
+        body.recipient = notice->recipient;
+        uint8_t id[BR_MESSAGE_ID_SIZE];
+        zchunk_t *chunk = s_own_message (self, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER,
+                                         notice->sender, &body.base, BB_NOTICE_LIFETIME_MS, id);
+        br_reason_t decoded;
+        br_envelope_t *envelope =
+            br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &decoded);
+        reason = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
+        assert (reason == BR_REASON_OK);
+        uint8_t hash[BB_HASH_SIZE];
+        bb_store_hash (zchunk_data (chunk), zchunk_size (chunk), hash);
+        reason = bb_store_enqueue (self->store, txn, br_envelope_header (envelope),
+                                   zchunk_data (chunk), zchunk_size (chunk), hash);
+        if (reason == BR_REASON_OK)
+            reason = bb_store_log (self->store, txn, br_envelope_header (envelope), "stored",
+                                   br_now_ms ());
+        s_session (self, notice->sender)->touched = true;
+        br_envelope_destroy (&envelope);
+        zchunk_destroy (&chunk);
+        zsys_info ("broker: a message from %s to %s expired undelivered", notice->sender,
+                   notice->recipient);
+    }
+    if (reason == BR_REASON_OK && txn)
+        reason = bb_store_commit (self->store, &txn);
+    else
+        bb_store_abort (self->store, &txn);
+    if (reason != BR_REASON_OK)
+        zsys_warning ("broker: expiry scan failed: %s", br_reason_name (reason));
+    zlistx_destroy (&expired.notices);
+    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
+         session = (s_session_t *) zhashx_next (self->sessions))
+        if (session->touched)
+            s_deliver (self, session);
+}
+
+static void
+s_heartbeat (s_server_t *self, int64_t now)
+{
+    Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
+    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
+         session = (s_session_t *) zhashx_next (self->sessions)) {
+        if (!session->routing_id)
+            continue;
+        if (now - session->last_seen_ms > self->offline_ms)
+            s_session_offline (session, "silent");
+        else
+            s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                        session->node_id, &heartbeat.base);
+    }
+}
+
+//  ---- Roster ---------------------------------------------------------------
+
+//  Verifies the roster file against the current roster and installs it in
+//  the ZAP handler and the verifiers. Returns OK or the reason.
+static br_reason_t
+s_install_roster (s_server_t *self)
+{
+    br_reason_t reason;
+    br_roster_t *roster = br_roster_load (self->roster_path, self->county_public, self->roster,
+                                          br_now_ms (), &reason);
+    if (!roster)
+        return reason;
+    const Bruecke__RosterNode *own =
+        br_roster_lookup_by_id (roster, br_identity_node_id (self->identity));
+    if (!own || own->role != BRUECKE__NODE_ROLE__ROLE_BROKER || own->revoked ||
+        memcmp (own->sign_public_key.data, br_identity_sign_public (self->identity),
+                BR_SIGN_PUBLIC_SIZE) != 0) {
+        br_roster_destroy (&roster);
+        return BR_REASON_ROSTER_INVALID; //  this roster does not name this broker
+    }
+    bool newer = !self->roster || br_roster_version (roster) > br_roster_version (self->roster);
+    for (size_t index = 0; index < self->verifier_count; index++) {
+        br_roster_t *copy =
+            br_roster_verify (br_roster_signed_data (roster), br_roster_signed_size (roster),
+                              self->county_public, NULL, br_now_ms (), &reason);
+        bb_verifier_set_roster (self->verifiers[index], &copy);
+    }
+    bb_zap_set_roster (self->zap, roster);
+    br_roster_destroy (&self->roster);
+    self->roster = roster;
+    zsys_info ("broker: roster version %llu in force",
+               (unsigned long long) br_roster_version (roster));
+    if (newer) {
+        //  Tell connected nodes; drop the connections of revoked ones
+        Bruecke__RosterUpdate update = BRUECKE__ROSTER_UPDATE__INIT;
+        update.signed_roster.data = (uint8_t *) br_roster_signed_data (roster);
+        update.signed_roster.len = br_roster_signed_size (roster);
+        for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
+             session = (s_session_t *) zhashx_next (self->sessions)) {
+            if (!session->routing_id)
+                continue;
+            const Bruecke__RosterNode *node = br_roster_lookup_by_id (roster, session->node_id);
+            if (!node || node->revoked)
+                s_session_offline (session, "revoked");
+            else
+                s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE,
+                            session->node_id, &update.base);
+        }
+    }
+    return BR_REASON_OK;
+}
+
+//  ---- Control --------------------------------------------------------------
+
+static void
+s_control (s_server_t *self)
+{
+    char *command = zstr_recv (self->control);
+    if (!command)
+        return;
+    zmsg_t *reply = zmsg_new ();
+    if (streq (command, "STATUS")) {
+        zmsg_addstr (reply, "OK");
+        zmsg_addstrf (reply, "roster %llu", (unsigned long long) br_roster_version (self->roster));
+        zmsg_addstrf (reply, "dead %zu", bb_store_dead_count (self->store));
+        zmsg_addstrf (reply, "accepted %llu", (unsigned long long) self->accepted);
+        zmsg_addstrf (reply, "refused %llu", (unsigned long long) self->refused);
+        const Bruecke__Roster *content = br_roster_content (self->roster);
+        for (size_t index = 0; index < content->n_nodes; index++) {
+            const Bruecke__RosterNode *node = content->nodes[index];
+            if (node->role == BRUECKE__NODE_ROLE__ROLE_BROKER)
+                continue;
+            s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node->node_id);
+            zmsg_addstrf (reply, "node %s %s %lld %zu", node->node_id,
+                          session && session->routing_id ? "online" : "offline",
+                          session ? (long long) session->last_seen_ms : 0LL,
+                          bb_store_depth (self->store, node->node_id));
+        }
+    } else if (streq (command, "RELOAD")) {
+        br_reason_t reason = s_install_roster (self);
+        if (reason == BR_REASON_OK)
+            zmsg_addstrf (reply, "OK %llu", (unsigned long long) br_roster_version (self->roster));
+        else
+            zmsg_addstrf (reply, "ERROR %s", br_reason_name (reason));
+    } else
+        zmsg_addstr (reply, "ERROR unknown command");
+    zmsg_send (&reply, self->control);
+    zstr_free (&command);
+}
+
+//  ---- Start and stop -------------------------------------------------------
+
+static br_reason_t
+s_configure (s_server_t *self, br_config_t *config)
+{
+    const char *key_path, *county_path, *state;
+    br_reason_t reason = br_config_require (config, "broker/key", &key_path);
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "broker/county-public", &county_path);
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "broker/state", &state);
+    const char *roster_path = NULL;
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "broker/roster", &roster_path);
+    int64_t workers = 0, mapsize_mb = 0;
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "broker/workers", BB_DEFAULT_WORKERS, 1, 16, &workers);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "broker/mapsize-mb", 8192, 1, 1 << 20, &mapsize_mb);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "broker/heartbeat-ms", BB_DEFAULT_HEARTBEAT_MS, 10, 3600000,
+                                &self->heartbeat_ms);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "broker/offline-after-ms", BB_DEFAULT_OFFLINE_MS, 10,
+                                3600000, &self->offline_ms);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "broker/expiry-scan-ms", BB_DEFAULT_SCAN_MS, 10, 3600000,
+                                &self->scan_ms);
+    if (reason != BR_REASON_OK) {
+        zsys_error ("broker: configuration: %s", br_reason_name (reason));
+        return reason;
+    }
+    self->identity = br_identity_load (key_path, &reason);
+    if (!self->identity) {
+        zsys_error ("broker: key %s: %s", key_path, br_reason_name (reason));
+        return reason;
+    }
+    br_identity_t *county = br_identity_load_public (county_path, &reason);
+    if (!county) {
+        zsys_error ("broker: county key %s: %s", county_path, br_reason_name (reason));
+        return reason;
+    }
+    memcpy (self->county_public, br_identity_sign_public (county), BR_SIGN_PUBLIC_SIZE);
+    br_identity_destroy (&county);
+    self->roster_path = strdup (roster_path);
+    self->store = bb_store_new (state, (size_t) mapsize_mb << 20, &reason);
+    if (!self->store) {
+        zsys_error ("broker: store %s: %s", state, br_reason_name (reason));
+        return reason;
+    }
+    self->verifier_count = (size_t) workers;
+    return BR_REASON_OK;
+}
+
+//  Starts the ZAP handler, the verifiers, the roster, then binds.
+static br_reason_t
+s_start (s_server_t *self, br_config_t *config)
+{
+    br_reason_t reason = s_configure (self, config);
+    if (reason != BR_REASON_OK)
+        return reason;
+    char jobs_endpoint[64], results_endpoint[64];
+    snprintf (jobs_endpoint, sizeof (jobs_endpoint), "inproc://bb-jobs-%p", (void *) self);
+    snprintf (results_endpoint, sizeof (results_endpoint), "inproc://bb-results-%p", (void *) self);
+    self->jobs = zsock_new (ZMQ_PUSH);
+    self->results = zsock_new (ZMQ_PULL);
+    zsock_set_sndhwm (self->jobs, 0);
+    zsock_set_rcvhwm (self->results, 0);
+    if (zsock_bind (self->jobs, "%s", jobs_endpoint) != 0 ||
+        zsock_bind (self->results, "%s", results_endpoint) != 0)
+        return BR_REASON_IO_ERROR;
+    bb_verifier_args_t args = {jobs_endpoint, results_endpoint,
+                               br_identity_node_id (self->identity)};
+    for (size_t index = 0; index < self->verifier_count; index++)
+        self->verifiers[index] = zactor_new (bb_verifier_actor, &args);
+    //  The ZAP handler runs before anything binds: fail closed
+    self->zap = zactor_new (bb_zap_actor, NULL);
+    reason = s_install_roster (self);
+    if (reason != BR_REASON_OK) {
+        zsys_error ("broker: roster %s: %s", self->roster_path, br_reason_name (reason));
+        return reason;
+    }
+    self->router = zsock_new (ZMQ_ROUTER);
+    zcert_t *cert = zcert_new_from (br_identity_transport_public (self->identity),
+                                    br_identity_transport_secret (self->identity));
+    zcert_apply (cert, self->router);
+    zcert_destroy (&cert);
+    zsock_set_curve_server (self->router, 1);
+    zsock_set_zap_domain (self->router, BB_ZAP_DOMAIN);
+    zsock_set_zap_enforce_domain (self->router, 1);
+    zsock_set_maxmsgsize (self->router, BR_ENVELOPE_MAX_SIZE);
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_linger (self->router, 0);
+    zsock_set_sndhwm (self->router, 100000);
+    zsock_set_rcvhwm (self->router, 100000);
+    const char *endpoint = br_config_string (config, "broker/endpoint", BB_DEFAULT_ENDPOINT);
+    self->port = zsock_bind (self->router, "%s", endpoint);
+    if (self->port < 0) {
+        zsys_error ("broker: cannot bind %s", endpoint);
+        return BR_REASON_IO_ERROR;
+    }
+    char *default_control =
+        zsys_sprintf ("ipc://%s/control.ipc", br_config_string (config, "broker/state", "."));
+    const char *control = br_config_string (config, "broker/control", default_control);
+    self->control = zsock_new (ZMQ_REP);
+    zsock_set_sndtimeo (self->control, BB_CONTROL_TIMEOUT_MS);
+    int rc = zsock_bind (self->control, "%s", control);
+    zstr_free (&default_control);
+    if (rc < 0) {
+        zsys_error ("broker: cannot bind control endpoint");
+        return BR_REASON_IO_ERROR;
+    }
+    zsys_info ("broker: %s serving on %s (port %d), %zu verifiers",
+               br_identity_node_id (self->identity), endpoint, self->port, self->verifier_count);
+    return BR_REASON_OK;
+}
+
+static void
+s_stop (s_server_t *self)
+{
+    //  Stop the verifiers first; jobs still out belong to the ring
+    for (size_t index = 0; index < self->verifier_count; index++)
+        zactor_destroy (&self->verifiers[index]);
+    for (size_t slot = 0; slot < BB_RING_SIZE; slot++)
+        bb_job_destroy (&self->ring[slot]);
+    zlistx_destroy (&self->batch);
+    zsock_destroy (&self->router);
+    zsock_destroy (&self->control);
+    zsock_destroy (&self->jobs);
+    zsock_destroy (&self->results);
+    zactor_destroy (&self->zap);
+    zhashx_destroy (&self->sessions);
+    br_roster_destroy (&self->roster);
+    bb_store_destroy (&self->store);
+    br_identity_destroy (&self->identity);
+    free (self->roster_path);
+}
+
+static void
+s_batch_job_free (void **item)
+{
+    bb_job_destroy ((bb_job_t **) item);
+}
+
+void
+bb_server_actor (zsock_t *pipe, void *args)
+{
+    bb_server_args_t *start = (bb_server_args_t *) args;
+    s_server_t *self = (s_server_t *) zmalloc (sizeof (s_server_t));
+    self->pipe = pipe;
+    self->sessions = zhashx_new ();
+    zhashx_set_destructor (self->sessions, s_session_free);
+    self->batch = zlistx_new ();
+    zlistx_set_destructor (self->batch, s_batch_job_free);
+    self->own_sequence = (uint64_t) br_now_ms ();
+    start->started = s_start (self, start->config) == BR_REASON_OK;
+    if (!start->started) {
+        s_stop (self);
+        free (self);
+        zsock_signal (pipe, 0);
+        return;
+    }
+    zsock_signal (pipe, 0);
+
+    zpoller_t *poller = zpoller_new (pipe, self->router, self->results, self->control, NULL);
+    self->next_heartbeat = br_now_ms () + self->heartbeat_ms;
+    self->next_scan = br_now_ms ();
+    bool running = true;
+    while (running) {
+        int64_t now = br_now_ms ();
+        int64_t wait =
+            self->next_heartbeat < self->next_scan ? self->next_heartbeat : self->next_scan;
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, (int) (wait > now ? wait - now : 0));
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                running = false;
+            else if (streq (command, "PORT"))
+                zsock_send (pipe, "i", self->port);
+            zstr_free (&command);
+        } else if (which == self->control)
+            s_control (self);
+        else if (zpoller_terminated (poller))
+            running = false;
+        //  Always move the pipeline along: intake, results, commit
+        s_receive (self);
+        s_collect (self);
+        s_commit_batch (self);
+        now = br_now_ms ();
+        if (now >= self->next_heartbeat) {
+            s_heartbeat (self, now);
+            self->next_heartbeat = now + self->heartbeat_ms;
+        }
+        if (now >= self->next_scan) {
+            s_scan_expired (self);
+            self->next_scan = now + self->scan_ms;
+        }
+    }
+    zpoller_destroy (&poller);
+    s_stop (self);
+    free (self);
+}

@@ -1,0 +1,66 @@
+/*  =========================================================================
+    bb_server - the county broker
+
+    Accepts CurveZMQ connections from the nodes in the roster (bb_zap),
+    checks every envelope (bb_verifier, on worker threads), stores what is
+    addressed to a town in its durable queue (bb_store) with group commit,
+    acknowledges only after the commit, delivers with credit-based flow
+    control, routes receipts back, dead-letters what expires, and answers
+    status queries on a local control socket.
+
+    Configuration (ZPL, section "broker"):
+        key = "/etc/bruecke/broker.key"        broker identity (secret, 0600)
+        county-public = "/etc/bruecke/county.pub"
+        roster = "/etc/bruecke/roster.bin"     the county-signed roster
+        endpoint = "tcp://0.0.0.0:5570"          where nodes connect
+        state = "/var/lib/bruecke/broker"      LMDB directory
+        control = "ipc:///var/lib/bruecke/broker/control.ipc"   (default: in state)
+        workers = "2"                          verifier threads
+        mapsize-mb = "8192"
+        heartbeat-ms = "10000"                 send heartbeats this often
+        offline-after-ms = "30000"             a silent node is offline after this
+        expiry-scan-ms = "5000"                look for expired messages this often
+
+    Command protocol (on the actor pipe):
+        PORT        replies the TCP port the endpoint is bound to (int)
+        $TERM       stops the broker
+
+    Control protocol (REQ to the control endpoint, one string per frame):
+        STATUS  ->  "OK", "roster <version>", "dead <count>", "accepted <n>",
+                    "refused <n>", then one "node <id> online|offline
+                    <last-seen-ms> <queue-depth>" per town and county node
+        RELOAD  ->  "OK <version>" or "ERROR <reason>": reads the roster file
+                    again and installs it if it is newer
+    =========================================================================
+*/
+
+#ifndef BB_SERVER_H_INCLUDED
+#define BB_SERVER_H_INCLUDED
+
+#include "bruecke.h"
+
+#define BB_DEFAULT_ENDPOINT     "tcp://0.0.0.0:5570"
+#define BB_RING_SIZE            4096 //  jobs in the verifiers at most
+#define BB_BATCH_MAX            2048 //  messages in one group commit at most
+#define BB_DEFAULT_WORKERS      2
+#define BB_DEFAULT_HEARTBEAT_MS 10000
+#define BB_DEFAULT_OFFLINE_MS   30000
+#define BB_DEFAULT_SCAN_MS      5000
+#define BB_NOTICE_LIFETIME_MS   (7LL * 24 * 3600 * 1000) //  dead-letter notices live a week
+#define BB_CONTROL_TIMEOUT_MS   100
+
+//  What the actor is started with.
+typedef struct {
+    br_config_t *config; //  the configuration; read during start-up only
+    bool started;        //  set by the actor before zactor_new returns
+} bb_server_args_t;
+
+//  The actor: zactor_new (bb_server_actor, &args). When zactor_new
+//  returns, args.started tells whether the broker serves; if not, it has
+//  logged why and ended, and the caller destroys the actor.
+void bb_server_actor (zsock_t *pipe, void *args);
+
+//  Self test of this class.
+void bb_server_test (bool verbose);
+
+#endif

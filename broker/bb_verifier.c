@@ -1,0 +1,337 @@
+/*  =========================================================================
+    bb_verifier - checks incoming envelopes off the broker's main thread
+    =========================================================================
+*/
+
+#include "bb_verifier.h"
+
+bb_job_t *
+bb_job_new (zframe_t **routing_id_p, const char *node_id, zframe_t **data_p, int64_t received_ms)
+{
+    assert (routing_id_p && data_p && node_id);
+    bb_job_t *self = (bb_job_t *) zmalloc (sizeof (bb_job_t));
+    self->routing_id = *routing_id_p;
+    self->data = *data_p;
+    *routing_id_p = NULL;
+    *data_p = NULL;
+    snprintf (self->node_id, sizeof (self->node_id), "%s", node_id);
+    self->received_ms = received_ms;
+    self->reason = BR_REASON_MALFORMED;
+    return self;
+}
+
+void
+bb_job_destroy (bb_job_t **self_p)
+{
+    assert (self_p);
+    bb_job_t *self = *self_p;
+    if (self) {
+        zframe_destroy (&self->routing_id);
+        zframe_destroy (&self->data);
+        br_envelope_destroy (&self->envelope);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Which types a node may send, and to whom: the broker itself ("") for
+//  session control, another node for content and its answers.
+static br_reason_t
+s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const char *broker_id)
+{
+    bool to_broker = *header->recipient == '\0';
+    switch (header->type) {
+        case BRUECKE__MESSAGE_TYPE__TYPE_HELLO:
+        case BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CREDIT:
+            return to_broker ? BR_REASON_OK : BR_REASON_UNSUPPORTED_TYPE;
+        case BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT:
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL:
+        case BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE:
+            break;
+        default:
+            return BR_REASON_UNSUPPORTED_TYPE; //  the broker's own types
+    }
+    if (to_broker)
+        return BR_REASON_UNSUPPORTED_TYPE;
+    const Bruecke__RosterNode *recipient = br_roster_lookup_by_id (roster, header->recipient);
+    if (!recipient)
+        return BR_REASON_UNKNOWN_NODE;
+    if (recipient->revoked)
+        return BR_REASON_NODE_REVOKED;
+    //  Content goes to a service the recipient offers; answers to a node,
+    //  including answers to the broker's own notices
+    if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE) {
+        if (streq (header->recipient, broker_id) ||
+            !br_roster_node_offers (recipient, header->service))
+            return BR_REASON_NO_ROUTE;
+    }
+    return BR_REASON_OK;
+}
+
+void
+bb_verifier_check (bb_job_t *job, br_roster_t *roster, const char *broker_id, int64_t now_ms)
+{
+    assert (job && roster && broker_id);
+    br_reason_t reason;
+    job->envelope = br_envelope_decode (zframe_data (job->data), zframe_size (job->data), &reason);
+    if (job->envelope && !streq (br_envelope_signer (job->envelope), job->node_id))
+        reason = BR_REASON_SENDER_MISMATCH; //  signed as someone else than connected
+    if (reason == BR_REASON_OK)
+        reason = br_envelope_verify_in_roster (job->envelope, roster);
+    if (reason == BR_REASON_OK)
+        reason = br_envelope_check_time (job->envelope, now_ms);
+    if (reason == BR_REASON_OK)
+        reason = s_check_addressing (br_envelope_header (job->envelope), roster, broker_id);
+    if (reason == BR_REASON_OK)
+        reason = br_envelope_check_attestation (job->envelope, now_ms);
+    job->reason = reason;
+}
+
+void
+bb_verifier_actor (zsock_t *pipe, void *args)
+{
+    bb_verifier_args_t *endpoints = (bb_verifier_args_t *) args;
+    zsock_t *jobs = zsock_new (ZMQ_PULL);
+    zsock_t *results = zsock_new (ZMQ_PUSH);
+    int rc = zsock_connect (jobs, "%s", endpoints->jobs);
+    assert (rc == 0);
+    rc = zsock_connect (results, "%s", endpoints->results);
+    assert (rc == 0);
+    char *broker_id = strdup (endpoints->broker_id);
+    br_roster_t *roster = NULL;
+    zsock_signal (pipe, 0);
+
+    zpoller_t *poller = zpoller_new (pipe, jobs, NULL);
+    bool running = true;
+    while (running) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
+        if (which == jobs) {
+            void *pointer = NULL;
+            if (zsock_recv (jobs, "p", &pointer) != 0)
+                continue;
+            bb_job_t *job = (bb_job_t *) pointer;
+            if (roster)
+                bb_verifier_check (job, roster, broker_id, br_now_ms ());
+            else
+                job->reason = BR_REASON_BUSY; //  no roster yet
+            zsock_send (results, "p", job);
+        } else if (which == pipe) {
+            char *command = NULL;
+            void *pointer = NULL;
+            if (zsock_recv (pipe, "sp", &command, &pointer) != 0 || streq (command, "$TERM"))
+                running = false;
+            else if (streq (command, "ROSTER")) {
+                br_roster_destroy (&roster);
+                roster = (br_roster_t *) pointer;
+                zsock_signal (pipe, 0);
+            }
+            zstr_free (&command);
+        } else
+            running = false;
+    }
+    zpoller_destroy (&poller);
+    br_roster_destroy (&roster);
+    free (broker_id);
+    zsock_destroy (&jobs);
+    zsock_destroy (&results);
+}
+
+void
+bb_verifier_set_roster (zactor_t *verifier, br_roster_t **roster_p)
+{
+    assert (verifier && roster_p && *roster_p);
+    zsock_send (verifier, "sp", "ROSTER", *roster_p);
+    *roster_p = NULL;
+    zsock_wait (verifier);
+}
+
+//  ---- Self test ------------------------------------------------------------
+
+//  Test fixture: a county with a broker and three towns, one revoked.
+typedef struct {
+    br_identity_t *county, *broker, *luenen, *unna, *selm;
+    br_roster_t *roster;
+    zchunk_t *signed_roster;
+} s_test_county_t;
+
+static void
+s_test_county (s_test_county_t *self)
+{
+    self->county = br_identity_new ("county");
+    self->broker = br_identity_new ("broker");
+    self->luenen = br_identity_new ("luenen");
+    self->unna = br_identity_new ("unna");
+    self->selm = br_identity_new ("selm");
+    zconfig_t *draft = br_roster_draft_new ("05978", "Kreis Unna");
+    br_reason_t reason = br_roster_draft_add_node (draft, self->broker, "Broker", "05978",
+                                                   BRUECKE__NODE_ROLE__ROLE_BROKER, "");
+    assert (reason == BR_REASON_OK);
+    reason = br_roster_draft_add_node (draft, self->luenen, "L\xc3\xbcnen", "05978024",
+                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "jobcenter");
+    assert (reason == BR_REASON_OK);
+    reason = br_roster_draft_add_node (draft, self->unna, "Unna", "05978036",
+                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "fruehe-hilfen");
+    assert (reason == BR_REASON_OK);
+    reason = br_roster_draft_add_node (draft, self->selm, "Selm", "05978032",
+                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt");
+    assert (reason == BR_REASON_OK);
+    reason = br_roster_draft_revoke (draft, "selm");
+    assert (reason == BR_REASON_OK);
+    int64_t now = br_now_ms ();
+    self->signed_roster = br_roster_draft_sign (draft, self->county, now, 3600000, &reason);
+    self->roster =
+        br_roster_verify (zchunk_data (self->signed_roster), zchunk_size (self->signed_roster),
+                          br_identity_sign_public (self->county), NULL, now, &reason);
+    assert (self->roster);
+    zconfig_destroy (&draft);
+}
+
+static void
+s_test_county_destroy (s_test_county_t *self)
+{
+    br_roster_destroy (&self->roster);
+    zchunk_destroy (&self->signed_roster);
+    br_identity_destroy (&self->county);
+    br_identity_destroy (&self->broker);
+    br_identity_destroy (&self->luenen);
+    br_identity_destroy (&self->unna);
+    br_identity_destroy (&self->selm);
+}
+
+//  Builds a message from `signer`; a TEST_NOTE gets an attestation if asked.
+static zchunk_t *
+s_test_message (s_test_county_t *county, br_identity_t *signer, Bruecke__MessageType type,
+                const char *recipient, const char *service, bool attested)
+{
+    int64_t now = br_now_ms ();
+    Bruecke__Header header;
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    br_envelope_header_init (&header, id, type, br_identity_node_id (signer), recipient, service, 1,
+                             now, 60000);
+    char *categories[] = {"household"};
+    Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
+    attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
+    attestation.statute = "SGB VIII \xc2\xa7"
+                          "86c";
+    attestation.purpose = "case-transfer";
+    attestation.data_categories = categories;
+    attestation.n_data_categories = 1;
+    attestation.recipient = (char *) recipient;
+    attestation.recipient_service = (char *) service;
+    attestation.valid_from_ms = now - 1000;
+    attestation.valid_until_ms = now + 60000;
+    Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
+    note.text = "erfunden";
+    const Bruecke__RosterNode *node = br_roster_lookup_by_id (county->roster, recipient);
+    return br_envelope_build (signer, &header, attested ? &attestation : NULL, &note.base,
+                              node ? node->seal_public_key.data
+                                   : br_identity_seal_public (county->unna));
+}
+
+//  Runs one check as connection `node_id` and returns the verdict.
+static br_reason_t
+s_test_check (s_test_county_t *county, const char *node_id, zchunk_t **chunk_p)
+{
+    zframe_t *routing_id = zframe_new ("r", 1);
+    zframe_t *data = zframe_new (zchunk_data (*chunk_p), zchunk_size (*chunk_p));
+    zchunk_destroy (chunk_p);
+    bb_job_t *job = bb_job_new (&routing_id, node_id, &data, br_now_ms ());
+    assert (!routing_id && !data);
+    bb_verifier_check (job, county->roster, "broker", br_now_ms ());
+    br_reason_t reason = job->reason;
+    assert (reason != BR_REASON_OK || (job->envelope && br_envelope_header (job->envelope)));
+    bb_job_destroy (&job);
+    bb_job_destroy (&job);
+    return reason;
+}
+
+void
+bb_verifier_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bb_verifier: ");
+    //  @selftest
+    s_test_county_t county;
+    s_test_county (&county);
+    zchunk_t *chunk;
+    const Bruecke__MessageType NOTE = BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE;
+
+    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", true);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_OK);
+    //  Signed by Lünen, sent over Unna's connection
+    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", true);
+    assert (s_test_check (&county, "unna", &chunk) == BR_REASON_SENDER_MISMATCH);
+    //  Personal data without attestation
+    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", false);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_ATTESTATION_MISSING);
+    //  A service the recipient does not offer; an unknown and a revoked recipient
+    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "jobcenter", true);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_NO_ROUTE);
+    chunk = s_test_message (&county, county.luenen, NOTE, "werne", "jugendamt", true);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_UNKNOWN_NODE);
+    chunk = s_test_message (&county, county.luenen, NOTE, "selm", "jugendamt", true);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_NODE_REVOKED);
+    //  A revoked sender
+    chunk = s_test_message (&county, county.selm, NOTE, "unna", "fruehe-hilfen", true);
+    assert (s_test_check (&county, "selm", &chunk) == BR_REASON_NODE_REVOKED);
+    //  Types a node may not send, or not to the broker
+    chunk = s_test_message (&county, county.luenen, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, "", "",
+                            false);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_UNSUPPORTED_TYPE);
+    chunk = s_test_message (&county, county.luenen, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "unna", "",
+                            false);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_UNSUPPORTED_TYPE);
+    chunk =
+        s_test_message (&county, county.luenen, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "", "", false);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_OK);
+    //  Garbage
+    chunk = zchunk_new ("\xff\xff\xff", 3);
+    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_MALFORMED);
+
+    //  Through two actors: every job comes back, checked
+    zsock_t *jobs = zsock_new_push ("@inproc://bb-verifier-test-jobs");
+    zsock_t *results = zsock_new_pull ("@inproc://bb-verifier-test-results");
+    bb_verifier_args_t args = {"inproc://bb-verifier-test-jobs",
+                               "inproc://bb-verifier-test-results", "broker"};
+    zactor_t *workers[2];
+    for (int index = 0; index < 2; index++) {
+        workers[index] = zactor_new (bb_verifier_actor, &args);
+        br_roster_t *copy = br_roster_verify (
+            zchunk_data (county.signed_roster), zchunk_size (county.signed_roster),
+            br_identity_sign_public (county.county), NULL, br_now_ms (), &(br_reason_t){0});
+        bb_verifier_set_roster (workers[index], &copy);
+        assert (copy == NULL);
+    }
+    const int jobs_sent = 100;
+    for (int index = 0; index < jobs_sent; index++) {
+        chunk =
+            s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", index % 2 == 0);
+        zframe_t *routing_id = zframe_new ("r", 1);
+        zframe_t *data = zframe_new (zchunk_data (chunk), zchunk_size (chunk));
+        zchunk_destroy (&chunk);
+        bb_job_t *job = bb_job_new (&routing_id, "luenen", &data, br_now_ms ());
+        job->sequence = (uint64_t) index;
+        zsock_send (jobs, "p", job);
+    }
+    int accepted = 0;
+    for (int index = 0; index < jobs_sent; index++) {
+        void *pointer = NULL;
+        int rc = zsock_recv (results, "p", &pointer);
+        assert (rc == 0);
+        bb_job_t *job = (bb_job_t *) pointer;
+        assert (job->reason ==
+                (job->sequence % 2 == 0 ? BR_REASON_OK : BR_REASON_ATTESTATION_MISSING));
+        accepted += job->reason == BR_REASON_OK;
+        bb_job_destroy (&job);
+    }
+    assert (accepted == jobs_sent / 2);
+    for (int index = 0; index < 2; index++)
+        zactor_destroy (&workers[index]);
+    zsock_destroy (&jobs);
+    zsock_destroy (&results);
+    s_test_county_destroy (&county);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}

@@ -1,0 +1,783 @@
+/*  =========================================================================
+    bn_client - a town node's connection to the county broker
+    =========================================================================
+*/
+
+#include "bn_client.h"
+#include "bn_store.h"
+
+#define S_ROSTER_FILE        "roster.bin"
+#define S_TEXT_MAX           4096 //  longest test note text
+#define S_LIFETIME_MS        (24LL * 3600 * 1000)
+#define S_ANSWER_LIFETIME_MS (7LL * 24 * 3600 * 1000)
+
+typedef struct {
+    zsock_t *pipe;                              //  the actor pipe
+    zsock_t *dealer;                            //  to the broker (CURVE client)
+    zsock_t *monitor;                           //  the dealer's handshake events
+    zsock_t *control;                           //  REP for the CLI
+    br_identity_t *identity;                    //  this node's keys
+    uint8_t county_public[BR_SIGN_PUBLIC_SIZE]; //  the pinned county key
+    char *state_path;                           //  state directory
+    br_roster_t *roster;                        //  the roster in force
+    bn_store_t *store;                          //  outbox, sent, inbox
+    char broker_id[BR_NODE_ID_MAX + 1];         //  the broker's node id
+    bool connected;                             //  handshake done and HELLO sent
+    uint64_t send_cursor;                       //  highest outbox sequence sent on this connection
+    int64_t last_progress_ms;                   //  last send start or acceptance
+    uint32_t credit;                            //  deliveries in flight at most
+    uint32_t window;                            //  unaccepted messages in flight at most
+    int64_t retransmit_ms;                      //  retransmit after this long without progress
+    int64_t heartbeat_ms;                       //  heartbeat interval
+    int64_t next_heartbeat;                     //  when to send the next heartbeat
+} s_node_t;
+
+//  ---- Sending --------------------------------------------------------------
+
+//  Sends bytes to the broker without blocking. False if not possible now.
+static bool
+s_send (s_node_t *self, const uint8_t *data, size_t size)
+{
+    zmq_msg_t message;
+    zmq_msg_init_size (&message, size);
+    memcpy (zmq_msg_data (&message), data, size);
+    if (zmq_msg_send (&message, zsock_resolve (self->dealer), ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&message);
+        return false;
+    }
+    return true;
+}
+
+//  Builds, signs and sends a message to the broker itself.
+static void
+s_send_control (s_node_t *self, Bruecke__MessageType type, const ProtobufCMessage *body)
+{
+    Bruecke__Header header;
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    br_envelope_header_init (&header, id, type, br_identity_node_id (self->identity), "", "", 0,
+                             br_now_ms (), BR_CLOCK_SKEW_MS);
+    zchunk_t *chunk = br_envelope_build (self->identity, &header, NULL, body, NULL);
+    s_send (self, zchunk_data (chunk), zchunk_size (chunk));
+    zchunk_destroy (&chunk);
+}
+
+typedef struct {
+    s_node_t *node;   //  the node
+    size_t in_flight; //  outbox entries up to the send cursor
+    bool blocked;     //  a send failed
+} s_pump_t;
+
+static void
+s_count_in_flight (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    (void) data;
+    (void) size;
+    s_pump_t *pump = (s_pump_t *) argument;
+    if (sequence <= pump->node->send_cursor)
+        pump->in_flight++;
+}
+
+static void
+s_send_outbox_entry (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    s_pump_t *pump = (s_pump_t *) argument;
+    if (pump->blocked)
+        return;
+    if (!s_send (pump->node, data, size)) {
+        pump->blocked = true;
+        return;
+    }
+    pump->node->send_cursor = sequence;
+}
+
+//  Sends outbox entries past the send cursor while the window allows.
+static void
+s_pump (s_node_t *self)
+{
+    if (!self->connected)
+        return;
+    s_pump_t pump = {.node = self};
+    bn_store_outbox_read (self->store, 0, self->window, s_count_in_flight, &pump);
+    if (pump.in_flight >= self->window)
+        return;
+    if (pump.in_flight == 0)
+        self->last_progress_ms = br_now_ms ();
+    bn_store_outbox_read (self->store, self->send_cursor, self->window - pump.in_flight,
+                          s_send_outbox_entry, &pump);
+}
+
+//  ---- Roster -----------------------------------------------------------------
+
+//  Installs a verified roster and keeps it in the state directory.
+static void
+s_take_roster (s_node_t *self, br_roster_t **roster_p)
+{
+    br_roster_t *roster = *roster_p;
+    *roster_p = NULL;
+    char *path = zsys_sprintf ("%s/%s", self->state_path, S_ROSTER_FILE);
+    br_reason_t reason = br_file_write (path, br_roster_signed_data (roster),
+                                        br_roster_signed_size (roster), 0644, true);
+    if (reason != BR_REASON_OK)
+        zsys_warning ("node: cannot keep roster in %s: %s", path, br_reason_name (reason));
+    zstr_free (&path);
+    br_roster_destroy (&self->roster);
+    self->roster = roster;
+    zsys_info ("node: roster version %llu in force",
+               (unsigned long long) br_roster_version (roster));
+}
+
+//  ---- Receiving --------------------------------------------------------------
+
+//  What one drain of the dealer produced, to do after the commit.
+typedef struct {
+    zlistx_t *answers;   //  zchunk_t *: receipts and refusals to send
+    uint32_t deliveries; //  deliveries consumed (credit to grant)
+} s_drain_t;
+
+//  Builds a RECEIPT or REFUSAL for a delivered message, to send after commit.
+static void
+s_answer (s_node_t *self, s_drain_t *drain, const Bruecke__Header *delivered, br_reason_t reason,
+          int64_t now)
+{
+    Bruecke__Header header;
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    bool receipt = reason == BR_REASON_OK;
+    br_envelope_header_init (&header, id,
+                             receipt ? BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT
+                                     : BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL,
+                             br_identity_node_id (self->identity), delivered->sender, "",
+                             bn_store_next_sequence (self->store), now, S_ANSWER_LIFETIME_MS);
+    zchunk_t *chunk;
+    if (receipt) {
+        Bruecke__Receipt body = BRUECKE__RECEIPT__INIT;
+        body.message_id = delivered->message_id;
+        body.stored_at_ms = now;
+        chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
+    } else {
+        Bruecke__Refusal body = BRUECKE__REFUSAL__INIT;
+        body.message_id = delivered->message_id;
+        body.reason = (Bruecke__ReasonCode) reason;
+        body.detail = "refused by the recipient";
+        chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
+    }
+    zlistx_add_end (drain->answers, chunk);
+}
+
+//  Checks a delivered envelope as its recipient (PROTOCOL.md section 4).
+static br_reason_t
+s_check_delivery (s_node_t *self, br_envelope_t *envelope, int64_t now)
+{
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    if (!streq (header->recipient, br_identity_node_id (self->identity)))
+        return BR_REASON_RECIPIENT_MISMATCH;
+    br_reason_t reason = br_envelope_check_expiry (envelope, now);
+    if (reason == BR_REASON_OK)
+        reason = br_envelope_check_attestation (envelope, now);
+    if (reason == BR_REASON_OK && br_message_type_sealed (header->type)) {
+        //  It must open with our key; what it says is read when it is used
+        zchunk_t *plain = NULL;
+        const ProtobufCBinaryData *body = &br_envelope_message (envelope)->body;
+        reason = br_seal_open (body->data, body->len, br_identity_seal_public (self->identity),
+                               br_identity_seal_secret (self->identity), &plain);
+        if (plain)
+            sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+        zchunk_destroy (&plain);
+    }
+    return reason;
+}
+
+//  Records what an answer or notice says about a message this node sent.
+static br_reason_t
+s_record_outcome (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t now)
+{
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    ProtobufCMessage *body = NULL;
+    br_reason_t reason = BR_REASON_OK;
+    if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT &&
+        br_envelope_open_body (envelope, NULL, &bruecke__receipt__descriptor, &body) ==
+            BR_REASON_OK) {
+        Bruecke__Receipt *receipt = (Bruecke__Receipt *) body;
+        if (receipt->message_id.len == BR_MESSAGE_ID_SIZE)
+            reason = bn_store_sent_update (self->store, txn, receipt->message_id.data,
+                                           BN_SENT_RECEIPTED, BR_REASON_OK, now);
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL &&
+               br_envelope_open_body (envelope, NULL, &bruecke__refusal__descriptor, &body) ==
+                   BR_REASON_OK) {
+        Bruecke__Refusal *refusal = (Bruecke__Refusal *) body;
+        if (refusal->message_id.len == BR_MESSAGE_ID_SIZE)
+            reason = bn_store_sent_update (self->store, txn, refusal->message_id.data,
+                                           BN_SENT_REFUSED, (br_reason_t) refusal->reason, now);
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER &&
+               br_envelope_open_body (envelope, NULL, &bruecke__dead_letter__descriptor, &body) ==
+                   BR_REASON_OK) {
+        Bruecke__DeadLetter *dead = (Bruecke__DeadLetter *) body;
+        if (dead->message_id.len == BR_MESSAGE_ID_SIZE)
+            reason = bn_store_sent_update (self->store, txn, dead->message_id.data, BN_SENT_DEAD,
+                                           (br_reason_t) dead->reason, now);
+    }
+    br_proto_free (&body);
+    return reason;
+}
+
+//  A message the broker sends on its own behalf, not queued.
+static br_reason_t
+s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t now)
+{
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    ProtobufCMessage *body = NULL;
+    br_reason_t reason = BR_REASON_OK;
+    switch (header->type) {
+        case BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED:
+            if (br_envelope_open_body (envelope, NULL, &bruecke__accepted__descriptor, &body) ==
+                BR_REASON_OK) {
+                Bruecke__Accepted *accepted = (Bruecke__Accepted *) body;
+                for (size_t index = 0; index < accepted->n_message_ids && reason == BR_REASON_OK;
+                     index++)
+                    if (accepted->message_ids[index].len == BR_MESSAGE_ID_SIZE)
+                        reason = bn_store_sent_update (self->store, txn,
+                                                       accepted->message_ids[index].data,
+                                                       BN_SENT_ACCEPTED, BR_REASON_OK, now);
+                self->last_progress_ms = now;
+            }
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL:
+            if (br_envelope_open_body (envelope, NULL, &bruecke__refusal__descriptor, &body) ==
+                BR_REASON_OK) {
+                Bruecke__Refusal *refusal = (Bruecke__Refusal *) body;
+                zsys_info ("node: broker refused a message: %s",
+                           br_reason_name ((br_reason_t) refusal->reason));
+                //  Retry reasons keep the message in the outbox for the next round
+                if (refusal->message_id.len == BR_MESSAGE_ID_SIZE &&
+                    !br_reason_retry ((br_reason_t) refusal->reason))
+                    reason =
+                        bn_store_sent_update (self->store, txn, refusal->message_id.data,
+                                              BN_SENT_REFUSED, (br_reason_t) refusal->reason, now);
+            }
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE:
+            if (br_envelope_open_body (envelope, NULL, &bruecke__roster_update__descriptor,
+                                       &body) == BR_REASON_OK) {
+                Bruecke__RosterUpdate *update = (Bruecke__RosterUpdate *) body;
+                br_reason_t verdict;
+                br_roster_t *roster =
+                    br_roster_verify (update->signed_roster.data, update->signed_roster.len,
+                                      self->county_public, self->roster, now, &verdict);
+                if (roster && br_roster_version (roster) > br_roster_version (self->roster))
+                    s_take_roster (self, &roster);
+                else if (!roster)
+                    zsys_warning ("node: roster from the broker refused: %s",
+                                  br_reason_name (verdict));
+                br_roster_destroy (&roster);
+            }
+            break;
+        default:
+            break; //  HEARTBEAT
+    }
+    br_proto_free (&body);
+    return reason;
+}
+
+//  Applies one delivered message inside the open transaction.
+static br_reason_t
+s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t *envelope,
+                   int64_t now)
+{
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    drain->deliveries++;
+    br_reason_t verdict = s_check_delivery (self, envelope, now);
+    if (verdict != BR_REASON_OK) {
+        char id[2 * BR_MESSAGE_ID_SIZE + 1];
+        br_hex_encode (header->message_id.data, BR_MESSAGE_ID_SIZE, id);
+        zsys_info ("node: refused delivered %s from %s: %s", id, header->sender,
+                   br_reason_name (verdict));
+        s_answer (self, drain, header, verdict, now);
+        return BR_REASON_OK;
+    }
+    bn_apply_t applied;
+    br_reason_t reason = bn_store_apply (self->store, txn, header, br_envelope_data (envelope),
+                                         br_envelope_size (envelope), now, &applied);
+    if (reason == BR_REASON_OK && applied == BN_APPLIED)
+        reason = s_record_outcome (self, txn, envelope, now);
+    if (reason == BR_REASON_OK)
+        s_answer (self, drain, header, BR_REASON_OK, now);
+    return reason;
+}
+
+//  Takes everything the broker sent, applies it in one transaction, then
+//  answers and grants credit.
+static void
+s_receive (s_node_t *self)
+{
+    s_drain_t drain = {.answers = zlistx_new ()};
+    zlistx_set_destructor (drain.answers, (zlistx_destructor_fn *) zchunk_destroy);
+    int64_t now = br_now_ms ();
+    MDB_txn *txn = NULL;
+    br_reason_t failure = bn_store_begin (self->store, &txn);
+    size_t taken = 0;
+    while (failure == BR_REASON_OK && taken < BN_DELIVERY_BATCH) {
+        zframe_t *frame = zframe_recv_nowait (self->dealer);
+        if (!frame)
+            break;
+        taken++;
+        br_reason_t reason;
+        br_envelope_t *envelope =
+            br_envelope_decode (zframe_data (frame), zframe_size (frame), &reason);
+        zframe_destroy (&frame);
+        if (envelope)
+            reason = br_envelope_verify_in_roster (envelope, self->roster);
+        if (reason != BR_REASON_OK) {
+            //  Not verifiable with our roster: leave it with the broker
+            zsys_warning ("node: unverifiable message from the broker: %s",
+                          br_reason_name (reason));
+            drain.deliveries++;
+        } else if (streq (br_envelope_signer (envelope), self->broker_id) &&
+                   br_envelope_header (envelope)->type != BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER)
+            failure = s_handle_broker (self, txn, envelope, now);
+        else
+            failure = s_handle_delivery (self, txn, &drain, envelope, now);
+        br_envelope_destroy (&envelope);
+    }
+    if (failure == BR_REASON_OK)
+        failure = bn_store_commit (self->store, &txn);
+    else
+        bn_store_abort (self->store, &txn);
+    if (failure != BR_REASON_OK) {
+        //  Nothing applied: the broker will deliver it all again
+        zsys_warning ("node: cannot store deliveries: %s", br_reason_name (failure));
+        zlistx_purge (drain.answers);
+    }
+    for (zchunk_t *chunk = (zchunk_t *) zlistx_first (drain.answers); chunk;
+         chunk = (zchunk_t *) zlistx_next (drain.answers))
+        s_send (self, zchunk_data (chunk), zchunk_size (chunk));
+    if (drain.deliveries > 0 && failure == BR_REASON_OK) {
+        Bruecke__Credit credit = BRUECKE__CREDIT__INIT;
+        credit.credit = drain.deliveries;
+        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, &credit.base);
+    }
+    zlistx_destroy (&drain.answers);
+    s_pump (self);
+}
+
+//  ---- Connection events ----------------------------------------------------
+
+static void
+s_hello (s_node_t *self)
+{
+    self->connected = true;
+    self->send_cursor = 0;
+    Bruecke__Hello hello = BRUECKE__HELLO__INIT;
+    hello.roster_version = br_roster_version (self->roster);
+    hello.credit = self->credit;
+    hello.software = "bruecke-node 0.1";
+    s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, &hello.base);
+    zsys_info ("node: connected to the broker");
+    s_pump (self);
+}
+
+static void
+s_monitor_event (s_node_t *self)
+{
+    zmsg_t *event = zmsg_recv (self->monitor);
+    if (!event)
+        return;
+    zframe_t *first = zmsg_first (event);
+    if (first && zframe_size (first) >= 2) {
+        uint16_t code = (uint16_t) (zframe_data (first)[0] | (zframe_data (first)[1] << 8));
+        if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            s_hello (self);
+        else if (code == ZMQ_EVENT_DISCONNECTED && self->connected) {
+            self->connected = false;
+            zsys_info ("node: disconnected from the broker; reconnecting");
+        }
+    }
+    zmsg_destroy (&event);
+}
+
+//  ---- Control ----------------------------------------------------------------
+
+//  Queues a sealed test note. Returns OK and writes the id, or a reason.
+static br_reason_t
+s_send_test (s_node_t *self, zmsg_t *request, char *id_hex, const char **detail)
+{
+    char *to = zmsg_popstr (request);
+    char *service = zmsg_popstr (request);
+    char *text = zmsg_popstr (request);
+    char *purpose = zmsg_popstr (request);
+    char *category_list = zmsg_popstr (request);
+    char *basis = zmsg_popstr (request);
+    char *days_text = zmsg_popstr (request);
+    br_reason_t reason = BR_REASON_MALFORMED;
+    *detail = "SEND-TEST needs 7 arguments";
+    const Bruecke__RosterNode *recipient = NULL;
+    int days = days_text ? atoi (days_text) : 0;
+    if (days_text && text && strlen (text) <= S_TEXT_MAX && days >= 1 &&
+        days <= BN_TEST_NOTE_DAYS_MAX) {
+        recipient = br_roster_lookup_by_id (self->roster, to);
+        reason = !recipient                                    ? BR_REASON_UNKNOWN_NODE
+                 : recipient->revoked                          ? BR_REASON_NODE_REVOKED
+                 : !br_roster_node_offers (recipient, service) ? BR_REASON_NO_ROUTE
+                                                               : BR_REASON_OK;
+        *detail = "recipient";
+    }
+    uint8_t consent_id[BR_CONSENT_ID_SIZE];
+    Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
+    if (reason == BR_REASON_OK) {
+        *detail = "legal basis";
+        if (strncmp (basis, "consent:", 8) == 0 &&
+            br_hex_decode (basis + 8, consent_id, sizeof (consent_id)) == 0) {
+            attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
+            attestation.consent_id.data = consent_id;
+            attestation.consent_id.len = sizeof (consent_id);
+        } else if (strncmp (basis, "statute:", 8) == 0) {
+            attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
+            attestation.statute = basis + 8;
+        } else
+            reason = BR_REASON_ATTESTATION_INVALID;
+    }
+    //  Split the categories
+    char *categories[BR_CATEGORIES_MAX + 1];
+    size_t category_count = 0;
+    char *saved = NULL;
+    for (char *item = category_list ? strtok_r (category_list, ",", &saved) : NULL;
+         item && category_count <= BR_CATEGORIES_MAX; item = strtok_r (NULL, ",", &saved))
+        categories[category_count++] = item;
+    int64_t now = br_now_ms ();
+    MDB_txn *txn = NULL;
+    Bruecke__Header header;
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    if (reason == BR_REASON_OK)
+        reason = bn_store_begin (self->store, &txn);
+    if (reason == BR_REASON_OK) {
+        int64_t lifetime = days * S_LIFETIME_MS;
+        br_envelope_header_init (&header, id, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE,
+                                 br_identity_node_id (self->identity), to, service,
+                                 bn_store_next_sequence (self->store), now, lifetime);
+        attestation.purpose = purpose;
+        attestation.data_categories = categories;
+        attestation.n_data_categories = category_count;
+        attestation.recipient = to;
+        attestation.recipient_service = service;
+        attestation.valid_from_ms = now;
+        attestation.valid_until_ms = now + lifetime;
+        reason = br_attestation_check (&attestation, &header, now);
+        *detail = "attestation";
+    }
+    if (reason == BR_REASON_OK) {
+        Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
+        note.text = text;
+        zchunk_t *chunk = br_envelope_build (self->identity, &header, &attestation, &note.base,
+                                             recipient->seal_public_key.data);
+        reason = bn_store_outbox_add (self->store, txn, &header, zchunk_data (chunk),
+                                      zchunk_size (chunk));
+        zchunk_destroy (&chunk);
+        *detail = "outbox";
+        if (reason == BR_REASON_OK)
+            reason = bn_store_commit (self->store, &txn);
+    }
+    bn_store_abort (self->store, &txn);
+    if (reason == BR_REASON_OK) {
+        br_hex_encode (id, sizeof (id), id_hex);
+        *detail = "queued";
+    }
+    zstr_free (&to);
+    zstr_free (&service);
+    zstr_free (&text);
+    zstr_free (&purpose);
+    zstr_free (&category_list);
+    zstr_free (&basis);
+    zstr_free (&days_text);
+    return reason;
+}
+
+typedef struct {
+    s_node_t *node; //  the node
+    zmsg_t *reply;  //  the listing
+} s_listing_t;
+
+static void
+s_list_inbox (void *argument, uint64_t counter, int64_t received_ms, const uint8_t *data,
+              size_t size)
+{
+    (void) received_ms;
+    s_listing_t *listing = (s_listing_t *) argument;
+    br_reason_t reason;
+    br_envelope_t *envelope = br_envelope_decode (data, size, &reason);
+    const Bruecke__RosterNode *signer =
+        envelope ? br_roster_lookup_by_id (listing->node->roster, br_envelope_signer (envelope))
+                 : NULL;
+    if (signer && br_envelope_verify (envelope, signer->sign_public_key.data) == BR_REASON_OK) {
+        const Bruecke__Header *header = br_envelope_header (envelope);
+        char id[2 * BR_MESSAGE_ID_SIZE + 1];
+        br_hex_encode (header->message_id.data, BR_MESSAGE_ID_SIZE, id);
+        char *text = NULL;
+        ProtobufCMessage *body = NULL;
+        if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE &&
+            br_envelope_open_body (envelope, listing->node->identity,
+                                   &bruecke__test_note__descriptor, &body) == BR_REASON_OK)
+            text = strdup (((Bruecke__TestNote *) body)->text);
+        br_proto_free (&body);
+        zmsg_addstrf (listing->reply, "%llu %s %s %llu %s %s", (unsigned long long) counter,
+                      header->sender, br_message_type_name (header->type),
+                      (unsigned long long) header->sequence, id, text ? text : "-");
+        free (text);
+    } else
+        zmsg_addstrf (listing->reply, "%llu ? UNVERIFIABLE 0 - -", (unsigned long long) counter);
+    br_envelope_destroy (&envelope);
+}
+
+static void
+s_list_sent (void *argument, const uint8_t *message_id, const bn_sent_t *sent)
+{
+    s_listing_t *listing = (s_listing_t *) argument;
+    char id[2 * BR_MESSAGE_ID_SIZE + 1];
+    br_hex_encode (message_id, BR_MESSAGE_ID_SIZE, id);
+    zmsg_addstrf (listing->reply, "%llu %s %s %s %s", (unsigned long long) sent->sequence, id,
+                  sent->recipient, bn_sent_state_name (sent->state),
+                  br_reason_name ((br_reason_t) sent->reason));
+}
+
+static void
+s_control (s_node_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->control);
+    if (!request)
+        return;
+    char *command = zmsg_popstr (request);
+    zmsg_t *reply = zmsg_new ();
+    s_listing_t listing = {.node = self, .reply = reply};
+    if (command && streq (command, "STATUS")) {
+        zmsg_addstr (reply, "OK");
+        zmsg_addstrf (reply, "node %s", br_identity_node_id (self->identity));
+        zmsg_addstrf (reply, "connected %s", self->connected ? "yes" : "no");
+        zmsg_addstrf (reply, "roster %llu", (unsigned long long) br_roster_version (self->roster));
+        zmsg_addstrf (reply, "outbox %zu", bn_store_outbox_count (self->store));
+        zmsg_addstrf (reply, "inbox %zu", bn_store_inbox_count (self->store));
+    } else if (command && streq (command, "SEND-TEST")) {
+        char id[2 * BR_MESSAGE_ID_SIZE + 1];
+        const char *detail = "";
+        br_reason_t reason = s_send_test (self, request, id, &detail);
+        if (reason == BR_REASON_OK)
+            zmsg_addstrf (reply, "OK %s", id);
+        else
+            zmsg_addstrf (reply, "ERROR %s %s", br_reason_name (reason), detail);
+    } else if (command && streq (command, "INBOX")) {
+        zmsg_addstr (reply, "OK");
+        bn_store_inbox_read (self->store, s_list_inbox, &listing);
+    } else if (command && streq (command, "SENT")) {
+        zmsg_addstr (reply, "OK");
+        bn_store_sent_read (self->store, s_list_sent, &listing);
+    } else
+        zmsg_addstr (reply, "ERROR MALFORMED unknown command");
+    zmsg_send (&reply, self->control);
+    zstr_free (&command);
+    zmsg_destroy (&request);
+    s_pump (self);
+}
+
+//  ---- Start and stop -----------------------------------------------------------
+
+//  Loads the newer of the enrollment roster and the one kept in state.
+static br_reason_t
+s_load_roster (s_node_t *self, const char *enrolled_path)
+{
+    br_reason_t reason;
+    int64_t now = br_now_ms ();
+    self->roster = br_roster_load (enrolled_path, self->county_public, NULL, now, &reason);
+    char *kept_path = zsys_sprintf ("%s/%s", self->state_path, S_ROSTER_FILE);
+    br_reason_t kept_reason;
+    br_roster_t *kept = br_roster_load (kept_path, self->county_public, NULL, now, &kept_reason);
+    zstr_free (&kept_path);
+    if (kept && (!self->roster || br_roster_version (kept) > br_roster_version (self->roster))) {
+        br_roster_destroy (&self->roster);
+        self->roster = kept;
+        kept = NULL;
+    }
+    br_roster_destroy (&kept);
+    return self->roster ? BR_REASON_OK : reason;
+}
+
+static br_reason_t
+s_start (s_node_t *self, br_config_t *config)
+{
+    const char *key_path, *county_path, *roster_path, *broker_endpoint, *state;
+    br_reason_t reason = br_config_require (config, "node/key", &key_path);
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "node/county-public", &county_path);
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "node/roster", &roster_path);
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "node/broker", &broker_endpoint);
+    if (reason == BR_REASON_OK)
+        reason = br_config_require (config, "node/state", &state);
+    int64_t credit = 0, window = 0;
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "node/credit", BN_DEFAULT_CREDIT, 1, 100000, &credit);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "node/window", BN_DEFAULT_WINDOW, 1, 100000, &window);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "node/retransmit-ms", BN_DEFAULT_RETRANSMIT_MS, 10, 3600000,
+                                &self->retransmit_ms);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "node/heartbeat-ms", BN_DEFAULT_HEARTBEAT_MS, 10, 3600000,
+                                &self->heartbeat_ms);
+    if (reason != BR_REASON_OK) {
+        zsys_error ("node: configuration: %s", br_reason_name (reason));
+        return reason;
+    }
+    self->credit = (uint32_t) credit;
+    self->window = (uint32_t) window;
+    self->state_path = strdup (state);
+    self->identity = br_identity_load (key_path, &reason);
+    if (!self->identity) {
+        zsys_error ("node: key %s: %s", key_path, br_reason_name (reason));
+        return reason;
+    }
+    br_identity_t *county = br_identity_load_public (county_path, &reason);
+    if (!county) {
+        zsys_error ("node: county key %s: %s", county_path, br_reason_name (reason));
+        return reason;
+    }
+    memcpy (self->county_public, br_identity_sign_public (county), BR_SIGN_PUBLIC_SIZE);
+    br_identity_destroy (&county);
+    self->store = bn_store_new (state, 0, &reason);
+    if (!self->store) {
+        zsys_error ("node: store %s: %s", state, br_reason_name (reason));
+        return reason;
+    }
+    reason = s_load_roster (self, roster_path);
+    if (reason != BR_REASON_OK) {
+        zsys_error ("node: roster %s: %s", roster_path, br_reason_name (reason));
+        return reason;
+    }
+    //  The broker is the roster's broker node; its transport key is the server key
+    const Bruecke__Roster *content = br_roster_content (self->roster);
+    const Bruecke__RosterNode *broker = NULL;
+    for (size_t index = 0; index < content->n_nodes && !broker; index++)
+        if (content->nodes[index]->role == BRUECKE__NODE_ROLE__ROLE_BROKER)
+            broker = content->nodes[index];
+    const Bruecke__RosterNode *own =
+        br_roster_lookup_by_id (self->roster, br_identity_node_id (self->identity));
+    if (!broker || !own || own->revoked ||
+        memcmp (own->sign_public_key.data, br_identity_sign_public (self->identity),
+                BR_SIGN_PUBLIC_SIZE) != 0) {
+        zsys_error ("node: the roster names no broker, or not this node with these keys");
+        return BR_REASON_ROSTER_INVALID;
+    }
+    snprintf (self->broker_id, sizeof (self->broker_id), "%s", broker->node_id);
+
+    char *default_control = zsys_sprintf ("ipc://%s/control.ipc", state);
+    const char *control = br_config_string (config, "node/control", default_control);
+    self->control = zsock_new (ZMQ_REP);
+    zsock_set_sndtimeo (self->control, BN_CONTROL_TIMEOUT_MS);
+    int rc = zsock_bind (self->control, "%s", control);
+    zstr_free (&default_control);
+    if (rc < 0) {
+        zsys_error ("node: cannot bind the control endpoint");
+        return BR_REASON_IO_ERROR;
+    }
+
+    self->dealer = zsock_new (ZMQ_DEALER);
+    zcert_t *cert = zcert_new_from (br_identity_transport_public (self->identity),
+                                    br_identity_transport_secret (self->identity));
+    zcert_apply (cert, self->dealer);
+    zcert_destroy (&cert);
+    zsock_set_curve_serverkey_bin (self->dealer, broker->transport_public_key.data);
+    zsock_set_linger (self->dealer, 0);
+    zsock_set_immediate (self->dealer, 1); //  nothing queues in libzmq while disconnected
+    zsock_set_sndhwm (self->dealer, 100000);
+    zsock_set_rcvhwm (self->dealer, 100000);
+    zsock_set_maxmsgsize (self->dealer, BR_ENVELOPE_MAX_SIZE);
+    zsock_set_reconnect_ivl (self->dealer, BN_RECONNECT_MS);
+    zsock_set_reconnect_ivl_max (self->dealer, BN_RECONNECT_MAX_MS);
+    zsock_set_heartbeat_ivl (self->dealer, (int) self->heartbeat_ms);
+    zsock_set_heartbeat_timeout (self->dealer, (int) (3 * self->heartbeat_ms));
+    char monitor_endpoint[64];
+    snprintf (monitor_endpoint, sizeof (monitor_endpoint), "inproc://bn-monitor-%p", (void *) self);
+    rc = zmq_socket_monitor (zsock_resolve (self->dealer), monitor_endpoint,
+                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+    assert (rc == 0);
+    self->monitor = zsock_new (ZMQ_PAIR);
+    rc = zsock_connect (self->monitor, "%s", monitor_endpoint);
+    assert (rc == 0);
+    if (zsock_connect (self->dealer, "%s", broker_endpoint) != 0) {
+        zsys_error ("node: invalid broker endpoint %s", broker_endpoint);
+        return BR_REASON_CONFIG_INVALID;
+    }
+    zsys_info ("node: %s started, roster version %llu, broker %s",
+               br_identity_node_id (self->identity),
+               (unsigned long long) br_roster_version (self->roster), broker_endpoint);
+    return BR_REASON_OK;
+}
+
+static void
+s_stop (s_node_t *self)
+{
+    if (self->dealer)
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->dealer);
+    zsock_destroy (&self->control);
+    br_roster_destroy (&self->roster);
+    bn_store_destroy (&self->store);
+    br_identity_destroy (&self->identity);
+    free (self->state_path);
+}
+
+static void
+s_timers (s_node_t *self, int64_t now)
+{
+    if (self->connected && now >= self->next_heartbeat) {
+        Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
+        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, &heartbeat.base);
+        self->next_heartbeat = now + self->heartbeat_ms;
+    }
+    //  No acceptance for too long: send everything unaccepted again
+    if (self->connected && self->send_cursor > 0 &&
+        now - self->last_progress_ms > self->retransmit_ms) {
+        s_pump_t pump = {.node = self};
+        bn_store_outbox_read (self->store, 0, self->window, s_count_in_flight, &pump);
+        if (pump.in_flight > 0) {
+            zsys_info ("node: retransmitting %zu unaccepted messages", pump.in_flight);
+            self->send_cursor = 0;
+            s_pump (self);
+        }
+        self->last_progress_ms = now;
+    }
+}
+
+void
+bn_client_actor (zsock_t *pipe, void *args)
+{
+    bn_client_args_t *start = (bn_client_args_t *) args;
+    s_node_t *self = (s_node_t *) zmalloc (sizeof (s_node_t));
+    self->pipe = pipe;
+    start->started = s_start (self, start->config) == BR_REASON_OK;
+    zsock_signal (pipe, 0);
+    if (!start->started) {
+        s_stop (self);
+        free (self);
+        return;
+    }
+    zpoller_t *poller = zpoller_new (pipe, self->dealer, self->monitor, self->control, NULL);
+    bool running = true;
+    while (running) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, 500);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                running = false;
+            zstr_free (&command);
+        } else if (which == self->dealer)
+            s_receive (self);
+        else if (which == self->monitor)
+            s_monitor_event (self);
+        else if (which == self->control)
+            s_control (self);
+        else if (zpoller_terminated (poller))
+            running = false;
+        s_timers (self, br_now_ms ());
+    }
+    zpoller_destroy (&poller);
+    s_stop (self);
+    free (self);
+}

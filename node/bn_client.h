@@ -1,0 +1,78 @@
+/*  =========================================================================
+    bn_client - a town node's connection to the county broker
+
+    Keeps the town's outbox flowing to the broker and applies what the broker
+    delivers. Speaks PROTOCOL.md section 9 as the node:
+
+    - connects a DEALER as CURVE client, with the broker's transport key from
+      the roster; libzmq reconnects with exponential backoff (1 s to 60 s)
+      and ZMTP heartbeats notice a dead broker;
+    - after every successful handshake sends HELLO with its roster version
+      and credit, then (re)sends its outbox in sequence order;
+    - keeps each message in the outbox until the broker's ACCEPTED, and
+      retransmits (go-back-N) what is unaccepted after retransmit-ms;
+    - verifies each delivery, stores it and records its id in one durable
+      transaction per batch, then sends a RECEIPT (or a REFUSAL) for each,
+      and grants new credit;
+    - takes newer rosters from the broker after verifying them against the
+      pinned county key, and keeps them in its state directory.
+
+    Outbound work is accepted while the broker is unreachable: it waits in
+    the durable outbox.
+
+    Configuration (ZPL, section "node"):
+        key = "/etc/bruecke/luenen.key"        node identity (secret, 0600)
+        county-public = "/etc/bruecke/county.pub"
+        roster = "/etc/bruecke/roster.bin"     roster from enrollment
+        broker = "tcp://broker.kreis-unna.example:5570"
+        state = "/var/lib/bruecke/luenen"      LMDB directory, newer rosters
+        control = "ipc:///var/lib/bruecke/luenen/control.ipc"  (default: in state)
+        credit = "64"                          deliveries in flight at most
+        window = "256"                         unaccepted messages in flight at most
+        retransmit-ms = "10000"
+        heartbeat-ms = "10000"
+
+    Command protocol (on the actor pipe):
+        $TERM           stops the node
+
+    Control protocol (REQ to the control endpoint, one string per frame):
+        STATUS      ->  "OK", "node <id>", "connected yes|no", "roster <v>",
+                        "outbox <n>", "inbox <n>"
+        SEND-TEST <to> <service> <text> <purpose> <categories> <basis> <days>
+                    ->  "OK <message id hex>" or "ERROR <REASON> <detail>";
+                        <basis> is "consent:<32 hex digits>" or
+                        "statute:<name>"; queues a sealed test note
+        INBOX       ->  "OK", then one frame per delivered message:
+                        "<counter> <sender> <type> <sequence> <id hex> <text>"
+        SENT        ->  "OK", then one frame per sent message:
+                        "<sequence> <id hex> <recipient> <state> <reason>"
+    =========================================================================
+*/
+
+#ifndef BN_CLIENT_H_INCLUDED
+#define BN_CLIENT_H_INCLUDED
+
+#include "bruecke.h"
+
+#define BN_DEFAULT_CREDIT        64
+#define BN_DEFAULT_WINDOW        256
+#define BN_DEFAULT_RETRANSMIT_MS 10000
+#define BN_DEFAULT_HEARTBEAT_MS  10000
+#define BN_RECONNECT_MS          1000  //  first reconnect delay
+#define BN_RECONNECT_MAX_MS      60000 //  longest reconnect delay
+#define BN_DELIVERY_BATCH        256   //  deliveries applied in one commit at most
+#define BN_CONTROL_TIMEOUT_MS    100
+#define BN_TEST_NOTE_DAYS_MAX    30
+
+//  What the actor is started with.
+typedef struct {
+    br_config_t *config; //  the configuration; read during start-up only
+    bool started;        //  set by the actor before zactor_new returns
+} bn_client_args_t;
+
+//  The actor: zactor_new (bn_client_actor, &args). When zactor_new returns,
+//  args.started tells whether the node runs; if not, it has logged why and
+//  ended, and the caller destroys the actor.
+void bn_client_actor (zsock_t *pipe, void *args);
+
+#endif
