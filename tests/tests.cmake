@@ -37,3 +37,16 @@ endif ()
 # Writes the seed corpus: bruecke-make-corpus tests/fuzz/corpus
 add_executable (bruecke-make-corpus tests/fuzz/make_corpus.c tests/fuzz/fuzz_fixture.c)
 target_link_libraries (bruecke-make-corpus PRIVATE bruecke_common)
+
+# Integration, fault and attack tests (tests/integration): the real daemons on
+# loopback, on ports chosen at run time, in temporary directories under
+# TMPDIR, with real CURVE keys and real LMDB. Each script gets the build tree.
+add_executable (bruecke-attack tests/integration/attack.c)
+target_link_libraries (bruecke-attack PRIVATE bruecke_common)
+set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full)
+foreach (name ${BRUECKE_INTEGRATION_TESTS})
+    add_test (NAME integration.${name}
+              COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})
+    set_tests_properties (integration.${name} PROPERTIES ENVIRONMENT
+                          "TMPDIR=${CMAKE_BINARY_DIR}/tmp" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endforeach ()

@@ -1,0 +1,766 @@
+/*  =========================================================================
+    bruecke-make-corpus - writes the fuzz targets' seed corpus
+
+    Usage: bruecke-make-corpus DIR      (normally tests/fuzz/corpus)
+
+    Writes DIR/envelope, DIR/roster and DIR/attestation: valid inputs that
+    pass every check of the fuzz targets against the fuzz fixture (same keys,
+    same roster, same clock), and invalid ones that each fail one check in a
+    named way. Before writing an input the generator checks that it is
+    refused with the reason its name promises, so the names stay true.
+
+    The output is the same on every run, byte for byte: message ids are
+    fixed, Ed25519 signatures are deterministic, and the generator replaces
+    libsodium's random source with a fixed stream, so even the ephemeral keys
+    of sealed bodies repeat. Regenerating changes only what the code changed.
+    That stream is for this generator alone: it makes nothing secret.
+    Files are replaced; files of other names are left alone.
+    =========================================================================
+*/
+
+#include "fuzz_fixture.h"
+
+#define S_MINUTE_MS (60LL * 1000)
+
+static const char *s_root = NULL; //  the corpus directory
+static size_t s_written = 0;      //  files written so far
+
+//  Writes one corpus file, DIR/kind/name.
+static void
+s_write (const char *kind, const char *name, const uint8_t *data, size_t size)
+{
+    FUZZ_CHECK (size <= FUZZ_MAX_INPUT_SIZE);
+    char *path = zsys_sprintf ("%s/%s/%s", s_root, kind, name);
+    if (br_file_write (path, data, size, 0644, true) != BR_REASON_OK) {
+        fprintf (stderr, "bruecke-make-corpus: cannot write %s\n", path);
+        exit (1);
+    }
+    zstr_free (&path);
+    s_written++;
+}
+
+static void
+s_write_chunk (const char *kind, const char *name, zchunk_t *chunk)
+{
+    s_write (kind, name, zchunk_data (chunk), zchunk_size (chunk));
+}
+
+//  ---- Envelopes ----------------------------------------------------------
+
+//  A header and the storage of its message id.
+typedef struct {
+    Bruecke__Header header;         //  the header; its id points into `id`
+    uint8_t id[BR_MESSAGE_ID_SIZE]; //  the message id
+} s_header_t;
+
+//  Fills a header created at `created_ms`, and replaces the random message
+//  id with a fixed one made from `tag`, so the corpus is reproducible.
+static void
+s_header (s_header_t *self, uint8_t tag, Bruecke__MessageType type, const char *sender,
+          const char *recipient, const char *service, int64_t created_ms, int64_t lifetime_ms)
+{
+    br_envelope_header_init (&self->header, self->id, type, sender, recipient, service, tag,
+                             created_ms, lifetime_ms);
+    for (size_t index = 0; index < BR_MESSAGE_ID_SIZE; index++)
+        self->id[index] = (uint8_t) (0xf0 + index);
+    self->id[BR_MESSAGE_ID_SIZE - 1] = tag;
+}
+
+//  The receiver's steps, as fuzz_envelope runs them; the first refusal.
+static br_reason_t
+s_receive (zchunk_t *chunk)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    br_reason_t reason;
+    br_envelope_t *envelope =
+        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
+    if (!envelope)
+        return reason;
+    reason = br_envelope_verify_in_roster (envelope, fixture->roster);
+    if (reason == BR_REASON_OK)
+        reason = br_envelope_check_time (envelope, FUZZ_NOW_MS);
+    if (reason == BR_REASON_OK)
+        reason = br_envelope_check_attestation (envelope, FUZZ_NOW_MS);
+    if (reason == BR_REASON_OK) {
+        const Bruecke__Header *header = br_envelope_header (envelope);
+        const ProtobufCMessageDescriptor *descriptor =
+            header->type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE ? &bruecke__test_note__descriptor
+            : header->type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT ? &bruecke__receipt__descriptor
+                                                                  : NULL;
+        if (descriptor) {
+            ProtobufCMessage *body = NULL;
+            reason = br_envelope_open_body (envelope, fuzz_fixture_identity (header->recipient),
+                                            descriptor, &body);
+            br_proto_free (&body);
+        }
+    }
+    br_envelope_destroy (&envelope);
+    return reason;
+}
+
+//  Checks that `chunk` is received with `expected`, writes it as
+//  envelope/name and destroys it.
+static void
+s_envelope (const char *name, zchunk_t **chunk_p, br_reason_t expected)
+{
+    br_reason_t reason = s_receive (*chunk_p);
+    if (reason != expected) {
+        fprintf (stderr, "bruecke-make-corpus: envelope/%s: expected %s, got %s\n", name,
+                 br_reason_name (expected), br_reason_name (reason));
+        exit (1);
+    }
+    s_write_chunk ("envelope", name, *chunk_p);
+    zchunk_destroy (chunk_p);
+}
+
+//  Encodes a Message from its parts, without the builder's assertions.
+static zchunk_t *
+s_message_bytes (Bruecke__Header *header, Bruecke__Attestation *attestation, const uint8_t *body,
+                 size_t body_size)
+{
+    Bruecke__Message message = BRUECKE__MESSAGE__INIT;
+    message.header = header;
+    message.attestation = attestation;
+    message.body.data = (uint8_t *) body;
+    message.body.len = body_size;
+    return br_proto_encode (&message.base);
+}
+
+//  Wraps message bytes in an Envelope that claims `signer` but carries a
+//  signature of `signature_size` bytes by `key`, without the builder's
+//  assertions. Destroys the message bytes.
+static zchunk_t *
+s_envelope_forged (zchunk_t **message_p, br_identity_t *key, const char *signer,
+                   size_t signature_size)
+{
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    br_identity_sign (key, zchunk_data (*message_p), zchunk_size (*message_p), signature);
+    FUZZ_CHECK (signature_size <= sizeof (signature));
+    Bruecke__Envelope envelope = BRUECKE__ENVELOPE__INIT;
+    envelope.message.data = zchunk_data (*message_p);
+    envelope.message.len = zchunk_size (*message_p);
+    envelope.signature.data = signature;
+    envelope.signature.len = signature_size;
+    envelope.signer = (char *) signer;
+    zchunk_t *chunk = br_proto_encode (&envelope.base);
+    zchunk_destroy (message_p);
+    return chunk;
+}
+
+//  Signs a Message made of `header` alone, as `key`'s own node.
+static zchunk_t *
+s_header_only (br_identity_t *key, s_header_t *header)
+{
+    zchunk_t *message = s_message_bytes (&header->header, NULL, NULL, 0);
+    return s_envelope_forged (&message, key, br_identity_node_id (key), BR_SIGNATURE_SIZE);
+}
+
+static uint8_t s_consent_id[BR_CONSENT_ID_SIZE] = {0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
+                                                   0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf};
+static char *s_consent_categories[] = {"household", "child-age", "language"};
+static char *s_statute_categories[] = {"case-file", "household"};
+
+//  The family's consent to pass household, child age and language to
+//  Unna's Frühe Hilfen, valid from a month before the fixture's clock.
+static void
+s_consent (Bruecke__Attestation *attestation)
+{
+    bruecke__attestation__init (attestation);
+    attestation->basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
+    attestation->consent_id.data = s_consent_id;
+    attestation->consent_id.len = sizeof (s_consent_id);
+    attestation->purpose = "language-support";
+    attestation->data_categories = s_consent_categories;
+    attestation->n_data_categories = 3;
+    attestation->recipient = "unna";
+    attestation->recipient_service = "fruehe-hilfen";
+    attestation->valid_from_ms = FUZZ_NOW_MS - 30 * FUZZ_DAY_MS;
+    attestation->valid_until_ms = FUZZ_NOW_MS + 335 * FUZZ_DAY_MS;
+}
+
+//  A change of responsibility after a move (SGB VIII §86c): the case file
+//  goes to Unna's Jugendamt.
+static void
+s_statute (Bruecke__Attestation *attestation)
+{
+    bruecke__attestation__init (attestation);
+    attestation->basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
+    attestation->statute = "SGB VIII \xc2\xa7"
+                           "86c";
+    attestation->purpose = "case-transfer";
+    attestation->data_categories = s_statute_categories;
+    attestation->n_data_categories = 2;
+    attestation->recipient = "unna";
+    attestation->recipient_service = "jugendamt";
+    attestation->valid_from_ms = FUZZ_NOW_MS - FUZZ_DAY_MS;
+    attestation->valid_until_ms = FUZZ_NOW_MS + 90 * FUZZ_DAY_MS;
+}
+
+//  A test note from Lünen to Unna's Frühe Hilfen under `attestation`,
+//  sealed to `seal_public`.
+static zchunk_t *
+s_test_note (uint8_t tag, Bruecke__Attestation *attestation, const uint8_t *seal_public)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    s_header_t header;
+    s_header (&header, tag, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "luenen", "unna",
+              "fruehe-hilfen", FUZZ_NOW_MS, FUZZ_DAY_MS);
+    Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
+    note.text = "Familie Beispiel (erfunden): Sprachf\xc3\xb6rderung f\xc3\xbcr zwei Kinder";
+    return br_envelope_build (fixture->luenen, &header.header, attestation, &note.base,
+                              seal_public);
+}
+
+//  A control message `type` with `body` from `sender` to `recipient`.
+static zchunk_t *
+s_control (uint8_t tag, Bruecke__MessageType type, br_identity_t *sender, const char *recipient,
+           const ProtobufCMessage *body)
+{
+    s_header_t header;
+    s_header (&header, tag, type, br_identity_node_id (sender), recipient, "", FUZZ_NOW_MS,
+              FUZZ_HOUR_MS);
+    return br_envelope_build (sender, &header.header, NULL, body, NULL);
+}
+
+//  Flips one bit of `chunk` at `offset`.
+static zchunk_t *
+s_flipped (zchunk_t *chunk, size_t offset, uint8_t bit)
+{
+    zchunk_t *copy = zchunk_dup (chunk);
+    FUZZ_CHECK (offset < zchunk_size (copy));
+    zchunk_data (copy)[offset] ^= bit;
+    return copy;
+}
+
+static zchunk_t *
+s_truncated (zchunk_t *chunk, size_t size)
+{
+    FUZZ_CHECK (size < zchunk_size (chunk));
+    return zchunk_new (zchunk_data (chunk), size);
+}
+
+static void
+s_envelopes (void)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    const uint8_t *unna_seal = br_identity_seal_public (fixture->unna);
+    Bruecke__Attestation consent, statute;
+    s_consent (&consent);
+    s_statute (&statute);
+
+    //  ---- Valid: every check passes, the body opens
+    zchunk_t *note = s_test_note (1, &consent, unna_seal);
+    zchunk_t *chunk = zchunk_dup (note);
+    s_envelope ("test-note-valid.bin", &chunk, BR_REASON_OK);
+
+    s_header_t header;
+    s_header (&header, 2, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "kreis-unna", "unna", "jugendamt",
+              FUZZ_NOW_MS - S_MINUTE_MS, 7 * FUZZ_DAY_MS);
+    Bruecke__TestNote text = BRUECKE__TEST_NOTE__INIT;
+    text.text = "Zust\xc3\xa4ndigkeitswechsel nach Umzug, Akte erfunden";
+    chunk =
+        br_envelope_build (fixture->kreis_unna, &header.header, &statute, &text.base, unna_seal);
+    s_envelope ("test-note-statute-valid.bin", &chunk, BR_REASON_OK);
+
+    uint8_t note_id[BR_MESSAGE_ID_SIZE];
+    for (size_t index = 0; index < sizeof (note_id); index++)
+        note_id[index] = (uint8_t) (0xf0 + index);
+    note_id[BR_MESSAGE_ID_SIZE - 1] = 1;
+    Bruecke__Receipt receipt = BRUECKE__RECEIPT__INIT;
+    receipt.message_id.data = note_id;
+    receipt.message_id.len = sizeof (note_id);
+    receipt.stored_at_ms = FUZZ_NOW_MS;
+    chunk =
+        s_control (3, BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT, fixture->unna, "luenen", &receipt.base);
+    s_envelope ("receipt-valid.bin", &chunk, BR_REASON_OK);
+
+    Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
+    chunk =
+        s_control (4, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, fixture->luenen, "", &heartbeat.base);
+    s_envelope ("heartbeat-valid.bin", &chunk, BR_REASON_OK);
+
+    Bruecke__Hello hello = BRUECKE__HELLO__INIT;
+    hello.roster_version = FUZZ_ROSTER_VERSION;
+    hello.credit = 16;
+    hello.software = "bruecke 0.1.0";
+    chunk = s_control (5, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, fixture->unna, "", &hello.base);
+    s_envelope ("hello-valid.bin", &chunk, BR_REASON_OK);
+
+    uint8_t accepted_ids[2][BR_MESSAGE_ID_SIZE];
+    memset (accepted_ids[0], 0xa1, BR_MESSAGE_ID_SIZE);
+    memset (accepted_ids[1], 0xa2, BR_MESSAGE_ID_SIZE);
+    ProtobufCBinaryData ids[2] = {{BR_MESSAGE_ID_SIZE, accepted_ids[0]},
+                                  {BR_MESSAGE_ID_SIZE, accepted_ids[1]}};
+    Bruecke__Accepted accepted = BRUECKE__ACCEPTED__INIT;
+    accepted.message_ids = ids;
+    accepted.n_message_ids = 2;
+    chunk = s_control (6, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, fixture->kreis_unna, "luenen",
+                       &accepted.base);
+    s_envelope ("accepted-valid.bin", &chunk, BR_REASON_OK);
+
+    Bruecke__Refusal refusal = BRUECKE__REFUSAL__INIT;
+    refusal.message_id.data = note_id;
+    refusal.message_id.len = sizeof (note_id);
+    refusal.reason = BRUECKE__REASON_CODE__REASON_REPLAYED;
+    refusal.detail = "message id seen before";
+    chunk =
+        s_control (7, BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, fixture->unna, "luenen", &refusal.base);
+    s_envelope ("refusal-valid.bin", &chunk, BR_REASON_OK);
+
+    Bruecke__Credit credit = BRUECKE__CREDIT__INIT;
+    credit.credit = 32;
+    chunk = s_control (8, BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, fixture->luenen, "", &credit.base);
+    s_envelope ("credit-valid.bin", &chunk, BR_REASON_OK);
+
+    Bruecke__RosterUpdate update = BRUECKE__ROSTER_UPDATE__INIT;
+    update.signed_roster.data = zchunk_data (fixture->roster_bytes);
+    update.signed_roster.len = zchunk_size (fixture->roster_bytes);
+    chunk = s_control (9, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, fixture->kreis_unna, "luenen",
+                       &update.base);
+    s_envelope ("roster-update-valid.bin", &chunk, BR_REASON_OK);
+
+    Bruecke__DeadLetter dead = BRUECKE__DEAD_LETTER__INIT;
+    dead.message_id.data = note_id;
+    dead.message_id.len = sizeof (note_id);
+    dead.reason = BRUECKE__REASON_CODE__REASON_EXPIRED;
+    dead.recipient = "unna";
+    chunk = s_control (10, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, fixture->kreis_unna, "luenen",
+                       &dead.base);
+    s_envelope ("dead-letter-valid.bin", &chunk, BR_REASON_OK);
+
+    //  ---- Damaged in transit
+    chunk = s_flipped (note, zchunk_size (note) / 2, 0x10);
+    s_envelope ("test-note-bitflip.bin", &chunk, BR_REASON_BAD_SIGNATURE);
+    //  The signature is the 64 bytes before the signer field ("luenen", 8 bytes with its tag)
+    chunk = s_flipped (note, zchunk_size (note) - 8 - 20, 0x01);
+    s_envelope ("test-note-signature-bitflip.bin", &chunk, BR_REASON_BAD_SIGNATURE);
+    chunk = s_truncated (note, zchunk_size (note) / 2);
+    s_envelope ("test-note-truncated.bin", &chunk, BR_REASON_MALFORMED);
+    chunk = zchunk_new (NULL, 0);
+    s_envelope ("empty.bin", &chunk, BR_REASON_MALFORMED);
+
+    //  ---- Forged or refused outer parts
+    s_header (&header, 11, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "luenen", "", "", FUZZ_NOW_MS,
+              FUZZ_HOUR_MS);
+    zchunk_t *message = s_message_bytes (&header.header, NULL, NULL, 0);
+    chunk = s_envelope_forged (&message, fixture->unna, "luenen", BR_SIGNATURE_SIZE);
+    s_envelope ("heartbeat-wrong-key.bin", &chunk, BR_REASON_BAD_SIGNATURE);
+    message = s_message_bytes (&header.header, NULL, NULL, 0);
+    chunk = s_envelope_forged (&message, fixture->luenen, "luenen", BR_SIGNATURE_SIZE - 1);
+    s_envelope ("heartbeat-short-signature.bin", &chunk, BR_REASON_MALFORMED);
+    message = s_message_bytes (&header.header, NULL, NULL, 0);
+    chunk = s_envelope_forged (&message, fixture->luenen, "L\xc3\xbcnen", BR_SIGNATURE_SIZE);
+    s_envelope ("heartbeat-invalid-signer-id.bin", &chunk, BR_REASON_MALFORMED);
+    //  Unna signs with its own key but the header claims Lünen sent it
+    message = s_message_bytes (&header.header, NULL, NULL, 0);
+    chunk = s_envelope_forged (&message, fixture->unna, "unna", BR_SIGNATURE_SIZE);
+    s_envelope ("heartbeat-sender-mismatch.bin", &chunk, BR_REASON_SENDER_MISMATCH);
+
+    s_header (&header, 12, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "county", "", "", FUZZ_NOW_MS,
+              FUZZ_HOUR_MS);
+    chunk = s_header_only (fixture->county, &header);
+    s_envelope ("heartbeat-unknown-signer.bin", &chunk, BR_REASON_UNKNOWN_NODE);
+    s_header (&header, 13, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "werne", "", "", FUZZ_NOW_MS,
+              FUZZ_HOUR_MS);
+    chunk = s_header_only (fixture->werne, &header);
+    s_envelope ("heartbeat-revoked-signer.bin", &chunk, BR_REASON_NODE_REVOKED);
+
+    //  ---- Validly signed, refused for their content
+    s_header (&header, 14, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "luenen", "", "", FUZZ_NOW_MS,
+              FUZZ_HOUR_MS);
+    header.header.version = 2;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-version-2.bin", &chunk, BR_REASON_UNSUPPORTED_VERSION);
+    header.header.version = BR_PROTOCOL_VERSION;
+    header.header.type = (Bruecke__MessageType) 99;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-unknown-type.bin", &chunk, BR_REASON_UNSUPPORTED_TYPE);
+    header.header.type = BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT;
+    header.header.message_id.len = 8;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-short-id.bin", &chunk, BR_REASON_MALFORMED);
+    header.header.message_id.len = BR_MESSAGE_ID_SIZE;
+    header.header.expires_at_ms = header.header.created_at_ms;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-expires-at-creation.bin", &chunk, BR_REASON_MALFORMED);
+    header.header.created_at_ms = FUZZ_NOW_MS + FUZZ_HOUR_MS;
+    header.header.expires_at_ms = FUZZ_NOW_MS + 2 * FUZZ_HOUR_MS;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-clock-skew.bin", &chunk, BR_REASON_CLOCK_SKEW);
+    header.header.created_at_ms = FUZZ_NOW_MS - 4 * S_MINUTE_MS;
+    header.header.expires_at_ms = FUZZ_NOW_MS - 3 * S_MINUTE_MS;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-expired.bin", &chunk, BR_REASON_EXPIRED);
+    header.header.created_at_ms = FUZZ_NOW_MS;
+    header.header.expires_at_ms = FUZZ_NOW_MS + BR_MAX_LIFETIME_MS + 1;
+    chunk = s_header_only (fixture->luenen, &header);
+    s_envelope ("heartbeat-lifetime-too-long.bin", &chunk, BR_REASON_EXPIRED);
+
+    Bruecke__Message empty = BRUECKE__MESSAGE__INIT;
+    message = br_proto_encode (&empty.base);
+    chunk = s_envelope_forged (&message, fixture->luenen, "luenen", BR_SIGNATURE_SIZE);
+    s_envelope ("message-without-header.bin", &chunk, BR_REASON_MALFORMED);
+    uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
+    message = zchunk_new (junk, sizeof (junk));
+    chunk = s_envelope_forged (&message, fixture->luenen, "luenen", BR_SIGNATURE_SIZE);
+    s_envelope ("message-junk.bin", &chunk, BR_REASON_MALFORMED);
+
+    //  A receipt whose body does not decode
+    s_header (&header, 15, BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT, "unna", "luenen", "", FUZZ_NOW_MS,
+              FUZZ_HOUR_MS);
+    message = s_message_bytes (&header.header, NULL, junk, sizeof (junk));
+    chunk = s_envelope_forged (&message, fixture->unna, "unna", BR_SIGNATURE_SIZE);
+    s_envelope ("receipt-body-junk.bin", &chunk, BR_REASON_MALFORMED);
+
+    //  A roster update with a different roster of the held version: the
+    //  envelope is fine, the roster inside is a rollback
+    zconfig_t *draft = fuzz_fixture_roster_draft ();
+    br_reason_t reason;
+    zchunk_t *other = br_roster_draft_sign (draft, fixture->county, FUZZ_NOW_MS - 2 * FUZZ_DAY_MS,
+                                            FUZZ_ROSTER_VALID_MS, &reason);
+    FUZZ_CHECK (other);
+    zconfig_destroy (&draft);
+    update.signed_roster.data = zchunk_data (other);
+    update.signed_roster.len = zchunk_size (other);
+    chunk = s_control (16, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, fixture->kreis_unna, "luenen",
+                       &update.base);
+    s_envelope ("roster-update-rollback.bin", &chunk, BR_REASON_OK);
+    zchunk_destroy (&other);
+
+    //  ---- Personal data without a proper legal basis
+    s_header (&header, 17, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "luenen", "unna", "fruehe-hilfen",
+              FUZZ_NOW_MS, FUZZ_DAY_MS);
+    chunk = br_envelope_build (fixture->luenen, &header.header, NULL, &text.base, unna_seal);
+    s_envelope ("test-note-no-attestation.bin", &chunk, BR_REASON_ATTESTATION_MISSING);
+    Bruecke__Attestation changed = consent;
+    changed.recipient = "kreis-unna";
+    chunk = s_test_note (18, &changed, unna_seal);
+    s_envelope ("test-note-attestation-other-recipient.bin", &chunk, BR_REASON_RECIPIENT_MISMATCH);
+    changed = consent;
+    changed.recipient_service = "jugendamt";
+    chunk = s_test_note (19, &changed, unna_seal);
+    s_envelope ("test-note-attestation-other-service.bin", &chunk, BR_REASON_RECIPIENT_MISMATCH);
+    changed = consent;
+    changed.valid_until_ms = FUZZ_NOW_MS - FUZZ_DAY_MS;
+    chunk = s_test_note (20, &changed, unna_seal);
+    s_envelope ("test-note-consent-expired.bin", &chunk, BR_REASON_CONSENT_EXPIRED);
+    changed = consent;
+    changed.n_data_categories = 0;
+    chunk = s_test_note (21, &changed, unna_seal);
+    s_envelope ("test-note-attestation-invalid.bin", &chunk, BR_REASON_ATTESTATION_INVALID);
+
+    //  Sealed to the wrong node: only the body fails to open
+    chunk = s_test_note (22, &consent, br_identity_seal_public (fixture->luenen));
+    s_envelope ("test-note-sealed-to-luenen.bin", &chunk, BR_REASON_DECRYPT_FAILED);
+    zchunk_destroy (&note);
+}
+
+//  ---- Rosters ------------------------------------------------------------
+
+//  Checks that `chunk` is verified with `expected` when no roster is held,
+//  writes it as roster/name and destroys it.
+static void
+s_roster (const char *name, zchunk_t **chunk_p, br_reason_t expected)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    br_reason_t reason;
+    br_roster_t *roster =
+        br_roster_verify (zchunk_data (*chunk_p), zchunk_size (*chunk_p),
+                          br_identity_sign_public (fixture->county), NULL, FUZZ_NOW_MS, &reason);
+    br_roster_destroy (&roster);
+    if (reason != expected) {
+        fprintf (stderr, "bruecke-make-corpus: roster/%s: expected %s, got %s\n", name,
+                 br_reason_name (expected), br_reason_name (reason));
+        exit (1);
+    }
+    s_write_chunk ("roster", name, *chunk_p);
+    zchunk_destroy (chunk_p);
+}
+
+//  Signs `roster` with `key`, bypassing the draft's checks.
+static zchunk_t *
+s_roster_signed (const Bruecke__Roster *roster, br_identity_t *key)
+{
+    zchunk_t *roster_bytes = br_proto_encode (&roster->base);
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    br_identity_sign (key, zchunk_data (roster_bytes), zchunk_size (roster_bytes), signature);
+    Bruecke__SignedRoster signed_roster = BRUECKE__SIGNED_ROSTER__INIT;
+    signed_roster.roster.data = zchunk_data (roster_bytes);
+    signed_roster.roster.len = zchunk_size (roster_bytes);
+    signed_roster.signature.data = signature;
+    signed_roster.signature.len = sizeof (signature);
+    zchunk_t *chunk = br_proto_encode (&signed_roster.base);
+    zchunk_destroy (&roster_bytes);
+    return chunk;
+}
+
+//  Signs the fixture's draft with `key` at `issued_ms`.
+static zchunk_t *
+s_roster_draft_signed (br_identity_t *key, int64_t issued_ms, int64_t valid_ms)
+{
+    zconfig_t *draft = fuzz_fixture_roster_draft ();
+    br_reason_t reason;
+    zchunk_t *chunk = br_roster_draft_sign (draft, key, issued_ms, valid_ms, &reason);
+    FUZZ_CHECK (chunk);
+    zconfig_destroy (&draft);
+    return chunk;
+}
+
+static void
+s_rosters (void)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    br_reason_t reason;
+
+    zchunk_t *chunk = zchunk_dup (fixture->roster_bytes);
+    s_roster ("roster-v1-valid.bin", &chunk, BR_REASON_OK);
+
+    //  Version 2: Lünen revoked
+    zconfig_t *draft = fuzz_fixture_roster_draft ();
+    zchunk_t *first = br_roster_draft_sign (draft, fixture->county, FUZZ_ROSTER_ISSUED_MS,
+                                            FUZZ_ROSTER_VALID_MS, &reason);
+    FUZZ_CHECK (first && zchunk_size (first) == zchunk_size (fixture->roster_bytes));
+    FUZZ_CHECK (memcmp (zchunk_data (first), zchunk_data (fixture->roster_bytes),
+                        zchunk_size (first)) == 0);
+    zchunk_destroy (&first);
+    FUZZ_CHECK (br_roster_draft_revoke (draft, "luenen") == BR_REASON_OK);
+    chunk = br_roster_draft_sign (draft, fixture->county, FUZZ_NOW_MS - FUZZ_HOUR_MS,
+                                  FUZZ_ROSTER_VALID_MS, &reason);
+    FUZZ_CHECK (chunk);
+    s_roster ("roster-v2-luenen-revoked.bin", &chunk, BR_REASON_OK);
+
+    //  Version 3: a broker joins
+    uint8_t seed[BR_SEED_SIZE];
+    for (size_t index = 0; index < sizeof (seed); index++)
+        seed[index] = (uint8_t) (0xa0 + index);
+    br_identity_t *broker = br_identity_new_from_seed ("broker", seed);
+    FUZZ_CHECK (br_roster_draft_add_node (draft, broker, "Kreis Unna Vermittlungsstelle", "05978",
+                                          BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK);
+    chunk = br_roster_draft_sign (draft, fixture->county, FUZZ_NOW_MS - S_MINUTE_MS,
+                                  FUZZ_ROSTER_VALID_MS, &reason);
+    FUZZ_CHECK (chunk);
+    s_roster ("roster-v3-with-broker.bin", &chunk, BR_REASON_OK);
+    br_identity_destroy (&broker);
+    zconfig_destroy (&draft);
+
+    //  Version 1 again, other bytes: valid alone, a rollback against the fixture
+    chunk = s_roster_draft_signed (fixture->county, FUZZ_NOW_MS - 2 * FUZZ_DAY_MS,
+                                   FUZZ_ROSTER_VALID_MS);
+    s_roster ("roster-v1-other-bytes.bin", &chunk, BR_REASON_OK);
+
+    //  Not the county's signature, or none
+    chunk = s_roster_draft_signed (fixture->unna, FUZZ_ROSTER_ISSUED_MS, FUZZ_ROSTER_VALID_MS);
+    s_roster ("roster-signed-by-unna.bin", &chunk, BR_REASON_ROSTER_BAD_SIGNATURE);
+    Bruecke__SignedRoster unsigned_roster = BRUECKE__SIGNED_ROSTER__INIT;
+    chunk = br_proto_encode (&unsigned_roster.base); //  encodes to no bytes at all
+    FUZZ_CHECK (zchunk_size (chunk) == 0);
+    s_roster ("empty.bin", &chunk, BR_REASON_ROSTER_BAD_SIGNATURE);
+    chunk = s_flipped (fixture->roster_bytes, zchunk_size (fixture->roster_bytes) / 2, 0x04);
+    s_roster ("roster-bitflip.bin", &chunk, BR_REASON_ROSTER_BAD_SIGNATURE);
+    chunk = s_truncated (fixture->roster_bytes, zchunk_size (fixture->roster_bytes) - 10);
+    s_roster ("roster-truncated.bin", &chunk, BR_REASON_MALFORMED);
+
+    //  Out of its validity
+    chunk = s_roster_draft_signed (fixture->county, FUZZ_NOW_MS - 400 * FUZZ_DAY_MS,
+                                   FUZZ_ROSTER_VALID_MS);
+    s_roster ("roster-expired.bin", &chunk, BR_REASON_ROSTER_EXPIRED);
+    chunk =
+        s_roster_draft_signed (fixture->county, FUZZ_NOW_MS + FUZZ_DAY_MS, FUZZ_ROSTER_VALID_MS);
+    s_roster ("roster-not-yet-issued.bin", &chunk, BR_REASON_ROSTER_EXPIRED);
+
+    //  Signed by the county, but inconsistent: the verifier's own checks
+    const Bruecke__Roster *fixed = br_roster_content (fixture->roster);
+    Bruecke__Roster roster = *fixed;
+    Bruecke__RosterNode *nodes[8];
+    FUZZ_CHECK (fixed->n_nodes + 1 <= sizeof (nodes) / sizeof (nodes[0]));
+    memcpy (nodes, fixed->nodes, fixed->n_nodes * sizeof (nodes[0]));
+    nodes[fixed->n_nodes] = fixed->nodes[0];
+    roster.nodes = nodes;
+    roster.n_nodes = fixed->n_nodes + 1;
+    chunk = s_roster_signed (&roster, fixture->county);
+    s_roster ("roster-duplicate-node.bin", &chunk, BR_REASON_ROSTER_INVALID);
+
+    roster = *fixed;
+    Bruecke__RosterNode short_key = *fixed->nodes[0];
+    short_key.sign_public_key.len = BR_SIGN_PUBLIC_SIZE - 1;
+    memcpy (nodes, fixed->nodes, fixed->n_nodes * sizeof (nodes[0]));
+    nodes[0] = &short_key;
+    roster.nodes = nodes;
+    chunk = s_roster_signed (&roster, fixture->county);
+    s_roster ("roster-short-key.bin", &chunk, BR_REASON_ROSTER_INVALID);
+
+    roster = *fixed;
+    Bruecke__Route *routes[16];
+    FUZZ_CHECK (fixed->n_routes + 1 <= sizeof (routes) / sizeof (routes[0]));
+    memcpy (routes, fixed->routes, fixed->n_routes * sizeof (routes[0]));
+    Bruecke__Route to_nobody = BRUECKE__ROUTE__INIT;
+    to_nobody.ags = "05978032";
+    to_nobody.service = "jugendamt";
+    to_nobody.node_id = "selm";
+    routes[fixed->n_routes] = &to_nobody;
+    roster.routes = routes;
+    roster.n_routes = fixed->n_routes + 1;
+    chunk = s_roster_signed (&roster, fixture->county);
+    s_roster ("roster-route-to-unknown-node.bin", &chunk, BR_REASON_ROSTER_INVALID);
+    routes[fixed->n_routes] = fixed->routes[0];
+    chunk = s_roster_signed (&roster, fixture->county);
+    s_roster ("roster-route-twice.bin", &chunk, BR_REASON_ROSTER_INVALID);
+
+    //  Signed bytes that are no Roster at all
+    uint8_t junk[] = {0x32, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    br_identity_sign (fixture->county, junk, sizeof (junk), signature);
+    Bruecke__SignedRoster signed_junk = BRUECKE__SIGNED_ROSTER__INIT;
+    signed_junk.roster.data = junk;
+    signed_junk.roster.len = sizeof (junk);
+    signed_junk.signature.data = signature;
+    signed_junk.signature.len = sizeof (signature);
+    chunk = br_proto_encode (&signed_junk.base);
+    s_roster ("roster-content-junk.bin", &chunk, BR_REASON_ROSTER_INVALID);
+}
+
+//  ---- Attestations -------------------------------------------------------
+
+//  Checks that `attestation` decodes with `expected` and writes it as
+//  attestation/name, cut to `cut` bytes less if `cut` is not 0.
+static void
+s_attestation (const char *name, const Bruecke__Attestation *attestation, size_t cut,
+               br_reason_t expected)
+{
+    zchunk_t *chunk = br_proto_encode (&attestation->base);
+    FUZZ_CHECK (cut == 0 || cut < zchunk_size (chunk));
+    zchunk_set (chunk, zchunk_data (chunk), zchunk_size (chunk) - cut);
+    br_reason_t reason;
+    Bruecke__Attestation *decoded =
+        br_attestation_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
+    br_attestation_free (&decoded);
+    if (reason != expected) {
+        fprintf (stderr, "bruecke-make-corpus: attestation/%s: expected %s, got %s\n", name,
+                 br_reason_name (expected), br_reason_name (reason));
+        exit (1);
+    }
+    s_write_chunk ("attestation", name, chunk);
+    zchunk_destroy (&chunk);
+}
+
+static void
+s_attestations (void)
+{
+    Bruecke__Attestation consent, statute, changed;
+    s_consent (&consent);
+    s_statute (&statute);
+    s_attestation ("consent-valid.bin", &consent, 0, BR_REASON_OK);
+    s_attestation ("statute-valid.bin", &statute, 0, BR_REASON_OK);
+    //  Valid in shape; the target's checks against its header refuse them
+    changed = consent;
+    changed.valid_until_ms = FUZZ_NOW_MS - FUZZ_DAY_MS;
+    s_attestation ("consent-expired.bin", &changed, 0, BR_REASON_OK);
+    changed = consent;
+    changed.valid_from_ms = FUZZ_NOW_MS + FUZZ_DAY_MS;
+    s_attestation ("consent-not-yet-valid.bin", &changed, 0, BR_REASON_OK);
+    changed = consent;
+    changed.recipient = "luenen";
+    changed.recipient_service = "jobcenter";
+    s_attestation ("consent-other-recipient.bin", &changed, 0, BR_REASON_OK);
+
+    //  Invalid in shape
+    changed = consent;
+    changed.statute = statute.statute;
+    s_attestation ("consent-with-statute.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = consent;
+    changed.consent_id.len = BR_CONSENT_ID_SIZE - 1;
+    s_attestation ("consent-short-id.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = statute;
+    changed.consent_id = consent.consent_id;
+    s_attestation ("statute-with-consent-id.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = statute;
+    changed.statute = "SGB VIII \xa7"
+                      "86c"; //  Latin-1, not UTF-8
+    s_attestation ("statute-not-utf8.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = consent;
+    changed.basis = BRUECKE__LEGAL_BASIS__BASIS_UNSPECIFIED;
+    s_attestation ("basis-unspecified.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = consent;
+    changed.n_data_categories = 0;
+    s_attestation ("no-categories.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    char *twice[] = {"household", "language", "household"};
+    changed = consent;
+    changed.data_categories = twice;
+    changed.n_data_categories = 3;
+    s_attestation ("category-twice.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = consent;
+    changed.purpose = "Language-Support";
+    s_attestation ("purpose-not-a-code.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    changed = consent;
+    changed.valid_from_ms = consent.valid_until_ms;
+    s_attestation ("validity-empty.bin", &changed, 0, BR_REASON_ATTESTATION_INVALID);
+    s_attestation ("consent-truncated.bin", &consent, 3, BR_REASON_MALFORMED);
+    Bruecke__Attestation empty = BRUECKE__ATTESTATION__INIT;
+    s_attestation ("empty.bin", &empty, 0, BR_REASON_ATTESTATION_INVALID);
+}
+
+//  ---- A fixed random stream ---------------------------------------------
+
+static uint64_t s_random_calls = 0; //  how many times the stream was drawn from
+
+//  Fills `buffer` from the fixed stream: each call its own block, derived
+//  from a fixed seed and the call's number.
+static void
+s_random_buf (void *const buffer, const size_t size)
+{
+    uint8_t seed[randombytes_SEEDBYTES];
+    memset (seed, 0x5e, sizeof (seed));
+    uint64_t call = s_random_calls++;
+    memcpy (seed, &call, sizeof (call));
+    randombytes_buf_deterministic (buffer, size, seed);
+}
+
+static uint32_t
+s_random (void)
+{
+    uint32_t value;
+    s_random_buf (&value, sizeof (value));
+    return value;
+}
+
+static const char *
+s_random_name (void)
+{
+    return "bruecke-make-corpus fixed stream";
+}
+
+static randombytes_implementation s_fixed_random = {
+    .implementation_name = s_random_name,
+    .random = s_random,
+    .stir = NULL,
+    .uniform = NULL,
+    .buf = s_random_buf,
+    .close = NULL,
+};
+
+int
+main (int argc, char *argv[])
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf (stderr, "usage: bruecke-make-corpus DIR   (normally tests/fuzz/corpus)\n");
+        return 2;
+    }
+    s_root = argv[1];
+    //  Before sodium_init, which the fixture calls
+    if (randombytes_set_implementation (&s_fixed_random) != 0) {
+        fprintf (stderr, "bruecke-make-corpus: cannot fix the random stream\n");
+        return 1;
+    }
+    fuzz_fixture ();
+    const char *kinds[] = {"envelope", "roster", "attestation"};
+    for (size_t index = 0; index < sizeof (kinds) / sizeof (kinds[0]); index++)
+        if (zsys_dir_create ("%s/%s", s_root, kinds[index]) != 0) {
+            fprintf (stderr, "bruecke-make-corpus: cannot create %s/%s\n", s_root, kinds[index]);
+            return 1;
+        }
+    s_envelopes ();
+    s_rosters ();
+    s_attestations ();
+    printf ("bruecke-make-corpus: wrote %zu files under %s\n", s_written, s_root);
+    return 0;
+}
