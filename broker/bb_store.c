@@ -207,7 +207,11 @@ br_reason_t
 bb_store_commit (bb_store_t *self, MDB_txn **txn_p)
 {
     assert (self && txn_p && *txn_p);
-    br_reason_t reason = s_save_counters (self, *txn_p);
+    //  Counters are written only when used: a transaction that changed
+    //  nothing then commits without touching the disk
+    br_reason_t reason = BR_REASON_OK;
+    if (self->counter != self->saved_counter || self->log_counter != self->saved_log_counter)
+        reason = s_save_counters (self, *txn_p);
     if (reason != BR_REASON_OK) {
         bb_store_abort (self, txn_p);
         return reason;

@@ -161,8 +161,10 @@ s_write_identity (const s_command_t *command, const char *node_id, const char *d
     int rc = S_EXIT_OK;
     if (reason == BR_REASON_OK)
         printf ("secret key: %s (mode 0600, stays on this machine)\n"
-                "public key: %s (send to the county office for the roster)\n",
-                secret_path, public_path);
+                "public key: %s (%s)\n",
+                secret_path, public_path,
+                streq (node_id, "county") ? "give it to every node: they pin it at enrollment"
+                                          : "send it to the county office for the roster");
     else
         rc = s_refused (command, reason, "cannot write key files (do they exist already?)");
     zstr_free (&secret_path);

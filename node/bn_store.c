@@ -120,12 +120,18 @@ br_reason_t
 bn_store_commit (bn_store_t *self, MDB_txn **txn_p)
 {
     assert (self && txn_p && *txn_p);
+    //  Counters are written only when used: a transaction that changed
+    //  nothing then commits without touching the disk
     uint8_t bytes[8];
-    br_put_u64 (bytes, self->sequence);
-    br_reason_t reason = br_store_put (*txn_p, self->meta, "sequence", 8, bytes, 8, 0);
-    br_put_u64 (bytes, self->inbox_counter);
-    if (reason == BR_REASON_OK)
+    br_reason_t reason = BR_REASON_OK;
+    if (self->sequence != self->saved_sequence) {
+        br_put_u64 (bytes, self->sequence);
+        reason = br_store_put (*txn_p, self->meta, "sequence", 8, bytes, 8, 0);
+    }
+    if (reason == BR_REASON_OK && self->inbox_counter != self->saved_inbox_counter) {
+        br_put_u64 (bytes, self->inbox_counter);
         reason = br_store_put (*txn_p, self->meta, "inbox", 5, bytes, 8, 0);
+    }
     if (reason == BR_REASON_OK)
         reason = br_store_commit (txn_p);
     else
