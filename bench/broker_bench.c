@@ -52,6 +52,7 @@ typedef struct {
     zsock_t *socket;         //  its DEALER
     size_t next;             //  next message of its list to send
     size_t in_flight;        //  sent, not yet accepted
+    size_t received;         //  deliveries since it last granted credit
     s_message_t **messages;  //  the messages it sends, in order
     size_t message_count;    //  how many
     size_t message_capacity; //  room in `messages`
@@ -251,11 +252,22 @@ s_control (s_town_t *town, Bruecke__MessageType type, const ProtobufCMessage *bo
     return br_envelope_build (town->identity, &header, NULL, body, NULL);
 }
 
+//  Sends a copy of a chunk that is about to go away.
 static void
-s_send_chunk (s_town_t *town, zchunk_t *chunk)
+s_send_copy (s_town_t *town, zchunk_t *chunk)
 {
     zframe_t *frame = zframe_new (zchunk_data (chunk), zchunk_size (chunk));
     zframe_send (&frame, town->socket, 0);
+}
+
+//  Sends a prepared chunk without copying it (it outlives the send).
+static void
+s_send_chunk (s_town_t *town, zchunk_t *chunk)
+{
+    zmq_msg_t message;
+    zmq_msg_init_data (&message, zchunk_data (chunk), zchunk_size (chunk), NULL, NULL);
+    if (zmq_msg_send (&message, zsock_resolve (town->socket), 0) < 0)
+        zmq_msg_close (&message);
 }
 
 static void
@@ -363,7 +375,7 @@ typedef struct {
 typedef struct {
     s_bench_t *bench; //  the bench
     s_phase_t *phase; //  the running phase
-    size_t *received; //  deliveries per town since the last credit
+
 } s_context_t;
 
 //  Handles one frame arriving at town `index`.
@@ -429,13 +441,13 @@ s_on_frame (s_context_t *context, size_t index, zframe_t *frame, int64_t now)
             s_send_chunk (town, message->receipt);
         } else
             s_send_chunk (town, message->receipt_receipt);
-        if (++context->received[index] >= S_CREDIT / 4) {
+        if (++town->received >= S_CREDIT / 4) {
             Bruecke__Credit credit = BRUECKE__CREDIT__INIT;
-            credit.credit = (uint32_t) context->received[index];
+            credit.credit = (uint32_t) town->received;
             zchunk_t *chunk = s_control (town, BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, &credit.base);
-            s_send_chunk (town, chunk);
+            s_send_copy (town, chunk);
             zchunk_destroy (&chunk);
-            context->received[index] = 0;
+            town->received = 0;
         }
     }
     br_proto_free (&outer);
@@ -475,7 +487,6 @@ static bool
 s_run_phase (s_bench_t *self, s_phase_t *phase, bool send)
 {
     s_context_t context = {.bench = self, .phase = phase};
-    context.received = (size_t *) calloc (self->town_count, sizeof (size_t));
     zmq_pollitem_t *items = (zmq_pollitem_t *) calloc (self->town_count, sizeof (zmq_pollitem_t));
     for (size_t index = 0; index < self->town_count; index++) {
         items[index].socket = zsock_resolve (self->towns[index].socket);
@@ -504,7 +515,6 @@ s_run_phase (s_bench_t *self, s_phase_t *phase, bool send)
         }
     }
     free (items);
-    free (context.received);
     return phase->finished_usecs != 0;
 }
 
@@ -535,6 +545,48 @@ s_latency (s_bench_t *self, s_phase_t *phase, bool delivered, double *p99)
     return p50;
 }
 
+//  Waits until the broker holds nothing for anybody: every delivery
+//  answered, every answer answered. Phases must not overlap.
+static void
+s_wait_idle (s_bench_t *self)
+{
+    char *endpoint = zsys_sprintf ("ipc://%s/broker/control.ipc", self->directory);
+    int64_t deadline = zclock_mono () + S_TIMEOUT_MS;
+    size_t depth = 1;
+    while (depth > 0 && zclock_mono () < deadline) {
+        zsock_t *control = zsock_new_req (endpoint);
+        zsock_set_rcvtimeo (control, 5000);
+        zstr_send (control, "STATUS");
+        zmsg_t *reply = zmsg_recv (control);
+        depth = 0;
+        for (char *line = reply ? zmsg_popstr (reply) : NULL; line; line = zmsg_popstr (reply)) {
+            char node[64], state[16];
+            long long seen;
+            size_t queued;
+            if (sscanf (line, "node %63s %15s %lld %zu", node, state, &seen, &queued) == 4)
+                depth += queued;
+            zstr_free (&line);
+        }
+        zmsg_destroy (&reply);
+        zsock_destroy (&control);
+        if (depth > 0) {
+            //  Keep answering deliveries meanwhile
+            s_phase_t quiet = {.recipients_online = true, .finished_usecs = 0};
+            s_context_t context = {.bench = self, .phase = &quiet};
+            int64_t until = zclock_usecs () + 100000;
+            while (zclock_usecs () < until)
+                for (size_t index = 0; index < self->town_count; index++) {
+                    zframe_t *frame;
+                    while ((frame = zframe_recv_nowait (self->towns[index].socket))) {
+                        s_on_frame (&context, index, frame, zclock_usecs ());
+                        zframe_destroy (&frame);
+                    }
+                }
+        }
+    }
+    zstr_free (&endpoint);
+}
+
 static void
 s_hello_all (s_bench_t *self)
 {
@@ -544,7 +596,7 @@ s_hello_all (s_bench_t *self)
         hello.credit = S_CREDIT;
         zchunk_t *chunk =
             s_control (&self->towns[index], BRUECKE__MESSAGE_TYPE__TYPE_HELLO, &hello.base);
-        s_send_chunk (&self->towns[index], chunk);
+        s_send_copy (&self->towns[index], chunk);
         zchunk_destroy (&chunk);
     }
 }
@@ -554,6 +606,7 @@ main (int argc, char *argv[])
 {
     size_t towns = 40, messages = 1500;
     const char *broker_path = NULL;
+    bool keep = false; //  keep the directory (broker log, store) for a look
     for (int arg = 1; arg + 1 < argc; arg += 2) {
         if (streq (argv[arg], "--towns"))
             towns = (size_t) atoi (argv[arg + 1]);
@@ -561,6 +614,8 @@ main (int argc, char *argv[])
             messages = (size_t) atoi (argv[arg + 1]);
         else if (streq (argv[arg], "--broker"))
             broker_path = argv[arg + 1];
+        else if (streq (argv[arg], "--keep"))
+            keep = streq (argv[arg + 1], "yes");
     }
     char *default_broker = NULL;
     if (!broker_path) {
@@ -624,6 +679,7 @@ main (int argc, char *argv[])
     drain.accepted = drain.total;
     s_hello_all (&bench);
     ok = s_run_phase (&bench, &drain, false) && ok;
+    s_wait_idle (&bench);
     printf ("delivery of the stored backlog: %.0f msg/s (with receipts routed back)%s\n",
             ok ? drain.total * 1e6 / (drain.finished_usecs - drain.started_usecs) : 0.0,
             ok ? "" : " TIMED OUT");
@@ -632,6 +688,7 @@ main (int argc, char *argv[])
     s_phase_t e2e = {.first = drain_count, .count = e2e_count, .recipients_online = true};
     ok = s_run_phase (&bench, &e2e, true) && ok;
     double e2e_rate = ok ? e2e.total * 1e6 / (e2e.finished_usecs - e2e.started_usecs) : 0;
+    s_wait_idle (&bench);
     printf ("end to end: %zu messages in %.2f s = %.0f msg/s (send -> stored -> delivered, "
             "receipted)%s\n",
             e2e.total, (e2e.finished_usecs - e2e.started_usecs) / 1e6, e2e_rate,
@@ -681,7 +738,9 @@ main (int argc, char *argv[])
     br_identity_destroy (&bench.county);
     br_identity_destroy (&bench.broker);
     char *command = zsys_sprintf ("rm -rf '%s'", bench.directory);
-    if (system (command) != 0)
+    if (keep)
+        printf ("kept %s\n", bench.directory);
+    else if (system (command) != 0)
         fprintf (stderr, "broker_bench: could not remove %s\n", bench.directory);
     zstr_free (&command);
     zstr_free (&bench.directory);

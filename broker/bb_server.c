@@ -41,6 +41,7 @@ typedef struct {
     uint64_t next_sequence;                     //  sequence of the next job handed out
     uint64_t done_sequence;                     //  sequence of the next job to process in order
     zlistx_t *batch;                            //  jobs for the next group commit
+    zlistx_t *bundles;                          //  bundles out with the verifiers
     uint64_t own_sequence;                      //  sequence numbers of the broker's own messages
     int port;                                   //  bound TCP port
     int64_t heartbeat_ms;                       //  heartbeat interval
@@ -206,7 +207,7 @@ s_is_answer (int type)
 //  from the queue and pass the answer on to its sender, unless the answered
 //  message was itself an answer or a broker notice.
 static br_reason_t
-s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t hash[BB_HASH_SIZE])
+s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t hash[BR_DIGEST_SIZE])
 {
     const Bruecke__Header *header = br_envelope_header (job->envelope);
     ProtobufCMessage *body = NULL;
@@ -244,13 +245,12 @@ static br_reason_t
 s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
 {
     const Bruecke__Header *header = br_envelope_header (job->envelope);
-    uint8_t hash[BB_HASH_SIZE];
-    bb_store_hash (zframe_data (job->data), zframe_size (job->data), hash);
+    const uint8_t *hash = job->digest; //  computed by the verifier
     bb_id_status_t status =
         bb_store_check_id (self->store, txn, header->sender, header->message_id.data, hash, NULL);
     if (status == BB_ID_CONFLICT) {
         job->reason = BR_REASON_REPLAYED;
-        return bb_store_log (self->store, txn, header, "refused REPLAYED", job->received_ms);
+        return bb_store_log (self->store, txn, header, BR_REASON_REPLAYED, job->received_ms);
     }
     if (status == BB_ID_DUPLICATE)
         return BR_REASON_OK; //  a retransmission: acknowledge again, store nothing
@@ -271,10 +271,7 @@ s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
         }
     }
     if (reason == BR_REASON_OK)
-        reason =
-            bb_store_log (self->store, txn, header,
-                          job->reason == BR_REASON_OK ? "stored" : br_reason_name (job->reason),
-                          job->received_ms);
+        reason = bb_store_log (self->store, txn, header, job->reason, job->received_ms);
     return reason;
 }
 
@@ -331,7 +328,7 @@ s_commit_batch (s_server_t *self)
             failure = s_store_job (self, txn, job);
         else
             failure = bb_store_log (self->store, txn, br_envelope_header (job->envelope),
-                                    br_reason_name (job->reason), job->received_ms);
+                                    job->reason, job->received_ms);
     }
     if (failure == BR_REASON_OK)
         failure = bb_store_commit (self->store, &txn);
@@ -364,7 +361,7 @@ s_commit_batch (s_server_t *self)
                 s_deliver (self, session);
     }
     int64_t elapsed = zclock_usecs () - started;
-    if (elapsed > 50000)
+    if (elapsed > (getenv ("BB_TRACE") ? 0 : 50000))
         zsys_info ("broker: group commit of %zu messages took %lld ms", count,
                    (long long) (elapsed / 1000));
 }
@@ -451,6 +448,7 @@ s_handle_job (s_server_t *self, bb_job_t *job)
 static void
 s_receive (s_server_t *self)
 {
+    bb_bundle_t *bundle = NULL; //  jobs for the next verifier
     while (self->next_sequence - self->done_sequence < BB_RING_SIZE) {
         zframe_t *routing_id = zframe_recv_nowait (self->router);
         if (!routing_id)
@@ -478,8 +476,18 @@ s_receive (s_server_t *self)
         size_t slot = job->sequence % BB_RING_SIZE;
         self->ring[slot] = job;
         self->ring_done[slot] = false;
-        zsock_send (self->jobs, "p", job);
+        if (!bundle) {
+            bundle = (bb_bundle_t *) zmalloc (sizeof (bb_bundle_t));
+            bundle->handle = zlistx_add_end (self->bundles, bundle);
+        }
+        bundle->jobs[bundle->count++] = job;
+        if (bundle->count == BB_BUNDLE_MAX) {
+            zsock_send (self->jobs, "p", bundle);
+            bundle = NULL;
+        }
     }
+    if (bundle)
+        zsock_send (self->jobs, "p", bundle);
 }
 
 //  Takes the verifiers' results and handles them in arrival order.
@@ -490,8 +498,10 @@ s_collect (s_server_t *self)
     while (zsock_events (self->results) & ZMQ_POLLIN) {
         if (zsock_recv (self->results, "p", &pointer) != 0)
             break;
-        bb_job_t *job = (bb_job_t *) pointer;
-        self->ring_done[job->sequence % BB_RING_SIZE] = true;
+        bb_bundle_t *bundle = (bb_bundle_t *) pointer;
+        for (size_t index = 0; index < bundle->count; index++)
+            self->ring_done[bundle->jobs[index]->sequence % BB_RING_SIZE] = true;
+        zlistx_delete (self->bundles, bundle->handle);
     }
     while (self->done_sequence < self->next_sequence &&
            self->ring_done[self->done_sequence % BB_RING_SIZE]) {
@@ -566,12 +576,12 @@ s_scan_expired (s_server_t *self)
             br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &decoded);
         reason = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
         assert (reason == BR_REASON_OK);
-        uint8_t hash[BB_HASH_SIZE];
-        bb_store_hash (zchunk_data (chunk), zchunk_size (chunk), hash);
+        uint8_t hash[BR_DIGEST_SIZE];
+        br_envelope_digest (zchunk_data (chunk), zchunk_size (chunk), hash);
         reason = bb_store_enqueue (self->store, txn, br_envelope_header (envelope),
                                    zchunk_data (chunk), zchunk_size (chunk), hash);
         if (reason == BR_REASON_OK)
-            reason = bb_store_log (self->store, txn, br_envelope_header (envelope), "stored",
+            reason = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
                                    br_now_ms ());
         s_session (self, notice->sender)->touched = true;
         br_envelope_destroy (&envelope);
@@ -818,9 +828,10 @@ s_start (s_server_t *self, br_config_t *config)
 static void
 s_stop (s_server_t *self)
 {
-    //  Stop the verifiers first; jobs still out belong to the ring
+    //  Stop the verifiers first; jobs and bundles still out are ours
     for (size_t index = 0; index < self->verifier_count; index++)
         zactor_destroy (&self->verifiers[index]);
+    zlistx_destroy (&self->bundles);
     for (size_t slot = 0; slot < BB_RING_SIZE; slot++)
         bb_job_destroy (&self->ring[slot]);
     zlistx_destroy (&self->batch);
@@ -834,6 +845,13 @@ s_stop (s_server_t *self)
     bb_store_destroy (&self->store);
     br_identity_destroy (&self->identity);
     free (self->roster_path);
+}
+
+static void
+s_bundle_free (void **item)
+{
+    free (*item);
+    *item = NULL;
 }
 
 static void
@@ -852,6 +870,8 @@ bb_server_actor (zsock_t *pipe, void *args)
     zhashx_set_destructor (self->sessions, s_session_free);
     self->batch = zlistx_new ();
     zlistx_set_destructor (self->batch, s_batch_job_free);
+    self->bundles = zlistx_new ();
+    zlistx_set_destructor (self->bundles, s_bundle_free);
     self->own_sequence = (uint64_t) br_now_ms ();
     start->started = s_start (self, start->config) == BR_REASON_OK;
     if (!start->started) {

@@ -8,7 +8,7 @@
 #define S_COUNTER_SIZE    8
 #define S_QUEUE_KEY_SIZE  (BR_NODE_ID_MAX + S_COUNTER_SIZE)
 #define S_EXPIRY_KEY_SIZE (8 + S_COUNTER_SIZE)
-#define S_RECORD_SIZE     (8 + 8 + BB_HASH_SIZE + 1 + 1 + BR_NODE_ID_MAX)
+#define S_RECORD_SIZE     (8 + 8 + BR_DIGEST_SIZE + 1 + 1 + BR_NODE_ID_MAX)
 #define S_LOG_LINE_MAX    256
 
 struct _bb_store_t {
@@ -41,10 +41,10 @@ s_record_encode (const bb_record_t *record, uint8_t bytes[S_RECORD_SIZE])
 {
     br_put_u64 (bytes, record->counter);
     br_put_u64 (bytes + 8, (uint64_t) record->expires_at_ms);
-    memcpy (bytes + 16, record->hash, BB_HASH_SIZE);
-    bytes[16 + BB_HASH_SIZE] = record->state;
-    bytes[17 + BB_HASH_SIZE] = record->type;
-    br_put_node_id (bytes + 18 + BB_HASH_SIZE, record->recipient);
+    memcpy (bytes + 16, record->hash, BR_DIGEST_SIZE);
+    bytes[16 + BR_DIGEST_SIZE] = record->state;
+    bytes[17 + BR_DIGEST_SIZE] = record->type;
+    br_put_node_id (bytes + 18 + BR_DIGEST_SIZE, record->recipient);
 }
 
 static void
@@ -52,10 +52,10 @@ s_record_decode (const uint8_t bytes[S_RECORD_SIZE], bb_record_t *record)
 {
     record->counter = br_get_u64 (bytes);
     record->expires_at_ms = (int64_t) br_get_u64 (bytes + 8);
-    memcpy (record->hash, bytes + 16, BB_HASH_SIZE);
-    record->state = bytes[16 + BB_HASH_SIZE];
-    record->type = bytes[17 + BB_HASH_SIZE];
-    br_get_node_id (bytes + 18 + BB_HASH_SIZE, record->recipient);
+    memcpy (record->hash, bytes + 16, BR_DIGEST_SIZE);
+    record->state = bytes[16 + BR_DIGEST_SIZE];
+    record->type = bytes[17 + BR_DIGEST_SIZE];
+    br_get_node_id (bytes + 18 + BR_DIGEST_SIZE, record->recipient);
 }
 
 //  ---- Depth bookkeeping ----------------------------------------------------
@@ -242,12 +242,6 @@ bb_store_abort (bb_store_t *self, MDB_txn **txn_p)
 
 //  ---- Messages -------------------------------------------------------------
 
-void
-bb_store_hash (const uint8_t *data, size_t size, uint8_t hash[BB_HASH_SIZE])
-{
-    crypto_generichash (hash, BB_HASH_SIZE, data, size, NULL, 0);
-}
-
 //  Reads the record of message key `key`. Returns OK or NOT_FOUND.
 static br_reason_t
 s_get_record (bb_store_t *self, MDB_txn *txn, const uint8_t *key, bb_record_t *record)
@@ -272,7 +266,7 @@ s_put_record (bb_store_t *self, MDB_txn *txn, const uint8_t *key, const bb_recor
 
 bb_id_status_t
 bb_store_check_id (bb_store_t *self, MDB_txn *txn, const char *sender, const uint8_t *id,
-                   const uint8_t hash[BB_HASH_SIZE], bb_record_t *record)
+                   const uint8_t hash[BR_DIGEST_SIZE], bb_record_t *record)
 {
     assert (self && txn && sender && id && hash);
     uint8_t key[BR_MESSAGE_KEY_SIZE];
@@ -282,12 +276,12 @@ bb_store_check_id (bb_store_t *self, MDB_txn *txn, const char *sender, const uin
         return BB_ID_NEW;
     if (record)
         *record = found;
-    return sodium_memcmp (found.hash, hash, BB_HASH_SIZE) == 0 ? BB_ID_DUPLICATE : BB_ID_CONFLICT;
+    return sodium_memcmp (found.hash, hash, BR_DIGEST_SIZE) == 0 ? BB_ID_DUPLICATE : BB_ID_CONFLICT;
 }
 
 br_reason_t
 bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
-                  const uint8_t *data, size_t size, const uint8_t hash[BB_HASH_SIZE])
+                  const uint8_t *data, size_t size, const uint8_t hash[BR_DIGEST_SIZE])
 {
     assert (self && txn && header && data);
     assert (header->message_id.len == BR_MESSAGE_ID_SIZE && *header->recipient);
@@ -300,7 +294,7 @@ bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
                           .expires_at_ms = header->expires_at_ms,
                           .state = BB_STATE_QUEUED,
                           .type = (uint8_t) header->type};
-    memcpy (record.hash, hash, BB_HASH_SIZE);
+    memcpy (record.hash, hash, BR_DIGEST_SIZE);
     snprintf (record.recipient, sizeof (record.recipient), "%s", header->recipient);
     uint8_t message_key[BR_MESSAGE_KEY_SIZE];
     br_envelope_message_key (header->sender, header->message_id.data, message_key);
@@ -420,25 +414,65 @@ bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *
     return reason;
 }
 
+//  A log record: time (8), message id (16), type (1), outcome (1), then
+//  sender, recipient and service, each as a length byte and its text.
+#define S_LOG_RECORD_MAX (8 + BR_MESSAGE_ID_SIZE + 2 + 3 + 2 * BR_NODE_ID_MAX + BR_SERVICE_MAX)
+
+static size_t
+s_log_put_text (uint8_t *record, size_t offset, const char *text, size_t max)
+{
+    size_t length = strnlen (text, max);
+    record[offset] = (uint8_t) length;
+    memcpy (record + offset + 1, text, length);
+    return offset + 1 + length;
+}
+
 br_reason_t
-bb_store_log (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header, const char *outcome,
+bb_store_log (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header, br_reason_t outcome,
               int64_t now_ms)
 {
-    assert (self && txn && header && outcome);
-    char when[BR_TIME_TEXT_SIZE];
-    br_time_format (now_ms, when);
-    char id[2 * BR_MESSAGE_ID_SIZE + 1] = "-";
+    assert (self && txn && header);
+    uint8_t record[S_LOG_RECORD_MAX] = {0};
+    br_put_u64 (record, (uint64_t) now_ms);
     if (header->message_id.len == BR_MESSAGE_ID_SIZE)
-        br_hex_encode (header->message_id.data, BR_MESSAGE_ID_SIZE, id);
-    char line[S_LOG_LINE_MAX];
-    int length = snprintf (line, sizeof (line), "%s %s %s -> %s/%s %s %s", when, id, header->sender,
-                           *header->recipient ? header->recipient : "-",
-                           *header->service ? header->service : "-",
-                           br_message_type_name (header->type), outcome);
+        memcpy (record + 8, header->message_id.data, BR_MESSAGE_ID_SIZE);
+    record[8 + BR_MESSAGE_ID_SIZE] = (uint8_t) header->type;
+    record[9 + BR_MESSAGE_ID_SIZE] = (uint8_t) outcome;
+    size_t offset = 10 + BR_MESSAGE_ID_SIZE;
+    offset = s_log_put_text (record, offset, header->sender, BR_NODE_ID_MAX);
+    offset = s_log_put_text (record, offset, header->recipient, BR_NODE_ID_MAX);
+    offset = s_log_put_text (record, offset, header->service, BR_SERVICE_MAX);
     uint8_t key[S_COUNTER_SIZE];
     br_put_u64 (key, self->log_counter++);
-    return br_store_put (txn, self->log, key, sizeof (key), line,
-                         (size_t) length < sizeof (line) ? (size_t) length : sizeof (line) - 1, 0);
+    //  Keys only grow: appending skips the search
+    return br_store_put (txn, self->log, key, sizeof (key), record, offset, MDB_APPEND);
+}
+
+//  Formats a log record as a line; false if it is not one.
+static bool
+s_log_format (const uint8_t *record, size_t size, char *line, size_t line_size)
+{
+    if (size < 10 + BR_MESSAGE_ID_SIZE + 3)
+        return false;
+    char texts[3][BR_SERVICE_MAX + 1];
+    size_t offset = 10 + BR_MESSAGE_ID_SIZE;
+    for (int index = 0; index < 3; index++) {
+        size_t length = offset < size ? record[offset] : 0;
+        if (offset + 1 + length > size || length > BR_SERVICE_MAX)
+            return false;
+        memcpy (texts[index], record + offset + 1, length);
+        texts[index][length] = '\0';
+        offset += 1 + length;
+    }
+    char when[BR_TIME_TEXT_SIZE], id[2 * BR_MESSAGE_ID_SIZE + 1];
+    br_time_format ((int64_t) br_get_u64 (record), when);
+    br_hex_encode (record + 8, BR_MESSAGE_ID_SIZE, id);
+    br_reason_t outcome = (br_reason_t) record[9 + BR_MESSAGE_ID_SIZE];
+    snprintf (line, line_size, "%s %s %s -> %s/%s %s %s", when, id, texts[0],
+              *texts[1] ? texts[1] : "-", *texts[2] ? texts[2] : "-",
+              br_message_type_name (record[8 + BR_MESSAGE_ID_SIZE]),
+              outcome == BR_REASON_OK ? "stored" : br_reason_name (outcome));
+    return true;
 }
 
 //  ---- Reading --------------------------------------------------------------
@@ -508,10 +542,8 @@ bb_store_read_log (bb_store_t *self, void (*line) (void *argument, const char *t
         for (int rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
             char text[S_LOG_LINE_MAX];
-            size_t size = value.mv_size < sizeof (text) - 1 ? value.mv_size : sizeof (text) - 1;
-            memcpy (text, value.mv_data, size);
-            text[size] = '\0';
-            line (argument, text);
+            if (s_log_format ((const uint8_t *) value.mv_data, value.mv_size, text, sizeof (text)))
+                line (argument, text);
         }
         mdb_cursor_close (cursor);
     }
@@ -553,7 +585,7 @@ static void
 s_test_line (void *argument, const char *text)
 {
     s_test_seen_t *seen = (s_test_seen_t *) argument;
-    assert (strstr (text, "TEST_NOTE") && strstr (text, " queued"));
+    assert (strstr (text, "TEST_NOTE") && strstr (text, " stored") && strstr (text, " -> unna/"));
     seen->lines++;
 }
 
@@ -572,15 +604,15 @@ s_test_enqueue (bb_store_t *store, MDB_txn *txn, const char *sender, const char 
     header.service = "fruehe-hilfen";
     header.type = BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE;
     header.expires_at_ms = expires;
-    uint8_t data[64], hash[BB_HASH_SIZE];
+    uint8_t data[64], hash[BR_DIGEST_SIZE];
     memset (data, id_byte, sizeof (data));
-    bb_store_hash (data, size, hash);
+    br_envelope_digest (data, size, hash);
     assert (bb_store_check_id (store, txn, sender, id, hash, NULL) == BB_ID_NEW);
     assert (bb_store_enqueue (store, txn, &header, data, size, hash) == BR_REASON_OK);
     assert (bb_store_check_id (store, txn, sender, id, hash, NULL) == BB_ID_DUPLICATE);
     hash[0] ^= 1;
     assert (bb_store_check_id (store, txn, sender, id, hash, NULL) == BB_ID_CONFLICT);
-    assert (bb_store_log (store, txn, &header, "queued", 0) == BR_REASON_OK);
+    assert (bb_store_log (store, txn, &header, BR_REASON_OK, 0) == BR_REASON_OK);
 }
 
 void
@@ -668,7 +700,7 @@ bb_store_test (bool verbose)
     assert (bb_store_depth (store, "unna") == 2);
     assert (bb_store_dead_count (store) == 1);
     memset (id, 2, sizeof (id));
-    uint8_t hash[BB_HASH_SIZE] = {0};
+    uint8_t hash[BR_DIGEST_SIZE] = {0};
     assert (bb_store_begin (store, &txn) == BR_REASON_OK);
     assert (bb_store_check_id (store, txn, "luenen", id, hash, &record) == BB_ID_CONFLICT);
     assert (record.state == BB_STATE_DEAD);

@@ -25,8 +25,6 @@
 
 #include "bruecke.h"
 
-#define BB_HASH_SIZE 16 //  BLAKE2b digest of an envelope, to tell retransmissions from replays
-
 //  States of a message the broker has accepted.
 typedef enum {
     BB_STATE_QUEUED = 1, //  waiting for the recipient's receipt
@@ -38,7 +36,7 @@ typedef enum {
 typedef struct {
     uint64_t counter;                   //  arrival counter, its queue position
     int64_t expires_at_ms;              //  the message's expiry
-    uint8_t hash[BB_HASH_SIZE];         //  digest of its envelope bytes
+    uint8_t hash[BR_DIGEST_SIZE];       //  digest of its envelope bytes
     uint8_t state;                      //  a bb_state_t
     uint8_t type;                       //  its message type
     char recipient[BR_NODE_ID_MAX + 1]; //  the node it is queued for
@@ -76,21 +74,18 @@ br_reason_t bb_store_commit (bb_store_t *self, MDB_txn **txn_p) BR_WUR;
 //  Aborts the transaction and drops its queue depth changes.
 void bb_store_abort (bb_store_t *self, MDB_txn **txn_p);
 
-//  Digest of envelope bytes, for bb_store_check_id.
-void bb_store_hash (const uint8_t *data, size_t size, uint8_t hash[BB_HASH_SIZE]);
-
 //  Looks up (sender, id): new, a retransmission of the same bytes, or a
 //  replay of the id with other bytes. Fills *record if found and record
 //  is not NULL.
 bb_id_status_t bb_store_check_id (bb_store_t *self, MDB_txn *txn, const char *sender,
-                                  const uint8_t *id, const uint8_t hash[BB_HASH_SIZE],
+                                  const uint8_t *id, const uint8_t hash[BR_DIGEST_SIZE],
                                   bb_record_t *record);
 
 //  Queues the verified envelope `data` for header->recipient and records
 //  its id. Returns OK, STORE_FULL or STORE_FAILED; then abort.
 br_reason_t bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
                               const uint8_t *data, size_t size,
-                              const uint8_t hash[BB_HASH_SIZE]) BR_WUR;
+                              const uint8_t hash[BR_DIGEST_SIZE]) BR_WUR;
 
 //  Marks message (sender, id) confirmed by `recipient` and removes it from
 //  the queue. Fills *record. Returns OK (also if it was confirmed before:
@@ -106,10 +101,11 @@ br_reason_t bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recip
 br_reason_t bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *expired,
                              void *argument) BR_WUR;
 
-//  Appends one metadata line to the message log: time, id, sender,
-//  recipient, service, type, outcome. Never a payload.
+//  Appends one metadata record to the message log: time, id, sender,
+//  recipient, service, type and outcome (OK = stored, else the refusal's
+//  reason). Never a payload.
 br_reason_t bb_store_log (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
-                          const char *outcome, int64_t now_ms) BR_WUR;
+                          br_reason_t outcome, int64_t now_ms) BR_WUR;
 
 //  Reads up to `max` queued messages for `recipient` with an arrival
 //  counter above `after`, oldest first, calling `queued` for each (in its
@@ -123,7 +119,8 @@ size_t bb_store_depth (bb_store_t *self, const char *recipient);
 //  Messages in the dead-letter store.
 size_t bb_store_dead_count (bb_store_t *self);
 
-//  Calls `line` for each metadata log line, oldest first (tests, audits).
+//  Calls `line` for each metadata log record, formatted as a line, oldest
+//  first (tests, audits).
 void bb_store_read_log (bb_store_t *self, void (*line) (void *argument, const char *text),
                         void *argument);
 

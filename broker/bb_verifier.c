@@ -85,6 +85,8 @@ bb_verifier_check (bb_job_t *job, br_roster_t *roster, const char *broker_id, in
         reason = s_check_addressing (br_envelope_header (job->envelope), roster, broker_id);
     if (reason == BR_REASON_OK)
         reason = br_envelope_check_attestation (job->envelope, now_ms);
+    if (reason == BR_REASON_OK)
+        br_envelope_digest (zframe_data (job->data), zframe_size (job->data), job->digest);
     job->reason = reason;
 }
 
@@ -110,12 +112,15 @@ bb_verifier_actor (zsock_t *pipe, void *args)
             void *pointer = NULL;
             if (zsock_recv (jobs, "p", &pointer) != 0)
                 continue;
-            bb_job_t *job = (bb_job_t *) pointer;
-            if (roster)
-                bb_verifier_check (job, roster, broker_id, br_now_ms ());
-            else
-                job->reason = BR_REASON_BUSY; //  no roster yet
-            zsock_send (results, "p", job);
+            bb_bundle_t *bundle = (bb_bundle_t *) pointer;
+            int64_t now = br_now_ms ();
+            for (size_t index = 0; index < bundle->count; index++) {
+                if (roster)
+                    bb_verifier_check (bundle->jobs[index], roster, broker_id, now);
+                else
+                    bundle->jobs[index]->reason = BR_REASON_BUSY; //  no roster yet
+            }
+            zsock_send (results, "p", bundle);
         } else if (which == pipe) {
             char *command = NULL;
             void *pointer = NULL;
@@ -304,6 +309,8 @@ bb_verifier_test (bool verbose)
         assert (copy == NULL);
     }
     const int jobs_sent = 100;
+    bb_bundle_t bundles[4];
+    memset (bundles, 0, sizeof (bundles));
     for (int index = 0; index < jobs_sent; index++) {
         chunk =
             s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", index % 2 == 0);
@@ -312,19 +319,28 @@ bb_verifier_test (bool verbose)
         zchunk_destroy (&chunk);
         bb_job_t *job = bb_job_new (&routing_id, "luenen", &data, br_now_ms ());
         job->sequence = (uint64_t) index;
-        zsock_send (jobs, "p", job);
+        bb_bundle_t *bundle = &bundles[index / 25];
+        bundle->jobs[bundle->count++] = job;
     }
-    int accepted = 0;
-    for (int index = 0; index < jobs_sent; index++) {
+    for (int index = 0; index < 4; index++)
+        zsock_send (jobs, "p", &bundles[index]);
+    int accepted = 0, returned = 0;
+    for (int index = 0; index < 4; index++) {
         void *pointer = NULL;
         int rc = zsock_recv (results, "p", &pointer);
         assert (rc == 0);
-        bb_job_t *job = (bb_job_t *) pointer;
-        assert (job->reason ==
-                (job->sequence % 2 == 0 ? BR_REASON_OK : BR_REASON_ATTESTATION_MISSING));
-        accepted += job->reason == BR_REASON_OK;
-        bb_job_destroy (&job);
+        bb_bundle_t *bundle = (bb_bundle_t *) pointer;
+        assert (bundle->count == 25);
+        for (size_t position = 0; position < bundle->count; position++) {
+            bb_job_t *job = bundle->jobs[position];
+            assert (job->reason ==
+                    (job->sequence % 2 == 0 ? BR_REASON_OK : BR_REASON_ATTESTATION_MISSING));
+            accepted += job->reason == BR_REASON_OK;
+            returned++;
+            bb_job_destroy (&job);
+        }
     }
+    assert (returned == jobs_sent);
     assert (accepted == jobs_sent / 2);
     for (int index = 0; index < 2; index++)
         zactor_destroy (&workers[index]);

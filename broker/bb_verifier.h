@@ -2,9 +2,10 @@
     bb_verifier - checks incoming envelopes off the broker's main thread
 
     Signature checks cost tens of microseconds, the rest of the broker's work
-    per message a few; so the broker hands each received frame to a pool of
+    per message a few; so the broker hands the received frames to a pool of
     verifier actors (one per core) and keeps the main thread for storage
-    and delivery. A job travels by pointer over inproc sockets:
+    and delivery. Jobs travel in bundles, by pointer, over inproc sockets, so
+    the handover costs per bundle, not per message:
 
         broker --PUSH--> jobs endpoint --PULL--> verifier (one of N)
         verifier --PUSH--> results endpoint --PULL--> broker
@@ -37,8 +38,18 @@ typedef struct {
     int64_t received_ms;              //  when the frame arrived
     br_envelope_t *envelope;          //  set by the verifier if decoding worked
     br_reason_t reason;               //  the verifier's verdict
-    bool stored;                          //  set by the broker: newly queued
+    uint8_t digest[BR_DIGEST_SIZE];   //  of the envelope bytes, set by the verifier
+    bool stored;                      //  set by the broker: newly queued
 } bb_job_t;
+
+//  Up to BB_BUNDLE_MAX jobs handed to a verifier at once.
+#define BB_BUNDLE_MAX 32
+
+typedef struct {
+    size_t count;                  //  jobs in the bundle
+    bb_job_t *jobs[BB_BUNDLE_MAX]; //  the jobs (not owned by the bundle)
+    void *handle;                  //  the broker's bookkeeping of bundles out
+} bb_bundle_t;
 
 //  Endpoints a verifier connects to; the broker binds them.
 typedef struct {

@@ -761,8 +761,17 @@ s_node_send_test (const s_command_t *command, zhash_t *options, zlist_t *argumen
         zmsg_addstrf (request, "consent:%s", s_option (options, "consent-id"));
     else
         zmsg_addstrf (request, "statute:%s", s_option (options, "statute"));
-    zmsg_addstr (request,
-                 s_option (options, "valid-days") ? s_option (options, "valid-days") : "1");
+    //  Lifetime in seconds: --valid-seconds, or --valid-days (default one day)
+    int64_t days = 1, seconds = 0;
+    if ((s_option (options, "valid-days") &&
+         !s_parse_number (s_option (options, "valid-days"), 1, 30, &days)) ||
+        (s_option (options, "valid-seconds") &&
+         !s_parse_number (s_option (options, "valid-seconds"), 1, 30 * 24 * 3600, &seconds))) {
+        fprintf (stderr, "bruecke node send-test: --valid-days 1..30 or --valid-seconds\n");
+        zmsg_destroy (&request);
+        return S_EXIT_USAGE;
+    }
+    zmsg_addstrf (request, "%lld", (long long) (seconds ? seconds : days * 24 * 3600));
     zmsg_t *reply = s_control_request (options, &request);
     if (!reply)
         return s_refused (command, BR_REASON_IO_ERROR, "no answer (is the node running?)");
@@ -836,9 +845,11 @@ static const s_command_t s_commands[] = {
      "", 0, s_node_status},
     {"node", "send-test",
      "(--control ENDPOINT | --state DIR) --to NODE --service SERVICE --text TEXT\n"
-     "       --purpose CODE --categories A,B (--consent-id HEX | --statute NAME) [--valid-days N]",
+     "       --purpose CODE --categories A,B (--consent-id HEX | --statute NAME)\n"
+     "       [--valid-days N | --valid-seconds N]",
      "Queues a sealed test note in a running node's outbox, for trying the network.",
-     "control state to service text purpose categories consent-id statute valid-days",
+     "control state to service text purpose categories consent-id statute valid-days "
+     "valid-seconds",
      "to service text purpose categories", 0, s_node_send_test},
     {"node", "inbox", "(--control ENDPOINT | --state DIR)",
      "Lists what a running node has received: counter, sender, type, sequence, id, text.",

@@ -272,6 +272,12 @@ br_envelope_check_expiry (br_envelope_t *self, int64_t now_ms)
 }
 
 void
+br_envelope_digest (const uint8_t *data, size_t size, uint8_t digest[BR_DIGEST_SIZE])
+{
+    crypto_generichash (digest, BR_DIGEST_SIZE, data, size, NULL, 0);
+}
+
+void
 br_envelope_message_key (const char *sender, const uint8_t id[BR_MESSAGE_ID_SIZE],
                          uint8_t key[BR_MESSAGE_KEY_SIZE])
 {

@@ -27,7 +27,8 @@
 #define BR_ENVELOPE_MAX_SIZE (1024 * 1024) //  largest encoded Envelope
 #define BR_MESSAGE_ID_SIZE   16            //  message ids are 16 random bytes
 #define BR_MESSAGE_KEY_SIZE  (BR_NODE_ID_MAX + BR_MESSAGE_ID_SIZE) //  sender + id
-#define BR_CLOCK_SKEW_MS     (5 * 60 * 1000)                       //  tolerated clock difference
+#define BR_DIGEST_SIZE       16                        //  envelope digest, see br_envelope_digest
+#define BR_CLOCK_SKEW_MS     (5 * 60 * 1000)           //  tolerated clock difference
 #define BR_MAX_LIFETIME_MS   (30LL * 24 * 3600 * 1000) //  expires_at - created_at at most
 
 typedef struct _br_envelope_t br_envelope_t;
@@ -118,6 +119,10 @@ size_t br_envelope_size (br_envelope_t *self);
 //  node id padded with NULs to BR_NODE_ID_MAX bytes, then the message id.
 void br_envelope_message_key (const char *sender, const uint8_t id[BR_MESSAGE_ID_SIZE],
                               uint8_t key[BR_MESSAGE_KEY_SIZE]);
+
+//  Writes a BLAKE2b digest of envelope bytes (BR_DIGEST_SIZE bytes), which
+//  tells a retransmission (same bytes) from a replayed id (other bytes).
+void br_envelope_digest (const uint8_t *data, size_t size, uint8_t digest[BR_DIGEST_SIZE]);
 
 //  ---- Message types ------------------------------------------------------
 

@@ -6,9 +6,9 @@
 #include "bn_client.h"
 #include "bn_store.h"
 
-#define S_ROSTER_FILE        "roster.bin"
-#define S_TEXT_MAX           4096 //  longest test note text
-#define S_LIFETIME_MS        (24LL * 3600 * 1000)
+#define S_ROSTER_FILE "roster.bin"
+#define S_TEXT_MAX    4096 //  longest test note text
+
 #define S_ANSWER_LIFETIME_MS (7LL * 24 * 3600 * 1000)
 
 typedef struct {
@@ -405,13 +405,13 @@ s_send_test (s_node_t *self, zmsg_t *request, char *id_hex, const char **detail)
     char *purpose = zmsg_popstr (request);
     char *category_list = zmsg_popstr (request);
     char *basis = zmsg_popstr (request);
-    char *days_text = zmsg_popstr (request);
+    char *seconds_text = zmsg_popstr (request);
     br_reason_t reason = BR_REASON_MALFORMED;
     *detail = "SEND-TEST needs 7 arguments";
     const Bruecke__RosterNode *recipient = NULL;
-    int days = days_text ? atoi (days_text) : 0;
-    if (days_text && text && strlen (text) <= S_TEXT_MAX && days >= 1 &&
-        days <= BN_TEST_NOTE_DAYS_MAX) {
+    long seconds = seconds_text ? atol (seconds_text) : 0;
+    if (seconds_text && text && strlen (text) <= S_TEXT_MAX && seconds >= 1 &&
+        seconds <= BN_TEST_NOTE_SECONDS_MAX) {
         recipient = br_roster_lookup_by_id (self->roster, to);
         reason = !recipient                                    ? BR_REASON_UNKNOWN_NODE
                  : recipient->revoked                          ? BR_REASON_NODE_REVOKED
@@ -448,7 +448,7 @@ s_send_test (s_node_t *self, zmsg_t *request, char *id_hex, const char **detail)
     if (reason == BR_REASON_OK)
         reason = bn_store_begin (self->store, &txn);
     if (reason == BR_REASON_OK) {
-        int64_t lifetime = days * S_LIFETIME_MS;
+        int64_t lifetime = (int64_t) seconds * 1000;
         br_envelope_header_init (&header, id, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE,
                                  br_identity_node_id (self->identity), to, service,
                                  bn_store_next_sequence (self->store), now, lifetime);
@@ -485,7 +485,7 @@ s_send_test (s_node_t *self, zmsg_t *request, char *id_hex, const char **detail)
     zstr_free (&purpose);
     zstr_free (&category_list);
     zstr_free (&basis);
-    zstr_free (&days_text);
+    zstr_free (&seconds_text);
     return reason;
 }
 

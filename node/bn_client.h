@@ -38,7 +38,7 @@
     Control protocol (REQ to the control endpoint, one string per frame):
         STATUS      ->  "OK", "node <id>", "connected yes|no", "roster <v>",
                         "outbox <n>", "inbox <n>"
-        SEND-TEST <to> <service> <text> <purpose> <categories> <basis> <days>
+                SEND-TEST <to> <service> <text> <purpose> <categories> <basis> <seconds>
                     ->  "OK <message id hex>" or "ERROR <REASON> <detail>";
                         <basis> is "consent:<32 hex digits>" or
                         "statute:<name>"; queues a sealed test note
@@ -62,7 +62,7 @@
 #define BN_RECONNECT_MAX_MS      60000 //  longest reconnect delay
 #define BN_DELIVERY_BATCH        256   //  deliveries applied in one commit at most
 #define BN_CONTROL_TIMEOUT_MS    100
-#define BN_TEST_NOTE_DAYS_MAX    30
+#define BN_TEST_NOTE_SECONDS_MAX (30 * 24 * 3600) //  longest test note lifetime
 
 //  What the actor is started with.
 typedef struct {
