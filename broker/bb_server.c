@@ -863,7 +863,7 @@ s_batch_job_free (void **item)
 void
 bb_server_actor (zsock_t *pipe, void *args)
 {
-    bb_server_args_t *start = (bb_server_args_t *) args;
+    br_daemon_args_t *start = (br_daemon_args_t *) args;
     s_server_t *self = (s_server_t *) zmalloc (sizeof (s_server_t));
     self->pipe = pipe;
     self->sessions = zhashx_new ();

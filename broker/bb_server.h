@@ -49,18 +49,11 @@
 #define BB_NOTICE_LIFETIME_MS   (7LL * 24 * 3600 * 1000) //  dead-letter notices live a week
 #define BB_CONTROL_TIMEOUT_MS   100
 
-//  What the actor is started with.
-typedef struct {
-    br_config_t *config; //  the configuration; read during start-up only
-    bool started;        //  set by the actor before zactor_new returns
-} bb_server_args_t;
-
-//  The actor: zactor_new (bb_server_actor, &args). When zactor_new
-//  returns, args.started tells whether the broker serves; if not, it has
-//  logged why and ended, and the caller destroys the actor.
+//  The actor: zactor_new (bb_server_actor, &args), args being a
+//  br_daemon_args_t. When zactor_new returns, args.started tells whether
+//  the broker serves; if not, it has logged why and ended, and the caller
+//  destroys the actor. The integration tests (tests/integration) run it as
+//  the real bruecke-broker process.
 void bb_server_actor (zsock_t *pipe, void *args);
-
-//  Self test of this class.
-void bb_server_test (bool verbose);
 
 #endif

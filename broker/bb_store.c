@@ -88,27 +88,6 @@ s_depth_change (zhashx_t *table, const char *node_id, int64_t change)
 
 //  ---- Construction ---------------------------------------------------------
 
-static br_reason_t
-s_load_counter (bb_store_t *self, const char *name, uint64_t *value)
-{
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (self->store, false, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    const void *data;
-    size_t size;
-    reason = br_store_get (txn, self->meta, name, strlen (name), &data, &size);
-    if (reason == BR_REASON_OK && size == 8)
-        *value = br_get_u64 ((const uint8_t *) data);
-    else if (reason == BR_REASON_NOT_FOUND) {
-        *value = 1;
-        reason = BR_REASON_OK;
-    } else if (reason == BR_REASON_OK)
-        reason = BR_REASON_STORE_FAILED;
-    br_store_abort (&txn);
-    return reason;
-}
-
 //  Counts queued messages per recipient, once at start.
 static br_reason_t
 s_load_depths (bb_store_t *self)
@@ -153,9 +132,9 @@ bb_store_new (const char *path, size_t mapsize, br_reason_t *reason)
     if (*reason == BR_REASON_OK)
         *reason = br_store_open_db (store, "meta", MDB_CREATE, &self->meta);
     if (*reason == BR_REASON_OK)
-        *reason = s_load_counter (self, "counter", &self->counter);
+        *reason = br_store_counter_get (store, self->meta, "counter", &self->counter);
     if (*reason == BR_REASON_OK)
-        *reason = s_load_counter (self, "log", &self->log_counter);
+        *reason = br_store_counter_get (store, self->meta, "log", &self->log_counter);
     if (*reason == BR_REASON_OK)
         *reason = s_load_depths (self);
     if (*reason != BR_REASON_OK)
@@ -193,13 +172,9 @@ bb_store_begin (bb_store_t *self, MDB_txn **txn_p)
 static br_reason_t
 s_save_counters (bb_store_t *self, MDB_txn *txn)
 {
-    uint8_t bytes[8];
-    br_put_u64 (bytes, self->counter);
-    br_reason_t reason = br_store_put (txn, self->meta, "counter", 7, bytes, 8, 0);
-    if (reason == BR_REASON_OK) {
-        br_put_u64 (bytes, self->log_counter);
-        reason = br_store_put (txn, self->meta, "log", 3, bytes, 8, 0);
-    }
+    br_reason_t reason = br_store_counter_put (txn, self->meta, "counter", self->counter);
+    if (reason == BR_REASON_OK)
+        reason = br_store_counter_put (txn, self->meta, "log", self->log_counter);
     return reason;
 }
 
@@ -517,15 +492,7 @@ size_t
 bb_store_dead_count (bb_store_t *self)
 {
     assert (self);
-    MDB_txn *txn = NULL;
-    size_t count = 0;
-    if (br_store_begin (self->store, false, &txn) == BR_REASON_OK) {
-        MDB_stat stat;
-        if (mdb_stat (txn, self->dead, &stat) == 0)
-            count = stat.ms_entries;
-        br_store_abort (&txn);
-    }
-    return count;
+    return br_store_count (self->store, self->dead);
 }
 
 void

@@ -11,6 +11,7 @@
 */
 
 #include "br_store.h"
+#include "br_util.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -206,6 +207,52 @@ br_store_get (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size, const
     *value_p = data_val.mv_data;
     *value_size = data_val.mv_size;
     return BR_REASON_OK;
+}
+
+br_reason_t
+br_store_counter_get (br_store_t *self, MDB_dbi dbi, const char *name, uint64_t *value)
+{
+    assert (self && name && value);
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self, false, &txn);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const void *data;
+    size_t size;
+    reason = br_store_get (txn, dbi, name, strlen (name), &data, &size);
+    *value = 1;
+    if (reason == BR_REASON_OK && size == 8)
+        *value = br_get_u64 ((const uint8_t *) data);
+    else if (reason == BR_REASON_OK)
+        reason = BR_REASON_STORE_FAILED;
+    else if (reason == BR_REASON_NOT_FOUND)
+        reason = BR_REASON_OK;
+    br_store_abort (&txn);
+    return reason;
+}
+
+br_reason_t
+br_store_counter_put (MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value)
+{
+    assert (txn && name);
+    uint8_t bytes[8];
+    br_put_u64 (bytes, value);
+    return br_store_put (txn, dbi, name, strlen (name), bytes, sizeof (bytes), 0);
+}
+
+size_t
+br_store_count (br_store_t *self, MDB_dbi dbi)
+{
+    assert (self);
+    MDB_txn *txn = NULL;
+    size_t count = 0;
+    if (br_store_begin (self, false, &txn) == BR_REASON_OK) {
+        MDB_stat stat;
+        if (mdb_stat (txn, dbi, &stat) == 0)
+            count = stat.ms_entries;
+        br_store_abort (&txn);
+    }
+    return count;
 }
 
 br_reason_t

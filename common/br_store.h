@@ -59,6 +59,19 @@ br_reason_t br_store_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key
 br_reason_t br_store_get (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
                           const void **value_p, size_t *value_size) BR_WUR;
 
+//  Reads the 8-byte counter stored under `name` in `dbi` (in its own read
+//  transaction) into *value; a counter never stored reads as 1. Returns OK
+//  or a store reason.
+br_reason_t br_store_counter_get (br_store_t *self, MDB_dbi dbi, const char *name,
+                                  uint64_t *value) BR_WUR;
+
+//  Stores `value` as the 8-byte counter `name` in `dbi`.
+br_reason_t br_store_counter_put (MDB_txn *txn, MDB_dbi dbi, const char *name,
+                                  uint64_t value) BR_WUR;
+
+//  Entries in database `dbi`, as of now; 0 if it cannot be read.
+size_t br_store_count (br_store_t *self, MDB_dbi dbi);
+
 //  Maps an LMDB or errno return code to a reason code.
 br_reason_t br_store_reason (int rc);
 

@@ -20,5 +20,6 @@
 #include "br_envelope.h"
 #include "br_store.h"
 #include "br_config.h"
+#include "br_daemon.h"
 
 #endif

@@ -748,7 +748,7 @@ s_timers (s_node_t *self, int64_t now)
 void
 bn_client_actor (zsock_t *pipe, void *args)
 {
-    bn_client_args_t *start = (bn_client_args_t *) args;
+    br_daemon_args_t *start = (br_daemon_args_t *) args;
     s_node_t *self = (s_node_t *) zmalloc (sizeof (s_node_t));
     self->pipe = pipe;
     start->started = s_start (self, start->config) == BR_REASON_OK;

@@ -64,15 +64,11 @@
 #define BN_CONTROL_TIMEOUT_MS    100
 #define BN_TEST_NOTE_SECONDS_MAX (30 * 24 * 3600) //  longest test note lifetime
 
-//  What the actor is started with.
-typedef struct {
-    br_config_t *config; //  the configuration; read during start-up only
-    bool started;        //  set by the actor before zactor_new returns
-} bn_client_args_t;
-
-//  The actor: zactor_new (bn_client_actor, &args). When zactor_new returns,
-//  args.started tells whether the node runs; if not, it has logged why and
-//  ended, and the caller destroys the actor.
+//  The actor: zactor_new (bn_client_actor, &args), args being a
+//  br_daemon_args_t. When zactor_new returns, args.started tells whether
+//  the node runs; if not, it has logged why and ended, and the caller
+//  destroys the actor. The integration tests (tests/integration) run it as
+//  the real bruecke-node process.
 void bn_client_actor (zsock_t *pipe, void *args);
 
 #endif

@@ -48,27 +48,6 @@ s_sent_decode (const uint8_t bytes[S_SENT_SIZE], bn_sent_t *sent)
     br_get_node_id (bytes + 22, sent->recipient);
 }
 
-static br_reason_t
-s_load_counter (bn_store_t *self, const char *name, uint64_t *value)
-{
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (self->store, false, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    const void *data;
-    size_t size;
-    reason = br_store_get (txn, self->meta, name, strlen (name), &data, &size);
-    *value = 1;
-    if (reason == BR_REASON_OK && size == 8)
-        *value = br_get_u64 ((const uint8_t *) data);
-    else if (reason == BR_REASON_OK)
-        reason = BR_REASON_STORE_FAILED;
-    else if (reason == BR_REASON_NOT_FOUND)
-        reason = BR_REASON_OK;
-    br_store_abort (&txn);
-    return reason;
-}
-
 bn_store_t *
 bn_store_new (const char *path, size_t mapsize, br_reason_t *reason)
 {
@@ -87,9 +66,9 @@ bn_store_new (const char *path, size_t mapsize, br_reason_t *reason)
     if (*reason == BR_REASON_OK)
         *reason = br_store_open_db (store, "meta", MDB_CREATE, &self->meta);
     if (*reason == BR_REASON_OK)
-        *reason = s_load_counter (self, "sequence", &self->sequence);
+        *reason = br_store_counter_get (store, self->meta, "sequence", &self->sequence);
     if (*reason == BR_REASON_OK)
-        *reason = s_load_counter (self, "inbox", &self->inbox_counter);
+        *reason = br_store_counter_get (store, self->meta, "inbox", &self->inbox_counter);
     if (*reason != BR_REASON_OK)
         bn_store_destroy (&self);
     return self;
@@ -122,16 +101,11 @@ bn_store_commit (bn_store_t *self, MDB_txn **txn_p)
     assert (self && txn_p && *txn_p);
     //  Counters are written only when used: a transaction that changed
     //  nothing then commits without touching the disk
-    uint8_t bytes[8];
     br_reason_t reason = BR_REASON_OK;
-    if (self->sequence != self->saved_sequence) {
-        br_put_u64 (bytes, self->sequence);
-        reason = br_store_put (*txn_p, self->meta, "sequence", 8, bytes, 8, 0);
-    }
-    if (reason == BR_REASON_OK && self->inbox_counter != self->saved_inbox_counter) {
-        br_put_u64 (bytes, self->inbox_counter);
-        reason = br_store_put (*txn_p, self->meta, "inbox", 5, bytes, 8, 0);
-    }
+    if (self->sequence != self->saved_sequence)
+        reason = br_store_counter_put (*txn_p, self->meta, "sequence", self->sequence);
+    if (reason == BR_REASON_OK && self->inbox_counter != self->saved_inbox_counter)
+        reason = br_store_counter_put (*txn_p, self->meta, "inbox", self->inbox_counter);
     if (reason == BR_REASON_OK)
         reason = br_store_commit (txn_p);
     else
@@ -393,32 +367,18 @@ bn_store_sent_get (bn_store_t *self, const uint8_t *message_id, bn_sent_t *sent)
     return reason;
 }
 
-static size_t
-s_count (bn_store_t *self, MDB_dbi dbi)
-{
-    MDB_txn *txn = NULL;
-    size_t count = 0;
-    if (br_store_begin (self->store, false, &txn) == BR_REASON_OK) {
-        MDB_stat stat;
-        if (mdb_stat (txn, dbi, &stat) == 0)
-            count = stat.ms_entries;
-        br_store_abort (&txn);
-    }
-    return count;
-}
-
 size_t
 bn_store_outbox_count (bn_store_t *self)
 {
     assert (self);
-    return s_count (self, self->outbox);
+    return br_store_count (self->store, self->outbox);
 }
 
 size_t
 bn_store_inbox_count (bn_store_t *self)
 {
     assert (self);
-    return s_count (self, self->inbox);
+    return br_store_count (self->store, self->inbox);
 }
 
 const char *
