@@ -208,11 +208,14 @@ bb_store_commit (bb_store_t *self, MDB_txn **txn_p)
 void
 bb_store_abort (bb_store_t *self, MDB_txn **txn_p)
 {
-    assert (self);
-    br_store_abort (txn_p);
-    self->counter = self->saved_counter;
-    self->log_counter = self->saved_log_counter;
-    zhashx_purge (self->pending);
+    assert (self && txn_p);
+    if (*txn_p) {
+        //  Only an open transaction gives its counters and depths back
+        br_store_abort (txn_p);
+        self->counter = self->saved_counter;
+        self->log_counter = self->saved_log_counter;
+        zhashx_purge (self->pending);
+    }
 }
 
 //  ---- Messages -------------------------------------------------------------

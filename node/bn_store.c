@@ -120,10 +120,13 @@ bn_store_commit (bn_store_t *self, MDB_txn **txn_p)
 void
 bn_store_abort (bn_store_t *self, MDB_txn **txn_p)
 {
-    assert (self);
-    br_store_abort (txn_p);
-    self->sequence = self->saved_sequence;
-    self->inbox_counter = self->saved_inbox_counter;
+    assert (self && txn_p);
+    if (*txn_p) {
+        //  Only an open transaction gives its counters back
+        br_store_abort (txn_p);
+        self->sequence = self->saved_sequence;
+        self->inbox_counter = self->saved_inbox_counter;
+    }
 }
 
 uint64_t
@@ -478,8 +481,12 @@ bn_store_test (bool verbose)
         assert (bn_store_outbox_add (store, txn, &header, data, sizeof (data)) == BR_REASON_OK);
     }
     assert (bn_store_commit (store, &txn) == BR_REASON_OK);
+    bn_store_abort (store, &txn); //  after a commit: nothing to give back
     assert (bn_store_begin (store, &txn) == BR_REASON_OK);
     assert (bn_store_next_sequence (store) == 4);
+    bn_store_abort (store, &txn);
+    assert (bn_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bn_store_next_sequence (store) == 4); //  the aborted number is free again
     bn_store_abort (store, &txn);
     assert (bn_store_outbox_count (store) == 3);
 
