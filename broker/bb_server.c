@@ -18,6 +18,8 @@ typedef struct {
     uint32_t credit;                  //  deliveries it will take now
     uint64_t cursor;                  //  arrival counter of the last delivery
     bool touched;                     //  has new messages since the last delivery run
+    int64_t last_answer_ms;           //  last stored answer from it, or its HELLO
+    int64_t last_redelivery_ms;       //  when unanswered deliveries were last sent again
 } s_session_t;
 
 //  The broker's state; lives in the actor thread.
@@ -46,6 +48,7 @@ typedef struct {
     int port;                                   //  bound TCP port
     int64_t heartbeat_ms;                       //  heartbeat interval
     int64_t offline_ms;                         //  silence after which a node is offline
+    int64_t redeliver_ms;                       //  deliver again when unanswered this long
     int64_t scan_ms;                            //  expiry scan interval
     int64_t next_heartbeat;                     //  when to send heartbeats next
     int64_t next_scan;                          //  when to scan for expired messages next
@@ -345,8 +348,12 @@ s_commit_batch (s_server_t *self)
                 job->reason = failure;
     } else {
         for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
-             job = (bb_job_t *) zlistx_next (self->batch))
+             job = (bb_job_t *) zlistx_next (self->batch)) {
             self->accepted += job->stored;
+            if (job->reason == BR_REASON_OK &&
+                s_is_answer (br_envelope_header (job->envelope)->type))
+                s_session (self, job->node_id)->last_answer_ms = job->received_ms;
+        }
         s_acknowledge (self);
     }
     for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
@@ -386,6 +393,7 @@ s_handle_session (s_server_t *self, bb_job_t *job)
         session->routing_id = zframe_dup (job->routing_id);
         session->credit = hello->credit;
         session->cursor = 0; //  redeliver all that is not yet confirmed
+        session->last_answer_ms = job->received_ms;
         zsys_info ("broker: %s online (roster %llu, credit %u)", session->node_id,
                    (unsigned long long) hello->roster_version, hello->credit);
         if (hello->roster_version < br_roster_version (self->roster)) {
@@ -610,11 +618,23 @@ s_heartbeat (s_server_t *self, int64_t now)
          session = (s_session_t *) zhashx_next (self->sessions)) {
         if (!session->routing_id)
             continue;
-        if (now - session->last_seen_ms > self->offline_ms)
+        if (now - session->last_seen_ms > self->offline_ms) {
             s_session_offline (session, "silent");
-        else
-            s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
-                        session->node_id, &heartbeat.base);
+            continue;
+        }
+        s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                    session->node_id, &heartbeat.base);
+        //  Delivered, but no answer stored for too long (an answer may have
+        //  been refused, say on a full disk): deliver all unanswered again
+        if (session->cursor > 0 && bb_store_depth (self->store, session->node_id) > 0 &&
+            now - session->last_answer_ms > self->redeliver_ms &&
+            now - session->last_redelivery_ms > self->redeliver_ms) {
+            zsys_info ("broker: delivering to %s again: no answer for %lld s", session->node_id,
+                       (long long) ((now - session->last_answer_ms) / 1000));
+            session->cursor = 0;
+            session->last_redelivery_ms = now;
+            s_deliver (self, session);
+        }
     }
 }
 
@@ -736,6 +756,9 @@ s_configure (s_server_t *self, br_config_t *config)
     if (reason == BR_REASON_OK)
         reason = br_config_int (config, "broker/expiry-scan-ms", BB_DEFAULT_SCAN_MS, 10, 3600000,
                                 &self->scan_ms);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "broker/redeliver-ms", BB_DEFAULT_REDELIVER_MS, 10, 3600000,
+                                &self->redeliver_ms);
     if (reason != BR_REASON_OK) {
         zsys_error ("broker: configuration: %s", br_reason_name (reason));
         return reason;

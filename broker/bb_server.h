@@ -19,7 +19,8 @@
         mapsize-mb = "8192"
         heartbeat-ms = "10000"                 send heartbeats this often
         offline-after-ms = "30000"             a silent node is offline after this
-        expiry-scan-ms = "5000"                look for expired messages this often
+                expiry-scan-ms = "5000"                look for expired messages this often
+        redeliver-ms = "30000"                 deliver again what has no answer this long
 
     Command protocol (on the actor pipe):
         PORT        replies the TCP port the endpoint is bound to (int)
@@ -46,6 +47,7 @@
 #define BB_DEFAULT_HEARTBEAT_MS 10000
 #define BB_DEFAULT_OFFLINE_MS   30000
 #define BB_DEFAULT_SCAN_MS      5000
+#define BB_DEFAULT_REDELIVER_MS 30000
 #define BB_NOTICE_LIFETIME_MS   (7LL * 24 * 3600 * 1000) //  dead-letter notices live a week
 #define BB_CONTROL_TIMEOUT_MS   100
 

@@ -14,6 +14,7 @@
 #include "br_util.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -153,6 +154,18 @@ br_store_begin (br_store_t *self, bool writable, MDB_txn **txn_p)
     return BR_REASON_OK;
 }
 
+//  True if the file system holding `env` has less than BR_STORE_FULL_BELOW
+//  bytes free for us.
+static bool
+s_disk_full (MDB_env *env)
+{
+    const char *path = NULL;
+    struct statvfs info;
+    if (mdb_env_get_path (env, &path) != 0 || !path || statvfs (path, &info) != 0)
+        return false;
+    return (uint64_t) info.f_bavail * info.f_frsize < BR_STORE_FULL_BELOW;
+}
+
 br_reason_t
 br_store_commit (MDB_txn **txn_p)
 {
@@ -160,9 +173,16 @@ br_store_commit (MDB_txn **txn_p)
     assert (*txn_p);
     //  mdb_txn_commit frees the transaction whether it succeeds or not
     //  (on failure it aborts it itself), so it must not be aborted again.
+            MDB_env *env = mdb_txn_env (*txn_p);
     int rc = mdb_txn_commit (*txn_p);
     *txn_p = NULL;
-    return br_store_reason (rc);
+    if (rc == MDB_SUCCESS)
+        return BR_REASON_OK;
+    //  LMDB reports a short write on a full disk as EIO: ask the disk
+    bool full = s_disk_full (env);
+    zsys_warning ("br_store: commit failed: %s%s", mdb_strerror (rc),
+                  full ? " (the disk is full)" : "");
+    return full ? BR_REASON_STORE_FULL : br_store_reason (rc);
 }
 
 void

@@ -30,6 +30,7 @@ typedef struct {
     int64_t retransmit_ms;                      //  retransmit after this long without progress
     int64_t heartbeat_ms;                       //  heartbeat interval
     int64_t next_heartbeat;                     //  when to send the next heartbeat
+    int64_t retry_logged_ms;                    //  when a retry refusal was last logged
 } s_node_t;
 
 //  ---- Sending --------------------------------------------------------------
@@ -244,8 +245,15 @@ s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t 
             if (br_envelope_open_body (envelope, NULL, &bruecke__refusal__descriptor, &body) ==
                 BR_REASON_OK) {
                 Bruecke__Refusal *refusal = (Bruecke__Refusal *) body;
-                zsys_info ("node: broker refused a message: %s",
-                           br_reason_name ((br_reason_t) refusal->reason));
+                bool retry = br_reason_retry ((br_reason_t) refusal->reason);
+                //  Retry refusals come in floods (a full disk): log one per interval
+                if (!retry || now - self->retry_logged_ms > self->retransmit_ms) {
+                    zsys_info ("node: broker refused a message: %s%s",
+                               br_reason_name ((br_reason_t) refusal->reason),
+                               retry ? " (will retry)" : "");
+                    if (retry)
+                        self->retry_logged_ms = now;
+                }
                 //  Retry reasons keep the message in the outbox for the next round
                 if (refusal->message_id.len == BR_MESSAGE_ID_SIZE &&
                     !br_reason_retry ((br_reason_t) refusal->reason))
