@@ -43,7 +43,7 @@ target_link_libraries (bruecke-make-corpus PRIVATE bruecke_common)
 # TMPDIR, with real CURVE keys and real LMDB. Each script gets the build tree.
 add_executable (bruecke-attack tests/integration/attack.c)
 target_link_libraries (bruecke-attack PRIVATE bruecke_common)
-set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full)
+set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter)
 foreach (name ${BRUECKE_INTEGRATION_TESTS})
     add_test (NAME integration.${name}
               COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})
