@@ -1,0 +1,514 @@
+/*  =========================================================================
+    bruecke-attack - connects to a running broker and does one bad thing
+
+    Usage: bruecke-attack --endpoint EP --roster FILE --county-pub FILE
+                          [options] CASE
+
+    Connects a DEALER to the broker, as a node would (CURVE with the keys of
+    --key), or with a fresh key that is in no roster (--random-key), or with
+    the NULL or PLAIN mechanism (--mechanism). Sends one envelope and
+    reports, on one line of standard output, what the broker answered:
+
+        ACCEPTED <id hex>...        the broker stored the message(s)
+        REFUSAL <REASON> <id hex>   the broker refused; id "-" if it had none
+        OTHER <TYPE>                some other message from the broker
+        NO_CONNECTION               no handshake succeeded within --wait-ms
+        DISCONNECTED                connected, then the broker dropped the
+                                    connection without an answer
+        NO_ANSWER                   connected, but nothing came back
+
+    Answers are only believed if they verify: signed by the roster's broker
+    (br_envelope_verify_in_roster) and decodable.
+
+    Cases:
+        note             a valid sealed TEST_NOTE with attestation
+        no-attestation   a TEST_NOTE without attestation
+        bad-signature    a valid TEST_NOTE with one signature byte flipped
+        oversize         a valid TEST_NOTE whose envelope exceeds 1 MiB
+        raw              the bytes of --file, as they are
+
+    Options:
+        --mechanism curve|null|plain   how to connect (default curve)
+        --key FILE           the connection's node keys (transport)
+        --random-key         connect with a fresh key in no roster
+        --sign-key FILE      who signs the envelope (default: --key)
+        --forge-signer ID    a made-up key claiming to be node ID signs
+        --to NODE            recipient (default unna)
+        --service CODE       recipient's service (default fruehe-hilfen)
+        --text TEXT          the note's text
+        --id HEX             use this message id (32 hex digits)
+        --sequence N         header sequence (default 1)
+        --size BYTES         oversize: text length (default 1 MiB + 64 KiB)
+        --save FILE          write the envelope as sent to FILE
+        --file FILE          raw: the bytes to send
+        --wait-ms N          how long to wait for an answer (default 3000)
+
+    Exit codes: 0 a verdict was printed, 1 setup failed, 2 usage error.
+    =========================================================================
+*/
+
+#include "bruecke.h"
+
+#define S_DEFAULT_WAIT_MS    3000
+#define S_DEFAULT_OVERSIZE   (BR_ENVELOPE_MAX_SIZE + 64 * 1024)
+#define S_NOTE_LIFETIME_MS   (24LL * 3600 * 1000)
+#define S_CONSENT_ID_HEX     "00112233445566778899aabbccddeeff"
+#define S_POLL_MS            50
+#define S_MONITOR_ENDPOINT   "inproc://bruecke-attack-monitor"
+
+//  What the command line asked for.
+typedef struct {
+    const char *endpoint;     //  the broker's endpoint
+    const char *roster;       //  roster file
+    const char *county_pub;   //  county public key file
+    const char *mechanism;    //  curve, null or plain
+    const char *key;          //  the connection's key file
+    bool random_key;          //  connect with a fresh key
+    const char *sign_key;     //  the signer's key file
+    const char *forge_signer; //  a made-up signer claiming this node id
+    const char *to;           //  recipient node
+    const char *service;      //  recipient service
+    const char *text;         //  the note's text
+    const char *id_hex;       //  fixed message id, or NULL
+    uint64_t sequence;        //  header sequence
+    size_t size;              //  oversize text length
+    const char *save;         //  where to save the envelope sent
+    const char *file;         //  raw: bytes to send
+    int wait_ms;              //  answer timeout
+    const char *test_case;    //  what to do
+} s_options_t;
+
+static int
+s_usage (const char *problem)
+{
+    fprintf (stderr, "bruecke-attack: %s\n(see the comment at the top of attack.c)\n", problem);
+    return 2;
+}
+
+//  Parses the command line into *options. Returns 0 or the usage exit code.
+static int
+s_parse (int argc, char *argv[], s_options_t *options)
+{
+    *options = (s_options_t){.mechanism = "curve",
+                             .to = "unna",
+                             .service = "fruehe-hilfen",
+                             .text = "Testnachricht vom Angreifer, erfunden",
+                             .sequence = 1,
+                             .size = S_DEFAULT_OVERSIZE,
+                             .wait_ms = S_DEFAULT_WAIT_MS};
+    for (int index = 1; index < argc; index++) {
+        const char *arg = argv[index];
+        const char *value = index + 1 < argc ? argv[index + 1] : NULL;
+        bool takes_value = true;
+        if (streq (arg, "--random-key")) {
+            options->random_key = true;
+            takes_value = false;
+        } else if (arg[0] != '-') {
+            if (options->test_case)
+                return s_usage ("give exactly one CASE");
+            options->test_case = arg;
+            takes_value = false;
+        } else if (!value)
+            return s_usage ("an option lacks its value");
+        else if (streq (arg, "--endpoint"))
+            options->endpoint = value;
+        else if (streq (arg, "--roster"))
+            options->roster = value;
+        else if (streq (arg, "--county-pub"))
+            options->county_pub = value;
+        else if (streq (arg, "--mechanism"))
+            options->mechanism = value;
+        else if (streq (arg, "--key"))
+            options->key = value;
+        else if (streq (arg, "--sign-key"))
+            options->sign_key = value;
+        else if (streq (arg, "--forge-signer"))
+            options->forge_signer = value;
+        else if (streq (arg, "--to"))
+            options->to = value;
+        else if (streq (arg, "--service"))
+            options->service = value;
+        else if (streq (arg, "--text"))
+            options->text = value;
+        else if (streq (arg, "--id"))
+            options->id_hex = value;
+        else if (streq (arg, "--sequence"))
+            options->sequence = strtoull (value, NULL, 10);
+        else if (streq (arg, "--size"))
+            options->size = strtoull (value, NULL, 10);
+        else if (streq (arg, "--save"))
+            options->save = value;
+        else if (streq (arg, "--file"))
+            options->file = value;
+        else if (streq (arg, "--wait-ms"))
+            options->wait_ms = atoi (value);
+        else
+            return s_usage ("unknown option");
+        if (takes_value)
+            index++;
+    }
+    if (!options->endpoint || !options->roster || !options->county_pub || !options->test_case)
+        return s_usage ("--endpoint, --roster, --county-pub and a CASE are required");
+    if (!streq (options->mechanism, "curve") && !streq (options->mechanism, "null") &&
+        !streq (options->mechanism, "plain"))
+        return s_usage ("--mechanism is curve, null or plain");
+    if (streq (options->mechanism, "curve") && !options->key && !options->random_key)
+        return s_usage ("CURVE needs --key or --random-key");
+    if (streq (options->test_case, "raw") && !options->file)
+        return s_usage ("raw needs --file");
+    return 0;
+}
+
+//  ---- Building what to send ---------------------------------------------------
+
+//  A TEST_NOTE from `signer` as the options describe. The caller owns it.
+static zchunk_t *
+s_build_note (s_options_t *options, br_identity_t *signer, br_roster_t *roster, bool attested,
+              const char *text)
+{
+    const Bruecke__RosterNode *recipient = br_roster_lookup_by_id (roster, options->to);
+    if (!recipient) {
+        fprintf (stderr, "bruecke-attack: %s is not in the roster\n", options->to);
+        return NULL;
+    }
+    int64_t now = br_now_ms ();
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    Bruecke__Header header;
+    br_envelope_header_init (&header, id, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE,
+                             br_identity_node_id (signer), options->to, options->service,
+                             options->sequence, now, S_NOTE_LIFETIME_MS);
+    if (options->id_hex && br_hex_decode (options->id_hex, id, sizeof (id)) != 0) {
+        fprintf (stderr, "bruecke-attack: --id needs %d hex digits\n", 2 * BR_MESSAGE_ID_SIZE);
+        return NULL;
+    }
+    uint8_t consent_id[BR_CONSENT_ID_SIZE];
+    int rc = br_hex_decode (S_CONSENT_ID_HEX, consent_id, sizeof (consent_id));
+    assert (rc == 0);
+    char *categories[] = {"household"};
+    Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
+    attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
+    attestation.consent_id.data = consent_id;
+    attestation.consent_id.len = sizeof (consent_id);
+    attestation.purpose = "language-support";
+    attestation.data_categories = categories;
+    attestation.n_data_categories = 1;
+    attestation.recipient = (char *) options->to;
+    attestation.recipient_service = (char *) options->service;
+    attestation.valid_from_ms = now - 60000;
+    attestation.valid_until_ms = now + S_NOTE_LIFETIME_MS;
+    Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
+    note.text = (char *) text;
+    char id_text[2 * BR_MESSAGE_ID_SIZE + 1];
+    br_hex_encode (id, sizeof (id), id_text);
+    fprintf (stderr, "bruecke-attack: message %s from %s to %s/%s, sequence %llu\n", id_text,
+             br_identity_node_id (signer), options->to, options->service,
+             (unsigned long long) options->sequence);
+    return br_envelope_build (signer, &header, attested ? &attestation : NULL, &note.base,
+                              recipient->seal_public_key.data);
+}
+
+//  Flips one byte of the envelope's signature; returns the new envelope.
+static zchunk_t *
+s_flip_signature (zchunk_t *envelope_bytes)
+{
+    Bruecke__Envelope *envelope = bruecke__envelope__unpack (NULL, zchunk_size (envelope_bytes),
+                                                             zchunk_data (envelope_bytes));
+    assert (envelope && envelope->signature.len == BR_SIGNATURE_SIZE);
+    envelope->signature.data[BR_SIGNATURE_SIZE / 2] ^= 0x01;
+    zchunk_t *flipped = br_proto_encode (&envelope->base);
+    bruecke__envelope__free_unpacked (envelope, NULL);
+    return flipped;
+}
+
+//  Builds the bytes the case sends. The caller owns them; NULL on failure.
+static zchunk_t *
+s_payload (s_options_t *options, br_roster_t *roster, br_identity_t *signer)
+{
+    const char *test_case = options->test_case;
+    if (streq (test_case, "raw")) {
+        br_reason_t reason;
+        zchunk_t *bytes = br_file_read (options->file, 16 * BR_ENVELOPE_MAX_SIZE, &reason);
+        if (!bytes)
+            fprintf (stderr, "bruecke-attack: cannot read %s: %s\n", options->file,
+                     br_reason_name (reason));
+        return bytes;
+    }
+    if (!signer) {
+        fprintf (stderr, "bruecke-attack: this case needs a signer (--key, --sign-key or "
+                         "--forge-signer)\n");
+        return NULL;
+    }
+    if (streq (test_case, "note"))
+        return s_build_note (options, signer, roster, true, options->text);
+    if (streq (test_case, "no-attestation"))
+        return s_build_note (options, signer, roster, false, options->text);
+    if (streq (test_case, "bad-signature")) {
+        zchunk_t *note = s_build_note (options, signer, roster, true, options->text);
+        zchunk_t *flipped = note ? s_flip_signature (note) : NULL;
+        zchunk_destroy (&note);
+        return flipped;
+    }
+    if (streq (test_case, "oversize")) {
+        char *text = (char *) malloc (options->size + 1);
+        assert (text);
+        memset (text, 'x', options->size);
+        text[options->size] = '\0';
+        zchunk_t *note = s_build_note (options, signer, roster, true, text);
+        free (text);
+        return note;
+    }
+    fprintf (stderr, "bruecke-attack: unknown case %s\n", test_case);
+    return NULL;
+}
+
+//  ---- Talking to the broker ----------------------------------------------------
+
+//  Describes one answer from the broker into `verdict`. Returns true if it
+//  is final (ACCEPTED, REFUSAL, OTHER), false to keep waiting (HEARTBEAT,
+//  ROSTER_UPDATE, or something that does not verify).
+static bool
+s_judge_answer (zframe_t *frame, br_roster_t *roster, char *verdict, size_t verdict_size)
+{
+    br_reason_t reason;
+    br_envelope_t *envelope = br_envelope_decode (zframe_data (frame), zframe_size (frame), &reason);
+    if (envelope)
+        reason = br_envelope_verify_in_roster (envelope, roster);
+    const Bruecke__RosterNode *signer =
+        envelope ? br_roster_lookup_by_id (roster, br_envelope_signer (envelope)) : NULL;
+    if (reason != BR_REASON_OK || !signer || signer->role != BRUECKE__NODE_ROLE__ROLE_BROKER) {
+        fprintf (stderr, "bruecke-attack: ignoring an unverifiable answer (%s)\n",
+                 br_reason_name (reason));
+        br_envelope_destroy (&envelope);
+        return false;
+    }
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    bool final = true;
+    ProtobufCMessage *body = NULL;
+    if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL &&
+        br_envelope_open_body (envelope, NULL, &bruecke__refusal__descriptor, &body) ==
+            BR_REASON_OK) {
+        Bruecke__Refusal *refusal = (Bruecke__Refusal *) body;
+        char id[2 * BR_MESSAGE_ID_SIZE + 1] = "-";
+        if (refusal->message_id.len == BR_MESSAGE_ID_SIZE)
+            br_hex_encode (refusal->message_id.data, BR_MESSAGE_ID_SIZE, id);
+        snprintf (verdict, verdict_size, "REFUSAL %s %s",
+                  br_reason_name ((br_reason_t) refusal->reason), id);
+        fprintf (stderr, "bruecke-attack: refusal detail: %s\n",
+                 refusal->detail ? refusal->detail : "");
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED &&
+               br_envelope_open_body (envelope, NULL, &bruecke__accepted__descriptor, &body) ==
+                   BR_REASON_OK) {
+        Bruecke__Accepted *accepted = (Bruecke__Accepted *) body;
+        size_t used = (size_t) snprintf (verdict, verdict_size, "ACCEPTED");
+        for (size_t index = 0; index < accepted->n_message_ids && used < verdict_size; index++) {
+            char id[2 * BR_MESSAGE_ID_SIZE + 1] = "?";
+            if (accepted->message_ids[index].len == BR_MESSAGE_ID_SIZE)
+                br_hex_encode (accepted->message_ids[index].data, BR_MESSAGE_ID_SIZE, id);
+            used += (size_t) snprintf (verdict + used, verdict_size - used, " %s", id);
+        }
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT ||
+               header->type == BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE)
+        final = false;
+    else
+        snprintf (verdict, verdict_size, "OTHER %s", br_message_type_name (header->type));
+    br_proto_free (&body);
+    br_envelope_destroy (&envelope);
+    return final;
+}
+
+//  Connection events seen on the monitor.
+typedef struct {
+    int handshakes;    //  handshakes that succeeded
+    int disconnects;   //  disconnects after a successful handshake
+    int failures;      //  failed handshakes
+    bool last_was_ok;  //  the last handshake succeeded and is not yet closed
+} s_events_t;
+
+static void
+s_take_event (zsock_t *monitor, s_events_t *events)
+{
+    zmsg_t *event = zmsg_recv (monitor);
+    if (!event)
+        return;
+    zframe_t *first = zmsg_first (event);
+    if (first && zframe_size (first) >= 6) {
+        uint16_t code = (uint16_t) (zframe_data (first)[0] | (zframe_data (first)[1] << 8));
+        if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            events->handshakes++;
+            events->last_was_ok = true;
+            fprintf (stderr, "bruecke-attack: handshake succeeded\n");
+        } else if (code == ZMQ_EVENT_DISCONNECTED) {
+            if (events->last_was_ok) {
+                events->disconnects++;
+                fprintf (stderr, "bruecke-attack: disconnected by the broker\n");
+            }
+            events->last_was_ok = false;
+        } else if (code == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+                   code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                   code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            if (events->failures++ == 0)
+                fprintf (stderr, "bruecke-attack: handshake failed (event 0x%x)\n", code);
+        }
+    }
+    zmsg_destroy (&event);
+}
+
+//  Applies the connection's mechanism and keys to the dealer. The
+//  identity, if one is made, is returned in *keys_p for the caller.
+static int
+s_secure (zsock_t *dealer, s_options_t *options, br_roster_t *roster, br_identity_t **keys_p)
+{
+    if (streq (options->mechanism, "null"))
+        return 0;
+    if (streq (options->mechanism, "plain")) {
+        zsock_set_plain_username (dealer, "luenen");
+        zsock_set_plain_password (dealer, "secret");
+        return 0;
+    }
+    br_identity_t *keys = NULL;
+    br_reason_t reason = BR_REASON_OK;
+    if (options->random_key)
+        keys = br_identity_new ("stranger");
+    else
+        keys = br_identity_load (options->key, &reason);
+    if (!keys) {
+        fprintf (stderr, "bruecke-attack: cannot load %s: %s\n", options->key,
+                 br_reason_name (reason));
+        return -1;
+    }
+    const Bruecke__Roster *content = br_roster_content (roster);
+    const Bruecke__RosterNode *broker = NULL;
+    for (size_t index = 0; index < content->n_nodes && !broker; index++)
+        if (content->nodes[index]->role == BRUECKE__NODE_ROLE__ROLE_BROKER)
+            broker = content->nodes[index];
+    if (!broker) {
+        fprintf (stderr, "bruecke-attack: the roster names no broker\n");
+        br_identity_destroy (&keys);
+        return -1;
+    }
+    zcert_t *cert =
+        zcert_new_from (br_identity_transport_public (keys), br_identity_transport_secret (keys));
+    zcert_apply (cert, dealer);
+    zcert_destroy (&cert);
+    zsock_set_curve_serverkey_bin (dealer, broker->transport_public_key.data);
+    *keys_p = keys;
+    return 0;
+}
+
+//  Chooses who signs: a made-up key, --sign-key, or the connection's keys.
+static br_identity_t *
+s_signer (s_options_t *options)
+{
+    if (options->forge_signer)
+        return br_identity_new (options->forge_signer);
+    const char *path = options->sign_key ? options->sign_key : options->key;
+    if (!path)
+        return NULL;
+    br_reason_t reason;
+    br_identity_t *signer = br_identity_load (path, &reason);
+    if (!signer)
+        fprintf (stderr, "bruecke-attack: cannot load %s: %s\n", path, br_reason_name (reason));
+    return signer;
+}
+
+int
+main (int argc, char *argv[])
+{
+    s_options_t options;
+    int rc = s_parse (argc, argv, &options);
+    if (rc != 0)
+        return rc;
+    if (sodium_init () < 0)
+        return 1;
+    zsys_init ();
+    zsys_set_logstream (stderr);
+
+    br_reason_t reason;
+    br_identity_t *county = br_identity_load_public (options.county_pub, &reason);
+    br_roster_t *roster = county ? br_roster_load (options.roster, br_identity_sign_public (county),
+                                                   NULL, br_now_ms (), &reason)
+                                 : NULL;
+    br_identity_destroy (&county);
+    if (!roster) {
+        fprintf (stderr, "bruecke-attack: roster: %s\n", br_reason_name (reason));
+        return 1;
+    }
+    br_identity_t *signer = s_signer (&options);
+    zchunk_t *payload = s_payload (&options, roster, signer);
+    br_identity_destroy (&signer);
+    if (!payload) {
+        br_roster_destroy (&roster);
+        return 1;
+    }
+    if (options.save) {
+        reason = br_file_write (options.save, zchunk_data (payload), zchunk_size (payload), 0600,
+                                true);
+        if (reason != BR_REASON_OK) {
+            fprintf (stderr, "bruecke-attack: cannot write %s\n", options.save);
+            zchunk_destroy (&payload);
+            br_roster_destroy (&roster);
+            return 1;
+        }
+    }
+
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (dealer, 0);
+    br_identity_t *keys = NULL;
+    if (s_secure (dealer, &options, roster, &keys) != 0) {
+        zsock_destroy (&dealer);
+        zchunk_destroy (&payload);
+        br_roster_destroy (&roster);
+        return 1;
+    }
+    rc = zmq_socket_monitor (zsock_resolve (dealer), S_MONITOR_ENDPOINT, ZMQ_EVENT_ALL);
+    assert (rc == 0);
+    zsock_t *monitor = zsock_new (ZMQ_PAIR);
+    rc = zsock_connect (monitor, S_MONITOR_ENDPOINT);
+    assert (rc == 0);
+    if (zsock_connect (dealer, "%s", options.endpoint) != 0) {
+        fprintf (stderr, "bruecke-attack: invalid endpoint %s\n", options.endpoint);
+        return 2;
+    }
+    //  Queued in the dealer now; it leaves once (if ever) a handshake succeeds
+    zframe_t *frame = zframe_new (zchunk_data (payload), zchunk_size (payload));
+    fprintf (stderr, "bruecke-attack: sending %zu bytes (%s, %s)\n", zchunk_size (payload),
+             options.test_case, options.mechanism);
+    zframe_send (&frame, dealer, 0);
+    zchunk_destroy (&payload);
+
+    char verdict[4096] = "";
+    s_events_t events = {0};
+    zpoller_t *poller = zpoller_new (dealer, monitor, NULL);
+    int64_t deadline = zclock_mono () + options.wait_ms;
+    while (!*verdict && zclock_mono () < deadline) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, S_POLL_MS);
+        if (which == monitor)
+            s_take_event (monitor, &events);
+        else if (which == dealer) {
+            zframe_t *answer = zframe_recv (dealer);
+            if (answer && !s_judge_answer (answer, roster, verdict, sizeof (verdict)))
+                *verdict = '\0';
+            zframe_destroy (&answer);
+        } else if (zpoller_terminated (poller))
+            break;
+    }
+    if (!*verdict) {
+        //  Take the events that are still pending before judging
+        while (zsock_events (monitor) & ZMQ_POLLIN)
+            s_take_event (monitor, &events);
+        snprintf (verdict, sizeof (verdict), "%s",
+                  events.handshakes == 0    ? "NO_CONNECTION"
+                  : events.disconnects > 0 ? "DISCONNECTED"
+                                           : "NO_ANSWER");
+    }
+    printf ("%s\n", verdict);
+    fflush (stdout);
+
+    zpoller_destroy (&poller);
+    zmq_socket_monitor (zsock_resolve (dealer), NULL, 0);
+    zsock_destroy (&monitor);
+    zsock_destroy (&dealer);
+    br_identity_destroy (&keys);
+    br_roster_destroy (&roster);
+    return 0;
+}
