@@ -20,6 +20,8 @@ typedef struct {
     bool touched;                     //  has new messages since the last delivery run
     int64_t last_answer_ms;           //  last stored answer from it, or its HELLO
     int64_t last_redelivery_ms;       //  when unanswered deliveries were last sent again
+    uint64_t held_sequence;           //  its earliest content refused for a retry reason,
+                                      //  0 = none; later content waits until it is stored
 } s_session_t;
 
 //  The broker's state; lives in the actor thread.
@@ -242,12 +244,48 @@ s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t has
     return reason;
 }
 
+//  Per-sender order must survive a refusal for a retry reason: a later
+//  message of the same sender could fit where the refused one did not.
+//  Until the refused message is stored (or finally refused), the sender's
+//  later content is refused too, with BUSY, and comes again after it.
+static bool
+s_held_back (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
+{
+    s_session_t *session = s_session (self, job->node_id);
+    if (session->held_sequence == 0 || !s_acknowledged (header->type))
+        return false;
+    if (header->sequence <= session->held_sequence) {
+        session->held_sequence = 0; //  the refused one is back: release
+        return false;
+    }
+    return true;
+}
+
+//  After a failed commit: remember each sender's earliest refused content.
+static void
+s_hold_refused (s_server_t *self)
+{
+    for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
+         job = (bb_job_t *) zlistx_next (self->batch)) {
+        const Bruecke__Header *header = br_envelope_header (job->envelope);
+        if (!br_reason_retry (job->reason) || !s_acknowledged (header->type))
+            continue;
+        s_session_t *session = s_session (self, job->node_id);
+        if (session->held_sequence == 0 || header->sequence < session->held_sequence)
+            session->held_sequence = header->sequence;
+    }
+}
+
 //  Stores one verified job inside the open transaction. A reason for the
 //  job alone goes into job->reason; a store failure is returned.
 static br_reason_t
 s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
 {
     const Bruecke__Header *header = br_envelope_header (job->envelope);
+    if (s_held_back (self, job, header)) {
+        job->reason = BR_REASON_BUSY;
+        return BR_REASON_OK;
+    }
     const uint8_t *hash = job->digest; //  computed by the verifier
     bb_id_status_t status =
         bb_store_check_id (self->store, txn, header->sender, header->message_id.data, hash, NULL);
@@ -346,6 +384,7 @@ s_commit_batch (s_server_t *self)
              job = (bb_job_t *) zlistx_next (self->batch))
             if (job->reason == BR_REASON_OK)
                 job->reason = failure;
+        s_hold_refused (self);
     } else {
         for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
              job = (bb_job_t *) zlistx_next (self->batch)) {
@@ -433,6 +472,11 @@ s_handle_job (s_server_t *self, bb_job_t *job)
     }
     const Bruecke__Header *header = job->envelope ? br_envelope_header (job->envelope) : NULL;
     if (job->reason != BR_REASON_OK) {
+        //  A held message refused for good (say, expired) releases its sender
+        s_session_t *session = s_session (self, job->node_id);
+        if (header && !br_reason_retry (job->reason) && session->held_sequence &&
+            header->sequence <= session->held_sequence)
+            session->held_sequence = 0;
         if (header) {
             zlistx_add_end (self->batch, job); //  refused after commit, and logged
             return;

@@ -13,7 +13,9 @@
 #       when unna comes online;
 #     - once the disk has room again (remount with a larger size), luenen's
 #       retransmissions are accepted, every note arrives exactly once and
-#       in luenen's sequence order, and every note ends receipted.
+#       in luenen's sequence order (also when a small note still fitted
+#       while an earlier large one was refused), and every note ends
+#       receipted.
 #
 #   Needs permission to mount a tmpfs (root); skips (exit 77) otherwise.
 #   Where it may, the test runs in a private mount namespace (unshare), so
@@ -73,9 +75,12 @@ for ((i = 1; i <= MAX_NOTES; i++)); do
 done
 store_full || it_fail "the broker's store never filled up after $MAX_NOTES notes"
 it_log "the broker's disk is full after $i notes: $(df -h --output=used,avail "$BROKER_STATE" | tail -n 1)"
-#   A few more while full, so that the refusals are steady state
-for ((j = 1; j <= 5; j++)); do
-    id=$(it_send_test luenen unna "Großnotiz voll $j, erfunden $TEXT_PAD") ||
+#   A few more while full, so that the refusals are steady state: large
+#   ones, then small ones that may still fit where the large ones did not.
+#   Per-sender order must hold all the same (checked at the end).
+for text in "Großnotiz voll 1, erfunden $TEXT_PAD" "Großnotiz voll 2, erfunden $TEXT_PAD" \
+    "Großnotiz voll 3, erfunden $TEXT_PAD" "Kleine Notiz 1" "Kleine Notiz 2" "Kleine Notiz 3"; do
+    id=$(it_send_test luenen unna "$text") ||
         it_fail "luenen did not queue a note while the broker is full"
     echo "$id" >>"$ids"
 done
