@@ -19,7 +19,7 @@
         mapsize-mb = "8192"
         heartbeat-ms = "10000"                 send heartbeats this often
         offline-after-ms = "30000"             a silent node is offline after this
-                expiry-scan-ms = "5000"                look for expired messages this often
+        expiry-scan-ms = "5000"                look for expired messages this often
         redeliver-ms = "30000"                 deliver again what has no answer this long
 
     Command protocol (on the actor pipe):

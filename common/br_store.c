@@ -173,7 +173,7 @@ br_store_commit (MDB_txn **txn_p)
     assert (*txn_p);
     //  mdb_txn_commit frees the transaction whether it succeeds or not
     //  (on failure it aborts it itself), so it must not be aborted again.
-            MDB_env *env = mdb_txn_env (*txn_p);
+    MDB_env *env = mdb_txn_env (*txn_p);
     int rc = mdb_txn_commit (*txn_p);
     *txn_p = NULL;
     if (rc == MDB_SUCCESS)
