@@ -20,8 +20,8 @@
 #include "br_reason.h"
 
 #define BR_STORE_DEFAULT_MAPSIZE ((size_t) 8 << 30) //  8 GiB of address space, sparse
-#define BR_STORE_MAX_DBS         32                  //  named databases per store
-#define BR_STORE_FULL_BELOW      (4 * 1024 * 1024)   //  a failed write with less free is "full"
+#define BR_STORE_MAX_DBS         32                 //  named databases per store
+#define BR_STORE_FULL_BELOW      (4 * 1024 * 1024)  //  a failed write with less free is "full"
 
 typedef struct _br_store_t br_store_t;
 

@@ -48,21 +48,17 @@ bool br_text_valid (const char *text, size_t max_size);
 bool br_ags_valid (const char *ags, size_t digits);
 
 //  Writes `value` as 8 bytes, big-endian (so LMDB keys sort numerically).
-void
-    br_put_u64 (uint8_t *bytes, uint64_t value);
+void br_put_u64 (uint8_t *bytes, uint64_t value);
 
 //  Reads 8 big-endian bytes.
-uint64_t
-    br_get_u64 (const uint8_t *bytes);
+uint64_t br_get_u64 (const uint8_t *bytes);
 
 //  Writes `node_id` padded with NULs to BR_NODE_ID_MAX bytes (a key part).
-void
-    br_put_node_id (uint8_t *bytes, const char *node_id);
+void br_put_node_id (uint8_t *bytes, const char *node_id);
 
 //  Reads a node id written by br_put_node_id into `node_id`, which holds
 //  BR_NODE_ID_MAX + 1 characters.
-void
-    br_get_node_id (const uint8_t *bytes, char *node_id);
+void br_get_node_id (const uint8_t *bytes, char *node_id);
 
 //  Reads a whole file of at most `max_size` bytes. Returns a chunk the caller
 //  owns, or NULL and sets *reason (IO_ERROR, TOO_LARGE).

@@ -23,8 +23,7 @@ static const s_test_t s_tests[] = {
     {"roster", br_roster_test},     {"roster_draft", br_roster_draft_test},
     {"envelope", br_envelope_test}, {"store", br_store_test},
     {"config", br_config_test},     {"bb_store", bb_store_test},
-    {"bb_zap", bb_zap_test},
-    {"bb_verifier", bb_verifier_test},
+    {"bb_zap", bb_zap_test},        {"bb_verifier", bb_verifier_test},
     {"bn_store", bn_store_test},
 };
 

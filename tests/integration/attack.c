@@ -49,12 +49,12 @@
 
 #include "bruecke.h"
 
-#define S_DEFAULT_WAIT_MS    3000
-#define S_DEFAULT_OVERSIZE   (BR_ENVELOPE_MAX_SIZE + 64 * 1024)
-#define S_NOTE_LIFETIME_MS   (24LL * 3600 * 1000)
-#define S_CONSENT_ID_HEX     "00112233445566778899aabbccddeeff"
-#define S_POLL_MS            50
-#define S_MONITOR_ENDPOINT   "inproc://bruecke-attack-monitor"
+#define S_DEFAULT_WAIT_MS  3000
+#define S_DEFAULT_OVERSIZE (BR_ENVELOPE_MAX_SIZE + 64 * 1024)
+#define S_NOTE_LIFETIME_MS (24LL * 3600 * 1000)
+#define S_CONSENT_ID_HEX   "00112233445566778899aabbccddeeff"
+#define S_POLL_MS          50
+#define S_MONITOR_ENDPOINT "inproc://bruecke-attack-monitor"
 
 //  What the command line asked for.
 typedef struct {
@@ -270,7 +270,8 @@ static bool
 s_judge_answer (zframe_t *frame, br_roster_t *roster, char *verdict, size_t verdict_size)
 {
     br_reason_t reason;
-    br_envelope_t *envelope = br_envelope_decode (zframe_data (frame), zframe_size (frame), &reason);
+    br_envelope_t *envelope =
+        br_envelope_decode (zframe_data (frame), zframe_size (frame), &reason);
     if (envelope)
         reason = br_envelope_verify_in_roster (envelope, roster);
     const Bruecke__RosterNode *signer =
@@ -318,10 +319,10 @@ s_judge_answer (zframe_t *frame, br_roster_t *roster, char *verdict, size_t verd
 
 //  Connection events seen on the monitor.
 typedef struct {
-    int handshakes;    //  handshakes that succeeded
-    int disconnects;   //  disconnects after a successful handshake
-    int failures;      //  failed handshakes
-    bool last_was_ok;  //  the last handshake succeeded and is not yet closed
+    int handshakes;   //  handshakes that succeeded
+    int disconnects;  //  disconnects after a successful handshake
+    int failures;     //  failed handshakes
+    bool last_was_ok; //  the last handshake succeeded and is not yet closed
 } s_events_t;
 
 static void
@@ -441,8 +442,8 @@ main (int argc, char *argv[])
         return 1;
     }
     if (options.save) {
-        reason = br_file_write (options.save, zchunk_data (payload), zchunk_size (payload), 0600,
-                                true);
+        reason =
+            br_file_write (options.save, zchunk_data (payload), zchunk_size (payload), 0600, true);
         if (reason != BR_REASON_OK) {
             fprintf (stderr, "bruecke-attack: cannot write %s\n", options.save);
             zchunk_destroy (&payload);
@@ -497,7 +498,7 @@ main (int argc, char *argv[])
         while (zsock_events (monitor) & ZMQ_POLLIN)
             s_take_event (monitor, &events);
         snprintf (verdict, sizeof (verdict), "%s",
-                  events.handshakes == 0    ? "NO_CONNECTION"
+                  events.handshakes == 0   ? "NO_CONNECTION"
                   : events.disconnects > 0 ? "DISCONNECTED"
                                            : "NO_ANSWER");
     }
