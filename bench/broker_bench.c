@@ -651,7 +651,7 @@ main (int argc, char *argv[])
             verify_one, verify_two, fsyncs);
 
     s_setup_county (&bench, broker_path);
-    size_t drain_count = messages, e2e_count = messages / 3, latency_count = 50;
+    size_t drain_count = messages, e2e_count = messages / 3, latency_count = 250;
     int64_t prepare_started = zclock_usecs ();
     s_prepare (&bench, drain_count);
     s_prepare (&bench, e2e_count);

@@ -972,6 +972,7 @@ bb_server_actor (zsock_t *pipe, void *args)
         //  Always move the pipeline along: intake, results, commit
         s_receive (self);
         s_collect (self);
+        //  Group commit: everything verified since the last commit, in one
         s_commit_batch (self);
         now = br_now_ms ();
         if (now >= self->next_heartbeat) {

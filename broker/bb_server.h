@@ -40,9 +40,10 @@
 
 #include "bruecke.h"
 
-#define BB_DEFAULT_ENDPOINT     "tcp://0.0.0.0:5570"
-#define BB_RING_SIZE            4096 //  jobs in the verifiers at most
-#define BB_BATCH_MAX            2048 //  messages in one group commit at most
+#define BB_DEFAULT_ENDPOINT "tcp://0.0.0.0:5570"
+#define BB_RING_SIZE        16384 //  jobs in the verifiers at most
+#define BB_BATCH_MAX        2048  //  messages in one group commit at most
+
 #define BB_DEFAULT_WORKERS      2
 #define BB_DEFAULT_HEARTBEAT_MS 10000
 #define BB_DEFAULT_OFFLINE_MS   30000

@@ -80,7 +80,10 @@ br_envelope_header_init (Bruecke__Header *header, uint8_t id_storage[BR_MESSAGE_
 {
     assert (header && id_storage && sender && recipient && service);
     bruecke__header__init (header);
-    randombytes_buf (id_storage, BR_MESSAGE_ID_SIZE);
+    //  Time first, then randomness (as UUIDv7 does): still unique, and the
+    //  ids of one sender sort by time, which keeps id-keyed indexes local
+    br_put_u64 (id_storage, (uint64_t) now_ms << 16);
+    randombytes_buf (id_storage + 6, BR_MESSAGE_ID_SIZE - 6);
     header->version = BR_PROTOCOL_VERSION;
     header->message_id.data = id_storage;
     header->message_id.len = BR_MESSAGE_ID_SIZE;

@@ -35,7 +35,8 @@ typedef struct _br_envelope_t br_envelope_t;
 
 //  ---- Sending ------------------------------------------------------------
 
-//  Fills `header` for a new message: protocol version, a fresh random id
+//  Fills `header` for a new message: protocol version, a fresh id (creation
+//  time in ms as 6 big-endian bytes, then 10 random bytes)
 //  written into `id_storage` (which must outlive the header), sender,
 //  recipient, service, type, sequence, created now and expiring after
 //  `lifetime_ms`. Strings are referenced, not copied.
