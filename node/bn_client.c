@@ -31,6 +31,7 @@ typedef struct {
     int64_t heartbeat_ms;                       //  heartbeat interval
     int64_t next_heartbeat;                     //  when to send the next heartbeat
     int64_t retry_logged_ms;                    //  when a retry refusal was last logged
+    int64_t hello_again_ms; //  when to restart delivery after a failed store, 0 = no
 } s_node_t;
 
 //  ---- Sending --------------------------------------------------------------
@@ -350,9 +351,11 @@ s_receive (s_node_t *self)
     else
         bn_store_abort (self->store, &txn);
     if (failure != BR_REASON_OK) {
-        //  Nothing applied: the broker will deliver it all again
+        //  Nothing applied and no credit granted: ask for everything again
+        //  after a while (a new HELLO restarts delivery), maybe with room then
         zsys_warning ("node: cannot store deliveries: %s", br_reason_name (failure));
         zlistx_purge (drain.answers);
+        self->hello_again_ms = now + self->retransmit_ms;
     }
     for (zchunk_t *chunk = (zchunk_t *) zlistx_first (drain.answers); chunk;
          chunk = (zchunk_t *) zlistx_next (drain.answers))
@@ -734,6 +737,10 @@ s_stop (s_node_t *self)
 static void
 s_timers (s_node_t *self, int64_t now)
 {
+    if (self->connected && self->hello_again_ms && now >= self->hello_again_ms) {
+        self->hello_again_ms = 0;
+        s_hello (self);
+    }
     if (self->connected && now >= self->next_heartbeat) {
         Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
         s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, &heartbeat.base);
