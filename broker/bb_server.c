@@ -54,6 +54,7 @@ typedef struct {
     int64_t scan_ms;                            //  expiry scan interval
     int64_t next_heartbeat;                     //  when to send heartbeats next
     int64_t next_scan;                          //  when to scan for expired messages next
+    bool trace_commits;                         //  log every group commit (BB_TRACE set)
     uint64_t accepted;                          //  messages queued since start
     uint64_t refused;                           //  messages refused since start
 } s_server_t;
@@ -407,7 +408,7 @@ s_commit_batch (s_server_t *self)
                 s_deliver (self, session);
     }
     int64_t elapsed = zclock_usecs () - started;
-    if (elapsed > (getenv ("BB_TRACE") ? 0 : 50000))
+    if (self->trace_commits || elapsed > BB_SLOW_COMMIT_US)
         zsys_info ("broker: group commit of %zu messages took %lld ms", count,
                    (long long) (elapsed / 1000));
 }
@@ -940,6 +941,7 @@ bb_server_actor (zsock_t *pipe, void *args)
     self->bundles = zlistx_new ();
     zlistx_set_destructor (self->bundles, s_bundle_free);
     self->own_sequence = (uint64_t) br_now_ms ();
+    self->trace_commits = getenv ("BB_TRACE") != NULL;
     start->started = s_start (self, start->config) == BR_REASON_OK;
     if (!start->started) {
         s_stop (self);

@@ -22,6 +22,9 @@
         expiry-scan-ms = "5000"                look for expired messages this often
         redeliver-ms = "30000"                 deliver again what has no answer this long
 
+        With BB_TRACE set in the environment, every group commit is logged with
+    its size and duration (for performance work); otherwise only slow ones.
+
     Command protocol (on the actor pipe):
         PORT        replies the TCP port the endpoint is bound to (int)
         $TERM       stops the broker
@@ -45,6 +48,7 @@
 #define BB_BATCH_MAX        2048  //  messages in one group commit at most
 
 #define BB_DEFAULT_WORKERS      2
+#define BB_SLOW_COMMIT_US       50000 //  group commits slower than this are logged
 #define BB_DEFAULT_HEARTBEAT_MS 10000
 #define BB_DEFAULT_OFFLINE_MS   30000
 #define BB_DEFAULT_SCAN_MS      5000
