@@ -591,9 +591,8 @@ bb_store_test (bool verbose)
     if (verbose)
         printf (" * bb_store: ");
     //  @selftest
-    const char *base = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
-    char *path = zsys_sprintf ("%s/bb_store_test-XXXXXX", base);
-    assert (mkdtemp (path));
+    char *path = br_temp_directory ("bb_store_test");
+    assert (path);
     br_reason_t reason;
     bb_store_t *store = bb_store_new (path, 0, &reason);
     assert (store && reason == BR_REASON_OK);

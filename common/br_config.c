@@ -8,6 +8,7 @@
 */
 
 #include "br_config.h"
+#include "br_util.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -343,12 +344,8 @@ br_config_test (bool verbose)
     assert (reason == BR_REASON_CONFIG_INVALID);
 
     //  Files
-    const char *base = getenv ("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
-    char *tempdir = zsys_sprintf ("%s/br_config.XXXXXX", base);
+    char *tempdir = br_temp_directory ("br_config_test");
     assert (tempdir);
-    assert (mkdtemp (tempdir));
 
     char *good_path = zsys_sprintf ("%s/good.cfg", tempdir);
     s_test_write_file (good_path, text, strlen (text));

@@ -297,8 +297,8 @@ br_identity_test (bool verbose)
     assert (!br_signature_valid (text, sizeof (text), signature, br_identity_sign_public (other)));
 
     //  Files: save, load back, public part only
-    char directory[] = "/tmp/br_identity_test-XXXXXX";
-    assert (mkdtemp (directory));
+    char *directory = br_temp_directory ("br_identity_test");
+    assert (directory);
     char secret_path[PATH_MAX], public_path[PATH_MAX];
     snprintf (secret_path, sizeof (secret_path), "%s/luenen.key", directory);
     snprintf (public_path, sizeof (public_path), "%s/luenen.pub", directory);
@@ -358,6 +358,7 @@ br_identity_test (bool verbose)
     unlink (secret_path);
     unlink (public_path);
     rmdir (directory);
+    zstr_free (&directory);
     br_identity_destroy (&other);
     br_identity_destroy (&first);
     //  @end

@@ -514,8 +514,8 @@ br_roster_test (bool verbose)
     zchunk_destroy (&bad);
 
     //  Load from a file
-    char directory[] = "/tmp/br_roster_test-XXXXXX";
-    assert (mkdtemp (directory));
+    char *directory = br_temp_directory ("br_roster_test");
+    assert (directory);
     char path[PATH_MAX];
     snprintf (path, sizeof (path), "%s/roster", directory);
     assert (br_file_write (path, zchunk_data (version2), zchunk_size (version2), 0644, false) ==
@@ -526,6 +526,7 @@ br_roster_test (bool verbose)
     br_roster_destroy (&loaded);
     unlink (path);
     rmdir (directory);
+    zstr_free (&directory);
 
     br_roster_destroy (&newer);
     br_roster_destroy (&roster);

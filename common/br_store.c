@@ -299,13 +299,8 @@ br_store_reason (int rc)
 static char *
 s_test_tempdir (void)
 {
-    const char *base = getenv ("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
-    char *path = zsys_sprintf ("%s/br_store.XXXXXX", base);
+    char *path = br_temp_directory ("br_store_test");
     assert (path);
-    char *made = mkdtemp (path);
-    assert (made);
     return path;
 }
 

@@ -143,6 +143,16 @@ br_get_node_id (const uint8_t *bytes, char *node_id)
     node_id[BR_NODE_ID_MAX] = '\0';
 }
 
+char *
+br_temp_directory (const char *prefix)
+{
+    const char *base = getenv ("TMPDIR");
+    char *path = zsys_sprintf ("%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix);
+    if (!mkdtemp (path))
+        zstr_free (&path);
+    return path;
+}
+
 zchunk_t *
 br_file_read (const char *path, size_t max_size, br_reason_t *reason)
 {
@@ -280,8 +290,8 @@ br_util_test (bool verbose)
     assert (streq (when, "2026-01-01T00:00:00Z"));
 
     //  Files: write, refuse to replace, replace, read, size limit
-    char directory[] = "/tmp/br_util_test-XXXXXX";
-    assert (mkdtemp (directory));
+    char *directory = br_temp_directory ("br_util_test");
+    assert (directory);
     char path[PATH_MAX];
     snprintf (path, sizeof (path), "%s/file", directory);
     assert (br_file_write (path, "hello", 5, 0600, false) == BR_REASON_OK);
@@ -304,6 +314,7 @@ br_util_test (bool verbose)
     snprintf (path, sizeof (path), "%s/file", directory);
     unlink (path);
     rmdir (directory);
+    zstr_free (&directory);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -60,6 +60,11 @@ void br_put_node_id (uint8_t *bytes, const char *node_id);
 //  BR_NODE_ID_MAX + 1 characters.
 void br_get_node_id (const uint8_t *bytes, char *node_id);
 
+//  Creates a fresh directory, mode 0700, named PREFIX-XXXXXX under $TMPDIR
+//  (or /tmp), for tests and tools. Returns its path, which the caller
+//  frees, or NULL if it cannot.
+char *br_temp_directory (const char *prefix);
+
 //  Reads a whole file of at most `max_size` bytes. Returns a chunk the caller
 //  owns, or NULL and sets *reason (IO_ERROR, TOO_LARGE).
 zchunk_t *br_file_read (const char *path, size_t max_size, br_reason_t *reason);

@@ -459,9 +459,8 @@ bn_store_test (bool verbose)
     if (verbose)
         printf (" * bn_store: ");
     //  @selftest
-    const char *base = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
-    char *path = zsys_sprintf ("%s/bn_store_test-XXXXXX", base);
-    assert (mkdtemp (path));
+    char *path = br_temp_directory ("bn_store_test");
+    assert (path);
     br_reason_t reason;
     bn_store_t *store = bn_store_new (path, 0, &reason);
     assert (store && reason == BR_REASON_OK);
