@@ -637,9 +637,8 @@ main (int argc, char *argv[])
     bench.towns = (s_town_t *) calloc (towns, sizeof (s_town_t));
     bench.by_hash = zhashx_new ();
     bench.by_id = zhashx_new ();
-    const char *base = getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
-    bench.directory = zsys_sprintf ("%s/broker_bench-XXXXXX", base);
-    assert (mkdtemp (bench.directory));
+    bench.directory = br_temp_directory ("broker_bench");
+    assert (bench.directory);
 
     printf ("broker_bench: %zu towns, 1 KiB sealed test notes, broker %s\n", towns, broker_path);
     br_identity_t *probe = br_identity_new ("probe");
