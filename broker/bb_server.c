@@ -186,10 +186,143 @@ s_deliver (s_server_t *self, s_session_t *session)
     if (!session->routing_id || session->credit == 0)
         return;
     s_delivery_t delivery = {.server = self, .session = session};
-    bb_store_read_queue (self->store, session->node_id, session->cursor, session->credit,
+    bb_store_read_queue (self->store, NULL, session->node_id, session->cursor, session->credit,
                          s_deliver_one, &delivery);
     if (delivery.failed)
         s_session_offline (session, "unreachable");
+}
+
+//  ---- Dead letters ---------------------------------------------------------
+
+//  Queues a signed DEAD_LETTER notice to `sender` about its message
+//  `message_id`, which `recipient` will never get, for `reason`.
+static br_reason_t
+s_queue_dead_notice (s_server_t *self, MDB_txn *txn, const char *sender, const uint8_t *message_id,
+                     const char *recipient, br_reason_t reason)
+{
+    if (streq (sender, br_identity_node_id (self->identity)) ||
+        !br_roster_lookup_by_id (self->roster, sender))
+        return BR_REASON_OK; //  no notices about notices, nor to nodes gone from the roster
+    Bruecke__DeadLetter body = BRUECKE__DEAD_LETTER__INIT;
+    body.message_id.data = (uint8_t *) message_id;
+    body.message_id.len = BR_MESSAGE_ID_SIZE;
+    body.reason = (Bruecke__ReasonCode) reason;
+    body.recipient = (char *) recipient;
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    zchunk_t *chunk = s_own_message (self, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, sender,
+                                     &body.base, BB_NOTICE_LIFETIME_MS, id);
+    br_reason_t result;
+    br_envelope_t *envelope =
+        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &result);
+    result = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
+    assert (result == BR_REASON_OK);
+    uint8_t hash[BR_DIGEST_SIZE];
+    br_envelope_digest (zchunk_data (chunk), zchunk_size (chunk), hash);
+    result = bb_store_enqueue (self->store, txn, br_envelope_header (envelope), zchunk_data (chunk),
+                               zchunk_size (chunk), hash);
+    if (result == BR_REASON_OK)
+        result = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
+                               br_now_ms ());
+    s_session (self, sender)->touched = true;
+    br_envelope_destroy (&envelope);
+    zchunk_destroy (&chunk);
+    return result;
+}
+
+//  ---- Consent withdrawal ---------------------------------------------------
+
+//  True if `attestation` rests on a consent withdrawn for the sender or the
+//  recipient of `header`.
+static bool
+s_consent_withdrawn (s_server_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                     const Bruecke__Attestation *attestation)
+{
+    if (!attestation || attestation->basis != BRUECKE__LEGAL_BASIS__BASIS_CONSENT ||
+        attestation->consent_id.len != BR_CONSENT_ID_SIZE)
+        return false;
+    return bb_store_withdrawn (self->store, txn, attestation->consent_id.data, header->recipient) ||
+           bb_store_withdrawn (self->store, txn, attestation->consent_id.data, header->sender);
+}
+
+//  Queued messages found under a withdrawn consent.
+typedef struct {
+    s_server_t *server;        //  the broker
+    const uint8_t *consent_id; //  the withdrawn consent
+    zlistx_t *victims;         //  br_envelope_t *: to drop
+} s_withdrawal_t;
+
+static void
+s_find_withdrawn (void *argument, uint64_t counter, const uint8_t *data, size_t size)
+{
+    (void) counter;
+    s_withdrawal_t *withdrawal = (s_withdrawal_t *) argument;
+    br_reason_t reason;
+    br_envelope_t *envelope = br_envelope_decode (data, size, &reason);
+    //  Stored bytes were verified on intake; verify again to read them safely
+    if (envelope &&
+        br_envelope_verify_in_roster (envelope, withdrawal->server->roster) == BR_REASON_OK) {
+        const Bruecke__Attestation *attestation = br_envelope_message (envelope)->attestation;
+        if (attestation && attestation->basis == BRUECKE__LEGAL_BASIS__BASIS_CONSENT &&
+            attestation->consent_id.len == BR_CONSENT_ID_SIZE &&
+            memcmp (attestation->consent_id.data, withdrawal->consent_id, BR_CONSENT_ID_SIZE) ==
+                0) {
+            zlistx_add_end (withdrawal->victims, envelope);
+            return;
+        }
+    }
+    br_envelope_destroy (&envelope);
+}
+
+static void
+s_destroy_envelope (void **item)
+{
+    br_envelope_destroy ((br_envelope_t **) item);
+}
+
+//  Applies a consent withdrawal passing through: records it, then drops
+//  what is still queued for its recipient under that consent and tells
+//  each sender with a DEAD_LETTER notice (CONSENT_WITHDRAWN).
+static br_reason_t
+s_withdraw (s_server_t *self, MDB_txn *txn, bb_job_t *job)
+{
+    const Bruecke__Header *header = br_envelope_header (job->envelope);
+    ProtobufCMessage *body = NULL;
+    if (br_envelope_open_body (job->envelope, NULL, &bruecke__consent_withdrawal__descriptor,
+                               &body) != BR_REASON_OK) {
+        job->reason = BR_REASON_MALFORMED;
+        return BR_REASON_OK;
+    }
+    Bruecke__ConsentWithdrawal *withdrawal = (Bruecke__ConsentWithdrawal *) body;
+    br_reason_t reason = BR_REASON_OK;
+    if (withdrawal->consent_id.len != BR_CONSENT_ID_SIZE)
+        job->reason = BR_REASON_MALFORMED;
+    else
+        reason = bb_store_withdraw (self->store, txn, withdrawal->consent_id.data,
+                                    header->recipient, job->received_ms);
+    s_withdrawal_t found = {
+        .server = self, .consent_id = withdrawal->consent_id.data, .victims = zlistx_new ()};
+    zlistx_set_destructor (found.victims, s_destroy_envelope);
+    if (reason == BR_REASON_OK && job->reason == BR_REASON_OK)
+        bb_store_read_queue (self->store, txn, header->recipient, 0, SIZE_MAX, s_find_withdrawn,
+                             &found);
+    for (br_envelope_t *victim = (br_envelope_t *) zlistx_first (found.victims);
+         victim && reason == BR_REASON_OK; victim = (br_envelope_t *) zlistx_next (found.victims)) {
+        const Bruecke__Header *dropped = br_envelope_header (victim);
+        bb_record_t record;
+        reason =
+            bb_store_drop (self->store, txn, dropped->sender, dropped->message_id.data, &record);
+        if (reason == BR_REASON_OK)
+            reason = s_queue_dead_notice (self, txn, dropped->sender, dropped->message_id.data,
+                                          dropped->recipient, BR_REASON_CONSENT_WITHDRAWN);
+        else if (reason == BR_REASON_NOT_FOUND)
+            reason = BR_REASON_OK;
+    }
+    if (zlistx_size (found.victims) > 0)
+        zsys_info ("broker: consent withdrawn for %s: %zu queued messages dropped",
+                   header->recipient, zlistx_size (found.victims));
+    zlistx_destroy (&found.victims);
+    br_proto_free (&body);
+    return reason;
 }
 
 //  ---- Group commit ---------------------------------------------------------
@@ -198,7 +331,17 @@ s_deliver (s_server_t *self, s_session_t *session)
 static bool
 s_acknowledged (int type)
 {
-    return type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE;
+    switch (type) {
+        case BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE:
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL:
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER:
+            return true;
+        default:
+            return false;
+    }
 }
 
 //  True for the answers a recipient gives about a delivered message.
@@ -304,10 +447,18 @@ s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
             job->reason = reason; //  answers a message this node never got
             reason = BR_REASON_OK;
         }
+    } else if (s_consent_withdrawn (self, txn, header,
+                                    br_envelope_message (job->envelope)->attestation)) {
+        job->reason = BR_REASON_CONSENT_WITHDRAWN;
+        reason = BR_REASON_OK;
     } else {
-        reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
-                                   zframe_size (job->data), hash);
-        if (reason == BR_REASON_OK) {
+        reason = BR_REASON_OK;
+        if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL)
+            reason = s_withdraw (self, txn, job);
+        if (reason == BR_REASON_OK && job->reason == BR_REASON_OK)
+            reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
+                                       zframe_size (job->data), hash);
+        if (reason == BR_REASON_OK && job->reason == BR_REASON_OK) {
             s_session (self, header->recipient)->touched = true;
             job->stored = true;
         }
@@ -613,32 +764,8 @@ s_scan_expired (s_server_t *self)
         reason = bb_store_expire (self->store, txn, br_now_ms (), s_on_expired, &expired);
     for (s_notice_t *notice = (s_notice_t *) zlistx_first (expired.notices);
          notice && reason == BR_REASON_OK; notice = (s_notice_t *) zlistx_next (expired.notices)) {
-        if (streq (notice->sender, br_identity_node_id (self->identity)) ||
-            !br_roster_lookup_by_id (self->roster, notice->sender))
-            continue; //  no notices about notices, nor to nodes gone from the roster
-        Bruecke__DeadLetter body = BRUECKE__DEAD_LETTER__INIT;
-        body.message_id.data = notice->message_id;
-        body.message_id.len = BR_MESSAGE_ID_SIZE;
-        body.reason = BRUECKE__REASON_CODE__REASON_EXPIRED;
-        body.recipient = notice->recipient;
-        uint8_t id[BR_MESSAGE_ID_SIZE];
-        zchunk_t *chunk = s_own_message (self, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER,
-                                         notice->sender, &body.base, BB_NOTICE_LIFETIME_MS, id);
-        br_reason_t decoded;
-        br_envelope_t *envelope =
-            br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &decoded);
-        reason = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
-        assert (reason == BR_REASON_OK);
-        uint8_t hash[BR_DIGEST_SIZE];
-        br_envelope_digest (zchunk_data (chunk), zchunk_size (chunk), hash);
-        reason = bb_store_enqueue (self->store, txn, br_envelope_header (envelope),
-                                   zchunk_data (chunk), zchunk_size (chunk), hash);
-        if (reason == BR_REASON_OK)
-            reason = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
-                                   br_now_ms ());
-        s_session (self, notice->sender)->touched = true;
-        br_envelope_destroy (&envelope);
-        zchunk_destroy (&chunk);
+        reason = s_queue_dead_notice (self, txn, notice->sender, notice->message_id,
+                                      notice->recipient, BR_REASON_EXPIRED);
         zsys_info ("broker: a message from %s to %s expired undelivered", notice->sender,
                    notice->recipient);
     }

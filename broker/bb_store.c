@@ -19,6 +19,7 @@ struct _bb_store_t {
     MDB_dbi dead;           //  counter -> envelope
     MDB_dbi log;            //  log counter -> line
     MDB_dbi meta;           //  counters
+    MDB_dbi withdrawn;      //  consent id + node -> withdrawal time
     uint64_t counter;       //  next arrival counter
     uint64_t log_counter;   //  next log counter
     uint64_t saved_counter; //  counters at begin, restored on abort
@@ -131,6 +132,8 @@ bb_store_new (const char *path, size_t mapsize, br_reason_t *reason)
         *reason = br_store_open_db (store, "log", MDB_CREATE, &self->log);
     if (*reason == BR_REASON_OK)
         *reason = br_store_open_db (store, "meta", MDB_CREATE, &self->meta);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "withdrawn", MDB_CREATE, &self->withdrawn);
     if (*reason == BR_REASON_OK)
         *reason = br_store_counter_get (store, self->meta, "counter", &self->counter);
     if (*reason == BR_REASON_OK)
@@ -333,6 +336,72 @@ bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recipient, const 
     return reason;
 }
 
+//  Moves the queued message of `record` (keyed `message_key`) to the dead
+//  letters and marks it dead.
+static br_reason_t
+s_bury (bb_store_t *self, MDB_txn *txn, const uint8_t *message_key, bb_record_t *record)
+{
+    MDB_val envelope;
+    br_reason_t reason = s_unqueue (self, txn, record, &envelope);
+    if (reason == BR_REASON_OK) {
+        uint8_t dead_key[S_COUNTER_SIZE];
+        br_put_u64 (dead_key, record->counter);
+        reason = br_store_put (txn, self->dead, dead_key, sizeof (dead_key), envelope.mv_data,
+                               envelope.mv_size, 0);
+    }
+    record->state = BB_STATE_DEAD;
+    if (reason == BR_REASON_OK)
+        reason = s_put_record (self, txn, message_key, record);
+    return reason;
+}
+
+br_reason_t
+bb_store_drop (bb_store_t *self, MDB_txn *txn, const char *sender, const uint8_t *id,
+               bb_record_t *record)
+{
+    assert (self && txn && sender && id && record);
+    uint8_t key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (sender, id, key);
+    br_reason_t reason = s_get_record (self, txn, key, record);
+    if (reason == BR_REASON_OK && record->state != BB_STATE_QUEUED)
+        reason = BR_REASON_NOT_FOUND;
+    if (reason == BR_REASON_OK)
+        reason = s_bury (self, txn, key, record);
+    return reason;
+}
+
+//  Key of a withdrawal: consent id, then the node it was withdrawn for.
+static void
+s_withdrawn_key (uint8_t key[BR_CONSENT_ID_SIZE + BR_NODE_ID_MAX], const uint8_t *consent_id,
+                 const char *node_id)
+{
+    memcpy (key, consent_id, BR_CONSENT_ID_SIZE);
+    br_put_node_id (key + BR_CONSENT_ID_SIZE, node_id);
+}
+
+br_reason_t
+bb_store_withdraw (bb_store_t *self, MDB_txn *txn, const uint8_t *consent_id, const char *node_id,
+                   int64_t at_ms)
+{
+    assert (self && txn && consent_id && node_id);
+    uint8_t key[BR_CONSENT_ID_SIZE + BR_NODE_ID_MAX];
+    s_withdrawn_key (key, consent_id, node_id);
+    uint8_t value[8];
+    br_put_u64 (value, (uint64_t) at_ms);
+    return br_store_put (txn, self->withdrawn, key, sizeof (key), value, sizeof (value), 0);
+}
+
+bool
+bb_store_withdrawn (bb_store_t *self, MDB_txn *txn, const uint8_t *consent_id, const char *node_id)
+{
+    assert (self && txn && consent_id && node_id);
+    uint8_t key[BR_CONSENT_ID_SIZE + BR_NODE_ID_MAX];
+    s_withdrawn_key (key, consent_id, node_id);
+    const void *found;
+    size_t size;
+    return br_store_get (txn, self->withdrawn, key, sizeof (key), &found, &size) == BR_REASON_OK;
+}
+
 br_reason_t
 bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *expired,
                  void *argument)
@@ -362,17 +431,7 @@ bb_store_expire (bb_store_t *self, MDB_txn *txn, int64_t now_ms, bb_expired_fn *
             continue;
         }
         if (record.state == BB_STATE_QUEUED) {
-            MDB_val envelope;
-            reason = s_unqueue (self, txn, &record, &envelope);
-            if (reason == BR_REASON_OK) {
-                uint8_t dead_key[S_COUNTER_SIZE];
-                br_put_u64 (dead_key, record.counter);
-                reason = br_store_put (txn, self->dead, dead_key, sizeof (dead_key),
-                                       envelope.mv_data, envelope.mv_size, 0);
-            }
-            record.state = BB_STATE_DEAD;
-            if (reason == BR_REASON_OK)
-                reason = s_put_record (self, txn, message_key, &record);
+            reason = s_bury (self, txn, message_key, &record);
             if (reason == BR_REASON_OK && expired) {
                 char sender[BR_NODE_ID_MAX + 1];
                 br_get_node_id (message_key, sender);
@@ -456,16 +515,16 @@ s_log_format (const uint8_t *record, size_t size, char *line, size_t line_size)
 //  ---- Reading --------------------------------------------------------------
 
 size_t
-bb_store_read_queue (bb_store_t *self, const char *recipient, uint64_t after, size_t max,
-                     bb_queued_fn *queued, void *argument)
+bb_store_read_queue (bb_store_t *self, MDB_txn *txn, const char *recipient, uint64_t after,
+                     size_t max, bb_queued_fn *queued, void *argument)
 {
     assert (self && recipient && queued);
-    MDB_txn *txn = NULL;
-    if (max == 0 || br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+    MDB_txn *own = NULL;
+    if (max == 0 || (!txn && br_store_begin (self->store, false, &own) != BR_REASON_OK))
         return 0;
     MDB_cursor *cursor;
     size_t count = 0;
-    if (mdb_cursor_open (txn, self->queue, &cursor) == 0) {
+    if (mdb_cursor_open (txn ? txn : own, self->queue, &cursor) == 0) {
         uint8_t start[S_QUEUE_KEY_SIZE];
         s_queue_key (start, recipient, after + 1);
         MDB_val key = {.mv_size = sizeof (start), .mv_data = start}, value;
@@ -479,7 +538,7 @@ bb_store_read_queue (bb_store_t *self, const char *recipient, uint64_t after, si
         }
         mdb_cursor_close (cursor);
     }
-    br_store_abort (&txn);
+    br_store_abort (&own);
     return count;
 }
 
@@ -617,15 +676,15 @@ bb_store_test (bool verbose)
     assert (bb_store_depth (store, "kamen") == 0);
     s_test_seen_t seen;
     memset (&seen, 0, sizeof (seen));
-    assert (bb_store_read_queue (store, "kamen", 0, 10, s_test_queued, &seen) == 0);
+    assert (bb_store_read_queue (store, NULL, "kamen", 0, 10, s_test_queued, &seen) == 0);
 
     //  Reading in arrival order, after a cursor, up to a maximum
-    assert (bb_store_read_queue (store, "unna", 0, 10, s_test_queued, &seen) == 3);
+    assert (bb_store_read_queue (store, NULL, "unna", 0, 10, s_test_queued, &seen) == 3);
     assert (seen.sizes[0] == 10 && seen.sizes[1] == 20 && seen.sizes[2] == 30);
     assert (seen.counters[0] < seen.counters[1] && seen.counters[1] < seen.counters[2]);
     uint64_t first = seen.counters[0];
     memset (&seen, 0, sizeof (seen));
-    assert (bb_store_read_queue (store, "unna", first, 1, s_test_queued, &seen) == 1);
+    assert (bb_store_read_queue (store, NULL, "unna", first, 1, s_test_queued, &seen) == 1);
     assert (seen.sizes[0] == 20);
 
     //  Completing: only the recipient may, once
@@ -657,7 +716,7 @@ bb_store_test (bool verbose)
     s_test_enqueue (store, txn, "luenen", "unna", 4, now + 3600000, 40);
     assert (bb_store_commit (store, &txn) == BR_REASON_OK);
     memset (&seen, 0, sizeof (seen));
-    assert (bb_store_read_queue (store, "unna", 0, 10, s_test_queued, &seen) == 3);
+    assert (bb_store_read_queue (store, NULL, "unna", 0, 10, s_test_queued, &seen) == 3);
     assert (seen.counters[2] > seen.counters[1] && seen.sizes[2] == 40);
 
     //  Expiry: message 2 expires and becomes a dead letter; its id is

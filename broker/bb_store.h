@@ -9,6 +9,7 @@
         dead      arrival counter                       -> envelope bytes
         log       log counter                           -> one metadata line
         meta      "counter" / "log"                     -> next counters
+        withdrawn consent id + node                     -> withdrawal time
 
     Every change happens inside a write transaction the caller opens with
     bb_store_begin and ends with bb_store_commit or bb_store_abort, so the
@@ -108,10 +109,25 @@ br_reason_t bb_store_log (bb_store_t *self, MDB_txn *txn, const Bruecke__Header 
                           br_reason_t outcome, int64_t now_ms) BR_WUR;
 
 //  Reads up to `max` queued messages for `recipient` with an arrival
-//  counter above `after`, oldest first, calling `queued` for each (in its
-//  own read transaction). Returns how many it read.
-size_t bb_store_read_queue (bb_store_t *self, const char *recipient, uint64_t after, size_t max,
-                            bb_queued_fn *queued, void *argument);
+//  counter above `after`, oldest first, calling `queued` for each, inside
+//  `txn`, or in a read transaction of its own if `txn` is NULL. Returns how
+//  many it read.
+size_t bb_store_read_queue (bb_store_t *self, MDB_txn *txn, const char *recipient, uint64_t after,
+                            size_t max, bb_queued_fn *queued, void *argument);
+
+//  Moves the queued message (sender, id) to the dead letters, as if it had
+//  expired, and fills *record. Returns OK, NOT_FOUND if it is not queued,
+//  or a store reason.
+br_reason_t bb_store_drop (bb_store_t *self, MDB_txn *txn, const char *sender, const uint8_t *id,
+                           bb_record_t *record) BR_WUR;
+
+//  Records that consent `consent_id` was withdrawn for node `node_id`.
+br_reason_t bb_store_withdraw (bb_store_t *self, MDB_txn *txn, const uint8_t *consent_id,
+                               const char *node_id, int64_t at_ms) BR_WUR;
+
+//  True if consent `consent_id` was withdrawn for node `node_id`.
+bool bb_store_withdrawn (bb_store_t *self, MDB_txn *txn, const uint8_t *consent_id,
+                         const char *node_id);
 
 //  Messages queued for `recipient`, as of the last commit.
 size_t bb_store_depth (bb_store_t *self, const char *recipient);

@@ -40,6 +40,7 @@ static br_reason_t
 s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const char *broker_id)
 {
     bool to_broker = *header->recipient == '\0';
+    bool content = false; //  node-to-node content, addressed to a service
     switch (header->type) {
         case BRUECKE__MESSAGE_TYPE__TYPE_HELLO:
         case BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT:
@@ -47,7 +48,14 @@ s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const ch
             return to_broker ? BR_REASON_OK : BR_REASON_UNSUPPORTED_TYPE;
         case BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT:
         case BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL:
+            break;
         case BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE:
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL:
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER:
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER:
+            content = true;
             break;
         default:
             return BR_REASON_UNSUPPORTED_TYPE; //  the broker's own types
@@ -61,7 +69,7 @@ s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const ch
         return BR_REASON_NODE_REVOKED;
     //  Content goes to a service the recipient offers; answers to a node,
     //  including answers to the broker's own notices
-    if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE) {
+    if (content) {
         if (streq (header->recipient, broker_id) ||
             !br_roster_node_offers (recipient, header->service))
             return BR_REASON_NO_ROUTE;

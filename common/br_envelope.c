@@ -4,6 +4,7 @@
 */
 
 #include "br_envelope.h"
+#include "br_catalogue.h"
 #include "br_attestation.h"
 #include "br_proto.h"
 #include "br_seal.h"
@@ -32,6 +33,11 @@ static const s_type_info_t s_types[] = {
     {BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, "ROSTER_UPDATE", false, false},
     {BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, "DEAD_LETTER", false, false},
     {BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "TEST_NOTE", true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL, "REFERRAL", true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE, "REFERRAL_UPDATE", true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL, "CONSENT_WITHDRAWAL", false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, "CASE_TRANSFER", true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER, "CASE_TRANSFER_ANSWER", false, false},
 };
 
 static const s_type_info_t *
@@ -297,7 +303,12 @@ br_envelope_check_attestation (br_envelope_t *self, int64_t now_ms)
         return BR_REASON_OK;
     if (!self->message->attestation)
         return BR_REASON_ATTESTATION_MISSING;
-    return br_attestation_check (self->message->attestation, self->message->header, now_ms);
+    const Bruecke__Header *header = self->message->header;
+    br_reason_t reason = br_attestation_check (self->message->attestation, header, now_ms);
+    //  Casework travels under catalogue codes; the test note is exempt
+    if (reason == BR_REASON_OK && header->type != BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE)
+        reason = br_catalogue_check (header->type, self->message->attestation);
+    return reason;
 }
 
 br_reason_t

@@ -50,7 +50,11 @@
     X (IO_ERROR, 31, true)                                                                         \
     X (DECRYPT_FAILED, 32, false)                                                                  \
     X (FORBIDDEN, 33, false)                                                                       \
-    X (NOT_FOUND, 34, false)
+    X (NOT_FOUND, 34, false)                                                                       \
+    X (INVALID_STATE, 35, false)                                                                   \
+    X (UNAUTHORIZED, 36, false)                                                                    \
+    X (AUDIT_BROKEN, 37, false)                                                                    \
+    X (CONSENT_MISSING, 38, false)
 
 #define BR_REASON_ENUM_ENTRY(name, number, retry) BR_REASON_##name = number,
 typedef enum { BR_REASON_LIST (BR_REASON_ENUM_ENTRY) } br_reason_t;

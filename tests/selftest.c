@@ -20,6 +20,7 @@ static const s_test_t s_tests[] = {
     {"reason", br_reason_test},     {"util", br_util_test},
     {"proto", br_proto_test},       {"identity", br_identity_test},
     {"seal", br_seal_test},         {"attestation", br_attestation_test},
+    {"catalogue", br_catalogue_test},
     {"roster", br_roster_test},     {"roster_draft", br_roster_draft_test},
     {"envelope", br_envelope_test}, {"store", br_store_test},
     {"config", br_config_test},     {"bb_store", bb_store_test},

@@ -1,6 +1,6 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
-     reason util proto identity seal attestation roster roster_draft envelope store config
+     reason util proto identity seal attestation catalogue roster roster_draft envelope store config
      bb_store bb_zap bb_verifier bn_store)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
