@@ -10,6 +10,10 @@
 */
 
 #include "bruecke.h"
+#include "bn_audit.h"
+#include "bn_api.h"
+#include "bn_http.h"
+#include "bn_tokens.h"
 
 #define S_EXIT_OK      0
 #define S_EXIT_REFUSED 1
@@ -793,6 +797,213 @@ s_node_send_test (const s_command_t *command, zhash_t *options, zlist_t *argumen
     return rc;
 }
 
+//  ---- Audit log -------------------------------------------------------------
+
+static int
+s_audit_verify (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *state = s_option (options, "state");
+    //  Never create a store where there is none: it would verify nothing
+    char *data_path = s_path_join (state, "data", ".mdb");
+    bool exists = access (data_path, F_OK) == 0;
+    zstr_free (&data_path);
+    if (!exists)
+        return s_refused (command, BR_REASON_NOT_FOUND, "no node store in this directory");
+    //  LMDB lets this run beside the node daemon: it reads one snapshot
+    br_reason_t reason;
+    br_store_t *store = br_store_new (state, 0, &reason);
+    bn_audit_t *audit = store ? bn_audit_new (store, &reason) : NULL;
+    uint64_t checked = 0, first_bad = 0, head_sequence = 0;
+    uint8_t head_hash[BN_AUDIT_HASH_SIZE];
+    const char *problem = NULL;
+    if (audit)
+        reason = bn_audit_verify (audit, &checked, &first_bad, &problem);
+    if (reason == BR_REASON_OK)
+        reason = bn_audit_head (audit, &head_sequence, head_hash);
+    bn_audit_destroy (&audit);
+    br_store_destroy (&store);
+    if (reason == BR_REASON_AUDIT_BROKEN && problem) {
+        fprintf (stderr, "audit: broken at record %llu: %s\n", (unsigned long long) first_bad,
+                 problem);
+        return s_refused (command, reason, state);
+    }
+    if (reason != BR_REASON_OK)
+        return s_refused (command, reason, state);
+    char hex[2 * BN_AUDIT_HASH_SIZE + 1];
+    br_hex_encode (head_hash, sizeof (head_hash), hex);
+    printf ("audit: %llu record%s, chain intact\n", (unsigned long long) checked,
+            checked == 1 ? "" : "s");
+    //  Kept elsewhere, the head hash also catches a rewritten chain
+    printf ("audit head: record %llu, hash %s\n", (unsigned long long) head_sequence, hex);
+    return S_EXIT_OK;
+}
+
+//  ---- Node JSON API -----------------------------------------------------------
+
+static int
+s_api_token_add (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *path = s_option (options, "tokens");
+    const char *name = s_option (options, "name");
+    const char *role = s_option (options, "role");
+    if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role)) {
+        fprintf (stderr,
+                 "bruecke api-token add: --name is 1 to %d characters of [a-z0-9-]; --role is "
+                 "caseworker, integration or readonly\n",
+                 BN_TOKENS_NAME_MAX);
+        return S_EXIT_USAGE;
+    }
+    char *token = NULL;
+    br_reason_t reason = bn_tokens_add (path, name, role, &token);
+    if (reason == BR_REASON_INVALID_STATE)
+        return s_refused (command, reason, "a token of that name exists");
+    if (reason != BR_REASON_OK)
+        return s_refused (command, reason, path);
+    //  The token goes to stdout alone, so that it can be piped into a file
+    printf ("%s\n", token);
+    fflush (stdout);
+    fprintf (stderr, "bruecke: token '%s' (%s) added to %s; it is shown only this once\n", name,
+             role, path);
+    sodium_memzero (token, strlen (token));
+    zstr_free (&token);
+    return S_EXIT_OK;
+}
+
+//  Reads standard input, at most `max_size` bytes. NULL if it is larger.
+static zchunk_t *
+s_read_stdin (size_t max_size)
+{
+    zchunk_t *chunk = zchunk_new (NULL, 0);
+    char buffer[4096];
+    size_t got;
+    while ((got = fread (buffer, 1, sizeof (buffer), stdin)) > 0) {
+        if (zchunk_size (chunk) + got > max_size) {
+            zchunk_destroy (&chunk);
+            break;
+        }
+        zchunk_extend (chunk, buffer, got);
+    }
+    return chunk;
+}
+
+//  Finds the API token: --token, --token-file or $BRUECKE_API_TOKEN. Returns
+//  it (the caller frees it), or NULL and sets *reason (OK if none was given).
+static char *
+s_api_token (zhash_t *options, br_reason_t *reason)
+{
+    *reason = BR_REASON_OK;
+    if (s_option (options, "token"))
+        return strdup (s_option (options, "token"));
+    const char *path = s_option (options, "token-file");
+    if (!path)
+        return getenv ("BRUECKE_API_TOKEN") ? strdup (getenv ("BRUECKE_API_TOKEN")) : NULL;
+    //  A token file is a secret like a key file: readable by its owner only
+    struct stat status;
+    if (stat (path, &status) != 0) {
+        *reason = BR_REASON_IO_ERROR;
+        return NULL;
+    }
+    if (status.st_mode & 077) {
+        *reason = BR_REASON_KEY_PERMISSIONS;
+        return NULL;
+    }
+    zchunk_t *chunk = br_file_read (path, BN_HTTP_TOKEN_MAX + 2, reason);
+    if (!chunk)
+        return NULL;
+    char *token = zchunk_strdup (chunk);
+    sodium_memzero (zchunk_data (chunk), zchunk_size (chunk));
+    zchunk_destroy (&chunk);
+    token[strcspn (token, "\r\n")] = '\0';
+    return token;
+}
+
+static int
+s_api (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    char method[16];
+    snprintf (method, sizeof (method), "%s", (const char *) zlist_first (arguments));
+    for (char *character = method; *character; character++)
+        *character = (char) toupper ((unsigned char) *character);
+    const char *path = (const char *) zlist_next (arguments);
+    const char *url = s_option (options, "url");
+    if (!url)
+        url = getenv ("BRUECKE_API_URL") ? getenv ("BRUECKE_API_URL") : BN_API_DEFAULT_URL;
+    if (s_option (options, "token") && s_option (options, "token-file")) {
+        fprintf (stderr, "bruecke api: give --token or --token-file, not both\n");
+        return S_EXIT_USAGE;
+    }
+    br_reason_t reason;
+    char *token = s_api_token (options, &reason);
+    if (reason != BR_REASON_OK)
+        return s_refused (command, reason,
+                          reason == BR_REASON_KEY_PERMISSIONS
+                              ? "the token file must be readable by its owner only (chmod 600)"
+                              : "cannot read the token file");
+    if (!token) {
+        fprintf (stderr, "bruecke api: no API token: give --token-file FILE, set "
+                         "BRUECKE_API_TOKEN, or give --token TOKEN\n");
+        return S_EXIT_USAGE;
+    }
+    //  The body: --data JSON, --data @FILE, or --data @- for standard input
+    const char *data = s_option (options, "data");
+    zchunk_t *body = NULL;
+    if (data && streq (data, "@-"))
+        body = s_read_stdin (BN_API_BODY_MAX);
+    else if (data && *data == '@')
+        body = br_file_read (data + 1, BN_API_BODY_MAX, &reason);
+    else if (data)
+        body = zchunk_new (data, strlen (data));
+    if (data && !body) {
+        sodium_memzero (token, strlen (token));
+        zstr_free (&token);
+        return s_refused (command, reason == BR_REASON_TOO_LARGE ? reason : BR_REASON_IO_ERROR,
+                          "cannot read the --data file, or it is too large");
+    }
+
+    int status = 0;
+    zchunk_t *response = NULL;
+    reason = bn_http_request (url, method, path, token, body ? zchunk_data (body) : NULL,
+                              body ? zchunk_size (body) : 0, &status, &response);
+    sodium_memzero (token, strlen (token));
+    zstr_free (&token);
+    zchunk_destroy (&body);
+    if (reason == BR_REASON_MALFORMED) {
+        fprintf (stderr, "bruecke api: bad METHOD, PATH (it starts with /), --url "
+                         "(http://HOST:PORT) or token\n");
+        return S_EXIT_USAGE;
+    }
+    if (reason != BR_REASON_OK) {
+        char *what = zsys_sprintf ("no answer from the node API at %s (is the node running?)", url);
+        int rc = s_refused (command, reason, what);
+        zstr_free (&what);
+        return rc;
+    }
+    //  The answer's JSON goes to stdout, indented; a refusal also to stderr
+    json_error_t error;
+    json_t *answer = json_loadb ((const char *) zchunk_data (response), zchunk_size (response),
+                                 JSON_DECODE_ANY, &error);
+    if (answer) {
+        json_dumpf (answer, stdout, JSON_INDENT (2));
+        printf ("\n");
+    } else
+        fwrite (zchunk_data (response), 1, zchunk_size (response), stdout);
+    zchunk_destroy (&response);
+    int rc = S_EXIT_OK;
+    if (status < 200 || status > 299) {
+        const char *name = json_string_value (json_object_get (answer, "error"));
+        const char *detail = json_string_value (json_object_get (answer, "detail"));
+        if (name)
+            fprintf (stderr, "bruecke: %s: %s\n", name, detail ? detail : "");
+        else
+            fprintf (stderr, "bruecke: HTTP status %d\n", status);
+        rc = S_EXIT_REFUSED;
+    }
+    json_decref (answer);
+    return rc;
+}
+
 //  ---- Command table and dispatch -------------------------------------------
 
 static const s_command_t s_commands[] = {
@@ -863,6 +1074,24 @@ static const s_command_t s_commands[] = {
     {"broker", "reload", "(--control ENDPOINT | --state DIR)",
      "Makes a running broker read its roster file again and install it if newer.", "control state",
      "", 0, s_broker_reload},
+    {"audit", "verify", "--state DIR",
+     "Verifies the node's audit log in its state directory: finds an edited, deleted or\n"
+     "re-ordered record. Prints the record count and the head hash, never a record.",
+     "state", "state", 0, s_audit_verify},
+    {"api-token", "add", "--tokens FILE --name NAME --role caseworker|integration|readonly",
+     "Adds a token for the node's JSON API to the token file (created, mode 0600, if missing)\n"
+     "and prints the token once; the file keeps only its argon2id hash. A running node takes\n"
+     "it at the next request; deleting its line from the file revokes it.",
+     "tokens name role", "tokens name role", 0, s_api_token_add},
+    {NULL, "api",
+     "METHOD PATH [--data JSON | --data @FILE | --data @-] [--url URL]\n"
+     "       [--token-file FILE | --token TOKEN]",
+     "Calls the node's JSON API (node/openapi.yaml), e.g. 'bruecke api GET /v1/status', and\n"
+     "prints the answer's JSON. Exit 1 on a refusal, with 'bruecke: REASON: detail' on stderr.\n"
+     "--url defaults to $BRUECKE_API_URL, else " BN_API_DEFAULT_URL ". The token comes from\n"
+     "--token-file (mode 0600), $BRUECKE_API_TOKEN or --token (which other users can see in\n"
+     "the process list). --data @- reads the body from standard input.",
+     "data url token token-file", "", 2, s_api},
 };
 
 #define S_COMMAND_COUNT (sizeof (s_commands) / sizeof (s_commands[0]))

@@ -40,6 +40,18 @@ br_reason_name (br_reason_t reason)
     return info ? info->name : "UNKNOWN";
 }
 
+int
+br_reason_from_name (const char *name, br_reason_t *reason)
+{
+    assert (name && reason);
+    for (size_t index = 0; index < S_REASON_COUNT; index++)
+        if (streq (s_reasons[index].name, name)) {
+            *reason = s_reasons[index].reason;
+            return 0;
+        }
+    return -1;
+}
+
 bool
 br_reason_retry (br_reason_t reason)
 {
@@ -69,6 +81,10 @@ br_reason_test (bool verbose)
     assert (br_reason_retry (BR_REASON_STORE_FULL));
     assert (!br_reason_retry (BR_REASON_REPLAYED));
     assert (!br_reason_known (-1));
+    br_reason_t parsed = BR_REASON_OK;
+    assert (br_reason_from_name ("CONSENT_WITHDRAWN", &parsed) == 0);
+    assert (parsed == BR_REASON_CONSENT_WITHDRAWN);
+    assert (br_reason_from_name ("consent_withdrawn", &parsed) == -1);
     //  @end
     if (verbose)
         printf ("OK\n");

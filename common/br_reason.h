@@ -64,6 +64,10 @@ typedef enum { BR_REASON_LIST (BR_REASON_ENUM_ENTRY) } br_reason_t;
 //  "BAD_SIGNATURE", or "UNKNOWN" for a number outside the list. Static string.
 const char *br_reason_name (br_reason_t reason);
 
+//  Finds the code named `name` (as br_reason_name gives it). Returns 0 and
+//  sets *reason, or -1 if no code has that name.
+int br_reason_from_name (const char *name, br_reason_t *reason) BR_WUR;
+
 //  Returns true if the sender should retry the refused message later
 //  (the receiver had a resource problem, not a problem with the message).
 bool br_reason_retry (br_reason_t reason);

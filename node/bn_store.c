@@ -245,6 +245,25 @@ bn_store_outbox_read (bn_store_t *self, uint64_t after, size_t max, bn_outbox_fn
     return read.count;
 }
 
+bool
+bn_store_seen (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header)
+{
+    assert (self && txn && header);
+    uint8_t key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (header->sender, header->message_id.data, key);
+    const void *found;
+    size_t found_size;
+    return br_store_get (txn, self->applied, key, sizeof (key), &found, &found_size) ==
+           BR_REASON_OK;
+}
+
+br_store_t *
+bn_store_env (bn_store_t *self)
+{
+    assert (self);
+    return self->store;
+}
+
 br_reason_t
 bn_store_apply (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header, const uint8_t *data,
                 size_t size, int64_t now_ms, bn_apply_t *result)

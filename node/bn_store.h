@@ -98,6 +98,12 @@ br_reason_t bn_store_apply (bn_store_t *self, MDB_txn *txn, const Bruecke__Heade
                             const uint8_t *data, size_t size, int64_t now_ms,
                             bn_apply_t *result) BR_WUR;
 
+//  True if the delivered message `header` names was applied before.
+bool bn_store_seen (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header);
+
+//  The LMDB environment, for classes that keep their own databases in it.
+br_store_t *bn_store_env (bn_store_t *self);
+
 //  Forgets applied ids whose expiry plus the clock skew has passed.
 br_reason_t bn_store_purge (bn_store_t *self, MDB_txn *txn, int64_t now_ms) BR_WUR;
 

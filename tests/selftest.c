@@ -10,6 +10,11 @@
 #include "bb_zap.h"
 #include "bb_verifier.h"
 #include "bn_store.h"
+#include "bn_audit.h"
+#include "bn_vault.h"
+#include "bn_tokens.h"
+#include "bn_http.h"
+#include "bn_api.h"
 
 typedef struct {
     const char *name;    //  class name without prefix
@@ -26,6 +31,11 @@ static const s_test_t s_tests[] = {
     {"config", br_config_test},     {"bb_store", bb_store_test},
     {"bb_zap", bb_zap_test},        {"bb_verifier", bb_verifier_test},
     {"bn_store", bn_store_test},
+    {"bn_audit", bn_audit_test},
+    {"bn_vault", bn_vault_test},
+    {"bn_tokens", bn_tokens_test},
+    {"bn_http", bn_http_test},
+    {"bn_api", bn_api_test},
 };
 
 #define S_TEST_COUNT (sizeof (s_tests) / sizeof (s_tests[0]))

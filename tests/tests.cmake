@@ -1,7 +1,8 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue roster roster_draft envelope store config
-     bb_store bb_zap bb_verifier bn_store)
+     bb_store bb_zap bb_verifier bn_store bn_audit bn_vault
+     bn_tokens bn_http bn_api)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
@@ -18,6 +19,15 @@ add_test (NAME protocol.vectors
 add_test (NAME cli.operator
           COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:bruecke>)
 set_tests_properties (cli.operator PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
+
+# The node's audit log on a real store: `bruecke audit verify` finds records
+# edited (with lmdb-utils), deleted and swapped by bruecke-audit-fill.
+add_executable (bruecke-audit-fill tests/audit_fill.c)
+target_link_libraries (bruecke-audit-fill PRIVATE bruecke_node)
+add_test (NAME cli.audit
+          COMMAND ${CMAKE_SOURCE_DIR}/tests/audit_test.sh $<TARGET_FILE:bruecke>
+                  $<TARGET_FILE:bruecke-audit-fill>)
+set_tests_properties (cli.audit PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
 
 # Fuzz corpus replay (tests/fuzz): every committed seed input and crash
 # reproducer runs through the fuzz targets' own entry points, so each stays a
@@ -43,7 +53,8 @@ target_link_libraries (bruecke-make-corpus PRIVATE bruecke_common)
 # TMPDIR, with real CURVE keys and real LMDB. Each script gets the build tree.
 add_executable (bruecke-attack tests/integration/attack.c)
 target_link_libraries (bruecke-attack PRIVATE bruecke_common)
-set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter)
+set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter
+)
 foreach (name ${BRUECKE_INTEGRATION_TESTS})
     add_test (NAME integration.${name}
               COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})

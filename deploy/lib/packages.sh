@@ -13,7 +13,7 @@
 
 BRUECKE_PACKAGES=(build-essential cmake pkg-config libczmq-dev libzmq3-dev libprotobuf-c-dev
                   protobuf-c-compiler liblmdb-dev libsodium-dev clang libclang-rt-14-dev
-                  lmdb-utils libmicrohttpd-dev libjansson-dev curl)
+                  lmdb-utils libmicrohttpd-dev libjansson-dev curl jq)
 
 ensure_packages () {
     local caller="${1:-bruecke}"

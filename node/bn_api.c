@@ -1,0 +1,772 @@
+/*  =========================================================================
+    bn_api - the node's JSON API over HTTP (libmicrohttpd, jansson)
+    =========================================================================
+*/
+
+#include "bn_api.h"
+#include "bn_http.h"
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+//  Longest path text logged.
+#define S_LOG_PATH_MAX 160
+//  Length of an id in a path: 16 bytes as hex.
+#define S_ID_HEX 32
+//  Longest message libmicrohttpd logs through us.
+#define S_LOG_LINE_MAX 256
+
+struct _bn_api_t {
+    struct MHD_Daemon *daemon;    //  the libmicrohttpd server
+    bn_tokens_t *tokens;          //  API tokens (borrowed; used from the HTTP thread)
+    bn_api_dispatch_fn *dispatch; //  does the work of each request
+    void *argument;               //  the dispatcher's argument
+    uint16_t port;                //  the port listened on
+};
+
+//  What the HTTP layer keeps for one request between libmicrohttpd's calls.
+typedef struct {
+    br_reason_t reason;                //  refusal decided by the HTTP layer, or OK
+    char detail[BN_API_DETAIL_SIZE];   //  its detail text
+    char user[BN_TOKENS_NAME_MAX + 1]; //  token name, "" until authenticated
+    char role[BN_TOKENS_ROLE_MAX + 1]; //  its role
+    uint8_t *body;                     //  request body so far (BN_API_BODY_MAX at most)
+    size_t body_size;                  //  bytes in body
+    size_t received;                   //  body bytes received, kept or thrown away
+} s_request_t;
+
+//  Path words of the API (node/openapi.yaml), logged as they are.
+static const char *s_path_words[] = {"v1",        "status",    "cases",    "consents", "withdraw",
+                                     "referrals", "transfers", "transfer", "accept",   "decline",
+                                     "events",    "audit",     "verify"};
+
+int
+bn_api_http_status (br_reason_t reason)
+{
+    switch (reason) {
+        case BR_REASON_OK:
+            return MHD_HTTP_OK;
+        case BR_REASON_MALFORMED:
+        case BR_REASON_ATTESTATION_INVALID:
+            return MHD_HTTP_BAD_REQUEST;
+        case BR_REASON_UNAUTHORIZED:
+            return MHD_HTTP_UNAUTHORIZED;
+        case BR_REASON_FORBIDDEN:
+            return MHD_HTTP_FORBIDDEN;
+        case BR_REASON_NOT_FOUND:
+            return MHD_HTTP_NOT_FOUND;
+        case BR_REASON_INVALID_STATE:
+            return MHD_HTTP_CONFLICT;
+        case BR_REASON_TOO_LARGE:
+            return MHD_HTTP_CONTENT_TOO_LARGE;
+        case BR_REASON_CONSENT_MISSING:
+        case BR_REASON_CONSENT_WITHDRAWN:
+        case BR_REASON_CONSENT_EXPIRED:
+        case BR_REASON_PURPOSE_MISMATCH:
+        case BR_REASON_RECIPIENT_MISMATCH:
+        case BR_REASON_CATEGORY_NOT_COVERED:
+        case BR_REASON_NO_ROUTE:
+        case BR_REASON_AMBIGUOUS_ROUTE:
+        case BR_REASON_UNKNOWN_NODE:
+        case BR_REASON_NODE_REVOKED:
+            return MHD_HTTP_UNPROCESSABLE_CONTENT;
+        case BR_REASON_STORE_FULL:
+        case BR_REASON_STORE_FAILED:
+        case BR_REASON_BUSY:
+        case BR_REASON_IO_ERROR:
+            return MHD_HTTP_SERVICE_UNAVAILABLE;
+        default:
+            return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+//  ---- Logging ----------------------------------------------------------------
+
+//  True if a path segment may be logged: an API word or a hex id.
+static bool
+s_segment_loggable (const char *segment, size_t length)
+{
+    if (length == S_ID_HEX && strspn (segment, "0123456789abcdef") >= S_ID_HEX)
+        return true;
+    for (size_t index = 0; index < sizeof (s_path_words) / sizeof (s_path_words[0]); index++)
+        if (strlen (s_path_words[index]) == length &&
+            memcmp (s_path_words[index], segment, length) == 0)
+            return true;
+    return false;
+}
+
+//  Writes the path as logged into `text` of S_LOG_PATH_MAX + 1 characters:
+//  other segments become "*", so no name reaches the log.
+static void
+s_log_path (const char *path, char *text)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    const char *cursor = path;
+    while (*cursor == '/') {
+        cursor++;
+        size_t length = strcspn (cursor, "/");
+        bool loggable = s_segment_loggable (cursor, length);
+        size_t need = 1 + (loggable ? length : 1);
+        if (used + need > S_LOG_PATH_MAX) {
+            snprintf (text + used, S_LOG_PATH_MAX + 1 - used, "...");
+            return;
+        }
+        text[used++] = '/';
+        if (loggable)
+            memcpy (text + used, cursor, length);
+        else
+            text[used] = '*';
+        used += loggable ? length : 1;
+        text[used] = '\0';
+        cursor += length;
+    }
+    if (*cursor && used + 2 <= S_LOG_PATH_MAX) {
+        text[used++] = '*';
+        text[used] = '\0';
+    }
+}
+
+//  A method as logged: a known one, or "OTHER".
+static const char *
+s_log_method (const char *method)
+{
+    static const char *known[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"};
+    for (size_t index = 0; index < sizeof (known) / sizeof (known[0]); index++)
+        if (streq (method, known[index]))
+            return known[index];
+    return "OTHER";
+}
+
+//  libmicrohttpd's own error messages.
+static void __attribute__ ((format (printf, 2, 0)))
+s_mhd_log (void *argument, const char *format, va_list arguments)
+{
+    (void) argument;
+    char line[S_LOG_LINE_MAX];
+    vsnprintf (line, sizeof (line), format, arguments);
+    line[strcspn (line, "\r\n")] = '\0';
+    zsys_warning ("api: libmicrohttpd: %s", line);
+}
+
+//  ---- Requests ---------------------------------------------------------------
+
+//  Refuses the request with `reason` and a detail text, unless it is
+//  refused already: the first refusal stands.
+static void __attribute__ ((format (printf, 3, 4)))
+s_refuse (s_request_t *request, br_reason_t reason, const char *format, ...)
+{
+    if (request->reason != BR_REASON_OK)
+        return;
+    request->reason = reason;
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (request->detail, sizeof (request->detail), format, arguments);
+    va_end (arguments);
+}
+
+//  Checks what the headers tell: token, method, role.
+static void
+s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method,
+         s_request_t *request)
+{
+    const char *header =
+        MHD_lookup_connection_value (connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *token = NULL;
+    if (header && strncasecmp (header, "Bearer ", 7) == 0) {
+        token = header + 7;
+        while (*token == ' ')
+            token++;
+    }
+    const char *name = NULL, *role = NULL;
+    if (bn_tokens_check (self->tokens, token, &name, &role) != BR_REASON_OK) {
+        s_refuse (request, BR_REASON_UNAUTHORIZED,
+                  "a valid API token is required (Authorization: Bearer <token>)");
+        return;
+    }
+    snprintf (request->user, sizeof (request->user), "%s", name);
+    snprintf (request->role, sizeof (request->role), "%s", role);
+    if (!streq (method, "GET") && !streq (method, "POST"))
+        s_refuse (request, BR_REASON_MALFORMED, "only GET and POST are supported");
+    else if (streq (role, BN_TOKENS_ROLE_READONLY) && !streq (method, "GET"))
+        s_refuse (request, BR_REASON_FORBIDDEN, "the role readonly may only read (GET)");
+}
+
+//  Takes one piece of the request body.
+static void
+s_upload (s_request_t *request, const char *method, const char *data, size_t size)
+{
+    request->received += size;
+    if (request->reason != BR_REASON_OK)
+        return; //  refused already: thrown away
+    if (!streq (method, "POST")) {
+        s_refuse (request, BR_REASON_MALFORMED, "only POST requests take a body");
+        return;
+    }
+    if (request->body_size + size > BN_API_BODY_MAX) {
+        s_refuse (request, BR_REASON_TOO_LARGE, "the request body is larger than %d bytes",
+                  BN_API_BODY_MAX);
+        free (request->body);
+        request->body = NULL;
+        request->body_size = 0;
+        return;
+    }
+    if (!request->body)
+        request->body = (uint8_t *) zmalloc (BN_API_BODY_MAX);
+    memcpy (request->body + request->body_size, data, size);
+    request->body_size += size;
+}
+
+//  Adds one query argument to the object `argument`.
+static enum MHD_Result
+s_query_add (void *argument, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void) kind;
+    json_t *query = (json_t *) argument;
+    json_t *text = json_string (value ? value : "");
+    if (!text || !key || json_object_set_new (query, key, text) != 0) {
+        //  not UTF-8: mark the query unusable and stop
+        json_object_set_new (query, "", json_null ());
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+//  Queues a JSON answer.
+static enum MHD_Result
+s_send (struct MHD_Connection *connection, int status, json_t *json)
+{
+    char *text = json_dumps (json, JSON_COMPACT);
+    if (!text) {
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        text = strdup ("{\"error\":\"IO_ERROR\",\"detail\":\"cannot encode the answer\"}");
+    }
+    size_t size = strlen (text);
+    text = (char *) realloc (text, size + 2);
+    assert (text);
+    text[size++] = '\n';
+    text[size] = '\0';
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (text);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result result = MHD_queue_response (connection, (unsigned int) status, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
+//  Answers a refusal and logs it.
+static enum MHD_Result
+s_send_refusal (struct MHD_Connection *connection, const char *method, const char *url,
+                const char *user, br_reason_t reason, const char *detail)
+{
+    int status = bn_api_http_status (reason);
+    json_t *answer = json_object ();
+    json_object_set_new (answer, "error", json_string (br_reason_name (reason)));
+    json_t *text = json_string (detail);
+    json_object_set_new (answer, "detail", text ? text : json_string (""));
+    char path[S_LOG_PATH_MAX + 1];
+    s_log_path (url, path);
+    zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, *user ? user : "-");
+    enum MHD_Result result = s_send (connection, status, answer);
+    json_decref (answer);
+    return result;
+}
+
+//  The whole request is in: parse, dispatch, answer.
+static enum MHD_Result
+s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, const char *method,
+          s_request_t *request)
+{
+    if (request->reason != BR_REASON_OK)
+        return s_send_refusal (connection, method, url, request->user, request->reason,
+                               request->detail);
+    json_t *query = json_object ();
+    MHD_get_connection_values (connection, MHD_GET_ARGUMENT_KIND, s_query_add, query);
+    if (json_object_get (query, "") && json_is_null (json_object_get (query, "")))
+        s_refuse (request, BR_REASON_MALFORMED, "the query is not valid UTF-8");
+    json_t *body = NULL;
+    if (request->reason == BR_REASON_OK && request->body_size > 0) {
+        json_error_t error;
+        body = json_loadb ((const char *) request->body, request->body_size, JSON_REJECT_DUPLICATES,
+                           &error);
+        if (!json_is_object (body)) {
+            json_decref (body);
+            body = NULL;
+            s_refuse (request, BR_REASON_MALFORMED, "the request body is not a JSON object");
+        }
+    }
+    if (request->reason != BR_REASON_OK) {
+        json_decref (query);
+        return s_send_refusal (connection, method, url, request->user, request->reason,
+                               request->detail);
+    }
+
+    bn_request_t call;
+    memset (&call, 0, sizeof (call));
+    call.method = method;
+    call.path = url;
+    call.query = query;
+    call.body = body;
+    call.user = request->user;
+    call.role = request->role;
+    call.reason = BR_REASON_OK;
+    self->dispatch (self->argument, &call);
+    json_decref (query);
+    json_decref (body);
+
+    enum MHD_Result result;
+    if (call.reason == BR_REASON_OK) {
+        int status = call.status ? call.status : MHD_HTTP_OK;
+        assert (status >= 200 && status <= 299);
+        json_t *answer = call.result ? call.result : json_object ();
+        char path[S_LOG_PATH_MAX + 1];
+        s_log_path (url, path);
+        zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, request->user);
+        result = s_send (connection, status, answer);
+        json_decref (answer);
+    } else {
+        json_decref (call.result);
+        call.detail[sizeof (call.detail) - 1] = '\0';
+        result = s_send_refusal (connection, method, url, request->user, call.reason, call.detail);
+    }
+    return result;
+}
+
+//  libmicrohttpd calls this after the headers, for each piece of the body,
+//  and once the request is complete.
+static enum MHD_Result
+s_handle (void *argument, struct MHD_Connection *connection, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **state_p)
+{
+    (void) version;
+    bn_api_t *self = (bn_api_t *) argument;
+    s_request_t *request = (s_request_t *) *state_p;
+    if (!request) {
+        //  The headers are in
+        request = (s_request_t *) zmalloc (sizeof (s_request_t));
+        *state_p = request;
+        s_admit (self, connection, method, request);
+        const char *length = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length) {
+            unsigned long long declared = strtoull (length, NULL, 10);
+            if (declared > BN_API_BODY_MAX)
+                s_refuse (request, BR_REASON_TOO_LARGE, "the request body is larger than %d bytes",
+                          BN_API_BODY_MAX);
+            if (declared > BN_API_DISCARD_MAX)
+                //  not worth reading: answer now, libmicrohttpd closes after
+                return s_send_refusal (connection, method, url, request->user, request->reason,
+                                       request->detail);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        s_upload (request, method, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return request->received > BN_API_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    return s_answer (self, connection, url, method, request);
+}
+
+static void
+s_completed (void *argument, struct MHD_Connection *connection, void **state_p,
+             enum MHD_RequestTerminationCode code)
+{
+    (void) argument;
+    (void) connection;
+    (void) code;
+    s_request_t *request = (s_request_t *) *state_p;
+    if (request) {
+        free (request->body);
+        free (request);
+        *state_p = NULL;
+    }
+}
+
+//  ---- The server --------------------------------------------------------------
+
+//  Parses "HOST:PORT" (HOST an IPv4 address, "[IPv6]" or "localhost").
+static br_reason_t
+s_address_parse (const char *text, struct sockaddr_storage *address, bool *ipv6)
+{
+    memset (address, 0, sizeof (*address));
+    if (!text || strlen (text) >= BN_API_ADDRESS_MAX)
+        return BR_REASON_CONFIG_INVALID;
+    char host[BN_API_ADDRESS_MAX];
+    const char *colon;
+    if (*text == '[') {
+        const char *close = strchr (text, ']');
+        if (!close || close[1] != ':')
+            return BR_REASON_CONFIG_INVALID;
+        memcpy (host, text + 1, (size_t) (close - text - 1));
+        host[close - text - 1] = '\0';
+        colon = close + 1;
+        *ipv6 = true;
+    } else {
+        colon = strrchr (text, ':');
+        if (!colon)
+            return BR_REASON_CONFIG_INVALID;
+        memcpy (host, text, (size_t) (colon - text));
+        host[colon - text] = '\0';
+        *ipv6 = false;
+    }
+    char *end = NULL;
+    errno = 0;
+    long port = strtol (colon + 1, &end, 10);
+    if (!isdigit ((unsigned char) colon[1]) || *end || errno || port < 0 || port > 65535)
+        return BR_REASON_CONFIG_INVALID;
+    if (*ipv6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) address;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons ((uint16_t) port);
+        if (inet_pton (AF_INET6, host, &v6->sin6_addr) != 1)
+            return BR_REASON_CONFIG_INVALID;
+    } else {
+        struct sockaddr_in *v4 = (struct sockaddr_in *) address;
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons ((uint16_t) port);
+        if (streq (host, "localhost"))
+            v4->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        else if (inet_pton (AF_INET, host, &v4->sin_addr) != 1)
+            return BR_REASON_CONFIG_INVALID;
+    }
+    return BR_REASON_OK;
+}
+
+static bool
+s_address_loopback (const struct sockaddr_storage *address)
+{
+    if (address->ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) address)->sin6_addr);
+    return (ntohl (((const struct sockaddr_in *) address)->sin_addr.s_addr) >> 24) == 127;
+}
+
+bn_api_t *
+bn_api_new (const char *address, bn_tokens_t *tokens, bn_api_dispatch_fn *dispatch, void *argument,
+            br_reason_t *reason)
+{
+    assert (tokens && dispatch && reason);
+    if (!address)
+        address = BN_API_DEFAULT_ADDRESS;
+    struct sockaddr_storage socket_address;
+    bool ipv6 = false;
+    *reason = s_address_parse (address, &socket_address, &ipv6);
+    if (*reason != BR_REASON_OK)
+        return NULL;
+    if (!s_address_loopback (&socket_address))
+        zsys_warning ("api: listening on %s, reachable beyond this machine: the API speaks "
+                      "plain HTTP, so put it behind TLS",
+                      address);
+
+    bn_api_t *self = (bn_api_t *) zmalloc (sizeof (bn_api_t));
+    self->tokens = tokens;
+    self->dispatch = dispatch;
+    self->argument = argument;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    //  The logger comes first, so that it gets every message
+    self->daemon =
+        MHD_start_daemon (flags, 0, NULL, NULL, s_handle, self,                                 //
+                          MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,                          //
+                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &socket_address,            //
+                          MHD_OPTION_CONNECTION_LIMIT, (unsigned int) BN_API_CONNECTION_MAX,    //
+                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) BN_API_TIMEOUT_SECONDS, //
+                          MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,                       //
+                          MHD_OPTION_END);
+    if (!self->daemon) {
+        zsys_error ("api: cannot listen on %s", address);
+        free (self);
+        *reason = BR_REASON_IO_ERROR;
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    self->port = info ? info->port : 0;
+    zsys_info ("api: listening on %s (port %u)", address, (unsigned) self->port);
+    return self;
+}
+
+uint16_t
+bn_api_port (bn_api_t *self)
+{
+    assert (self);
+    return self->port;
+}
+
+void
+bn_api_destroy (bn_api_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        bn_api_t *self = *self_p;
+        MHD_stop_daemon (self->daemon);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  @selftest
+
+//  What the test dispatcher saw of the last request.
+typedef struct {
+    int calls;      //  requests dispatched
+    char method[8]; //  their method
+    char path[64];  //  path
+    char *query;    //  query, as sorted compact JSON
+    char *body;     //  body, as sorted compact JSON, or NULL
+    char user[40];  //  token name
+    char role[20];  //  role
+} s_test_seen_t;
+
+static void
+s_test_dispatch (void *argument, bn_request_t *request)
+{
+    s_test_seen_t *seen = (s_test_seen_t *) argument;
+    seen->calls++;
+    snprintf (seen->method, sizeof (seen->method), "%s", request->method);
+    snprintf (seen->path, sizeof (seen->path), "%s", request->path);
+    zstr_free (&seen->query);
+    zstr_free (&seen->body);
+    seen->query = json_dumps (request->query, JSON_COMPACT | JSON_SORT_KEYS);
+    seen->body = request->body ? json_dumps (request->body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    snprintf (seen->user, sizeof (seen->user), "%s", request->user);
+    snprintf (seen->role, sizeof (seen->role), "%s", request->role);
+
+    if (streq (request->path, "/v1/echo")) {
+        request->status = 201;
+        request->result = json_pack ("{s:b, s:O*}", "ok", 1, "body", request->body);
+    } else if (streq (request->path, "/v1/empty"))
+        ; //  OK, no result: {}
+    else if (streq (request->path, "/v1/refuse")) {
+        request->reason = BR_REASON_CONSENT_WITHDRAWN;
+        request->result = json_object (); //  ignored on refusal
+        snprintf (request->detail, sizeof (request->detail), "the consent was withdrawn");
+    } else if (streq (request->path, "/v1/busy")) {
+        request->reason = BR_REASON_BUSY;
+        snprintf (request->detail, sizeof (request->detail), "try later");
+    } else {
+        request->reason = BR_REASON_NOT_FOUND;
+        snprintf (request->detail, sizeof (request->detail), "no such operation");
+    }
+}
+
+//  Makes one request; returns the answer as JSON and sets *status.
+static json_t *
+s_test_call (const char *url, const char *method, const char *path, const char *token,
+             const char *body, size_t body_size, int *status)
+{
+    zchunk_t *response = NULL;
+    assert (bn_http_request (url, method, path, token, body, body_size, status, &response) ==
+            BR_REASON_OK);
+    json_error_t error;
+    json_t *answer =
+        json_loadb ((const char *) zchunk_data (response), zchunk_size (response), 0, &error);
+    assert (json_is_object (answer));
+    zchunk_destroy (&response);
+    return answer;
+}
+
+//  Asserts a refusal with `status` and reason `name`.
+static void
+s_test_refused (const char *url, const char *method, const char *path, const char *token,
+                const char *body, size_t body_size, int status, const char *name)
+{
+    int got = 0;
+    json_t *answer = s_test_call (url, method, path, token, body, body_size, &got);
+    assert (got == status);
+    assert (streq (json_string_value (json_object_get (answer, "error")), name));
+    assert (json_is_string (json_object_get (answer, "detail")));
+    json_decref (answer);
+}
+
+void
+bn_api_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bn_api: ");
+    //  Status mapping
+    assert (bn_api_http_status (BR_REASON_OK) == 200);
+    assert (bn_api_http_status (BR_REASON_MALFORMED) == 400);
+    assert (bn_api_http_status (BR_REASON_ATTESTATION_INVALID) == 400);
+    assert (bn_api_http_status (BR_REASON_UNAUTHORIZED) == 401);
+    assert (bn_api_http_status (BR_REASON_FORBIDDEN) == 403);
+    assert (bn_api_http_status (BR_REASON_NOT_FOUND) == 404);
+    assert (bn_api_http_status (BR_REASON_INVALID_STATE) == 409);
+    assert (bn_api_http_status (BR_REASON_TOO_LARGE) == 413);
+    assert (bn_api_http_status (BR_REASON_CONSENT_MISSING) == 422);
+    assert (bn_api_http_status (BR_REASON_NODE_REVOKED) == 422);
+    assert (bn_api_http_status (BR_REASON_NO_ROUTE) == 422);
+    assert (bn_api_http_status (BR_REASON_STORE_FULL) == 503);
+    assert (bn_api_http_status (BR_REASON_IO_ERROR) == 503);
+    assert (bn_api_http_status (BR_REASON_BAD_SIGNATURE) == 500);
+    assert (bn_api_http_status (BR_REASON_AUDIT_BROKEN) == 500);
+
+    //  Logged paths: API words and ids, nothing else
+    char logged[S_LOG_PATH_MAX + 1];
+    s_log_path ("/v1/cases/0123456789abcdef0123456789abcdef/transfer", logged);
+    assert (streq (logged, "/v1/cases/0123456789abcdef0123456789abcdef/transfer"));
+    s_log_path ("/v1/cases/Erika Mustermann", logged);
+    assert (streq (logged, "/v1/cases/*"));
+    s_log_path ("/v1/mustermann/", logged);
+    assert (streq (logged, "/v1/*/*"));
+    s_log_path ("", logged);
+    assert (streq (logged, ""));
+
+    char *directory = br_temp_directory ("bn_api_test");
+    assert (directory);
+    char *path = zsys_sprintf ("%s/api-tokens", directory);
+    char *alice = NULL, *reader = NULL;
+    assert (bn_tokens_add (path, "alice", BN_TOKENS_ROLE_CASEWORKER, &alice) == BR_REASON_OK);
+    assert (bn_tokens_add (path, "reader", BN_TOKENS_ROLE_READONLY, &reader) == BR_REASON_OK);
+    br_reason_t reason;
+    bn_tokens_t *tokens = bn_tokens_new (path, &reason);
+    assert (tokens);
+
+    //  Bad addresses
+    s_test_seen_t seen;
+    memset (&seen, 0, sizeof (seen));
+    const char *bad_addresses[] = {
+        "nonsense",  "127.0.0.1",    "127.0.0.1:99999", "127.0.0.1:", "[::1",
+        "[::1]8080", "300.1.1.1:80", "name.example:80", NULL};
+    for (size_t index = 0; bad_addresses[index]; index++) {
+        assert (bn_api_new (bad_addresses[index], tokens, s_test_dispatch, &seen, &reason) == NULL);
+        assert (reason == BR_REASON_CONFIG_INVALID);
+    }
+
+    bn_api_t *api = bn_api_new ("127.0.0.1:0", tokens, s_test_dispatch, &seen, &reason);
+    assert (api && reason == BR_REASON_OK);
+    assert (bn_api_port (api) > 0);
+    //  The port is taken now
+    char *taken = zsys_sprintf ("127.0.0.1:%u", (unsigned) bn_api_port (api));
+    assert (bn_api_new (taken, tokens, s_test_dispatch, &seen, &reason) == NULL);
+    assert (reason == BR_REASON_IO_ERROR);
+    zstr_free (&taken);
+    char *url = zsys_sprintf ("http://127.0.0.1:%u", (unsigned) bn_api_port (api));
+    int status = 0;
+
+    //  No token, a bad token, a token of an unknown name: 401
+    s_test_refused (url, "GET", "/v1/echo", NULL, NULL, 0, 401, "UNAUTHORIZED");
+    char *wrong = strdup (alice);
+    wrong[strlen (wrong) - 1] = wrong[strlen (wrong) - 1] == 'A' ? 'B' : 'A';
+    s_test_refused (url, "GET", "/v1/echo", wrong, NULL, 0, 401, "UNAUTHORIZED");
+    s_test_refused (url, "POST", "/v1/echo", wrong, "{}", 2, 401, "UNAUTHORIZED");
+    memcpy (wrong, "zzzzz", 5);
+    s_test_refused (url, "GET", "/v1/echo", wrong, NULL, 0, 401, "UNAUTHORIZED");
+    zstr_free (&wrong);
+    assert (seen.calls == 0);
+
+    //  readonly may GET but not POST
+    s_test_refused (url, "POST", "/v1/echo", reader, "{}", 2, 403, "FORBIDDEN");
+    assert (seen.calls == 0);
+    json_t *answer = s_test_call (url, "GET", "/v1/empty", reader, NULL, 0, &status);
+    assert (status == 200 && json_object_size (answer) == 0);
+    json_decref (answer);
+    assert (seen.calls == 1 && streq (seen.user, "reader") && streq (seen.role, "readonly"));
+    assert (seen.body == NULL);
+
+    //  Methods other than GET and POST; a body on a GET
+    s_test_refused (url, "PUT", "/v1/echo", alice, "{}", 2, 400, "MALFORMED");
+    s_test_refused (url, "DELETE", "/v1/echo", alice, NULL, 0, 400, "MALFORMED");
+    s_test_refused (url, "GET", "/v1/echo", alice, "{}", 2, 400, "MALFORMED");
+    assert (seen.calls == 1);
+
+    //  Bodies: too large, not JSON, not an object, duplicate keys, query not UTF-8
+    size_t large_size = BN_API_BODY_MAX + 1;
+    char *large = (char *) malloc (large_size);
+    memset (large, ' ', large_size);
+    large[0] = '{';
+    large[large_size - 1] = '}';
+    s_test_refused (url, "POST", "/v1/echo", alice, large, large_size, 413, "TOO_LARGE");
+    free (large);
+    s_test_refused (url, "POST", "/v1/echo", alice, "{\"a\": ", 6, 400, "MALFORMED");
+    s_test_refused (url, "POST", "/v1/echo", alice, "[1, 2]", 6, 400, "MALFORMED");
+    s_test_refused (url, "POST", "/v1/echo", alice, "{\"a\":1,\"a\":2}", 13, 400, "MALFORMED");
+    s_test_refused (url, "GET", "/v1/echo?x=%FF", alice, NULL, 0, 400, "MALFORMED");
+    assert (seen.calls == 1);
+    //  A body beyond what is worth reading: refused before it is read; the
+    //  client may see the answer or a closed connection
+    large_size = BN_API_DISCARD_MAX + 1;
+    large = (char *) zmalloc (large_size);
+    zchunk_t *response = NULL;
+    reason =
+        bn_http_request (url, "POST", "/v1/echo", alice, large, large_size, &status, &response);
+    assert (reason == BR_REASON_IO_ERROR || (reason == BR_REASON_OK && status == 413));
+    zchunk_destroy (&response);
+    free (large);
+    assert (seen.calls == 1);
+
+    //  A good request reaches the dispatcher whole, and its answer comes back
+    const char *body = "{\"kind\": \"family\", \"needs\": [\"language\"]}";
+    answer = s_test_call (url, "POST", "/v1/echo?after=5&x=a%20b&flag", alice, body, strlen (body),
+                          &status);
+    assert (status == 201);
+    assert (json_is_true (json_object_get (answer, "ok")));
+    assert (streq (json_string_value (json_object_get (json_object_get (answer, "body"), "kind")),
+                   "family"));
+    json_decref (answer);
+    assert (seen.calls == 2);
+    assert (streq (seen.method, "POST") && streq (seen.path, "/v1/echo"));
+    assert (streq (seen.query, "{\"after\":\"5\",\"flag\":\"\",\"x\":\"a b\"}"));
+    assert (streq (seen.body, "{\"kind\":\"family\",\"needs\":[\"language\"]}"));
+    assert (streq (seen.user, "alice") && streq (seen.role, "caseworker"));
+    //  A POST without body has body NULL
+    answer = s_test_call (url, "POST", "/v1/empty", alice, NULL, 0, &status);
+    assert (status == 200 && seen.calls == 3 && seen.body == NULL);
+    assert (streq (seen.query, "{}"));
+    json_decref (answer);
+
+    //  Refusals by the dispatcher map to their status
+    s_test_refused (url, "POST", "/v1/refuse", alice, "{}", 2, 422, "CONSENT_WITHDRAWN");
+    s_test_refused (url, "GET", "/v1/busy", alice, NULL, 0, 503, "BUSY");
+    s_test_refused (url, "GET", "/v1/nothing/here", alice, NULL, 0, 404, "NOT_FOUND");
+    answer = s_test_call (url, "GET", "/v1/refuse", alice, NULL, 0, &status);
+    assert (streq (json_string_value (json_object_get (answer, "detail")),
+                   "the consent was withdrawn"));
+    json_decref (answer);
+    assert (seen.calls == 7);
+
+    //  A token removed while the API runs stops working
+    char *text = zsys_sprintf ("# only the reader is left\n");
+    zchunk_t *chunk = br_file_read (path, BN_TOKENS_FILE_MAX, &reason);
+    assert (chunk);
+    char *file_text = zchunk_strdup (chunk);
+    zchunk_destroy (&chunk);
+    char *line = strstr (file_text, "\nreader ");
+    assert (line);
+    char *rewritten = zsys_sprintf ("%s%s", text, line + 1);
+    assert (br_file_write (path, rewritten, strlen (rewritten), 0600, true) == BR_REASON_OK);
+    s_test_refused (url, "GET", "/v1/empty", alice, NULL, 0, 401, "UNAUTHORIZED");
+    answer = s_test_call (url, "GET", "/v1/empty", reader, NULL, 0, &status);
+    assert (status == 200);
+    json_decref (answer);
+    zstr_free (&text);
+    zstr_free (&file_text);
+    zstr_free (&rewritten);
+
+    bn_api_destroy (&api);
+    bn_api_destroy (&api);
+    assert (bn_http_request (url, "GET", "/v1/empty", reader, NULL, 0, &status, &response) ==
+            BR_REASON_IO_ERROR);
+    bn_tokens_destroy (&tokens);
+    zstr_free (&seen.query);
+    zstr_free (&seen.body);
+    zstr_free (&url);
+    zstr_free (&alice);
+    zstr_free (&reader);
+    assert (unlink (path) == 0);
+    assert (rmdir (directory) == 0);
+    zstr_free (&path);
+    zstr_free (&directory);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}

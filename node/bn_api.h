@@ -1,0 +1,100 @@
+/*  =========================================================================
+    bn_api - the node's JSON API over HTTP (libmicrohttpd, jansson)
+
+    Caseworkers' tools and the town's case software ("integrations") use the
+    node through this API; node/openapi.yaml describes its operations. This
+    class is the HTTP layer only; a dispatcher given by the caller does the
+    work of each request. The HTTP layer:
+
+    - listens on one address, localhost by default, with one internal
+      polling thread; the dispatcher is called from that thread only, one
+      request at a time;
+    - requires "Authorization: Bearer <token>" on every request and checks
+      it against the token file (bn_tokens): 401 UNAUTHORIZED otherwise;
+    - lets the role "readonly" only GET: 403 FORBIDDEN otherwise;
+    - accepts GET and POST only, and a body only with POST: a JSON object of
+      at most BN_API_BODY_MAX bytes (413 TOO_LARGE, 400 MALFORMED);
+    - answers application/json: on OK the dispatcher's result with its
+      status, on refusal {"error": "<REASON_NAME>", "detail": "..."} with the
+      status from bn_api_http_status;
+    - logs one line per request: method, path, status and token name. Path
+      segments other than API words and 32-hex-digit ids are logged as "*",
+      so no name a client puts into a path reaches the log. Bodies are never
+      logged.
+
+    Unknown paths are the dispatcher's job: it refuses them with NOT_FOUND.
+    =========================================================================
+*/
+
+#ifndef BN_API_H_INCLUDED
+#define BN_API_H_INCLUDED
+
+#include "bruecke.h"
+#include "bn_tokens.h"
+#include <jansson.h>
+
+//  Address the API listens on unless configured otherwise: localhost only.
+#define BN_API_DEFAULT_ADDRESS "127.0.0.1:8080"
+//  The same, as the URL clients use.
+#define BN_API_DEFAULT_URL "http://127.0.0.1:8080"
+//  Largest request body accepted.
+#define BN_API_BODY_MAX (256 * 1024)
+//  Largest body read (and thrown away) to refuse it politely; a larger one
+//  is refused before it is read and the connection closed.
+#define BN_API_DISCARD_MAX (4 * 1024 * 1024)
+//  Most connections open at once.
+#define BN_API_CONNECTION_MAX 64
+//  Seconds a connection may stay idle before it is closed.
+#define BN_API_TIMEOUT_SECONDS 30
+//  Longest address text, "[v6 address]:port".
+#define BN_API_ADDRESS_MAX 64
+//  Size of a refusal's detail text, with its NUL.
+#define BN_API_DETAIL_SIZE 160
+
+//  One API request, as the dispatcher sees it.
+typedef struct {
+    const char *method; //  "GET", "POST" (borrowed)
+    const char *path;   //  URL path, e.g. "/v1/cases/0a1b..." (borrowed)
+    json_t *query;      //  object: query arguments as strings (borrowed)
+    json_t *body;       //  parsed JSON request body, NULL if none (borrowed)
+    const char *user;   //  authenticated token name
+    const char *role;   //  its role (BN_TOKENS_ROLE_...)
+    //  Set by the dispatcher:
+    br_reason_t reason;              //  OK, or why the request is refused
+    int status;                      //  HTTP status on OK (200, 201, 202); 0 = 200
+    json_t *result;                  //  new reference: the response body on OK
+    char detail[BN_API_DETAIL_SIZE]; //  on refusal: short English text, never personal data
+} bn_request_t;
+
+//  Handles one authenticated, well-formed request: sets reason, and on OK
+//  status and result (or leaves result NULL for "{}"), or on refusal detail.
+//  Called from the API's HTTP thread.
+typedef void (bn_api_dispatch_fn) (void *argument, bn_request_t *request);
+
+typedef struct _bn_api_t bn_api_t;
+
+//  Starts the API on `address` ("127.0.0.1:8080", "[::1]:8080", port 0 for
+//  a free one; NULL for BN_API_DEFAULT_ADDRESS), checking tokens against
+//  `tokens` (borrowed; used from the HTTP thread only from now on) and
+//  handing requests to `dispatch` with `argument`. Returns NULL and sets
+//  *reason: CONFIG_INVALID (bad address) or IO_ERROR (cannot listen).
+bn_api_t *bn_api_new (const char *address, bn_tokens_t *tokens, bn_api_dispatch_fn *dispatch,
+                      void *argument, br_reason_t *reason);
+
+//  Returns the port the API listens on (useful with port 0).
+uint16_t bn_api_port (bn_api_t *self);
+
+//  Stops the API (waiting for a request in progress) and nulls the pointer.
+//  Safe to call twice.
+void bn_api_destroy (bn_api_t **self_p);
+
+//  Returns the HTTP status for a reason code: OK 200, MALFORMED and
+//  ATTESTATION_INVALID 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404,
+//  INVALID_STATE 409, TOO_LARGE 413, consent, route and roster refusals 422,
+//  STORE_FULL, STORE_FAILED, BUSY and IO_ERROR 503, anything else 500.
+int bn_api_http_status (br_reason_t reason);
+
+//  Self test of this class.
+void bn_api_test (bool verbose);
+
+#endif

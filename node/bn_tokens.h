@@ -1,0 +1,89 @@
+/*  =========================================================================
+    bn_tokens - the node JSON API's bearer tokens, stored as argon2id hashes
+
+    A token is "<name>.<secret>": the token's name ([a-z0-9-], 1 to 32
+    characters), a dot, and 32 random bytes in base64url without padding.
+    The token file holds one line per token and never the token itself:
+
+        <name> <role> <argon2id hash string of the whole token>
+
+    Blank lines and lines starting with '#' are ignored. Roles:
+        caseworker   a person using the API (the CLI, a desk application)
+        integration  the town's case software, no person at the keyboard
+        readonly     may only read (GET)
+
+    The file must be readable by its owner only (mode 0600), like key files.
+
+    An argon2id check costs about 0.1 s, so a bn_tokens_t caches successful
+    checks in memory, keyed by a keyed BLAKE2b hash of the whole token (never
+    the token itself). It notices when the file changes (modification time,
+    size, inode, mode) and reads it again, clearing the cache, so tokens
+    added or removed while the daemon runs take effect at the next request.
+    A file that has become unreadable, group- or world-readable, or
+    malformed refuses every token until it is fixed (fail closed).
+
+    Not thread-safe: one bn_tokens_t is used by one thread only (the API's
+    HTTP thread).
+    =========================================================================
+*/
+
+#ifndef BN_TOKENS_H_INCLUDED
+#define BN_TOKENS_H_INCLUDED
+
+#include "bruecke.h"
+
+//  Longest token name: [a-z0-9-], 1 to 32 characters.
+#define BN_TOKENS_NAME_MAX 32
+//  Random bytes in a token's secret.
+#define BN_TOKENS_SECRET_SIZE 32
+//  Characters of the secret in base64url without padding.
+#define BN_TOKENS_SECRET_TEXT 43
+//  Longest token text: name, dot, secret.
+#define BN_TOKENS_TEXT_MAX (BN_TOKENS_NAME_MAX + 1 + BN_TOKENS_SECRET_TEXT)
+//  Longest role name.
+#define BN_TOKENS_ROLE_MAX 16
+//  Largest token file read.
+#define BN_TOKENS_FILE_MAX (1024 * 1024)
+
+//  The roles.
+#define BN_TOKENS_ROLE_CASEWORKER  "caseworker"
+#define BN_TOKENS_ROLE_INTEGRATION "integration"
+#define BN_TOKENS_ROLE_READONLY    "readonly"
+
+typedef struct _bn_tokens_t bn_tokens_t;
+
+//  Returns true if `role` is one of the roles above.
+bool bn_tokens_role_valid (const char *role);
+
+//  Creates a new token named `name` with `role` and appends its hash to the
+//  token file at `path`; creates the file (mode 0600) if it does not exist.
+//  On OK sets *token to the token text, which the caller frees (and should
+//  wipe): it is shown once and stored nowhere. Returns OK, MALFORMED (name
+//  or role invalid), INVALID_STATE (a token of that name exists),
+//  KEY_PERMISSIONS (the file is group- or world-accessible), CONFIG_INVALID
+//  (the file is malformed), TOO_LARGE or IO_ERROR.
+br_reason_t bn_tokens_add (const char *path, const char *name, const char *role,
+                           char **token) BR_WUR;
+
+//  Opens the token file at `path` for checking tokens. A missing file
+//  counts as empty (every token is refused until one is added). Returns
+//  NULL and sets *reason (KEY_PERMISSIONS, CONFIG_INVALID, TOO_LARGE,
+//  IO_ERROR) if the file is unusable.
+bn_tokens_t *bn_tokens_new (const char *path, br_reason_t *reason);
+
+//  Destroys the token set and nulls the pointer. Safe to call twice.
+void bn_tokens_destroy (bn_tokens_t **self_p);
+
+//  Checks a token text against the file (reading it again first if it has
+//  changed). On OK sets *name and *role to the token's name and role; both
+//  stay valid until the next call on `self`. Returns OK or UNAUTHORIZED.
+br_reason_t bn_tokens_check (bn_tokens_t *self, const char *token, const char **name,
+                             const char **role) BR_WUR;
+
+//  Returns the number of tokens in the file as last read.
+size_t bn_tokens_size (bn_tokens_t *self);
+
+//  Self test of this class.
+void bn_tokens_test (bool verbose);
+
+#endif
