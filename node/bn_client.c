@@ -4,7 +4,11 @@
 */
 
 #include "bn_client.h"
+#include "bn_api.h"
+#include "bn_casework.h"
 #include "bn_store.h"
+#include <pthread.h>
+#include <stdatomic.h>
 
 #define S_ROSTER_FILE "roster.bin"
 #define S_TEXT_MAX    4096 //  longest test note text
@@ -31,7 +35,15 @@ typedef struct {
     int64_t heartbeat_ms;                       //  heartbeat interval
     int64_t next_heartbeat;                     //  when to send the next heartbeat
     int64_t retry_logged_ms;                    //  when a retry refusal was last logged
-    int64_t hello_again_ms; //  when to restart delivery after a failed store, 0 = no
+    int64_t hello_again_ms;  //  when to restart delivery after a failed store, 0 = no
+    bn_vault_t *vault;       //  the data key: casework records are sealed with it
+    bn_audit_t *audit;       //  the audit log
+    bn_casework_t *casework; //  cases, consents, referrals, transfers
+    bn_tokens_t *tokens;     //  API tokens (used by the API thread)
+    bn_api_t *api;           //  the JSON API, or NULL if not configured
+    zsock_t *api_requests;   //  REP: requests handed over by the API thread
+    char api_endpoint[64];   //  its inproc endpoint
+    zsock_t *api_caller;     //  REQ: the API thread's end (used by that thread only)
 } s_node_t;
 
 //  ---- Sending --------------------------------------------------------------
@@ -124,6 +136,8 @@ s_take_roster (s_node_t *self, br_roster_t **roster_p)
     zstr_free (&path);
     br_roster_destroy (&self->roster);
     self->roster = roster;
+    if (self->casework)
+        bn_casework_set_roster (self->casework, roster);
     zsys_info ("node: roster version %llu in force",
                (unsigned long long) br_roster_version (roster));
 }
@@ -302,6 +316,19 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
         s_answer (self, drain, header, verdict, now);
         return BR_REASON_OK;
     }
+    //  Casework is applied with the message, in the same transaction; what
+    //  it refuses is not stored
+    if (bn_casework_takes (header->type) && !bn_store_seen (self->store, txn, header)) {
+        br_reason_t reason = bn_casework_receive (self->casework, txn, envelope, now, &verdict);
+        if (reason != BR_REASON_OK)
+            return reason;
+        if (verdict != BR_REASON_OK) {
+            zsys_info ("node: refused %s from %s: %s", br_message_type_name (header->type),
+                       header->sender, br_reason_name (verdict));
+            s_answer (self, drain, header, verdict, now);
+            return BR_REASON_OK;
+        }
+    }
     bn_apply_t applied;
     br_reason_t reason = bn_store_apply (self->store, txn, header, br_envelope_data (envelope),
                                          br_envelope_size (envelope), now, &applied);
@@ -402,6 +429,162 @@ s_monitor_event (s_node_t *self)
         }
     }
     zmsg_destroy (&event);
+}
+
+//  ---- The JSON API ---------------------------------------------------------------
+
+//  Runs on the API's HTTP thread: hands the request to the actor, which owns
+//  the store, and waits for it to be done.
+static void
+s_api_dispatch (void *argument, bn_request_t *request)
+{
+    s_node_t *self = (s_node_t *) argument;
+    if (!self->api_caller) {
+        self->api_caller = zsock_new (ZMQ_REQ);
+        int rc = zsock_connect (self->api_caller, "%s", self->api_endpoint);
+        assert (rc == 0);
+    }
+    int done = -1;
+    //  A request goes to the actor and back; a refusal it sets stays
+    request->reason = BR_REASON_OK;
+    if (zsock_send (self->api_caller, "p", request) != 0 ||
+        zsock_recv (self->api_caller, "i", &done) != 0 || done != 0) {
+        request->reason = BR_REASON_BUSY;
+        snprintf (request->detail, sizeof (request->detail), "the node is stopping");
+    }
+}
+
+static void
+s_api_status (s_node_t *self, bn_request_t *request)
+{
+    request->result =
+        json_pack ("{ss sb sI sI sI}", "node", br_identity_node_id (self->identity), "connected",
+                   self->connected, "roster_version", (json_int_t) br_roster_version (self->roster),
+                   "outbox", (json_int_t) bn_store_outbox_count (self->store), "inbox",
+                   (json_int_t) bn_store_inbox_count (self->store));
+    request->reason = BR_REASON_OK;
+}
+
+//  Carries out one API request on the actor's thread, in one transaction.
+static void
+s_api_request (s_node_t *self)
+{
+    bn_request_t *request = NULL;
+    if (zsock_recv (self->api_requests, "p", &request) != 0 || !request)
+        return;
+    if (streq (request->method, "GET") && streq (request->path, "/v1/status"))
+        s_api_status (self, request);
+    else {
+        MDB_txn *txn = NULL;
+        br_reason_t reason = bn_store_begin (self->store, &txn);
+        if (reason == BR_REASON_OK)
+            reason = bn_casework_call (self->casework, txn, request);
+        if (reason == BR_REASON_OK)
+            reason = bn_store_commit (self->store, &txn);
+        bn_store_abort (self->store, &txn);
+        if (reason != BR_REASON_OK) {
+            json_decref (request->result);
+            request->result = NULL;
+            if (!request->detail[0])
+                snprintf (request->detail, sizeof (request->detail), "%s",
+                          br_reason_retry (reason) ? "the node cannot store now, try again later"
+                                                   : br_reason_name (reason));
+        }
+        request->reason = reason;
+    }
+    zsock_send (self->api_requests, "i", 0);
+    s_pump (self); //  what the request queued goes out now
+}
+
+typedef struct {
+    bn_api_t *api;    //  the API to stop
+    atomic_bool done; //  set once it has stopped
+} s_api_stopper_t;
+
+static void *
+s_api_stop (void *argument)
+{
+    s_api_stopper_t *stopper = (s_api_stopper_t *) argument;
+    bn_api_destroy (&stopper->api);
+    atomic_store (&stopper->done, true);
+    return NULL;
+}
+
+//  Stops the API. Stopping waits for a request in progress, which may be
+//  waiting for this thread: so the API stops on a thread of its own while
+//  this one turns away what still comes.
+static void
+s_stop_api (s_node_t *self)
+{
+    if (!self->api)
+        return;
+    s_api_stopper_t stopper = {.api = self->api};
+    self->api = NULL;
+    atomic_init (&stopper.done, false);
+    pthread_t thread;
+    int rc = pthread_create (&thread, NULL, s_api_stop, &stopper);
+    assert (rc == 0);
+    while (!atomic_load (&stopper.done)) {
+        if (!(zsock_events (self->api_requests) & ZMQ_POLLIN)) {
+            zclock_sleep (10);
+            continue;
+        }
+        bn_request_t *request = NULL;
+        if (zsock_recv (self->api_requests, "p", &request) == 0 && request) {
+            request->reason = BR_REASON_BUSY;
+            snprintf (request->detail, sizeof (request->detail), "the node is stopping");
+        }
+        zsock_send (self->api_requests, "i", 0);
+    }
+    pthread_join (thread, NULL);
+}
+
+//  Opens the casework and, if configured, the JSON API.
+static br_reason_t
+s_start_casework (s_node_t *self, br_config_t *config)
+{
+    char *default_key = zsys_sprintf ("%s/data.key", self->state_path);
+    const char *key_path = br_config_string (config, "node/data-key", default_key);
+    br_reason_t reason;
+    self->vault = bn_vault_load (key_path, true, &reason);
+    if (!self->vault)
+        zsys_error ("node: data key %s: %s", key_path, br_reason_name (reason));
+    zstr_free (&default_key);
+    if (self->vault) {
+        self->audit = bn_audit_new (bn_store_env (self->store), &reason);
+        if (self->audit)
+            self->casework =
+                bn_casework_new (self->store, self->identity, self->vault, self->audit, &reason);
+        if (!self->casework) {
+            zsys_error ("node: casework store: %s", br_reason_name (reason));
+            return reason;
+        }
+        bn_casework_set_roster (self->casework, self->roster);
+    }
+    if (!self->vault)
+        return reason;
+    const char *address = br_config_string (config, "node/api", NULL);
+    if (!address)
+        return BR_REASON_OK; //  no API: casework arrives, but nobody can act on it here
+    char *default_tokens = zsys_sprintf ("%s/api-tokens", self->state_path);
+    const char *tokens_path = br_config_string (config, "node/api-tokens", default_tokens);
+    self->tokens = bn_tokens_new (tokens_path, &reason);
+    if (!self->tokens)
+        zsys_error ("node: API tokens %s: %s", tokens_path, br_reason_name (reason));
+    zstr_free (&default_tokens);
+    if (!self->tokens)
+        return reason;
+    snprintf (self->api_endpoint, sizeof (self->api_endpoint), "inproc://bn-api-%p", (void *) self);
+    self->api_requests = zsock_new (ZMQ_REP);
+    int rc = zsock_bind (self->api_requests, "%s", self->api_endpoint);
+    assert (rc == 0);
+    self->api = bn_api_new (address, self->tokens, s_api_dispatch, self, &reason);
+    if (!self->api) {
+        zsys_error ("node: cannot serve the API on %s: %s", address, br_reason_name (reason));
+        return reason;
+    }
+    zsys_info ("node: API on %s", address);
+    return BR_REASON_OK;
 }
 
 //  ---- Control ----------------------------------------------------------------
@@ -675,6 +858,9 @@ s_start (s_node_t *self, br_config_t *config)
         return BR_REASON_ROSTER_INVALID;
     }
     snprintf (self->broker_id, sizeof (self->broker_id), "%s", broker->node_id);
+    reason = s_start_casework (self, config);
+    if (reason != BR_REASON_OK)
+        return reason;
 
     char *default_control = zsys_sprintf ("ipc://%s/control.ipc", state);
     const char *control = br_config_string (config, "node/control", default_control);
@@ -723,6 +909,13 @@ s_start (s_node_t *self, br_config_t *config)
 static void
 s_stop (s_node_t *self)
 {
+    s_stop_api (self); //  joins the HTTP thread: its REQ socket is free now
+    zsock_destroy (&self->api_caller);
+    zsock_destroy (&self->api_requests);
+    bn_tokens_destroy (&self->tokens);
+    bn_casework_destroy (&self->casework);
+    bn_audit_destroy (&self->audit);
+    bn_vault_destroy (&self->vault);
     if (self->dealer)
         zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
     zsock_destroy (&self->monitor);
@@ -774,6 +967,8 @@ bn_client_actor (zsock_t *pipe, void *args)
         return;
     }
     zpoller_t *poller = zpoller_new (pipe, self->dealer, self->monitor, self->control, NULL);
+    if (self->api_requests)
+        zpoller_add (poller, self->api_requests);
     bool running = true;
     while (running) {
         zsock_t *which = (zsock_t *) zpoller_wait (poller, 500);
@@ -788,6 +983,8 @@ bn_client_actor (zsock_t *pipe, void *args)
             s_monitor_event (self);
         else if (which == self->control)
             s_control (self);
+        else if (which && which == self->api_requests)
+            s_api_request (self);
         else if (zpoller_terminated (poller))
             running = false;
         s_timers (self, br_now_ms ());

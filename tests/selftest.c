@@ -12,6 +12,7 @@
 #include "bn_store.h"
 #include "bn_audit.h"
 #include "bn_vault.h"
+#include "bn_casework.h"
 #include "bn_tokens.h"
 #include "bn_http.h"
 #include "bn_api.h"
@@ -33,6 +34,7 @@ static const s_test_t s_tests[] = {
     {"bn_store", bn_store_test},
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},
+    {"bn_casework", bn_casework_test},
     {"bn_tokens", bn_tokens_test},
     {"bn_http", bn_http_test},
     {"bn_api", bn_api_test},

@@ -1,7 +1,7 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue roster roster_draft envelope store config
-     bb_store bb_zap bb_verifier bn_store bn_audit bn_vault
+     bb_store bb_zap bb_verifier bn_store bn_audit bn_vault bn_casework
      bn_tokens bn_http bn_api)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
@@ -54,7 +54,7 @@ target_link_libraries (bruecke-make-corpus PRIVATE bruecke_common)
 add_executable (bruecke-attack tests/integration/attack.c)
 target_link_libraries (bruecke-attack PRIVATE bruecke_common)
 set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter
-)
+                               casework)
 foreach (name ${BRUECKE_INTEGRATION_TESTS})
     add_test (NAME integration.${name}
               COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})

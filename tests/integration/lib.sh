@@ -191,7 +191,8 @@ it_cli () {
 }
 
 #   it_make_county [TOWN...]: county key, broker key, towns (default luenen
-#   unna kamen), a roster signed with the CLI. Sets KEYS and ROSTER.
+#   unna kamen; kreis-unna is the Kreis node), routes for their services, a
+#   roster signed with the CLI. Sets KEYS and ROSTER.
 it_make_county () {
     local towns=("$@")
     ((${#towns[@]})) || towns=(luenen unna kamen)
@@ -205,19 +206,42 @@ it_make_county () {
             "$BRUECKE" roster add-node --draft "$draft" --pub "$KEYS/broker.pub" \
                 --name "Kreis Unna Koordinierung" --ags 05978 --role broker
     } >>"$out" 2>&1 || it_fail "cannot make the county keys (see $out)"
-    local town ags services
+    local town ags services role service kreis=no
+    declare -A town_ags=()
     for town in "${towns[@]}"; do
+        role=town
         case "$town" in
             luenen) ags=05978024 services=jobcenter,jugendamt ;;
             unna) ags=05978036 services=fruehe-hilfen,jugendamt ;;
             kamen) ags=05978020 services=jugendamt,fruehe-hilfen ;;
+            kreis-unna) ags=05978 services=gesundheitsamt,jobcenter role=county kreis=yes ;;
             *) it_fail "no AGS known for $town" ;;
         esac
+        [[ $role == town ]] && town_ags[$town]=$ags
         {
             "$BRUECKE" keygen --node-id "$town" --dir "$KEYS" &&
                 "$BRUECKE" roster add-node --draft "$draft" --pub "$KEYS/$town.pub" \
-                    --name "$town" --ags "$ags" --role town --services "$services"
+                    --name "$town" --ags "$ags" --role "$role" --services "$services"
         } >>"$out" 2>&1 || it_fail "cannot enrol $town (see $out)"
+    done
+    #   Routes: a town's own services to the town, county-wide ones to the Kreis
+    for town in "${!town_ags[@]}"; do
+        case "$town" in
+            luenen) services=jugendamt ;;
+            unna) services=fruehe-hilfen,jugendamt ;;
+            kamen) services=jugendamt,fruehe-hilfen ;;
+        esac
+        for service in ${services//,/ }; do
+            "$BRUECKE" roster add-route --draft "$draft" --ags "${town_ags[$town]}" \
+                --service "$service" --node "$town" >>"$out" 2>&1 ||
+                it_fail "cannot route $service in $town (see $out)"
+        done
+        [[ $kreis == yes ]] || continue
+        for service in gesundheitsamt jobcenter; do
+            "$BRUECKE" roster add-route --draft "$draft" --ags "${town_ags[$town]}" \
+                --service "$service" --node kreis-unna >>"$out" 2>&1 ||
+                it_fail "cannot route $service in $town (see $out)"
+        done
     done
     "$BRUECKE" roster sign --draft "$draft" --county-key "$KEYS/county.key" --out "$ROSTER" \
         >>"$out" 2>&1 || it_fail "cannot sign the roster (see $out)"

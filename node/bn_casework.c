@@ -1,0 +1,2137 @@
+/*  =========================================================================
+    bn_casework - cases, consents, closed-loop referrals and case transfers
+    =========================================================================
+*/
+
+#include "bn_casework.h"
+
+#define S_ID_HEX     (2 * BN_ID_SIZE + 1)
+#define S_SHA256_HEX 64
+#define S_REASON_MAX 48 //  longest reason code name
+
+struct _bn_casework_t {
+    bn_store_t *store;       //  outbox and sequence numbers
+    br_store_t *env;         //  the LMDB environment
+    br_identity_t *identity; //  signs, opens sealed bodies
+    bn_vault_t *vault;       //  seals records at rest
+    bn_audit_t *audit;       //  access log
+    br_roster_t *roster;     //  the roster in force (borrowed)
+    MDB_dbi cases;           //  case id -> sealed case
+    MDB_dbi consents;        //  consent id -> sealed consent
+    MDB_dbi referrals;       //  referral id -> sealed referral
+    MDB_dbi transfers;       //  transfer id -> sealed transfer
+    MDB_dbi events;          //  counter -> event
+};
+
+//  ---- Referral states ------------------------------------------------------
+
+typedef struct {
+    Bruecke__ReferralState state; //  wire value
+    const char *name;             //  API name
+    bool by_recipient;            //  set by the recipient (else by the sender)
+    bool final;                   //  no change after it
+} s_state_t;
+
+static const s_state_t s_states[] = {
+    {BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED, "requested", false, false},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED, "received", true, false},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_ACCEPTED, "accepted", true, false},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_DECLINED, "declined", true, true},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_IN_PROGRESS, "in_progress", true, false},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED, "completed", true, true},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_FAILED, "failed", true, true},
+    {BRUECKE__REFERRAL_STATE__REFERRAL_CANCELLED, "cancelled", false, true},
+};
+
+#define S_STATE_COUNT (sizeof (s_states) / sizeof (s_states[0]))
+
+static const s_state_t *
+s_state_by_name (const char *name)
+{
+    for (size_t index = 0; name && index < S_STATE_COUNT; index++)
+        if (streq (s_states[index].name, name))
+            return &s_states[index];
+    return NULL;
+}
+
+static const s_state_t *
+s_state_by_wire (int state)
+{
+    for (size_t index = 0; index < S_STATE_COUNT; index++)
+        if ((int) s_states[index].state == state)
+            return &s_states[index];
+    return NULL;
+}
+
+//  True if a referral may go from state `from` to state `to`.
+static bool
+s_transition_allowed (const char *from, const char *to)
+{
+    const s_state_t *current = s_state_by_name (from);
+    if (!current || current->final)
+        return false;
+    if (streq (to, "cancelled") || streq (to, "received"))
+        return streq (to, "cancelled") || streq (from, "requested");
+    if (streq (to, "accepted") || streq (to, "declined"))
+        return streq (from, "received") || streq (from, "requested");
+    if (streq (to, "in_progress") || streq (to, "completed") || streq (to, "failed"))
+        return streq (from, "accepted") || streq (from, "in_progress");
+    return false;
+}
+
+//  ---- Records ----------------------------------------------------------------
+
+static void
+s_hex (const uint8_t *id, char hex[S_ID_HEX])
+{
+    br_hex_encode (id, BN_ID_SIZE, hex);
+}
+
+//  Reads an id in hex. Returns true if it is one.
+static bool
+s_id_parse (const char *hex, uint8_t id[BN_ID_SIZE])
+{
+    return hex && strlen (hex) == 2 * BN_ID_SIZE && br_hex_decode (hex, id, BN_ID_SIZE) == 0;
+}
+
+//  Reads and opens the record `id` of `dbi`. Returns OK and a new
+//  reference in *record_p, NOT_FOUND, or a store or decryption reason.
+static br_reason_t
+s_get (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t **record_p)
+{
+    *record_p = NULL;
+    const void *sealed;
+    size_t size;
+    br_reason_t reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
+    if (reason != BR_REASON_OK)
+        return reason;
+    zchunk_t *plain = NULL;
+    reason = bn_vault_open (self->vault, sealed, size, &plain);
+    if (reason != BR_REASON_OK)
+        return reason;
+    *record_p = json_loadb ((const char *) zchunk_data (plain), zchunk_size (plain), 0, NULL);
+    sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+    zchunk_destroy (&plain);
+    return *record_p ? BR_REASON_OK : BR_REASON_MALFORMED;
+}
+
+//  Seals and writes `record` under `id`.
+static br_reason_t
+s_put (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t *record)
+{
+    char *text = json_dumps (record, JSON_COMPACT);
+    assert (text);
+    size_t size = strlen (text);
+    zchunk_t *sealed = bn_vault_seal (self->vault, text, size);
+    sodium_memzero (text, size);
+    free (text);
+    br_reason_t reason =
+        br_store_put (txn, dbi, id, BN_ID_SIZE, zchunk_data (sealed), zchunk_size (sealed), 0);
+    zchunk_destroy (&sealed);
+    return reason;
+}
+
+//  Calls `each` for every record of `dbi`; stops at the first non-OK.
+typedef br_reason_t (s_each_fn) (bn_casework_t *self, MDB_txn *txn, const uint8_t *id,
+                                 json_t *record, void *argument);
+
+static br_reason_t
+s_each (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, s_each_fn *each, void *argument)
+{
+    //  Collect the ids first: `each` may write to the same database
+    zlistx_t *ids = zlistx_new ();
+    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, dbi, &cursor);
+    if (rc != 0) {
+        zlistx_destroy (&ids);
+        return br_store_reason (rc);
+    }
+    MDB_val key, value;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT))
+        if (key.mv_size == BN_ID_SIZE) {
+            char *copy = (char *) malloc (BN_ID_SIZE);
+            memcpy (copy, key.mv_data, BN_ID_SIZE);
+            zlistx_add_end (ids, copy);
+        }
+    mdb_cursor_close (cursor);
+    br_reason_t reason = BR_REASON_OK;
+    for (char *id = (char *) zlistx_first (ids); id && reason == BR_REASON_OK;
+         id = (char *) zlistx_next (ids)) {
+        json_t *record = NULL;
+        reason = s_get (self, txn, dbi, (const uint8_t *) id, &record);
+        if (reason == BR_REASON_OK)
+            reason = each (self, txn, (const uint8_t *) id, record, argument);
+        json_decref (record);
+    }
+    zlistx_destroy (&ids);
+    return reason;
+}
+
+//  Appends an event (no personal data) for API clients that poll.
+static br_reason_t
+s_event (bn_casework_t *self, MDB_txn *txn, const char *kind, const uint8_t *id, const char *state,
+         int64_t now)
+{
+    uint64_t sequence = 1;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->events, &cursor);
+    if (rc != 0)
+        return br_store_reason (rc);
+    MDB_val key, value;
+    if (mdb_cursor_get (cursor, &key, &value, MDB_LAST) == 0 && key.mv_size == 8)
+        sequence = br_get_u64 ((const uint8_t *) key.mv_data) + 1;
+    mdb_cursor_close (cursor);
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    json_t *event = json_pack ("{sI sI ss ss ss}", "seq", (json_int_t) sequence, "at_ms",
+                               (json_int_t) now, "kind", kind, "id", hex, "state", state);
+    char *text = json_dumps (event, JSON_COMPACT);
+    json_decref (event);
+    uint8_t event_key[8];
+    br_put_u64 (event_key, sequence);
+    br_reason_t reason =
+        br_store_put (txn, self->events, event_key, sizeof (event_key), text, strlen (text), 0);
+    free (text);
+    return reason;
+}
+
+static br_reason_t
+s_audit (bn_casework_t *self, MDB_txn *txn, const char *actor, const char *action,
+         const uint8_t *id, const char *detail, int64_t now)
+{
+    char hex[S_ID_HEX] = "";
+    if (id)
+        s_hex (id, hex);
+    return bn_audit_append (self->audit, txn, now, actor, action, hex, detail);
+}
+
+//  ---- Input checks -----------------------------------------------------------
+
+//  A refusal with a detail for the API caller.
+static br_reason_t
+s_refuse (bn_request_t *call, br_reason_t reason, const char *format, ...)
+{
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (call->detail, sizeof (call->detail), format, arguments);
+    va_end (arguments);
+    return reason;
+}
+
+//  The string member `name` of `object`, if it is valid text of at most
+//  `max` bytes; else NULL.
+static const char *
+s_text (json_t *object, const char *name, size_t max)
+{
+    const char *text = json_string_value (json_object_get (object, name));
+    return text && *text && br_text_valid (text, max) ? text : NULL;
+}
+
+//  Checks that member `name` is an array of at most BN_LIST_MAX valid
+//  strings of at most `max` bytes (missing = empty). `code` requires
+//  catalogue-style codes checked by `known`.
+static bool
+s_text_list (json_t *object, const char *name, size_t max, const char *(*known) (const char *) )
+{
+    json_t *list = json_object_get (object, name);
+    if (!list)
+        return true;
+    if (!json_is_array (list) || json_array_size (list) > BN_LIST_MAX)
+        return false;
+    size_t index;
+    json_t *item;
+    json_array_foreach (list, index, item)
+    {
+        const char *text = json_string_value (item);
+        if (!text || !br_text_valid (text, max) || (known && !known (text)))
+            return false;
+    }
+    return true;
+}
+
+static json_int_t
+s_integer (json_t *object, const char *name, json_int_t fallback)
+{
+    json_t *value = json_object_get (object, name);
+    return json_is_integer (value) ? json_integer_value (value) : fallback;
+}
+
+//  True if `list` (an array of strings) holds `text`.
+static bool
+s_list_has (json_t *list, const char *text)
+{
+    size_t index;
+    json_t *item;
+    json_array_foreach (list, index, item)
+    {
+        if (json_is_string (item) && streq (json_string_value (item), text))
+            return true;
+    }
+    return false;
+}
+
+//  ---- Sending ----------------------------------------------------------------
+
+//  Builds, signs and seals a casework message to `to` and puts it into the
+//  outbox. `message_id` receives its id.
+static br_reason_t
+s_send (bn_casework_t *self, MDB_txn *txn, Bruecke__MessageType type, const char *to,
+        const char *service, const Bruecke__Attestation *attestation, const ProtobufCMessage *body,
+        int64_t now, int64_t lifetime, uint8_t message_id[BR_MESSAGE_ID_SIZE])
+{
+    const Bruecke__RosterNode *recipient = br_roster_lookup_by_id (self->roster, to);
+    if (!recipient)
+        return BR_REASON_UNKNOWN_NODE;
+    if (recipient->revoked)
+        return BR_REASON_NODE_REVOKED;
+    if (!br_roster_node_offers (recipient, service))
+        return BR_REASON_NO_ROUTE;
+    Bruecke__Header header;
+    br_envelope_header_init (&header, message_id, type, br_identity_node_id (self->identity), to,
+                             service, bn_store_next_sequence (self->store), now, lifetime);
+    if (attestation) {
+        br_reason_t reason = br_attestation_check (attestation, &header, now);
+        if (reason == BR_REASON_OK)
+            reason = br_catalogue_check (type, attestation);
+        if (reason != BR_REASON_OK)
+            return reason;
+    }
+    zchunk_t *chunk = br_envelope_build (self->identity, &header, attestation, body,
+                                         recipient->seal_public_key.data);
+    br_reason_t reason =
+        bn_store_outbox_add (self->store, txn, &header, zchunk_data (chunk), zchunk_size (chunk));
+    zchunk_destroy (&chunk);
+    return reason;
+}
+
+//  Fills an attestation from a referral record (its basis, purpose), for a
+//  message to `to`/`service` with `categories`, valid from now until
+//  `until`. `consent_id` is storage for the id.
+static void
+s_attestation_of (json_t *referral, Bruecke__Attestation *attestation,
+                  uint8_t consent_id[BR_CONSENT_ID_SIZE], char **categories, size_t count,
+                  const char *to, const char *service, int64_t now, int64_t until)
+{
+    bruecke__attestation__init (attestation);
+    const char *consent = json_string_value (json_object_get (referral, "consent_id"));
+    if (consent && s_id_parse (consent, consent_id)) {
+        attestation->basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
+        attestation->consent_id.data = consent_id;
+        attestation->consent_id.len = BR_CONSENT_ID_SIZE;
+    } else {
+        attestation->basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
+        attestation->statute = (char *) json_string_value (json_object_get (referral, "statute"));
+    }
+    attestation->purpose = (char *) json_string_value (json_object_get (referral, "purpose"));
+    attestation->data_categories = categories;
+    attestation->n_data_categories = count;
+    attestation->recipient = (char *) to;
+    attestation->recipient_service = (char *) service;
+    attestation->valid_from_ms = now;
+    attestation->valid_until_ms = until;
+}
+
+//  Appends a history entry to a referral or transfer and sets its state.
+static void
+s_history_add (json_t *record, const char *state, int64_t at, const char *by, const char *reason,
+               const char *text)
+{
+    json_t *entry = json_pack ("{ss sI ss}", "state", state, "at_ms", (json_int_t) at, "by", by);
+    if (reason && *reason)
+        json_object_set_new (entry, "reason", json_string (reason));
+    if (text && *text)
+        json_object_set_new (entry, "text", json_string (text));
+    json_t *history = json_object_get (record, "history");
+    if (!history) {
+        history = json_array ();
+        json_object_set_new (record, "history", history);
+    }
+    json_array_append_new (history, entry);
+    json_object_set_new (record, "state", json_string (state));
+}
+
+//  Sends a REFERRAL_UPDATE about `referral` to its peer.
+static br_reason_t
+s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_state_t *state,
+               br_reason_t reason_code, const char *text, const char *lotse, int64_t now)
+{
+    json_t *peer = json_object_get (referral, "peer");
+    const char *to = json_string_value (json_object_get (peer, "node"));
+    const char *service = json_string_value (json_object_get (peer, "service"));
+    uint8_t referral_id[BN_ID_SIZE];
+    if (!to || !service ||
+        !s_id_parse (json_string_value (json_object_get (referral, "id")), referral_id))
+        return BR_REASON_MALFORMED;
+    int64_t until = s_integer (referral, "valid_until_ms", 0);
+    if (until <= now)
+        return BR_REASON_CONSENT_EXPIRED;
+    char *categories[] = {BR_CATALOGUE_CATEGORY_OUTCOME};
+    uint8_t consent_id[BR_CONSENT_ID_SIZE];
+    Bruecke__Attestation attestation;
+    s_attestation_of (referral, &attestation, consent_id, categories, 1, to, service, now, until);
+    Bruecke__ReferralUpdate update = BRUECKE__REFERRAL_UPDATE__INIT;
+    update.referral_id.data = referral_id;
+    update.referral_id.len = BN_ID_SIZE;
+    update.state = state->state;
+    update.reason = (Bruecke__ReasonCode) reason_code;
+    update.text = (char *) (text ? text : "");
+    update.lotse = (char *) (lotse ? lotse : "");
+    update.changed_at_ms = now;
+    uint8_t message_id[BR_MESSAGE_ID_SIZE];
+    int64_t lifetime = until - now < BN_MESSAGE_LIFETIME_MS ? until - now : BN_MESSAGE_LIFETIME_MS;
+    return s_send (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE, to, service,
+                   &attestation, &update.base, now, lifetime, message_id);
+}
+
+//  ---- Cases ------------------------------------------------------------------
+
+//  Checks a member list: objects with name, role and age.
+static bool
+s_members_valid (json_t *members)
+{
+    if (!json_is_array (members) || json_array_size (members) == 0 ||
+        json_array_size (members) > BN_LIST_MAX)
+        return false;
+    size_t index;
+    json_t *member;
+    json_array_foreach (members, index, member)
+    {
+        json_int_t age = s_integer (member, "age", -1);
+        if (!s_text (member, "name", BN_NAME_MAX) || !s_text (member, "role", BN_NAME_MAX) ||
+            age < 0 || age > 130)
+            return false;
+    }
+    return true;
+}
+
+static br_reason_t
+s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    json_t *body = call->body;
+    const char *kind = s_text (body, "kind", 16);
+    const char *service = s_text (body, "service", BR_SERVICE_MAX);
+    if (!kind || (!streq (kind, "family") && !streq (kind, "person")))
+        return s_refuse (call, BR_REASON_MALFORMED, "kind must be family or person");
+    if (!service || !br_catalogue_service (service))
+        return s_refuse (call, BR_REASON_MALFORMED, "service must be a catalogue code");
+    if (!s_members_valid (json_object_get (body, "members")))
+        return s_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
+    if (!s_text_list (body, "needs", BN_TEXT_MAX, NULL) ||
+        !s_text_list (body, "notes", BN_TEXT_MAX, NULL))
+        return s_refuse (call, BR_REASON_MALFORMED, "needs and notes are lists of text");
+    json_t *details = json_object_get (body, "details");
+    if (details && !json_is_object (details))
+        return s_refuse (call, BR_REASON_MALFORMED, "details is an object by data category");
+    const char *category;
+    json_t *value;
+    json_object_foreach (details, category, value)
+    {
+        if (!br_catalogue_category (category))
+            return s_refuse (call, BR_REASON_MALFORMED, "details: unknown data category");
+    }
+    uint8_t id[BN_ID_SIZE];
+    randombytes_buf (id, sizeof (id));
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    json_t *record =
+        json_pack ("{ss ss ss ss sO* sO* sO* sO* sI}", "id", hex, "kind", kind, "service", service,
+                   "state", "open", "members", json_object_get (body, "members"), "needs",
+                   json_object_get (body, "needs"), "notes", json_object_get (body, "notes"),
+                   "details", details, "created_at_ms", (json_int_t) now);
+    const char *caseworker = s_text (body, "caseworker", BN_NAME_MAX);
+    const char *lotse = s_text (body, "lotse", BN_NAME_MAX);
+    if (caseworker)
+        json_object_set_new (record, "caseworker", json_string (caseworker));
+    if (lotse)
+        json_object_set_new (record, "lotse", json_string (lotse));
+    br_reason_t reason = s_put (self, txn, self->cases, id, record);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "case", id, "open", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "case.create", id, "", now);
+    call->status = 201;
+    call->result = record;
+    return reason;
+}
+
+typedef struct {
+    json_t *list;     //  the listing
+    const char *kind; //  "case", "referral", "transfer"
+} s_listing_t;
+
+static br_reason_t
+s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
+{
+    (void) self;
+    (void) txn;
+    (void) id;
+    s_listing_t *listing = (s_listing_t *) argument;
+    json_t *entry = json_object ();
+    const char *fields[] = {"id",      "kind",    "service", "state", "created_at_ms", "direction",
+                            "case_id", "purpose", "peer",    "to",    "updated_at_ms"};
+    for (size_t index = 0; index < sizeof (fields) / sizeof (fields[0]); index++) {
+        json_t *value = json_object_get (record, fields[index]);
+        if (value)
+            json_object_set (entry, fields[index], value);
+    }
+    json_array_append_new (listing->list, entry);
+    return BR_REASON_OK;
+}
+
+//  Lists the records of `dbi` without their personal content.
+static br_reason_t
+s_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, const char *name,
+        int64_t now)
+{
+    s_listing_t listing = {.list = json_array ()};
+    br_reason_t reason = s_each (self, txn, dbi, s_list_entry, &listing);
+    char action[32];
+    snprintf (action, sizeof (action), "%s.list", name);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, action, NULL, "", now);
+    call->result = json_pack ("{so}",
+                              name[0] == 'c'   ? "cases"
+                              : name[0] == 'r' ? "referrals"
+                                               : "transfers",
+                              listing.list);
+    return reason;
+}
+
+//  Reads one record for the API, and records the read.
+static br_reason_t
+s_show (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, const char *hex,
+        const char *action, int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    if (!s_id_parse (hex, id))
+        return s_refuse (call, BR_REASON_NOT_FOUND, "no such record");
+    json_t *record = NULL;
+    br_reason_t reason = s_get (self, txn, dbi, id, &record);
+    if (reason == BR_REASON_NOT_FOUND)
+        return s_refuse (call, reason, "no such record");
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, action, id, "", now);
+    call->result = record;
+    return reason;
+}
+
+//  ---- Consents ---------------------------------------------------------------
+
+//  Resolves {ags, service} through the roster into `resolved` (adds "node").
+static br_reason_t
+s_resolve (bn_casework_t *self, bn_request_t *call, json_t *address, json_t **resolved)
+{
+    const char *ags = s_text (address, "ags", 8);
+    const char *service = s_text (address, "service", BR_SERVICE_MAX);
+    if (!ags || !br_ags_valid (ags, 8) || !service || !br_catalogue_service (service))
+        return s_refuse (call, BR_REASON_MALFORMED, "an address is {ags: 8 digits, service: code}");
+    br_reason_t reason;
+    const Bruecke__RosterNode *node = br_roster_lookup_route (self->roster, ags, service, &reason);
+    if (!node)
+        return s_refuse (call, reason, "no node is responsible for this (AGS, service)");
+    *resolved = json_pack ("{ss ss ss}", "ags", ags, "service", service, "node", node->node_id);
+    return BR_REASON_OK;
+}
+
+static br_reason_t
+s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    json_t *body = call->body;
+    uint8_t case_id[BN_ID_SIZE];
+    json_t *found = NULL;
+    if (!s_id_parse (s_text (body, "case_id", S_ID_HEX), case_id) ||
+        s_get (self, txn, self->cases, case_id, &found) != BR_REASON_OK)
+        return s_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+    json_decref (found);
+    const char *grantor = s_text (body, "grantor", BN_NAME_MAX);
+    const char *purpose = s_text (body, "purpose", BR_PURPOSE_MAX);
+    const char *form = s_text (body, "form", 16);
+    const char *evidence = s_text (body, "evidence_sha256", S_SHA256_HEX);
+    json_int_t from = s_integer (body, "valid_from_ms", -1);
+    json_int_t until = s_integer (body, "valid_until_ms", -1);
+    json_t *health = json_object_get (body, "health_data");
+    json_t *categories = json_object_get (body, "categories");
+    json_t *recipients = json_object_get (body, "recipients");
+    uint8_t digest[32];
+    if (!grantor)
+        return s_refuse (call, BR_REASON_MALFORMED, "grantor is required");
+    if (!purpose || !br_catalogue_purpose_consentable (purpose))
+        return s_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose is not one a consent covers");
+    if (!form || (!streq (form, "written") && !streq (form, "electronic")))
+        return s_refuse (call, BR_REASON_MALFORMED, "form must be written or electronic");
+    if (!evidence || strlen (evidence) != S_SHA256_HEX ||
+        br_hex_decode (evidence, digest, sizeof (digest)) != 0)
+        return s_refuse (call, BR_REASON_MALFORMED, "evidence_sha256: 64 hex digits");
+    if (from < 0 || until <= from)
+        return s_refuse (call, BR_REASON_MALFORMED, "valid_from_ms < valid_until_ms required");
+    if (!s_text_list (body, "subjects", BN_NAME_MAX, NULL) ||
+        !json_array_size (json_object_get (body, "subjects")))
+        return s_refuse (call, BR_REASON_MALFORMED, "subjects: the people the data is about");
+    if (!json_is_array (categories) || json_array_size (categories) == 0 ||
+        json_array_size (categories) > BR_CATEGORIES_MAX ||
+        !s_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
+        return s_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
+    if (s_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) && !json_is_true (health))
+        return s_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+                         "health data needs the explicit health_data flag");
+    if (!json_is_array (recipients) || json_array_size (recipients) == 0 ||
+        json_array_size (recipients) > BN_LIST_MAX)
+        return s_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
+    json_t *resolved_list = json_array ();
+    size_t index;
+    json_t *address;
+    br_reason_t reason = BR_REASON_OK;
+    json_array_foreach (recipients, index, address)
+    {
+        json_t *resolved = NULL;
+        reason = s_resolve (self, call, address, &resolved);
+        if (reason != BR_REASON_OK)
+            break;
+        json_array_append_new (resolved_list, resolved);
+    }
+    if (reason != BR_REASON_OK) {
+        json_decref (resolved_list);
+        return reason;
+    }
+    uint8_t id[BN_ID_SIZE];
+    randombytes_buf (id, sizeof (id));
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    json_t *record =
+        json_pack ("{ss ss ss sO ss sO so sI sI ss ss sb ss sI}", "id", hex, "case_id",
+                   s_text (body, "case_id", S_ID_HEX), "grantor", grantor, "subjects",
+                   json_object_get (body, "subjects"), "purpose", purpose, "categories", categories,
+                   "recipients", resolved_list, "valid_from_ms", from, "valid_until_ms", until,
+                   "form", form, "evidence_sha256", evidence, "health_data", json_is_true (health),
+                   "status", "active", "recorded_at_ms", (json_int_t) now);
+    reason = s_put (self, txn, self->consents, id, record);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "consent", id, "active", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "consent.record", id, "", now);
+    call->status = 201;
+    call->result = record;
+    return reason;
+}
+
+//  A consent as shown: its status reflects expiry.
+static void
+s_consent_status (json_t *consent, int64_t now)
+{
+    const char *status = json_string_value (json_object_get (consent, "status"));
+    if (status && streq (status, "active") && s_integer (consent, "valid_until_ms", 0) <= now)
+        json_object_set_new (consent, "status", json_string ("expired"));
+}
+
+//  Cancels an outgoing referral under a withdrawn consent.
+typedef struct {
+    const char *consent_hex; //  the consent
+    const char *node;        //  withdrawn for this node
+    const char *service;     //  ... and service (NULL = any)
+    const char *peer_node;   //  incoming side: the referring node
+    bool incoming;           //  which side's referrals
+    const char *by;          //  who withdrew
+    int64_t now;             //  when
+} s_withdrawal_t;
+
+static br_reason_t
+s_cancel_withdrawn (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *referral,
+                    void *argument)
+{
+    s_withdrawal_t *withdrawal = (s_withdrawal_t *) argument;
+    json_t *peer = json_object_get (referral, "peer");
+    const char *consent = json_string_value (json_object_get (referral, "consent_id"));
+    const char *direction = json_string_value (json_object_get (referral, "direction"));
+    const char *node = json_string_value (json_object_get (peer, "node"));
+    const char *service = json_string_value (json_object_get (peer, "service"));
+    const s_state_t *state =
+        s_state_by_name (json_string_value (json_object_get (referral, "state")));
+    if (!consent || !streq (consent, withdrawal->consent_hex) || !direction ||
+        streq (direction, "incoming") != withdrawal->incoming || !state || state->final)
+        return BR_REASON_OK;
+    if (!withdrawal->incoming && (!node || !streq (node, withdrawal->node) ||
+                                  (withdrawal->service && !streq (service, withdrawal->service))))
+        return BR_REASON_OK;
+    if (withdrawal->incoming && (!node || !streq (node, withdrawal->peer_node)))
+        return BR_REASON_OK;
+    s_history_add (referral, "cancelled", withdrawal->now, withdrawal->by, "CONSENT_WITHDRAWN",
+                   withdrawal->incoming ? "consent withdrawn: processing stopped" : "");
+    json_object_set_new (referral, "processing_stopped", json_true ());
+    json_object_set_new (referral, "updated_at_ms", json_integer (withdrawal->now));
+    br_reason_t reason = s_put (self, txn, self->referrals, id, referral);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "referral", id, "cancelled", withdrawal->now);
+    return reason;
+}
+
+static br_reason_t
+s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                    int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *consent = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->consents, id, &consent) != BR_REASON_OK)
+        return s_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
+    json_t *only = call->body ? json_object_get (call->body, "recipients") : NULL;
+    if (only && !json_is_array (only)) {
+        json_decref (consent);
+        return s_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
+    }
+    br_reason_t reason = BR_REASON_OK;
+    size_t withdrawn_now = 0, withdrawn_all = 0, index;
+    json_t *recipient;
+    json_t *recipients = json_object_get (consent, "recipients");
+    json_array_foreach (recipients, index, recipient)
+    {
+        const char *ags = json_string_value (json_object_get (recipient, "ags"));
+        const char *service = json_string_value (json_object_get (recipient, "service"));
+        const char *node = json_string_value (json_object_get (recipient, "node"));
+        bool chosen = !only;
+        size_t other;
+        json_t *address;
+        json_array_foreach (only, other, address)
+        {
+            const char *want_ags = json_string_value (json_object_get (address, "ags"));
+            const char *want_service = json_string_value (json_object_get (address, "service"));
+            if (want_ags && want_service && streq (want_ags, ags) && streq (want_service, service))
+                chosen = true;
+        }
+        if (json_object_get (recipient, "withdrawn_at_ms")) {
+            withdrawn_all++;
+            continue;
+        }
+        if (!chosen || reason != BR_REASON_OK)
+            continue;
+        json_object_set_new (recipient, "withdrawn_at_ms", json_integer (now));
+        withdrawn_now++;
+        withdrawn_all++;
+        s_withdrawal_t withdrawal = {.consent_hex = hex,
+                                     .node = node,
+                                     .service = service,
+                                     .incoming = false,
+                                     .by = call->user,
+                                     .now = now};
+        reason = s_each (self, txn, self->referrals, s_cancel_withdrawn, &withdrawal);
+        //  The recipient and the broker learn of it by a signed message
+        Bruecke__ConsentWithdrawal body = BRUECKE__CONSENT_WITHDRAWAL__INIT;
+        body.consent_id.data = id;
+        body.consent_id.len = BN_ID_SIZE;
+        body.withdrawn_at_ms = now;
+        uint8_t message_id[BR_MESSAGE_ID_SIZE];
+        if (reason == BR_REASON_OK)
+            reason = s_send (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL, node,
+                             service, NULL, &body.base, now, BN_MESSAGE_LIFETIME_MS, message_id);
+    }
+    if (reason == BR_REASON_OK && withdrawn_now == 0) {
+        json_decref (consent);
+        return s_refuse (call, BR_REASON_INVALID_STATE, "nothing left to withdraw");
+    }
+    if (withdrawn_all == json_array_size (recipients)) {
+        json_object_set_new (consent, "status", json_string ("withdrawn"));
+        json_object_set_new (consent, "withdrawn_at_ms", json_integer (now));
+    }
+    if (reason == BR_REASON_OK)
+        reason = s_put (self, txn, self->consents, id, consent);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "consent", id, "withdrawn", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "consent.withdraw", id, "", now);
+    call->result = consent;
+    return reason;
+}
+
+//  ---- Referrals ----------------------------------------------------------------
+
+//  The parts of a case a data category stands for.
+static json_t *
+s_section (json_t *record, const char *category)
+{
+    if (streq (category, "household"))
+        return json_pack ("{sO sO*}", "kind", json_object_get (record, "kind"), "members",
+                          json_object_get (record, "members"));
+    if (streq (category, "child-age")) {
+        json_t *ages = json_array ();
+        size_t index;
+        json_t *member;
+        json_array_foreach (json_object_get (record, "members"), index, member)
+        {
+            const char *role = json_string_value (json_object_get (member, "role"));
+            if (role && (streq (role, "child") || streq (role, "Kind")))
+                json_array_append (ages, json_object_get (member, "age"));
+        }
+        return json_pack ("{so}", "children_ages", ages);
+    }
+    if (streq (category, "case-history"))
+        return json_pack ("{sO* sO*}", "needs", json_object_get (record, "needs"), "notes",
+                          json_object_get (record, "notes"));
+    json_t *detail = json_object_get (json_object_get (record, "details"), category);
+    return detail ? json_incref (detail) : json_object ();
+}
+
+//  Builds the sealed sections of `categories` from case `record`. The
+//  returned array and its strings are the caller's (s_sections_free).
+static Bruecke__DataSection **
+s_sections (json_t *record, json_t *categories, size_t *count)
+{
+    *count = json_array_size (categories);
+    Bruecke__DataSection **sections =
+        (Bruecke__DataSection **) calloc (*count ? *count : 1, sizeof (*sections));
+    size_t index;
+    json_t *category;
+    json_array_foreach (categories, index, category)
+    {
+        Bruecke__DataSection *section = (Bruecke__DataSection *) zmalloc (sizeof (*section));
+        bruecke__data_section__init (section);
+        section->category = (char *) json_string_value (category);
+        json_t *content = s_section (record, section->category);
+        section->content = json_dumps (content, JSON_COMPACT);
+        json_decref (content);
+        sections[index] = section;
+    }
+    return sections;
+}
+
+static void
+s_sections_free (Bruecke__DataSection **sections, size_t count)
+{
+    for (size_t index = 0; index < count; index++) {
+        sodium_memzero (sections[index]->content, strlen (sections[index]->content));
+        free (sections[index]->content);
+        free (sections[index]);
+    }
+    free (sections);
+}
+
+//  Checks a referral's consent: the case, purpose, recipient, validity and
+//  categories it covers. Returns OK, or the refusal with call->detail.
+static br_reason_t
+s_check_consent (bn_request_t *call, json_t *consent, const char *case_hex, const char *purpose,
+                 const char *node, const char *service, json_t *categories, int64_t now)
+{
+    const char *consent_case = json_string_value (json_object_get (consent, "case_id"));
+    if (!consent_case || !streq (consent_case, case_hex))
+        return s_refuse (call, BR_REASON_CONSENT_MISSING, "the consent is for another case");
+    if (streq (json_string_value (json_object_get (consent, "status")), "withdrawn"))
+        return s_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
+    if (!streq (json_string_value (json_object_get (consent, "purpose")), purpose))
+        return s_refuse (call, BR_REASON_PURPOSE_MISMATCH, "the consent is for another purpose");
+    json_t *match = NULL;
+    size_t index;
+    json_t *recipient;
+    json_array_foreach (json_object_get (consent, "recipients"), index, recipient)
+    {
+        const char *consent_node = json_string_value (json_object_get (recipient, "node"));
+        const char *consent_service = json_string_value (json_object_get (recipient, "service"));
+        if (consent_node && consent_service && streq (consent_node, node) &&
+            streq (consent_service, service))
+            match = recipient;
+    }
+    if (!match)
+        return s_refuse (call, BR_REASON_RECIPIENT_MISMATCH,
+                         "the consent does not name this recipient");
+    if (json_object_get (match, "withdrawn_at_ms"))
+        return s_refuse (call, BR_REASON_CONSENT_WITHDRAWN,
+                         "the consent was withdrawn for this recipient");
+    if (now < s_integer (consent, "valid_from_ms", 0) ||
+        now >= s_integer (consent, "valid_until_ms", 0))
+        return s_refuse (call, BR_REASON_CONSENT_EXPIRED, "the consent is not valid now");
+    json_t *covered = json_object_get (consent, "categories");
+    json_t *category;
+    json_array_foreach (categories, index, category)
+    {
+        if (!s_list_has (covered, json_string_value (category)))
+            return s_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+                             "the consent does not cover a data category asked for");
+    }
+    return BR_REASON_OK;
+}
+
+static br_reason_t
+s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    json_t *body = call->body;
+    const char *case_hex = s_text (body, "case_id", S_ID_HEX);
+    const char *purpose = s_text (body, "purpose", BR_PURPOSE_MAX);
+    const char *service = s_text (body, "service", BR_SERVICE_MAX);
+    const char *consent_hex = s_text (body, "consent_id", S_ID_HEX);
+    const char *statute = s_text (body, "statute", BR_STATUTE_MAX);
+    const char *note = json_string_value (json_object_get (body, "note"));
+    json_t *categories = json_object_get (body, "categories");
+    uint8_t case_id[BN_ID_SIZE];
+    json_t *record = NULL;
+    if (!s_id_parse (case_hex, case_id) ||
+        s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
+        return s_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+    br_reason_t reason = BR_REASON_OK;
+    json_t *consent = NULL;
+    json_t *recipient = NULL;
+    if (!streq (json_string_value (json_object_get (record, "state")), "open"))
+        reason = s_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
+    else if (!service || !br_catalogue_service (service))
+        reason = s_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
+    else if (!purpose || !br_catalogue_purpose (purpose))
+        reason = s_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
+    else if (note && !br_text_valid (note, BN_TEXT_MAX))
+        reason = s_refuse (call, BR_REASON_MALFORMED, "note: text up to 4000 bytes");
+    else if (!json_is_array (categories) || json_array_size (categories) == 0 ||
+             json_array_size (categories) > BR_CATEGORIES_MAX ||
+             !s_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
+        reason = s_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
+    else if (!consent_hex && !statute)
+        reason = s_refuse (call, BR_REASON_CONSENT_MISSING,
+                           "personal data needs a consent_id or a statute");
+    else if (consent_hex && statute)
+        reason = s_refuse (call, BR_REASON_MALFORMED, "give a consent_id or a statute, not both");
+    if (reason == BR_REASON_OK)
+        reason = s_resolve (self, call, json_object_get (body, "recipient"), &recipient);
+    const char *to = json_string_value (json_object_get (recipient, "node"));
+    const char *to_service = json_string_value (json_object_get (recipient, "service"));
+    uint8_t consent_id[BN_ID_SIZE];
+    int64_t until = now + BN_MESSAGE_LIFETIME_MS;
+    if (reason == BR_REASON_OK && consent_hex) {
+        if (!s_id_parse (consent_hex, consent_id) ||
+            s_get (self, txn, self->consents, consent_id, &consent) != BR_REASON_OK)
+            reason = s_refuse (call, BR_REASON_CONSENT_MISSING, "consent_id names no consent");
+        else
+            reason =
+                s_check_consent (call, consent, case_hex, purpose, to, to_service, categories, now);
+        if (reason == BR_REASON_OK)
+            until = s_integer (consent, "valid_until_ms", now);
+        if (reason == BR_REASON_OK && s_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) &&
+            !json_is_true (json_object_get (consent, "health_data")))
+            reason = s_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+                               "the consent does not cover health data");
+    } else if (reason == BR_REASON_OK) {
+        if (!br_catalogue_statute (statute) || !br_catalogue_statute_allows (statute, purpose) ||
+            streq (purpose, BR_CATALOGUE_PURPOSE_CASE_TRANSFER))
+            reason = s_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+                               "the statute does not allow this purpose for a referral");
+    }
+    uint8_t id[BN_ID_SIZE];
+    randombytes_buf (id, sizeof (id));
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    json_t *referral = NULL;
+    if (reason == BR_REASON_OK) {
+        referral = json_pack (
+            "{ss ss ss ss sO s{ss ss ss} ss sI sI}", "id", hex, "direction", "outgoing", "case_id",
+            case_hex, "purpose", purpose, "categories", categories, "peer", "node", to, "service",
+            to_service, "ags", json_string_value (json_object_get (recipient, "ags")), "service",
+            service, "valid_until_ms", (json_int_t) until, "created_at_ms", (json_int_t) now);
+        if (consent_hex)
+            json_object_set_new (referral, "consent_id", json_string (consent_hex));
+        else
+            json_object_set_new (referral, "statute", json_string (statute));
+        if (note)
+            json_object_set_new (referral, "note", json_string (note));
+        s_history_add (referral, "requested", now, call->user, NULL, NULL);
+        //  The message: the case's sections for the categories asked for
+        size_t count;
+        Bruecke__DataSection **sections = s_sections (record, categories, &count);
+        char **codes = (char **) calloc (count, sizeof (char *));
+        for (size_t index = 0; index < count; index++)
+            codes[index] = sections[index]->category;
+        uint8_t attestation_consent[BR_CONSENT_ID_SIZE];
+        Bruecke__Attestation attestation;
+        s_attestation_of (referral, &attestation, attestation_consent, codes, count, to, to_service,
+                          now, until);
+        Bruecke__Referral message = BRUECKE__REFERRAL__INIT;
+        message.referral_id.data = id;
+        message.referral_id.len = BN_ID_SIZE;
+        message.sender_service = (char *) service;
+        message.sections = sections;
+        message.n_sections = count;
+        message.note = (char *) (note ? note : "");
+        uint8_t message_id[BR_MESSAGE_ID_SIZE];
+        int64_t lifetime =
+            until - now < BN_MESSAGE_LIFETIME_MS ? until - now : BN_MESSAGE_LIFETIME_MS;
+        reason = s_send (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL, to, to_service,
+                         &attestation, &message.base, now, lifetime, message_id);
+        if (reason != BR_REASON_OK && reason != BR_REASON_STORE_FULL &&
+            reason != BR_REASON_STORE_FAILED)
+            s_refuse (call, reason, "the message could not be built");
+        free (codes);
+        s_sections_free (sections, count);
+        if (reason == BR_REASON_OK) {
+            char message_hex[2 * BR_MESSAGE_ID_SIZE + 1];
+            br_hex_encode (message_id, BR_MESSAGE_ID_SIZE, message_hex);
+            json_object_set_new (referral, "message_id", json_string (message_hex));
+            reason = s_put (self, txn, self->referrals, id, referral);
+        }
+    }
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "referral", id, "requested", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "referral.send", id, "", now);
+    json_decref (record);
+    json_decref (consent);
+    json_decref (recipient);
+    call->status = 201;
+    call->result = referral;
+    return reason;
+}
+
+static br_reason_t
+s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *referral = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->referrals, id, &referral) != BR_REASON_OK)
+        return s_refuse (call, BR_REASON_NOT_FOUND, "no such referral");
+    call->result = referral;
+    const char *wanted = s_text (call->body, "state", 16);
+    const char *reason_name = s_text (call->body, "reason", S_REASON_MAX);
+    const char *text = json_string_value (json_object_get (call->body, "text"));
+    const char *lotse = s_text (call->body, "lotse", BN_NAME_MAX);
+    const s_state_t *state = s_state_by_name (wanted);
+    bool incoming = streq (json_string_value (json_object_get (referral, "direction")), "incoming");
+    br_reason_t reason_code = BR_REASON_OK;
+    if (!state || state->state == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED ||
+        state->state == BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED)
+        return s_refuse (call, BR_REASON_MALFORMED,
+                         "state: accepted, declined, in_progress, "
+                         "completed, failed or cancelled");
+    if (text && !br_text_valid (text, BN_TEXT_MAX))
+        return s_refuse (call, BR_REASON_MALFORMED, "text: up to 4000 bytes");
+    if (reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
+        return s_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
+    //  Only the recipient accepts, declines, progresses, completes; only
+    //  the sender cancels
+    if (state->by_recipient != incoming)
+        return s_refuse (call, BR_REASON_FORBIDDEN,
+                         incoming ? "only the referring office cancels"
+                                  : "only the receiving office sets this state");
+    if (json_is_true (json_object_get (referral, "processing_stopped")))
+        return s_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
+    if (!s_transition_allowed (json_string_value (json_object_get (referral, "state")), wanted))
+        return s_refuse (call, BR_REASON_INVALID_STATE, "not allowed from the current state");
+    s_history_add (referral, wanted, now, call->user, reason_name, text);
+    json_object_set_new (referral, "updated_at_ms", json_integer (now));
+    if (lotse)
+        json_object_set_new (referral, "lotse", json_string (lotse));
+    if (state->state == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && text)
+        json_object_set_new (referral, "outcome", json_string (text));
+    br_reason_t reason = s_send_update (self, txn, referral, state, reason_code, text, lotse, now);
+    if (reason == BR_REASON_CONSENT_EXPIRED)
+        return s_refuse (call, reason, "the legal basis of this referral has expired");
+    if (reason == BR_REASON_OK)
+        reason = s_put (self, txn, self->referrals, id, referral);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "referral", id, wanted, now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "referral.status", id, wanted, now);
+    return reason;
+}
+
+//  ---- Case transfer ------------------------------------------------------------
+
+//  Data categories a case transfer carries: the whole case.
+static json_t *
+s_case_categories (json_t *record)
+{
+    json_t *categories = json_pack ("[ss]", "household", "case-history");
+    const char *category;
+    json_t *value;
+    json_object_foreach (json_object_get (record, "details"), category, value)
+    {
+        if (!s_list_has (categories, category))
+            json_array_append_new (categories, json_string (category));
+    }
+    return categories;
+}
+
+static br_reason_t
+s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *case_hex,
+                 int64_t now)
+{
+    uint8_t case_id[BN_ID_SIZE];
+    json_t *record = NULL;
+    if (!s_id_parse (case_hex, case_id) ||
+        s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
+        return s_refuse (call, BR_REASON_NOT_FOUND, "no such case");
+    json_t *address = json_pack ("{sO* ss}", "ags", json_object_get (call->body, "ags"), "service",
+                                 s_text (call->body, "service", BR_SERVICE_MAX)
+                                     ? s_text (call->body, "service", BR_SERVICE_MAX)
+                                     : BN_DEFAULT_TRANSFER_SERVICE);
+    json_t *recipient = NULL;
+    br_reason_t reason = s_resolve (self, call, address, &recipient);
+    json_decref (address);
+    const char *to = json_string_value (json_object_get (recipient, "node"));
+    const char *to_service = json_string_value (json_object_get (recipient, "service"));
+    if (reason == BR_REASON_OK && streq (to, br_identity_node_id (self->identity)))
+        reason = s_refuse (call, BR_REASON_INVALID_STATE, "this node is already responsible");
+    //  The transfer id follows from case and target, so a repeated
+    //  transfer finds the first one and sends nothing new
+    uint8_t id[BN_ID_SIZE];
+    if (reason == BR_REASON_OK) {
+        crypto_generichash_state state;
+        crypto_generichash_init (&state, NULL, 0, BN_ID_SIZE);
+        crypto_generichash_update (&state, case_id, BN_ID_SIZE);
+        crypto_generichash_update (&state, (const uint8_t *) to, strlen (to));
+        crypto_generichash_final (&state, id, BN_ID_SIZE);
+        json_t *existing = NULL;
+        if (s_get (self, txn, self->transfers, id, &existing) == BR_REASON_OK &&
+            !streq (json_string_value (json_object_get (existing, "state")), "declined")) {
+            json_decref (record);
+            json_decref (recipient);
+            call->status = 200;
+            call->result = existing;
+            return s_audit (self, txn, call->user, "transfer.repeat", id, "", now);
+        }
+        json_decref (existing);
+        if (!streq (json_string_value (json_object_get (record, "state")), "open"))
+            reason = s_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
+    }
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    json_t *transfer = NULL;
+    if (reason == BR_REASON_OK) {
+        json_t *categories = s_case_categories (record);
+        transfer = json_pack ("{ss ss ss s{ss ss ss} so sI}", "id", hex, "direction", "outgoing",
+                              "case_id", case_hex, "to", "node", to, "service", to_service, "ags",
+                              json_string_value (json_object_get (recipient, "ags")), "categories",
+                              categories, "created_at_ms", (json_int_t) now);
+        s_history_add (transfer, "requested", now, call->user, NULL, NULL);
+        size_t count;
+        Bruecke__DataSection **sections = s_sections (record, categories, &count);
+        char **codes = (char **) calloc (count, sizeof (char *));
+        for (size_t index = 0; index < count; index++)
+            codes[index] = sections[index]->category;
+        Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
+        attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
+        attestation.statute = BR_CATALOGUE_STATUTE_RELOCATION;
+        attestation.purpose = BR_CATALOGUE_PURPOSE_CASE_TRANSFER;
+        attestation.data_categories = codes;
+        attestation.n_data_categories = count;
+        attestation.recipient = (char *) to;
+        attestation.recipient_service = (char *) to_service;
+        attestation.valid_from_ms = now;
+        attestation.valid_until_ms = now + BN_MESSAGE_LIFETIME_MS;
+        Bruecke__CaseTransfer message = BRUECKE__CASE_TRANSFER__INIT;
+        message.transfer_id.data = id;
+        message.transfer_id.len = BN_ID_SIZE;
+        message.sender_service =
+            json_string_value (json_object_get (record, "service"))
+                ? (char *) json_string_value (json_object_get (record, "service"))
+                : BN_DEFAULT_TRANSFER_SERVICE;
+        message.sections = sections;
+        message.n_sections = count;
+        uint8_t message_id[BR_MESSAGE_ID_SIZE];
+        reason = s_send (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, to, to_service,
+                         &attestation, &message.base, now, BN_MESSAGE_LIFETIME_MS, message_id);
+        free (codes);
+        s_sections_free (sections, count);
+    }
+    if (reason == BR_REASON_OK) {
+        json_object_set_new (record, "state", json_string ("transferring"));
+        reason = s_put (self, txn, self->cases, case_id, record);
+    }
+    if (reason == BR_REASON_OK)
+        reason = s_put (self, txn, self->transfers, id, transfer);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "transfer", id, "requested", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "transfer.send", id, "", now);
+    json_decref (record);
+    json_decref (recipient);
+    call->status = 202;
+    call->result = transfer;
+    return reason;
+}
+
+//  Parses a section's JSON text into an object.
+static json_t *
+s_section_parse (json_t *sections, const char *category)
+{
+    json_t *section = json_object_get (sections, category);
+    return json_is_object (section) ? section : NULL;
+}
+
+static br_reason_t
+s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, bool accept,
+                   int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *transfer = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->transfers, id, &transfer) != BR_REASON_OK)
+        return s_refuse (call, BR_REASON_NOT_FOUND, "no such transfer");
+    call->result = transfer;
+    if (!streq (json_string_value (json_object_get (transfer, "direction")), "incoming"))
+        return s_refuse (call, BR_REASON_FORBIDDEN, "only the receiving town answers");
+    const char *state = json_string_value (json_object_get (transfer, "state"));
+    if (streq (state, accept ? "accepted" : "declined"))
+        return BR_REASON_OK; //  answered so before
+    if (!streq (state, "requested"))
+        return s_refuse (call, BR_REASON_INVALID_STATE, "the transfer was answered");
+    br_reason_t reason = BR_REASON_OK;
+    if (accept) {
+        //  The case now lives here
+        json_t *sections = json_object_get (transfer, "sections");
+        json_t *household = s_section_parse (sections, "household");
+        json_t *history = s_section_parse (sections, "case-history");
+        uint8_t case_id[BN_ID_SIZE];
+        randombytes_buf (case_id, sizeof (case_id));
+        char case_hex[S_ID_HEX];
+        s_hex (case_id, case_hex);
+        json_t *details = json_object ();
+        const char *category;
+        json_t *value;
+        json_object_foreach (sections, category, value)
+        {
+            if (!streq (category, "household") && !streq (category, "case-history"))
+                json_object_set (details, category, value);
+        }
+        json_t *record = json_pack (
+            "{ss sO* ss ss sO* sO* sO* so sI s{ss ss}}", "id", case_hex, "kind",
+            json_object_get (household, "kind"), "service",
+            json_string_value (json_object_get (json_object_get (transfer, "to"), "service")),
+            "state", "open", "members", json_object_get (household, "members"), "needs",
+            json_object_get (history, "needs"), "notes", json_object_get (history, "notes"),
+            "details", details, "created_at_ms", (json_int_t) now, "transferred_from", "node",
+            json_string_value (json_object_get (json_object_get (transfer, "peer"), "node")),
+            "transfer_id", hex);
+        reason = s_put (self, txn, self->cases, case_id, record);
+        json_decref (record);
+        json_object_set_new (transfer, "case_id", json_string (case_hex));
+        if (reason == BR_REASON_OK)
+            reason = s_event (self, txn, "case", case_id, "open", now);
+    }
+    const char *reason_name = s_text (call->body, "reason", S_REASON_MAX);
+    br_reason_t reason_code = BR_REASON_OK;
+    if (!accept && reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
+        return s_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
+    //  The sections stay only while the answer is open
+    json_object_del (transfer, "sections");
+    s_history_add (transfer, accept ? "accepted" : "declined", now, call->user, reason_name, NULL);
+    Bruecke__CaseTransferAnswer answer = BRUECKE__CASE_TRANSFER_ANSWER__INIT;
+    answer.transfer_id.data = id;
+    answer.transfer_id.len = BN_ID_SIZE;
+    answer.accepted = accept;
+    answer.reason = (Bruecke__ReasonCode) reason_code;
+    json_t *peer = json_object_get (transfer, "peer");
+    uint8_t message_id[BR_MESSAGE_ID_SIZE];
+    if (reason == BR_REASON_OK)
+        reason = s_send (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER,
+                         json_string_value (json_object_get (peer, "node")),
+                         json_string_value (json_object_get (peer, "service")), NULL, &answer.base,
+                         now, BN_MESSAGE_LIFETIME_MS, message_id);
+    if (reason == BR_REASON_OK)
+        reason = s_put (self, txn, self->transfers, id, transfer);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "transfer", id, accept ? "accepted" : "declined", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, accept ? "transfer.accept" : "transfer.decline",
+                          id, "", now);
+    return reason;
+}
+
+//  ---- Events and audit ---------------------------------------------------------
+
+static br_reason_t
+s_events (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
+{
+    const char *after_text = json_string_value (json_object_get (call->query, "after"));
+    uint64_t after = after_text ? strtoull (after_text, NULL, 10) : 0;
+    json_t *events = json_array ();
+    uint64_t next = after;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->events, &cursor);
+    if (rc != 0) {
+        json_decref (events);
+        return br_store_reason (rc);
+    }
+    uint8_t start[8];
+    br_put_u64 (start, after + 1);
+    MDB_val key = {.mv_size = sizeof (start), .mv_data = start}, value;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
+         rc == 0 && json_array_size (events) < BN_EVENTS_MAX;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        json_t *event = json_loadb ((const char *) value.mv_data, value.mv_size, 0, NULL);
+        if (event)
+            json_array_append_new (events, event);
+        next = br_get_u64 ((const uint8_t *) key.mv_data);
+    }
+    mdb_cursor_close (cursor);
+    call->result = json_pack ("{so sI}", "events", events, "next", (json_int_t) next);
+    return BR_REASON_OK;
+}
+
+static void
+s_audit_entry (void *argument, const bn_audit_entry_t *entry)
+{
+    json_array_append_new ((json_t *) argument,
+                           json_pack ("{sI sI ss ss ss ss}", "seq", (json_int_t) entry->sequence,
+                                      "at_ms", (json_int_t) entry->at_ms, "actor", entry->actor,
+                                      "action", entry->action, "object", entry->object, "detail",
+                                      entry->detail));
+}
+
+static br_reason_t
+s_audit_list (bn_casework_t *self, bn_request_t *call)
+{
+    const char *after_text = json_string_value (json_object_get (call->query, "after"));
+    uint64_t after = after_text ? strtoull (after_text, NULL, 10) : 0;
+    json_t *records = json_array ();
+    size_t count = bn_audit_read (self->audit, after, BN_EVENTS_MAX, s_audit_entry, records);
+    call->result = json_pack ("{so sI}", "records", records, "next", (json_int_t) (after + count));
+    return BR_REASON_OK;
+}
+
+static br_reason_t
+s_audit_verify (bn_casework_t *self, bn_request_t *call)
+{
+    uint64_t checked = 0, first_bad = 0;
+    const char *problem = NULL;
+    br_reason_t reason = bn_audit_verify (self->audit, &checked, &first_bad, &problem);
+    if (reason != BR_REASON_OK && reason != BR_REASON_AUDIT_BROKEN)
+        return reason;
+    call->result =
+        json_pack ("{sb sI}", "intact", reason == BR_REASON_OK, "records", (json_int_t) checked);
+    if (problem) {
+        json_object_set_new (call->result, "first_bad", json_integer ((json_int_t) first_bad));
+        json_object_set_new (call->result, "problem", json_string (problem));
+    }
+    return BR_REASON_OK;
+}
+
+//  ---- The API's routes -----------------------------------------------------------
+
+//  Splits "/v1/a/b/c" into at most 4 parts after "/v1". Returns the count,
+//  or -1 if the path is not under /v1 or has too many parts.
+#define S_PARTS_MAX 4
+#define S_PATH_MAX  256
+
+static int
+s_split (const char *path, char *copy, char *parts[S_PARTS_MAX])
+{
+    if (strlen (path) >= S_PATH_MAX || strncmp (path, "/v1/", 4) != 0)
+        return -1;
+    strcpy (copy, path + 4);
+    int count = 0;
+    char *saved = NULL;
+    for (char *part = strtok_r (copy, "/", &saved); part; part = strtok_r (NULL, "/", &saved)) {
+        if (count == S_PARTS_MAX)
+            return -1;
+        parts[count++] = part;
+    }
+    return count;
+}
+
+br_reason_t
+bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
+{
+    assert (self && txn && call && call->method && call->path && call->user);
+    assert (self->roster);
+    call->status = 200;
+    call->result = NULL;
+    call->detail[0] = 0;
+    int64_t now = br_now_ms ();
+    char copy[S_PATH_MAX];
+    char *parts[S_PARTS_MAX] = {NULL};
+    int count = s_split (call->path, copy, parts);
+    bool get = streq (call->method, "GET");
+    bool post = streq (call->method, "POST");
+    if (post && !json_is_object (call->body))
+        return s_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+    br_reason_t reason = BR_REASON_NOT_FOUND;
+    const char *collection = count >= 1 ? parts[0] : "";
+    if (streq (collection, "cases")) {
+        if (count == 1 && post)
+            reason = s_case_create (self, txn, call, now);
+        else if (count == 1 && get)
+            reason = s_list (self, txn, call, self->cases, "cases", now);
+        else if (count == 2 && get)
+            reason = s_show (self, txn, call, self->cases, parts[1], "case.read", now);
+        else if (count == 3 && post && streq (parts[2], "transfer"))
+            reason = s_transfer_send (self, txn, call, parts[1], now);
+    } else if (streq (collection, "consents")) {
+        if (count == 1 && post)
+            reason = s_consent_record (self, txn, call, now);
+        else if (count == 2 && get) {
+            reason = s_show (self, txn, call, self->consents, parts[1], "consent.read", now);
+            if (reason == BR_REASON_OK)
+                s_consent_status (call->result, now);
+        } else if (count == 3 && post && streq (parts[2], "withdraw"))
+            reason = s_consent_withdraw (self, txn, call, parts[1], now);
+    } else if (streq (collection, "referrals")) {
+        if (count == 1 && post)
+            reason = s_referral_send (self, txn, call, now);
+        else if (count == 1 && get)
+            reason = s_list (self, txn, call, self->referrals, "referrals", now);
+        else if (count == 2 && get)
+            reason = s_show (self, txn, call, self->referrals, parts[1], "referral.read", now);
+        else if (count == 3 && post && streq (parts[2], "status"))
+            reason = s_referral_status (self, txn, call, parts[1], now);
+    } else if (streq (collection, "transfers")) {
+        if (count == 1 && get)
+            reason = s_list (self, txn, call, self->transfers, "transfers", now);
+        else if (count == 2 && get)
+            reason = s_show (self, txn, call, self->transfers, parts[1], "transfer.read", now);
+        else if (count == 3 && post && streq (parts[2], "accept"))
+            reason = s_transfer_answer (self, txn, call, parts[1], true, now);
+        else if (count == 3 && post && streq (parts[2], "decline"))
+            reason = s_transfer_answer (self, txn, call, parts[1], false, now);
+    } else if (streq (collection, "events") && count == 1 && get)
+        reason = s_events (self, txn, call);
+    else if (streq (collection, "audit") && count == 1 && get)
+        reason = s_audit_list (self, call);
+    else if (streq (collection, "audit") && count == 2 && get && streq (parts[1], "verify"))
+        reason = s_audit_verify (self, call);
+    if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
+        s_refuse (call, reason, "no such resource");
+    if (reason != BR_REASON_OK) {
+        json_decref (call->result);
+        call->result = NULL;
+    }
+    return reason;
+}
+
+//  ---- Receiving --------------------------------------------------------------------
+
+bool
+bn_casework_takes (int type)
+{
+    return type == BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL ||
+           type == BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE ||
+           type == BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL ||
+           type == BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER ||
+           type == BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER;
+}
+
+//  Turns received sections into {category: object}, refusing categories
+//  the attestation does not cover and content that is not a JSON object.
+static br_reason_t
+s_sections_take (Bruecke__DataSection **sections, size_t count,
+                 const Bruecke__Attestation *attestation, json_t **taken_p)
+{
+    json_t *taken = json_object ();
+    for (size_t index = 0; index < count; index++) {
+        const char *category = sections[index]->category;
+        if (!br_attestation_covers (attestation, category)) {
+            json_decref (taken);
+            return BR_REASON_CATEGORY_NOT_COVERED;
+        }
+        json_t *content = json_loads (sections[index]->content, 0, NULL);
+        if (!json_is_object (content) || json_object_get (taken, category)) {
+            json_decref (content);
+            json_decref (taken);
+            return BR_REASON_MALFORMED;
+        }
+        json_object_set_new (taken, category, content);
+    }
+    *taken_p = taken;
+    return BR_REASON_OK;
+}
+
+//  The referral `id` if it exists, belongs to `peer` and goes `direction`.
+static br_reason_t
+s_peer_record (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryData *id,
+               const char *peer_field, const char *peer, const char *direction, json_t **record_p)
+{
+    *record_p = NULL;
+    if (id->len != BN_ID_SIZE)
+        return BR_REASON_MALFORMED;
+    br_reason_t reason = s_get (self, txn, dbi, id->data, record_p);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const char *node =
+        json_string_value (json_object_get (json_object_get (*record_p, peer_field), "node"));
+    if (!node || !streq (node, peer) ||
+        !streq (json_string_value (json_object_get (*record_p, "direction")), direction)) {
+        json_decref (*record_p);
+        *record_p = NULL;
+        return BR_REASON_FORBIDDEN;
+    }
+    return BR_REASON_OK;
+}
+
+static br_reason_t
+s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                    const Bruecke__Attestation *attestation, Bruecke__Referral *message,
+                    int64_t now, br_reason_t *verdict)
+{
+    if (message->referral_id.len != BN_ID_SIZE ||
+        !br_token_valid (message->sender_service, BR_SERVICE_MAX)) {
+        *verdict = BR_REASON_MALFORMED;
+        return BR_REASON_OK;
+    }
+    json_t *existing = NULL;
+    if (s_get (self, txn, self->referrals, message->referral_id.data, &existing) == BR_REASON_OK) {
+        json_decref (existing);
+        *verdict = BR_REASON_REPLAYED; //  a referral id is used once
+        return BR_REASON_OK;
+    }
+    json_t *sections = NULL;
+    *verdict = s_sections_take (message->sections, message->n_sections, attestation, &sections);
+    if (*verdict != BR_REASON_OK)
+        return BR_REASON_OK;
+    char hex[S_ID_HEX];
+    s_hex (message->referral_id.data, hex);
+    json_t *categories = json_array ();
+    for (size_t index = 0; index < attestation->n_data_categories; index++)
+        json_array_append_new (categories, json_string (attestation->data_categories[index]));
+    json_t *referral =
+        json_pack ("{ss ss ss so s{ss ss} ss so sI sI ss}", "id", hex, "direction", "incoming",
+                   "purpose", attestation->purpose, "categories", categories, "peer", "node",
+                   header->sender, "service", message->sender_service, "service", header->service,
+                   "sections", sections, "valid_until_ms", (json_int_t) attestation->valid_until_ms,
+                   "created_at_ms", (json_int_t) now, "note", message->note ? message->note : "");
+    if (attestation->basis == BRUECKE__LEGAL_BASIS__BASIS_CONSENT) {
+        char consent_hex[S_ID_HEX];
+        s_hex (attestation->consent_id.data, consent_hex);
+        json_object_set_new (referral, "consent_id", json_string (consent_hex));
+    } else
+        json_object_set_new (referral, "statute", json_string (attestation->statute));
+    s_history_add (referral, "requested", header->created_at_ms, header->sender, NULL, NULL);
+    s_history_add (referral, "received", now, br_identity_node_id (self->identity), NULL, NULL);
+    //  The sender learns it arrived
+    br_reason_t reason = s_send_update (self, txn, referral, s_state_by_name ("received"),
+                                        BR_REASON_OK, NULL, NULL, now);
+    if (reason == BR_REASON_OK)
+        reason = s_put (self, txn, self->referrals, message->referral_id.data, referral);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "referral", message->referral_id.data, "received", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, header->sender, "referral.receive", message->referral_id.data,
+                          "", now);
+    json_decref (referral);
+    return reason;
+}
+
+static br_reason_t
+s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                  Bruecke__ReferralUpdate *update, int64_t now, br_reason_t *verdict)
+{
+    json_t *referral = NULL;
+    *verdict = s_peer_record (self, txn, self->referrals, &update->referral_id, "peer",
+                              header->sender, "outgoing", &referral);
+    if (*verdict == BR_REASON_STORE_FAILED)
+        return *verdict;
+    const s_state_t *state = s_state_by_wire (update->state);
+    if (*verdict == BR_REASON_OK && (!state || !state->by_recipient))
+        *verdict = BR_REASON_FORBIDDEN; //  only the recipient reports
+    if (*verdict == BR_REASON_OK &&
+        !s_transition_allowed (json_string_value (json_object_get (referral, "state")),
+                               state->name))
+        *verdict = BR_REASON_INVALID_STATE;
+    if (*verdict == BR_REASON_OK && update->text && *update->text &&
+        !br_text_valid (update->text, BN_TEXT_MAX))
+        *verdict = BR_REASON_MALFORMED;
+    br_reason_t reason = BR_REASON_OK;
+    if (*verdict == BR_REASON_OK) {
+        const char *reason_name =
+            update->reason ? br_reason_name ((br_reason_t) update->reason) : NULL;
+        s_history_add (referral, state->name, update->changed_at_ms, header->sender, reason_name,
+                       update->text);
+        json_object_set_new (referral, "updated_at_ms", json_integer (now));
+        if (update->lotse && *update->lotse)
+            json_object_set_new (referral, "lotse", json_string (update->lotse));
+        if (state->state == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && update->text)
+            json_object_set_new (referral, "outcome", json_string (update->text));
+        reason = s_put (self, txn, self->referrals, update->referral_id.data, referral);
+        if (reason == BR_REASON_OK)
+            reason = s_event (self, txn, "referral", update->referral_id.data, state->name, now);
+        if (reason == BR_REASON_OK)
+            reason = s_audit (self, txn, header->sender, "referral.update",
+                              update->referral_id.data, state->name, now);
+    }
+    json_decref (referral);
+    return reason;
+}
+
+static br_reason_t
+s_receive_withdrawal (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                      Bruecke__ConsentWithdrawal *withdrawal, int64_t now, br_reason_t *verdict)
+{
+    if (withdrawal->consent_id.len != BN_ID_SIZE) {
+        *verdict = BR_REASON_MALFORMED;
+        return BR_REASON_OK;
+    }
+    char hex[S_ID_HEX];
+    s_hex (withdrawal->consent_id.data, hex);
+    s_withdrawal_t stop = {.consent_hex = hex,
+                           .peer_node = header->sender,
+                           .incoming = true,
+                           .by = header->sender,
+                           .now = now};
+    *verdict = BR_REASON_OK;
+    br_reason_t reason = s_each (self, txn, self->referrals, s_cancel_withdrawn, &stop);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, header->sender, "consent.withdrawn",
+                          withdrawal->consent_id.data, "", now);
+    return reason;
+}
+
+static br_reason_t
+s_receive_transfer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                    const Bruecke__Attestation *attestation, Bruecke__CaseTransfer *message,
+                    int64_t now, br_reason_t *verdict)
+{
+    if (message->transfer_id.len != BN_ID_SIZE ||
+        !br_token_valid (message->sender_service, BR_SERVICE_MAX)) {
+        *verdict = BR_REASON_MALFORMED;
+        return BR_REASON_OK;
+    }
+    json_t *existing = NULL;
+    if (s_get (self, txn, self->transfers, message->transfer_id.data, &existing) == BR_REASON_OK) {
+        json_decref (existing);
+        *verdict = BR_REASON_OK; //  sent again: the first one stands
+        return BR_REASON_OK;
+    }
+    json_t *sections = NULL;
+    *verdict = s_sections_take (message->sections, message->n_sections, attestation, &sections);
+    if (*verdict != BR_REASON_OK)
+        return BR_REASON_OK;
+    char hex[S_ID_HEX];
+    s_hex (message->transfer_id.data, hex);
+    json_t *transfer =
+        json_pack ("{ss ss s{ss ss} s{ss ss} ss so sI}", "id", hex, "direction", "incoming", "peer",
+                   "node", header->sender, "service", message->sender_service, "to", "node",
+                   br_identity_node_id (self->identity), "service", header->service, "statute",
+                   attestation->statute ? attestation->statute : "", "sections", sections,
+                   "created_at_ms", (json_int_t) now);
+    s_history_add (transfer, "requested", header->created_at_ms, header->sender, NULL, NULL);
+    br_reason_t reason = s_put (self, txn, self->transfers, message->transfer_id.data, transfer);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "transfer", message->transfer_id.data, "requested", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, header->sender, "transfer.receive", message->transfer_id.data,
+                          "", now);
+    json_decref (transfer);
+    return reason;
+}
+
+static br_reason_t
+s_receive_transfer_answer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                           Bruecke__CaseTransferAnswer *answer, int64_t now, br_reason_t *verdict)
+{
+    json_t *transfer = NULL;
+    *verdict = s_peer_record (self, txn, self->transfers, &answer->transfer_id, "to",
+                              header->sender, "outgoing", &transfer);
+    if (*verdict == BR_REASON_STORE_FAILED)
+        return *verdict;
+    if (*verdict == BR_REASON_OK &&
+        !streq (json_string_value (json_object_get (transfer, "state")), "requested"))
+        *verdict = BR_REASON_INVALID_STATE;
+    uint8_t case_id[BN_ID_SIZE];
+    if (*verdict == BR_REASON_OK &&
+        !s_id_parse (json_string_value (json_object_get (transfer, "case_id")), case_id))
+        *verdict = BR_REASON_MALFORMED;
+    if (*verdict != BR_REASON_OK) {
+        json_decref (transfer);
+        return BR_REASON_OK;
+    }
+    const char *state = answer->accepted ? "accepted" : "declined";
+    s_history_add (transfer, state, now, header->sender,
+                   answer->accepted ? NULL : br_reason_name ((br_reason_t) answer->reason), NULL);
+    //  Ownership moved: keep only what, when and to whom
+    char case_hex[S_ID_HEX];
+    s_hex (case_id, case_hex);
+    json_t *record = NULL;
+    br_reason_t reason = s_get (self, txn, self->cases, case_id, &record);
+    if (reason == BR_REASON_OK) {
+        if (answer->accepted) {
+            json_t *minimal =
+                json_pack ("{ss ss sO* ss sI ss}", "id", case_hex, "state", "transferred",
+                           "service", json_object_get (record, "service"), "transferred_to",
+                           header->sender, "transferred_at_ms", (json_int_t) now, "transfer_id",
+                           json_string_value (json_object_get (transfer, "id")));
+            json_decref (record);
+            record = minimal;
+        } else
+            json_object_set_new (record, "state", json_string ("open"));
+        reason = s_put (self, txn, self->cases, case_id, record);
+    }
+    json_decref (record);
+    if (reason == BR_REASON_OK)
+        reason = s_put (self, txn, self->transfers, answer->transfer_id.data, transfer);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "transfer", answer->transfer_id.data, state, now);
+    if (reason == BR_REASON_OK && answer->accepted)
+        reason = s_event (self, txn, "case", case_id, "transferred", now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, header->sender, "transfer.answer", answer->transfer_id.data,
+                          state, now);
+    json_decref (transfer);
+    return reason;
+}
+
+br_reason_t
+bn_casework_receive (bn_casework_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t now_ms,
+                     br_reason_t *verdict)
+{
+    assert (self && txn && envelope && verdict);
+    assert (self->roster);
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    const Bruecke__Attestation *attestation = br_envelope_message (envelope)->attestation;
+    const ProtobufCMessageDescriptor *descriptor = NULL;
+    switch (header->type) {
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL:
+            descriptor = &bruecke__referral__descriptor;
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE:
+            descriptor = &bruecke__referral_update__descriptor;
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL:
+            descriptor = &bruecke__consent_withdrawal__descriptor;
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER:
+            descriptor = &bruecke__case_transfer__descriptor;
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER:
+            descriptor = &bruecke__case_transfer_answer__descriptor;
+            break;
+        default:
+            *verdict = BR_REASON_UNSUPPORTED_TYPE;
+            return BR_REASON_OK;
+    }
+    ProtobufCMessage *body = NULL;
+    *verdict = br_envelope_open_body (envelope, self->identity, descriptor, &body);
+    if (*verdict != BR_REASON_OK)
+        return BR_REASON_OK;
+    br_reason_t reason = BR_REASON_OK;
+    switch (header->type) {
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL:
+            reason = s_receive_referral (self, txn, header, attestation, (Bruecke__Referral *) body,
+                                         now_ms, verdict);
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE:
+            reason = s_receive_update (self, txn, header, (Bruecke__ReferralUpdate *) body, now_ms,
+                                       verdict);
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL:
+            reason = s_receive_withdrawal (self, txn, header, (Bruecke__ConsentWithdrawal *) body,
+                                           now_ms, verdict);
+            break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER:
+            reason = s_receive_transfer (self, txn, header, attestation,
+                                         (Bruecke__CaseTransfer *) body, now_ms, verdict);
+            break;
+        default:
+            reason = s_receive_transfer_answer (
+                self, txn, header, (Bruecke__CaseTransferAnswer *) body, now_ms, verdict);
+            break;
+    }
+    br_proto_free (&body);
+    return reason;
+}
+
+//  ---- Life cycle -------------------------------------------------------------------
+
+bn_casework_t *
+bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault, bn_audit_t *audit,
+                 br_reason_t *reason)
+{
+    assert (store && identity && vault && audit && reason);
+    bn_casework_t *self = (bn_casework_t *) zmalloc (sizeof (bn_casework_t));
+    self->store = store;
+    self->env = bn_store_env (store);
+    self->identity = identity;
+    self->vault = vault;
+    self->audit = audit;
+    const char *names[] = {"cases", "consents", "referrals", "transfers", "events"};
+    MDB_dbi *dbis[] = {&self->cases, &self->consents, &self->referrals, &self->transfers,
+                       &self->events};
+    *reason = BR_REASON_OK;
+    for (size_t index = 0; index < 5 && *reason == BR_REASON_OK; index++)
+        *reason = br_store_open_db (self->env, names[index], MDB_CREATE, dbis[index]);
+    if (*reason != BR_REASON_OK)
+        bn_casework_destroy (&self);
+    return self;
+}
+
+void
+bn_casework_destroy (bn_casework_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+bn_casework_set_roster (bn_casework_t *self, br_roster_t *roster)
+{
+    assert (self);
+    self->roster = roster;
+}
+
+//  ---- Self test ----------------------------------------------------------------------
+
+//  One town of the test county.
+typedef struct {
+    br_identity_t *identity; //  its keys
+    bn_store_t *store;       //  its store
+    bn_vault_t *vault;       //  its data key
+    bn_audit_t *audit;       //  its audit log
+    bn_casework_t *casework; //  its casework
+    char *directory;         //  its state directory
+} s_test_town_t;
+
+static void
+s_test_town_new (s_test_town_t *town, const char *id)
+{
+    town->identity = br_identity_new (id);
+    town->directory = br_temp_directory ("bn_casework");
+    assert (town->directory);
+    br_reason_t reason;
+    town->store = bn_store_new (town->directory, BR_STORE_DEFAULT_MAPSIZE, &reason);
+    assert (town->store);
+    char *key_path = zsys_sprintf ("%s/data.key", town->directory);
+    town->vault = bn_vault_load (key_path, true, &reason);
+    assert (town->vault);
+    zstr_free (&key_path);
+    town->audit = bn_audit_new (bn_store_env (town->store), &reason);
+    assert (town->audit);
+    town->casework =
+        bn_casework_new (town->store, town->identity, town->vault, town->audit, &reason);
+    assert (town->casework);
+}
+
+static void
+s_test_town_destroy (s_test_town_t *town)
+{
+    bn_casework_destroy (&town->casework);
+    bn_audit_destroy (&town->audit);
+    bn_vault_destroy (&town->vault);
+    bn_store_destroy (&town->store);
+    br_identity_destroy (&town->identity);
+    char *command = zsys_sprintf ("rm -rf '%s'", town->directory);
+    assert (system (command) == 0);
+    zstr_free (&command);
+    zstr_free (&town->directory);
+}
+
+//  Makes an API call; asserts it ends with `expected`. Returns the result.
+static json_t *
+s_test_call (s_test_town_t *town, const char *method, const char *path, const char *body,
+             br_reason_t expected)
+{
+    bn_request_t call = {.method = method, .path = path, .user = "test-caseworker"};
+    call.body = body ? json_loads (body, 0, NULL) : NULL;
+    assert (!body || call.body);
+    MDB_txn *txn = NULL;
+    assert (bn_store_begin (town->store, &txn) == BR_REASON_OK);
+    br_reason_t reason = bn_casework_call (town->casework, txn, &call);
+    if (reason != expected)
+        printf ("\n%s %s: %s (%s), expected %s\n", method, path, br_reason_name (reason),
+                call.detail, br_reason_name (expected));
+    assert (reason == expected);
+    if (reason == BR_REASON_OK)
+        assert (bn_store_commit (town->store, &txn) == BR_REASON_OK);
+    else
+        bn_store_abort (town->store, &txn);
+    json_decref (call.body);
+    return call.result;
+}
+
+static void
+s_test_collect (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    (void) sequence;
+    zlistx_add_end ((zlistx_t *) argument, zchunk_new (data, size));
+}
+
+//  Hands what `from` has queued for `to` over, as broker and node would,
+//  checking as the recipient checks, and takes it out of `from`'s outbox.
+//  Returns how many messages were for `to`; *verdict is the last verdict.
+static size_t
+s_test_deliver (s_test_town_t *from, s_test_town_t *to, br_roster_t *roster, br_reason_t *verdict)
+{
+    zlistx_t *envelopes = zlistx_new ();
+    zlistx_set_destructor (envelopes, (zlistx_destructor_fn *) zchunk_destroy);
+    bn_store_outbox_read (from->store, 0, 1000, s_test_collect, envelopes);
+    size_t count = 0;
+    *verdict = BR_REASON_OK;
+    for (zchunk_t *chunk = (zchunk_t *) zlistx_first (envelopes); chunk;
+         chunk = (zchunk_t *) zlistx_next (envelopes)) {
+        br_reason_t reason;
+        br_envelope_t *envelope =
+            br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
+        assert (envelope);
+        assert (br_envelope_verify_in_roster (envelope, roster) == BR_REASON_OK);
+        const Bruecke__Header *header = br_envelope_header (envelope);
+        if (streq (header->recipient, br_identity_node_id (to->identity))) {
+            count++;
+            *verdict = br_envelope_check_attestation (envelope, br_now_ms ());
+            MDB_txn *txn = NULL;
+            assert (bn_store_begin (to->store, &txn) == BR_REASON_OK);
+            if (*verdict == BR_REASON_OK)
+                assert (bn_casework_receive (to->casework, txn, envelope, br_now_ms (), verdict) ==
+                        BR_REASON_OK);
+            assert (bn_store_commit (to->store, &txn) == BR_REASON_OK);
+            assert (bn_store_begin (from->store, &txn) == BR_REASON_OK);
+            assert (bn_store_sent_update (from->store, txn, header->message_id.data,
+                                          BN_SENT_RECEIPTED, BR_REASON_OK,
+                                          br_now_ms ()) == BR_REASON_OK);
+            assert (bn_store_commit (from->store, &txn) == BR_REASON_OK);
+        }
+        br_envelope_destroy (&envelope);
+    }
+    zlistx_destroy (&envelopes);
+    return count;
+}
+
+static const char *
+s_test_state (s_test_town_t *town, const char *kind, const char *id)
+{
+    static char state[32];
+    char *path = zsys_sprintf ("/v1/%s/%s", kind, id);
+    json_t *record = s_test_call (town, "GET", path, NULL, BR_REASON_OK);
+    snprintf (state, sizeof (state), "%s", json_string_value (json_object_get (record, "state")));
+    json_decref (record);
+    zstr_free (&path);
+    return state;
+}
+
+void
+bn_casework_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bn_casework: ");
+    //  @selftest
+    //  A small county: Lünen refers to Unna and to the Kreis; Kamen takes over
+    s_test_town_t luenen, unna, kreis, kamen;
+    s_test_town_new (&luenen, "luenen");
+    s_test_town_new (&unna, "unna");
+    s_test_town_new (&kreis, "kreis-unna");
+    s_test_town_new (&kamen, "kamen");
+    br_identity_t *county = br_identity_new ("county");
+    zconfig_t *draft = br_roster_draft_new ("05978", "Kreis Unna");
+    const Bruecke__NodeRole TOWN = BRUECKE__NODE_ROLE__ROLE_TOWN;
+    assert (br_roster_draft_add_node (draft, luenen.identity, "L\xc3\xbcnen", "05978024", TOWN,
+                                      "jugendamt,jobcenter") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (draft, unna.identity, "Unna", "05978036", TOWN,
+                                      "fruehe-hilfen,jugendamt") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (draft, kreis.identity, "Kreis Unna", "05978",
+                                      BRUECKE__NODE_ROLE__ROLE_COUNTY,
+                                      "gesundheitsamt,jobcenter") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (draft, kamen.identity, "Kamen", "05978020", TOWN,
+                                      "jugendamt") == BR_REASON_OK);
+    assert (br_roster_draft_add_route (draft, "05978036", "fruehe-hilfen", "unna") == BR_REASON_OK);
+    assert (br_roster_draft_add_route (draft, "05978036", "gesundheitsamt", "kreis-unna") ==
+            BR_REASON_OK);
+    assert (br_roster_draft_add_route (draft, "05978020", "jugendamt", "kamen") == BR_REASON_OK);
+    assert (br_roster_draft_add_route (draft, "05978024", "jugendamt", "luenen") == BR_REASON_OK);
+    br_reason_t reason;
+    int64_t now = br_now_ms ();
+    zchunk_t *signed_roster = br_roster_draft_sign (draft, county, now, 3600000, &reason);
+    assert (signed_roster);
+    br_roster_t *roster =
+        br_roster_verify (zchunk_data (signed_roster), zchunk_size (signed_roster),
+                          br_identity_sign_public (county), NULL, now, &reason);
+    assert (roster);
+    bn_casework_set_roster (luenen.casework, roster);
+    bn_casework_set_roster (unna.casework, roster);
+    bn_casework_set_roster (kreis.casework, roster);
+    bn_casework_set_roster (kamen.casework, roster);
+
+    //  The case (invented family) and the mother's written consent
+    json_t *created =
+        s_test_call (&luenen, "POST", "/v1/cases",
+                     "{\"kind\": \"family\", \"service\": \"jobcenter\", \"members\": ["
+                     "{\"name\": \"Aylin Beispiel\", \"role\": \"mother\", \"age\": 29},"
+                     "{\"name\": \"Deniz Beispiel\", \"role\": \"child\", \"age\": 5}],"
+                     "\"needs\": [\"Kita-Platz\", \"Sprachf\xc3\xb6rderung\"],"
+                     "\"details\": {\"language\": {\"child\": \"spricht kein Deutsch\"}}}",
+                     BR_REASON_OK);
+    char case_id[S_ID_HEX];
+    snprintf (case_id, sizeof (case_id), "%s", json_string_value (json_object_get (created, "id")));
+    json_decref (created);
+    char *consent_body = zsys_sprintf (
+        "{\"case_id\": \"%s\", \"grantor\": \"Aylin Beispiel\", \"subjects\": [\"Aylin Beispiel\","
+        " \"Deniz Beispiel\"], \"purpose\": \"language-support\", \"categories\": [\"household\","
+        " \"child-age\", \"language\"], \"recipients\": [{\"ags\": \"05978036\", \"service\": "
+        "\"fruehe-hilfen\"}, {\"ags\": \"05978036\", \"service\": \"gesundheitsamt\"}],"
+        " \"valid_from_ms\": %lld, \"valid_until_ms\": %lld, \"form\": \"written\","
+        " \"evidence_sha256\": \"%064d\", \"health_data\": false}",
+        case_id, (long long) now - 1000, (long long) now + 86400000LL, 7);
+    json_t *consent = s_test_call (&luenen, "POST", "/v1/consents", consent_body, BR_REASON_OK);
+    char consent_id[S_ID_HEX];
+    snprintf (consent_id, sizeof (consent_id), "%s",
+              json_string_value (json_object_get (consent, "id")));
+    assert (streq (json_string_value (json_object_get (
+                       json_array_get (json_object_get (consent, "recipients"), 1), "node")),
+                   "kreis-unna"));
+    json_decref (consent);
+    zstr_free (&consent_body);
+
+    //  Referrals that the consent does not cover are refused, nothing sent
+    const char *referral_format =
+        "{\"case_id\": \"%s\", \"service\": \"jobcenter\", \"purpose\": \"%s\", %s"
+        " \"recipient\": {\"ags\": \"%s\", \"service\": \"%s\"}, \"categories\": [%s],"
+        " \"note\": \"Bitte um Kontaktaufnahme\"}";
+    struct {
+        const char *purpose, *basis, *ags, *service, *categories;
+        br_reason_t expected;
+    } refused[] = {
+        {"language-support", "", "05978036", "fruehe-hilfen", "\"household\"",
+         BR_REASON_CONSENT_MISSING},
+        {"early-help", "CONSENT", "05978036", "fruehe-hilfen", "\"household\"",
+         BR_REASON_PURPOSE_MISMATCH},
+        {"language-support", "CONSENT", "05978020", "jugendamt", "\"household\"",
+         BR_REASON_RECIPIENT_MISMATCH},
+        {"language-support", "CONSENT", "05978036", "fruehe-hilfen", "\"household\", \"health\"",
+         BR_REASON_CATEGORY_NOT_COVERED},
+        {"language-support", "CONSENT", "05978036", "familienbuero", "\"household\"",
+         BR_REASON_NO_ROUTE},
+    };
+    char *consent_member = zsys_sprintf ("\"consent_id\": \"%s\",", consent_id);
+    for (size_t index = 0; index < sizeof (refused) / sizeof (refused[0]); index++) {
+        char *body = zsys_sprintf (referral_format, case_id, refused[index].purpose,
+                                   *refused[index].basis ? consent_member : "", refused[index].ags,
+                                   refused[index].service, refused[index].categories);
+        s_test_call (&luenen, "POST", "/v1/referrals", body, refused[index].expected);
+        zstr_free (&body);
+    }
+    assert (bn_store_outbox_count (luenen.store) == 0);
+
+    //  The referral to Frühe Hilfen in Unna, and one to the Gesundheitsamt
+    char *body =
+        zsys_sprintf (referral_format, case_id, "language-support", consent_member, "05978036",
+                      "fruehe-hilfen", "\"household\", \"child-age\", \"language\"");
+    json_t *referral = s_test_call (&luenen, "POST", "/v1/referrals", body, BR_REASON_OK);
+    zstr_free (&body);
+    char referral_id[S_ID_HEX];
+    snprintf (referral_id, sizeof (referral_id), "%s",
+              json_string_value (json_object_get (referral, "id")));
+    json_decref (referral);
+    body = zsys_sprintf (referral_format, case_id, "language-support", consent_member, "05978036",
+                         "gesundheitsamt", "\"household\"");
+    referral = s_test_call (&luenen, "POST", "/v1/referrals", body, BR_REASON_OK);
+    zstr_free (&body);
+    char health_id[S_ID_HEX];
+    snprintf (health_id, sizeof (health_id), "%s",
+              json_string_value (json_object_get (referral, "id")));
+    json_decref (referral);
+    assert (bn_store_outbox_count (luenen.store) == 2);
+
+    //  Unna receives: the data is there, Lünen learns it arrived
+    br_reason_t verdict;
+    assert (s_test_deliver (&luenen, &unna, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    char *path = zsys_sprintf ("/v1/referrals/%s", referral_id);
+    json_t *received = s_test_call (&unna, "GET", path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (received, "state")), "received"));
+    assert (
+        json_integer_value (json_array_get (
+            json_object_get (json_object_get (json_object_get (received, "sections"), "child-age"),
+                             "children_ages"),
+            0)) == 5);
+    json_decref (received);
+    assert (s_test_deliver (&unna, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    assert (streq (s_test_state (&luenen, "referrals", referral_id), "received"));
+
+    //  Only the recipient accepts; only the sender cancels
+    char *status_path = zsys_sprintf ("/v1/referrals/%s/status", referral_id);
+    s_test_call (&luenen, "POST", status_path, "{\"state\": \"accepted\"}", BR_REASON_FORBIDDEN);
+    s_test_call (&unna, "POST", status_path, "{\"state\": \"cancelled\"}", BR_REASON_FORBIDDEN);
+    s_test_call (&unna, "POST", status_path, "{\"state\": \"completed\"}", BR_REASON_INVALID_STATE);
+    json_decref (s_test_call (&unna, "POST", status_path,
+                              "{\"state\": \"accepted\", \"lotse\": \"Frau Lotse\"}",
+                              BR_REASON_OK));
+    json_decref (s_test_call (&unna, "POST", status_path,
+                              "{\"state\": \"in_progress\", \"text\": \"Erstgespr\xc3\xa4"
+                              "ch\"}",
+                              BR_REASON_OK));
+    assert (s_test_deliver (&unna, &luenen, roster, &verdict) == 2 && verdict == BR_REASON_OK);
+    json_t *seen = s_test_call (&luenen, "GET", path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (seen, "state")), "in_progress"));
+    assert (streq (json_string_value (json_object_get (seen, "lotse")), "Frau Lotse"));
+    assert (json_array_size (json_object_get (seen, "history")) == 4);
+    json_decref (seen);
+
+    //  The mother withdraws consent for the Gesundheitsamt: its referral is
+    //  cancelled on both sides, the Frühe Hilfen one goes on
+    assert (s_test_deliver (&luenen, &kreis, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    char *withdraw_path = zsys_sprintf ("/v1/consents/%s/withdraw", consent_id);
+    json_decref (
+        s_test_call (&luenen, "POST", withdraw_path,
+                     "{\"recipients\": [{\"ags\": \"05978036\", \"service\": \"gesundheitsamt\"}]}",
+                     BR_REASON_OK));
+    assert (streq (s_test_state (&luenen, "referrals", health_id), "cancelled"));
+    assert (streq (s_test_state (&luenen, "referrals", referral_id), "in_progress"));
+    assert (s_test_deliver (&luenen, &kreis, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    assert (streq (s_test_state (&kreis, "referrals", health_id), "cancelled"));
+    char *health_status = zsys_sprintf ("/v1/referrals/%s/status", health_id);
+    s_test_call (&kreis, "POST", health_status, "{\"state\": \"accepted\"}",
+                 BR_REASON_CONSENT_WITHDRAWN);
+    //  A new referral to the withdrawn recipient is refused
+    body = zsys_sprintf (referral_format, case_id, "language-support", consent_member, "05978036",
+                         "gesundheitsamt", "\"household\"");
+    s_test_call (&luenen, "POST", "/v1/referrals", body, BR_REASON_CONSENT_WITHDRAWN);
+    zstr_free (&body);
+
+    //  The outcome
+    json_decref (s_test_call (&unna, "POST", status_path,
+                              "{\"state\": \"completed\", \"text\": \"Kita-Platz ab August\"}",
+                              BR_REASON_OK));
+    assert (s_test_deliver (&unna, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    seen = s_test_call (&luenen, "GET", path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (seen, "outcome")), "Kita-Platz ab August"));
+    json_decref (seen);
+
+    //  The family moves to Kamen: the case goes there under SGB VIII §86c
+    char *transfer_path = zsys_sprintf ("/v1/cases/%s/transfer", case_id);
+    json_t *transfer =
+        s_test_call (&luenen, "POST", transfer_path, "{\"ags\": \"05978020\"}", BR_REASON_OK);
+    char transfer_id[S_ID_HEX];
+    snprintf (transfer_id, sizeof (transfer_id), "%s",
+              json_string_value (json_object_get (transfer, "id")));
+    json_decref (transfer);
+    //  A repeated transfer is the same transfer, and sends nothing new
+    transfer =
+        s_test_call (&luenen, "POST", transfer_path, "{\"ags\": \"05978020\"}", BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (transfer, "id")), transfer_id));
+    json_decref (transfer);
+    assert (s_test_deliver (&luenen, &kamen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    char *accept_path = zsys_sprintf ("/v1/transfers/%s/accept", transfer_id);
+    s_test_call (&luenen, "POST", accept_path, "{}", BR_REASON_FORBIDDEN);
+    transfer = s_test_call (&kamen, "POST", accept_path, "{}", BR_REASON_OK);
+    char *kamen_case =
+        zsys_sprintf ("/v1/cases/%s", json_string_value (json_object_get (transfer, "case_id")));
+    json_decref (transfer);
+    json_t *moved = s_test_call (&kamen, "GET", kamen_case, NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (moved, "members")) == 2);
+    json_decref (moved);
+    assert (s_test_deliver (&kamen, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    char *case_path = zsys_sprintf ("/v1/cases/%s", case_id);
+    json_t *minimal = s_test_call (&luenen, "GET", case_path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (minimal, "state")), "transferred"));
+    assert (streq (json_string_value (json_object_get (minimal, "transferred_to")), "kamen"));
+    assert (!json_object_get (minimal, "members"));
+    json_decref (minimal);
+
+    //  Events and the audit log
+    json_t *events = s_test_call (&luenen, "GET", "/v1/events", NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (events, "events")) >= 8);
+    json_decref (events);
+    json_t *intact = s_test_call (&luenen, "GET", "/v1/audit/verify", NULL, BR_REASON_OK);
+    assert (json_is_true (json_object_get (intact, "intact")));
+    json_decref (intact);
+    s_test_call (&luenen, "GET", "/v1/nothing", NULL, BR_REASON_NOT_FOUND);
+    s_test_call (&luenen, "POST", "/v1/cases", "[]", BR_REASON_MALFORMED);
+
+    zstr_free (&case_path);
+    zstr_free (&kamen_case);
+    zstr_free (&accept_path);
+    zstr_free (&transfer_path);
+    zstr_free (&health_status);
+    zstr_free (&withdraw_path);
+    zstr_free (&status_path);
+    zstr_free (&path);
+    zstr_free (&consent_member);
+    br_roster_destroy (&roster);
+    zchunk_destroy (&signed_roster);
+    zconfig_destroy (&draft);
+    br_identity_destroy (&county);
+    s_test_town_destroy (&luenen);
+    s_test_town_destroy (&unna);
+    s_test_town_destroy (&kreis);
+    s_test_town_destroy (&kamen);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}

@@ -1,0 +1,85 @@
+/*  =========================================================================
+    bn_casework - cases, consents, closed-loop referrals and case transfers
+
+    The reason bruecke exists. A caseworker (or the town's case software)
+    records a case and the family's consent, refers the family to an office
+    in another town under that consent, and follows the referral to its
+    outcome; when a family moves, the case goes to the town now responsible
+    under a statute. Every step is a signed message through the broker,
+    and both towns keep the same history.
+
+    Records live in the node's LMDB environment, each sealed with the
+    node's data key (bn_vault); keys are random ids, so nothing in the
+    files names a person:
+        cases       case id      -> sealed JSON case
+        consents    consent id   -> sealed JSON consent
+        referrals   referral id  -> sealed JSON referral with its history
+        transfers   transfer id  -> sealed JSON transfer
+        events      counter      -> {seq, at_ms, kind, id, state} (no personal data)
+    Every read, write and transmission of personal data is recorded in the
+    audit log (bn_audit) in the same transaction.
+
+    All operations run on the node actor's thread, inside a write
+    transaction the caller opens and commits, so a change, the messages it
+    sends (into the outbox) and its audit records commit together or not
+    at all.
+
+    The operations are the node's JSON API (node/openapi.yaml), given as a
+    method, a path and a parsed body; bn_api carries them over HTTP.
+    =========================================================================
+*/
+
+#ifndef BN_CASEWORK_H_INCLUDED
+#define BN_CASEWORK_H_INCLUDED
+
+#include "bn_api.h"
+#include "bn_audit.h"
+#include "bn_store.h"
+#include "bn_vault.h"
+#include <jansson.h>
+
+#define BN_ID_SIZE                  16   //  case, consent, referral ids
+#define BN_NAME_MAX                 100  //  a person's name, bytes
+#define BN_TEXT_MAX                 4000 //  a note or outcome, bytes
+#define BN_LIST_MAX                 64   //  members, needs, notes, subjects
+#define BN_EVENTS_MAX               1000 //  events in one listing
+#define BN_MESSAGE_LIFETIME_MS      ((int64_t) 30 * 24 * 3600 * 1000) //  casework messages
+#define BN_DEFAULT_TRANSFER_SERVICE "jugendamt"
+
+typedef struct _bn_casework_t bn_casework_t;
+
+
+//  Creates the casework on the node's store. `identity` signs and opens
+//  messages; `vault` seals records; `audit` records access. All are the
+//  caller's and must outlive the casework. NULL and *reason on failure.
+bn_casework_t *bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault,
+                                bn_audit_t *audit, br_reason_t *reason);
+
+//  Destroys the casework (not what it borrowed) and nulls the pointer.
+void bn_casework_destroy (bn_casework_t **self_p);
+
+//  Tells the casework the roster now in force (borrowed until the next call).
+void bn_casework_set_roster (bn_casework_t *self, br_roster_t *roster);
+
+//  Carries out one API request (bn_api) inside the open write transaction
+//  `txn`; request->user is the actor in the audit log. Returns OK (the
+//  caller commits; request->result and request->status are set), or a
+//  refusal reason with request->detail (the caller aborts; nothing was
+//  changed or sent), or a store reason. Does not set request->reason.
+br_reason_t bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *request) BR_WUR;
+
+//  True if messages of `type` are casework that bn_casework_receive takes.
+bool bn_casework_takes (int type);
+
+//  Applies a delivered, verified casework message inside `txn` (before the
+//  store records its id). Sets *verdict to OK if it was taken, or to why
+//  the recipient refuses it (CATEGORY_NOT_COVERED, FORBIDDEN,
+//  INVALID_STATE, NOT_FOUND, MALFORMED, DECRYPT_FAILED), in which case
+//  nothing was written. Returns OK or a store reason (then abort).
+br_reason_t bn_casework_receive (bn_casework_t *self, MDB_txn *txn, br_envelope_t *envelope,
+                                 int64_t now_ms, br_reason_t *verdict) BR_WUR;
+
+//  Self test of this class.
+void bn_casework_test (bool verbose);
+
+#endif
