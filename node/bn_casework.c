@@ -288,9 +288,10 @@ s_send (bn_casework_t *self, MDB_txn *txn, Bruecke__MessageType type, const char
         return BR_REASON_NODE_REVOKED;
     if (!br_roster_node_offers (recipient, service))
         return BR_REASON_NO_ROUTE;
+    //  The sequence number is taken last: a message refused here uses none
     Bruecke__Header header;
     br_envelope_header_init (&header, message_id, type, br_identity_node_id (self->identity), to,
-                             service, bn_store_next_sequence (self->store), now, lifetime);
+                             service, 0, now, lifetime);
     if (attestation) {
         br_reason_t reason = br_attestation_check (attestation, &header, now);
         if (reason == BR_REASON_OK)
@@ -298,6 +299,7 @@ s_send (bn_casework_t *self, MDB_txn *txn, Bruecke__MessageType type, const char
         if (reason != BR_REASON_OK)
             return reason;
     }
+    header.sequence = bn_store_next_sequence (self->store);
     zchunk_t *chunk = br_envelope_build (self->identity, &header, attestation, body,
                                          recipient->seal_public_key.data);
     br_reason_t reason =
@@ -974,7 +976,8 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
 }
 
 static br_reason_t
-s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, int64_t now)
+s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                   int64_t now)
 {
     uint8_t id[BN_ID_SIZE];
     json_t *referral = NULL;
@@ -1150,8 +1153,8 @@ s_section_parse (json_t *sections, const char *category)
 }
 
 static br_reason_t
-s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, bool accept,
-                   int64_t now)
+s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                   bool accept, int64_t now)
 {
     uint8_t id[BN_ID_SIZE];
     json_t *transfer = NULL;
@@ -1486,9 +1489,17 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
         json_object_set_new (referral, "statute", json_string (attestation->statute));
     s_history_add (referral, "requested", header->created_at_ms, header->sender, NULL, NULL);
     s_history_add (referral, "received", now, br_identity_node_id (self->identity), NULL, NULL);
-    //  The sender learns it arrived
+    //  The sender learns it arrived; a referral that cannot be answered is
+    //  refused (the referring service is not routable back)
     br_reason_t reason = s_send_update (self, txn, referral, s_state_by_name ("received"),
                                         BR_REASON_OK, NULL, NULL, now);
+    if (reason != BR_REASON_OK && reason != BR_REASON_STORE_FULL &&
+        reason != BR_REASON_STORE_FAILED) {
+        *verdict = reason;
+        reason = BR_REASON_OK;
+        json_decref (referral);
+        return reason;
+    }
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->referrals, message->referral_id.data, referral);
     if (reason == BR_REASON_OK)

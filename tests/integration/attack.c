@@ -26,6 +26,11 @@
         bad-signature    a valid TEST_NOTE with one signature byte flipped
         oversize         a valid TEST_NOTE whose envelope exceeds 1 MiB
         raw              the bytes of --file, as they are
+        referral         a sealed REFERRAL under consent --consent with one
+                         data section (--section); its attestation may name
+                         another recipient (--attest-to), purpose
+                         (--purpose) or validity (--valid-ms)
+        withdrawal       a CONSENT_WITHDRAWAL of --consent for --to
 
     Options:
         --mechanism curve|null|plain   how to connect (default curve)
@@ -42,6 +47,15 @@
         --save FILE          write the envelope as sent to FILE
         --file FILE          raw: the bytes to send
         --wait-ms N          how long to wait for an answer (default 3000)
+        --consent HEX        consent id (32 hex digits) of referral, withdrawal
+        --purpose CODE       the attestation's purpose (default language-support)
+        --attest-to NODE     the attestation's recipient (default --to)
+        --valid-ms N         the attestation is valid until now + N (default
+                             one day; negative: it has expired)
+        --section CODE       the referral's data section (default household;
+                             the attestation covers household only)
+        --await-recipient    after ACCEPTED, wait for the recipient's answer:
+                             RECIPIENT RECEIPT or RECIPIENT REFUSAL <REASON>
 
     Exit codes: 0 a verdict was printed, 1 setup failed, 2 usage error.
     =========================================================================
@@ -54,28 +68,36 @@
 #define S_NOTE_LIFETIME_MS (24LL * 3600 * 1000)
 #define S_CONSENT_ID_HEX   "00112233445566778899aabbccddeeff"
 #define S_POLL_MS          50
+#define S_HELLO_CREDIT     16 //  deliveries welcome with --await-recipient
 #define S_MONITOR_ENDPOINT "inproc://bruecke-attack-monitor"
 
 //  What the command line asked for.
 typedef struct {
-    const char *endpoint;     //  the broker's endpoint
-    const char *roster;       //  roster file
-    const char *county_pub;   //  county public key file
-    const char *mechanism;    //  curve, null or plain
-    const char *key;          //  the connection's key file
-    bool random_key;          //  connect with a fresh key
-    const char *sign_key;     //  the signer's key file
-    const char *forge_signer; //  a made-up signer claiming this node id
-    const char *to;           //  recipient node
-    const char *service;      //  recipient service
-    const char *text;         //  the note's text
-    const char *id_hex;       //  fixed message id, or NULL
-    uint64_t sequence;        //  header sequence
-    size_t size;              //  oversize text length
-    const char *save;         //  where to save the envelope sent
-    const char *file;         //  raw: bytes to send
-    int wait_ms;              //  answer timeout
-    const char *test_case;    //  what to do
+    const char *endpoint;                //  the broker's endpoint
+    const char *roster;                  //  roster file
+    const char *county_pub;              //  county public key file
+    const char *mechanism;               //  curve, null or plain
+    const char *key;                     //  the connection's key file
+    bool random_key;                     //  connect with a fresh key
+    const char *sign_key;                //  the signer's key file
+    const char *forge_signer;            //  a made-up signer claiming this node id
+    const char *to;                      //  recipient node
+    const char *service;                 //  recipient service
+    const char *text;                    //  the note's text
+    const char *id_hex;                  //  fixed message id, or NULL
+    uint64_t sequence;                   //  header sequence
+    size_t size;                         //  oversize text length
+    const char *save;                    //  where to save the envelope sent
+    const char *file;                    //  raw: bytes to send
+    int wait_ms;                         //  answer timeout
+    const char *test_case;               //  what to do
+    const char *consent_hex;             //  consent of referral and withdrawal
+    const char *purpose;                 //  the attestation's purpose
+    const char *attest_to;               //  the attestation's recipient, or NULL for --to
+    int64_t valid_ms;                    //  the attestation's validity from now
+    const char *section;                 //  the referral's data section
+    bool await_recipient;                //  wait for the recipient's answer too
+    uint8_t sent_id[BR_MESSAGE_ID_SIZE]; //  id of the casework message sent
 } s_options_t;
 
 static int
@@ -95,13 +117,20 @@ s_parse (int argc, char *argv[], s_options_t *options)
                              .text = "Testnachricht vom Angreifer, erfunden",
                              .sequence = 1,
                              .size = S_DEFAULT_OVERSIZE,
-                             .wait_ms = S_DEFAULT_WAIT_MS};
+                             .wait_ms = S_DEFAULT_WAIT_MS,
+                             .consent_hex = S_CONSENT_ID_HEX,
+                             .purpose = "language-support",
+                             .valid_ms = S_NOTE_LIFETIME_MS,
+                             .section = "household"};
     for (int index = 1; index < argc; index++) {
         const char *arg = argv[index];
         const char *value = index + 1 < argc ? argv[index + 1] : NULL;
         bool takes_value = true;
         if (streq (arg, "--random-key")) {
             options->random_key = true;
+            takes_value = false;
+        } else if (streq (arg, "--await-recipient")) {
+            options->await_recipient = true;
             takes_value = false;
         } else if (arg[0] != '-') {
             if (options->test_case)
@@ -142,6 +171,16 @@ s_parse (int argc, char *argv[], s_options_t *options)
             options->file = value;
         else if (streq (arg, "--wait-ms"))
             options->wait_ms = atoi (value);
+        else if (streq (arg, "--consent"))
+            options->consent_hex = value;
+        else if (streq (arg, "--purpose"))
+            options->purpose = value;
+        else if (streq (arg, "--attest-to"))
+            options->attest_to = value;
+        else if (streq (arg, "--valid-ms"))
+            options->valid_ms = strtoll (value, NULL, 10);
+        else if (streq (arg, "--section"))
+            options->section = value;
         else
             return s_usage ("unknown option");
         if (takes_value)
@@ -220,6 +259,63 @@ s_flip_signature (zchunk_t *envelope_bytes)
     return flipped;
 }
 
+//  A REFERRAL or CONSENT_WITHDRAWAL from `signer` as the options describe.
+//  The caller owns it.
+static zchunk_t *
+s_build_casework (s_options_t *options, br_identity_t *signer, br_roster_t *roster, bool referral)
+{
+    const Bruecke__RosterNode *recipient = br_roster_lookup_by_id (roster, options->to);
+    uint8_t consent_id[BR_CONSENT_ID_SIZE];
+    if (!recipient || br_hex_decode (options->consent_hex, consent_id, sizeof (consent_id)) != 0) {
+        fprintf (stderr, "bruecke-attack: unknown --to or bad --consent\n");
+        return NULL;
+    }
+    int64_t now = br_now_ms ();
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    Bruecke__Header header;
+    br_envelope_header_init (&header, id,
+                             referral ? BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL
+                                      : BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL,
+                             br_identity_node_id (signer), options->to, options->service,
+                             options->sequence, now, S_NOTE_LIFETIME_MS);
+    memcpy (options->sent_id, id, sizeof (id));
+    if (!referral) {
+        Bruecke__ConsentWithdrawal withdrawal = BRUECKE__CONSENT_WITHDRAWAL__INIT;
+        withdrawal.consent_id.data = consent_id;
+        withdrawal.consent_id.len = sizeof (consent_id);
+        withdrawal.withdrawn_at_ms = now;
+        return br_envelope_build (signer, &header, NULL, &withdrawal.base, NULL);
+    }
+    char *categories[] = {"household"};
+    Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
+    attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
+    attestation.consent_id.data = consent_id;
+    attestation.consent_id.len = sizeof (consent_id);
+    attestation.purpose = (char *) options->purpose;
+    attestation.data_categories = categories;
+    attestation.n_data_categories = 1;
+    attestation.recipient = (char *) (options->attest_to ? options->attest_to : options->to);
+    attestation.recipient_service = (char *) options->service;
+    attestation.valid_from_ms = now - 2 * S_NOTE_LIFETIME_MS;
+    attestation.valid_until_ms = now + options->valid_ms;
+    uint8_t referral_id[16];
+    randombytes_buf (referral_id, sizeof (referral_id));
+    Bruecke__DataSection section = BRUECKE__DATA_SECTION__INIT;
+    section.category = (char *) options->section;
+    section.content = "{\"members\": [{\"name\": \"Erfundene Person\", \"role\": \"mother\", "
+                      "\"age\": 30}]}";
+    Bruecke__DataSection *sections[] = {&section};
+    Bruecke__Referral body = BRUECKE__REFERRAL__INIT;
+    body.referral_id.data = referral_id;
+    body.referral_id.len = sizeof (referral_id);
+    body.sender_service = "jugendamt"; //  kamen offers it: the answer can come back
+    body.sections = sections;
+    body.n_sections = 1;
+    body.note = "erfunden";
+    return br_envelope_build (signer, &header, &attestation, &body.base,
+                              recipient->seal_public_key.data);
+}
+
 //  Builds the bytes the case sends. The caller owns them; NULL on failure.
 static zchunk_t *
 s_payload (s_options_t *options, br_roster_t *roster, br_identity_t *signer)
@@ -257,6 +353,8 @@ s_payload (s_options_t *options, br_roster_t *roster, br_identity_t *signer)
         free (text);
         return note;
     }
+    if (streq (test_case, "referral") || streq (test_case, "withdrawal"))
+        return s_build_casework (options, signer, roster, streq (test_case, "referral"));
     fprintf (stderr, "bruecke-attack: unknown case %s\n", test_case);
     return NULL;
 }
@@ -267,8 +365,10 @@ s_payload (s_options_t *options, br_roster_t *roster, br_identity_t *signer)
 //  is final (ACCEPTED, REFUSAL, OTHER), false to keep waiting (HEARTBEAT,
 //  ROSTER_UPDATE, or something that does not verify).
 static bool
-s_judge_answer (zframe_t *frame, br_roster_t *roster, char *verdict, size_t verdict_size)
+s_judge_answer (zframe_t *frame, br_roster_t *roster, s_options_t *options, char *verdict,
+                size_t verdict_size)
 {
+    bool await_recipient = options->await_recipient;
     br_reason_t reason;
     br_envelope_t *envelope =
         br_envelope_decode (zframe_data (frame), zframe_size (frame), &reason);
@@ -276,13 +376,39 @@ s_judge_answer (zframe_t *frame, br_roster_t *roster, char *verdict, size_t verd
         reason = br_envelope_verify_in_roster (envelope, roster);
     const Bruecke__RosterNode *signer =
         envelope ? br_roster_lookup_by_id (roster, br_envelope_signer (envelope)) : NULL;
-    if (reason != BR_REASON_OK || !signer || signer->role != BRUECKE__NODE_ROLE__ROLE_BROKER) {
+    if (reason != BR_REASON_OK || !signer) {
         fprintf (stderr, "bruecke-attack: ignoring an unverifiable answer (%s)\n",
                  br_reason_name (reason));
         br_envelope_destroy (&envelope);
         return false;
     }
     const Bruecke__Header *header = br_envelope_header (envelope);
+    if (signer->role != BRUECKE__NODE_ROLE__ROLE_BROKER) {
+        //  The recipient's own answer about our message, routed back by the
+        //  broker (answers about earlier runs' messages may come first)
+        bool refusal = header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL;
+        bool final = false;
+        ProtobufCMessage *body = NULL;
+        if (await_recipient && (refusal || header->type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT) &&
+            br_envelope_open_body (envelope, NULL,
+                                   refusal ? &bruecke__refusal__descriptor
+                                           : &bruecke__receipt__descriptor,
+                                   &body) == BR_REASON_OK) {
+            const ProtobufCBinaryData *answered = refusal
+                                                      ? &((Bruecke__Refusal *) body)->message_id
+                                                      : &((Bruecke__Receipt *) body)->message_id;
+            final = answered->len == BR_MESSAGE_ID_SIZE &&
+                    memcmp (answered->data, options->sent_id, BR_MESSAGE_ID_SIZE) == 0;
+        }
+        if (final && refusal)
+            snprintf (verdict, verdict_size, "RECIPIENT REFUSAL %s",
+                      br_reason_name ((br_reason_t) ((Bruecke__Refusal *) body)->reason));
+        else if (final)
+            snprintf (verdict, verdict_size, "RECIPIENT RECEIPT");
+        br_proto_free (&body);
+        br_envelope_destroy (&envelope);
+        return final;
+    }
     bool final = true;
     ProtobufCMessage *body = NULL;
     if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL &&
@@ -307,6 +433,7 @@ s_judge_answer (zframe_t *frame, br_roster_t *roster, char *verdict, size_t verd
                 br_hex_encode (accepted->message_ids[index].data, BR_MESSAGE_ID_SIZE, id);
             used += (size_t) snprintf (verdict + used, verdict_size - used, " %s", id);
         }
+        final = !await_recipient;
     } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT ||
                header->type == BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE)
         final = false;
@@ -470,6 +597,22 @@ main (int argc, char *argv[])
         fprintf (stderr, "bruecke-attack: invalid endpoint %s\n", options.endpoint);
         return 2;
     }
+    //  To hear the recipient, the broker must be allowed to deliver to us
+    if (options.await_recipient && keys) {
+        Bruecke__Header header;
+        uint8_t id[BR_MESSAGE_ID_SIZE];
+        br_envelope_header_init (&header, id, BRUECKE__MESSAGE_TYPE__TYPE_HELLO,
+                                 br_identity_node_id (keys), "", "", 0, br_now_ms (),
+                                 BR_CLOCK_SKEW_MS);
+        Bruecke__Hello hello = BRUECKE__HELLO__INIT;
+        hello.roster_version = br_roster_version (roster);
+        hello.credit = S_HELLO_CREDIT;
+        hello.software = "bruecke-attack";
+        zchunk_t *chunk = br_envelope_build (keys, &header, NULL, &hello.base, NULL);
+        zframe_t *greeting = zframe_new (zchunk_data (chunk), zchunk_size (chunk));
+        zframe_send (&greeting, dealer, 0);
+        zchunk_destroy (&chunk);
+    }
     //  Queued in the dealer now; it leaves once (if ever) a handshake succeeds
     zframe_t *frame = zframe_new (zchunk_data (payload), zchunk_size (payload));
     fprintf (stderr, "bruecke-attack: sending %zu bytes (%s, %s)\n", zchunk_size (payload),
@@ -487,7 +630,7 @@ main (int argc, char *argv[])
             s_take_event (monitor, &events);
         else if (which == dealer) {
             zframe_t *answer = zframe_recv (dealer);
-            if (answer && !s_judge_answer (answer, roster, verdict, sizeof (verdict)))
+            if (answer && !s_judge_answer (answer, roster, &options, verdict, sizeof (verdict)))
                 *verdict = '\0';
             zframe_destroy (&answer);
         } else if (zpoller_terminated (poller))
