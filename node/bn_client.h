@@ -31,6 +31,14 @@
         window = "256"                         unaccepted messages in flight at most
         retransmit-ms = "10000"
         heartbeat-ms = "10000"
+        data-key = "/var/lib/bruecke/luenen/data.key"   (default: in state; made if missing)
+        api = "127.0.0.1:8080"                 JSON API address (none: no API)
+        api-tokens = "/var/lib/bruecke/luenen/api-tokens"   (default: in state)
+
+    Casework (bn_casework) lives in the same store. Requests to the JSON API
+    (bn_api, on its own HTTP thread) are handed to this actor, which runs
+    each in one transaction with the messages it sends; casework delivered
+    by the broker is applied in the transaction that records its id.
 
     Command protocol (on the actor pipe):
         $TERM           stops the node
