@@ -742,6 +742,30 @@ bb_store_test (bool verbose)
     bb_store_read_log (store, s_test_line, &seen);
     assert (seen.lines == 4);
 
+    //  Dropping a queued message (a withdrawn consent): it becomes a dead
+    //  letter, within the transaction that queued it too
+    uint8_t consent[BR_CONSENT_ID_SIZE];
+    memset (consent, 9, sizeof (consent));
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    s_test_enqueue (store, txn, "luenen", "kamen", 5, now + 3600000, 50);
+    memset (&seen, 0, sizeof (seen));
+    assert (bb_store_read_queue (store, txn, "kamen", 0, 10, s_test_queued, &seen) == 1);
+    assert (bb_store_read_queue (store, NULL, "kamen", 0, 10, s_test_queued, &seen) == 0);
+    memset (id, 5, sizeof (id));
+    assert (bb_store_drop (store, txn, "luenen", id, &record) == BR_REASON_OK);
+    assert (record.state == BB_STATE_DEAD && streq (record.recipient, "kamen"));
+    assert (bb_store_drop (store, txn, "luenen", id, &record) == BR_REASON_NOT_FOUND);
+    assert (!bb_store_withdrawn (store, txn, consent, "kamen"));
+    assert (bb_store_withdraw (store, txn, consent, "kamen", now) == BR_REASON_OK);
+    assert (bb_store_withdrawn (store, txn, consent, "kamen"));
+    assert (!bb_store_withdrawn (store, txn, consent, "unna"));
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bb_store_depth (store, "kamen") == 0);
+    assert (bb_store_dead_count (store) == 2);
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_store_withdrawn (store, txn, consent, "kamen")); //  durable
+    bb_store_abort (store, &txn);
+
     bb_store_destroy (&store);
     char *command = zsys_sprintf ("rm -rf '%s'", path);
     assert (system (command) == 0);
