@@ -331,17 +331,7 @@ s_withdraw (s_server_t *self, MDB_txn *txn, bb_job_t *job)
 static bool
 s_acknowledged (int type)
 {
-    switch (type) {
-        case BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE:
-        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL:
-        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE:
-        case BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL:
-        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER:
-        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER:
-            return true;
-        default:
-            return false;
-    }
+    return br_message_type_content (type);
 }
 
 //  True for the answers a recipient gives about a delivered message.

@@ -40,7 +40,7 @@ static br_reason_t
 s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const char *broker_id)
 {
     bool to_broker = *header->recipient == '\0';
-    bool content = false; //  node-to-node content, addressed to a service
+    bool content = br_message_type_content (header->type); //  to a service
     switch (header->type) {
         case BRUECKE__MESSAGE_TYPE__TYPE_HELLO:
         case BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT:
@@ -49,16 +49,9 @@ s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const ch
         case BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT:
         case BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL:
             break;
-        case BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE:
-        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL:
-        case BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE:
-        case BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL:
-        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER:
-        case BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER:
-            content = true;
-            break;
         default:
-            return BR_REASON_UNSUPPORTED_TYPE; //  the broker's own types
+            if (!content)
+                return BR_REASON_UNSUPPORTED_TYPE; //  the broker's own types
     }
     if (to_broker)
         return BR_REASON_UNSUPPORTED_TYPE;

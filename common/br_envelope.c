@@ -21,23 +21,24 @@ typedef struct {
     const char *name;          //  its name without TYPE_
     bool sealed;               //  body sealed to the recipient
     bool personal;             //  may carry personal data: attestation required
+    bool content;              //  node-to-node content for a service, acknowledged
 } s_type_info_t;
 
 static const s_type_info_t s_types[] = {
-    {BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "HELLO", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "HEARTBEAT", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, "ACCEPTED", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, "REFUSAL", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT, "RECEIPT", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, "CREDIT", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, "ROSTER_UPDATE", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, "DEAD_LETTER", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "TEST_NOTE", true, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL, "REFERRAL", true, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE, "REFERRAL_UPDATE", true, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL, "CONSENT_WITHDRAWAL", false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, "CASE_TRANSFER", true, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER, "CASE_TRANSFER_ANSWER", false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "HELLO", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "HEARTBEAT", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, "ACCEPTED", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, "REFUSAL", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT, "RECEIPT", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, "CREDIT", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, "ROSTER_UPDATE", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, "DEAD_LETTER", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "TEST_NOTE", true, true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL, "REFERRAL", true, true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE, "REFERRAL_UPDATE", true, true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL, "CONSENT_WITHDRAWAL", false, false, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, "CASE_TRANSFER", true, true, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER, "CASE_TRANSFER_ANSWER", false, false, true},
 };
 
 static const s_type_info_t *
@@ -67,6 +68,13 @@ br_message_type_personal (int type)
 {
     const s_type_info_t *info = s_type_info (type);
     return info && info->personal;
+}
+
+bool
+br_message_type_content (int type)
+{
+    const s_type_info_t *info = s_type_info (type);
+    return info && info->content;
 }
 
 const char *
@@ -585,6 +593,11 @@ br_envelope_test (bool verbose)
     //  The type table
     assert (br_message_type_sealed (BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE));
     assert (br_message_type_personal (BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE));
+    assert (br_message_type_content (BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL));
+    assert (br_message_type_content (BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL));
+    assert (!br_message_type_personal (BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL));
+    assert (!br_message_type_content (BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT));
+    assert (!br_message_type_content (BRUECKE__MESSAGE_TYPE__TYPE_HELLO));
     assert (!br_message_type_sealed (BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT));
     assert (!br_message_type_known (0));
     assert (streq (br_message_type_name (BRUECKE__MESSAGE_TYPE__TYPE_HELLO), "HELLO"));

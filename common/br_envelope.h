@@ -137,6 +137,10 @@ bool br_message_type_sealed (int type);
 //  True if `type` may carry personal data and so needs an attestation.
 bool br_message_type_personal (int type);
 
+//  True if `type` is content one node sends another, addressed to a service
+//  the recipient offers; the broker acknowledges it (ACCEPTED) once stored.
+bool br_message_type_content (int type);
+
 //  The type's name as in the schema without TYPE_, e.g. "TEST_NOTE".
 const char *br_message_type_name (int type);
 

@@ -772,10 +772,11 @@ s_section (json_t *record, const char *category)
     return detail ? json_incref (detail) : json_object ();
 }
 
-//  Builds the sealed sections of `categories` from case `record`. The
-//  returned array and its strings are the caller's (s_sections_free).
+//  Builds the sealed sections of `categories` from case `record`, and in
+//  *codes_p their category codes (for the attestation). The returned arrays
+//  and the sections' contents are the caller's (s_sections_free).
 static Bruecke__DataSection **
-s_sections (json_t *record, json_t *categories, size_t *count)
+s_sections (json_t *record, json_t *categories, size_t *count, char ***codes_p)
 {
     *count = json_array_size (categories);
     Bruecke__DataSection **sections =
@@ -792,12 +793,17 @@ s_sections (json_t *record, json_t *categories, size_t *count)
         json_decref (content);
         sections[index] = section;
     }
+    char **codes = (char **) calloc (*count ? *count : 1, sizeof (char *));
+    for (size_t index = 0; index < *count; index++)
+        codes[index] = sections[index]->category;
+    *codes_p = codes;
     return sections;
 }
 
 static void
-s_sections_free (Bruecke__DataSection **sections, size_t count)
+s_sections_free (Bruecke__DataSection **sections, size_t count, char **codes)
 {
+    free (codes);
     for (size_t index = 0; index < count; index++) {
         sodium_memzero (sections[index]->content, strlen (sections[index]->content));
         free (sections[index]->content);
@@ -931,10 +937,8 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         s_history_add (referral, "requested", now, call->user, NULL, NULL);
         //  The message: the case's sections for the categories asked for
         size_t count;
-        Bruecke__DataSection **sections = s_sections (record, categories, &count);
-        char **codes = (char **) calloc (count, sizeof (char *));
-        for (size_t index = 0; index < count; index++)
-            codes[index] = sections[index]->category;
+        char **codes = NULL;
+        Bruecke__DataSection **sections = s_sections (record, categories, &count, &codes);
         uint8_t attestation_consent[BR_CONSENT_ID_SIZE];
         Bruecke__Attestation attestation;
         s_attestation_of (referral, &attestation, attestation_consent, codes, count, to, to_service,
@@ -954,8 +958,7 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         if (reason != BR_REASON_OK && reason != BR_REASON_STORE_FULL &&
             reason != BR_REASON_STORE_FAILED)
             s_refuse (call, reason, "the message could not be built");
-        free (codes);
-        s_sections_free (sections, count);
+        s_sections_free (sections, count, codes);
         if (reason == BR_REASON_OK) {
             char message_hex[2 * BR_MESSAGE_ID_SIZE + 1];
             br_hex_encode (message_id, BR_MESSAGE_ID_SIZE, message_hex);
@@ -1098,10 +1101,8 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
                               categories, "created_at_ms", (json_int_t) now);
         s_history_add (transfer, "requested", now, call->user, NULL, NULL);
         size_t count;
-        Bruecke__DataSection **sections = s_sections (record, categories, &count);
-        char **codes = (char **) calloc (count, sizeof (char *));
-        for (size_t index = 0; index < count; index++)
-            codes[index] = sections[index]->category;
+        char **codes = NULL;
+        Bruecke__DataSection **sections = s_sections (record, categories, &count, &codes);
         Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
         attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
         attestation.statute = BR_CATALOGUE_STATUTE_RELOCATION;
@@ -1124,8 +1125,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
         uint8_t message_id[BR_MESSAGE_ID_SIZE];
         reason = s_send (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, to, to_service,
                          &attestation, &message.base, now, BN_MESSAGE_LIFETIME_MS, message_id);
-        free (codes);
-        s_sections_free (sections, count);
+        s_sections_free (sections, count, codes);
     }
     if (reason == BR_REASON_OK) {
         json_object_set_new (record, "state", json_string ("transferring"));
@@ -1428,6 +1428,31 @@ s_sections_take (Bruecke__DataSection **sections, size_t count,
     return BR_REASON_OK;
 }
 
+//  The common start of taking a referral or a case transfer: an id of
+//  BN_ID_SIZE bytes not yet in `dbi` (else *verdict = `repeated`), the
+//  sender's service code, and sections the attestation covers (else
+//  *verdict says why not). Returns true, with the sections in *sections_p,
+//  if the message is to be taken.
+static bool
+s_take (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryData *id,
+        const char *sender_service, Bruecke__DataSection **sections, size_t count,
+        const Bruecke__Attestation *attestation, br_reason_t repeated, br_reason_t *verdict,
+        json_t **sections_p)
+{
+    if (id->len != BN_ID_SIZE || !br_token_valid (sender_service, BR_SERVICE_MAX)) {
+        *verdict = BR_REASON_MALFORMED;
+        return false;
+    }
+    json_t *existing = NULL;
+    if (s_get (self, txn, dbi, id->data, &existing) == BR_REASON_OK) {
+        json_decref (existing);
+        *verdict = repeated;
+        return false;
+    }
+    *verdict = s_sections_take (sections, count, attestation, sections_p);
+    return *verdict == BR_REASON_OK;
+}
+
 //  The referral `id` if it exists, belongs to `peer` and goes `direction`.
 static br_reason_t
 s_peer_record (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryData *id,
@@ -1455,20 +1480,11 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
                     const Bruecke__Attestation *attestation, Bruecke__Referral *message,
                     int64_t now, br_reason_t *verdict)
 {
-    if (message->referral_id.len != BN_ID_SIZE ||
-        !br_token_valid (message->sender_service, BR_SERVICE_MAX)) {
-        *verdict = BR_REASON_MALFORMED;
-        return BR_REASON_OK;
-    }
-    json_t *existing = NULL;
-    if (s_get (self, txn, self->referrals, message->referral_id.data, &existing) == BR_REASON_OK) {
-        json_decref (existing);
-        *verdict = BR_REASON_REPLAYED; //  a referral id is used once
-        return BR_REASON_OK;
-    }
     json_t *sections = NULL;
-    *verdict = s_sections_take (message->sections, message->n_sections, attestation, &sections);
-    if (*verdict != BR_REASON_OK)
+    //  A referral id is used once
+    if (!s_take (self, txn, self->referrals, &message->referral_id, message->sender_service,
+                 message->sections, message->n_sections, attestation, BR_REASON_REPLAYED, verdict,
+                 &sections))
         return BR_REASON_OK;
     char hex[S_ID_HEX];
     s_hex (message->referral_id.data, hex);
@@ -1580,20 +1596,11 @@ s_receive_transfer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
                     const Bruecke__Attestation *attestation, Bruecke__CaseTransfer *message,
                     int64_t now, br_reason_t *verdict)
 {
-    if (message->transfer_id.len != BN_ID_SIZE ||
-        !br_token_valid (message->sender_service, BR_SERVICE_MAX)) {
-        *verdict = BR_REASON_MALFORMED;
-        return BR_REASON_OK;
-    }
-    json_t *existing = NULL;
-    if (s_get (self, txn, self->transfers, message->transfer_id.data, &existing) == BR_REASON_OK) {
-        json_decref (existing);
-        *verdict = BR_REASON_OK; //  sent again: the first one stands
-        return BR_REASON_OK;
-    }
     json_t *sections = NULL;
-    *verdict = s_sections_take (message->sections, message->n_sections, attestation, &sections);
-    if (*verdict != BR_REASON_OK)
+    //  A transfer sent again is taken without effect: the first one stands
+    if (!s_take (self, txn, self->transfers, &message->transfer_id, message->sender_service,
+                 message->sections, message->n_sections, attestation, BR_REASON_OK, verdict,
+                 &sections))
         return BR_REASON_OK;
     char hex[S_ID_HEX];
     s_hex (message->transfer_id.data, hex);
