@@ -308,13 +308,24 @@ s_send (bn_casework_t *self, MDB_txn *txn, Bruecke__MessageType type, const char
     return reason;
 }
 
+//  The start of an attestation's validity for a message sent now: it
+//  reaches back by the tolerated clock skew, so that a recipient whose
+//  clock is behind takes it, but never before `basis_from`, where its legal
+//  basis begins.
+static int64_t
+s_valid_from (int64_t now, int64_t basis_from)
+{
+    int64_t from = now - BR_CLOCK_SKEW_MS;
+    return from > basis_from ? from : basis_from;
+}
+
 //  Fills an attestation from a referral record (its basis, purpose), for a
-//  message to `to`/`service` with `categories`, valid from now until
+//  message to `to`/`service` with `categories`, valid from `from` until
 //  `until`. `consent_id` is storage for the id.
 static void
 s_attestation_of (json_t *referral, Bruecke__Attestation *attestation,
                   uint8_t consent_id[BR_CONSENT_ID_SIZE], char **categories, size_t count,
-                  const char *to, const char *service, int64_t now, int64_t until)
+                  const char *to, const char *service, int64_t from, int64_t until)
 {
     bruecke__attestation__init (attestation);
     const char *consent = json_string_value (json_object_get (referral, "consent_id"));
@@ -331,7 +342,7 @@ s_attestation_of (json_t *referral, Bruecke__Attestation *attestation,
     attestation->n_data_categories = count;
     attestation->recipient = (char *) to;
     attestation->recipient_service = (char *) service;
-    attestation->valid_from_ms = now;
+    attestation->valid_from_ms = from;
     attestation->valid_until_ms = until;
 }
 
@@ -372,7 +383,8 @@ s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_stat
     char *categories[] = {BR_CATALOGUE_CATEGORY_OUTCOME};
     uint8_t consent_id[BR_CONSENT_ID_SIZE];
     Bruecke__Attestation attestation;
-    s_attestation_of (referral, &attestation, consent_id, categories, 1, to, service, now, until);
+    s_attestation_of (referral, &attestation, consent_id, categories, 1, to, service,
+                      s_valid_from (now, 0), until);
     Bruecke__ReferralUpdate update = BRUECKE__REFERRAL_UPDATE__INIT;
     update.referral_id.data = referral_id;
     update.referral_id.len = BN_ID_SIZE;
@@ -430,8 +442,9 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
     json_t *value;
     json_object_foreach (details, category, value)
     {
-        if (!br_catalogue_category (category))
-            return s_refuse (call, BR_REASON_MALFORMED, "details: unknown data category");
+        if (!br_catalogue_category (category) || !json_is_object (value))
+            return s_refuse (call, BR_REASON_MALFORMED,
+                             "details: an object per data category code");
     }
     uint8_t id[BN_ID_SIZE];
     randombytes_buf (id, sizeof (id));
@@ -942,7 +955,8 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         uint8_t attestation_consent[BR_CONSENT_ID_SIZE];
         Bruecke__Attestation attestation;
         s_attestation_of (referral, &attestation, attestation_consent, codes, count, to, to_service,
-                          now, until);
+                          s_valid_from (now, consent ? s_integer (consent, "valid_from_ms", 0) : 0),
+                          until);
         Bruecke__Referral message = BRUECKE__REFERRAL__INIT;
         message.referral_id.data = id;
         message.referral_id.len = BN_ID_SIZE;
@@ -1111,7 +1125,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
         attestation.n_data_categories = count;
         attestation.recipient = (char *) to;
         attestation.recipient_service = (char *) to_service;
-        attestation.valid_from_ms = now;
+        attestation.valid_from_ms = s_valid_from (now, 0);
         attestation.valid_until_ms = now + BN_MESSAGE_LIFETIME_MS;
         Bruecke__CaseTransfer message = BRUECKE__CASE_TRANSFER__INIT;
         message.transfer_id.data = id;
@@ -1429,7 +1443,8 @@ s_sections_take (Bruecke__DataSection **sections, size_t count,
 }
 
 //  The common start of taking a referral or a case transfer: an id of
-//  BN_ID_SIZE bytes not yet in `dbi` (else *verdict = `repeated`), the
+//  BN_ID_SIZE bytes not yet in `dbi` (else *verdict = `repeated`; a
+//  transfer declined before is taken as new), the
 //  sender's service code, and sections the attestation covers (else
 //  *verdict says why not). Returns true, with the sections in *sections_p,
 //  if the message is to be taken.
@@ -1445,15 +1460,21 @@ s_take (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryDat
     }
     json_t *existing = NULL;
     if (s_get (self, txn, dbi, id->data, &existing) == BR_REASON_OK) {
+        //  A declined transfer may come again: it is a new request then
+        bool again = streq (json_string_value (json_object_get (existing, "state")), "declined");
         json_decref (existing);
-        *verdict = repeated;
-        return false;
+        if (!again || dbi != self->transfers) {
+            *verdict = repeated;
+            return false;
+        }
     }
     *verdict = s_sections_take (sections, count, attestation, sections_p);
     return *verdict == BR_REASON_OK;
 }
 
-//  The referral `id` if it exists, belongs to `peer` and goes `direction`.
+//  The record `id` of `dbi` if it exists, belongs to `peer` (in its
+//  `peer_field`) and goes `direction` (NULL: either way). Returns OK,
+//  NOT_FOUND, FORBIDDEN, MALFORMED or a store reason.
 static br_reason_t
 s_peer_record (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryData *id,
                const char *peer_field, const char *peer, const char *direction, json_t **record_p)
@@ -1466,8 +1487,9 @@ s_peer_record (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBi
         return reason;
     const char *node =
         json_string_value (json_object_get (json_object_get (*record_p, peer_field), "node"));
-    if (!node || !streq (node, peer) ||
-        !streq (json_string_value (json_object_get (*record_p, "direction")), direction)) {
+    const char *its_direction = json_string_value (json_object_get (*record_p, "direction"));
+    if (!node || !streq (node, peer) || !its_direction ||
+        (direction && !streq (its_direction, direction))) {
         json_decref (*record_p);
         *record_p = NULL;
         return BR_REASON_FORBIDDEN;
@@ -1533,12 +1555,17 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
 {
     json_t *referral = NULL;
     *verdict = s_peer_record (self, txn, self->referrals, &update->referral_id, "peer",
-                              header->sender, "outgoing", &referral);
+                              header->sender, NULL, &referral);
     if (*verdict == BR_REASON_STORE_FAILED)
         return *verdict;
+    //  The peer sets only its side's states: the recipient reports on our
+    //  outgoing referral, the sender cancels our incoming one
     const s_state_t *state = s_state_by_wire (update->state);
-    if (*verdict == BR_REASON_OK && (!state || !state->by_recipient))
-        *verdict = BR_REASON_FORBIDDEN; //  only the recipient reports
+    bool incoming = *verdict == BR_REASON_OK &&
+                    streq (json_string_value (json_object_get (referral, "direction")), "incoming");
+    if (*verdict == BR_REASON_OK && (!state || state->by_recipient == incoming ||
+                                     state->state == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED))
+        *verdict = BR_REASON_FORBIDDEN;
     if (*verdict == BR_REASON_OK &&
         !s_transition_allowed (json_string_value (json_object_get (referral, "state")),
                                state->name))
@@ -1643,7 +1670,7 @@ s_receive_transfer_answer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Hea
     }
     const char *state = answer->accepted ? "accepted" : "declined";
     s_history_add (transfer, state, now, header->sender,
-                   answer->accepted ? NULL : br_reason_name ((br_reason_t) answer->reason), NULL);
+                   answer->reason ? br_reason_name ((br_reason_t) answer->reason) : NULL, NULL);
     //  Ownership moved: keep only what, when and to whom
     char case_hex[S_ID_HEX];
     s_hex (case_id, case_hex);
@@ -2091,7 +2118,30 @@ bn_casework_test (bool verbose)
     assert (streq (json_string_value (json_object_get (seen, "outcome")), "Kita-Platz ab August"));
     json_decref (seen);
 
-    //  The family moves to Kamen: the case goes there under SGB VIII §86c
+    //  A referral the sender cancels is cancelled at the recipient too
+    body = zsys_sprintf (referral_format, case_id, "language-support", consent_member, "05978036",
+                         "fruehe-hilfen", "\"household\"");
+    referral = s_test_call (&luenen, "POST", "/v1/referrals", body, BR_REASON_OK);
+    zstr_free (&body);
+    char *cancel_path = zsys_sprintf ("/v1/referrals/%s/status",
+                                      json_string_value (json_object_get (referral, "id")));
+    char *cancelled_path =
+        zsys_sprintf ("/v1/referrals/%s", json_string_value (json_object_get (referral, "id")));
+    json_decref (referral);
+    assert (s_test_deliver (&luenen, &unna, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    assert (s_test_deliver (&unna, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    json_decref (s_test_call (&luenen, "POST", cancel_path,
+                              "{\"state\": \"cancelled\", \"reason\": \"FORBIDDEN\"}",
+                              BR_REASON_OK));
+    assert (s_test_deliver (&luenen, &unna, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    seen = s_test_call (&unna, "GET", cancelled_path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (seen, "state")), "cancelled"));
+    json_decref (seen);
+    zstr_free (&cancel_path);
+    zstr_free (&cancelled_path);
+
+    //  The family moves to Kamen: the case goes there under SGB VIII §86c;
+    //  Kamen first declines, then takes it when it comes again
     char *transfer_path = zsys_sprintf ("/v1/cases/%s/transfer", case_id);
     json_t *transfer =
         s_test_call (&luenen, "POST", transfer_path, "{\"ags\": \"05978020\"}", BR_REASON_OK);
@@ -2105,6 +2155,16 @@ bn_casework_test (bool verbose)
     assert (streq (json_string_value (json_object_get (transfer, "id")), transfer_id));
     json_decref (transfer);
     assert (s_test_deliver (&luenen, &kamen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    char *decline_path = zsys_sprintf ("/v1/transfers/%s/decline", transfer_id);
+    json_decref (s_test_call (&kamen, "POST", decline_path, "{}", BR_REASON_OK));
+    assert (s_test_deliver (&kamen, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    char *case_path = zsys_sprintf ("/v1/cases/%s", case_id);
+    assert (streq (s_test_state (&luenen, "cases", case_id), "open"));
+    json_decref (
+        s_test_call (&luenen, "POST", transfer_path, "{\"ags\": \"05978020\"}", BR_REASON_OK));
+    assert (s_test_deliver (&luenen, &kamen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
+    assert (streq (s_test_state (&kamen, "transfers", transfer_id), "requested"));
+    zstr_free (&decline_path);
     char *accept_path = zsys_sprintf ("/v1/transfers/%s/accept", transfer_id);
     s_test_call (&luenen, "POST", accept_path, "{}", BR_REASON_FORBIDDEN);
     transfer = s_test_call (&kamen, "POST", accept_path, "{}", BR_REASON_OK);
@@ -2115,7 +2175,6 @@ bn_casework_test (bool verbose)
     assert (json_array_size (json_object_get (moved, "members")) == 2);
     json_decref (moved);
     assert (s_test_deliver (&kamen, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
-    char *case_path = zsys_sprintf ("/v1/cases/%s", case_id);
     json_t *minimal = s_test_call (&luenen, "GET", case_path, NULL, BR_REASON_OK);
     assert (streq (json_string_value (json_object_get (minimal, "state")), "transferred"));
     assert (streq (json_string_value (json_object_get (minimal, "transferred_to")), "kamen"));
