@@ -1444,15 +1444,16 @@ s_sections_take (Bruecke__DataSection **sections, size_t count,
 
 //  The common start of taking a referral or a case transfer: an id of
 //  BN_ID_SIZE bytes not yet in `dbi` (else *verdict = `repeated`; a
-//  transfer declined before is taken as new), the
+//  transfer this node received from `sender` and declined is taken as
+//  new), the
 //  sender's service code, and sections the attestation covers (else
 //  *verdict says why not). Returns true, with the sections in *sections_p,
 //  if the message is to be taken.
 static bool
 s_take (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryData *id,
-        const char *sender_service, Bruecke__DataSection **sections, size_t count,
-        const Bruecke__Attestation *attestation, br_reason_t repeated, br_reason_t *verdict,
-        json_t **sections_p)
+        const char *sender, const char *sender_service, Bruecke__DataSection **sections,
+        size_t count, const Bruecke__Attestation *attestation, br_reason_t repeated,
+        br_reason_t *verdict, json_t **sections_p)
 {
     if (id->len != BN_ID_SIZE || !br_token_valid (sender_service, BR_SERVICE_MAX)) {
         *verdict = BR_REASON_MALFORMED;
@@ -1460,8 +1461,14 @@ s_take (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryDat
     }
     json_t *existing = NULL;
     if (s_get (self, txn, dbi, id->data, &existing) == BR_REASON_OK) {
-        //  A declined transfer may come again: it is a new request then
-        bool again = streq (json_string_value (json_object_get (existing, "state")), "declined");
+        //  A transfer this node received and declined may come again from
+        //  the same sender: it is a new request then
+        const char *peer =
+            json_string_value (json_object_get (json_object_get (existing, "peer"), "node"));
+        bool again =
+            streq (json_string_value (json_object_get (existing, "state")), "declined") &&
+            streq (json_string_value (json_object_get (existing, "direction")), "incoming") &&
+            peer && streq (peer, sender);
         json_decref (existing);
         if (!again || dbi != self->transfers) {
             *verdict = repeated;
@@ -1504,9 +1511,9 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
 {
     json_t *sections = NULL;
     //  A referral id is used once
-    if (!s_take (self, txn, self->referrals, &message->referral_id, message->sender_service,
-                 message->sections, message->n_sections, attestation, BR_REASON_REPLAYED, verdict,
-                 &sections))
+    if (!s_take (self, txn, self->referrals, &message->referral_id, header->sender,
+                 message->sender_service, message->sections, message->n_sections, attestation,
+                 BR_REASON_REPLAYED, verdict, &sections))
         return BR_REASON_OK;
     char hex[S_ID_HEX];
     s_hex (message->referral_id.data, hex);
@@ -1625,9 +1632,9 @@ s_receive_transfer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
 {
     json_t *sections = NULL;
     //  A transfer sent again is taken without effect: the first one stands
-    if (!s_take (self, txn, self->transfers, &message->transfer_id, message->sender_service,
-                 message->sections, message->n_sections, attestation, BR_REASON_OK, verdict,
-                 &sections))
+    if (!s_take (self, txn, self->transfers, &message->transfer_id, header->sender,
+                 message->sender_service, message->sections, message->n_sections, attestation,
+                 BR_REASON_OK, verdict, &sections))
         return BR_REASON_OK;
     char hex[S_ID_HEX];
     s_hex (message->transfer_id.data, hex);

@@ -33,12 +33,12 @@ set_tests_properties (cli.audit PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DI
 # reproducer runs through the fuzz targets' own entry points, so each stays a
 # regression test. A libFuzzer build (BRUECKE_FUZZ) has the fuzz_* targets
 # themselves instead; see tests/fuzz/fuzz.cmake.
-set (BRUECKE_FUZZ_TARGETS envelope roster attestation)
+set (BRUECKE_FUZZ_TARGETS envelope roster attestation casework)
 if (NOT BRUECKE_FUZZ)
     foreach (name ${BRUECKE_FUZZ_TARGETS})
         add_executable (fuzz_replay_${name} tests/fuzz/fuzz_${name}.c tests/fuzz/fuzz_fixture.c
                                             tests/fuzz/replay.c)
-        target_link_libraries (fuzz_replay_${name} PRIVATE bruecke_common)
+        target_link_libraries (fuzz_replay_${name} PRIVATE bruecke_node)
         add_test (NAME fuzz.replay.${name}
                   COMMAND fuzz_replay_${name} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name}
                           -o ${CMAKE_SOURCE_DIR}/tests/fuzz/crashes/${name})

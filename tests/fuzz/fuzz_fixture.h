@@ -38,6 +38,28 @@
 #define FUZZ_COUNTY_AGS       "05978"                     //  Kreis Unna
 #define FUZZ_COUNTY_NAME      "Kreis Unna"                //  its name
 
+//  A fuzz_casework input is one control byte, then the body bytes of a
+//  casework message from Lünen to Unna. The control byte:
+//      bits 0..2  the message type (one of these five; 5..7 wrap around)
+//      bit 3      commit the receiving transaction instead of aborting it
+//      bit 4      append the id of one of Unna's own records to the body
+//      bit 5      a referral under a statute (SGB VIII §8a), not a consent
+//      bits 6..7  which own record (of FUZZ_CASEWORK_OWN_COUNT)
+#define FUZZ_CASEWORK_REFERRAL     0    //  REFERRAL
+#define FUZZ_CASEWORK_UPDATE       1    //  REFERRAL_UPDATE
+#define FUZZ_CASEWORK_WITHDRAWAL   2    //  CONSENT_WITHDRAWAL
+#define FUZZ_CASEWORK_TRANSFER     3    //  CASE_TRANSFER
+#define FUZZ_CASEWORK_ANSWER       4    //  CASE_TRANSFER_ANSWER
+#define FUZZ_CASEWORK_TYPES        5    //  message types
+#define FUZZ_CASEWORK_TYPE_MASK    0x07 //  the control byte's type bits
+#define FUZZ_CASEWORK_COMMIT       0x08 //  commit
+#define FUZZ_CASEWORK_OWN          0x10 //  append an own record's id
+#define FUZZ_CASEWORK_STATUTE      0x20 //  a referral under a statute
+#define FUZZ_CASEWORK_OWN_SHIFT    6    //  the own record's index, bits 6..7
+#define FUZZ_CASEWORK_OWN_COUNT    4    //  own referrals, and own transfers
+#define FUZZ_CASEWORK_ID_SIZE      16   //  referral, transfer, consent ids (BN_ID_SIZE)
+#define FUZZ_CASEWORK_CONSENT_BYTE 0xc0 //  the attestations' consent id: 0xc0, 0xc1, ... 0xcf
+
 typedef struct {
     br_identity_t *luenen;     //  town node Lünen, seed bytes 0x00..0x1f
     br_identity_t *unna;       //  town node Unna, seed bytes 0x20..0x3f

@@ -8,6 +8,9 @@
     same roster, same clock), and invalid ones that each fail one check in a
     named way. Before writing an input the generator checks that it is
     refused with the reason its name promises, so the names stay true.
+    DIR/casework holds casework bodies for fuzz_casework; their verdicts
+    come from the node's casework, which this generator does not link: the
+    target shows them (FUZZ_CASEWORK_TRACE).
 
     The output is the same on every run, byte for byte: message ids are
     fixed, Ed25519 signatures are deterministic, and the generator replaces
@@ -699,6 +702,206 @@ s_attestations (void)
     s_attestation ("empty.bin", &empty, 0, BR_REASON_ATTESTATION_INVALID);
 }
 
+//  ---- Casework -----------------------------------------------------------
+
+//  The control byte of a fuzz_casework input: `type`, `flags`, own record `own`.
+static uint8_t
+s_casework_control (uint8_t type, uint8_t flags, uint8_t own)
+{
+    FUZZ_CHECK (type < FUZZ_CASEWORK_TYPES && own < FUZZ_CASEWORK_OWN_COUNT);
+    return (uint8_t) (type | flags | (own << FUZZ_CASEWORK_OWN_SHIFT));
+}
+
+//  Writes casework/name: the control byte, then `body` encoded.
+static void
+s_casework (const char *name, uint8_t control, const ProtobufCMessage *body)
+{
+    zchunk_t *bytes = br_proto_encode (body);
+    zchunk_t *chunk = zchunk_new (&control, 1);
+    zchunk_extend (chunk, zchunk_data (bytes), zchunk_size (bytes));
+    s_write_chunk ("casework", name, chunk);
+    zchunk_destroy (&chunk);
+    zchunk_destroy (&bytes);
+}
+
+//  A data section: `category` with JSON text `content`.
+static Bruecke__DataSection *
+s_section (Bruecke__DataSection *section, char *category, char *content)
+{
+    bruecke__data_section__init (section);
+    section->category = category;
+    section->content = content;
+    return section;
+}
+
+//  Seeds for fuzz_casework: Lünen's casework messages to Unna. Each name
+//  says the verdict Unna's casework gives when the corpus is replayed in
+//  name order (FUZZ_CASEWORK_TRACE shows them); "own" inputs name one of
+//  Unna's own records, whose id the target appends. Two inputs commit:
+//  referral-1-valid and transfer-1-valid, which the inputs after them meet.
+static void
+s_caseworks (void)
+{
+    uint8_t referral_id[FUZZ_CASEWORK_ID_SIZE], transfer_id[FUZZ_CASEWORK_ID_SIZE];
+    memset (referral_id, 0x71, sizeof (referral_id));
+    memset (transfer_id, 0x72, sizeof (transfer_id));
+    uint8_t consent_id[BR_CONSENT_ID_SIZE];
+    for (size_t index = 0; index < sizeof (consent_id); index++)
+        consent_id[index] = (uint8_t) (FUZZ_CASEWORK_CONSENT_BYTE + index);
+    const uint8_t REFERRAL = FUZZ_CASEWORK_REFERRAL, UPDATE = FUZZ_CASEWORK_UPDATE,
+                  WITHDRAWAL = FUZZ_CASEWORK_WITHDRAWAL, TRANSFER = FUZZ_CASEWORK_TRANSFER,
+                  ANSWER = FUZZ_CASEWORK_ANSWER, COMMIT = FUZZ_CASEWORK_COMMIT,
+                  OWN = FUZZ_CASEWORK_OWN, STATUTE = FUZZ_CASEWORK_STATUTE;
+
+    //  ---- Referrals: the family's data for Unna's Frühe Hilfen
+    Bruecke__DataSection household, ages, language, health, not_json;
+    Bruecke__DataSection *sections[] = {
+        s_section (&household, "household",
+                   "{\"kind\": \"family\", \"members\": ["
+                   "{\"name\": \"Aylin Beispiel\", \"role\": \"mother\", \"age\": 29},"
+                   "{\"name\": \"Deniz Beispiel\", \"role\": \"child\", \"age\": 5}]}"),
+        s_section (&ages, "child-age", "{\"children_ages\": [5]}"),
+        s_section (&language, "language", "{\"child\": \"spricht kein Deutsch\"}"),
+    };
+    Bruecke__Referral referral = BRUECKE__REFERRAL__INIT;
+    referral.referral_id.data = referral_id;
+    referral.referral_id.len = sizeof (referral_id);
+    referral.sender_service = "jobcenter";
+    referral.sections = sections;
+    referral.n_sections = 3;
+    referral.note = "Bitte um Kontaktaufnahme, Familie spricht T\xc3\xbcrkisch";
+    s_casework ("referral-1-valid.bin", s_casework_control (REFERRAL, COMMIT, 0), &referral.base);
+    s_casework ("referral-2-replayed.bin", s_casework_control (REFERRAL, 0, 0), &referral.base);
+    Bruecke__Referral changed = referral;
+    uint8_t other_id[FUZZ_CASEWORK_ID_SIZE];
+    memset (other_id, 0x73, sizeof (other_id));
+    changed.referral_id.data = other_id;
+    changed.n_sections = 1;
+    s_casework ("referral-3-statute-valid.bin", s_casework_control (REFERRAL, STATUTE, 0),
+                &changed.base);
+    changed.n_sections = 3;
+    changed.sections[2] = s_section (&health, "health", "{\"allergies\": [\"Erdn\xc3\xbcsse\"]}");
+    s_casework ("referral-category-not-covered.bin", s_casework_control (REFERRAL, 0, 0),
+                &changed.base);
+    changed.sections[2] = s_section (&not_json, "language", "[\"spricht kein Deutsch\"]");
+    s_casework ("referral-section-not-object.bin", s_casework_control (REFERRAL, 0, 0),
+                &changed.base);
+    changed.sections[2] = &language;
+    changed.sender_service = "sozialamt"; //  Lünen offers none: no way to answer
+    s_casework ("referral-no-route-back.bin", s_casework_control (REFERRAL, 0, 0), &changed.base);
+    changed.sender_service = "Jobcenter";
+    s_casework ("referral-service-not-a-code.bin", s_casework_control (REFERRAL, 0, 0),
+                &changed.base);
+    changed = referral;
+    changed.referral_id.len = 0; //  the target appends Unna's own referral's id
+    s_casework ("referral-own-id-replayed.bin", s_casework_control (REFERRAL, OWN, 1),
+                &changed.base);
+    changed.referral_id.len = FUZZ_CASEWORK_ID_SIZE - 1;
+    s_casework ("referral-short-id.bin", s_casework_control (REFERRAL, 0, 0), &changed.base);
+
+    //  ---- Updates from Lünen's Jobcenter on Unna's referrals to it
+    Bruecke__ReferralUpdate update = BRUECKE__REFERRAL_UPDATE__INIT;
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED;
+    update.changed_at_ms = FUZZ_NOW_MS - S_MINUTE_MS;
+    s_casework ("referral-update-received.bin", s_casework_control (UPDATE, OWN, 0), &update.base);
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_ACCEPTED;
+    update.lotse = "Frau Lotse";
+    update.text = "Erstgespr\xc3\xa4"
+                  "ch am Montag";
+    s_casework ("referral-update-accepted.bin", s_casework_control (UPDATE, OWN, 1), &update.base);
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_DECLINED;
+    update.reason = BRUECKE__REASON_CODE__REASON_CONSENT_MISSING;
+    update.lotse = "";
+    update.text = "Keine freien Pl\xc3\xa4tze";
+    s_casework ("referral-update-declined.bin", s_casework_control (UPDATE, OWN, 2), &update.base);
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED;
+    update.reason = 0;
+    update.text = "Kita-Platz ab August";
+    s_casework ("referral-update-completed-invalid-state.bin", s_casework_control (UPDATE, OWN, 3),
+                &update.base);
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_CANCELLED; //  the sender's to set
+    update.text = "";
+    s_casework ("referral-update-cancelled-forbidden.bin", s_casework_control (UPDATE, OWN, 0),
+                &update.base);
+    //  Lünen's own referral: an update on it from Lünen is forbidden
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_ACCEPTED;
+    update.referral_id.data = referral_id;
+    update.referral_id.len = sizeof (referral_id);
+    s_casework ("referral-update-incoming-forbidden.bin", s_casework_control (UPDATE, 0, 0),
+                &update.base);
+    //  ... but Lünen, as its sender, may cancel it
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_CANCELLED;
+    update.reason = BRUECKE__REASON_CODE__REASON_CONSENT_WITHDRAWN;
+    s_casework ("referral-update-incoming-cancelled.bin", s_casework_control (UPDATE, 0, 0),
+                &update.base);
+    update.state = BRUECKE__REFERRAL_STATE__REFERRAL_ACCEPTED;
+    update.reason = 0;
+    update.referral_id.data = other_id;
+    s_casework ("referral-update-unknown-not-found.bin", s_casework_control (UPDATE, 0, 0),
+                &update.base);
+
+    //  ---- Case transfer: a family moved from Lünen to Unna
+    Bruecke__DataSection history;
+    Bruecke__DataSection *transfer_sections[] = {
+        &household,
+        s_section (&history, "case-history",
+                   "{\"needs\": [\"Kita-Platz\"], \"notes\": [\"Sprachf\xc3\xb6rderung "
+                   "beantragt\"]}"),
+        &language,
+    };
+    Bruecke__CaseTransfer transfer = BRUECKE__CASE_TRANSFER__INIT;
+    transfer.transfer_id.data = transfer_id;
+    transfer.transfer_id.len = sizeof (transfer_id);
+    transfer.sender_service = "jugendamt";
+    transfer.sections = transfer_sections;
+    transfer.n_sections = 3;
+    s_casework ("transfer-1-valid.bin", s_casework_control (TRANSFER, COMMIT, 0), &transfer.base);
+    s_casework ("transfer-2-repeated.bin", s_casework_control (TRANSFER, 0, 0), &transfer.base);
+    Bruecke__CaseTransfer other = transfer;
+    other.transfer_id.len = 0;
+    s_casework ("transfer-own-id-unchanged.bin", s_casework_control (TRANSFER, OWN, 2),
+                &other.base);
+    other.transfer_id.data = other_id;
+    other.transfer_id.len = sizeof (other_id);
+    other.n_sections = 2;
+    other.sections[1] = &ages; //  child-age is not a transfer's category
+    s_casework ("transfer-category-not-covered.bin", s_casework_control (TRANSFER, 0, 0),
+                &other.base);
+
+    //  ---- Lünen answers Unna's transfers to it
+    Bruecke__CaseTransferAnswer answer = BRUECKE__CASE_TRANSFER_ANSWER__INIT;
+    answer.accepted = true;
+    s_casework ("transfer-answer-accepted.bin", s_casework_control (ANSWER, OWN, 0), &answer.base);
+    answer.accepted = false;
+    answer.reason = BRUECKE__REASON_CODE__REASON_INVALID_STATE;
+    s_casework ("transfer-answer-declined.bin", s_casework_control (ANSWER, OWN, 1), &answer.base);
+    answer.transfer_id.data = transfer_id;
+    answer.transfer_id.len = sizeof (transfer_id);
+    answer.accepted = true;
+    answer.reason = 0;
+    s_casework ("transfer-answer-incoming-forbidden.bin", s_casework_control (ANSWER, 0, 0),
+                &answer.base);
+
+    //  ---- The family withdraws its consent for Unna
+    Bruecke__ConsentWithdrawal withdrawal = BRUECKE__CONSENT_WITHDRAWAL__INIT;
+    withdrawal.consent_id.data = consent_id;
+    withdrawal.consent_id.len = sizeof (consent_id);
+    withdrawal.withdrawn_at_ms = FUZZ_NOW_MS - S_MINUTE_MS;
+    s_casework ("withdrawal-valid.bin", s_casework_control (WITHDRAWAL, 0, 0), &withdrawal.base);
+    withdrawal.consent_id.len = 0;
+    s_casework ("withdrawal-own-consent.bin", s_casework_control (WITHDRAWAL, OWN, 0),
+                &withdrawal.base);
+    withdrawal.consent_id.len = 3;
+    s_casework ("withdrawal-short-id.bin", s_casework_control (WITHDRAWAL, 0, 0), &withdrawal.base);
+
+    //  ---- Bodies that do not decode or open
+    uint8_t junk[] = {REFERRAL, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
+    s_write ("casework", "referral-body-junk.bin", junk, sizeof (junk));
+    junk[0] = ANSWER;
+    s_write ("casework", "transfer-answer-body-junk.bin", junk, sizeof (junk));
+    s_write ("casework", "empty.bin", NULL, 0);
+}
+
 //  ---- A fixed random stream ---------------------------------------------
 
 static uint64_t s_random_calls = 0; //  how many times the stream was drawn from
@@ -752,7 +955,7 @@ main (int argc, char *argv[])
         return 1;
     }
     fuzz_fixture ();
-    const char *kinds[] = {"envelope", "roster", "attestation"};
+    const char *kinds[] = {"envelope", "roster", "attestation", "casework"};
     for (size_t index = 0; index < sizeof (kinds) / sizeof (kinds[0]); index++)
         if (zsys_dir_create ("%s/%s", s_root, kinds[index]) != 0) {
             fprintf (stderr, "bruecke-make-corpus: cannot create %s/%s\n", s_root, kinds[index]);
@@ -761,6 +964,7 @@ main (int argc, char *argv[])
     s_envelopes ();
     s_rosters ();
     s_attestations ();
+    s_caseworks ();
     printf ("bruecke-make-corpus: wrote %zu files under %s\n", s_written, s_root);
     return 0;
 }
