@@ -471,18 +471,14 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
     return reason;
 }
 
-typedef struct {
-    json_t *list;     //  the listing
-    const char *kind; //  "case", "referral", "transfer"
-} s_listing_t;
-
+//  Adds the fields of `record` that a listing shows to the listing (a JSON
+//  array in `argument`).
 static br_reason_t
 s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
 {
     (void) self;
     (void) txn;
     (void) id;
-    s_listing_t *listing = (s_listing_t *) argument;
     json_t *entry = json_object ();
     const char *fields[] = {"id",      "kind",    "service", "state", "created_at_ms", "direction",
                             "case_id", "purpose", "peer",    "to",    "updated_at_ms"};
@@ -491,26 +487,23 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
         if (value)
             json_object_set (entry, fields[index], value);
     }
-    json_array_append_new (listing->list, entry);
+    json_array_append_new ((json_t *) argument, entry);
     return BR_REASON_OK;
 }
 
-//  Lists the records of `dbi` without their personal content.
+//  Lists the records of `dbi` without their personal content, as
+//  {`name`: [...]}.
 static br_reason_t
 s_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, const char *name,
         int64_t now)
 {
-    s_listing_t listing = {.list = json_array ()};
-    br_reason_t reason = s_each (self, txn, dbi, s_list_entry, &listing);
+    json_t *list = json_array ();
+    br_reason_t reason = s_each (self, txn, dbi, s_list_entry, list);
     char action[32];
     snprintf (action, sizeof (action), "%s.list", name);
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, call->user, action, NULL, "", now);
-    call->result = json_pack ("{so}",
-                              name[0] == 'c'   ? "cases"
-                              : name[0] == 'r' ? "referrals"
-                                               : "transfers",
-                              listing.list);
+    call->result = json_pack ("{so}", name, list);
     return reason;
 }
 

@@ -444,9 +444,7 @@ s_api_dispatch (void *argument, bn_request_t *request)
         int rc = zsock_connect (self->api_caller, "%s", self->api_endpoint);
         assert (rc == 0);
     }
-    int done = -1;
-    //  A request goes to the actor and back; a refusal it sets stays
-    request->reason = BR_REASON_OK;
+    int done = -1; //  the actor sets request->reason and the result
     if (zsock_send (self->api_caller, "p", request) != 0 ||
         zsock_recv (self->api_caller, "i", &done) != 0 || done != 0) {
         request->reason = BR_REASON_BUSY;
