@@ -48,7 +48,6 @@
 
 typedef struct _bn_casework_t bn_casework_t;
 
-
 //  Creates the casework on the node's store. `identity` signs and opens
 //  messages; `vault` seals records; `audit` records access. All are the
 //  caller's and must outlive the casework. NULL and *reason on failure.
