@@ -142,6 +142,8 @@ bb_zap_set_roster (zactor_t *zap, br_roster_t *roster)
 
 //  ---- Self test ------------------------------------------------------------
 
+#define S_TEST_WAIT_MS 1000 //  how long a test client waits to send, or to be heard
+
 //  Connects a client with `mechanism` ("CURVE", "NULL" or "PLAIN") and, for
 //  CURVE, `client` keys; sends one frame; returns the User-Id the server
 //  saw, or NULL if nothing arrived within a second.
@@ -161,12 +163,15 @@ s_test_connect (zsock_t *server, const char *endpoint, const char *mechanism, br
         zsock_set_plain_username (dealer, "luenen");
         zsock_set_plain_password (dealer, "secret");
     }
+    //  A refused handshake can take the dealer's only pipe with it: then a
+    //  send would wait for a connection that never comes
+    zsock_set_sndtimeo (dealer, S_TEST_WAIT_MS);
     int rc = zsock_connect (dealer, "%s", endpoint);
     assert (rc == 0);
     zstr_send (dealer, "hello");
     char *user_id = NULL;
     zpoller_t *poller = zpoller_new (server, NULL);
-    if (zpoller_wait (poller, 1000) == server) {
+    if (zpoller_wait (poller, S_TEST_WAIT_MS) == server) {
         zframe_t *routing = zframe_recv (server);
         zframe_t *frame = zframe_recv (server);
         assert (frame && zframe_streq (frame, "hello"));
