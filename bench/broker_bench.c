@@ -23,6 +23,7 @@
 */
 
 #include "bruecke.h"
+#include <sys/prctl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -207,6 +208,8 @@ s_setup_county (s_bench_t *self, const char *broker_path)
     self->broker_pid = fork ();
     assert (self->broker_pid >= 0);
     if (self->broker_pid == 0) {
+        //  The broker ends with the benchmark, also when that is interrupted
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
         int log = open (log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2 (log, STDERR_FILENO);
         dup2 (log, STDOUT_FILENO);
