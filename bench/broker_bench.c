@@ -635,6 +635,9 @@ main (int argc, char *argv[])
         fprintf (stderr, "usage: broker_bench [--towns N>=2] [--messages N>=10] [--broker PATH]\n");
         return 2;
     }
+    //  No czmq signal handler: Ctrl-C or SIGTERM ends the benchmark at once,
+    //  and its broker with it (PR_SET_PDEATHSIG)
+    zsys_handler_set (NULL);
     zsys_init ();
     s_bench_t bench = {.town_count = towns};
     bench.towns = (s_town_t *) calloc (towns, sizeof (s_town_t));
