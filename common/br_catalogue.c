@@ -35,6 +35,24 @@ static const s_entry_t s_categories[] = {
                                     "ckmeldung zur Vermittlung"},
 };
 
+//  Topics of the Transferbörse: the links of a prevention chain
+//  (Präventionskettenglieder) that towns trade knowledge of.
+static const s_entry_t s_topics[] = {
+    {"fruehe-hilfen", "Fr\xc3\xbche Hilfen"},
+    {"uebergang-kita-grundschule", "\xc3\x9c"
+                                   "bergang Kita\xe2\x80\x93Grundschule"},
+    {"sprachfoerderung", "Sprachf\xc3\xb6rderung"},
+    {"elternbildung", "Elternbildung"},
+    {"kinderschutz", "Kinderschutz"},
+    {"gesundheitsfoerderung", "Gesundheitsf\xc3\xb6rderung"},
+    {"uebergang-schule-beruf", "\xc3\x9c"
+                               "bergang Schule\xe2\x80\x93"
+                               "Beruf"},
+    {"familienzentren", "Familienzentren"},
+    {"bewegungsfoerderung", "Bewegungsf\xc3\xb6rderung"},
+    {"quartiersarbeit", "Quartiersarbeit"},
+};
+
 typedef struct {
     const char *code;  //  purpose code
     const char *label; //  what caseworkers read
@@ -121,6 +139,12 @@ br_catalogue_service (const char *code)
 }
 
 const char *
+br_catalogue_topic (const char *code)
+{
+    return s_label (s_topics, S_COUNT (s_topics), code);
+}
+
+const char *
 br_catalogue_statute (const char *name)
 {
     const s_statute_t *statute = s_statute (name);
@@ -175,6 +199,8 @@ br_catalogue_test (bool verbose)
     assert (!br_catalogue_purpose_consentable (BR_CATALOGUE_PURPOSE_CASE_TRANSFER));
     assert (br_catalogue_statute_allows (BR_CATALOGUE_STATUTE_RELOCATION, "case-transfer"));
     assert (!br_catalogue_statute_allows (BR_CATALOGUE_STATUTE_RELOCATION, "language-support"));
+    assert (br_catalogue_topic ("uebergang-kita-grundschule"));
+    assert (!br_catalogue_topic ("jugendamt"));
     assert (br_catalogue_statute ("SGB VIII \xc2\xa7"
                                   "8a"));
 

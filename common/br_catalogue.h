@@ -36,6 +36,10 @@ const char *br_catalogue_category (const char *code);
 const char *br_catalogue_service (const char *code);
 const char *br_catalogue_statute (const char *name);
 
+//  The German label of a Transferbörse topic code (a link of the prevention
+//  chain, e.g. "uebergang-kita-grundschule"), or NULL if not in the catalogue.
+const char *br_catalogue_topic (const char *code);
+
 //  True if `purpose` may rest on a consent.
 bool br_catalogue_purpose_consentable (const char *purpose);
 
