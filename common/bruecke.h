@@ -20,6 +20,7 @@
 #include "br_roster_draft.h"
 #include "br_envelope.h"
 #include "br_store.h"
+#include "br_ledger.h"
 #include "br_config.h"
 #include "br_daemon.h"
 

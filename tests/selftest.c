@@ -9,6 +9,7 @@
 #include "bb_store.h"
 #include "bb_zap.h"
 #include "bb_verifier.h"
+#include "bb_match.h"
 #include "bn_store.h"
 #include "bn_audit.h"
 #include "bn_vault.h"
@@ -35,9 +36,11 @@ static const s_test_t s_tests[] = {
     {"envelope", br_envelope_test},
     {"store", br_store_test},
     {"config", br_config_test},
+    {"ledger", br_ledger_test},
     {"bb_store", bb_store_test},
     {"bb_zap", bb_zap_test},
     {"bb_verifier", bb_verifier_test},
+    {"bb_match", bb_match_test},
     {"bn_store", bn_store_test},
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},
