@@ -1,0 +1,1217 @@
+/*  =========================================================================
+    bb_board - the Transferbörse board, as the broker holds it
+
+    The signed bytes, the databases and the rules are in bb_board.h. Both
+    writes (put, withdraw) check everything first, then write the item,
+    the change and the head in a transaction nested in the caller's, so
+    that a store failure half-way leaves the caller's transaction as it was.
+    =========================================================================
+*/
+
+#include "bb_board.h"
+
+//  Size of a sequence number, as key and as the stored head.
+#define S_SEQUENCE_SIZE 8
+//  The key of the head in board-meta.
+#define S_HEAD_KEY "head"
+
+struct _bb_board_t {
+    br_store_t *store; //  the LMDB environment (not ours)
+    MDB_dbi items;     //  "board-items": id -> SignedBoardItem bytes
+    MDB_dbi changes;   //  "board-changes": sequence -> BoardChange bytes
+    MDB_dbi meta;      //  "board-meta": "head" -> sequence of the last change
+};
+
+//  A SignedBoardItem decoded together with its item.
+typedef struct {
+    ProtobufCMessage *signed_message;      //  the Bruecke__SignedBoardItem
+    ProtobufCMessage *item_message;        //  its Bruecke__Offer or Bruecke__ExchangeRequest
+    Bruecke__SignedBoardItem *signed_item; //  = signed_message
+    Bruecke__Offer *offer;                 //  = item_message if an offer, else NULL
+    Bruecke__ExchangeRequest *request;     //  = item_message if a request, else NULL
+    const char *town;                      //  the item's town
+    ProtobufCBinaryData id;                //  the item's id (offer or request id)
+} s_item_t;
+
+bb_board_t *
+bb_board_new (br_store_t *store, br_reason_t *reason)
+{
+    assert (store);
+    assert (reason);
+    bb_board_t *self = (bb_board_t *) zmalloc (sizeof (bb_board_t));
+    assert (self);
+    self->store = store;
+    *reason = br_store_open_db (store, "board-items", MDB_CREATE, &self->items);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "board-changes", MDB_CREATE, &self->changes);
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_open_db (store, "board-meta", MDB_CREATE, &self->meta);
+    if (*reason != BR_REASON_OK)
+        bb_board_destroy (&self);
+    return self;
+}
+
+void
+bb_board_destroy (bb_board_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        //  Database handles belong to the environment; nothing else to free
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+//  ---- Items ------------------------------------------------------------------
+
+static void
+s_item_free (s_item_t *item)
+{
+    br_proto_free (&item->item_message);
+    br_proto_free (&item->signed_message);
+    memset (item, 0, sizeof (*item));
+}
+
+//  Decodes SignedBoardItem bytes and the item inside (bounded). Checks only
+//  that both decode and the signature has its size. Returns OK, MALFORMED
+//  or TOO_LARGE; on OK the caller frees *item with s_item_free.
+static br_reason_t
+s_item_decode (const uint8_t *data, size_t size, s_item_t *item)
+{
+    memset (item, 0, sizeof (*item));
+    br_reason_t reason;
+    item->signed_message = br_proto_decode (&bruecke__signed_board_item__descriptor, data, size,
+                                            BB_BOARD_SIGNED_MAX, &reason);
+    if (!item->signed_message)
+        return reason;
+    item->signed_item = (Bruecke__SignedBoardItem *) item->signed_message;
+    if (item->signed_item->signature.len != BR_SIGNATURE_SIZE) {
+        s_item_free (item);
+        return BR_REASON_MALFORMED;
+    }
+    const ProtobufCMessageDescriptor *descriptor = item->signed_item->is_offer
+                                                       ? &bruecke__offer__descriptor
+                                                       : &bruecke__exchange_request__descriptor;
+    item->item_message = br_proto_decode (descriptor, item->signed_item->item.data,
+                                          item->signed_item->item.len, BB_BOARD_ITEM_MAX, &reason);
+    if (!item->item_message) {
+        s_item_free (item);
+        return reason == BR_REASON_TOO_LARGE ? BR_REASON_TOO_LARGE : BR_REASON_MALFORMED;
+    }
+    if (item->signed_item->is_offer) {
+        item->offer = (Bruecke__Offer *) item->item_message;
+        item->town = item->offer->town;
+        item->id = item->offer->offer_id;
+    } else {
+        item->request = (Bruecke__ExchangeRequest *) item->item_message;
+        item->town = item->request->town;
+        item->id = item->request->request_id;
+    }
+    return BR_REASON_OK;
+}
+
+//  True if `text` is empty or valid text of at most `max` bytes.
+static bool
+s_optional_text (const char *text, size_t max)
+{
+    return text && (text[0] == '\0' || br_text_valid (text, max));
+}
+
+//  True if `topic` is a Transferbörse topic code.
+static bool
+s_topic_valid (const char *topic)
+{
+    return topic && br_catalogue_topic (topic) != NULL;
+}
+
+//  Checks an offer's shape against the limits. Returns OK or MALFORMED.
+static br_reason_t
+s_offer_check (const Bruecke__Offer *offer)
+{
+    if (offer->offer_id.len != BB_BOARD_ID_SIZE || offer->n_topics < 1 ||
+        offer->n_topics > BB_BOARD_TOPICS_MAX || !offer->title ||
+        !br_text_valid (offer->title, BB_BOARD_TITLE_MAX) ||
+        !s_optional_text (offer->target_group, BB_BOARD_TEXT_MAX) ||
+        !s_optional_text (offer->results, BB_BOARD_TEXT_MAX) ||
+        !s_optional_text (offer->success_factors, BB_BOARD_TEXT_MAX) ||
+        !s_optional_text (offer->pitfalls, BB_BOARD_TEXT_MAX) || offer->coaching_hours < 1 ||
+        offer->coaching_hours > BB_BOARD_HOURS_MAX ||
+        offer->capacity_per_quarter > BB_BOARD_CAPACITY_MAX || offer->published_at_ms <= 0)
+        return BR_REASON_MALFORMED;
+    for (size_t index = 0; index < offer->n_topics; index++) {
+        if (!s_topic_valid (offer->topics[index]))
+            return BR_REASON_MALFORMED;
+        for (size_t other = 0; other < index; other++)
+            if (streq (offer->topics[index], offer->topics[other]))
+                return BR_REASON_MALFORMED;
+    }
+    return BR_REASON_OK;
+}
+
+//  Checks a request's shape: exactly one of topic and offer id. Returns OK
+//  or MALFORMED.
+static br_reason_t
+s_request_check (const Bruecke__ExchangeRequest *request)
+{
+    bool has_topic = request->topic && request->topic[0] != '\0';
+    bool has_offer = request->offer_id.len > 0;
+    if (request->request_id.len != BB_BOARD_ID_SIZE || has_topic == has_offer ||
+        (has_topic && !s_topic_valid (request->topic)) ||
+        (has_offer && request->offer_id.len != BB_BOARD_ID_SIZE) ||
+        !s_optional_text (request->note, BB_BOARD_NOTE_MAX) || request->published_at_ms <= 0)
+        return BR_REASON_MALFORMED;
+    return BR_REASON_OK;
+}
+
+const char *
+bb_board_domain (bool is_offer)
+{
+    return is_offer ? BB_BOARD_DOMAIN_OFFER : BB_BOARD_DOMAIN_REQUEST;
+}
+
+//  True if `signature` is the town's over the domain prefix and the item.
+static bool
+s_signature_holds (const Bruecke__RosterNode *town, const s_item_t *item)
+{
+    if (town->sign_public_key.len != BR_SIGN_PUBLIC_SIZE)
+        return false;
+    const ProtobufCBinaryData *bytes = &item->signed_item->item;
+    const char *domain = bb_board_domain (item->signed_item->is_offer);
+    size_t domain_size = strlen (domain);
+    size_t size = domain_size + bytes->len;
+    uint8_t *message = (uint8_t *) malloc (size);
+    assert (message);
+    memcpy (message, domain, domain_size);
+    if (bytes->len)
+        memcpy (message + domain_size, bytes->data, bytes->len);
+    bool valid = br_signature_valid (message, size, item->signed_item->signature.data,
+                                     town->sign_public_key.data);
+    free (message);
+    return valid;
+}
+
+//  ---- Store ------------------------------------------------------------------
+
+//  Reads the head inside `txn`: 0 if there is none. Returns OK,
+//  AUDIT_BROKEN or a store reason.
+static br_reason_t
+s_head_read (bb_board_t *self, MDB_txn *txn, uint64_t *head)
+{
+    *head = 0;
+    const void *value;
+    size_t size;
+    br_reason_t reason =
+        br_store_get (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), &value, &size);
+    if (reason == BR_REASON_NOT_FOUND)
+        return BR_REASON_OK;
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (size != S_SEQUENCE_SIZE)
+        return BR_REASON_AUDIT_BROKEN;
+    *head = br_get_u64 ((const uint8_t *) value);
+    return BR_REASON_OK;
+}
+
+//  Reads and decodes the item stored under `id` inside `txn`. Returns OK
+//  (the caller frees *item), NOT_FOUND, AUDIT_BROKEN for stored bytes that
+//  do not decode, or a store reason.
+static br_reason_t
+s_item_get (bb_board_t *self, MDB_txn *txn, const uint8_t *id, s_item_t *item)
+{
+    memset (item, 0, sizeof (*item));
+    const void *value;
+    size_t size;
+    br_reason_t reason = br_store_get (txn, self->items, id, BB_BOARD_ID_SIZE, &value, &size);
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (s_item_decode ((const uint8_t *) value, size, item) != BR_REASON_OK)
+        return BR_REASON_AUDIT_BROKEN;
+    return BR_REASON_OK;
+}
+
+//  Writes, in a transaction nested in `txn`, the item under `id` (or
+//  deletes it if `item` is NULL), the change at head + 1 and the new head.
+//  Returns OK with *sequence set, or a store reason with nothing written.
+static br_reason_t
+s_write (bb_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
+         Bruecke__BoardChange *change, uint64_t head, uint64_t *sequence)
+{
+    change->sequence = head + 1;
+    zchunk_t *encoded = br_proto_encode (&change->base);
+    assert (zchunk_size (encoded) <= BB_BOARD_CHANGE_MAX);
+    uint8_t key[S_SEQUENCE_SIZE];
+    br_put_u64 (key, change->sequence);
+
+    MDB_txn *nested = NULL;
+    int rc = mdb_txn_begin (br_store_env (self->store), txn, 0, &nested);
+    br_reason_t reason = br_store_reason (rc);
+    if (reason == BR_REASON_OK) {
+        if (item)
+            reason = br_store_put (nested, self->items, id, BB_BOARD_ID_SIZE, zchunk_data (item),
+                                   zchunk_size (item), 0);
+        else {
+            MDB_val id_key = {.mv_size = BB_BOARD_ID_SIZE, .mv_data = (void *) id};
+            reason = br_store_reason (mdb_del (nested, self->items, &id_key, NULL));
+        }
+    }
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (nested, self->changes, key, sizeof (key), zchunk_data (encoded),
+                               zchunk_size (encoded), 0);
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (nested, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), key,
+                               sizeof (key), 0);
+    if (reason == BR_REASON_OK)
+        reason = br_store_reason (mdb_txn_commit (nested));
+    else if (nested)
+        mdb_txn_abort (nested);
+    zchunk_destroy (&encoded);
+    if (reason == BR_REASON_OK)
+        *sequence = change->sequence;
+    return reason;
+}
+
+//  ---- Writes -----------------------------------------------------------------
+
+//  The checks of bb_board_put against the board, inside `txn`, then the
+//  write. `item` is decoded and verified.
+static br_reason_t
+s_put_stored (bb_board_t *self, MDB_txn *txn, const s_item_t *item, int64_t now_ms,
+              uint64_t *sequence)
+{
+    uint64_t head;
+    br_reason_t reason = s_head_read (self, txn, &head);
+    if (reason != BR_REASON_OK)
+        return reason;
+    s_item_t other;
+    if (item->request && item->request->offer_id.len > 0) {
+        //  A request for one offer: the offer must be on the board
+        reason = s_item_get (self, txn, item->request->offer_id.data, &other);
+        if (reason != BR_REASON_OK)
+            return reason;
+        bool is_offer = other.offer != NULL;
+        s_item_free (&other);
+        if (!is_offer)
+            return BR_REASON_NOT_FOUND;
+    }
+    reason = s_item_get (self, txn, item->id.data, &other);
+    if (reason == BR_REASON_OK) {
+        //  An id on the board: only its town may replace it, with its kind
+        bool same_town = streq (other.town, item->town);
+        bool same_kind = other.signed_item->is_offer == item->signed_item->is_offer;
+        s_item_free (&other);
+        if (!same_town)
+            return BR_REASON_FORBIDDEN;
+        if (!same_kind)
+            return BR_REASON_INVALID_STATE;
+    } else if (reason != BR_REASON_NOT_FOUND)
+        return reason;
+
+    //  Stored as a fresh SignedBoardItem around the very bytes signed
+    Bruecke__SignedBoardItem stored = BRUECKE__SIGNED_BOARD_ITEM__INIT;
+    stored.item = item->signed_item->item;
+    stored.signature = item->signed_item->signature;
+    stored.is_offer = item->signed_item->is_offer;
+    zchunk_t *stored_bytes = br_proto_encode (&stored.base);
+    Bruecke__BoardChange change = BRUECKE__BOARD_CHANGE__INIT;
+    change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_PUT;
+    change.put = &stored;
+    change.at_ms = now_ms;
+    reason = s_write (self, txn, item->id.data, stored_bytes, &change, head, sequence);
+    zchunk_destroy (&stored_bytes);
+    return reason;
+}
+
+br_reason_t
+bb_board_put (bb_board_t *self, MDB_txn *txn, const uint8_t *data, size_t size,
+              const char *sender_node_id, br_roster_t *roster, int64_t now_ms, uint64_t *sequence)
+{
+    assert (self && txn && sender_node_id && roster && sequence);
+    assert (data || size == 0);
+    *sequence = 0;
+    if (!data)
+        return BR_REASON_MALFORMED;
+    s_item_t item;
+    br_reason_t reason = s_item_decode (data, size, &item);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const Bruecke__RosterNode *town = NULL;
+    if (!item.town || !streq (item.town, sender_node_id))
+        reason = BR_REASON_SENDER_MISMATCH;
+    else if (!(town = br_roster_lookup_by_id (roster, item.town)))
+        reason = BR_REASON_UNKNOWN_NODE;
+    else if (town->revoked)
+        reason = BR_REASON_NODE_REVOKED;
+    else if (town->role != BRUECKE__NODE_ROLE__ROLE_TOWN)
+        reason = BR_REASON_FORBIDDEN;
+    else if (!s_signature_holds (town, &item))
+        reason = BR_REASON_BAD_SIGNATURE;
+    else
+        reason = item.offer ? s_offer_check (item.offer) : s_request_check (item.request);
+    if (reason == BR_REASON_OK)
+        reason = s_put_stored (self, txn, &item, now_ms, sequence);
+    s_item_free (&item);
+    return reason;
+}
+
+br_reason_t
+bb_board_withdraw (bb_board_t *self, MDB_txn *txn, const uint8_t *id, size_t id_size,
+                   const char *sender_node_id, int64_t now_ms, uint64_t *sequence)
+{
+    assert (self && txn && sender_node_id && sequence);
+    *sequence = 0;
+    if (!id || id_size != BB_BOARD_ID_SIZE)
+        return BR_REASON_MALFORMED;
+    uint64_t head;
+    br_reason_t reason = s_head_read (self, txn, &head);
+    if (reason != BR_REASON_OK)
+        return reason;
+    s_item_t item;
+    reason = s_item_get (self, txn, id, &item);
+    if (reason != BR_REASON_OK)
+        return reason;
+    bool owner = streq (item.town, sender_node_id);
+    s_item_free (&item);
+    if (!owner)
+        return BR_REASON_FORBIDDEN;
+    Bruecke__BoardChange change = BRUECKE__BOARD_CHANGE__INIT;
+    change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID;
+    change.withdrawn_id.data = (uint8_t *) id;
+    change.withdrawn_id.len = id_size;
+    change.at_ms = now_ms;
+    return s_write (self, txn, id, NULL, &change, head, sequence);
+}
+
+//  ---- Reads ------------------------------------------------------------------
+
+br_reason_t
+bb_board_head (bb_board_t *self, uint64_t *sequence)
+{
+    assert (self && sequence);
+    *sequence = 0;
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason != BR_REASON_OK)
+        return reason;
+    reason = s_head_read (self, txn, sequence);
+    br_store_abort (&txn);
+    return reason;
+}
+
+size_t
+bb_board_changes (bb_board_t *self, uint64_t after, size_t max, bb_board_change_fn *change,
+                  void *argument)
+{
+    assert (self && change);
+    size_t count = 0;
+    MDB_txn *txn = NULL;
+    if (after == UINT64_MAX || br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+        return 0;
+    MDB_cursor *cursor;
+    if (mdb_cursor_open (txn, self->changes, &cursor) == MDB_SUCCESS) {
+        uint8_t start[S_SEQUENCE_SIZE];
+        br_put_u64 (start, after + 1);
+        MDB_val key = {.mv_size = sizeof (start), .mv_data = start};
+        MDB_val value;
+        int rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
+        while (rc == MDB_SUCCESS && count < max && key.mv_size == S_SEQUENCE_SIZE) {
+            change (argument, br_get_u64 ((const uint8_t *) key.mv_data),
+                    (const uint8_t *) value.mv_data, value.mv_size);
+            count++;
+            rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
+        }
+        mdb_cursor_close (cursor);
+    }
+    br_store_abort (&txn);
+    return count;
+}
+
+br_reason_t
+bb_board_snapshot (bb_board_t *self, bb_board_item_fn *item, void *argument, uint64_t *head)
+{
+    assert (self && item && head);
+    *head = 0;
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason != BR_REASON_OK)
+        return reason;
+    reason = s_head_read (self, txn, head);
+    MDB_cursor *cursor = NULL;
+    if (reason == BR_REASON_OK)
+        reason = br_store_reason (mdb_cursor_open (txn, self->items, &cursor));
+    if (reason == BR_REASON_OK) {
+        MDB_val key, value;
+        int rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+        while (rc == MDB_SUCCESS) {
+            item (argument, (const uint8_t *) value.mv_data, value.mv_size);
+            rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
+        }
+        if (rc != MDB_NOTFOUND)
+            reason = br_store_reason (rc);
+        mdb_cursor_close (cursor);
+    }
+    br_store_abort (&txn);
+    return reason;
+}
+
+//  Reads the oldest kept change's sequence inside `txn`: 0 if none.
+static br_reason_t
+s_oldest_kept (bb_board_t *self, MDB_txn *txn, uint64_t *oldest)
+{
+    *oldest = 0;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->changes, &cursor);
+    if (rc != MDB_SUCCESS)
+        return br_store_reason (rc);
+    MDB_val key, value;
+    rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+    mdb_cursor_close (cursor);
+    if (rc == MDB_NOTFOUND)
+        return BR_REASON_OK;
+    if (rc != MDB_SUCCESS)
+        return br_store_reason (rc);
+    if (key.mv_size != S_SEQUENCE_SIZE)
+        return BR_REASON_AUDIT_BROKEN;
+    *oldest = br_get_u64 ((const uint8_t *) key.mv_data);
+    return BR_REASON_OK;
+}
+
+bool
+bb_board_needs_snapshot (bb_board_t *self, uint64_t after)
+{
+    assert (self);
+    MDB_txn *txn = NULL;
+    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+        return true;
+    uint64_t head = 0, oldest = 0;
+    br_reason_t reason = s_head_read (self, txn, &head);
+    if (reason == BR_REASON_OK)
+        reason = s_oldest_kept (self, txn, &oldest);
+    br_store_abort (&txn);
+    if (reason != BR_REASON_OK || after > head)
+        return true;
+    if (after == head)
+        return false; //  nothing missed
+    //  The changes after + 1 .. head are all kept if the oldest is at most after + 1
+    return oldest == 0 || oldest > after + 1;
+}
+
+br_reason_t
+bb_board_prune (bb_board_t *self, MDB_txn *txn, size_t keep, size_t *removed)
+{
+    assert (self && txn);
+    if (removed)
+        *removed = 0;
+    size_t count = 0;
+    MDB_stat stat;
+    int rc = mdb_stat (txn, self->changes, &stat);
+    if (rc != MDB_SUCCESS)
+        return br_store_reason (rc);
+    size_t excess = stat.ms_entries > keep ? stat.ms_entries - keep : 0;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->changes, &cursor);
+    if (rc != MDB_SUCCESS)
+        return br_store_reason (rc);
+    MDB_val key, value;
+    while (count < excess &&
+           (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST)) == MDB_SUCCESS) {
+        rc = mdb_cursor_del (cursor, 0);
+        if (rc != MDB_SUCCESS)
+            break;
+        count++;
+    }
+    mdb_cursor_close (cursor);
+    if (removed)
+        *removed = count;
+    return count == excess ? BR_REASON_OK : br_store_reason (rc);
+}
+
+//  --------------------------------------------------------------------------
+//  Selftest helpers
+
+//  Publication time of the test items: 2026-01-01T00:00:00Z.
+#define S_TEST_EPOCH_MS 1767225600000LL
+//  How the test signs an item: properly, with a flipped signature bit,
+//  without the domain prefix, or under the other kind's prefix.
+#define S_TEST_SIGN_OK         0
+#define S_TEST_SIGN_FORGED     1
+#define S_TEST_SIGN_NO_DOMAIN  2
+#define S_TEST_SIGN_OTHER_KIND 3 //  under the other kind's prefix
+//  Changes a reader misses while offline, in the catch-up test.
+#define S_TEST_OFFLINE_CHANGES 10
+//  Changes left after the prune in the test.
+#define S_TEST_KEEP 4
+
+//  Test fixture: a county with a broker, three towns, a revoked town and a
+//  stranger the roster does not know.
+typedef struct {
+    br_identity_t *county;   //  signs the roster
+    br_identity_t *broker;   //  in the roster, not a town
+    br_identity_t *luenen;   //  a town
+    br_identity_t *unna;     //  a town
+    br_identity_t *kamen;    //  a town
+    br_identity_t *selm;     //  a revoked town
+    br_identity_t *stranger; //  not in the roster
+    zconfig_t *draft;        //  the county's roster draft
+    br_roster_t *roster;     //  the signed roster, verified
+} s_test_county_t;
+
+static void
+s_test_county (s_test_county_t *self)
+{
+    self->county = br_identity_new ("county");
+    self->broker = br_identity_new ("broker");
+    self->luenen = br_identity_new ("luenen");
+    self->unna = br_identity_new ("unna");
+    self->kamen = br_identity_new ("kamen");
+    self->selm = br_identity_new ("selm");
+    self->stranger = br_identity_new ("fremd");
+    self->draft = br_roster_draft_new ("05978", "Kreis Unna");
+    assert (br_roster_draft_add_node (self->draft, self->broker, "Broker", "05978",
+                                      BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (self->draft, self->luenen, "L\xc3\xbcnen", "05978024",
+                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jobcenter") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (self->draft, self->unna, "Unna", "05978036",
+                                      BRUECKE__NODE_ROLE__ROLE_TOWN,
+                                      "fruehe-hilfen") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (self->draft, self->kamen, "Kamen", "05978016",
+                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
+    assert (br_roster_draft_add_node (self->draft, self->selm, "Selm", "05978032",
+                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
+    assert (br_roster_draft_revoke (self->draft, "selm") == BR_REASON_OK);
+    br_reason_t reason;
+    int64_t now = br_now_ms ();
+    zchunk_t *signed_roster =
+        br_roster_draft_sign (self->draft, self->county, now, 3600000, &reason);
+    assert (signed_roster);
+    self->roster = br_roster_verify (zchunk_data (signed_roster), zchunk_size (signed_roster),
+                                     br_identity_sign_public (self->county), NULL, now, &reason);
+    assert (self->roster);
+    zchunk_destroy (&signed_roster);
+}
+
+static void
+s_test_county_destroy (s_test_county_t *self)
+{
+    br_roster_destroy (&self->roster);
+    zconfig_destroy (&self->draft);
+    br_identity_destroy (&self->county);
+    br_identity_destroy (&self->broker);
+    br_identity_destroy (&self->luenen);
+    br_identity_destroy (&self->unna);
+    br_identity_destroy (&self->kamen);
+    br_identity_destroy (&self->selm);
+    br_identity_destroy (&self->stranger);
+}
+
+//  An offer under construction, with room for its id and topics.
+typedef struct {
+    Bruecke__Offer offer;                  //  the offer
+    uint8_t id[BB_BOARD_ID_SIZE];          //  its id's bytes
+    char *topics[BB_BOARD_TOPICS_MAX + 1]; //  its topics
+} s_test_offer_t;
+
+//  Fills a valid offer of `town`; `number` makes its id.
+static void
+s_test_offer (s_test_offer_t *self, const char *town, uint8_t number)
+{
+    Bruecke__Offer init = BRUECKE__OFFER__INIT;
+    self->offer = init;
+    memset (self->id, 0, sizeof (self->id));
+    self->id[0] = 0xb0;
+    self->id[BB_BOARD_ID_SIZE - 1] = number;
+    self->offer.offer_id.data = self->id;
+    self->offer.offer_id.len = BB_BOARD_ID_SIZE;
+    self->offer.town = (char *) town;
+    self->offer.title = "Fr\xc3\xbche Hilfen im Quartier";
+    self->topics[0] = "fruehe-hilfen";
+    self->offer.topics = self->topics;
+    self->offer.n_topics = 1;
+    self->offer.target_group = "Familien mit Kindern unter drei Jahren";
+    self->offer.results = "Mehr Familien erreicht";
+    self->offer.success_factors = "Feste Ansprechpersonen";
+    self->offer.pitfalls = "Stolpersteine: Datenschutz fr\xc3\xbch kl\xc3\xa4ren";
+    self->offer.presentation = true;
+    self->offer.coaching_hours = 10;
+    self->offer.capacity_per_quarter = 40;
+    self->offer.published_at_ms = S_TEST_EPOCH_MS + number;
+}
+
+//  A request under construction, with room for its ids.
+typedef struct {
+    Bruecke__ExchangeRequest request;   //  the request
+    uint8_t id[BB_BOARD_ID_SIZE];       //  its id's bytes
+    uint8_t offer_id[BB_BOARD_ID_SIZE]; //  the requested offer's id's bytes
+} s_test_request_t;
+
+//  Fills a valid request of `town`; `number` makes its id. It asks for
+//  `topic`, or if that is NULL for the offer `offer_id`.
+static void
+s_test_request (s_test_request_t *self, const char *town, uint8_t number, const char *topic,
+                const uint8_t *offer_id)
+{
+    Bruecke__ExchangeRequest init = BRUECKE__EXCHANGE_REQUEST__INIT;
+    self->request = init;
+    memset (self->id, 0, sizeof (self->id));
+    self->id[0] = 0xe0;
+    self->id[BB_BOARD_ID_SIZE - 1] = number;
+    self->request.request_id.data = self->id;
+    self->request.request_id.len = BB_BOARD_ID_SIZE;
+    self->request.town = (char *) town;
+    if (topic)
+        self->request.topic = (char *) topic;
+    else {
+        memcpy (self->offer_id, offer_id, BB_BOARD_ID_SIZE);
+        self->request.offer_id.data = self->offer_id;
+        self->request.offer_id.len = BB_BOARD_ID_SIZE;
+    }
+    self->request.note = "Wir starten im Herbst";
+    self->request.published_at_ms = S_TEST_EPOCH_MS + number;
+}
+
+//  Serializes `item` and wraps it, signed by `signer` as `mode` says, into
+//  SignedBoardItem bytes the caller owns.
+static zchunk_t *
+s_test_signed (br_identity_t *signer, const ProtobufCMessage *item, int mode)
+{
+    zchunk_t *bytes = br_proto_encode (item);
+    zchunk_t *message = zchunk_new (NULL, BB_BOARD_DOMAIN_MAX + zchunk_size (bytes));
+    bool is_offer = item->descriptor == &bruecke__offer__descriptor;
+    //  The other kind's prefix: what a flipped is_offer would need
+    const char *domain = bb_board_domain (mode == S_TEST_SIGN_OTHER_KIND ? !is_offer : is_offer);
+    if (mode != S_TEST_SIGN_NO_DOMAIN)
+        zchunk_append (message, domain, strlen (domain));
+    zchunk_append (message, zchunk_data (bytes), zchunk_size (bytes));
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    br_identity_sign (signer, zchunk_data (message), zchunk_size (message), signature);
+    if (mode == S_TEST_SIGN_FORGED)
+        signature[0] ^= 0x01;
+    Bruecke__SignedBoardItem signed_item = BRUECKE__SIGNED_BOARD_ITEM__INIT;
+    signed_item.item.data = zchunk_data (bytes);
+    signed_item.item.len = zchunk_size (bytes);
+    signed_item.signature.data = signature;
+    signed_item.signature.len = sizeof (signature);
+    signed_item.is_offer = is_offer;
+    zchunk_t *result = br_proto_encode (&signed_item.base);
+    zchunk_destroy (&bytes);
+    zchunk_destroy (&message);
+    return result;
+}
+
+//  Publishes in a transaction of its own, committed on OK. Returns the
+//  reason; *sequence is the change's sequence on OK.
+static br_reason_t
+s_test_put (bb_board_t *board, br_store_t *store, zchunk_t *signed_item, const char *sender,
+            br_roster_t *roster, uint64_t *sequence)
+{
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    br_reason_t reason =
+        bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), sender,
+                      roster, S_TEST_EPOCH_MS, sequence);
+    if (reason == BR_REASON_OK)
+        assert (br_store_commit (&txn) == BR_REASON_OK);
+    else
+        br_store_abort (&txn);
+    return reason;
+}
+
+//  Signs `item` as `signer` would and publishes it from `sender`. Returns
+//  the reason.
+static br_reason_t
+s_test_publish (bb_board_t *board, br_store_t *store, br_identity_t *signer,
+                const ProtobufCMessage *item, const char *sender, br_roster_t *roster,
+                uint64_t *sequence)
+{
+    zchunk_t *signed_item = s_test_signed (signer, item, S_TEST_SIGN_OK);
+    br_reason_t reason = s_test_put (board, store, signed_item, sender, roster, sequence);
+    zchunk_destroy (&signed_item);
+    return reason;
+}
+
+//  Withdraws in a transaction of its own, committed on OK.
+static br_reason_t
+s_test_withdraw (bb_board_t *board, br_store_t *store, const uint8_t *id, const char *sender,
+                 uint64_t *sequence)
+{
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    br_reason_t reason =
+        bb_board_withdraw (board, txn, id, BB_BOARD_ID_SIZE, sender, S_TEST_EPOCH_MS, sequence);
+    if (reason == BR_REASON_OK)
+        assert (br_store_commit (&txn) == BR_REASON_OK);
+    else
+        br_store_abort (&txn);
+    return reason;
+}
+
+static uint64_t
+s_test_head (bb_board_t *board)
+{
+    uint64_t head;
+    assert (bb_board_head (board, &head) == BR_REASON_OK);
+    return head;
+}
+
+//  The replica's key of an id: its hex text.
+static void
+s_test_key (const uint8_t *id, char key[2 * BB_BOARD_ID_SIZE + 1])
+{
+    sodium_bin2hex (key, 2 * BB_BOARD_ID_SIZE + 1, id, BB_BOARD_ID_SIZE);
+}
+
+//  A node's replica of the board: id (hex) -> SignedBoardItem bytes.
+typedef struct {
+    zhashx_t *items; //  the items, values are zchunk_t
+    uint64_t next;   //  the sequence expected next; 0 = any
+    size_t changes;  //  how many changes it took
+} s_test_replica_t;
+
+static void
+s_test_replica_new (s_test_replica_t *self)
+{
+    self->items = zhashx_new ();
+    assert (self->items);
+    zhashx_set_destructor (self->items, (zhashx_destructor_fn *) zchunk_destroy);
+    self->next = 0;
+    self->changes = 0;
+}
+
+//  Takes one SignedBoardItem (a snapshot's item) into the replica.
+static void
+s_test_take_item (void *argument, const uint8_t *data, size_t size)
+{
+    s_test_replica_t *self = (s_test_replica_t *) argument;
+    s_item_t item;
+    assert (s_item_decode (data, size, &item) == BR_REASON_OK);
+    assert (item.id.len == BB_BOARD_ID_SIZE);
+    char key[2 * BB_BOARD_ID_SIZE + 1];
+    s_test_key (item.id.data, key);
+    s_item_free (&item);
+    zhashx_update (self->items, key, zchunk_new (data, size));
+}
+
+//  Applies one change to the replica; checks that changes come in order.
+static void
+s_test_take_change (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    s_test_replica_t *self = (s_test_replica_t *) argument;
+    br_reason_t reason;
+    ProtobufCMessage *message = br_proto_decode (&bruecke__board_change__descriptor, data, size,
+                                                 BB_BOARD_CHANGE_MAX, &reason);
+    assert (message);
+    Bruecke__BoardChange *change = (Bruecke__BoardChange *) message;
+    assert (change->sequence == sequence);
+    assert (self->next == 0 || sequence == self->next);
+    self->next = sequence + 1;
+    self->changes++;
+    if (change->change_case == BRUECKE__BOARD_CHANGE__CHANGE_PUT) {
+        zchunk_t *bytes = br_proto_encode (&change->put->base);
+        s_test_take_item (self, zchunk_data (bytes), zchunk_size (bytes));
+        zchunk_destroy (&bytes);
+    } else {
+        assert (change->change_case == BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID);
+        assert (change->withdrawn_id.len == BB_BOARD_ID_SIZE);
+        char key[2 * BB_BOARD_ID_SIZE + 1];
+        s_test_key (change->withdrawn_id.data, key);
+        assert (zhashx_lookup (self->items, key));
+        zhashx_delete (self->items, key);
+    }
+    br_proto_free (&message);
+}
+
+//  True if two replicas hold the same items, byte for byte.
+static bool
+s_test_replicas_equal (s_test_replica_t *one, s_test_replica_t *other)
+{
+    if (zhashx_size (one->items) != zhashx_size (other->items))
+        return false;
+    for (zchunk_t *chunk = (zchunk_t *) zhashx_first (one->items); chunk;
+         chunk = (zchunk_t *) zhashx_next (one->items)) {
+        zchunk_t *match = (zchunk_t *) zhashx_lookup (other->items, zhashx_cursor (one->items));
+        if (!match || zchunk_size (chunk) != zchunk_size (match) ||
+            memcmp (zchunk_data (chunk), zchunk_data (match), zchunk_size (chunk)) != 0)
+            return false;
+    }
+    return true;
+}
+
+//  A replica from a snapshot; returns the head it is current to.
+static uint64_t
+s_test_snapshot (bb_board_t *board, s_test_replica_t *replica)
+{
+    s_test_replica_new (replica);
+    uint64_t head;
+    assert (bb_board_snapshot (board, s_test_take_item, replica, &head) == BR_REASON_OK);
+    replica->next = head + 1;
+    return head;
+}
+
+//  The title of the offer stored under `id`, in `title` (`size` bytes).
+static void
+s_test_title (bb_board_t *board, const uint8_t *id, char *title, size_t size)
+{
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (board->store, false, &txn) == BR_REASON_OK);
+    s_item_t item;
+    assert (s_item_get (board, txn, id, &item) == BR_REASON_OK);
+    assert (item.offer);
+    snprintf (title, size, "%s", item.offer->title);
+    s_item_free (&item);
+    br_store_abort (&txn);
+}
+
+void
+bb_board_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bb_board: ");
+    //  @selftest
+    s_test_county_t county;
+    s_test_county (&county);
+    br_roster_t *roster = county.roster;
+    char *path = br_temp_directory ("bb_board");
+    assert (path);
+    br_reason_t reason;
+    br_store_t *store = br_store_new (path, 0, &reason);
+    assert (store && reason == BR_REASON_OK);
+    bb_board_t *board = bb_board_new (store, &reason);
+    assert (board && reason == BR_REASON_OK);
+
+    //  An empty board
+    assert (s_test_head (board) == 0);
+    assert (!bb_board_needs_snapshot (board, 0));
+    assert (bb_board_needs_snapshot (board, 1));
+    s_test_replica_t empty;
+    assert (s_test_snapshot (board, &empty) == 0 && zhashx_size (empty.items) == 0);
+    zhashx_destroy (&empty.items);
+
+    //  Offers and requests of three towns
+    uint64_t sequence;
+    s_test_offer_t luenen_offer, unna_offer, offer;
+    s_test_offer (&luenen_offer, "luenen", 1);
+    luenen_offer.topics[1] = "sprachfoerderung";
+    luenen_offer.offer.n_topics = 2;
+    assert (s_test_publish (board, store, county.luenen, &luenen_offer.offer.base, "luenen", roster,
+                            &sequence) == BR_REASON_OK);
+    assert (sequence == 1);
+    s_test_offer (&unna_offer, "unna", 2);
+    unna_offer.topics[0] = "elternbildung";
+    unna_offer.offer.documents = true;
+    assert (s_test_publish (board, store, county.unna, &unna_offer.offer.base, "unna", roster,
+                            &sequence) == BR_REASON_OK);
+    assert (sequence == 2);
+    s_test_request_t topic_request, offer_request, request;
+    s_test_request (&topic_request, "kamen", 1, "fruehe-hilfen", NULL);
+    assert (s_test_publish (board, store, county.kamen, &topic_request.request.base, "kamen",
+                            roster, &sequence) == BR_REASON_OK);
+    assert (sequence == 3);
+    s_test_request (&offer_request, "kamen", 2, NULL, luenen_offer.id);
+    offer_request.request.note = "";
+    assert (s_test_publish (board, store, county.kamen, &offer_request.request.base, "kamen",
+                            roster, &sequence) == BR_REASON_OK);
+    assert (sequence == 4 && s_test_head (board) == 4);
+
+    //  Refused: a forged signature, one without the domain, another town's
+    zchunk_t *signed_item =
+        s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_FORGED);
+    assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
+            BR_REASON_BAD_SIGNATURE);
+    assert (sequence == 0);
+    zchunk_destroy (&signed_item);
+    signed_item = s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_NO_DOMAIN);
+    assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
+            BR_REASON_BAD_SIGNATURE);
+    zchunk_destroy (&signed_item);
+    //  Signed as a request, claimed as an offer: the prefix tells them apart
+    signed_item = s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_OTHER_KIND);
+    assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
+            BR_REASON_BAD_SIGNATURE);
+    zchunk_destroy (&signed_item);
+    assert (s_test_publish (board, store, county.unna, &luenen_offer.offer.base, "luenen", roster,
+                            &sequence) == BR_REASON_BAD_SIGNATURE);
+    //  ... the item's bytes changed after signing (a signed item re-serialized differently)
+    signed_item = s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_OK);
+    uint8_t *bytes = zchunk_data (signed_item);
+    uint8_t *title_at = (uint8_t *) memmem (bytes, zchunk_size (signed_item), "Quartier", 8);
+    assert (title_at);
+    title_at[0] = 'q';
+    assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
+            BR_REASON_BAD_SIGNATURE);
+    zchunk_destroy (&signed_item);
+    //  ... a sender that is not the item's town, even with its valid signature
+    assert (s_test_publish (board, store, county.luenen, &luenen_offer.offer.base, "unna", roster,
+                            &sequence) == BR_REASON_SENDER_MISMATCH);
+    //  ... a town unknown, revoked, the broker as a town
+    s_test_offer (&offer, "fremd", 9);
+    assert (s_test_publish (board, store, county.stranger, &offer.offer.base, "fremd", roster,
+                            &sequence) == BR_REASON_UNKNOWN_NODE);
+    s_test_offer (&offer, "selm", 9);
+    assert (s_test_publish (board, store, county.selm, &offer.offer.base, "selm", roster,
+                            &sequence) == BR_REASON_NODE_REVOKED);
+    s_test_offer (&offer, "broker", 9);
+    assert (s_test_publish (board, store, county.broker, &offer.offer.base, "broker", roster,
+                            &sequence) == BR_REASON_FORBIDDEN);
+    //  ... bytes that are no item, too many of them
+    uint8_t garbage[] = {0xff, 0xff, 0xff};
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    assert (bb_board_put (board, txn, garbage, sizeof (garbage), "luenen", roster, S_TEST_EPOCH_MS,
+                          &sequence) == BR_REASON_MALFORMED);
+    assert (bb_board_put (board, txn, NULL, 0, "luenen", roster, S_TEST_EPOCH_MS, &sequence) ==
+            BR_REASON_MALFORMED);
+    uint8_t *huge = (uint8_t *) zmalloc (BB_BOARD_SIGNED_MAX + 1);
+    assert (bb_board_put (board, txn, huge, BB_BOARD_SIGNED_MAX + 1, "luenen", roster,
+                          S_TEST_EPOCH_MS, &sequence) == BR_REASON_TOO_LARGE);
+    free (huge);
+    br_store_abort (&txn);
+    //  ... shapes outside the limits
+    char *long_title = (char *) zmalloc (BB_BOARD_TITLE_MAX + 2);
+    memset (long_title, 'T', BB_BOARD_TITLE_MAX + 1);
+    char *long_text = (char *) zmalloc (BB_BOARD_TEXT_MAX + 2);
+    memset (long_text, 'x', BB_BOARD_TEXT_MAX + 1);
+    for (int variant = 0; variant < 14; variant++) {
+        s_test_offer (&offer, "luenen", 8);
+        switch (variant) {
+            case 0:
+                offer.topics[0] = "jugendamt";
+                break;
+            case 1:
+                offer.offer.n_topics = 0;
+                break;
+            case 2:
+                for (size_t index = 0; index <= BB_BOARD_TOPICS_MAX; index++)
+                    offer.topics[index] = index % 2 ? "elternbildung" : "kinderschutz";
+                offer.offer.n_topics = BB_BOARD_TOPICS_MAX + 1;
+                break;
+            case 3:
+                offer.topics[1] = "fruehe-hilfen";
+                offer.offer.n_topics = 2;
+                break;
+            case 4:
+                offer.offer.title = long_title;
+                break;
+            case 5:
+                offer.offer.title = "";
+                break;
+            case 6:
+                offer.offer.pitfalls = long_text;
+                break;
+            case 7:
+                offer.offer.results = "kaputt \xc3\x28";
+                break;
+            case 8:
+                offer.offer.coaching_hours = 0;
+                break;
+            case 9:
+                offer.offer.coaching_hours = BB_BOARD_HOURS_MAX + 1;
+                break;
+            case 10:
+                offer.offer.capacity_per_quarter = BB_BOARD_CAPACITY_MAX + 1;
+                break;
+            case 11:
+                offer.offer.offer_id.len = BB_BOARD_ID_SIZE - 1;
+                break;
+            case 12:
+                offer.offer.published_at_ms = 0;
+                break;
+            default:
+                offer.offer.target_group = "Zeile\neins";
+                break;
+        }
+        assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
+                                &sequence) == BR_REASON_MALFORMED);
+    }
+    //  ... the longest texts still pass
+    s_test_offer (&offer, "luenen", 8);
+    long_title[BB_BOARD_TITLE_MAX] = '\0';
+    long_text[BB_BOARD_TEXT_MAX] = '\0';
+    offer.offer.title = long_title;
+    offer.offer.pitfalls = long_text;
+    offer.offer.coaching_hours = BB_BOARD_HOURS_MAX;
+    offer.offer.capacity_per_quarter = BB_BOARD_CAPACITY_MAX;
+    for (size_t index = 0; index < BB_BOARD_TOPICS_MAX; index++)
+        offer.topics[index] =
+            (char *) (const char *[]){"fruehe-hilfen",          "uebergang-kita-grundschule",
+                                      "sprachfoerderung",       "elternbildung",
+                                      "kinderschutz",           "gesundheitsfoerderung",
+                                      "uebergang-schule-beruf", "familienzentren"}[index];
+    offer.offer.n_topics = BB_BOARD_TOPICS_MAX;
+    assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
+                            &sequence) == BR_REASON_OK);
+    assert (sequence == 5);
+    zstr_free (&long_title);
+    zstr_free (&long_text);
+    //  ... requests with both topic and offer, neither, a bad topic, a long note
+    s_test_request (&request, "unna", 3, "fruehe-hilfen", NULL);
+    request.request.offer_id.data = luenen_offer.id;
+    request.request.offer_id.len = BB_BOARD_ID_SIZE;
+    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+                            &sequence) == BR_REASON_MALFORMED);
+    request.request.offer_id.len = 0;
+    request.request.topic = "";
+    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+                            &sequence) == BR_REASON_MALFORMED);
+    request.request.topic = "jugendamt";
+    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+                            &sequence) == BR_REASON_MALFORMED);
+    //  ... a request for an offer not on the board, or for a request
+    uint8_t unknown[BB_BOARD_ID_SIZE] = {0xb0, 0x77};
+    s_test_request (&request, "unna", 3, NULL, unknown);
+    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+                            &sequence) == BR_REASON_NOT_FOUND);
+    s_test_request (&request, "unna", 3, NULL, topic_request.id);
+    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+                            &sequence) == BR_REASON_NOT_FOUND);
+    //  ... an id another town has on the board; the same town's other kind
+    s_test_offer (&offer, "unna", 1);
+    assert (memcmp (offer.id, luenen_offer.id, BB_BOARD_ID_SIZE) == 0);
+    assert (s_test_publish (board, store, county.unna, &offer.offer.base, "unna", roster,
+                            &sequence) == BR_REASON_FORBIDDEN);
+    s_test_request (&request, "luenen", 1, "kinderschutz", NULL);
+    memcpy (request.id, luenen_offer.id, BB_BOARD_ID_SIZE);
+    assert (s_test_publish (board, store, county.luenen, &request.request.base, "luenen", roster,
+                            &sequence) == BR_REASON_INVALID_STATE);
+    //  ... withdrawing another town's item, an unknown one, a short id
+    assert (s_test_withdraw (board, store, luenen_offer.id, "unna", &sequence) ==
+            BR_REASON_FORBIDDEN);
+    assert (s_test_withdraw (board, store, unknown, "unna", &sequence) == BR_REASON_NOT_FOUND);
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    assert (bb_board_withdraw (board, txn, unknown, BB_BOARD_ID_SIZE - 1, "unna", S_TEST_EPOCH_MS,
+                               &sequence) == BR_REASON_MALFORMED);
+    br_store_abort (&txn);
+    //  None of the refusals wrote anything
+    assert (s_test_head (board) == 5);
+
+    //  A re-publish replaces the item and bumps the sequence
+    char title[BB_BOARD_TITLE_MAX + 1];
+    s_test_title (board, luenen_offer.id, title, sizeof (title));
+    assert (streq (title, "Fr\xc3\xbche Hilfen im Quartier"));
+    luenen_offer.offer.title = "Fr\xc3\xbche Hilfen im Quartier, zweite Auflage";
+    assert (s_test_publish (board, store, county.luenen, &luenen_offer.offer.base, "luenen", roster,
+                            &sequence) == BR_REASON_OK);
+    assert (sequence == 6);
+    s_test_title (board, luenen_offer.id, title, sizeof (title));
+    assert (streq (title, "Fr\xc3\xbche Hilfen im Quartier, zweite Auflage"));
+    s_test_replica_t snapshot;
+    assert (s_test_snapshot (board, &snapshot) == 6);
+    assert (zhashx_size (snapshot.items) == 5);
+    zhashx_destroy (&snapshot.items);
+
+    //  Abort leaves nothing: a publish and a withdraw in an aborted transaction
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    s_test_offer (&offer, "kamen", 20);
+    signed_item = s_test_signed (county.kamen, &offer.offer.base, S_TEST_SIGN_OK);
+    assert (bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
+                          roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_OK);
+    assert (sequence == 7);
+    assert (bb_board_withdraw (board, txn, unna_offer.id, BB_BOARD_ID_SIZE, "unna", S_TEST_EPOCH_MS,
+                               &sequence) == BR_REASON_OK);
+    assert (sequence == 8);
+    br_store_abort (&txn);
+    assert (s_test_head (board) == 6);
+    assert (bb_board_changes (board, 6, SIZE_MAX, s_test_take_change, &snapshot) == 0);
+    //  ... and a refusal inside a transaction leaves it usable
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    assert (bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "unna",
+                          roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_SENDER_MISMATCH);
+    assert (bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
+                          roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_OK);
+    assert (sequence == 7);
+    assert (br_store_commit (&txn) == BR_REASON_OK);
+    zchunk_destroy (&signed_item);
+    assert (s_test_head (board) == 7);
+
+    //  A reader saw sequence 7 and goes offline; ten changes happen
+    uint64_t seen = s_test_head (board);
+    s_test_replica_t reader;
+    assert (s_test_snapshot (board, &reader) == seen);
+    assert (!bb_board_needs_snapshot (board, seen));
+    br_identity_t *towns[] = {county.luenen, county.unna, county.kamen};
+    const char *town_ids[] = {"luenen", "unna", "kamen"};
+    for (uint8_t number = 0; number < 7; number++) {
+        s_test_offer (&offer, town_ids[number % 3], (uint8_t) (30 + number));
+        offer.topics[0] = number % 2 ? "kinderschutz" : "familienzentren";
+        assert (s_test_publish (board, store, towns[number % 3], &offer.offer.base,
+                                town_ids[number % 3], roster, &sequence) == BR_REASON_OK);
+    }
+    assert (s_test_withdraw (board, store, unna_offer.id, "unna", &sequence) == BR_REASON_OK);
+    assert (s_test_withdraw (board, store, topic_request.id, "kamen", &sequence) == BR_REASON_OK);
+    s_test_offer (&offer, "luenen", 30);
+    assert (s_test_withdraw (board, store, offer.id, "luenen", &sequence) == BR_REASON_OK);
+    assert (sequence == seen + S_TEST_OFFLINE_CHANGES);
+    //  ... a withdrawn id is gone
+    assert (s_test_withdraw (board, store, unna_offer.id, "unna", &sequence) ==
+            BR_REASON_NOT_FOUND);
+    //  The reader catches up with exactly those ten, in order
+    assert (!bb_board_needs_snapshot (board, seen));
+    assert (bb_board_changes (board, seen, SIZE_MAX, s_test_take_change, &reader) ==
+            S_TEST_OFFLINE_CHANGES);
+    assert (reader.changes == S_TEST_OFFLINE_CHANGES);
+    assert (reader.next == seen + S_TEST_OFFLINE_CHANGES + 1);
+    uint64_t head = s_test_head (board);
+    assert (s_test_snapshot (board, &snapshot) == head);
+    assert (s_test_replicas_equal (&reader, &snapshot));
+    //  A reader from the start replays every change onto an empty replica
+    s_test_replica_t fresh;
+    s_test_replica_new (&fresh);
+    fresh.next = 1;
+    assert (bb_board_changes (board, 0, SIZE_MAX, s_test_take_change, &fresh) == head);
+    assert (s_test_replicas_equal (&fresh, &snapshot));
+    zhashx_destroy (&fresh.items);
+    //  ... or in pages of three
+    s_test_replica_new (&fresh);
+    fresh.next = 1;
+    size_t page;
+    while ((page = bb_board_changes (board, fresh.next - 1, 3, s_test_take_change, &fresh)) > 0)
+        assert (page <= 3);
+    assert (fresh.changes == head && s_test_replicas_equal (&fresh, &snapshot));
+    zhashx_destroy (&fresh.items);
+    assert (bb_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 0);
+    assert (bb_board_changes (board, UINT64_MAX, SIZE_MAX, s_test_take_change, &reader) == 0);
+
+    //  Pruning: a reader whose changes are gone needs a snapshot
+    assert (bb_board_needs_snapshot (board, head + 1));
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    size_t removed;
+    assert (bb_board_prune (board, txn, S_TEST_KEEP, &removed) == BR_REASON_OK);
+    assert (removed == head - S_TEST_KEEP);
+    assert (br_store_commit (&txn) == BR_REASON_OK);
+    assert (s_test_head (board) == head);
+    assert (!bb_board_needs_snapshot (board, head));
+    assert (!bb_board_needs_snapshot (board, head - S_TEST_KEEP));
+    assert (bb_board_needs_snapshot (board, head - S_TEST_KEEP - 1));
+    assert (bb_board_needs_snapshot (board, seen));
+    assert (bb_board_needs_snapshot (board, 0));
+    s_test_replica_t late;
+    assert (s_test_snapshot (board, &late) == head);
+    assert (s_test_replicas_equal (&late, &snapshot));
+    zhashx_destroy (&late.items);
+    //  ... and the sequence goes on after a reopen
+    bb_board_destroy (&board);
+    bb_board_destroy (&board);
+    br_store_destroy (&store);
+    store = br_store_new (path, 0, &reason);
+    assert (store && reason == BR_REASON_OK);
+    board = bb_board_new (store, &reason);
+    assert (board && reason == BR_REASON_OK);
+    assert (s_test_publish (board, store, county.unna, &unna_offer.offer.base, "unna", roster,
+                            &sequence) == BR_REASON_OK);
+    assert (sequence == head + 1);
+    assert (bb_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 1);
+    assert (s_test_snapshot (board, &late) == head + 1);
+    assert (s_test_replicas_equal (&reader, &late));
+    zhashx_destroy (&late.items);
+
+    zhashx_destroy (&reader.items);
+    zhashx_destroy (&snapshot.items);
+    bb_board_destroy (&board);
+    br_store_destroy (&store);
+    char *command = zsys_sprintf ("rm -rf '%s'", path);
+    assert (system (command) == 0);
+    zstr_free (&command);
+    zstr_free (&path);
+    s_test_county_destroy (&county);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}
