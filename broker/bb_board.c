@@ -41,11 +41,10 @@ bb_board_new (br_store_t *store, br_reason_t *reason)
     bb_board_t *self = (bb_board_t *) zmalloc (sizeof (bb_board_t));
     assert (self);
     self->store = store;
-    *reason = br_store_open_db (store, "board-items", MDB_CREATE, &self->items);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "board-changes", MDB_CREATE, &self->changes);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "board-meta", MDB_CREATE, &self->meta);
+    const br_store_db_t dbs[] = {{"board-items", &self->items},
+                                 {"board-changes", &self->changes},
+                                 {"board-meta", &self->meta}};
+    *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason != BR_REASON_OK)
         bb_board_destroy (&self);
     return self;

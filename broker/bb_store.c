@@ -121,19 +121,11 @@ bb_store_new (const char *path, size_t mapsize, br_reason_t *reason)
     self->store = store;
     self->depth = s_count_table_new ();
     self->pending = s_count_table_new ();
-    *reason = br_store_open_db (store, "queue", MDB_CREATE, &self->queue);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "ids", MDB_CREATE, &self->ids);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "expiry", MDB_CREATE, &self->expiry);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "dead", MDB_CREATE, &self->dead);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "log", MDB_CREATE, &self->log);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "meta", MDB_CREATE, &self->meta);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "withdrawn", MDB_CREATE, &self->withdrawn);
+    const br_store_db_t dbs[] = {
+        {"queue", &self->queue},        {"ids", &self->ids}, {"expiry", &self->expiry},
+        {"dead", &self->dead},          {"log", &self->log}, {"meta", &self->meta},
+        {"withdrawn", &self->withdrawn}};
+    *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
         *reason = br_store_counter_get (store, self->meta, "counter", &self->counter);
     if (*reason == BR_REASON_OK)

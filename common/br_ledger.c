@@ -72,13 +72,11 @@ br_ledger_new (br_store_t *store, br_reason_t *reason)
     br_ledger_t *self = (br_ledger_t *) zmalloc (sizeof (br_ledger_t));
     assert (self);
     self->store = store;
-    *reason = br_store_open_db (store, "ledger", MDB_CREATE, &self->records);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "ledger-balance", MDB_CREATE, &self->balances);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "ledger-transfer", MDB_CREATE, &self->transfers);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "ledger-meta", MDB_CREATE, &self->meta);
+    const br_store_db_t dbs[] = {{"ledger", &self->records},
+                                 {"ledger-balance", &self->balances},
+                                 {"ledger-transfer", &self->transfers},
+                                 {"ledger-meta", &self->meta}};
+    *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason != BR_REASON_OK)
         br_ledger_destroy (&self);
     return self;

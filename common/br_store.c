@@ -140,6 +140,16 @@ br_store_open_db (br_store_t *self, const char *name, unsigned int flags, MDB_db
 }
 
 br_reason_t
+br_store_open_dbs (br_store_t *self, const br_store_db_t *dbs, size_t count)
+{
+    assert (self && dbs);
+    br_reason_t reason = BR_REASON_OK;
+    for (size_t index = 0; index < count && reason == BR_REASON_OK; index++)
+        reason = br_store_open_db (self, dbs[index].name, 0, dbs[index].dbi);
+    return reason;
+}
+
+br_reason_t
 br_store_begin (br_store_t *self, bool writable, MDB_txn **txn_p)
 {
     assert (self);
@@ -383,6 +393,10 @@ br_store_test (bool verbose)
 
     MDB_dbi dbi;
     assert (br_store_open_db (store, "cases", 0, &dbi) == BR_REASON_OK);
+    MDB_dbi first = 0, second = 0;
+    const br_store_db_t dbs[] = {{"first", &first}, {"second", &second}};
+    assert (br_store_open_dbs (store, dbs, 2) == BR_REASON_OK);
+    assert (first != second && first != dbi && second != dbi);
 
     //  Put, get, overwrite, not found
     assert (s_test_put_one (store, dbi, "alpha", "one", 3) == BR_REASON_OK);

@@ -41,6 +41,16 @@ MDB_env *br_store_env (br_store_t *self);
 br_reason_t br_store_open_db (br_store_t *self, const char *name, unsigned int flags,
                               MDB_dbi *dbi) BR_WUR;
 
+//  A named database to open with br_store_open_dbs.
+typedef struct {
+    const char *name; //  its name in the environment
+    MDB_dbi *dbi;     //  where its handle goes
+} br_store_db_t;
+
+//  Opens or creates each of `count` named databases (br_store_open_db).
+//  Returns OK, or the reason the first one that failed gives.
+br_reason_t br_store_open_dbs (br_store_t *self, const br_store_db_t *dbs, size_t count) BR_WUR;
+
 //  Begins a transaction, read-only or read-write. Returns OK or a reason.
 br_reason_t br_store_begin (br_store_t *self, bool writable, MDB_txn **txn_p) BR_WUR;
 

@@ -61,9 +61,8 @@ bn_audit_new (br_store_t *store, br_reason_t *reason)
     bn_audit_t *self = (bn_audit_t *) zmalloc (sizeof (bn_audit_t));
     assert (self);
     self->store = store;
-    *reason = br_store_open_db (store, "audit", MDB_CREATE, &self->records);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "audit-head", MDB_CREATE, &self->head);
+    const br_store_db_t dbs[] = {{"audit", &self->records}, {"audit-head", &self->head}};
+    *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason != BR_REASON_OK)
         bn_audit_destroy (&self);
     return self;

@@ -1776,12 +1776,12 @@ bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault, 
     self->identity = identity;
     self->vault = vault;
     self->audit = audit;
-    const char *names[] = {"cases", "consents", "referrals", "transfers", "events"};
-    MDB_dbi *dbis[] = {&self->cases, &self->consents, &self->referrals, &self->transfers,
-                       &self->events};
-    *reason = BR_REASON_OK;
-    for (size_t index = 0; index < 5 && *reason == BR_REASON_OK; index++)
-        *reason = br_store_open_db (self->env, names[index], MDB_CREATE, dbis[index]);
+    const br_store_db_t dbs[] = {{"cases", &self->cases},
+                                 {"consents", &self->consents},
+                                 {"referrals", &self->referrals},
+                                 {"transfers", &self->transfers},
+                                 {"events", &self->events}};
+    *reason = br_store_open_dbs (self->env, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason != BR_REASON_OK)
         bn_casework_destroy (&self);
     return self;

@@ -56,15 +56,12 @@ bn_store_new (const char *path, size_t mapsize, br_reason_t *reason)
         return NULL;
     bn_store_t *self = (bn_store_t *) zmalloc (sizeof (bn_store_t));
     self->store = store;
-    *reason = br_store_open_db (store, "outbox", MDB_CREATE, &self->outbox);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "sent", MDB_CREATE, &self->sent);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "inbox", MDB_CREATE, &self->inbox);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "applied", MDB_CREATE, &self->applied);
-    if (*reason == BR_REASON_OK)
-        *reason = br_store_open_db (store, "meta", MDB_CREATE, &self->meta);
+    const br_store_db_t dbs[] = {{"outbox", &self->outbox},
+                                 {"sent", &self->sent},
+                                 {"inbox", &self->inbox},
+                                 {"applied", &self->applied},
+                                 {"meta", &self->meta}};
+    *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
         *reason = br_store_counter_get (store, self->meta, "sequence", &self->sequence);
     if (*reason == BR_REASON_OK)
