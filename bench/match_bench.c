@@ -33,32 +33,6 @@
 #define S_TOPIC_SIZE       32  //  room for a generated topic code
 #define S_ERROR_SIZE       256 //  room for a verification error
 
-static uint64_t
-s_random (uint64_t *state)
-{
-    //  xorshift64*
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-//  A random integer in [low, high].
-static int
-s_random_range (uint64_t *state, int low, int high)
-{
-    return low + (int) (s_random (state) % (uint64_t) (high - low + 1));
-}
-
-static void
-s_random_id (uint64_t *state, uint8_t *id)
-{
-    for (size_t index = 0; index < BB_MATCH_ID_SIZE; index++)
-        id[index] = (uint8_t) s_random (state);
-}
-
 static double
 s_elapsed_ms (int64_t start_usecs)
 {
@@ -88,34 +62,34 @@ s_build (size_t towns, size_t offers, size_t requests, uint64_t seed)
     bool valid = true;
     for (size_t town = 0; valid && town < towns; town++) {
         s_town_name (town, node_id);
-        int balance = s_random_range (&state, BB_MATCH_FLOOR_DEFAULT, BB_MATCH_CEILING_DEFAULT);
-        int capacity = s_random_range (&state, 0, S_CAPACITY_MAX);
+        int balance = br_seeded_range (&state, BB_MATCH_FLOOR_DEFAULT, BB_MATCH_CEILING_DEFAULT);
+        int capacity = br_seeded_range (&state, 0, S_CAPACITY_MAX);
         valid = bb_match_add_town (match, node_id, balance, capacity) == BR_REASON_OK;
     }
     uint8_t (*offer_ids)[BB_MATCH_ID_SIZE] =
         (uint8_t (*)[BB_MATCH_ID_SIZE]) zmalloc ((offers + 1) * BB_MATCH_ID_SIZE);
     for (size_t offer = 0; valid && offer < offers; offer++) {
-        s_random_id (&state, offer_ids[offer]);
-        s_town_name ((size_t) s_random_range (&state, 0, (int) towns - 1), node_id);
-        s_topic_code ((size_t) s_random_range (&state, 0, S_TOPICS - 1), topic);
-        int hours = s_random_range (&state, S_HOURS_MIN, S_HOURS_MAX);
+        br_seeded_bytes (&state, BB_MATCH_ID_SIZE, offer_ids[offer]);
+        s_town_name ((size_t) br_seeded_range (&state, 0, (int) towns - 1), node_id);
+        s_topic_code ((size_t) br_seeded_range (&state, 0, S_TOPICS - 1), topic);
+        int hours = br_seeded_range (&state, S_HOURS_MIN, S_HOURS_MAX);
         valid = bb_match_add_offer (match, offer_ids[offer], node_id, topic, hours) == BR_REASON_OK;
     }
     for (size_t request = 0; valid && request < requests; request++) {
         uint8_t id[BB_MATCH_ID_SIZE];
-        s_random_id (&state, id);
-        s_town_name ((size_t) s_random_range (&state, 0, (int) towns - 1), node_id);
-        if (offers && s_random_range (&state, 1, 100) <= S_SPECIFIC_PERCENT) {
-            size_t offer = (size_t) s_random_range (&state, 0, (int) offers - 1);
+        br_seeded_bytes (&state, BB_MATCH_ID_SIZE, id);
+        s_town_name ((size_t) br_seeded_range (&state, 0, (int) towns - 1), node_id);
+        if (offers && br_seeded_range (&state, 1, 100) <= S_SPECIFIC_PERCENT) {
+            size_t offer = (size_t) br_seeded_range (&state, 0, (int) offers - 1);
             valid =
                 bb_match_add_request_offer (match, id, node_id, offer_ids[offer]) == BR_REASON_OK;
         } else {
-            s_topic_code ((size_t) s_random_range (&state, 0, S_TOPICS - 1), topic);
+            s_topic_code ((size_t) br_seeded_range (&state, 0, S_TOPICS - 1), topic);
             valid = bb_match_add_request (match, id, node_id, topic) == BR_REASON_OK;
         }
     }
     for (size_t town = 0; valid && towns > 1 && town < towns; town++) {
-        size_t giver = (town + (size_t) s_random_range (&state, 1, (int) towns - 1)) % towns;
+        size_t giver = (town + (size_t) br_seeded_range (&state, 1, (int) towns - 1)) % towns;
         s_town_name (town, node_id);
         s_town_name (giver, other);
         valid = bb_match_add_history (match, node_id, other) == BR_REASON_OK;

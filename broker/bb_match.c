@@ -930,44 +930,18 @@ typedef struct {
     int topic_from[S_TEST_TOPIC_COUNT];                           //  plan: from, 0 = absent
 } s_instance_t;
 
-static uint64_t
-s_random (uint64_t *state)
-{
-    //  xorshift64*
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-//  A random integer in [low, high].
-static int
-s_random_range (uint64_t *state, int low, int high)
-{
-    return low + (int) (s_random (state) % (uint64_t) (high - low + 1));
-}
-
-static void
-s_random_id (uint64_t *state, uint8_t *id)
-{
-    for (size_t index = 0; index < BB_MATCH_ID_SIZE; index++)
-        id[index] = (uint8_t) s_random (state);
-}
-
 static void
 s_instance_generate (s_instance_t *instance, uint64_t seed)
 {
     uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
     memset (instance, 0, sizeof (*instance));
-    instance->floor = s_random_range (&state, -12, 0);
-    instance->ceiling = s_random_range (&state, 0, 16);
-    instance->town_count = (size_t) s_random_range (&state, 2, S_TEST_TOWNS_MAX);
+    instance->floor = br_seeded_range (&state, -12, 0);
+    instance->ceiling = br_seeded_range (&state, 0, 16);
+    instance->town_count = (size_t) br_seeded_range (&state, 2, S_TEST_TOWNS_MAX);
     for (size_t town = 0; town < instance->town_count; town++) {
         //  Some node ids of the full 32 characters, to fill the why texts
         char digit = (char) ('0' + town);
-        if (s_random_range (&state, 0, 3) == 0)
+        if (br_seeded_range (&state, 0, 3) == 0)
             snprintf (instance->town[town], BR_NODE_ID_MAX + 1, "town-%c-with-a-very-long-node-id",
                       digit);
         else
@@ -975,49 +949,49 @@ s_instance_generate (s_instance_t *instance, uint64_t seed)
         assert (strlen (instance->town[town]) <= BR_NODE_ID_MAX);
         //  Some towns start outside the limits
         instance->balance[town] =
-            s_random_range (&state, instance->floor - 6, instance->ceiling + 6);
-        instance->capacity[town] = s_random_range (&state, 0, 20);
+            br_seeded_range (&state, instance->floor - 6, instance->ceiling + 6);
+        instance->capacity[town] = br_seeded_range (&state, 0, 20);
     }
-    size_t topic_count = (size_t) s_random_range (&state, 1, 4);
-    instance->offer_count = (size_t) s_random_range (&state, 0, S_TEST_OFFERS_MAX);
+    size_t topic_count = (size_t) br_seeded_range (&state, 1, 4);
+    instance->offer_count = (size_t) br_seeded_range (&state, 0, S_TEST_OFFERS_MAX);
     for (size_t offer = 0; offer < instance->offer_count; offer++) {
-        s_random_id (&state, instance->offer_id[offer]);
+        br_seeded_bytes (&state, BB_MATCH_ID_SIZE, instance->offer_id[offer]);
         instance->offer_town[offer] =
-            (size_t) s_random_range (&state, 0, (int) instance->town_count - 1);
-        instance->offer_topic[offer] = (size_t) s_random_range (&state, 0, (int) topic_count - 1);
-        instance->offer_hours[offer] = s_random_range (&state, 1, 8);
+            (size_t) br_seeded_range (&state, 0, (int) instance->town_count - 1);
+        instance->offer_topic[offer] = (size_t) br_seeded_range (&state, 0, (int) topic_count - 1);
+        instance->offer_hours[offer] = br_seeded_range (&state, 1, 8);
     }
-    instance->request_count = (size_t) s_random_range (&state, 0, S_TEST_REQUESTS_MAX);
+    instance->request_count = (size_t) br_seeded_range (&state, 0, S_TEST_REQUESTS_MAX);
     for (size_t request = 0; request < instance->request_count; request++) {
-        s_random_id (&state, instance->request_id[request]);
+        br_seeded_bytes (&state, BB_MATCH_ID_SIZE, instance->request_id[request]);
         instance->request_town[request] =
-            (size_t) s_random_range (&state, 0, (int) instance->town_count - 1);
-        int kind = s_random_range (&state, 0, 9);
+            (size_t) br_seeded_range (&state, 0, (int) instance->town_count - 1);
+        int kind = br_seeded_range (&state, 0, 9);
         if (kind < 2 && instance->offer_count) {
-            size_t offer = (size_t) s_random_range (&state, 0, (int) instance->offer_count - 1);
+            size_t offer = (size_t) br_seeded_range (&state, 0, (int) instance->offer_count - 1);
             instance->request_topic[request] = S_TEST_NO_TOPIC;
             memcpy (instance->request_offer[request], instance->offer_id[offer], BB_MATCH_ID_SIZE);
         } else if (kind == 2) {
             instance->request_topic[request] = S_TEST_NO_TOPIC;
-            s_random_id (&state, instance->request_offer[request]);
+            br_seeded_bytes (&state, BB_MATCH_ID_SIZE, instance->request_offer[request]);
         } else if (kind == 3) //  a topic no offer has
             instance->request_topic[request] = (int) topic_count;
         else
-            instance->request_topic[request] = s_random_range (&state, 0, (int) topic_count - 1);
+            instance->request_topic[request] = br_seeded_range (&state, 0, (int) topic_count - 1);
     }
-    instance->history_count = (size_t) s_random_range (&state, 0, S_TEST_HISTORY_MAX);
+    instance->history_count = (size_t) br_seeded_range (&state, 0, S_TEST_HISTORY_MAX);
     for (size_t pair = 0; pair < instance->history_count; pair++) {
-        size_t receiver = (size_t) s_random_range (&state, 0, (int) instance->town_count - 1);
+        size_t receiver = (size_t) br_seeded_range (&state, 0, (int) instance->town_count - 1);
         size_t provider =
-            (receiver + (size_t) s_random_range (&state, 1, (int) instance->town_count - 1)) %
+            (receiver + (size_t) br_seeded_range (&state, 1, (int) instance->town_count - 1)) %
             instance->town_count;
         instance->history_receiver[pair] = receiver;
         instance->history_provider[pair] = provider;
     }
-    instance->plan = s_random_range (&state, 0, 2) == 0;
+    instance->plan = br_seeded_range (&state, 0, 2) == 0;
     instance->quarter = BB_MATCH_QUARTER (2026, 2);
     for (size_t topic = 0; topic < S_TEST_TOPIC_COUNT; topic++) {
-        int choice = s_random_range (&state, 0, 3);
+        int choice = br_seeded_range (&state, 0, 3);
         instance->topic_from[topic] = choice == 0   ? 0
                                       : choice == 1 ? BB_MATCH_QUARTER (2026, 3)
                                                     : BB_MATCH_QUARTER (2026, choice - 1);
@@ -1032,7 +1006,7 @@ s_order (size_t *order, size_t count, uint64_t *state)
         order[index] = index;
     if (state)
         for (size_t index = count; index > 1; index--) {
-            size_t other = (size_t) (s_random (state) % index);
+            size_t other = (size_t) (br_seeded_next (state) % index);
             size_t swap = order[index - 1];
             order[index - 1] = order[other];
             order[other] = swap;

@@ -229,6 +229,32 @@ br_file_write (const char *path, const void *data, size_t size, mode_t mode, boo
     return written ? BR_REASON_OK : BR_REASON_IO_ERROR;
 }
 
+uint64_t
+br_seeded_next (uint64_t *state)
+{
+    assert (state && *state != 0);
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+int
+br_seeded_range (uint64_t *state, int low, int high)
+{
+    assert (low <= high);
+    return low + (int) (br_seeded_next (state) % (uint64_t) ((int64_t) high - low + 1));
+}
+
+void
+br_seeded_bytes (uint64_t *state, size_t size, uint8_t *bytes)
+{
+    for (size_t index = 0; index < size; index++)
+        bytes[index] = (uint8_t) br_seeded_next (state);
+}
+
 void
 br_util_test (bool verbose)
 {
@@ -315,6 +341,21 @@ br_util_test (bool verbose)
     unlink (path);
     rmdir (directory);
     zstr_free (&directory);
+
+    //  The seeded generator repeats itself for the same seed, and keeps to its range
+    uint64_t one = 42, two = 42;
+    uint8_t bytes_one[16], bytes_two[16];
+    br_seeded_bytes (&one, sizeof (bytes_one), bytes_one);
+    br_seeded_bytes (&two, sizeof (bytes_two), bytes_two);
+    assert (memcmp (bytes_one, bytes_two, sizeof (bytes_one)) == 0 && one == two);
+    bool low_seen = false, high_seen = false;
+    for (int round = 0; round < 1000; round++) {
+        int value = br_seeded_range (&one, -3, 3);
+        assert (value >= -3 && value <= 3);
+        low_seen |= value == -3;
+        high_seen |= value == 3;
+    }
+    assert (low_seen && high_seen);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -75,6 +75,17 @@ zchunk_t *br_file_read (const char *path, size_t max_size, br_reason_t *reason);
 br_reason_t br_file_write (const char *path, const void *data, size_t size, mode_t mode,
                            bool replace) BR_WUR;
 
+//  A seeded pseudo-random generator (xorshift64*) for tests and benchmarks
+//  that must be reproducible: never for keys or ids that leave the test.
+//  *state is the seed, any value but 0, and advances with each call.
+uint64_t br_seeded_next (uint64_t *state);
+
+//  A seeded pseudo-random integer in [low, high] (low <= high).
+int br_seeded_range (uint64_t *state, int low, int high);
+
+//  Fills `size` bytes from the seeded generator.
+void br_seeded_bytes (uint64_t *state, size_t size, uint8_t *bytes);
+
 //  Self test of this class.
 void br_util_test (bool verbose);
 
