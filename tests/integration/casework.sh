@@ -212,6 +212,10 @@ it_assert_eq 1 "$(field kamen /v1/transfers '.transfers | length')" "transfers a
 #   ---- Nothing in clear: state, LMDB files, logs -----------------------------------
 for town in "${TOWNS[@]}"; do it_stop "$town"; done
 it_stop broker
+stores=("$WORK"/state/*/data.mdb)
+it_assert_eq 5 "${#stores[@]}" "LMDB stores to search (four nodes and the broker)"
+#   The search works: what is stored in clear (node ids in the broker's log) is found
+[[ -n "$(grep -rl -- luenen "$BROKER_STATE")" ]] || it_fail "grep found no node id in the broker state"
 for name in Beispielfrau Aylin Deniz "Kita-Platz"; do
     found=$(grep -rl -- "$name" "$BROKER_STATE" "$WORK"/state/*/data.mdb "$WORK"/logs 2>/dev/null ||
         true)
