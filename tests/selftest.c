@@ -10,7 +10,7 @@
 #include "bb_zap.h"
 #include "bb_verifier.h"
 #include "bb_match.h"
-#include "bb_board.h"
+#include "br_board.h"
 #include "bn_store.h"
 #include "bn_audit.h"
 #include "bn_vault.h"
@@ -42,7 +42,7 @@ static const s_test_t s_tests[] = {
     {"bb_zap", bb_zap_test},
     {"bb_verifier", bb_verifier_test},
     {"bb_match", bb_match_test},
-    {"bb_board", bb_board_test},
+    {"br_board", br_board_test},
     {"bn_store", bn_store_test},
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},

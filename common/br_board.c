@@ -1,44 +1,34 @@
 /*  =========================================================================
-    bb_board - the Transferbörse board, as the broker holds it
+    br_board - the Transferbörse board, as the broker holds it
 
-    The signed bytes, the databases and the rules are in bb_board.h. Both
+    The signed bytes, the databases and the rules are in br_board.h. Both
     writes (put, withdraw) check everything first, then write the item,
     the change and the head in a transaction nested in the caller's, so
     that a store failure half-way leaves the caller's transaction as it was.
     =========================================================================
 */
 
-#include "bb_board.h"
+#include "br_board.h"
 
 //  Size of a sequence number, as key and as the stored head.
 #define S_SEQUENCE_SIZE 8
 //  The key of the head in board-meta.
 #define S_HEAD_KEY "head"
 
-struct _bb_board_t {
+struct _br_board_t {
     br_store_t *store; //  the LMDB environment (not ours)
     MDB_dbi items;     //  "board-items": id -> SignedBoardItem bytes
     MDB_dbi changes;   //  "board-changes": sequence -> BoardChange bytes
     MDB_dbi meta;      //  "board-meta": "head" -> sequence of the last change
 };
 
-//  A SignedBoardItem decoded together with its item.
-typedef struct {
-    ProtobufCMessage *signed_message;      //  the Bruecke__SignedBoardItem
-    ProtobufCMessage *item_message;        //  its Bruecke__Offer or Bruecke__ExchangeRequest
-    Bruecke__SignedBoardItem *signed_item; //  = signed_message
-    Bruecke__Offer *offer;                 //  = item_message if an offer, else NULL
-    Bruecke__ExchangeRequest *request;     //  = item_message if a request, else NULL
-    const char *town;                      //  the item's town
-    ProtobufCBinaryData id;                //  the item's id (offer or request id)
-} s_item_t;
 
-bb_board_t *
-bb_board_new (br_store_t *store, br_reason_t *reason)
+br_board_t *
+br_board_new (br_store_t *store, br_reason_t *reason)
 {
     assert (store);
     assert (reason);
-    bb_board_t *self = (bb_board_t *) zmalloc (sizeof (bb_board_t));
+    br_board_t *self = (br_board_t *) zmalloc (sizeof (br_board_t));
     assert (self);
     self->store = store;
     const br_store_db_t dbs[] = {{"board-items", &self->items},
@@ -46,12 +36,12 @@ bb_board_new (br_store_t *store, br_reason_t *reason)
                                  {"board-meta", &self->meta}};
     *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason != BR_REASON_OK)
-        bb_board_destroy (&self);
+        br_board_destroy (&self);
     return self;
 }
 
 void
-bb_board_destroy (bb_board_t **self_p)
+br_board_destroy (br_board_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -63,38 +53,37 @@ bb_board_destroy (bb_board_t **self_p)
 
 //  ---- Items ------------------------------------------------------------------
 
-static void
-s_item_free (s_item_t *item)
+void
+br_board_item_free (br_board_item_t *item)
 {
     br_proto_free (&item->item_message);
     br_proto_free (&item->signed_message);
     memset (item, 0, sizeof (*item));
 }
 
-//  Decodes SignedBoardItem bytes and the item inside (bounded). Checks only
-//  that both decode and the signature has its size. Returns OK, MALFORMED
-//  or TOO_LARGE; on OK the caller frees *item with s_item_free.
-static br_reason_t
-s_item_decode (const uint8_t *data, size_t size, s_item_t *item)
+br_reason_t
+br_board_item_decode (const uint8_t *data, size_t size, br_board_item_t *item)
 {
+    assert (data || size == 0);
+    assert (item);
     memset (item, 0, sizeof (*item));
     br_reason_t reason;
     item->signed_message = br_proto_decode (&bruecke__signed_board_item__descriptor, data, size,
-                                            BB_BOARD_SIGNED_MAX, &reason);
+                                            BR_BOARD_SIGNED_MAX, &reason);
     if (!item->signed_message)
         return reason;
     item->signed_item = (Bruecke__SignedBoardItem *) item->signed_message;
     if (item->signed_item->signature.len != BR_SIGNATURE_SIZE) {
-        s_item_free (item);
+        br_board_item_free (item);
         return BR_REASON_MALFORMED;
     }
     const ProtobufCMessageDescriptor *descriptor = item->signed_item->is_offer
                                                        ? &bruecke__offer__descriptor
                                                        : &bruecke__exchange_request__descriptor;
     item->item_message = br_proto_decode (descriptor, item->signed_item->item.data,
-                                          item->signed_item->item.len, BB_BOARD_ITEM_MAX, &reason);
+                                          item->signed_item->item.len, BR_BOARD_ITEM_MAX, &reason);
     if (!item->item_message) {
-        s_item_free (item);
+        br_board_item_free (item);
         return reason == BR_REASON_TOO_LARGE ? BR_REASON_TOO_LARGE : BR_REASON_MALFORMED;
     }
     if (item->signed_item->is_offer) {
@@ -127,15 +116,15 @@ s_topic_valid (const char *topic)
 static br_reason_t
 s_offer_check (const Bruecke__Offer *offer)
 {
-    if (offer->offer_id.len != BB_BOARD_ID_SIZE || offer->n_topics < 1 ||
-        offer->n_topics > BB_BOARD_TOPICS_MAX || !offer->title ||
-        !br_text_valid (offer->title, BB_BOARD_TITLE_MAX) ||
-        !s_optional_text (offer->target_group, BB_BOARD_TEXT_MAX) ||
-        !s_optional_text (offer->results, BB_BOARD_TEXT_MAX) ||
-        !s_optional_text (offer->success_factors, BB_BOARD_TEXT_MAX) ||
-        !s_optional_text (offer->pitfalls, BB_BOARD_TEXT_MAX) || offer->coaching_hours < 1 ||
-        offer->coaching_hours > BB_BOARD_HOURS_MAX ||
-        offer->capacity_per_quarter > BB_BOARD_CAPACITY_MAX || offer->published_at_ms <= 0)
+    if (offer->offer_id.len != BR_BOARD_ID_SIZE || offer->n_topics < 1 ||
+        offer->n_topics > BR_BOARD_TOPICS_MAX || !offer->title ||
+        !br_text_valid (offer->title, BR_BOARD_TITLE_MAX) ||
+        !s_optional_text (offer->target_group, BR_BOARD_TEXT_MAX) ||
+        !s_optional_text (offer->results, BR_BOARD_TEXT_MAX) ||
+        !s_optional_text (offer->success_factors, BR_BOARD_TEXT_MAX) ||
+        !s_optional_text (offer->pitfalls, BR_BOARD_TEXT_MAX) || offer->coaching_hours < 1 ||
+        offer->coaching_hours > BR_BOARD_HOURS_MAX ||
+        offer->capacity_per_quarter > BR_BOARD_CAPACITY_MAX || offer->published_at_ms <= 0)
         return BR_REASON_MALFORMED;
     for (size_t index = 0; index < offer->n_topics; index++) {
         if (!s_topic_valid (offer->topics[index]))
@@ -154,28 +143,28 @@ s_request_check (const Bruecke__ExchangeRequest *request)
 {
     bool has_topic = request->topic && request->topic[0] != '\0';
     bool has_offer = request->offer_id.len > 0;
-    if (request->request_id.len != BB_BOARD_ID_SIZE || has_topic == has_offer ||
+    if (request->request_id.len != BR_BOARD_ID_SIZE || has_topic == has_offer ||
         (has_topic && !s_topic_valid (request->topic)) ||
-        (has_offer && request->offer_id.len != BB_BOARD_ID_SIZE) ||
-        !s_optional_text (request->note, BB_BOARD_NOTE_MAX) || request->published_at_ms <= 0)
+        (has_offer && request->offer_id.len != BR_BOARD_ID_SIZE) ||
+        !s_optional_text (request->note, BR_BOARD_NOTE_MAX) || request->published_at_ms <= 0)
         return BR_REASON_MALFORMED;
     return BR_REASON_OK;
 }
 
 const char *
-bb_board_domain (bool is_offer)
+br_board_domain (bool is_offer)
 {
-    return is_offer ? BB_BOARD_DOMAIN_OFFER : BB_BOARD_DOMAIN_REQUEST;
+    return is_offer ? BR_BOARD_DOMAIN_OFFER : BR_BOARD_DOMAIN_REQUEST;
 }
 
 //  True if `signature` is the town's over the domain prefix and the item.
 static bool
-s_signature_holds (const Bruecke__RosterNode *town, const s_item_t *item)
+s_signature_holds (const Bruecke__RosterNode *town, const br_board_item_t *item)
 {
     if (town->sign_public_key.len != BR_SIGN_PUBLIC_SIZE)
         return false;
     const ProtobufCBinaryData *bytes = &item->signed_item->item;
-    const char *domain = bb_board_domain (item->signed_item->is_offer);
+    const char *domain = br_board_domain (item->signed_item->is_offer);
     size_t domain_size = strlen (domain);
     size_t size = domain_size + bytes->len;
     uint8_t *message = (uint8_t *) malloc (size);
@@ -189,12 +178,55 @@ s_signature_holds (const Bruecke__RosterNode *town, const s_item_t *item)
     return valid;
 }
 
+//  Checks a decoded item's town against `roster` (in it; with `current`
+//  also not revoked and a town), its signature and its shape. Returns OK,
+//  UNKNOWN_NODE, NODE_REVOKED, FORBIDDEN, BAD_SIGNATURE or MALFORMED.
+static br_reason_t
+s_item_verify (const br_board_item_t *item, br_roster_t *roster, bool current)
+{
+    const Bruecke__RosterNode *town = item->town ? br_roster_lookup_by_id (roster, item->town) : NULL;
+    if (!town)
+        return BR_REASON_UNKNOWN_NODE;
+    if (current && town->revoked)
+        return BR_REASON_NODE_REVOKED;
+    if (current && town->role != BRUECKE__NODE_ROLE__ROLE_TOWN)
+        return BR_REASON_FORBIDDEN;
+    if (!s_signature_holds (town, item))
+        return BR_REASON_BAD_SIGNATURE;
+    return item->offer ? s_offer_check (item->offer) : s_request_check (item->request);
+}
+
+zchunk_t *
+br_board_sign (br_identity_t *signer, const ProtobufCMessage *item)
+{
+    assert (signer && item);
+    bool is_offer = item->descriptor == &bruecke__offer__descriptor;
+    assert (is_offer || item->descriptor == &bruecke__exchange_request__descriptor);
+    zchunk_t *bytes = br_proto_encode (item);
+    const char *domain = br_board_domain (is_offer);
+    zchunk_t *message = zchunk_new (NULL, strlen (domain) + zchunk_size (bytes));
+    zchunk_append (message, domain, strlen (domain));
+    zchunk_append (message, zchunk_data (bytes), zchunk_size (bytes));
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    br_identity_sign (signer, zchunk_data (message), zchunk_size (message), signature);
+    Bruecke__SignedBoardItem signed_item = BRUECKE__SIGNED_BOARD_ITEM__INIT;
+    signed_item.item.data = zchunk_data (bytes);
+    signed_item.item.len = zchunk_size (bytes);
+    signed_item.signature.data = signature;
+    signed_item.signature.len = sizeof (signature);
+    signed_item.is_offer = is_offer;
+    zchunk_t *result = br_proto_encode (&signed_item.base);
+    zchunk_destroy (&bytes);
+    zchunk_destroy (&message);
+    return result;
+}
+
 //  ---- Store ------------------------------------------------------------------
 
 //  Reads the head inside `txn`: 0 if there is none. Returns OK,
 //  AUDIT_BROKEN or a store reason.
 static br_reason_t
-s_head_read (bb_board_t *self, MDB_txn *txn, uint64_t *head)
+s_head_read (br_board_t *self, MDB_txn *txn, uint64_t *head)
 {
     *head = 0;
     const void *value;
@@ -215,15 +247,15 @@ s_head_read (bb_board_t *self, MDB_txn *txn, uint64_t *head)
 //  (the caller frees *item), NOT_FOUND, AUDIT_BROKEN for stored bytes that
 //  do not decode, or a store reason.
 static br_reason_t
-s_item_get (bb_board_t *self, MDB_txn *txn, const uint8_t *id, s_item_t *item)
+s_item_get (br_board_t *self, MDB_txn *txn, const uint8_t *id, br_board_item_t *item)
 {
     memset (item, 0, sizeof (*item));
     const void *value;
     size_t size;
-    br_reason_t reason = br_store_get (txn, self->items, id, BB_BOARD_ID_SIZE, &value, &size);
+    br_reason_t reason = br_store_get (txn, self->items, id, BR_BOARD_ID_SIZE, &value, &size);
     if (reason != BR_REASON_OK)
         return reason;
-    if (s_item_decode ((const uint8_t *) value, size, item) != BR_REASON_OK)
+    if (br_board_item_decode ((const uint8_t *) value, size, item) != BR_REASON_OK)
         return BR_REASON_AUDIT_BROKEN;
     return BR_REASON_OK;
 }
@@ -232,12 +264,14 @@ s_item_get (bb_board_t *self, MDB_txn *txn, const uint8_t *id, s_item_t *item)
 //  deletes it if `item` is NULL), the change at head + 1 and the new head.
 //  Returns OK with *sequence set, or a store reason with nothing written.
 static br_reason_t
-s_write (bb_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
+s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
          Bruecke__BoardChange *change, uint64_t head, uint64_t *sequence)
 {
-    change->sequence = head + 1;
+    if (change->sequence == 0)
+        change->sequence = head + 1;
+    assert (change->sequence == head + 1);
     zchunk_t *encoded = br_proto_encode (&change->base);
-    assert (zchunk_size (encoded) <= BB_BOARD_CHANGE_MAX);
+    assert (zchunk_size (encoded) <= BR_BOARD_CHANGE_MAX);
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, change->sequence);
 
@@ -246,10 +280,10 @@ s_write (bb_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
     br_reason_t reason = br_store_reason (rc);
     if (reason == BR_REASON_OK) {
         if (item)
-            reason = br_store_put (nested, self->items, id, BB_BOARD_ID_SIZE, zchunk_data (item),
+            reason = br_store_put (nested, self->items, id, BR_BOARD_ID_SIZE, zchunk_data (item),
                                    zchunk_size (item), 0);
         else {
-            MDB_val id_key = {.mv_size = BB_BOARD_ID_SIZE, .mv_data = (void *) id};
+            MDB_val id_key = {.mv_size = BR_BOARD_ID_SIZE, .mv_data = (void *) id};
             reason = br_store_reason (mdb_del (nested, self->items, &id_key, NULL));
         }
     }
@@ -271,24 +305,25 @@ s_write (bb_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
 
 //  ---- Writes -----------------------------------------------------------------
 
-//  The checks of bb_board_put against the board, inside `txn`, then the
+//  The checks of br_board_put against the board, inside `txn`, then the
 //  write. `item` is decoded and verified.
+//  `at` is the change's sequence, or 0 for the next.
 static br_reason_t
-s_put_stored (bb_board_t *self, MDB_txn *txn, const s_item_t *item, int64_t now_ms,
+s_put_stored (br_board_t *self, MDB_txn *txn, const br_board_item_t *item, uint64_t at, int64_t now_ms,
               uint64_t *sequence)
 {
     uint64_t head;
     br_reason_t reason = s_head_read (self, txn, &head);
     if (reason != BR_REASON_OK)
         return reason;
-    s_item_t other;
+    br_board_item_t other;
     if (item->request && item->request->offer_id.len > 0) {
         //  A request for one offer: the offer must be on the board
         reason = s_item_get (self, txn, item->request->offer_id.data, &other);
         if (reason != BR_REASON_OK)
             return reason;
         bool is_offer = other.offer != NULL;
-        s_item_free (&other);
+        br_board_item_free (&other);
         if (!is_offer)
             return BR_REASON_NOT_FOUND;
     }
@@ -297,7 +332,7 @@ s_put_stored (bb_board_t *self, MDB_txn *txn, const s_item_t *item, int64_t now_
         //  An id on the board: only its town may replace it, with its kind
         bool same_town = streq (other.town, item->town);
         bool same_kind = other.signed_item->is_offer == item->signed_item->is_offer;
-        s_item_free (&other);
+        br_board_item_free (&other);
         if (!same_town)
             return BR_REASON_FORBIDDEN;
         if (!same_kind)
@@ -314,14 +349,30 @@ s_put_stored (bb_board_t *self, MDB_txn *txn, const s_item_t *item, int64_t now_
     Bruecke__BoardChange change = BRUECKE__BOARD_CHANGE__INIT;
     change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_PUT;
     change.put = &stored;
+    change.sequence = at;
     change.at_ms = now_ms;
     reason = s_write (self, txn, item->id.data, stored_bytes, &change, head, sequence);
     zchunk_destroy (&stored_bytes);
     return reason;
 }
 
+//  Removes item `id` and appends the change {withdrawn_id}; `at` is the
+//  change's sequence, or 0 for the next.
+static br_reason_t
+s_withdraw_stored (br_board_t *self, MDB_txn *txn, const uint8_t *id, uint64_t head, uint64_t at,
+                   int64_t now_ms, uint64_t *sequence)
+{
+    Bruecke__BoardChange change = BRUECKE__BOARD_CHANGE__INIT;
+    change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID;
+    change.withdrawn_id.data = (uint8_t *) id;
+    change.withdrawn_id.len = BR_BOARD_ID_SIZE;
+    change.sequence = at;
+    change.at_ms = now_ms;
+    return s_write (self, txn, id, NULL, &change, head, sequence);
+}
+
 br_reason_t
-bb_board_put (bb_board_t *self, MDB_txn *txn, const uint8_t *data, size_t size,
+br_board_put (br_board_t *self, MDB_txn *txn, const uint8_t *data, size_t size,
               const char *sender_node_id, br_roster_t *roster, int64_t now_ms, uint64_t *sequence)
 {
     assert (self && txn && sender_node_id && roster && sequence);
@@ -329,61 +380,126 @@ bb_board_put (bb_board_t *self, MDB_txn *txn, const uint8_t *data, size_t size,
     *sequence = 0;
     if (!data)
         return BR_REASON_MALFORMED;
-    s_item_t item;
-    br_reason_t reason = s_item_decode (data, size, &item);
+    br_board_item_t item;
+    br_reason_t reason = br_board_item_decode (data, size, &item);
     if (reason != BR_REASON_OK)
         return reason;
-    const Bruecke__RosterNode *town = NULL;
     if (!item.town || !streq (item.town, sender_node_id))
         reason = BR_REASON_SENDER_MISMATCH;
-    else if (!(town = br_roster_lookup_by_id (roster, item.town)))
-        reason = BR_REASON_UNKNOWN_NODE;
-    else if (town->revoked)
-        reason = BR_REASON_NODE_REVOKED;
-    else if (town->role != BRUECKE__NODE_ROLE__ROLE_TOWN)
-        reason = BR_REASON_FORBIDDEN;
-    else if (!s_signature_holds (town, &item))
-        reason = BR_REASON_BAD_SIGNATURE;
     else
-        reason = item.offer ? s_offer_check (item.offer) : s_request_check (item.request);
+        reason = s_item_verify (&item, roster, true);
     if (reason == BR_REASON_OK)
-        reason = s_put_stored (self, txn, &item, now_ms, sequence);
-    s_item_free (&item);
+        reason = s_put_stored (self, txn, &item, 0, now_ms, sequence);
+    br_board_item_free (&item);
     return reason;
 }
 
 br_reason_t
-bb_board_withdraw (bb_board_t *self, MDB_txn *txn, const uint8_t *id, size_t id_size,
+br_board_withdraw (br_board_t *self, MDB_txn *txn, const uint8_t *id, size_t id_size,
                    const char *sender_node_id, int64_t now_ms, uint64_t *sequence)
 {
     assert (self && txn && sender_node_id && sequence);
     *sequence = 0;
-    if (!id || id_size != BB_BOARD_ID_SIZE)
+    if (!id || id_size != BR_BOARD_ID_SIZE)
         return BR_REASON_MALFORMED;
     uint64_t head;
     br_reason_t reason = s_head_read (self, txn, &head);
     if (reason != BR_REASON_OK)
         return reason;
-    s_item_t item;
+    br_board_item_t item;
     reason = s_item_get (self, txn, id, &item);
     if (reason != BR_REASON_OK)
         return reason;
     bool owner = streq (item.town, sender_node_id);
-    s_item_free (&item);
+    br_board_item_free (&item);
     if (!owner)
         return BR_REASON_FORBIDDEN;
-    Bruecke__BoardChange change = BRUECKE__BOARD_CHANGE__INIT;
-    change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID;
-    change.withdrawn_id.data = (uint8_t *) id;
-    change.withdrawn_id.len = id_size;
-    change.at_ms = now_ms;
-    return s_write (self, txn, id, NULL, &change, head, sequence);
+    return s_withdraw_stored (self, txn, id, head, 0, now_ms, sequence);
+}
+
+//  ---- A node's copy ------------------------------------------------------------
+
+br_reason_t
+br_board_apply (br_board_t *self, MDB_txn *txn, const Bruecke__BoardChange *change,
+                br_roster_t *roster)
+{
+    assert (self && txn && change && roster);
+    uint64_t head, sequence;
+    br_reason_t reason = s_head_read (self, txn, &head);
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (change->sequence <= head)
+        return BR_REASON_REPLAYED;
+    if (change->sequence != head + 1)
+        return BR_REASON_INVALID_STATE;
+    if (change->change_case == BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID) {
+        if (change->withdrawn_id.len != BR_BOARD_ID_SIZE)
+            return BR_REASON_MALFORMED;
+        br_board_item_t item;
+        reason = s_item_get (self, txn, change->withdrawn_id.data, &item);
+        br_board_item_free (&item);
+        if (reason != BR_REASON_OK)
+            return reason == BR_REASON_NOT_FOUND ? BR_REASON_AUDIT_BROKEN : reason;
+        return s_withdraw_stored (self, txn, change->withdrawn_id.data, head, change->sequence,
+                                  change->at_ms, &sequence);
+    }
+    if (change->change_case != BRUECKE__BOARD_CHANGE__CHANGE_PUT)
+        return BR_REASON_MALFORMED;
+    zchunk_t *bytes = br_proto_encode (&change->put->base);
+    br_board_item_t item;
+    reason = br_board_item_decode (zchunk_data (bytes), zchunk_size (bytes), &item);
+    zchunk_destroy (&bytes);
+    if (reason == BR_REASON_OK)
+        reason = s_item_verify (&item, roster, false);
+    if (reason == BR_REASON_OK)
+        reason = s_put_stored (self, txn, &item, change->sequence, change->at_ms, &sequence);
+    br_board_item_free (&item);
+    return reason;
+}
+
+br_reason_t
+br_board_reset (br_board_t *self, MDB_txn *txn)
+{
+    assert (self && txn);
+    int rc = mdb_drop (txn, self->items, 0);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_drop (txn, self->changes, 0);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_drop (txn, self->meta, 0);
+    return br_store_reason (rc);
+}
+
+br_reason_t
+br_board_snapshot_put (br_board_t *self, MDB_txn *txn, const Bruecke__SignedBoardItem *signed_item,
+                       br_roster_t *roster)
+{
+    assert (self && txn && signed_item && roster);
+    zchunk_t *bytes = br_proto_encode (&signed_item->base);
+    br_board_item_t item;
+    br_reason_t reason = br_board_item_decode (zchunk_data (bytes), zchunk_size (bytes), &item);
+    if (reason == BR_REASON_OK)
+        reason = s_item_verify (&item, roster, false);
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (txn, self->items, item.id.data, BR_BOARD_ID_SIZE,
+                               zchunk_data (bytes), zchunk_size (bytes), 0);
+    br_board_item_free (&item);
+    zchunk_destroy (&bytes);
+    return reason;
+}
+
+br_reason_t
+br_board_set_head (br_board_t *self, MDB_txn *txn, uint64_t head)
+{
+    assert (self && txn);
+    uint8_t value[S_SEQUENCE_SIZE];
+    br_put_u64 (value, head);
+    return br_store_put (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), value, sizeof (value), 0);
 }
 
 //  ---- Reads ------------------------------------------------------------------
 
 br_reason_t
-bb_board_head (bb_board_t *self, uint64_t *sequence)
+br_board_head (br_board_t *self, uint64_t *sequence)
 {
     assert (self && sequence);
     *sequence = 0;
@@ -397,7 +513,7 @@ bb_board_head (bb_board_t *self, uint64_t *sequence)
 }
 
 size_t
-bb_board_changes (bb_board_t *self, uint64_t after, size_t max, bb_board_change_fn *change,
+br_board_changes (br_board_t *self, uint64_t after, size_t max, br_board_change_fn *change,
                   void *argument)
 {
     assert (self && change);
@@ -425,7 +541,7 @@ bb_board_changes (bb_board_t *self, uint64_t after, size_t max, bb_board_change_
 }
 
 br_reason_t
-bb_board_snapshot (bb_board_t *self, bb_board_item_fn *item, void *argument, uint64_t *head)
+br_board_snapshot (br_board_t *self, br_board_item_fn *item, void *argument, uint64_t *head)
 {
     assert (self && item && head);
     *head = 0;
@@ -454,7 +570,7 @@ bb_board_snapshot (bb_board_t *self, bb_board_item_fn *item, void *argument, uin
 
 //  Reads the oldest kept change's sequence inside `txn`: 0 if none.
 static br_reason_t
-s_oldest_kept (bb_board_t *self, MDB_txn *txn, uint64_t *oldest)
+s_oldest_kept (br_board_t *self, MDB_txn *txn, uint64_t *oldest)
 {
     *oldest = 0;
     MDB_cursor *cursor;
@@ -475,7 +591,7 @@ s_oldest_kept (bb_board_t *self, MDB_txn *txn, uint64_t *oldest)
 }
 
 bool
-bb_board_needs_snapshot (bb_board_t *self, uint64_t after)
+br_board_needs_snapshot (br_board_t *self, uint64_t after)
 {
     assert (self);
     MDB_txn *txn = NULL;
@@ -495,7 +611,7 @@ bb_board_needs_snapshot (bb_board_t *self, uint64_t after)
 }
 
 br_reason_t
-bb_board_prune (bb_board_t *self, MDB_txn *txn, size_t keep, size_t *removed)
+br_board_prune (br_board_t *self, MDB_txn *txn, size_t keep, size_t *removed)
 {
     assert (self && txn);
     if (removed)
@@ -605,8 +721,8 @@ s_test_county_destroy (s_test_county_t *self)
 //  An offer under construction, with room for its id and topics.
 typedef struct {
     Bruecke__Offer offer;                  //  the offer
-    uint8_t id[BB_BOARD_ID_SIZE];          //  its id's bytes
-    char *topics[BB_BOARD_TOPICS_MAX + 1]; //  its topics
+    uint8_t id[BR_BOARD_ID_SIZE];          //  its id's bytes
+    char *topics[BR_BOARD_TOPICS_MAX + 1]; //  its topics
 } s_test_offer_t;
 
 //  Fills a valid offer of `town`; `number` makes its id.
@@ -617,9 +733,9 @@ s_test_offer (s_test_offer_t *self, const char *town, uint8_t number)
     self->offer = init;
     memset (self->id, 0, sizeof (self->id));
     self->id[0] = 0xb0;
-    self->id[BB_BOARD_ID_SIZE - 1] = number;
+    self->id[BR_BOARD_ID_SIZE - 1] = number;
     self->offer.offer_id.data = self->id;
-    self->offer.offer_id.len = BB_BOARD_ID_SIZE;
+    self->offer.offer_id.len = BR_BOARD_ID_SIZE;
     self->offer.town = (char *) town;
     self->offer.title = "Fr\xc3\xbche Hilfen im Quartier";
     self->topics[0] = "fruehe-hilfen";
@@ -638,8 +754,8 @@ s_test_offer (s_test_offer_t *self, const char *town, uint8_t number)
 //  A request under construction, with room for its ids.
 typedef struct {
     Bruecke__ExchangeRequest request;   //  the request
-    uint8_t id[BB_BOARD_ID_SIZE];       //  its id's bytes
-    uint8_t offer_id[BB_BOARD_ID_SIZE]; //  the requested offer's id's bytes
+    uint8_t id[BR_BOARD_ID_SIZE];       //  its id's bytes
+    uint8_t offer_id[BR_BOARD_ID_SIZE]; //  the requested offer's id's bytes
 } s_test_request_t;
 
 //  Fills a valid request of `town`; `number` makes its id. It asks for
@@ -652,16 +768,16 @@ s_test_request (s_test_request_t *self, const char *town, uint8_t number, const 
     self->request = init;
     memset (self->id, 0, sizeof (self->id));
     self->id[0] = 0xe0;
-    self->id[BB_BOARD_ID_SIZE - 1] = number;
+    self->id[BR_BOARD_ID_SIZE - 1] = number;
     self->request.request_id.data = self->id;
-    self->request.request_id.len = BB_BOARD_ID_SIZE;
+    self->request.request_id.len = BR_BOARD_ID_SIZE;
     self->request.town = (char *) town;
     if (topic)
         self->request.topic = (char *) topic;
     else {
-        memcpy (self->offer_id, offer_id, BB_BOARD_ID_SIZE);
+        memcpy (self->offer_id, offer_id, BR_BOARD_ID_SIZE);
         self->request.offer_id.data = self->offer_id;
-        self->request.offer_id.len = BB_BOARD_ID_SIZE;
+        self->request.offer_id.len = BR_BOARD_ID_SIZE;
     }
     self->request.note = "Wir starten im Herbst";
     self->request.published_at_ms = S_TEST_EPOCH_MS + number;
@@ -672,11 +788,13 @@ s_test_request (s_test_request_t *self, const char *town, uint8_t number, const 
 static zchunk_t *
 s_test_signed (br_identity_t *signer, const ProtobufCMessage *item, int mode)
 {
+    if (mode == S_TEST_SIGN_OK)
+        return br_board_sign (signer, item);
     zchunk_t *bytes = br_proto_encode (item);
-    zchunk_t *message = zchunk_new (NULL, BB_BOARD_DOMAIN_MAX + zchunk_size (bytes));
+    zchunk_t *message = zchunk_new (NULL, BR_BOARD_DOMAIN_MAX + zchunk_size (bytes));
     bool is_offer = item->descriptor == &bruecke__offer__descriptor;
     //  The other kind's prefix: what a flipped is_offer would need
-    const char *domain = bb_board_domain (mode == S_TEST_SIGN_OTHER_KIND ? !is_offer : is_offer);
+    const char *domain = br_board_domain (mode == S_TEST_SIGN_OTHER_KIND ? !is_offer : is_offer);
     if (mode != S_TEST_SIGN_NO_DOMAIN)
         zchunk_append (message, domain, strlen (domain));
     zchunk_append (message, zchunk_data (bytes), zchunk_size (bytes));
@@ -699,13 +817,13 @@ s_test_signed (br_identity_t *signer, const ProtobufCMessage *item, int mode)
 //  Publishes in a transaction of its own, committed on OK. Returns the
 //  reason; *sequence is the change's sequence on OK.
 static br_reason_t
-s_test_put (bb_board_t *board, br_store_t *store, zchunk_t *signed_item, const char *sender,
+s_test_put (br_board_t *board, br_store_t *store, zchunk_t *signed_item, const char *sender,
             br_roster_t *roster, uint64_t *sequence)
 {
     MDB_txn *txn = NULL;
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     br_reason_t reason =
-        bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), sender,
+        br_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), sender,
                       roster, S_TEST_EPOCH_MS, sequence);
     if (reason == BR_REASON_OK)
         assert (br_store_commit (&txn) == BR_REASON_OK);
@@ -717,7 +835,7 @@ s_test_put (bb_board_t *board, br_store_t *store, zchunk_t *signed_item, const c
 //  Signs `item` as `signer` would and publishes it from `sender`. Returns
 //  the reason.
 static br_reason_t
-s_test_publish (bb_board_t *board, br_store_t *store, br_identity_t *signer,
+s_test_publish (br_board_t *board, br_store_t *store, br_identity_t *signer,
                 const ProtobufCMessage *item, const char *sender, br_roster_t *roster,
                 uint64_t *sequence)
 {
@@ -729,13 +847,13 @@ s_test_publish (bb_board_t *board, br_store_t *store, br_identity_t *signer,
 
 //  Withdraws in a transaction of its own, committed on OK.
 static br_reason_t
-s_test_withdraw (bb_board_t *board, br_store_t *store, const uint8_t *id, const char *sender,
+s_test_withdraw (br_board_t *board, br_store_t *store, const uint8_t *id, const char *sender,
                  uint64_t *sequence)
 {
     MDB_txn *txn = NULL;
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     br_reason_t reason =
-        bb_board_withdraw (board, txn, id, BB_BOARD_ID_SIZE, sender, S_TEST_EPOCH_MS, sequence);
+        br_board_withdraw (board, txn, id, BR_BOARD_ID_SIZE, sender, S_TEST_EPOCH_MS, sequence);
     if (reason == BR_REASON_OK)
         assert (br_store_commit (&txn) == BR_REASON_OK);
     else
@@ -744,18 +862,18 @@ s_test_withdraw (bb_board_t *board, br_store_t *store, const uint8_t *id, const 
 }
 
 static uint64_t
-s_test_head (bb_board_t *board)
+s_test_head (br_board_t *board)
 {
     uint64_t head;
-    assert (bb_board_head (board, &head) == BR_REASON_OK);
+    assert (br_board_head (board, &head) == BR_REASON_OK);
     return head;
 }
 
 //  The replica's key of an id: its hex text.
 static void
-s_test_key (const uint8_t *id, char key[2 * BB_BOARD_ID_SIZE + 1])
+s_test_key (const uint8_t *id, char key[2 * BR_BOARD_ID_SIZE + 1])
 {
-    sodium_bin2hex (key, 2 * BB_BOARD_ID_SIZE + 1, id, BB_BOARD_ID_SIZE);
+    sodium_bin2hex (key, 2 * BR_BOARD_ID_SIZE + 1, id, BR_BOARD_ID_SIZE);
 }
 
 //  A node's replica of the board: id (hex) -> SignedBoardItem bytes.
@@ -780,12 +898,12 @@ static void
 s_test_take_item (void *argument, const uint8_t *data, size_t size)
 {
     s_test_replica_t *self = (s_test_replica_t *) argument;
-    s_item_t item;
-    assert (s_item_decode (data, size, &item) == BR_REASON_OK);
-    assert (item.id.len == BB_BOARD_ID_SIZE);
-    char key[2 * BB_BOARD_ID_SIZE + 1];
+    br_board_item_t item;
+    assert (br_board_item_decode (data, size, &item) == BR_REASON_OK);
+    assert (item.id.len == BR_BOARD_ID_SIZE);
+    char key[2 * BR_BOARD_ID_SIZE + 1];
     s_test_key (item.id.data, key);
-    s_item_free (&item);
+    br_board_item_free (&item);
     zhashx_update (self->items, key, zchunk_new (data, size));
 }
 
@@ -796,7 +914,7 @@ s_test_take_change (void *argument, uint64_t sequence, const uint8_t *data, size
     s_test_replica_t *self = (s_test_replica_t *) argument;
     br_reason_t reason;
     ProtobufCMessage *message = br_proto_decode (&bruecke__board_change__descriptor, data, size,
-                                                 BB_BOARD_CHANGE_MAX, &reason);
+                                                 BR_BOARD_CHANGE_MAX, &reason);
     assert (message);
     Bruecke__BoardChange *change = (Bruecke__BoardChange *) message;
     assert (change->sequence == sequence);
@@ -809,8 +927,8 @@ s_test_take_change (void *argument, uint64_t sequence, const uint8_t *data, size
         zchunk_destroy (&bytes);
     } else {
         assert (change->change_case == BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID);
-        assert (change->withdrawn_id.len == BB_BOARD_ID_SIZE);
-        char key[2 * BB_BOARD_ID_SIZE + 1];
+        assert (change->withdrawn_id.len == BR_BOARD_ID_SIZE);
+        char key[2 * BR_BOARD_ID_SIZE + 1];
         s_test_key (change->withdrawn_id.data, key);
         assert (zhashx_lookup (self->items, key));
         zhashx_delete (self->items, key);
@@ -836,50 +954,111 @@ s_test_replicas_equal (s_test_replica_t *one, s_test_replica_t *other)
 
 //  A replica from a snapshot; returns the head it is current to.
 static uint64_t
-s_test_snapshot (bb_board_t *board, s_test_replica_t *replica)
+s_test_snapshot (br_board_t *board, s_test_replica_t *replica)
 {
     s_test_replica_new (replica);
     uint64_t head;
-    assert (bb_board_snapshot (board, s_test_take_item, replica, &head) == BR_REASON_OK);
+    assert (br_board_snapshot (board, s_test_take_item, replica, &head) == BR_REASON_OK);
     replica->next = head + 1;
     return head;
 }
 
+//  A node's copy in a store of its own, fed with br_board_apply.
+typedef struct {
+    br_board_t *board;   //  the copy
+    br_store_t *store;   //  its store
+    br_roster_t *roster; //  the county's roster
+    size_t applied;      //  changes applied
+} s_test_copy_t;
+
+//  Applies one change to the copy in a transaction of its own; the change
+//  must apply, and then must not apply a second time.
+static void
+s_test_copy_change (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    (void) sequence;
+    s_test_copy_t *self = (s_test_copy_t *) argument;
+    br_reason_t reason;
+    ProtobufCMessage *message = br_proto_decode (&bruecke__board_change__descriptor, data, size,
+                                                 BR_BOARD_CHANGE_MAX, &reason);
+    assert (message);
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (self->store, true, &txn) == BR_REASON_OK);
+    Bruecke__BoardChange *change = (Bruecke__BoardChange *) message;
+    assert (br_board_apply (self->board, txn, change, self->roster) == BR_REASON_OK);
+    assert (br_board_apply (self->board, txn, change, self->roster) == BR_REASON_REPLAYED);
+    change->sequence += 2; //  one missed
+    assert (br_board_apply (self->board, txn, change, self->roster) == BR_REASON_INVALID_STATE);
+    assert (br_store_commit (&txn) == BR_REASON_OK);
+    br_proto_free (&message);
+    self->applied++;
+}
+
+//  Snapshot item into the copy, inside the open transaction in *argument.
+typedef struct {
+    s_test_copy_t *copy; //  the copy
+    MDB_txn *txn;        //  the transaction of the snapshot
+} s_test_copy_snapshot_t;
+
+static void
+s_test_copy_item (void *argument, const uint8_t *data, size_t size)
+{
+    s_test_copy_snapshot_t *self = (s_test_copy_snapshot_t *) argument;
+    br_reason_t reason;
+    ProtobufCMessage *message = br_proto_decode (&bruecke__signed_board_item__descriptor, data,
+                                                 size, BR_BOARD_SIGNED_MAX, &reason);
+    assert (message);
+    assert (br_board_snapshot_put (self->copy->board, self->txn,
+                                   (Bruecke__SignedBoardItem *) message,
+                                   self->copy->roster) == BR_REASON_OK);
+    br_proto_free (&message);
+}
+
+//  Checks the copy: its head and its items equal the board's.
+static void
+s_test_copy_equal (s_test_copy_t *copy, br_board_t *board, s_test_replica_t *expected)
+{
+    s_test_replica_t replica;
+    assert (s_test_snapshot (copy->board, &replica) == s_test_head (board));
+    assert (s_test_replicas_equal (&replica, expected));
+    zhashx_destroy (&replica.items);
+}
+
 //  The title of the offer stored under `id`, in `title` (`size` bytes).
 static void
-s_test_title (bb_board_t *board, const uint8_t *id, char *title, size_t size)
+s_test_title (br_board_t *board, const uint8_t *id, char *title, size_t size)
 {
     MDB_txn *txn = NULL;
     assert (br_store_begin (board->store, false, &txn) == BR_REASON_OK);
-    s_item_t item;
+    br_board_item_t item;
     assert (s_item_get (board, txn, id, &item) == BR_REASON_OK);
     assert (item.offer);
     snprintf (title, size, "%s", item.offer->title);
-    s_item_free (&item);
+    br_board_item_free (&item);
     br_store_abort (&txn);
 }
 
 void
-bb_board_test (bool verbose)
+br_board_test (bool verbose)
 {
     if (verbose)
-        printf (" * bb_board: ");
+        printf (" * br_board: ");
     //  @selftest
     s_test_county_t county;
     s_test_county (&county);
     br_roster_t *roster = county.roster;
-    char *path = br_temp_directory ("bb_board");
+    char *path = br_temp_directory ("br_board");
     assert (path);
     br_reason_t reason;
     br_store_t *store = br_store_new (path, 0, &reason);
     assert (store && reason == BR_REASON_OK);
-    bb_board_t *board = bb_board_new (store, &reason);
+    br_board_t *board = br_board_new (store, &reason);
     assert (board && reason == BR_REASON_OK);
 
     //  An empty board
     assert (s_test_head (board) == 0);
-    assert (!bb_board_needs_snapshot (board, 0));
-    assert (bb_board_needs_snapshot (board, 1));
+    assert (!br_board_needs_snapshot (board, 0));
+    assert (br_board_needs_snapshot (board, 1));
     s_test_replica_t empty;
     assert (s_test_snapshot (board, &empty) == 0 && zhashx_size (empty.items) == 0);
     zhashx_destroy (&empty.items);
@@ -954,20 +1133,20 @@ bb_board_test (bool verbose)
     uint8_t garbage[] = {0xff, 0xff, 0xff};
     MDB_txn *txn = NULL;
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
-    assert (bb_board_put (board, txn, garbage, sizeof (garbage), "luenen", roster, S_TEST_EPOCH_MS,
+    assert (br_board_put (board, txn, garbage, sizeof (garbage), "luenen", roster, S_TEST_EPOCH_MS,
                           &sequence) == BR_REASON_MALFORMED);
-    assert (bb_board_put (board, txn, NULL, 0, "luenen", roster, S_TEST_EPOCH_MS, &sequence) ==
+    assert (br_board_put (board, txn, NULL, 0, "luenen", roster, S_TEST_EPOCH_MS, &sequence) ==
             BR_REASON_MALFORMED);
-    uint8_t *huge = (uint8_t *) zmalloc (BB_BOARD_SIGNED_MAX + 1);
-    assert (bb_board_put (board, txn, huge, BB_BOARD_SIGNED_MAX + 1, "luenen", roster,
+    uint8_t *huge = (uint8_t *) zmalloc (BR_BOARD_SIGNED_MAX + 1);
+    assert (br_board_put (board, txn, huge, BR_BOARD_SIGNED_MAX + 1, "luenen", roster,
                           S_TEST_EPOCH_MS, &sequence) == BR_REASON_TOO_LARGE);
     free (huge);
     br_store_abort (&txn);
     //  ... shapes outside the limits
-    char *long_title = (char *) zmalloc (BB_BOARD_TITLE_MAX + 2);
-    memset (long_title, 'T', BB_BOARD_TITLE_MAX + 1);
-    char *long_text = (char *) zmalloc (BB_BOARD_TEXT_MAX + 2);
-    memset (long_text, 'x', BB_BOARD_TEXT_MAX + 1);
+    char *long_title = (char *) zmalloc (BR_BOARD_TITLE_MAX + 2);
+    memset (long_title, 'T', BR_BOARD_TITLE_MAX + 1);
+    char *long_text = (char *) zmalloc (BR_BOARD_TEXT_MAX + 2);
+    memset (long_text, 'x', BR_BOARD_TEXT_MAX + 1);
     for (int variant = 0; variant < 14; variant++) {
         s_test_offer (&offer, "luenen", 8);
         switch (variant) {
@@ -978,9 +1157,9 @@ bb_board_test (bool verbose)
                 offer.offer.n_topics = 0;
                 break;
             case 2:
-                for (size_t index = 0; index <= BB_BOARD_TOPICS_MAX; index++)
+                for (size_t index = 0; index <= BR_BOARD_TOPICS_MAX; index++)
                     offer.topics[index] = index % 2 ? "elternbildung" : "kinderschutz";
-                offer.offer.n_topics = BB_BOARD_TOPICS_MAX + 1;
+                offer.offer.n_topics = BR_BOARD_TOPICS_MAX + 1;
                 break;
             case 3:
                 offer.topics[1] = "fruehe-hilfen";
@@ -1002,13 +1181,13 @@ bb_board_test (bool verbose)
                 offer.offer.coaching_hours = 0;
                 break;
             case 9:
-                offer.offer.coaching_hours = BB_BOARD_HOURS_MAX + 1;
+                offer.offer.coaching_hours = BR_BOARD_HOURS_MAX + 1;
                 break;
             case 10:
-                offer.offer.capacity_per_quarter = BB_BOARD_CAPACITY_MAX + 1;
+                offer.offer.capacity_per_quarter = BR_BOARD_CAPACITY_MAX + 1;
                 break;
             case 11:
-                offer.offer.offer_id.len = BB_BOARD_ID_SIZE - 1;
+                offer.offer.offer_id.len = BR_BOARD_ID_SIZE - 1;
                 break;
             case 12:
                 offer.offer.published_at_ms = 0;
@@ -1022,19 +1201,19 @@ bb_board_test (bool verbose)
     }
     //  ... the longest texts still pass
     s_test_offer (&offer, "luenen", 8);
-    long_title[BB_BOARD_TITLE_MAX] = '\0';
-    long_text[BB_BOARD_TEXT_MAX] = '\0';
+    long_title[BR_BOARD_TITLE_MAX] = '\0';
+    long_text[BR_BOARD_TEXT_MAX] = '\0';
     offer.offer.title = long_title;
     offer.offer.pitfalls = long_text;
-    offer.offer.coaching_hours = BB_BOARD_HOURS_MAX;
-    offer.offer.capacity_per_quarter = BB_BOARD_CAPACITY_MAX;
-    for (size_t index = 0; index < BB_BOARD_TOPICS_MAX; index++)
+    offer.offer.coaching_hours = BR_BOARD_HOURS_MAX;
+    offer.offer.capacity_per_quarter = BR_BOARD_CAPACITY_MAX;
+    for (size_t index = 0; index < BR_BOARD_TOPICS_MAX; index++)
         offer.topics[index] =
             (char *) (const char *[]){"fruehe-hilfen",          "uebergang-kita-grundschule",
                                       "sprachfoerderung",       "elternbildung",
                                       "kinderschutz",           "gesundheitsfoerderung",
                                       "uebergang-schule-beruf", "familienzentren"}[index];
-    offer.offer.n_topics = BB_BOARD_TOPICS_MAX;
+    offer.offer.n_topics = BR_BOARD_TOPICS_MAX;
     assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
                             &sequence) == BR_REASON_OK);
     assert (sequence == 5);
@@ -1043,7 +1222,7 @@ bb_board_test (bool verbose)
     //  ... requests with both topic and offer, neither, a bad topic, a long note
     s_test_request (&request, "unna", 3, "fruehe-hilfen", NULL);
     request.request.offer_id.data = luenen_offer.id;
-    request.request.offer_id.len = BB_BOARD_ID_SIZE;
+    request.request.offer_id.len = BR_BOARD_ID_SIZE;
     assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_MALFORMED);
     request.request.offer_id.len = 0;
@@ -1054,7 +1233,7 @@ bb_board_test (bool verbose)
     assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_MALFORMED);
     //  ... a request for an offer not on the board, or for a request
-    uint8_t unknown[BB_BOARD_ID_SIZE] = {0xb0, 0x77};
+    uint8_t unknown[BR_BOARD_ID_SIZE] = {0xb0, 0x77};
     s_test_request (&request, "unna", 3, NULL, unknown);
     assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_NOT_FOUND);
@@ -1063,11 +1242,11 @@ bb_board_test (bool verbose)
                             &sequence) == BR_REASON_NOT_FOUND);
     //  ... an id another town has on the board; the same town's other kind
     s_test_offer (&offer, "unna", 1);
-    assert (memcmp (offer.id, luenen_offer.id, BB_BOARD_ID_SIZE) == 0);
+    assert (memcmp (offer.id, luenen_offer.id, BR_BOARD_ID_SIZE) == 0);
     assert (s_test_publish (board, store, county.unna, &offer.offer.base, "unna", roster,
                             &sequence) == BR_REASON_FORBIDDEN);
     s_test_request (&request, "luenen", 1, "kinderschutz", NULL);
-    memcpy (request.id, luenen_offer.id, BB_BOARD_ID_SIZE);
+    memcpy (request.id, luenen_offer.id, BR_BOARD_ID_SIZE);
     assert (s_test_publish (board, store, county.luenen, &request.request.base, "luenen", roster,
                             &sequence) == BR_REASON_INVALID_STATE);
     //  ... withdrawing another town's item, an unknown one, a short id
@@ -1075,14 +1254,14 @@ bb_board_test (bool verbose)
             BR_REASON_FORBIDDEN);
     assert (s_test_withdraw (board, store, unknown, "unna", &sequence) == BR_REASON_NOT_FOUND);
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
-    assert (bb_board_withdraw (board, txn, unknown, BB_BOARD_ID_SIZE - 1, "unna", S_TEST_EPOCH_MS,
+    assert (br_board_withdraw (board, txn, unknown, BR_BOARD_ID_SIZE - 1, "unna", S_TEST_EPOCH_MS,
                                &sequence) == BR_REASON_MALFORMED);
     br_store_abort (&txn);
     //  None of the refusals wrote anything
     assert (s_test_head (board) == 5);
 
     //  A re-publish replaces the item and bumps the sequence
-    char title[BB_BOARD_TITLE_MAX + 1];
+    char title[BR_BOARD_TITLE_MAX + 1];
     s_test_title (board, luenen_offer.id, title, sizeof (title));
     assert (streq (title, "Fr\xc3\xbche Hilfen im Quartier"));
     luenen_offer.offer.title = "Fr\xc3\xbche Hilfen im Quartier, zweite Auflage";
@@ -1100,20 +1279,20 @@ bb_board_test (bool verbose)
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     s_test_offer (&offer, "kamen", 20);
     signed_item = s_test_signed (county.kamen, &offer.offer.base, S_TEST_SIGN_OK);
-    assert (bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
+    assert (br_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
                           roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_OK);
     assert (sequence == 7);
-    assert (bb_board_withdraw (board, txn, unna_offer.id, BB_BOARD_ID_SIZE, "unna", S_TEST_EPOCH_MS,
+    assert (br_board_withdraw (board, txn, unna_offer.id, BR_BOARD_ID_SIZE, "unna", S_TEST_EPOCH_MS,
                                &sequence) == BR_REASON_OK);
     assert (sequence == 8);
     br_store_abort (&txn);
     assert (s_test_head (board) == 6);
-    assert (bb_board_changes (board, 6, SIZE_MAX, s_test_take_change, &snapshot) == 0);
+    assert (br_board_changes (board, 6, SIZE_MAX, s_test_take_change, &snapshot) == 0);
     //  ... and a refusal inside a transaction leaves it usable
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
-    assert (bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "unna",
+    assert (br_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "unna",
                           roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_SENDER_MISMATCH);
-    assert (bb_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
+    assert (br_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
                           roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_OK);
     assert (sequence == 7);
     assert (br_store_commit (&txn) == BR_REASON_OK);
@@ -1124,7 +1303,7 @@ bb_board_test (bool verbose)
     uint64_t seen = s_test_head (board);
     s_test_replica_t reader;
     assert (s_test_snapshot (board, &reader) == seen);
-    assert (!bb_board_needs_snapshot (board, seen));
+    assert (!br_board_needs_snapshot (board, seen));
     br_identity_t *towns[] = {county.luenen, county.unna, county.kamen};
     const char *town_ids[] = {"luenen", "unna", "kamen"};
     for (uint8_t number = 0; number < 7; number++) {
@@ -1142,8 +1321,8 @@ bb_board_test (bool verbose)
     assert (s_test_withdraw (board, store, unna_offer.id, "unna", &sequence) ==
             BR_REASON_NOT_FOUND);
     //  The reader catches up with exactly those ten, in order
-    assert (!bb_board_needs_snapshot (board, seen));
-    assert (bb_board_changes (board, seen, SIZE_MAX, s_test_take_change, &reader) ==
+    assert (!br_board_needs_snapshot (board, seen));
+    assert (br_board_changes (board, seen, SIZE_MAX, s_test_take_change, &reader) ==
             S_TEST_OFFLINE_CHANGES);
     assert (reader.changes == S_TEST_OFFLINE_CHANGES);
     assert (reader.next == seen + S_TEST_OFFLINE_CHANGES + 1);
@@ -1154,56 +1333,95 @@ bb_board_test (bool verbose)
     s_test_replica_t fresh;
     s_test_replica_new (&fresh);
     fresh.next = 1;
-    assert (bb_board_changes (board, 0, SIZE_MAX, s_test_take_change, &fresh) == head);
+    assert (br_board_changes (board, 0, SIZE_MAX, s_test_take_change, &fresh) == head);
     assert (s_test_replicas_equal (&fresh, &snapshot));
     zhashx_destroy (&fresh.items);
+    //  A node's copy (br_board_apply) replays every change the same way
+    char *copy_path = zsys_sprintf ("%s-copy", path);
+    s_test_copy_t copy = {.roster = roster};
+    copy.store = br_store_new (copy_path, 0, &reason);
+    assert (copy.store);
+    copy.board = br_board_new (copy.store, &reason);
+    assert (copy.board);
+    assert (br_board_changes (board, 0, SIZE_MAX, s_test_copy_change, &copy) == head);
+    s_test_copy_equal (&copy, board, &snapshot);
+    //  ... and a copy taken from a snapshot over what it held is the same
+    s_test_copy_snapshot_t taking = {.copy = &copy};
+    assert (br_store_begin (copy.store, true, &taking.txn) == BR_REASON_OK);
+    assert (br_board_reset (copy.board, taking.txn) == BR_REASON_OK);
+    uint64_t snapshot_head;
+    assert (br_board_snapshot (board, s_test_copy_item, &taking, &snapshot_head) == BR_REASON_OK);
+    assert (br_board_set_head (copy.board, taking.txn, snapshot_head) == BR_REASON_OK);
+    assert (br_store_commit (&taking.txn) == BR_REASON_OK);
+    s_test_copy_equal (&copy, board, &snapshot);
+    //  ... a forged put does not enter the copy
+    s_test_offer (&offer, "unna", 77);
+    signed_item = s_test_signed (county.unna, &offer.offer.base, S_TEST_SIGN_FORGED);
+    ProtobufCMessage *forged = br_proto_decode (&bruecke__signed_board_item__descriptor,
+                                                zchunk_data (signed_item), zchunk_size (signed_item),
+                                                BR_BOARD_SIGNED_MAX, &reason);
+    Bruecke__BoardChange forged_change = BRUECKE__BOARD_CHANGE__INIT;
+    forged_change.sequence = head + 1;
+    forged_change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_PUT;
+    forged_change.put = (Bruecke__SignedBoardItem *) forged;
+    assert (br_store_begin (copy.store, true, &txn) == BR_REASON_OK);
+    assert (br_board_apply (copy.board, txn, &forged_change, roster) == BR_REASON_BAD_SIGNATURE);
+    br_store_abort (&txn);
+    br_proto_free (&forged);
+    zchunk_destroy (&signed_item);
+    br_board_destroy (&copy.board);
+    br_store_destroy (&copy.store);
+    char *copy_command = zsys_sprintf ("rm -rf '%s'", copy_path);
+    assert (system (copy_command) == 0);
+    zstr_free (&copy_command);
+    zstr_free (&copy_path);
     //  ... or in pages of three
     s_test_replica_new (&fresh);
     fresh.next = 1;
     size_t page;
-    while ((page = bb_board_changes (board, fresh.next - 1, 3, s_test_take_change, &fresh)) > 0)
+    while ((page = br_board_changes (board, fresh.next - 1, 3, s_test_take_change, &fresh)) > 0)
         assert (page <= 3);
     assert (fresh.changes == head && s_test_replicas_equal (&fresh, &snapshot));
     zhashx_destroy (&fresh.items);
-    assert (bb_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 0);
-    assert (bb_board_changes (board, UINT64_MAX, SIZE_MAX, s_test_take_change, &reader) == 0);
+    assert (br_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 0);
+    assert (br_board_changes (board, UINT64_MAX, SIZE_MAX, s_test_take_change, &reader) == 0);
 
     //  Pruning: a reader whose changes are gone needs a snapshot
-    assert (bb_board_needs_snapshot (board, head + 1));
+    assert (br_board_needs_snapshot (board, head + 1));
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     size_t removed;
-    assert (bb_board_prune (board, txn, S_TEST_KEEP, &removed) == BR_REASON_OK);
+    assert (br_board_prune (board, txn, S_TEST_KEEP, &removed) == BR_REASON_OK);
     assert (removed == head - S_TEST_KEEP);
     assert (br_store_commit (&txn) == BR_REASON_OK);
     assert (s_test_head (board) == head);
-    assert (!bb_board_needs_snapshot (board, head));
-    assert (!bb_board_needs_snapshot (board, head - S_TEST_KEEP));
-    assert (bb_board_needs_snapshot (board, head - S_TEST_KEEP - 1));
-    assert (bb_board_needs_snapshot (board, seen));
-    assert (bb_board_needs_snapshot (board, 0));
+    assert (!br_board_needs_snapshot (board, head));
+    assert (!br_board_needs_snapshot (board, head - S_TEST_KEEP));
+    assert (br_board_needs_snapshot (board, head - S_TEST_KEEP - 1));
+    assert (br_board_needs_snapshot (board, seen));
+    assert (br_board_needs_snapshot (board, 0));
     s_test_replica_t late;
     assert (s_test_snapshot (board, &late) == head);
     assert (s_test_replicas_equal (&late, &snapshot));
     zhashx_destroy (&late.items);
     //  ... and the sequence goes on after a reopen
-    bb_board_destroy (&board);
-    bb_board_destroy (&board);
+    br_board_destroy (&board);
+    br_board_destroy (&board);
     br_store_destroy (&store);
     store = br_store_new (path, 0, &reason);
     assert (store && reason == BR_REASON_OK);
-    board = bb_board_new (store, &reason);
+    board = br_board_new (store, &reason);
     assert (board && reason == BR_REASON_OK);
     assert (s_test_publish (board, store, county.unna, &unna_offer.offer.base, "unna", roster,
                             &sequence) == BR_REASON_OK);
     assert (sequence == head + 1);
-    assert (bb_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 1);
+    assert (br_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 1);
     assert (s_test_snapshot (board, &late) == head + 1);
     assert (s_test_replicas_equal (&reader, &late));
     zhashx_destroy (&late.items);
 
     zhashx_destroy (&reader.items);
     zhashx_destroy (&snapshot.items);
-    bb_board_destroy (&board);
+    br_board_destroy (&board);
     br_store_destroy (&store);
     char *command = zsys_sprintf ("rm -rf '%s'", path);
     assert (system (command) == 0);
