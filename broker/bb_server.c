@@ -4,6 +4,7 @@
 */
 
 #include "bb_server.h"
+#include "bb_exchange.h"
 #include "bb_store.h"
 #include "bb_verifier.h"
 #include "bb_zap.h"
@@ -39,6 +40,10 @@ typedef struct {
     char *roster_path;                          //  where the roster file is
     br_roster_t *roster;                        //  the roster in force
     bb_store_t *store;                          //  queues and ids
+    bb_exchange_t *exchange;                    //  the Transferbörse
+    bb_exchange_effects_t effects;              //  what the batch changed in it
+    uint64_t board_sent;                        //  board changes sent to those online
+    uint64_t ledger_sent;                       //  ledger records sent to those online
     zhashx_t *sessions;                         //  node id -> s_session_t
     bb_job_t *ring[BB_RING_SIZE];               //  jobs in flight, by sequence % BB_RING_SIZE
     bool ring_done[BB_RING_SIZE];               //  whether the verifier returned the job
@@ -194,6 +199,32 @@ s_deliver (s_server_t *self, s_session_t *session)
 
 //  ---- Dead letters ---------------------------------------------------------
 
+//  Queues one of the broker's own messages for `recipient`, like any
+//  other message, inside `txn`.
+static br_reason_t
+s_queue_own (s_server_t *self, MDB_txn *txn, Bruecke__MessageType type, const char *recipient,
+             const ProtobufCMessage *body, int64_t lifetime_ms)
+{
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    zchunk_t *chunk = s_own_message (self, type, recipient, body, lifetime_ms, id);
+    br_reason_t result;
+    br_envelope_t *envelope =
+        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &result);
+    result = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
+    assert (result == BR_REASON_OK);
+    uint8_t hash[BR_DIGEST_SIZE];
+    br_envelope_digest (zchunk_data (chunk), zchunk_size (chunk), hash);
+    result = bb_store_enqueue (self->store, txn, br_envelope_header (envelope), zchunk_data (chunk),
+                               zchunk_size (chunk), hash);
+    if (result == BR_REASON_OK)
+        result = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
+                               br_now_ms ());
+    s_session (self, recipient)->touched = true;
+    br_envelope_destroy (&envelope);
+    zchunk_destroy (&chunk);
+    return result;
+}
+
 //  Queues a signed DEAD_LETTER notice to `sender` about its message
 //  `message_id`, which `recipient` will never get, for `reason`.
 static br_reason_t
@@ -208,25 +239,8 @@ s_queue_dead_notice (s_server_t *self, MDB_txn *txn, const char *sender, const u
     body.message_id.len = BR_MESSAGE_ID_SIZE;
     body.reason = (Bruecke__ReasonCode) reason;
     body.recipient = (char *) recipient;
-    uint8_t id[BR_MESSAGE_ID_SIZE];
-    zchunk_t *chunk = s_own_message (self, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, sender,
-                                     &body.base, BB_NOTICE_LIFETIME_MS, id);
-    br_reason_t result;
-    br_envelope_t *envelope =
-        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &result);
-    result = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
-    assert (result == BR_REASON_OK);
-    uint8_t hash[BR_DIGEST_SIZE];
-    br_envelope_digest (zchunk_data (chunk), zchunk_size (chunk), hash);
-    result = bb_store_enqueue (self->store, txn, br_envelope_header (envelope), zchunk_data (chunk),
-                               zchunk_size (chunk), hash);
-    if (result == BR_REASON_OK)
-        result = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
-                               br_now_ms ());
-    s_session (self, sender)->touched = true;
-    br_envelope_destroy (&envelope);
-    zchunk_destroy (&chunk);
-    return result;
+    return s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, sender, &body.base,
+                        BB_NOTICE_LIFETIME_MS);
 }
 
 //  ---- Consent withdrawal ---------------------------------------------------
@@ -325,13 +339,296 @@ s_withdraw (s_server_t *self, MDB_txn *txn, bb_job_t *job)
     return reason;
 }
 
+//  ---- Transferbörse -------------------------------------------------------
+
+//  Queues every agreement the exchange changed to both of its towns.
+static br_reason_t
+s_queue_agreements (s_server_t *self, MDB_txn *txn)
+{
+    br_reason_t reason = BR_REASON_OK;
+    zlistx_t *agreements = self->effects.agreements;
+    for (zchunk_t *bytes = (zchunk_t *) zlistx_first (agreements);
+         bytes && reason == BR_REASON_OK; bytes = (zchunk_t *) zlistx_next (agreements)) {
+        br_reason_t decoded;
+        ProtobufCMessage *message =
+            br_proto_decode (&bruecke__agreement__descriptor, zchunk_data (bytes),
+                             zchunk_size (bytes), BB_EXCHANGE_AGREEMENT_MAX, &decoded);
+        assert (message); //  the exchange encoded it just now
+        Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
+        reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
+                              agreement->provider, message, BR_MAX_LIFETIME_MS);
+        if (reason == BR_REASON_OK)
+            reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
+                                  agreement->receiver, message, BR_MAX_LIFETIME_MS);
+        br_proto_free (&message);
+    }
+    zlistx_purge (agreements);
+    return reason;
+}
+
+//  A town's message to the exchange: applied inside the batch's transaction,
+//  its id kept so that a retransmission is acknowledged, not applied again.
+static br_reason_t
+s_exchange_take (s_server_t *self, MDB_txn *txn, bb_job_t *job)
+{
+    br_reason_t verdict;
+    br_reason_t reason = bb_exchange_take (self->exchange, txn, job->envelope, self->roster,
+                                           job->received_ms, &self->effects, &verdict);
+    if (reason == BR_REASON_OK && verdict == BR_REASON_OK)
+        reason = bb_store_record_done (self->store, txn, br_envelope_header (job->envelope),
+                                       job->digest);
+    if (reason == BR_REASON_OK)
+        reason = s_queue_agreements (self, txn);
+    if (reason == BR_REASON_OK)
+        job->reason = verdict;
+    return reason;
+}
+
+static void
+s_destroy_message (void **item)
+{
+    br_proto_free ((ProtobufCMessage **) item);
+}
+
+static void
+s_free_bytes (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  Room for the items or changes of one BoardUpdate or LedgerUpdate.
+#define S_UPDATE_BUDGET (256 * 1024)
+
+//  Parts of an update being packed for one session.
+typedef struct {
+    s_server_t *server;     //  the broker
+    s_session_t *session;   //  to whom
+    Bruecke__BoardUpdate board; //  the board part being filled
+    Bruecke__LedgerUpdate ledger; //  the ledger part being filled
+    zlistx_t *pieces;       //  zchunk_t *: the bytes the part points into
+    ProtobufCBinaryData *records; //  ledger records of the part
+    void **entries;         //  board changes or items of the part
+    size_t count;           //  entries or records in the part
+    size_t bytes;           //  their size
+    uint64_t head;          //  the head the update is current to
+    bool snapshot_started;  //  a snapshot part went out
+} s_packer_t;
+
+static void
+s_packer_init (s_packer_t *packer, s_server_t *server, s_session_t *session, uint64_t head)
+{
+    memset (packer, 0, sizeof (*packer));
+    packer->server = server;
+    packer->session = session;
+    packer->head = head;
+    packer->pieces = zlistx_new ();
+    zlistx_set_destructor (packer->pieces, s_destroy_message);
+}
+
+static void
+s_packer_clear (s_packer_t *packer)
+{
+    zlistx_purge (packer->pieces);
+    free (packer->entries);
+    free (packer->records);
+    packer->entries = NULL;
+    packer->records = NULL;
+    packer->count = 0;
+    packer->bytes = 0;
+}
+
+static void
+s_packer_destroy (s_packer_t *packer)
+{
+    s_packer_clear (packer);
+    zlistx_destroy (&packer->pieces);
+}
+
+//  Sends the board part packed so far; `last` ends a snapshot.
+static void
+s_board_flush (s_packer_t *packer, bool snapshot, bool last)
+{
+    if (packer->count == 0 && !(snapshot && last))
+        return;
+    Bruecke__BoardUpdate update = BRUECKE__BOARD_UPDATE__INIT;
+    update.head = packer->head;
+    if (snapshot) {
+        update.snapshot = true;
+        update.first = !packer->snapshot_started;
+        update.last = last;
+        update.items = (Bruecke__SignedBoardItem **) packer->entries;
+        update.n_items = packer->count;
+        packer->snapshot_started = true;
+    } else {
+        update.changes = (Bruecke__BoardChange **) packer->entries;
+        update.n_changes = packer->count;
+        update.after = update.changes[0]->sequence - 1;
+    }
+    s_send_own (packer->server, packer->session->routing_id,
+                BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE, packer->session->node_id,
+                &update.base);
+    s_packer_clear (packer);
+}
+
+//  Adds one decoded entry to the part, sending the part when full.
+static void
+s_board_add (s_packer_t *packer, ProtobufCMessage *entry, size_t size, bool snapshot)
+{
+    if (packer->count > 0 && packer->bytes + size > S_UPDATE_BUDGET)
+        s_board_flush (packer, snapshot, false);
+    packer->entries = (void **) realloc (packer->entries, (packer->count + 1) * sizeof (void *));
+    assert (packer->entries);
+    packer->entries[packer->count++] = entry;
+    packer->bytes += size;
+    zlistx_add_end (packer->pieces, entry);
+}
+
+static void
+s_pack_change (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    (void) sequence;
+    br_reason_t reason;
+    ProtobufCMessage *change = br_proto_decode (&bruecke__board_change__descriptor, data, size,
+                                                BR_BOARD_CHANGE_MAX, &reason);
+    if (change)
+        s_board_add ((s_packer_t *) argument, change, size, false);
+}
+
+static void
+s_pack_item (void *argument, const uint8_t *data, size_t size)
+{
+    br_reason_t reason;
+    ProtobufCMessage *item = br_proto_decode (&bruecke__signed_board_item__descriptor, data, size,
+                                              BR_BOARD_SIGNED_MAX, &reason);
+    if (item)
+        s_board_add ((s_packer_t *) argument, item, size, true);
+}
+
+//  Sends a session the board after `after`: the changes if they are all
+//  kept, else the whole board in parts.
+static void
+s_send_board (s_server_t *self, s_session_t *session, uint64_t after)
+{
+    br_board_t *board = bb_exchange_board (self->exchange);
+    uint64_t head = 0;
+    if (!session->routing_id || br_board_head (board, &head) != BR_REASON_OK || after == head)
+        return;
+    s_packer_t packer;
+    s_packer_init (&packer, self, session, head);
+    if (br_board_needs_snapshot (board, after)) {
+        if (br_board_snapshot (board, s_pack_item, &packer, &packer.head) == BR_REASON_OK)
+            s_board_flush (&packer, true, true);
+    } else {
+        br_board_changes (board, after, SIZE_MAX, s_pack_change, &packer);
+        s_board_flush (&packer, false, false);
+    }
+    s_packer_destroy (&packer);
+}
+
+static void
+s_ledger_flush (s_packer_t *packer)
+{
+    if (packer->count == 0)
+        return;
+    Bruecke__LedgerUpdate update = BRUECKE__LEDGER_UPDATE__INIT;
+    update.records = packer->records;
+    update.n_records = packer->count;
+    update.head = packer->head;
+    s_send_own (packer->server, packer->session->routing_id,
+                BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, packer->session->node_id,
+                &update.base);
+    s_packer_clear (packer);
+}
+
+static void
+s_pack_record (void *argument, const br_ledger_record_t *record)
+{
+    s_packer_t *packer = (s_packer_t *) argument;
+    if (packer->count > 0 && packer->bytes + record->size > S_UPDATE_BUDGET)
+        s_ledger_flush (packer);
+    packer->records = (ProtobufCBinaryData *) realloc (
+        packer->records, (packer->count + 1) * sizeof (ProtobufCBinaryData));
+    assert (packer->records);
+    uint8_t *copy = (uint8_t *) malloc (record->size);
+    assert (copy);
+    memcpy (copy, record->data, record->size);
+    zlistx_add_end (packer->pieces, copy);
+    packer->records[packer->count].data = copy;
+    packer->records[packer->count++].len = record->size;
+    packer->bytes += record->size;
+}
+
+//  Sends a session the ledger records after `after`.
+static void
+s_send_ledger (s_server_t *self, s_session_t *session, uint64_t after)
+{
+    br_ledger_t *ledger = bb_exchange_ledger (self->exchange);
+    uint64_t head = 0;
+    uint8_t hash[BR_LEDGER_HASH_SIZE];
+    if (!session->routing_id || br_ledger_head (ledger, &head, hash) != BR_REASON_OK ||
+        after >= head)
+        return;
+    s_packer_t packer;
+    s_packer_init (&packer, self, session, head);
+    zlistx_set_destructor (packer.pieces, s_free_bytes);
+    br_ledger_read (ledger, after, SIZE_MAX, s_pack_record, &packer);
+    s_ledger_flush (&packer);
+    s_packer_destroy (&packer);
+}
+
+//  A node asks for what it missed of the board and the ledger.
+static void
+s_sync (s_server_t *self, s_session_t *session, bb_job_t *job)
+{
+    ProtobufCMessage *body = NULL;
+    if (br_envelope_open_body (job->envelope, NULL, &bruecke__exchange_sync__descriptor, &body) !=
+        BR_REASON_OK) {
+        job->reason = BR_REASON_MALFORMED;
+        s_refuse (self, job);
+        return;
+    }
+    Bruecke__ExchangeSync *sync = (Bruecke__ExchangeSync *) body;
+    s_send_board (self, session, sync->board_sequence);
+    s_send_ledger (self, session, sync->ledger_sequence);
+    br_proto_free (&body);
+}
+
+//  After a commit: sends the new board changes and ledger records to every
+//  node online. Nodes offline catch up with EXCHANGE_SYNC.
+static void
+s_broadcast (s_server_t *self)
+{
+    uint64_t board_head = self->board_sent, ledger_head = self->ledger_sent;
+    uint8_t hash[BR_LEDGER_HASH_SIZE];
+    if (self->effects.board_changed &&
+        br_board_head (bb_exchange_board (self->exchange), &board_head) != BR_REASON_OK)
+        board_head = self->board_sent;
+    if (self->effects.ledger_changed &&
+        br_ledger_head (bb_exchange_ledger (self->exchange), &ledger_head, hash) != BR_REASON_OK)
+        ledger_head = self->ledger_sent;
+    self->effects.board_changed = self->effects.ledger_changed = false;
+    if (board_head == self->board_sent && ledger_head == self->ledger_sent)
+        return;
+    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
+         session = (s_session_t *) zhashx_next (self->sessions)) {
+        if (board_head != self->board_sent)
+            s_send_board (self, session, self->board_sent);
+        if (ledger_head != self->ledger_sent)
+            s_send_ledger (self, session, self->ledger_sent);
+    }
+    self->board_sent = board_head;
+    self->ledger_sent = ledger_head;
+}
+
 //  ---- Group commit ---------------------------------------------------------
 
-//  True for types whose sender gets ACCEPTED once they are stored.
+//  True for types whose sender gets ACCEPTED once they are stored (or, for
+//  the exchange's, applied).
 static bool
 s_acknowledged (int type)
 {
-    return br_message_type_content (type);
+    return br_message_type_content (type) || bb_exchange_takes (type);
 }
 
 //  True for the answers a recipient gives about a delivered message.
@@ -437,6 +734,9 @@ s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
             job->reason = reason; //  answers a message this node never got
             reason = BR_REASON_OK;
         }
+    } else if (bb_exchange_takes (header->type)) {
+        reason = s_exchange_take (self, txn, job);
+        job->stored = reason == BR_REASON_OK && job->reason == BR_REASON_OK;
     } else if (s_consent_withdrawn (self, txn, header,
                                     br_envelope_message (job->envelope)->attestation)) {
         job->reason = BR_REASON_CONSENT_WITHDRAWN;
@@ -527,6 +827,8 @@ s_commit_batch (s_server_t *self)
             if (job->reason == BR_REASON_OK)
                 job->reason = failure;
         s_hold_refused (self);
+        zlistx_purge (self->effects.agreements);
+        self->effects.board_changed = self->effects.ledger_changed = false;
     } else {
         for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
              job = (bb_job_t *) zlistx_next (self->batch)) {
@@ -536,6 +838,7 @@ s_commit_batch (s_server_t *self)
                 s_session (self, job->node_id)->last_answer_ms = job->received_ms;
         }
         s_acknowledge (self);
+        s_broadcast (self);
     }
     for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
          job = (bb_job_t *) zlistx_next (self->batch))
@@ -599,7 +902,8 @@ s_handle_session (s_server_t *self, bb_job_t *job)
             s_deliver (self, session);
         }
         br_proto_free (&body);
-    }
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC && session->routing_id)
+        s_sync (self, session, job);
     //  HEARTBEAT: being seen is all it does
 }
 
@@ -629,7 +933,8 @@ s_handle_job (s_server_t *self, bb_job_t *job)
     }
     int type = header->type;
     if (type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO || type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT ||
-        type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT) {
+        type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT ||
+        type == BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC) {
         s_handle_session (self, job);
         bb_job_destroy (&job);
     } else
@@ -855,6 +1160,52 @@ s_install_roster (s_server_t *self)
 //  ---- Control --------------------------------------------------------------
 
 static void
+s_report_line (void *argument, const char *line)
+{
+    zmsg_addstr ((zmsg_t *) argument, line);
+}
+
+//  Runs the Transferbörse's matching for `quarter` (YYYYQ) and queues the
+//  proposals to both towns. The reply: "OK proposed N unmatched M", then
+//  one line per proposal and per request left unmatched.
+static void
+s_match (s_server_t *self, int quarter, zmsg_t *reply)
+{
+    zmsg_t *lines = zmsg_new ();
+    bb_exchange_run_t run;
+    MDB_txn *txn = NULL;
+    br_reason_t reason = bb_store_begin (self->store, &txn);
+    if (reason == BR_REASON_OK)
+        reason = bb_exchange_match (self->exchange, txn, quarter, self->roster, br_now_ms (),
+                                    &self->effects, &run, s_report_line, lines);
+    if (reason == BR_REASON_OK)
+        reason = s_queue_agreements (self, txn);
+    if (reason == BR_REASON_OK)
+        reason = bb_store_commit (self->store, &txn);
+    else
+        bb_store_abort (self->store, &txn);
+    zlistx_purge (self->effects.agreements);
+    if (reason != BR_REASON_OK) {
+        zsys_warning ("broker: matching for %d failed: %s", quarter, br_reason_name (reason));
+        zmsg_addstrf (reply, "ERROR %s", br_reason_name (reason));
+        zmsg_destroy (&lines);
+        return;
+    }
+    zsys_info ("broker: matching for %d: %zu proposed, %zu unmatched", quarter, run.proposed,
+               run.unmatched);
+    zmsg_addstrf (reply, "OK proposed %zu unmatched %zu", run.proposed, run.unmatched);
+    for (char *line = zmsg_popstr (lines); line; line = zmsg_popstr (lines)) {
+        zmsg_addstr (reply, line);
+        zstr_free (&line);
+    }
+    zmsg_destroy (&lines);
+    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
+         session = (s_session_t *) zhashx_next (self->sessions))
+        if (session->touched)
+            s_deliver (self, session);
+}
+
+static void
 s_control (s_server_t *self)
 {
     char *command = zstr_recv (self->control);
@@ -878,6 +1229,8 @@ s_control (s_server_t *self)
                           session ? (long long) session->last_seen_ms : 0LL,
                           bb_store_depth (self->store, node->node_id));
         }
+    } else if (strncmp (command, "MATCH ", 6) == 0) {
+        s_match (self, atoi (command + 6), reply);
     } else if (streq (command, "RELOAD")) {
         br_reason_t reason = s_install_roster (self);
         if (reason == BR_REASON_OK)
@@ -891,6 +1244,45 @@ s_control (s_server_t *self)
 }
 
 //  ---- Start and stop -------------------------------------------------------
+
+//  Opens the Transferbörse and sets the county's limits and staged plan:
+//  exchange/floor and exchange/ceiling (hours), exchange/plan/<topic> =
+//  the quarter (YYYYQ) from which the topic is matched.
+static br_reason_t
+s_configure_exchange (s_server_t *self, br_config_t *config)
+{
+    br_reason_t reason;
+    self->exchange = bb_exchange_new (bb_store_env (self->store), &reason);
+    if (!self->exchange) {
+        zsys_error ("broker: exchange store: %s", br_reason_name (reason));
+        return reason;
+    }
+    int64_t floor = 0, ceiling = 0;
+    reason = br_config_int (config, "exchange/floor", BB_MATCH_FLOOR_DEFAULT,
+                            -BB_MATCH_BALANCE_MAX, BB_MATCH_BALANCE_MAX, &floor);
+    if (reason == BR_REASON_OK)
+        reason = br_config_int (config, "exchange/ceiling", BB_MATCH_CEILING_DEFAULT,
+                                -BB_MATCH_BALANCE_MAX, BB_MATCH_BALANCE_MAX, &ceiling);
+    if (reason == BR_REASON_OK)
+        reason = bb_exchange_set_limits (self->exchange, (int) floor, (int) ceiling);
+    zconfig_t *plan = zconfig_locate (br_config_tree (config), "exchange/plan");
+    for (zconfig_t *topic = plan ? zconfig_child (plan) : NULL; topic && reason == BR_REASON_OK;
+         topic = zconfig_next (topic)) {
+        const char *value = zconfig_value (topic);
+        reason = bb_exchange_plan_topic (self->exchange, zconfig_name (topic),
+                                         value ? atoi (value) : 0);
+    }
+    if (reason != BR_REASON_OK) {
+        zsys_error ("broker: configuration of the exchange: %s", br_reason_name (reason));
+        return BR_REASON_CONFIG_INVALID;
+    }
+    uint8_t hash[BR_LEDGER_HASH_SIZE];
+    if (br_board_head (bb_exchange_board (self->exchange), &self->board_sent) != BR_REASON_OK ||
+        br_ledger_head (bb_exchange_ledger (self->exchange), &self->ledger_sent, hash) !=
+            BR_REASON_OK)
+        return BR_REASON_AUDIT_BROKEN;
+    return BR_REASON_OK;
+}
 
 static br_reason_t
 s_configure (s_server_t *self, br_config_t *config)
@@ -944,7 +1336,7 @@ s_configure (s_server_t *self, br_config_t *config)
         return reason;
     }
     self->verifier_count = (size_t) workers;
-    return BR_REASON_OK;
+    return s_configure_exchange (self, config);
 }
 
 //  Starts the ZAP handler, the verifiers, the roster, then binds.
@@ -1027,6 +1419,8 @@ s_stop (s_server_t *self)
     zactor_destroy (&self->zap);
     zhashx_destroy (&self->sessions);
     br_roster_destroy (&self->roster);
+    bb_exchange_destroy (&self->exchange);
+    bb_exchange_effects_clear (&self->effects);
     bb_store_destroy (&self->store);
     br_identity_destroy (&self->identity);
     free (self->roster_path);
@@ -1057,6 +1451,7 @@ bb_server_actor (zsock_t *pipe, void *args)
     zlistx_set_destructor (self->batch, s_batch_job_free);
     self->bundles = zlistx_new ();
     zlistx_set_destructor (self->bundles, s_bundle_free);
+    bb_exchange_effects_init (&self->effects);
     self->own_sequence = (uint64_t) br_now_ms ();
     self->trace_commits = getenv ("BB_TRACE") != NULL;
     start->started = s_start (self, start->config) == BR_REASON_OK;

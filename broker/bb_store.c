@@ -284,6 +284,38 @@ bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
     return reason;
 }
 
+br_reason_t
+bb_store_record_done (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                      const uint8_t hash[BR_DIGEST_SIZE])
+{
+    assert (self && txn && header && hash);
+    assert (header->message_id.len == BR_MESSAGE_ID_SIZE);
+    uint64_t counter = self->counter++;
+    bb_record_t record = {.counter = counter,
+                          .expires_at_ms = header->expires_at_ms,
+                          .state = BB_STATE_DONE,
+                          .type = (uint8_t) header->type};
+    memcpy (record.hash, hash, BR_DIGEST_SIZE);
+    uint8_t message_key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (header->sender, header->message_id.data, message_key);
+    br_reason_t reason = s_put_record (self, txn, message_key, &record);
+    //  Indexed by expiry, so that the id is forgotten after the replay window
+    uint8_t expiry_key[S_EXPIRY_KEY_SIZE];
+    br_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
+    br_put_u64 (expiry_key + 8, counter);
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (txn, self->expiry, expiry_key, sizeof (expiry_key), message_key,
+                               sizeof (message_key), 0);
+    return reason;
+}
+
+br_store_t *
+bb_store_env (bb_store_t *self)
+{
+    assert (self);
+    return self->store;
+}
+
 //  Deletes the queue entry of `record`. A missing entry is no error.
 static br_reason_t
 s_unqueue (bb_store_t *self, MDB_txn *txn, const bb_record_t *record, MDB_val *envelope)

@@ -88,6 +88,15 @@ br_reason_t bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Hea
                               const uint8_t *data, size_t size,
                               const uint8_t hash[BR_DIGEST_SIZE]) BR_WUR;
 
+//  Records the id of a message the broker itself applied (no queue entry),
+//  as done, so that a retransmission is a duplicate until the replay window
+//  has passed. Returns OK or a store reason; then abort.
+br_reason_t bb_store_record_done (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                                  const uint8_t hash[BR_DIGEST_SIZE]) BR_WUR;
+
+//  The LMDB environment, for the classes that keep their databases in it.
+br_store_t *bb_store_env (bb_store_t *self);
+
 //  Marks message (sender, id) confirmed by `recipient` and removes it from
 //  the queue. Fills *record. Returns OK (also if it was confirmed before:
 //  check record->state beforehand via the returned *was_queued), NOT_FOUND

@@ -35,7 +35,8 @@ bb_job_destroy (bb_job_t **self_p)
 }
 
 //  Which types a node may send, and to whom: the broker itself ("") for
-//  session control, another node for content and its answers.
+//  session control and the Transferbörse, another node for content and its
+//  answers.
 static br_reason_t
 s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const char *broker_id)
 {
@@ -45,6 +46,10 @@ s_check_addressing (const Bruecke__Header *header, br_roster_t *roster, const ch
         case BRUECKE__MESSAGE_TYPE__TYPE_HELLO:
         case BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT:
         case BRUECKE__MESSAGE_TYPE__TYPE_CREDIT:
+        case BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC:
+        case BRUECKE__MESSAGE_TYPE__TYPE_BOARD_PUBLISH: //  the Transferbörse's
+        case BRUECKE__MESSAGE_TYPE__TYPE_BOARD_WITHDRAW:
+        case BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION:
             return to_broker ? BR_REASON_OK : BR_REASON_UNSUPPORTED_TYPE;
         case BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT:
         case BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL:

@@ -742,6 +742,25 @@ s_broker_reload (const s_command_t *command, zhash_t *options, zlist_t *argument
     return s_control_print (command, options, "RELOAD");
 }
 
+//  Runs the Transferbörse's matching for a quarter, given as 2026Q4 or 20264.
+static int
+s_broker_match (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *text = s_option (options, "quarter");
+    int year = 0, quarter = 0;
+    char extra;
+    if (!text || (sscanf (text, "%4dQ%1d%c", &year, &quarter, &extra) != 2 &&
+                  sscanf (text, "%4d%1d%c", &year, &quarter, &extra) != 2) ||
+        quarter < 1 || quarter > 4) {
+        fprintf (stderr, "bruecke broker match: --quarter is a quarter such as 2026Q4\n");
+        return S_EXIT_USAGE;
+    }
+    char word[32];
+    snprintf (word, sizeof (word), "MATCH %d%d", year, quarter);
+    return s_control_print (command, options, word);
+}
+
 static int
 s_node_send_test (const s_command_t *command, zhash_t *options, zlist_t *arguments)
 {
@@ -1074,6 +1093,11 @@ static const s_command_t s_commands[] = {
     {"broker", "reload", "(--control ENDPOINT | --state DIR)",
      "Makes a running broker read its roster file again and install it if newer.", "control state",
      "", 0, s_broker_reload},
+    {"broker", "match", "(--control ENDPOINT | --state DIR) --quarter YYYYQn",
+     "Runs the Transferbörse's matching for a quarter (e.g. 2026Q4) on a running broker: each\n"
+     "proposal goes to both towns as an agreement to accept. Prints every proposal and every\n"
+     "request left unmatched, with the reason.",
+     "control state quarter", "quarter", 0, s_broker_match},
     {"audit", "verify", "--state DIR",
      "Verifies the node's audit log in its state directory: finds an edited, deleted or\n"
      "re-ordered record. Prints the record count and the head hash, never a record.",

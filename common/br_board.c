@@ -193,6 +193,13 @@ s_item_verify (const br_board_item_t *item, br_roster_t *roster, bool current)
         return BR_REASON_FORBIDDEN;
     if (!s_signature_holds (town, item))
         return BR_REASON_BAD_SIGNATURE;
+    return br_board_item_check (item);
+}
+
+br_reason_t
+br_board_item_check (const br_board_item_t *item)
+{
+    assert (item && (item->offer || item->request));
     return item->offer ? s_offer_check (item->offer) : s_request_check (item->request);
 }
 
@@ -415,6 +422,19 @@ br_board_withdraw (br_board_t *self, MDB_txn *txn, const uint8_t *id, size_t id_
     if (!owner)
         return BR_REASON_FORBIDDEN;
     return s_withdraw_stored (self, txn, id, head, 0, now_ms, sequence);
+}
+
+br_reason_t
+br_board_get (br_board_t *self, const uint8_t *id, br_board_item_t *item)
+{
+    assert (self && id && item);
+    memset (item, 0, sizeof (*item));
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason == BR_REASON_OK)
+        reason = s_item_get (self, txn, id, item);
+    br_store_abort (&txn);
+    return reason;
 }
 
 //  ---- A node's copy ------------------------------------------------------------

@@ -111,6 +111,10 @@ typedef struct {
 br_reason_t br_board_item_decode (const uint8_t *data, size_t size,
                                   br_board_item_t *item) BR_WUR;
 
+//  Checks a decoded item's shape against the limits above (not its
+//  signature, nor the board). Returns OK or MALFORMED.
+br_reason_t br_board_item_check (const br_board_item_t *item) BR_WUR;
+
 //  Frees what br_board_item_decode allocated. Safe on a zeroed item.
 void br_board_item_free (br_board_item_t *item);
 
@@ -166,6 +170,11 @@ br_reason_t br_board_head (br_board_t *self, uint64_t *sequence) BR_WUR;
 //  the catch-up of a node that saw `after`. Returns how many it passed.
 size_t br_board_changes (br_board_t *self, uint64_t after, size_t max, br_board_change_fn *change,
                          void *argument);
+
+//  Reads item `id` (BR_BOARD_ID_SIZE bytes) in a read transaction of its
+//  own. Returns OK (free *item with br_board_item_free), NOT_FOUND,
+//  AUDIT_BROKEN or a store reason.
+br_reason_t br_board_get (br_board_t *self, const uint8_t *id, br_board_item_t *item) BR_WUR;
 
 //  Calls `item` with every item on the board, in id order, and sets *head
 //  to the sequence the snapshot is current to, all in one read

@@ -53,6 +53,16 @@ static const s_entry_t s_topics[] = {
     {"quartiersarbeit", "Quartiersarbeit"},
 };
 
+//  Why a town cancels a proposed or agreed Transferbörse transfer.
+static const s_entry_t s_cancel_reasons[] = {
+    {"declined", "Kein Interesse an diesem Vorschlag"},
+    {"no-capacity", "Keine Kapazit\xc3\xa4t im Quartal"},
+    {"schedule-conflict", "Kein gemeinsamer Termin"},
+    {"offer-changed", "Angebot ge\xc3\xa4ndert oder zur\xc3\xbc"
+                      "ckgezogen"},
+    {"other", "Anderer Grund"},
+};
+
 typedef struct {
     const char *code;  //  purpose code
     const char *label; //  what caseworkers read
@@ -145,6 +155,18 @@ br_catalogue_topic (const char *code)
 }
 
 const char *
+br_catalogue_topic_code (size_t index)
+{
+    return index < S_COUNT (s_topics) ? s_topics[index].code : NULL;
+}
+
+const char *
+br_catalogue_cancel_reason (const char *code)
+{
+    return s_label (s_cancel_reasons, S_COUNT (s_cancel_reasons), code);
+}
+
+const char *
 br_catalogue_statute (const char *name)
 {
     const s_statute_t *statute = s_statute (name);
@@ -201,6 +223,8 @@ br_catalogue_test (bool verbose)
     assert (!br_catalogue_statute_allows (BR_CATALOGUE_STATUTE_RELOCATION, "language-support"));
     assert (br_catalogue_topic ("uebergang-kita-grundschule"));
     assert (!br_catalogue_topic ("jugendamt"));
+    assert (br_catalogue_cancel_reason ("no-capacity"));
+    assert (!br_catalogue_cancel_reason ("kinderschutz"));
     assert (br_catalogue_statute ("SGB VIII \xc2\xa7"
                                   "8a"));
 

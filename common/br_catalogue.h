@@ -40,6 +40,15 @@ const char *br_catalogue_statute (const char *name);
 //  chain, e.g. "uebergang-kita-grundschule"), or NULL if not in the catalogue.
 const char *br_catalogue_topic (const char *code);
 
+//  The code of the topic at `index` in the catalogue, from 0; NULL after
+//  the last.
+const char *br_catalogue_topic_code (size_t index);
+
+//  The German label of the reason code a town gives for cancelling a
+//  Transferbörse transfer ("declined", "no-capacity", "schedule-conflict",
+//  "offer-changed", "other"), or NULL if not in the catalogue.
+const char *br_catalogue_cancel_reason (const char *code);
+
 //  True if `purpose` may rest on a consent.
 bool br_catalogue_purpose_consentable (const char *purpose);
 

@@ -39,6 +39,13 @@ static const s_type_info_t s_types[] = {
     {BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL, "CONSENT_WITHDRAWAL", false, false, true},
     {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, "CASE_TRANSFER", true, true, true},
     {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER, "CASE_TRANSFER_ANSWER", false, false, true},
+    {BRUECKE__MESSAGE_TYPE__TYPE_BOARD_PUBLISH, "BOARD_PUBLISH", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_BOARD_WITHDRAW, "BOARD_WITHDRAW", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION, "AGREEMENT_ACTION", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC, "EXCHANGE_SYNC", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE, "BOARD_UPDATE", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, "LEDGER_UPDATE", false, false, false},
+    {BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, "AGREEMENT", false, false, false},
 };
 
 static const s_type_info_t *

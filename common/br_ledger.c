@@ -227,6 +227,44 @@ br_ledger_sign (br_identity_t *identity, const br_ledger_completion_t *completio
     return reason;
 }
 
+const char *
+br_ledger_state_name (int state)
+{
+    switch (state) {
+        case BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED:
+            return "proposed";
+        case BRUECKE__AGREEMENT_STATE__AGREEMENT_ACCEPTED:
+            return "accepted";
+        case BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED:
+            return "scheduled";
+        case BRUECKE__AGREEMENT_STATE__AGREEMENT_COMPLETED:
+            return "completed";
+        case BRUECKE__AGREEMENT_STATE__AGREEMENT_CANCELLED:
+            return "cancelled";
+        default:
+            return "unknown";
+    }
+}
+
+br_reason_t
+br_ledger_signature_check (const br_ledger_completion_t *completion, const char *node_id,
+                           const uint8_t signature[BR_SIGNATURE_SIZE], br_roster_t *roster)
+{
+    assert (completion && node_id && signature && roster);
+    uint8_t statement[BR_LEDGER_STATEMENT_MAX];
+    size_t size;
+    br_reason_t reason = br_ledger_statement (completion, statement, &size);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const Bruecke__RosterNode *node = br_roster_lookup_by_id (roster, node_id);
+    if (!node)
+        return BR_REASON_UNKNOWN_NODE;
+    if (node->sign_public_key.len != BR_SIGN_PUBLIC_SIZE ||
+        !br_signature_valid (statement, size, signature, node->sign_public_key.data))
+        return BR_REASON_BAD_SIGNATURE;
+    return BR_REASON_OK;
+}
+
 //  ---- Records ----------------------------------------------------------------
 
 //  Computes the hash of a record's bytes before the hash.

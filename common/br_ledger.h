@@ -164,6 +164,19 @@ br_reason_t br_ledger_statement_decode (const uint8_t *data, size_t size,
 br_reason_t br_ledger_sign (br_identity_t *identity, const br_ledger_completion_t *completion,
                             uint8_t signature[BR_SIGNATURE_SIZE]) BR_WUR;
 
+//  The name of a transfer agreement's state (AgreementState on the wire):
+//  "proposed", "accepted", "scheduled", "completed", "cancelled"; "unknown"
+//  for anything else. Static.
+const char *br_ledger_state_name (int state);
+
+//  Checks that `signature` is town `node_id`'s over the completion's
+//  statement, with its signing key in `roster`. Returns OK, MALFORMED (the
+//  completion is not valid), UNKNOWN_NODE or BAD_SIGNATURE.
+br_reason_t br_ledger_signature_check (const br_ledger_completion_t *completion,
+                                       const char *node_id,
+                                       const uint8_t signature[BR_SIGNATURE_SIZE],
+                                       br_roster_t *roster) BR_WUR;
+
 //  Appends a completion signed by both towns, inside the caller's write
 //  transaction `txn`, or in its own (committed) if `txn` is NULL. A missing
 //  signature may be passed as NULL. In this order it refuses: an invalid

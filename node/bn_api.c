@@ -40,6 +40,48 @@ static const char *s_path_words[] = {"v1",        "status",    "cases",    "cons
                                      "referrals", "transfers", "transfer", "accept",   "decline",
                                      "events",    "audit",     "verify"};
 
+//  ---- Helpers for dispatchers ------------------------------------------------
+
+br_reason_t
+bn_api_refuse (bn_request_t *request, br_reason_t reason, const char *format, ...)
+{
+    va_list arguments;
+    va_start (arguments, format);
+    vsnprintf (request->detail, sizeof (request->detail), format, arguments);
+    va_end (arguments);
+    return reason;
+}
+
+const char *
+bn_api_text (json_t *object, const char *name, size_t max)
+{
+    const char *text = json_string_value (json_object_get (object, name));
+    return text && *text && br_text_valid (text, max) ? text : NULL;
+}
+
+json_int_t
+bn_api_integer (json_t *object, const char *name, json_int_t fallback)
+{
+    json_t *value = json_object_get (object, name);
+    return json_is_integer (value) ? json_integer_value (value) : fallback;
+}
+
+int
+bn_api_split (const char *path, char *copy, char *parts[BN_API_PARTS_MAX])
+{
+    if (strlen (path) >= BN_API_PATH_MAX || strncmp (path, "/v1/", 4) != 0)
+        return -1;
+    strcpy (copy, path + 4);
+    int count = 0;
+    char *saved = NULL;
+    for (char *part = strtok_r (copy, "/", &saved); part; part = strtok_r (NULL, "/", &saved)) {
+        if (count == BN_API_PARTS_MAX)
+            return -1;
+        parts[count++] = part;
+    }
+    return count;
+}
+
 int
 bn_api_http_status (br_reason_t reason)
 {

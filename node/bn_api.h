@@ -94,6 +94,29 @@ void bn_api_destroy (bn_api_t **self_p);
 //  STORE_FULL, STORE_FAILED, BUSY and IO_ERROR 503, anything else 500.
 int bn_api_http_status (br_reason_t reason);
 
+//  ---- Helpers for dispatchers ----
+
+//  Longest request path a dispatcher splits, and most parts after "/v1".
+#define BN_API_PATH_MAX  256
+#define BN_API_PARTS_MAX 4
+
+//  Writes a refusal's detail (printf-style, never personal data) into
+//  `request` and returns `reason`.
+br_reason_t bn_api_refuse (bn_request_t *request, br_reason_t reason, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  The string member `name` of `object` if it is non-empty valid text of at
+//  most `max` bytes; else NULL.
+const char *bn_api_text (json_t *object, const char *name, size_t max);
+
+//  The integer member `name` of `object`, or `fallback` if it is none.
+json_int_t bn_api_integer (json_t *object, const char *name, json_int_t fallback);
+
+//  Splits "/v1/a/b/c" into `copy` (BN_API_PATH_MAX bytes) and at most
+//  BN_API_PARTS_MAX parts after "/v1". Returns the count, or -1 if the
+//  path is not under /v1 or has too many parts.
+int bn_api_split (const char *path, char *copy, char *parts[BN_API_PARTS_MAX]);
+
 //  Self test of this class.
 void bn_api_test (bool verbose);
 

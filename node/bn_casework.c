@@ -209,26 +209,6 @@ s_audit (bn_casework_t *self, MDB_txn *txn, const char *actor, const char *actio
 
 //  ---- Input checks -----------------------------------------------------------
 
-//  A refusal with a detail for the API caller.
-static br_reason_t
-s_refuse (bn_request_t *call, br_reason_t reason, const char *format, ...)
-{
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (call->detail, sizeof (call->detail), format, arguments);
-    va_end (arguments);
-    return reason;
-}
-
-//  The string member `name` of `object`, if it is valid text of at most
-//  `max` bytes; else NULL.
-static const char *
-s_text (json_t *object, const char *name, size_t max)
-{
-    const char *text = json_string_value (json_object_get (object, name));
-    return text && *text && br_text_valid (text, max) ? text : NULL;
-}
-
 //  Checks that member `name` is an array of at most BN_LIST_MAX valid
 //  strings of at most `max` bytes (missing = empty). `code` requires
 //  catalogue-style codes checked by `known`.
@@ -249,13 +229,6 @@ s_text_list (json_t *object, const char *name, size_t max, const char *(*known) 
             return false;
     }
     return true;
-}
-
-static json_int_t
-s_integer (json_t *object, const char *name, json_int_t fallback)
-{
-    json_t *value = json_object_get (object, name);
-    return json_is_integer (value) ? json_integer_value (value) : fallback;
 }
 
 //  True if `list` (an array of strings) holds `text`.
@@ -377,7 +350,7 @@ s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_stat
     if (!to || !service ||
         !s_id_parse (json_string_value (json_object_get (referral, "id")), referral_id))
         return BR_REASON_MALFORMED;
-    int64_t until = s_integer (referral, "valid_until_ms", 0);
+    int64_t until = bn_api_integer (referral, "valid_until_ms", 0);
     if (until <= now)
         return BR_REASON_CONSENT_EXPIRED;
     char *categories[] = {BR_CATALOGUE_CATEGORY_OUTCOME};
@@ -412,8 +385,8 @@ s_members_valid (json_t *members)
     json_t *member;
     json_array_foreach (members, index, member)
     {
-        json_int_t age = s_integer (member, "age", -1);
-        if (!s_text (member, "name", BN_NAME_MAX) || !s_text (member, "role", BN_NAME_MAX) ||
+        json_int_t age = bn_api_integer (member, "age", -1);
+        if (!bn_api_text (member, "name", BN_NAME_MAX) || !bn_api_text (member, "role", BN_NAME_MAX) ||
             age < 0 || age > 130)
             return false;
     }
@@ -424,26 +397,26 @@ static br_reason_t
 s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
     json_t *body = call->body;
-    const char *kind = s_text (body, "kind", 16);
-    const char *service = s_text (body, "service", BR_SERVICE_MAX);
+    const char *kind = bn_api_text (body, "kind", 16);
+    const char *service = bn_api_text (body, "service", BR_SERVICE_MAX);
     if (!kind || (!streq (kind, "family") && !streq (kind, "person")))
-        return s_refuse (call, BR_REASON_MALFORMED, "kind must be family or person");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "kind must be family or person");
     if (!service || !br_catalogue_service (service))
-        return s_refuse (call, BR_REASON_MALFORMED, "service must be a catalogue code");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "service must be a catalogue code");
     if (!s_members_valid (json_object_get (body, "members")))
-        return s_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
     if (!s_text_list (body, "needs", BN_TEXT_MAX, NULL) ||
         !s_text_list (body, "notes", BN_TEXT_MAX, NULL))
-        return s_refuse (call, BR_REASON_MALFORMED, "needs and notes are lists of text");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "needs and notes are lists of text");
     json_t *details = json_object_get (body, "details");
     if (details && !json_is_object (details))
-        return s_refuse (call, BR_REASON_MALFORMED, "details is an object by data category");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "details is an object by data category");
     const char *category;
     json_t *value;
     json_object_foreach (details, category, value)
     {
         if (!br_catalogue_category (category) || !json_is_object (value))
-            return s_refuse (call, BR_REASON_MALFORMED,
+            return bn_api_refuse (call, BR_REASON_MALFORMED,
                              "details: an object per data category code");
     }
     uint8_t id[BN_ID_SIZE];
@@ -455,8 +428,8 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
                    "state", "open", "members", json_object_get (body, "members"), "needs",
                    json_object_get (body, "needs"), "notes", json_object_get (body, "notes"),
                    "details", details, "created_at_ms", (json_int_t) now);
-    const char *caseworker = s_text (body, "caseworker", BN_NAME_MAX);
-    const char *lotse = s_text (body, "lotse", BN_NAME_MAX);
+    const char *caseworker = bn_api_text (body, "caseworker", BN_NAME_MAX);
+    const char *lotse = bn_api_text (body, "lotse", BN_NAME_MAX);
     if (caseworker)
         json_object_set_new (record, "caseworker", json_string (caseworker));
     if (lotse)
@@ -514,11 +487,11 @@ s_show (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, cons
 {
     uint8_t id[BN_ID_SIZE];
     if (!s_id_parse (hex, id))
-        return s_refuse (call, BR_REASON_NOT_FOUND, "no such record");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such record");
     json_t *record = NULL;
     br_reason_t reason = s_get (self, txn, dbi, id, &record);
     if (reason == BR_REASON_NOT_FOUND)
-        return s_refuse (call, reason, "no such record");
+        return bn_api_refuse (call, reason, "no such record");
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, call->user, action, id, "", now);
     call->result = record;
@@ -531,14 +504,14 @@ s_show (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, cons
 static br_reason_t
 s_resolve (bn_casework_t *self, bn_request_t *call, json_t *address, json_t **resolved)
 {
-    const char *ags = s_text (address, "ags", 8);
-    const char *service = s_text (address, "service", BR_SERVICE_MAX);
+    const char *ags = bn_api_text (address, "ags", 8);
+    const char *service = bn_api_text (address, "service", BR_SERVICE_MAX);
     if (!ags || !br_ags_valid (ags, 8) || !service || !br_catalogue_service (service))
-        return s_refuse (call, BR_REASON_MALFORMED, "an address is {ags: 8 digits, service: code}");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "an address is {ags: 8 digits, service: code}");
     br_reason_t reason;
     const Bruecke__RosterNode *node = br_roster_lookup_route (self->roster, ags, service, &reason);
     if (!node)
-        return s_refuse (call, reason, "no node is responsible for this (AGS, service)");
+        return bn_api_refuse (call, reason, "no node is responsible for this (AGS, service)");
     *resolved = json_pack ("{ss ss ss}", "ags", ags, "service", service, "node", node->node_id);
     return BR_REASON_OK;
 }
@@ -549,44 +522,44 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     json_t *body = call->body;
     uint8_t case_id[BN_ID_SIZE];
     json_t *found = NULL;
-    if (!s_id_parse (s_text (body, "case_id", S_ID_HEX), case_id) ||
+    if (!s_id_parse (bn_api_text (body, "case_id", S_ID_HEX), case_id) ||
         s_get (self, txn, self->cases, case_id, &found) != BR_REASON_OK)
-        return s_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
     json_decref (found);
-    const char *grantor = s_text (body, "grantor", BN_NAME_MAX);
-    const char *purpose = s_text (body, "purpose", BR_PURPOSE_MAX);
-    const char *form = s_text (body, "form", 16);
-    const char *evidence = s_text (body, "evidence_sha256", S_SHA256_HEX);
-    json_int_t from = s_integer (body, "valid_from_ms", -1);
-    json_int_t until = s_integer (body, "valid_until_ms", -1);
+    const char *grantor = bn_api_text (body, "grantor", BN_NAME_MAX);
+    const char *purpose = bn_api_text (body, "purpose", BR_PURPOSE_MAX);
+    const char *form = bn_api_text (body, "form", 16);
+    const char *evidence = bn_api_text (body, "evidence_sha256", S_SHA256_HEX);
+    json_int_t from = bn_api_integer (body, "valid_from_ms", -1);
+    json_int_t until = bn_api_integer (body, "valid_until_ms", -1);
     json_t *health = json_object_get (body, "health_data");
     json_t *categories = json_object_get (body, "categories");
     json_t *recipients = json_object_get (body, "recipients");
     uint8_t digest[32];
     if (!grantor)
-        return s_refuse (call, BR_REASON_MALFORMED, "grantor is required");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "grantor is required");
     if (!purpose || !br_catalogue_purpose_consentable (purpose))
-        return s_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose is not one a consent covers");
+        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose is not one a consent covers");
     if (!form || (!streq (form, "written") && !streq (form, "electronic")))
-        return s_refuse (call, BR_REASON_MALFORMED, "form must be written or electronic");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "form must be written or electronic");
     if (!evidence || strlen (evidence) != S_SHA256_HEX ||
         br_hex_decode (evidence, digest, sizeof (digest)) != 0)
-        return s_refuse (call, BR_REASON_MALFORMED, "evidence_sha256: 64 hex digits");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "evidence_sha256: 64 hex digits");
     if (from < 0 || until <= from)
-        return s_refuse (call, BR_REASON_MALFORMED, "valid_from_ms < valid_until_ms required");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "valid_from_ms < valid_until_ms required");
     if (!s_text_list (body, "subjects", BN_NAME_MAX, NULL) ||
         !json_array_size (json_object_get (body, "subjects")))
-        return s_refuse (call, BR_REASON_MALFORMED, "subjects: the people the data is about");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "subjects: the people the data is about");
     if (!json_is_array (categories) || json_array_size (categories) == 0 ||
         json_array_size (categories) > BR_CATEGORIES_MAX ||
         !s_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
-        return s_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
     if (s_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) && !json_is_true (health))
-        return s_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+        return bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
                          "health data needs the explicit health_data flag");
     if (!json_is_array (recipients) || json_array_size (recipients) == 0 ||
         json_array_size (recipients) > BN_LIST_MAX)
-        return s_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
     json_t *resolved_list = json_array ();
     size_t index;
     json_t *address;
@@ -609,7 +582,7 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     s_hex (id, hex);
     json_t *record =
         json_pack ("{ss ss ss sO ss sO so sI sI ss ss sb ss sI}", "id", hex, "case_id",
-                   s_text (body, "case_id", S_ID_HEX), "grantor", grantor, "subjects",
+                   bn_api_text (body, "case_id", S_ID_HEX), "grantor", grantor, "subjects",
                    json_object_get (body, "subjects"), "purpose", purpose, "categories", categories,
                    "recipients", resolved_list, "valid_from_ms", from, "valid_until_ms", until,
                    "form", form, "evidence_sha256", evidence, "health_data", json_is_true (health),
@@ -629,7 +602,7 @@ static void
 s_consent_status (json_t *consent, int64_t now)
 {
     const char *status = json_string_value (json_object_get (consent, "status"));
-    if (status && streq (status, "active") && s_integer (consent, "valid_until_ms", 0) <= now)
+    if (status && streq (status, "active") && bn_api_integer (consent, "valid_until_ms", 0) <= now)
         json_object_set_new (consent, "status", json_string ("expired"));
 }
 
@@ -681,11 +654,11 @@ s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const
     uint8_t id[BN_ID_SIZE];
     json_t *consent = NULL;
     if (!s_id_parse (hex, id) || s_get (self, txn, self->consents, id, &consent) != BR_REASON_OK)
-        return s_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
     json_t *only = call->body ? json_object_get (call->body, "recipients") : NULL;
     if (only && !json_is_array (only)) {
         json_decref (consent);
-        return s_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
     }
     br_reason_t reason = BR_REASON_OK;
     size_t withdrawn_now = 0, withdrawn_all = 0, index;
@@ -734,7 +707,7 @@ s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const
     }
     if (reason == BR_REASON_OK && withdrawn_now == 0) {
         json_decref (consent);
-        return s_refuse (call, BR_REASON_INVALID_STATE, "nothing left to withdraw");
+        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "nothing left to withdraw");
     }
     if (withdrawn_all == json_array_size (recipients)) {
         json_object_set_new (consent, "status", json_string ("withdrawn"));
@@ -826,11 +799,11 @@ s_check_consent (bn_request_t *call, json_t *consent, const char *case_hex, cons
 {
     const char *consent_case = json_string_value (json_object_get (consent, "case_id"));
     if (!consent_case || !streq (consent_case, case_hex))
-        return s_refuse (call, BR_REASON_CONSENT_MISSING, "the consent is for another case");
+        return bn_api_refuse (call, BR_REASON_CONSENT_MISSING, "the consent is for another case");
     if (streq (json_string_value (json_object_get (consent, "status")), "withdrawn"))
-        return s_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
+        return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
     if (!streq (json_string_value (json_object_get (consent, "purpose")), purpose))
-        return s_refuse (call, BR_REASON_PURPOSE_MISMATCH, "the consent is for another purpose");
+        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "the consent is for another purpose");
     json_t *match = NULL;
     size_t index;
     json_t *recipient;
@@ -843,20 +816,20 @@ s_check_consent (bn_request_t *call, json_t *consent, const char *case_hex, cons
             match = recipient;
     }
     if (!match)
-        return s_refuse (call, BR_REASON_RECIPIENT_MISMATCH,
+        return bn_api_refuse (call, BR_REASON_RECIPIENT_MISMATCH,
                          "the consent does not name this recipient");
     if (json_object_get (match, "withdrawn_at_ms"))
-        return s_refuse (call, BR_REASON_CONSENT_WITHDRAWN,
+        return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN,
                          "the consent was withdrawn for this recipient");
-    if (now < s_integer (consent, "valid_from_ms", 0) ||
-        now >= s_integer (consent, "valid_until_ms", 0))
-        return s_refuse (call, BR_REASON_CONSENT_EXPIRED, "the consent is not valid now");
+    if (now < bn_api_integer (consent, "valid_from_ms", 0) ||
+        now >= bn_api_integer (consent, "valid_until_ms", 0))
+        return bn_api_refuse (call, BR_REASON_CONSENT_EXPIRED, "the consent is not valid now");
     json_t *covered = json_object_get (consent, "categories");
     json_t *category;
     json_array_foreach (categories, index, category)
     {
         if (!s_list_has (covered, json_string_value (category)))
-            return s_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+            return bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
                              "the consent does not cover a data category asked for");
     }
     return BR_REASON_OK;
@@ -866,38 +839,38 @@ static br_reason_t
 s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
     json_t *body = call->body;
-    const char *case_hex = s_text (body, "case_id", S_ID_HEX);
-    const char *purpose = s_text (body, "purpose", BR_PURPOSE_MAX);
-    const char *service = s_text (body, "service", BR_SERVICE_MAX);
-    const char *consent_hex = s_text (body, "consent_id", S_ID_HEX);
-    const char *statute = s_text (body, "statute", BR_STATUTE_MAX);
+    const char *case_hex = bn_api_text (body, "case_id", S_ID_HEX);
+    const char *purpose = bn_api_text (body, "purpose", BR_PURPOSE_MAX);
+    const char *service = bn_api_text (body, "service", BR_SERVICE_MAX);
+    const char *consent_hex = bn_api_text (body, "consent_id", S_ID_HEX);
+    const char *statute = bn_api_text (body, "statute", BR_STATUTE_MAX);
     const char *note = json_string_value (json_object_get (body, "note"));
     json_t *categories = json_object_get (body, "categories");
     uint8_t case_id[BN_ID_SIZE];
     json_t *record = NULL;
     if (!s_id_parse (case_hex, case_id) ||
         s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
-        return s_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
     br_reason_t reason = BR_REASON_OK;
     json_t *consent = NULL;
     json_t *recipient = NULL;
     if (!streq (json_string_value (json_object_get (record, "state")), "open"))
-        reason = s_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
+        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
     else if (!service || !br_catalogue_service (service))
-        reason = s_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
+        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
     else if (!purpose || !br_catalogue_purpose (purpose))
-        reason = s_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
+        reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
     else if (note && !br_text_valid (note, BN_TEXT_MAX))
-        reason = s_refuse (call, BR_REASON_MALFORMED, "note: text up to 4000 bytes");
+        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "note: text up to 4000 bytes");
     else if (!json_is_array (categories) || json_array_size (categories) == 0 ||
              json_array_size (categories) > BR_CATEGORIES_MAX ||
              !s_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
-        reason = s_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
+        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
     else if (!consent_hex && !statute)
-        reason = s_refuse (call, BR_REASON_CONSENT_MISSING,
+        reason = bn_api_refuse (call, BR_REASON_CONSENT_MISSING,
                            "personal data needs a consent_id or a statute");
     else if (consent_hex && statute)
-        reason = s_refuse (call, BR_REASON_MALFORMED, "give a consent_id or a statute, not both");
+        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "give a consent_id or a statute, not both");
     if (reason == BR_REASON_OK)
         reason = s_resolve (self, call, json_object_get (body, "recipient"), &recipient);
     const char *to = json_string_value (json_object_get (recipient, "node"));
@@ -907,20 +880,20 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
     if (reason == BR_REASON_OK && consent_hex) {
         if (!s_id_parse (consent_hex, consent_id) ||
             s_get (self, txn, self->consents, consent_id, &consent) != BR_REASON_OK)
-            reason = s_refuse (call, BR_REASON_CONSENT_MISSING, "consent_id names no consent");
+            reason = bn_api_refuse (call, BR_REASON_CONSENT_MISSING, "consent_id names no consent");
         else
             reason =
                 s_check_consent (call, consent, case_hex, purpose, to, to_service, categories, now);
         if (reason == BR_REASON_OK)
-            until = s_integer (consent, "valid_until_ms", now);
+            until = bn_api_integer (consent, "valid_until_ms", now);
         if (reason == BR_REASON_OK && s_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) &&
             !json_is_true (json_object_get (consent, "health_data")))
-            reason = s_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+            reason = bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
                                "the consent does not cover health data");
     } else if (reason == BR_REASON_OK) {
         if (!br_catalogue_statute (statute) || !br_catalogue_statute_allows (statute, purpose) ||
             streq (purpose, BR_CATALOGUE_PURPOSE_CASE_TRANSFER))
-            reason = s_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+            reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
                                "the statute does not allow this purpose for a referral");
     }
     uint8_t id[BN_ID_SIZE];
@@ -948,7 +921,7 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         uint8_t attestation_consent[BR_CONSENT_ID_SIZE];
         Bruecke__Attestation attestation;
         s_attestation_of (referral, &attestation, attestation_consent, codes, count, to, to_service,
-                          s_valid_from (now, consent ? s_integer (consent, "valid_from_ms", 0) : 0),
+                          s_valid_from (now, consent ? bn_api_integer (consent, "valid_from_ms", 0) : 0),
                           until);
         Bruecke__Referral message = BRUECKE__REFERRAL__INIT;
         message.referral_id.data = id;
@@ -964,7 +937,7 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
                          &attestation, &message.base, now, lifetime, message_id);
         if (reason != BR_REASON_OK && reason != BR_REASON_STORE_FULL &&
             reason != BR_REASON_STORE_FAILED)
-            s_refuse (call, reason, "the message could not be built");
+            bn_api_refuse (call, reason, "the message could not be built");
         s_sections_free (sections, count, codes);
         if (reason == BR_REASON_OK) {
             char message_hex[2 * BR_MESSAGE_ID_SIZE + 1];
@@ -992,34 +965,34 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     uint8_t id[BN_ID_SIZE];
     json_t *referral = NULL;
     if (!s_id_parse (hex, id) || s_get (self, txn, self->referrals, id, &referral) != BR_REASON_OK)
-        return s_refuse (call, BR_REASON_NOT_FOUND, "no such referral");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such referral");
     call->result = referral;
-    const char *wanted = s_text (call->body, "state", 16);
-    const char *reason_name = s_text (call->body, "reason", S_REASON_MAX);
+    const char *wanted = bn_api_text (call->body, "state", 16);
+    const char *reason_name = bn_api_text (call->body, "reason", S_REASON_MAX);
     const char *text = json_string_value (json_object_get (call->body, "text"));
-    const char *lotse = s_text (call->body, "lotse", BN_NAME_MAX);
+    const char *lotse = bn_api_text (call->body, "lotse", BN_NAME_MAX);
     const s_state_t *state = s_state_by_name (wanted);
     bool incoming = streq (json_string_value (json_object_get (referral, "direction")), "incoming");
     br_reason_t reason_code = BR_REASON_OK;
     if (!state || state->state == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED ||
         state->state == BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED)
-        return s_refuse (call, BR_REASON_MALFORMED,
+        return bn_api_refuse (call, BR_REASON_MALFORMED,
                          "state: accepted, declined, in_progress, "
                          "completed, failed or cancelled");
     if (text && !br_text_valid (text, BN_TEXT_MAX))
-        return s_refuse (call, BR_REASON_MALFORMED, "text: up to 4000 bytes");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "text: up to 4000 bytes");
     if (reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
-        return s_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
     //  Only the recipient accepts, declines, progresses, completes; only
     //  the sender cancels
     if (state->by_recipient != incoming)
-        return s_refuse (call, BR_REASON_FORBIDDEN,
+        return bn_api_refuse (call, BR_REASON_FORBIDDEN,
                          incoming ? "only the referring office cancels"
                                   : "only the receiving office sets this state");
     if (json_is_true (json_object_get (referral, "processing_stopped")))
-        return s_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
+        return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
     if (!s_transition_allowed (json_string_value (json_object_get (referral, "state")), wanted))
-        return s_refuse (call, BR_REASON_INVALID_STATE, "not allowed from the current state");
+        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "not allowed from the current state");
     s_history_add (referral, wanted, now, call->user, reason_name, text);
     json_object_set_new (referral, "updated_at_ms", json_integer (now));
     if (lotse)
@@ -1028,7 +1001,7 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
         json_object_set_new (referral, "outcome", json_string (text));
     br_reason_t reason = s_send_update (self, txn, referral, state, reason_code, text, lotse, now);
     if (reason == BR_REASON_CONSENT_EXPIRED)
-        return s_refuse (call, reason, "the legal basis of this referral has expired");
+        return bn_api_refuse (call, reason, "the legal basis of this referral has expired");
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->referrals, id, referral);
     if (reason == BR_REASON_OK)
@@ -1063,10 +1036,10 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
     json_t *record = NULL;
     if (!s_id_parse (case_hex, case_id) ||
         s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
-        return s_refuse (call, BR_REASON_NOT_FOUND, "no such case");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such case");
     json_t *address = json_pack ("{sO* ss}", "ags", json_object_get (call->body, "ags"), "service",
-                                 s_text (call->body, "service", BR_SERVICE_MAX)
-                                     ? s_text (call->body, "service", BR_SERVICE_MAX)
+                                 bn_api_text (call->body, "service", BR_SERVICE_MAX)
+                                     ? bn_api_text (call->body, "service", BR_SERVICE_MAX)
                                      : BN_DEFAULT_TRANSFER_SERVICE);
     json_t *recipient = NULL;
     br_reason_t reason = s_resolve (self, call, address, &recipient);
@@ -1074,7 +1047,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
     const char *to = json_string_value (json_object_get (recipient, "node"));
     const char *to_service = json_string_value (json_object_get (recipient, "service"));
     if (reason == BR_REASON_OK && streq (to, br_identity_node_id (self->identity)))
-        reason = s_refuse (call, BR_REASON_INVALID_STATE, "this node is already responsible");
+        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "this node is already responsible");
     //  The transfer id follows from case and target, so a repeated
     //  transfer finds the first one and sends nothing new
     uint8_t id[BN_ID_SIZE];
@@ -1095,7 +1068,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
         }
         json_decref (existing);
         if (!streq (json_string_value (json_object_get (record, "state")), "open"))
-            reason = s_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
+            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
     }
     char hex[S_ID_HEX];
     s_hex (id, hex);
@@ -1166,15 +1139,15 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     uint8_t id[BN_ID_SIZE];
     json_t *transfer = NULL;
     if (!s_id_parse (hex, id) || s_get (self, txn, self->transfers, id, &transfer) != BR_REASON_OK)
-        return s_refuse (call, BR_REASON_NOT_FOUND, "no such transfer");
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such transfer");
     call->result = transfer;
     if (!streq (json_string_value (json_object_get (transfer, "direction")), "incoming"))
-        return s_refuse (call, BR_REASON_FORBIDDEN, "only the receiving town answers");
+        return bn_api_refuse (call, BR_REASON_FORBIDDEN, "only the receiving town answers");
     const char *state = json_string_value (json_object_get (transfer, "state"));
     if (streq (state, accept ? "accepted" : "declined"))
         return BR_REASON_OK; //  answered so before
     if (!streq (state, "requested"))
-        return s_refuse (call, BR_REASON_INVALID_STATE, "the transfer was answered");
+        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "the transfer was answered");
     br_reason_t reason = BR_REASON_OK;
     if (accept) {
         //  The case now lives here
@@ -1208,10 +1181,10 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
         if (reason == BR_REASON_OK)
             reason = s_event (self, txn, "case", case_id, "open", now);
     }
-    const char *reason_name = s_text (call->body, "reason", S_REASON_MAX);
+    const char *reason_name = bn_api_text (call->body, "reason", S_REASON_MAX);
     br_reason_t reason_code = BR_REASON_OK;
     if (!accept && reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
-        return s_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
     //  The sections stay only while the answer is open
     json_object_del (transfer, "sections");
     s_history_add (transfer, accept ? "accepted" : "declined", now, call->user, reason_name, NULL);
@@ -1308,27 +1281,6 @@ s_audit_verify (bn_casework_t *self, bn_request_t *call)
 
 //  ---- The API's routes -----------------------------------------------------------
 
-//  Splits "/v1/a/b/c" into at most 4 parts after "/v1". Returns the count,
-//  or -1 if the path is not under /v1 or has too many parts.
-#define S_PARTS_MAX 4
-#define S_PATH_MAX  256
-
-static int
-s_split (const char *path, char *copy, char *parts[S_PARTS_MAX])
-{
-    if (strlen (path) >= S_PATH_MAX || strncmp (path, "/v1/", 4) != 0)
-        return -1;
-    strcpy (copy, path + 4);
-    int count = 0;
-    char *saved = NULL;
-    for (char *part = strtok_r (copy, "/", &saved); part; part = strtok_r (NULL, "/", &saved)) {
-        if (count == S_PARTS_MAX)
-            return -1;
-        parts[count++] = part;
-    }
-    return count;
-}
-
 br_reason_t
 bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 {
@@ -1338,13 +1290,13 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     call->result = NULL;
     call->detail[0] = 0;
     int64_t now = br_now_ms ();
-    char copy[S_PATH_MAX];
-    char *parts[S_PARTS_MAX] = {NULL};
-    int count = s_split (call->path, copy, parts);
+    char copy[BN_API_PATH_MAX];
+    char *parts[BN_API_PARTS_MAX] = {NULL};
+    int count = bn_api_split (call->path, copy, parts);
     bool get = streq (call->method, "GET");
     bool post = streq (call->method, "POST");
     if (post && !json_is_object (call->body))
-        return s_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
     br_reason_t reason = BR_REASON_NOT_FOUND;
     const char *collection = count >= 1 ? parts[0] : "";
     if (streq (collection, "cases")) {
@@ -1390,7 +1342,7 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     else if (streq (collection, "audit") && count == 2 && get && streq (parts[1], "verify"))
         reason = s_audit_verify (self, call);
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
-        s_refuse (call, reason, "no such resource");
+        bn_api_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
         json_decref (call->result);
         call->result = NULL;

@@ -6,6 +6,7 @@
 #include "bn_client.h"
 #include "bn_api.h"
 #include "bn_casework.h"
+#include "bn_exchange.h"
 #include "bn_store.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,6 +40,8 @@ typedef struct {
     bn_vault_t *vault;       //  the data key: casework records are sealed with it
     bn_audit_t *audit;       //  the audit log
     bn_casework_t *casework; //  cases, consents, referrals, transfers
+    bn_exchange_t *exchange; //  the town's part in the Transferbörse
+    int64_t last_sync_ms;    //  when EXCHANGE_SYNC was last sent
     bn_tokens_t *tokens;     //  API tokens (used by the API thread)
     bn_api_t *api;           //  the JSON API, or NULL if not configured
     zsock_t *api_requests;   //  REP: requests handed over by the API thread
@@ -138,6 +141,8 @@ s_take_roster (s_node_t *self, br_roster_t **roster_p)
     self->roster = roster;
     if (self->casework)
         bn_casework_set_roster (self->casework, roster);
+    if (self->exchange)
+        bn_exchange_set_roster (self->exchange, roster);
     zsys_info ("node: roster version %llu in force",
                (unsigned long long) br_roster_version (roster));
 }
@@ -277,6 +282,15 @@ s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t 
                                               BN_SENT_REFUSED, (br_reason_t) refusal->reason, now);
             }
             break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE:
+        case BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE: {
+            br_reason_t verdict;
+            reason = bn_exchange_receive (self->exchange, txn, envelope, &verdict);
+            if (verdict != BR_REASON_OK)
+                zsys_warning ("node: exchange update from the broker refused: %s",
+                              br_reason_name (verdict));
+            break;
+        }
         case BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE:
             if (br_envelope_open_body (envelope, NULL, &bruecke__roster_update__descriptor,
                                        &body) == BR_REASON_OK) {
@@ -318,8 +332,12 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
     }
     //  Casework is applied with the message, in the same transaction; what
     //  it refuses is not stored
-    if (bn_casework_takes (header->type) && !bn_store_seen (self->store, txn, header)) {
-        br_reason_t reason = bn_casework_receive (self->casework, txn, envelope, now, &verdict);
+    bool exchange = bn_exchange_takes (header->type);
+    if ((exchange || bn_casework_takes (header->type)) &&
+        !bn_store_seen (self->store, txn, header)) {
+        br_reason_t reason =
+            exchange ? bn_exchange_receive (self->exchange, txn, envelope, &verdict)
+                     : bn_casework_receive (self->casework, txn, envelope, now, &verdict);
         if (reason != BR_REASON_OK)
             return reason;
         if (verdict != BR_REASON_OK) {
@@ -337,6 +355,30 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
     if (reason == BR_REASON_OK)
         s_answer (self, drain, header, BR_REASON_OK, now);
     return reason;
+}
+
+//  True for the broker's own messages that come through its queue, with a
+//  receipt; its other messages come directly.
+static bool
+s_queued_by_broker (int type)
+{
+    return type == BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER ||
+           type == BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT;
+}
+
+//  Asks the broker for what the exchange's copies missed, at most once a
+//  second.
+static void
+s_sync (s_node_t *self)
+{
+    int64_t now = br_now_ms ();
+    if (!self->connected || now - self->last_sync_ms < BN_SYNC_INTERVAL_MS)
+        return;
+    Bruecke__ExchangeSync sync;
+    if (bn_exchange_sync_due (self->exchange, &sync)) {
+        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC, &sync.base);
+        self->last_sync_ms = now;
+    }
 }
 
 //  Takes everything the broker sent, applies it in one transaction, then
@@ -367,7 +409,7 @@ s_receive (s_node_t *self)
                           br_reason_name (reason));
             drain.deliveries++;
         } else if (streq (br_envelope_signer (envelope), self->broker_id) &&
-                   br_envelope_header (envelope)->type != BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER)
+                   !s_queued_by_broker (br_envelope_header (envelope)->type))
             failure = s_handle_broker (self, txn, envelope, now);
         else
             failure = s_handle_delivery (self, txn, &drain, envelope, now);
@@ -394,6 +436,7 @@ s_receive (s_node_t *self)
     }
     zlistx_destroy (&drain.answers);
     s_pump (self);
+    s_sync (self);
 }
 
 //  ---- Connection events ----------------------------------------------------
@@ -410,6 +453,9 @@ s_hello (s_node_t *self)
     s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, &hello.base);
     zsys_info ("node: connected to the broker");
     s_pump (self);
+    bn_exchange_want_sync (self->exchange);
+    self->last_sync_ms = 0;
+    s_sync (self);
 }
 
 static void
@@ -472,6 +518,8 @@ s_api_request (s_node_t *self)
         return;
     if (streq (request->method, "GET") && streq (request->path, "/v1/status"))
         s_api_status (self, request);
+    else if (bn_exchange_owns (request->path))
+        bn_exchange_call (self->exchange, request);
     else {
         MDB_txn *txn = NULL;
         br_reason_t reason = bn_store_begin (self->store, &txn);
@@ -856,6 +904,12 @@ s_start (s_node_t *self, br_config_t *config)
         return BR_REASON_ROSTER_INVALID;
     }
     snprintf (self->broker_id, sizeof (self->broker_id), "%s", broker->node_id);
+    self->exchange = bn_exchange_new (self->store, self->identity, &reason);
+    if (!self->exchange) {
+        zsys_error ("node: exchange store: %s", br_reason_name (reason));
+        return reason;
+    }
+    bn_exchange_set_roster (self->exchange, self->roster);
     reason = s_start_casework (self, config);
     if (reason != BR_REASON_OK)
         return reason;
@@ -912,6 +966,7 @@ s_stop (s_node_t *self)
     zsock_destroy (&self->api_requests);
     bn_tokens_destroy (&self->tokens);
     bn_casework_destroy (&self->casework);
+    bn_exchange_destroy (&self->exchange);
     bn_audit_destroy (&self->audit);
     bn_vault_destroy (&self->vault);
     if (self->dealer)
@@ -937,6 +992,7 @@ s_timers (s_node_t *self, int64_t now)
         s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, &heartbeat.base);
         self->next_heartbeat = now + self->heartbeat_ms;
     }
+    s_sync (self);
     //  No acceptance for too long: send everything unaccepted again
     if (self->connected && self->send_cursor > 0 &&
         now - self->last_progress_ms > self->retransmit_ms) {

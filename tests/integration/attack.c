@@ -31,6 +31,11 @@
                          another recipient (--attest-to), purpose
                          (--purpose) or validity (--valid-ms)
         withdrawal       a CONSENT_WITHDRAWAL of --consent for --to
+        completion       an AGREEMENT_ACTION that completes Transferbörse
+                         transfer --transfer; the completion statement
+                         (--completion) is signed with --completion-key
+                         (default: the signer), so a town can send a
+                         completion another key signed
 
     Options:
         --mechanism curve|null|plain   how to connect (default curve)
@@ -56,6 +61,9 @@
                              the attestation covers household only)
         --await-recipient    after ACCEPTED, wait for the recipient's answer:
                              RECIPIENT RECEIPT or RECIPIENT REFUSAL <REASON>
+        --transfer HEX       completion: the transfer id (32 hex digits)
+        --completion TEXT    completion: "provider,receiver,topic,hours,completed_ms"
+        --completion-key FILE  completion: who signs the statement
 
     Exit codes: 0 a verdict was printed, 1 setup failed, 2 usage error.
     =========================================================================
@@ -98,6 +106,9 @@ typedef struct {
     const char *section;                 //  the referral's data section
     bool await_recipient;                //  wait for the recipient's answer too
     uint8_t sent_id[BR_MESSAGE_ID_SIZE]; //  id of the casework message sent
+    const char *transfer_hex;            //  completion: the transfer
+    const char *completion;              //  completion: the statement's fields
+    const char *completion_key;          //  completion: who signs the statement
 } s_options_t;
 
 static int
@@ -181,6 +192,12 @@ s_parse (int argc, char *argv[], s_options_t *options)
             options->valid_ms = strtoll (value, NULL, 10);
         else if (streq (arg, "--section"))
             options->section = value;
+        else if (streq (arg, "--transfer"))
+            options->transfer_hex = value;
+        else if (streq (arg, "--completion"))
+            options->completion = value;
+        else if (streq (arg, "--completion-key"))
+            options->completion_key = value;
         else
             return s_usage ("unknown option");
         if (takes_value)
@@ -244,6 +261,53 @@ s_build_note (s_options_t *options, br_identity_t *signer, br_roster_t *roster, 
              (unsigned long long) options->sequence);
     return br_envelope_build (signer, &header, attested ? &attestation : NULL, &note.base,
                               recipient->seal_public_key.data);
+}
+
+//  An AGREEMENT_ACTION completing --transfer, its statement signed by
+//  --completion-key (default `signer`). The caller owns it.
+static zchunk_t *
+s_build_completion (s_options_t *options, br_identity_t *signer)
+{
+    br_ledger_completion_t completion;
+    memset (&completion, 0, sizeof (completion));
+    long long hours = 0, completed_ms = 0;
+    if (!options->transfer_hex || !options->completion ||
+        br_hex_decode (options->transfer_hex, completion.transfer_id, BR_LEDGER_TRANSFER_ID_SIZE) !=
+            0 ||
+        sscanf (options->completion, "%32[a-z0-9-],%32[a-z0-9-],%48[a-z0-9-],%lld,%lld",
+                completion.provider, completion.receiver, completion.topic, &hours,
+                &completed_ms) != 5) {
+        fprintf (stderr, "bruecke-attack: completion needs --transfer and --completion\n");
+        return NULL;
+    }
+    completion.hours = hours;
+    completion.completed_ms = completed_ms;
+    br_reason_t reason = BR_REASON_OK;
+    br_identity_t *statement_signer =
+        options->completion_key ? br_identity_load (options->completion_key, &reason) : NULL;
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    if (reason == BR_REASON_OK)
+        reason = br_ledger_sign (statement_signer ? statement_signer : signer, &completion,
+                                 signature);
+    br_identity_destroy (&statement_signer);
+    if (reason != BR_REASON_OK) {
+        fprintf (stderr, "bruecke-attack: cannot sign the completion: %s\n",
+                 br_reason_name (reason));
+        return NULL;
+    }
+    Bruecke__AgreementAction action = BRUECKE__AGREEMENT_ACTION__INIT;
+    action.transfer_id.data = completion.transfer_id;
+    action.transfer_id.len = BR_LEDGER_TRANSFER_ID_SIZE;
+    action.step = BRUECKE__AGREEMENT_STEP__STEP_COMPLETE;
+    action.completed_ms = completion.completed_ms;
+    action.signature.data = signature;
+    action.signature.len = sizeof (signature);
+    Bruecke__Header header;
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    br_envelope_header_init (&header, id, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION,
+                             br_identity_node_id (signer), "", "", options->sequence, br_now_ms (),
+                             S_NOTE_LIFETIME_MS);
+    return br_envelope_build (signer, &header, NULL, &action.base, NULL);
 }
 
 //  Flips one byte of the envelope's signature; returns the new envelope.
@@ -355,6 +419,8 @@ s_payload (s_options_t *options, br_roster_t *roster, br_identity_t *signer)
     }
     if (streq (test_case, "referral") || streq (test_case, "withdrawal"))
         return s_build_casework (options, signer, roster, streq (test_case, "referral"));
+    if (streq (test_case, "completion"))
+        return s_build_completion (options, signer);
     fprintf (stderr, "bruecke-attack: unknown case %s\n", test_case);
     return NULL;
 }

@@ -215,6 +215,13 @@ it_make_county () {
             unna) ags=05978036 services=fruehe-hilfen,jugendamt ;;
             kamen) ags=05978020 services=jugendamt,fruehe-hilfen ;;
             kreis-unna) ags=05978 services=gesundheitsamt,jobcenter role=county kreis=yes ;;
+            bergkamen) ags=05978004 services=fruehe-hilfen ;;
+            boenen) ags=05978008 services=fruehe-hilfen ;;
+            froendenberg) ags=05978012 services=fruehe-hilfen ;;
+            holzwickede) ags=05978016 services=fruehe-hilfen ;;
+            schwerte) ags=05978028 services=fruehe-hilfen,jugendamt ;;
+            selm) ags=05978032 services=fruehe-hilfen ;;
+            werne) ags=05978040 services=fruehe-hilfen ;;
             *) it_fail "no AGS known for $town" ;;
         esac
         [[ $role == town ]] && town_ags[$town]=$ags
@@ -230,6 +237,7 @@ it_make_county () {
             luenen) services=jugendamt ;;
             unna) services=fruehe-hilfen,jugendamt ;;
             kamen) services=jugendamt,fruehe-hilfen ;;
+            *) services="" ;;
         esac
         for service in ${services//,/ }; do
             "$BRUECKE" roster add-route --draft "$draft" --ags "${town_ags[$town]}" \
@@ -271,6 +279,8 @@ it_write_broker_config () {
         echo "    expiry-scan-ms = \"1000\""
         echo "    redeliver-ms = \"2000\""
         for setting in "$@"; do echo "    ${setting%%=*} = \"${setting#*=}\""; done
+        #   Further sections, e.g. the Transferbörse's "exchange", as ZPL text
+        [[ -z "${IT_BROKER_EXTRA:-}" ]] || printf '%s\n' "$IT_BROKER_EXTRA"
     } >"$config"
     IT_CONFIG[broker]="$config"
 }
