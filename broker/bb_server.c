@@ -1057,6 +1057,11 @@ s_scan_expired (s_server_t *self)
     br_reason_t reason = bb_store_begin (self->store, &txn);
     if (reason == BR_REASON_OK)
         reason = bb_store_expire (self->store, txn, br_now_ms (), s_on_expired, &expired);
+    //  Board changes older than what a node may still catch up from: a node
+    //  further behind takes a snapshot
+    if (reason == BR_REASON_OK)
+        reason = br_board_prune (bb_exchange_board (self->exchange), txn, BR_BOARD_CHANGES_KEPT,
+                                 NULL);
     for (s_notice_t *notice = (s_notice_t *) zlistx_first (expired.notices);
          notice && reason == BR_REASON_OK; notice = (s_notice_t *) zlistx_next (expired.notices)) {
         reason = s_queue_dead_notice (self, txn, notice->sender, notice->message_id,
@@ -1218,6 +1223,8 @@ s_control (s_server_t *self)
         zmsg_addstrf (reply, "dead %zu", bb_store_dead_count (self->store));
         zmsg_addstrf (reply, "accepted %llu", (unsigned long long) self->accepted);
         zmsg_addstrf (reply, "refused %llu", (unsigned long long) self->refused);
+        zmsg_addstrf (reply, "board %llu", (unsigned long long) self->board_sent);
+        zmsg_addstrf (reply, "ledger %llu", (unsigned long long) self->ledger_sent);
         const Bruecke__Roster *content = br_roster_content (self->roster);
         for (size_t index = 0; index < content->n_nodes; index++) {
             const Bruecke__RosterNode *node = content->nodes[index];
@@ -1269,8 +1276,11 @@ s_configure_exchange (s_server_t *self, br_config_t *config)
     for (zconfig_t *topic = plan ? zconfig_child (plan) : NULL; topic && reason == BR_REASON_OK;
          topic = zconfig_next (topic)) {
         const char *value = zconfig_value (topic);
-        reason = bb_exchange_plan_topic (self->exchange, zconfig_name (topic),
-                                         value ? atoi (value) : 0);
+        char *end = NULL;
+        long quarter = value ? strtol (value, &end, 10) : 0;
+        reason = end && *end == '\0' && quarter > 0 && quarter < INT_MAX
+                     ? bb_exchange_plan_topic (self->exchange, zconfig_name (topic), (int) quarter)
+                     : BR_REASON_MALFORMED;
     }
     if (reason != BR_REASON_OK) {
         zsys_error ("broker: configuration of the exchange: %s", br_reason_name (reason));

@@ -161,6 +161,12 @@ br_catalogue_topic_code (size_t index)
 }
 
 const char *
+br_catalogue_cancel_reason_code (size_t index)
+{
+    return index < S_COUNT (s_cancel_reasons) ? s_cancel_reasons[index].code : NULL;
+}
+
+const char *
 br_catalogue_cancel_reason (const char *code)
 {
     return s_label (s_cancel_reasons, S_COUNT (s_cancel_reasons), code);

@@ -49,6 +49,10 @@ const char *br_catalogue_topic_code (size_t index);
 //  "offer-changed", "other"), or NULL if not in the catalogue.
 const char *br_catalogue_cancel_reason (const char *code);
 
+//  The code of the cancellation reason at `index`, from 0; NULL after the
+//  last.
+const char *br_catalogue_cancel_reason_code (size_t index);
+
 //  True if `purpose` may rest on a consent.
 bool br_catalogue_purpose_consentable (const char *purpose);
 

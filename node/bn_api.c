@@ -36,9 +36,12 @@ typedef struct {
 } s_request_t;
 
 //  Path words of the API (node/openapi.yaml), logged as they are.
-static const char *s_path_words[] = {"v1",        "status",    "cases",    "consents", "withdraw",
-                                     "referrals", "transfers", "transfer", "accept",   "decline",
-                                     "events",    "audit",     "verify"};
+static const char *s_path_words[] = {
+    "v1",       "status",   "cases",       "consents",   "withdraw", "referrals",
+    "transfers", "transfer", "accept",     "decline",    "events",   "audit",
+    "verify",   "exchange", "topics",      "board",      "offers",   "requests",
+    "items",    "submissions", "agreements", "schedule", "complete", "cancel",
+    "ledger"};
 
 //  ---- Helpers for dispatchers ------------------------------------------------
 
@@ -111,6 +114,7 @@ bn_api_http_status (br_reason_t reason)
         case BR_REASON_AMBIGUOUS_ROUTE:
         case BR_REASON_UNKNOWN_NODE:
         case BR_REASON_NODE_REVOKED:
+        case BR_REASON_CLOCK_SKEW:
             return MHD_HTTP_UNPROCESSABLE_CONTENT;
         case BR_REASON_STORE_FULL:
         case BR_REASON_STORE_FAILED:

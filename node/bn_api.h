@@ -90,7 +90,8 @@ void bn_api_destroy (bn_api_t **self_p);
 
 //  Returns the HTTP status for a reason code: OK 200, MALFORMED and
 //  ATTESTATION_INVALID 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404,
-//  INVALID_STATE 409, TOO_LARGE 413, consent, route and roster refusals 422,
+//  INVALID_STATE 409, TOO_LARGE 413, consent, route and roster refusals and
+//  CLOCK_SKEW (a time too far ahead) 422,
 //  STORE_FULL, STORE_FAILED, BUSY and IO_ERROR 503, anything else 500.
 int bn_api_http_status (br_reason_t reason);
 

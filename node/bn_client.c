@@ -501,11 +501,14 @@ s_api_dispatch (void *argument, bn_request_t *request)
 static void
 s_api_status (s_node_t *self, bn_request_t *request)
 {
-    request->result =
-        json_pack ("{ss sb sI sI sI}", "node", br_identity_node_id (self->identity), "connected",
-                   self->connected, "roster_version", (json_int_t) br_roster_version (self->roster),
-                   "outbox", (json_int_t) bn_store_outbox_count (self->store), "inbox",
-                   (json_int_t) bn_store_inbox_count (self->store));
+    Bruecke__ExchangeSync held;
+    bn_exchange_held (self->exchange, &held);
+    request->result = json_pack (
+        "{ss sb sI sI sI sI sI}", "node", br_identity_node_id (self->identity), "connected",
+        self->connected, "roster_version", (json_int_t) br_roster_version (self->roster), "outbox",
+        (json_int_t) bn_store_outbox_count (self->store), "inbox",
+        (json_int_t) bn_store_inbox_count (self->store), "board_sequence",
+        (json_int_t) held.board_sequence, "ledger_sequence", (json_int_t) held.ledger_sequence);
     request->reason = BR_REASON_OK;
 }
 

@@ -63,7 +63,7 @@ bn_exchange_t *bn_exchange_new (bn_store_t *store, br_identity_t *identity, br_r
 //  Closes it and nulls the pointer. Safe to call twice.
 void bn_exchange_destroy (bn_exchange_t **self_p);
 
-//  Sets the roster in force (borrowed) and the broker's node id.
+//  Sets the roster in force (borrowed).
 void bn_exchange_set_roster (bn_exchange_t *self, br_roster_t *roster);
 
 //  True for the broker's exchange messages: BOARD_UPDATE, LEDGER_UPDATE
@@ -76,6 +76,10 @@ bool bn_exchange_takes (int type);
 //  *verdict (MALFORMED, FORBIDDEN). Returns OK or a store reason.
 br_reason_t bn_exchange_receive (bn_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,
                                  br_reason_t *verdict) BR_WUR;
+
+//  Fills `held` with the sequences of the board and the ledger the node
+//  holds. Returns false if the store cannot be read (then they are 0).
+bool bn_exchange_held (bn_exchange_t *self, Bruecke__ExchangeSync *held);
 
 //  True if the node should send EXCHANGE_SYNC (it missed something); then
 //  fills `sync` with what it holds and clears the flag.

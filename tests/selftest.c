@@ -16,6 +16,7 @@
 #include "bn_audit.h"
 #include "bn_vault.h"
 #include "bn_casework.h"
+#include "bn_exchange.h"
 #include "bn_tokens.h"
 #include "bn_http.h"
 #include "bn_api.h"
@@ -49,6 +50,7 @@ static const s_test_t s_tests[] = {
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},
     {"bn_casework", bn_casework_test},
+    {"bn_exchange", bn_exchange_test},
     {"bn_tokens", bn_tokens_test},
     {"bn_http", bn_http_test},
     {"bn_api", bn_api_test},

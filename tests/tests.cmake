@@ -1,9 +1,9 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue roster roster_draft envelope store config
-     ledger
-     bb_store bb_zap bb_verifier bb_match br_board bb_exchange bn_store bn_audit bn_vault bn_casework
-     bn_tokens bn_http bn_api)
+     ledger br_board
+     bb_store bb_zap bb_verifier bb_match bb_exchange
+     bn_store bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_http bn_api)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
