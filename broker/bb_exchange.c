@@ -193,8 +193,10 @@ s_complete (bb_exchange_t *self, MDB_txn *txn, const Bruecke__AgreementAction *a
         *verdict = BR_REASON_MALFORMED;
         return BR_REASON_OK;
     }
-    if (agreement->completed_ms && agreement->completed_ms != action->completed_ms) {
-        *verdict = BR_REASON_INVALID_STATE; //  the other town signed another time
+    //  Both towns sign the one statement: for the scheduled date, once it
+    //  has come
+    if (action->completed_ms != agreement->scheduled_for_ms) {
+        *verdict = BR_REASON_INVALID_STATE;
         return BR_REASON_OK;
     }
     if (action->completed_ms > now_ms + BR_LEDGER_CLOCK_SKEW_MS) {
@@ -358,9 +360,13 @@ bb_exchange_take (bb_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,
     br_proto_free (&message);
     if (sequence)
         effects->board_changed = true;
-    if (reason != BR_REASON_OK && !br_reason_retry (reason) &&
-        reason != BR_REASON_AUDIT_BROKEN) {
-        *verdict = reason; //  the message's fault, not the store's
+    if (reason == BR_REASON_AUDIT_BROKEN)
+        zsys_error ("exchange: stored data does not decode; a %s was refused",
+                    br_message_type_name (header->type));
+    //  Only the store's failures fail the caller's transaction; the rest is
+    //  this message's verdict (nothing of it was written)
+    if (reason != BR_REASON_OK && !br_reason_retry (reason)) {
+        *verdict = reason;
         reason = BR_REASON_OK;
     }
     return reason;
@@ -909,24 +915,25 @@ s_test_town (const char *node_id)
     return 0;
 }
 
-//  Town `town` takes `step` on `agreement`; a completion is signed by
-//  `signer` (a town index) at `completed_ms`. Returns the verdict.
+//  Town `town` takes `step` on `agreement`: a schedule for `when`, or a
+//  completion for `when` signed by `signer` (a town index). Returns the
+//  verdict.
 static br_reason_t
 s_test_step (s_test_broker_t *self, size_t town, const Bruecke__Agreement *agreement,
-             Bruecke__AgreementStep step, size_t signer, int64_t completed_ms)
+             Bruecke__AgreementStep step, size_t signer, int64_t when)
 {
     Bruecke__AgreementAction action = BRUECKE__AGREEMENT_ACTION__INIT;
     action.transfer_id = agreement->transfer_id;
     action.step = step;
-    action.scheduled_for_ms = br_now_ms () + 86400000;
+    action.scheduled_for_ms = when;
     action.cancel_reason = "schedule-conflict";
     uint8_t signature[BR_SIGNATURE_SIZE];
     if (step == BRUECKE__AGREEMENT_STEP__STEP_COMPLETE) {
         br_ledger_completion_t completion;
-        s_completion (agreement, completed_ms, &completion);
+        s_completion (agreement, when, &completion);
         assert (br_ledger_sign (self->county->towns[signer], &completion, signature) ==
                 BR_REASON_OK);
-        action.completed_ms = completed_ms;
+        action.completed_ms = when;
         action.signature.data = signature;
         action.signature.len = sizeof (signature);
     }
@@ -1013,31 +1020,40 @@ s_test_flow (s_test_county_t *county)
                            schedule = BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE,
                            complete = BRUECKE__AGREEMENT_STEP__STEP_COMPLETE,
                            cancel = BRUECKE__AGREEMENT_STEP__STEP_CANCEL;
-    int64_t done = br_now_ms ();
+    int64_t done = br_now_ms () - 86400000; //  the coaching took place yesterday
+    int64_t later = br_now_ms () + 7 * 86400000;
     assert (s_test_step (&broker, S_LUENEN, agreement, accept, 0, 0) == BR_REASON_FORBIDDEN);
     assert (s_test_step (&broker, S_KAMEN, agreement, accept, 0, 0) == BR_REASON_OK);
     assert (s_test_step (&broker, S_KAMEN, agreement, accept, 0, 0) == BR_REASON_OK);
     assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_KAMEN, done) ==
             BR_REASON_INVALID_STATE);
-    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, 0) ==
+    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, done) ==
             BR_REASON_INVALID_STATE);
     assert (s_test_step (&broker, S_BERGKAMEN, agreement, accept, 0, 0) == BR_REASON_OK);
     assert (s_test_step (&broker, S_BERGKAMEN, agreement, complete, S_BERGKAMEN, done) ==
             BR_REASON_INVALID_STATE); //  not scheduled yet
-    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, 0) == BR_REASON_OK);
-    //  A completion signed with another town's key, or one in the future
+    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, 0) == BR_REASON_MALFORMED);
+    //  Scheduled for next week: not to be completed before
+    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, later) == BR_REASON_OK);
+    assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_KAMEN, later) ==
+            BR_REASON_CLOCK_SKEW);
+    //  Moved to yesterday; a completion for another date, or signed with
+    //  another town's key
+    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, done) == BR_REASON_OK);
+    assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_KAMEN, later) ==
+            BR_REASON_INVALID_STATE);
     assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_BERGKAMEN, done) ==
             BR_REASON_BAD_SIGNATURE);
-    assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_KAMEN,
-                         done + 2 * BR_LEDGER_CLOCK_SKEW_MS) == BR_REASON_CLOCK_SKEW);
     //  One signature is not enough
     assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_KAMEN, done) == BR_REASON_OK);
     uint8_t hash[BR_LEDGER_HASH_SIZE];
     uint64_t head;
     assert (br_ledger_head (broker.exchange->ledger, &head, hash) == BR_REASON_OK && head == 0);
     assert (!broker.effects.ledger_changed);
-    //  The other town must sign the same time
+    //  The other town must sign the same date; the date is fixed now
     assert (s_test_step (&broker, S_BERGKAMEN, agreement, complete, S_BERGKAMEN, done + 1) ==
+            BR_REASON_INVALID_STATE);
+    assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, done + 1) ==
             BR_REASON_INVALID_STATE);
     assert (s_test_step (&broker, S_BERGKAMEN, agreement, complete, S_BERGKAMEN, done) ==
             BR_REASON_OK);
@@ -1174,13 +1190,13 @@ s_test_progress (s_test_broker_t *self, uint64_t *seed)
         size_t receiver = s_test_town (agreement->receiver);
         int choice = br_seeded_range (seed, 0, 9);
         if (choice < 5) {
-            int64_t done = br_now_ms ();
+            int64_t done = agreement->proposed_at_ms - 3600000;
             assert (s_test_step (self, provider, agreement, BRUECKE__AGREEMENT_STEP__STEP_ACCEPT,
                                  0, 0) == BR_REASON_OK);
             assert (s_test_step (self, receiver, agreement, BRUECKE__AGREEMENT_STEP__STEP_ACCEPT,
                                  0, 0) == BR_REASON_OK);
             assert (s_test_step (self, receiver, agreement,
-                                 BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE, 0, 0) == BR_REASON_OK);
+                                 BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE, 0, done) == BR_REASON_OK);
             //  Sometimes only one town signs: that must not count
             assert (s_test_step (self, provider, agreement,
                                  BRUECKE__AGREEMENT_STEP__STEP_COMPLETE, provider,

@@ -12,7 +12,11 @@
     - the AGREEMENTS, which both towns move on with AGREEMENT_ACTION:
       PROPOSED -> ACCEPTED (when both accepted) -> SCHEDULED -> COMPLETED
       (when both signed the completion statement), or CANCELLED with a
-      reason code from the catalogue at any point before COMPLETED;
+      reason code from the catalogue at any point before COMPLETED. The
+      statement's completion time is the scheduled date: both towns sign
+      the same bytes without asking each other, and not before that date
+      (plus the clock skew allowed); once one town signed, the date is
+      fixed;
     - the LEDGER (br_ledger), which a completion enters when both towns'
       signatures hold.
 
@@ -101,10 +105,10 @@ bool bb_exchange_takes (int type);
 //  A refusal goes into *verdict: MALFORMED (a body that does not decode or
 //  has wrong fields), the board's reasons (br_board_put, br_board_withdraw),
 //  NOT_FOUND (no such agreement), FORBIDDEN (the town is not party to it),
-//  INVALID_STATE (the step does not fit the agreement's state, or the
-//  completion time differs from the one the other town signed),
-//  BAD_SIGNATURE (a completion signature that is not the town's),
-//  CLOCK_SKEW (a completion time in the future), or what br_ledger_append
+//  INVALID_STATE (the step does not fit the agreement's state, or a
+//  completion not for the scheduled date), BAD_SIGNATURE (a completion
+//  signature that is not the town's), CLOCK_SKEW (the scheduled date has
+//  not come yet), or what br_ledger_append
 //  refuses. Then nothing was written. Returns OK or a store reason (abort
 //  the transaction).
 br_reason_t bb_exchange_take (bb_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,

@@ -131,14 +131,17 @@ s_own_message (s_server_t *self, Bruecke__MessageType type, const char *recipien
     return br_envelope_build (self->identity, &header, NULL, body, NULL);
 }
 
-static void
+//  Sends one of the broker's own messages directly. False if it could not
+//  go (the peer is gone or its queue full).
+static bool
 s_send_own (s_server_t *self, zframe_t *routing_id, Bruecke__MessageType type,
             const char *recipient, const ProtobufCMessage *body)
 {
     uint8_t id[BR_MESSAGE_ID_SIZE];
     zchunk_t *chunk = s_own_message (self, type, recipient, body, BR_CLOCK_SKEW_MS, id);
-    s_send_to (self, routing_id, zchunk_data (chunk), zchunk_size (chunk));
+    bool sent = s_send_to (self, routing_id, zchunk_data (chunk), zchunk_size (chunk));
     zchunk_destroy (&chunk);
+    return sent;
 }
 
 static void
@@ -413,6 +416,8 @@ typedef struct {
     size_t bytes;           //  their size
     uint64_t head;          //  the head the update is current to
     bool snapshot_started;  //  a snapshot part went out
+    bool failed;            //  a part could not go: send no more (the node will
+                            //  see a gap, or no snapshot's last part, and ask again)
 } s_packer_t;
 
 static void
@@ -449,8 +454,10 @@ s_packer_destroy (s_packer_t *packer)
 static void
 s_board_flush (s_packer_t *packer, bool snapshot, bool last)
 {
-    if (packer->count == 0 && !(snapshot && last))
+    if (packer->failed || (packer->count == 0 && !(snapshot && last))) {
+        s_packer_clear (packer);
         return;
+    }
     Bruecke__BoardUpdate update = BRUECKE__BOARD_UPDATE__INIT;
     update.head = packer->head;
     if (snapshot) {
@@ -465,9 +472,9 @@ s_board_flush (s_packer_t *packer, bool snapshot, bool last)
         update.n_changes = packer->count;
         update.after = update.changes[0]->sequence - 1;
     }
-    s_send_own (packer->server, packer->session->routing_id,
-                BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE, packer->session->node_id,
-                &update.base);
+    packer->failed = !s_send_own (packer->server, packer->session->routing_id,
+                                  BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE,
+                                  packer->session->node_id, &update.base);
     s_packer_clear (packer);
 }
 
@@ -506,17 +513,18 @@ s_pack_item (void *argument, const uint8_t *data, size_t size)
 }
 
 //  Sends a session the board after `after`: the changes if they are all
-//  kept, else the whole board in parts.
+//  kept and no snapshot is asked for, else the whole board in parts.
 static void
-s_send_board (s_server_t *self, s_session_t *session, uint64_t after)
+s_send_board (s_server_t *self, s_session_t *session, uint64_t after, bool snapshot)
 {
     br_board_t *board = bb_exchange_board (self->exchange);
     uint64_t head = 0;
-    if (!session->routing_id || br_board_head (board, &head) != BR_REASON_OK || after == head)
+    if (!session->routing_id || br_board_head (board, &head) != BR_REASON_OK ||
+        (after == head && !snapshot))
         return;
     s_packer_t packer;
     s_packer_init (&packer, self, session, head);
-    if (br_board_needs_snapshot (board, after)) {
+    if (snapshot || br_board_needs_snapshot (board, after)) {
         if (br_board_snapshot (board, s_pack_item, &packer, &packer.head) == BR_REASON_OK)
             s_board_flush (&packer, true, true);
     } else {
@@ -529,15 +537,17 @@ s_send_board (s_server_t *self, s_session_t *session, uint64_t after)
 static void
 s_ledger_flush (s_packer_t *packer)
 {
-    if (packer->count == 0)
+    if (packer->failed || packer->count == 0) {
+        s_packer_clear (packer);
         return;
+    }
     Bruecke__LedgerUpdate update = BRUECKE__LEDGER_UPDATE__INIT;
     update.records = packer->records;
     update.n_records = packer->count;
     update.head = packer->head;
-    s_send_own (packer->server, packer->session->routing_id,
-                BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, packer->session->node_id,
-                &update.base);
+    packer->failed = !s_send_own (packer->server, packer->session->routing_id,
+                                  BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE,
+                                  packer->session->node_id, &update.base);
     s_packer_clear (packer);
 }
 
@@ -589,7 +599,7 @@ s_sync (s_server_t *self, s_session_t *session, bb_job_t *job)
         return;
     }
     Bruecke__ExchangeSync *sync = (Bruecke__ExchangeSync *) body;
-    s_send_board (self, session, sync->board_sequence);
+    s_send_board (self, session, sync->board_sequence, sync->board_snapshot);
     s_send_ledger (self, session, sync->ledger_sequence);
     br_proto_free (&body);
 }
@@ -613,7 +623,7 @@ s_broadcast (s_server_t *self)
     for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
          session = (s_session_t *) zhashx_next (self->sessions)) {
         if (board_head != self->board_sent)
-            s_send_board (self, session, self->board_sent);
+            s_send_board (self, session, self->board_sent, false);
         if (ledger_head != self->ledger_sent)
             s_send_ledger (self, session, self->ledger_sent);
     }

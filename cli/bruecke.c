@@ -24,6 +24,13 @@
 //  Longest validity an operator may give a roster or a test attestation.
 #define S_MAX_VALID_DAYS 3650
 #define S_DAY_MS         (24LL * 3600 * 1000)
+//  The value kept for an option that takes none (a flag) when it is given.
+#define S_FLAG_SET "yes"
+//  Room for a command's words in messages ("bruecke exchange agreements").
+#define S_COMMAND_WORDS_SIZE 64
+//  The options of every command that calls the node API, and their usage.
+#define S_API_OPTIONS "url token token-file"
+#define S_API_USAGE   "[--url URL] [--token-file FILE | --token TOKEN]"
 
 //  One subcommand: its words, its options and its handler.
 typedef struct s_command_t s_command_t;
@@ -34,7 +41,8 @@ struct s_command_t {
     const char *name;     //  the command word
     const char *usage;    //  the arguments line shown in help
     const char *summary;  //  one line on what it does
-    const char *options;  //  space-separated options it takes (without --)
+    const char *options;  //  space-separated options it takes (without --), each with a value
+    const char *flags;    //  space-separated options it takes that have no value
     const char *required; //  space-separated options it needs
     size_t arguments;     //  number of positional arguments it needs
     s_handler_fn handler; //  does the work
@@ -750,8 +758,9 @@ s_broker_match (const s_command_t *command, zhash_t *options, zlist_t *arguments
     const char *text = s_option (options, "quarter");
     int year = 0, quarter = 0;
     char extra;
-    if (!text || (sscanf (text, "%4dQ%1d%c", &year, &quarter, &extra) != 2 &&
-                  sscanf (text, "%4d%1d%c", &year, &quarter, &extra) != 2) ||
+    if (!text ||
+        (sscanf (text, "%4dQ%1d%c", &year, &quarter, &extra) != 2 &&
+         sscanf (text, "%4d%1d%c", &year, &quarter, &extra) != 2) ||
         quarter < 1 || quarter > 4) {
         fprintf (stderr, "bruecke broker match: --quarter is a quarter such as 2026Q4\n");
         return S_EXIT_USAGE;
@@ -938,19 +947,30 @@ s_api_token (zhash_t *options, br_reason_t *reason)
     return token;
 }
 
-static int
-s_api (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+//  The command's words for messages, e.g. "bruecke exchange board".
+static void
+s_command_words (const s_command_t *command, char *words, size_t size)
 {
-    char method[16];
-    snprintf (method, sizeof (method), "%s", (const char *) zlist_first (arguments));
-    for (char *character = method; *character; character++)
-        *character = (char) toupper ((unsigned char) *character);
-    const char *path = (const char *) zlist_next (arguments);
+    snprintf (words, size, "bruecke %s%s%s", command->group ? command->group : "",
+              command->group ? " " : "", command->name);
+}
+
+//  Sends `method` for `path`, with `body` (NULL for none) as JSON, to the
+//  node API at --url, else $BRUECKE_API_URL, else BN_API_DEFAULT_URL, with
+//  the token from --token-file, $BRUECKE_API_TOKEN or --token. Returns
+//  S_EXIT_OK and sets *status and *response (the caller's) if the node
+//  answered; otherwise says why on stderr and returns the exit code.
+static int
+s_api_send (const s_command_t *command, zhash_t *options, const char *method, const char *path,
+            zchunk_t *body, int *status, zchunk_t **response)
+{
+    char words[S_COMMAND_WORDS_SIZE];
+    s_command_words (command, words, sizeof (words));
     const char *url = s_option (options, "url");
     if (!url)
         url = getenv ("BRUECKE_API_URL") ? getenv ("BRUECKE_API_URL") : BN_API_DEFAULT_URL;
     if (s_option (options, "token") && s_option (options, "token-file")) {
-        fprintf (stderr, "bruecke api: give --token or --token-file, not both\n");
+        fprintf (stderr, "%s: give --token or --token-file, not both\n", words);
         return S_EXIT_USAGE;
     }
     br_reason_t reason;
@@ -961,36 +981,20 @@ s_api (const s_command_t *command, zhash_t *options, zlist_t *arguments)
                               ? "the token file must be readable by its owner only (chmod 600)"
                               : "cannot read the token file");
     if (!token) {
-        fprintf (stderr, "bruecke api: no API token: give --token-file FILE, set "
-                         "BRUECKE_API_TOKEN, or give --token TOKEN\n");
+        fprintf (stderr,
+                 "%s: no API token: give --token-file FILE, set BRUECKE_API_TOKEN, or give "
+                 "--token TOKEN\n",
+                 words);
         return S_EXIT_USAGE;
     }
-    //  The body: --data JSON, --data @FILE, or --data @- for standard input
-    const char *data = s_option (options, "data");
-    zchunk_t *body = NULL;
-    if (data && streq (data, "@-"))
-        body = s_read_stdin (BN_API_BODY_MAX);
-    else if (data && *data == '@')
-        body = br_file_read (data + 1, BN_API_BODY_MAX, &reason);
-    else if (data)
-        body = zchunk_new (data, strlen (data));
-    if (data && !body) {
-        sodium_memzero (token, strlen (token));
-        zstr_free (&token);
-        return s_refused (command, reason == BR_REASON_TOO_LARGE ? reason : BR_REASON_IO_ERROR,
-                          "cannot read the --data file, or it is too large");
-    }
-
-    int status = 0;
-    zchunk_t *response = NULL;
     reason = bn_http_request (url, method, path, token, body ? zchunk_data (body) : NULL,
-                              body ? zchunk_size (body) : 0, &status, &response);
+                              body ? zchunk_size (body) : 0, status, response);
     sodium_memzero (token, strlen (token));
     zstr_free (&token);
-    zchunk_destroy (&body);
     if (reason == BR_REASON_MALFORMED) {
-        fprintf (stderr, "bruecke api: bad METHOD, PATH (it starts with /), --url "
-                         "(http://HOST:PORT) or token\n");
+        //  Only 'bruecke api' takes METHOD and PATH from the user; the others build them
+        fprintf (stderr, "%s: bad %s--url (http://HOST:PORT) or token\n", words,
+                 command->group ? "" : "METHOD, PATH (it starts with /), ");
         return S_EXIT_USAGE;
     }
     if (reason != BR_REASON_OK) {
@@ -999,6 +1003,51 @@ s_api (const s_command_t *command, zhash_t *options, zlist_t *arguments)
         zstr_free (&what);
         return rc;
     }
+    return S_EXIT_OK;
+}
+
+//  Says on stderr why the node API refused a call ("bruecke: REASON:
+//  detail", from the answer's error and detail) and returns the exit code.
+static int
+s_api_refusal (int status, json_t *answer)
+{
+    const char *name = json_string_value (json_object_get (answer, "error"));
+    const char *detail = json_string_value (json_object_get (answer, "detail"));
+    if (name)
+        fprintf (stderr, "bruecke: %s: %s\n", name, detail ? detail : "");
+    else
+        fprintf (stderr, "bruecke: HTTP status %d\n", status);
+    return S_EXIT_REFUSED;
+}
+
+static int
+s_api (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    char method[16];
+    snprintf (method, sizeof (method), "%s", (const char *) zlist_first (arguments));
+    for (char *character = method; *character; character++)
+        *character = (char) toupper ((unsigned char) *character);
+    const char *path = (const char *) zlist_next (arguments);
+    //  The body: --data JSON, --data @FILE, or --data @- for standard input
+    const char *data = s_option (options, "data");
+    zchunk_t *body = NULL;
+    br_reason_t reason = BR_REASON_TOO_LARGE;
+    if (data && streq (data, "@-"))
+        body = s_read_stdin (BN_API_BODY_MAX);
+    else if (data && *data == '@')
+        body = br_file_read (data + 1, BN_API_BODY_MAX, &reason);
+    else if (data)
+        body = zchunk_new (data, strlen (data));
+    if (data && !body)
+        return s_refused (command, reason == BR_REASON_TOO_LARGE ? reason : BR_REASON_IO_ERROR,
+                          "cannot read the --data file, or it is too large");
+
+    int status = 0;
+    zchunk_t *response = NULL;
+    int rc = s_api_send (command, options, method, path, body, &status, &response);
+    zchunk_destroy (&body);
+    if (rc != S_EXIT_OK)
+        return rc;
     //  The answer's JSON goes to stdout, indented; a refusal also to stderr
     json_error_t error;
     json_t *answer = json_loadb ((const char *) zchunk_data (response), zchunk_size (response),
@@ -1009,14 +1058,529 @@ s_api (const s_command_t *command, zhash_t *options, zlist_t *arguments)
     } else
         fwrite (zchunk_data (response), 1, zchunk_size (response), stdout);
     zchunk_destroy (&response);
-    int rc = S_EXIT_OK;
-    if (status < 200 || status > 299) {
-        const char *name = json_string_value (json_object_get (answer, "error"));
-        const char *detail = json_string_value (json_object_get (answer, "detail"));
-        if (name)
-            fprintf (stderr, "bruecke: %s: %s\n", name, detail ? detail : "");
-        else
-            fprintf (stderr, "bruecke: HTTP status %d\n", status);
+    if (status < 200 || status > 299)
+        rc = s_api_refusal (status, answer);
+    json_decref (answer);
+    return rc;
+}
+
+//  ---- Transferbörse (the node API under /v1/exchange) ---------------------------
+//
+//  The Transferbörse is the exchange where the towns of the Kreis trade
+//  prevention measures and coaching hours. These commands call the same
+//  API as 'bruecke api' (same --url and token), build the JSON bodies from
+//  options and print the answers as lines.
+
+//  Calls the exchange API: `method` on `path`, with `body` (borrowed; NULL
+//  for none) as JSON. Returns the answer's JSON object (the caller's) if
+//  the node took the call; otherwise prints why, sets *rc, returns NULL.
+static json_t *
+s_exchange_call (const s_command_t *command, zhash_t *options, const char *method, const char *path,
+                 json_t *body, int *rc)
+{
+    zchunk_t *chunk = NULL;
+    if (body) {
+        char *text = json_dumps (body, JSON_COMPACT);
+        assert (text);
+        chunk = zchunk_new (text, strlen (text));
+        free (text);
+    }
+    int status = 0;
+    zchunk_t *response = NULL;
+    *rc = s_api_send (command, options, method, path, chunk, &status, &response);
+    zchunk_destroy (&chunk);
+    if (*rc != S_EXIT_OK)
+        return NULL;
+    json_error_t error;
+    json_t *answer =
+        json_loadb ((const char *) zchunk_data (response), zchunk_size (response), 0, &error);
+    zchunk_destroy (&response);
+    if (status < 200 || status > 299)
+        *rc = s_api_refusal (status, answer);
+    else if (!json_is_object (answer)) {
+        fprintf (stderr, "bruecke: the node's answer (HTTP status %d) is not a JSON object\n",
+                 status);
+        *rc = S_EXIT_REFUSED;
+    }
+    if (*rc != S_EXIT_OK)
+        json_decref (answer);
+    return *rc == S_EXIT_OK ? answer : NULL;
+}
+
+//  A text member of `object` for printing: "" if missing or not a text.
+static const char *
+s_json_text (json_t *object, const char *name)
+{
+    const char *text = json_string_value (json_object_get (object, name));
+    return text ? text : "";
+}
+
+static long long
+s_json_integer (json_t *object, const char *name)
+{
+    return (long long) json_integer_value (json_object_get (object, name));
+}
+
+//  Sets `name` in `object` to `text`, if given. False if it is not UTF-8.
+static bool
+s_json_set_text (json_t *object, const char *name, const char *text)
+{
+    return !text || json_object_set_new (object, name, json_string (text)) == 0;
+}
+
+//  True if `text` is an id of the board or of an agreement (32 hex digits).
+static bool
+s_exchange_id_valid (const char *text)
+{
+    uint8_t id[BR_BOARD_ID_SIZE];
+    return text && br_hex_decode (text, id, sizeof (id)) == 0;
+}
+
+//  The id argument of a command; NULL (with a usage message) if it is none.
+static const char *
+s_exchange_id_argument (const s_command_t *command, zlist_t *arguments)
+{
+    const char *id = (const char *) zlist_first (arguments);
+    if (s_exchange_id_valid (id))
+        return id;
+    char words[S_COMMAND_WORDS_SIZE];
+    s_command_words (command, words, sizeof (words));
+    fprintf (stderr, "%s: ID is %d hex digits, as 'bruecke exchange board' or 'agreements' show\n",
+             words, 2 * BR_BOARD_ID_SIZE);
+    return NULL;
+}
+
+//  Formats Unix milliseconds as a day "YYYY-MM-DD" (UTC) into `text`.
+static void
+s_format_day (long long time_ms, char text[BR_TIME_TEXT_SIZE])
+{
+    br_time_format (time_ms, text);
+    char *letter_t = strchr (text, 'T');
+    if (letter_t)
+        *letter_t = '\0';
+}
+
+//  Parses a day "YYYY-MM-DD" as its midnight UTC, in Unix milliseconds.
+static bool
+s_parse_day (const char *text, int64_t *time_ms)
+{
+    int year = 0, month = 0, day = 0;
+    char extra;
+    if (strlen (text) != 10 || sscanf (text, "%4d-%2d-%2d%c", &year, &month, &day, &extra) != 3 ||
+        year < 1970)
+        return false;
+    struct tm fields = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day};
+    time_t seconds = timegm (&fields);
+    //  No 2026-02-30: the day must come back as given
+    struct tm check;
+    if (seconds == (time_t) -1 || !gmtime_r (&seconds, &check) || check.tm_year != year - 1900 ||
+        check.tm_mon != month - 1 || check.tm_mday != day)
+        return false;
+    *time_ms = (int64_t) seconds * 1000;
+    return true;
+}
+
+//  Prints what a POST submitted: "KIND ID submitted as message MESSAGE-ID".
+//  The broker decides later; 'bruecke exchange submissions' tells.
+static int
+s_exchange_submit (const s_command_t *command, zhash_t *options, const char *path, json_t *body,
+                   const char *kind)
+{
+    int rc;
+    json_t *answer = s_exchange_call (command, options, "POST", path, body, &rc);
+    if (answer)
+        printf ("%s %s submitted as message %s\n", kind, s_json_text (answer, "id"),
+                s_json_text (answer, "message_id"));
+    json_decref (answer);
+    return rc;
+}
+
+static int
+s_exchange_topics (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    int rc;
+    json_t *answer = s_exchange_call (command, options, "GET", "/v1/exchange/topics", NULL, &rc);
+    size_t index;
+    json_t *entry;
+    json_array_foreach (json_object_get (answer, "topics"), index, entry)
+        printf ("topic %-28s %s\n", s_json_text (entry, "code"), s_json_text (entry, "label"));
+    json_array_foreach (json_object_get (answer, "cancel_reasons"), index, entry) printf (
+        "cancel-reason %-20s %s\n", s_json_text (entry, "code"), s_json_text (entry, "label"));
+    json_decref (answer);
+    return rc;
+}
+
+//  One line for an offer or a request on the board.
+static void
+s_print_board_item (json_t *item)
+{
+    const char *note = s_json_text (item, "note");
+    if (streq (s_json_text (item, "kind"), "offer")) {
+        printf ("offer   %s %-12s topics ", s_json_text (item, "id"), s_json_text (item, "town"));
+        size_t index;
+        json_t *topic;
+        json_array_foreach (json_object_get (item, "topics"), index, topic) printf (
+            "%s%s", index ? "," : "", json_string_value (topic) ? json_string_value (topic) : "");
+        printf ("  %lld h  capacity %lld h/quarter  \"%s\"\n",
+                s_json_integer (item, "coaching_hours"),
+                s_json_integer (item, "capacity_per_quarter"), s_json_text (item, "title"));
+    } else if (json_object_get (item, "offer_id"))
+        printf ("request %s %-12s offer %s%s%s%s\n", s_json_text (item, "id"),
+                s_json_text (item, "town"), s_json_text (item, "offer_id"), *note ? "  \"" : "",
+                note, *note ? "\"" : "");
+    else
+        printf ("request %s %-12s topic %s%s%s%s\n", s_json_text (item, "id"),
+                s_json_text (item, "town"), s_json_text (item, "topic"), *note ? "  \"" : "", note,
+                *note ? "\"" : "");
+}
+
+static int
+s_exchange_board (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *topic = s_option (options, "topic");
+    if (topic && !br_catalogue_topic (topic)) {
+        fprintf (stderr,
+                 "bruecke exchange board: '%s' is no topic; 'bruecke exchange topics' "
+                 "lists them\n",
+                 topic);
+        return S_EXIT_USAGE;
+    }
+    //  A catalogue code is [a-z-]: it needs no escaping in the query
+    char *path =
+        topic ? zsys_sprintf ("/v1/exchange/board?topic=%s", topic) : strdup ("/v1/exchange/board");
+    int rc;
+    json_t *answer = s_exchange_call (command, options, "GET", path, NULL, &rc);
+    zstr_free (&path);
+    if (answer) {
+        json_t *offers = json_object_get (answer, "offers");
+        json_t *requests = json_object_get (answer, "requests");
+        printf ("board at sequence %lld%s%s: %zu offer%s, %zu request%s\n",
+                s_json_integer (answer, "head"), topic ? ", topic " : "", topic ? topic : "",
+                json_array_size (offers), json_array_size (offers) == 1 ? "" : "s",
+                json_array_size (requests), json_array_size (requests) == 1 ? "" : "s");
+        size_t index;
+        json_t *item;
+        json_array_foreach (offers, index, item) s_print_board_item (item);
+        json_array_foreach (requests, index, item) s_print_board_item (item);
+    }
+    json_decref (answer);
+    return rc;
+}
+
+static int
+s_exchange_offer (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    int64_t hours = 0, capacity = 0;
+    if (!s_parse_number (s_option (options, "hours"), 1, BR_BOARD_HOURS_MAX, &hours) ||
+        !s_parse_number (s_option (options, "capacity"), 0, BR_BOARD_CAPACITY_MAX, &capacity)) {
+        fprintf (stderr,
+                 "bruecke exchange offer: --hours (coaching hours per transfer) is 1 to %d, "
+                 "--capacity (coaching hours per quarter) 0 to %d\n",
+                 BR_BOARD_HOURS_MAX, BR_BOARD_CAPACITY_MAX);
+        return S_EXIT_USAGE;
+    }
+    const char *id = s_option (options, "id");
+    if (id && !s_exchange_id_valid (id)) {
+        fprintf (stderr, "bruecke exchange offer: --id is %d hex digits (the offer replaced)\n",
+                 2 * BR_BOARD_ID_SIZE);
+        return S_EXIT_USAGE;
+    }
+    json_t *body = json_object ();
+    json_t *topics = json_array ();
+    json_object_set_new (body, "topics", topics);
+    char *list = strdup (s_option (options, "topics"));
+    char *saved = NULL;
+    bool valid = true;
+    for (char *code = strtok_r (list, ",", &saved); code; code = strtok_r (NULL, ",", &saved))
+        valid &= json_array_append_new (topics, json_string (code)) == 0;
+    free (list);
+    //  The texts, under their API names
+    const char *texts[][2] = {{"title", "title"},
+                              {"target-group", "target_group"},
+                              {"results", "results"},
+                              {"success-factors", "success_factors"},
+                              {"pitfalls", "pitfalls"}};
+    for (size_t index = 0; index < sizeof (texts) / sizeof (texts[0]); index++)
+        valid &= s_json_set_text (body, texts[index][1], s_option (options, texts[index][0]));
+    valid &= s_json_set_text (body, "id", id);
+    json_object_set_new (body, "presentation",
+                         json_boolean (s_option (options, "presentation") != NULL));
+    json_object_set_new (body, "documents", json_boolean (s_option (options, "documents") != NULL));
+    json_object_set_new (body, "coaching_hours", json_integer (hours));
+    json_object_set_new (body, "capacity_per_quarter", json_integer (capacity));
+    int rc = S_EXIT_USAGE;
+    if (valid)
+        rc = s_exchange_submit (command, options, "/v1/exchange/offers", body, "offer");
+    else
+        fprintf (stderr, "bruecke exchange offer: the texts must be UTF-8\n");
+    json_decref (body);
+    return rc;
+}
+
+static int
+s_exchange_request (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *topic = s_option (options, "topic");
+    const char *offer = s_option (options, "offer");
+    if (!topic == !offer || (offer && !s_exchange_id_valid (offer))) {
+        fprintf (stderr,
+                 "bruecke exchange request: give --topic CODE or --offer ID (%d hex "
+                 "digits), not both\n",
+                 2 * BR_BOARD_ID_SIZE);
+        return S_EXIT_USAGE;
+    }
+    json_t *body = json_object ();
+    bool valid = s_json_set_text (body, "topic", topic) &&
+                 s_json_set_text (body, "offer_id", offer) &&
+                 s_json_set_text (body, "note", s_option (options, "note"));
+    int rc = S_EXIT_USAGE;
+    if (valid)
+        rc = s_exchange_submit (command, options, "/v1/exchange/requests", body, "request");
+    else
+        fprintf (stderr, "bruecke exchange request: the texts must be UTF-8\n");
+    json_decref (body);
+    return rc;
+}
+
+static int
+s_exchange_withdraw (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    const char *id = s_exchange_id_argument (command, arguments);
+    if (!id)
+        return S_EXIT_USAGE;
+    char *path = zsys_sprintf ("/v1/exchange/items/%s/withdraw", id);
+    json_t *body = json_object ();
+    int rc = s_exchange_submit (command, options, path, body, "withdrawal of");
+    json_decref (body);
+    zstr_free (&path);
+    return rc;
+}
+
+//  Orders submissions by the time they were sent.
+static int
+s_compare_sent_at (const void *left, const void *right)
+{
+    long long left_at = s_json_integer (*(json_t *const *) left, "at_ms");
+    long long right_at = s_json_integer (*(json_t *const *) right, "at_ms");
+    return (left_at > right_at) - (left_at < right_at);
+}
+
+static int
+s_exchange_submissions (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    int rc;
+    json_t *answer =
+        s_exchange_call (command, options, "GET", "/v1/exchange/submissions", NULL, &rc);
+    json_t *list = json_object_get (answer, "submissions");
+    size_t count = json_array_size (list);
+    json_t **entries = (json_t **) calloc (count + 1, sizeof (json_t *));
+    assert (entries);
+    for (size_t index = 0; index < count; index++)
+        entries[index] = json_array_get (list, index);
+    qsort (entries, count, sizeof (json_t *), s_compare_sent_at);
+    for (size_t index = 0; index < count; index++) {
+        json_t *entry = entries[index];
+        char at[BR_TIME_TEXT_SIZE];
+        br_time_format (s_json_integer (entry, "at_ms"), at);
+        printf ("%s %-8s %s message %s %s%s%s\n", at, s_json_text (entry, "kind"),
+                s_json_text (entry, "subject_id"), s_json_text (entry, "message_id"),
+                s_json_text (entry, "state"), json_object_get (entry, "reason") ? " " : "",
+                s_json_text (entry, "reason"));
+    }
+    if (answer && count == 0)
+        printf ("nothing sent to the Transferbörse yet\n");
+    free (entries);
+    json_decref (answer);
+    return rc;
+}
+
+//  One line for an agreement: id, state, role and partner, topic, hours,
+//  quarter, who accepted and signed, dates, and why it was proposed.
+static void
+s_print_agreement (json_t *agreement)
+{
+    const char *provider = s_json_text (agreement, "provider");
+    const char *receiver = s_json_text (agreement, "receiver");
+    bool providing = streq (s_json_text (agreement, "role"), "provider");
+    long long quarter = s_json_integer (agreement, "quarter");
+    char accepted[2 * (BR_NODE_ID_MAX + 1)], signed_by[2 * (BR_NODE_ID_MAX + 1)];
+    snprintf (accepted, sizeof (accepted), "%s%s%s",
+              json_is_true (json_object_get (agreement, "provider_accepted")) ? provider : "",
+              json_is_true (json_object_get (agreement, "provider_accepted")) &&
+                      json_is_true (json_object_get (agreement, "receiver_accepted"))
+                  ? ","
+                  : "",
+              json_is_true (json_object_get (agreement, "receiver_accepted")) ? receiver : "");
+    snprintf (signed_by, sizeof (signed_by), "%s%s%s",
+              json_is_true (json_object_get (agreement, "provider_signed")) ? provider : "",
+              json_is_true (json_object_get (agreement, "provider_signed")) &&
+                      json_is_true (json_object_get (agreement, "receiver_signed"))
+                  ? ","
+                  : "",
+              json_is_true (json_object_get (agreement, "receiver_signed")) ? receiver : "");
+    printf ("%s %-9s %s %s %-12s %s %lld h %lldQ%lld  accepted by %s  signed by %s",
+            s_json_text (agreement, "id"), s_json_text (agreement, "state"),
+            providing ? "provider" : "receiver", providing ? "for" : "from",
+            providing ? receiver : provider, s_json_text (agreement, "topic"),
+            s_json_integer (agreement, "hours"), quarter / 10, quarter % 10,
+            *accepted ? accepted : "-", *signed_by ? signed_by : "-");
+    char day[BR_TIME_TEXT_SIZE];
+    if (s_json_integer (agreement, "scheduled_for_ms") > 0) {
+        s_format_day (s_json_integer (agreement, "scheduled_for_ms"), day);
+        printf ("  scheduled for %s", day);
+    }
+    if (s_json_integer (agreement, "completed_ms") > 0) {
+        s_format_day (s_json_integer (agreement, "completed_ms"), day);
+        printf ("  completed %s", day);
+    }
+    if (json_object_get (agreement, "cancel_reason"))
+        printf ("  cancelled by %s (%s)", s_json_text (agreement, "cancelled_by"),
+                s_json_text (agreement, "cancel_reason"));
+    printf ("  why: %s\n", s_json_text (agreement, "why"));
+}
+
+static int
+s_exchange_agreements (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *state = s_option (options, "state");
+    bool known = !state;
+    for (int value = BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED;
+         value <= BRUECKE__AGREEMENT_STATE__AGREEMENT_CANCELLED && !known; value++)
+        known = streq (state, br_ledger_state_name (value));
+    if (!known) {
+        fprintf (stderr, "bruecke exchange agreements: --state is proposed, accepted, scheduled, "
+                         "completed or cancelled\n");
+        return S_EXIT_USAGE;
+    }
+    //  A state name is [a-z]: it needs no escaping in the query
+    char *path = state ? zsys_sprintf ("/v1/exchange/agreements?state=%s", state)
+                       : strdup ("/v1/exchange/agreements");
+    int rc;
+    json_t *answer = s_exchange_call (command, options, "GET", path, NULL, &rc);
+    zstr_free (&path);
+    size_t index;
+    json_t *agreement;
+    json_array_foreach (json_object_get (answer, "agreements"), index, agreement)
+        s_print_agreement (agreement);
+    if (answer && json_array_size (json_object_get (answer, "agreements")) == 0)
+        printf ("no agreements%s%s\n", state ? " in state " : "", state ? state : "");
+    json_decref (answer);
+    return rc;
+}
+
+//  Sends one step on agreement ID (the argument) with `body` (borrowed).
+static int
+s_exchange_step (const s_command_t *command, zhash_t *options, zlist_t *arguments, json_t *body)
+{
+    const char *id = s_exchange_id_argument (command, arguments);
+    if (!id)
+        return S_EXIT_USAGE;
+    char *path = zsys_sprintf ("/v1/exchange/agreements/%s/%s", id, command->name);
+    int rc = s_exchange_submit (command, options, path, body, command->name);
+    zstr_free (&path);
+    return rc;
+}
+
+static int
+s_exchange_accept (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    json_t *body = json_object ();
+    int rc = s_exchange_step (command, options, arguments, body);
+    json_decref (body);
+    return rc;
+}
+
+static int
+s_exchange_complete (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    //  The node signs the completion now; the other town's time if it signed first
+    json_t *body = json_object ();
+    int rc = s_exchange_step (command, options, arguments, body);
+    json_decref (body);
+    return rc;
+}
+
+static int
+s_exchange_schedule (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    int64_t time_ms = 0;
+    if (!s_parse_day (s_option (options, "at"), &time_ms)) {
+        fprintf (stderr, "bruecke exchange schedule: --at is a day such as 2026-11-03\n");
+        return S_EXIT_USAGE;
+    }
+    json_t *body = json_pack ("{sI}", "scheduled_for_ms", (json_int_t) time_ms);
+    int rc = s_exchange_step (command, options, arguments, body);
+    json_decref (body);
+    return rc;
+}
+
+static int
+s_exchange_cancel (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    //  The node checks the code against the catalogue
+    json_t *body = json_object ();
+    int rc = S_EXIT_USAGE;
+    if (s_json_set_text (body, "reason", s_option (options, "reason")))
+        rc = s_exchange_step (command, options, arguments, body);
+    else
+        fprintf (stderr, "bruecke exchange cancel: --reason must be UTF-8\n");
+    json_decref (body);
+    return rc;
+}
+
+//  Orders balance lines by town.
+static int
+s_compare_texts (const void *left, const void *right)
+{
+    return strcmp (*(const char *const *) left, *(const char *const *) right);
+}
+
+static int
+s_exchange_ledger (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    int rc;
+    json_t *answer = s_exchange_call (command, options, "GET", "/v1/exchange/ledger", NULL, &rc);
+    if (!answer)
+        return rc;
+    size_t index;
+    json_t *record;
+    json_array_foreach (json_object_get (answer, "records"), index, record)
+    {
+        char completed[BR_TIME_TEXT_SIZE];
+        br_time_format (s_json_integer (record, "completed_ms"), completed);
+        printf ("record %lld %s %s -> %s %s %lld h completed %s\n",
+                s_json_integer (record, "sequence"), s_json_text (record, "transfer_id"),
+                s_json_text (record, "provider"), s_json_text (record, "receiver"),
+                s_json_text (record, "topic"), s_json_integer (record, "hours"), completed);
+    }
+    json_t *balances = json_object_get (answer, "balances");
+    size_t count = json_object_size (balances);
+    const char **towns = (const char **) calloc (count + 1, sizeof (const char *));
+    assert (towns);
+    const char *town;
+    json_t *balance;
+    count = 0;
+    json_object_foreach (balances, town, balance) towns[count++] = town;
+    qsort (towns, count, sizeof (const char *), s_compare_texts);
+    for (index = 0; index < count; index++)
+        printf ("balance %-12s %+lld h\n", towns[index], s_json_integer (balances, towns[index]));
+    free (towns);
+    printf ("total %lld h\n", s_json_integer (answer, "total"));
+    long long checked = s_json_integer (answer, "checked");
+    if (json_is_true (json_object_get (answer, "verified")))
+        printf ("verified yes (%lld record%s checked)\n", checked, checked == 1 ? "" : "s");
+    else {
+        printf ("verified no (%lld record%s checked): %s\n", checked, checked == 1 ? "" : "s",
+                s_json_text (answer, "problem"));
+        fprintf (stderr, "bruecke: %s: the ledger does not verify: %s\n",
+                 br_reason_name (BR_REASON_AUDIT_BROKEN), s_json_text (answer, "problem"));
         rc = S_EXIT_REFUSED;
     }
     json_decref (answer);
@@ -1029,50 +1593,50 @@ static const s_command_t s_commands[] = {
     {NULL, "keygen", "--node-id ID [--dir DIR]",
      "Creates a node's keys: DIR/ID.key (secret, mode 0600) and DIR/ID.pub (public).\n"
      "DIR (default: the current directory) is created, mode 0700, if missing.",
-     "node-id dir", "node-id", 0, s_keygen},
+     "node-id dir", "", "node-id", 0, s_keygen},
     {NULL, "county-keygen", "[--dir DIR]",
      "Creates the county key: DIR/county.key (secret, 0600) and DIR/county.pub, which every\n"
      "node pins at enrollment.",
-     "dir", "", 0, s_county_keygen},
-    {"key", "show", "FILE", "Shows the node id and public keys of a .key or .pub file.", "", "", 1,
-     s_key_show},
+     "dir", "", "", 0, s_county_keygen},
+    {"key", "show", "FILE", "Shows the node id and public keys of a .key or .pub file.", "", "", "",
+     1, s_key_show},
     {"roster", "init", "--draft FILE --county-ags AGS --county-name NAME",
-     "Creates an empty roster draft (ZPL) for a county.", "draft county-ags county-name",
+     "Creates an empty roster draft (ZPL) for a county.", "draft county-ags county-name", "",
      "draft county-ags county-name", 0, s_roster_init},
     {"roster", "add-node",
      "--draft FILE --pub FILE --name NAME --ags AGS --role town|county|broker [--services A,B]",
      "Adds a node with the public keys from its .pub file to the draft.",
-     "draft pub name ags role services", "draft pub name ags role", 0, s_roster_add_node},
+     "draft pub name ags role services", "", "draft pub name ags role", 0, s_roster_add_node},
     {"roster", "add-route", "--draft FILE --ags AGS --service SERVICE --node ID",
-     "Makes node ID responsible for SERVICE in municipality AGS.", "draft ags service node",
+     "Makes node ID responsible for SERVICE in municipality AGS.", "draft ags service node", "",
      "draft ags service node", 0, s_roster_add_route},
     {"roster", "revoke", "--draft FILE --node ID",
-     "Marks a node revoked; the next signed roster admits it nowhere.", "draft node", "draft node",
-     0, s_roster_revoke},
+     "Marks a node revoked; the next signed roster admits it nowhere.", "draft node", "",
+     "draft node", 0, s_roster_revoke},
     {"roster", "sign", "--draft FILE --county-key FILE --out FILE [--valid-days N]",
      "Checks the draft, signs it with the county key and writes the roster. The version always\n"
      "moves past the roster already in --out; the draft keeps the next version.",
-     "draft county-key out valid-days", "draft county-key out", 0, s_roster_sign},
+     "draft county-key out valid-days", "", "draft county-key out", 0, s_roster_sign},
     {"roster", "verify", "--county-pub FILE [--current FILE] ROSTER",
      "Verifies a signed roster: county signature, content, validity, and with --current that\n"
      "it is no rollback.",
-     "county-pub current", "county-pub", 1, s_roster_verify},
+     "county-pub current", "", "county-pub", 1, s_roster_verify},
     {"roster", "show", "--county-pub FILE [--current FILE] ROSTER",
-     "Verifies a signed roster and shows its nodes, keys and routes.", "county-pub current",
+     "Verifies a signed roster and shows its nodes, keys and routes.", "county-pub current", "",
      "county-pub", 1, s_roster_show},
     {"envelope", "create",
      "--key FILE --roster FILE --county-pub FILE --to NODE --service SERVICE --text TEXT\n"
      "       --purpose CODE --categories A,B (--consent-id HEX | --statute NAME) --out FILE",
      "Writes a sealed, signed test note to NODE, valid for a day, for trying the network.",
-     "key roster county-pub to service text purpose categories consent-id statute out",
+     "key roster county-pub to service text purpose categories consent-id statute out", "",
      "key roster county-pub to service text purpose categories out", 0, s_envelope_create},
     {"envelope", "verify", "--roster FILE --county-pub FILE [--key FILE] [--at-ms MS] ENVELOPE",
      "Verifies an envelope offline against a roster: signature, shape, times and legal basis.\n"
      "With the recipient's --key it also opens a sealed test note.",
-     "roster county-pub key at-ms", "roster county-pub", 1, s_envelope_verify},
+     "roster county-pub key at-ms", "", "roster county-pub", 1, s_envelope_verify},
     {"node", "status", "(--control ENDPOINT | --state DIR)",
      "Shows a running node: connected or not, roster version, outbox and inbox.", "control state",
-     "", 0, s_node_status},
+     "", "", 0, s_node_status},
     {"node", "send-test",
      "(--control ENDPOINT | --state DIR) --to NODE --service SERVICE --text TEXT\n"
      "       --purpose CODE --categories A,B (--consent-id HEX | --statute NAME)\n"
@@ -1080,33 +1644,33 @@ static const s_command_t s_commands[] = {
      "Queues a sealed test note in a running node's outbox, for trying the network.",
      "control state to service text purpose categories consent-id statute valid-days "
      "valid-seconds",
-     "to service text purpose categories", 0, s_node_send_test},
+     "", "to service text purpose categories", 0, s_node_send_test},
     {"node", "inbox", "(--control ENDPOINT | --state DIR)",
      "Lists what a running node has received: counter, sender, type, sequence, id, text.",
-     "control state", "", 0, s_node_inbox},
+     "control state", "", "", 0, s_node_inbox},
     {"node", "sent", "(--control ENDPOINT | --state DIR)",
-     "Lists what a running node has sent and what became of it.", "control state", "", 0,
+     "Lists what a running node has sent and what became of it.", "control state", "", "", 0,
      s_node_sent},
     {"broker", "status", "(--control ENDPOINT | --state DIR)",
      "Shows a running broker: each town online or offline, with its queue depth.", "control state",
-     "", 0, s_node_status},
+     "", "", 0, s_node_status},
     {"broker", "reload", "(--control ENDPOINT | --state DIR)",
      "Makes a running broker read its roster file again and install it if newer.", "control state",
-     "", 0, s_broker_reload},
+     "", "", 0, s_broker_reload},
     {"broker", "match", "(--control ENDPOINT | --state DIR) --quarter YYYYQn",
      "Runs the Transferbörse's matching for a quarter (e.g. 2026Q4) on a running broker: each\n"
      "proposal goes to both towns as an agreement to accept. Prints every proposal and every\n"
      "request left unmatched, with the reason.",
-     "control state quarter", "quarter", 0, s_broker_match},
+     "control state quarter", "", "quarter", 0, s_broker_match},
     {"audit", "verify", "--state DIR",
      "Verifies the node's audit log in its state directory: finds an edited, deleted or\n"
      "re-ordered record. Prints the record count and the head hash, never a record.",
-     "state", "state", 0, s_audit_verify},
+     "state", "", "state", 0, s_audit_verify},
     {"api-token", "add", "--tokens FILE --name NAME --role caseworker|integration|readonly",
      "Adds a token for the node's JSON API to the token file (created, mode 0600, if missing)\n"
      "and prints the token once; the file keeps only its argon2id hash. A running node takes\n"
      "it at the next request; deleting its line from the file revokes it.",
-     "tokens name role", "tokens name role", 0, s_api_token_add},
+     "tokens name role", "", "tokens name role", 0, s_api_token_add},
     {NULL, "api",
      "METHOD PATH [--data JSON | --data @FILE | --data @-] [--url URL]\n"
      "       [--token-file FILE | --token TOKEN]",
@@ -1115,7 +1679,69 @@ static const s_command_t s_commands[] = {
      "--url defaults to $BRUECKE_API_URL, else " BN_API_DEFAULT_URL ". The token comes from\n"
      "--token-file (mode 0600), $BRUECKE_API_TOKEN or --token (which other users can see in\n"
      "the process list). --data @- reads the body from standard input.",
-     "data url token token-file", "", 2, s_api},
+     "data " S_API_OPTIONS, "", "", 2, s_api},
+    {"exchange", "topics", S_API_USAGE,
+     "Lists the Transferbörse's topic codes and cancellation reasons, with their labels.\n"
+     "The Transferbörse is where the towns of the Kreis trade prevention measures and coaching.\n"
+     "Every 'bruecke exchange' command calls the node's JSON API as 'bruecke api' does (same\n"
+     "--url, --token-file and --token, same defaults); a refusal exits 1 with\n"
+     "'bruecke: REASON: detail' on stderr.",
+     S_API_OPTIONS, "", "", 0, s_exchange_topics},
+    {"exchange", "board", "[--topic CODE] " S_API_USAGE,
+     "Shows the Transferbörse's board: one line per offer and per request.\n"
+     "As this town's node holds it: offers with id, town, topics, coaching hours per transfer,\n"
+     "capacity (hours per quarter) and title; requests with id, town, the topic or the offer\n"
+     "asked for, and note. --topic shows only items on that topic.",
+     "topic " S_API_OPTIONS, "", "", 0, s_exchange_board},
+    {"exchange", "offer",
+     "--title TEXT --topics CODE,CODE --hours N --capacity N\n"
+     "       [--target-group TEXT] [--results TEXT] [--success-factors TEXT] [--pitfalls TEXT]\n"
+     "       [--presentation] [--documents] [--id ID] " S_API_USAGE,
+     "Publishes an offer of this town on the Transferbörse's board; prints its id.\n"
+     "The offer is a measure on 1 to 8 topics, with --hours of coaching per transfer and\n"
+     "--capacity hours of coaching a quarter (the matching gives the town at most the sum over\n"
+     "its offers); --presentation and --documents say that a presentation and documents come\n"
+     "with it. --id replaces the town's offer ID. Prints the offer's id and the message id;\n"
+     "the broker decides ('bruecke exchange submissions').",
+     "title topics hours capacity target-group results success-factors pitfalls id " S_API_OPTIONS,
+     "presentation documents", "title topics hours capacity", 0, s_exchange_offer},
+    {"exchange", "request", "(--topic CODE | --offer ID) [--note TEXT]\n       " S_API_USAGE,
+     "Asks on the board for coaching on a topic, or for one offer; prints its id.\n"
+     "Prints the request's id and the message id; the county's matching proposes a partner.",
+     "topic offer note " S_API_OPTIONS, "", "", 0, s_exchange_request},
+    {"exchange", "withdraw", "ID " S_API_USAGE,
+     "Withdraws an offer or request of this town from the board.", S_API_OPTIONS, "", "", 1,
+     s_exchange_withdraw},
+    {"exchange", "submissions", S_API_USAGE,
+     "Lists what this town sent to the Transferbörse and what became of it.\n"
+     "Oldest first: time, kind, the item or agreement, the message id and its state (queued,\n"
+     "accepted, receipted; refused or dead with the reason).",
+     S_API_OPTIONS, "", "", 0, s_exchange_submissions},
+    {"exchange", "agreements",
+     "[--state proposed|accepted|scheduled|completed|cancelled]\n       " S_API_USAGE,
+     "Lists this town's Transferbörse agreements, one line each.\n"
+     "Each with id, state, role and partner town, topic, hours, quarter, the towns that\n"
+     "accepted and that signed the completion, dates, and why the matching proposed it.",
+     "state " S_API_OPTIONS, "", "", 0, s_exchange_agreements},
+    {"exchange", "accept", "ID " S_API_USAGE,
+     "Accepts a proposed agreement for this town; it holds once both towns accepted.",
+     S_API_OPTIONS, "", "", 1, s_exchange_accept},
+    {"exchange", "schedule", "ID --at YYYY-MM-DD " S_API_USAGE,
+     "Sets the day (midnight UTC) an accepted transfer takes place.", "at " S_API_OPTIONS, "", "at",
+     1, s_exchange_schedule},
+    {"exchange", "complete", "ID " S_API_USAGE,
+     "Signs, for this town, that a scheduled transfer took place.\n"
+     "Once both towns signed, the broker enters it in the ledger.",
+     S_API_OPTIONS, "", "", 1, s_exchange_complete},
+    {"exchange", "cancel", "ID --reason CODE " S_API_USAGE,
+     "Cancels an open agreement with a reason code ('bruecke exchange topics' lists them).",
+     "reason " S_API_OPTIONS, "", "reason", 1, s_exchange_cancel},
+    {"exchange", "ledger", S_API_USAGE,
+     "Shows the Transferbörse's ledger; exit 1 if it does not verify.\n"
+     "As this town's node holds it: each completed transfer, each town's balance of hours\n"
+     "(given +, received -), the total (always 0) and whether the hash chain and both towns'\n"
+     "signatures on every record verify.",
+     S_API_OPTIONS, "", "", 0, s_exchange_ledger},
 };
 
 #define S_COMMAND_COUNT (sizeof (s_commands) / sizeof (s_commands[0]))
@@ -1143,6 +1769,8 @@ static bool
 s_listed (const char *list, const char *name)
 {
     size_t length = strlen (name);
+    if (length == 0)
+        return false; //  a bare "--" names nothing (and strstr would find it everywhere)
     for (const char *cursor = list; (cursor = strstr (cursor, name)); cursor += length) {
         bool starts = cursor == list || cursor[-1] == ' ';
         bool ends = cursor[length] == '\0' || cursor[length] == ' ';
@@ -1195,7 +1823,9 @@ main (int argc, char *argv[])
         if (streq (word, "--help") || streq (word, "-h")) {
             s_print_command_help (stdout, command);
             rc = S_EXIT_OK;
-        } else if (strncmp (word, "--", 2) == 0) {
+        } else if (strncmp (word, "--", 2) == 0 && s_listed (command->flags, word + 2))
+            zhash_update (options, word + 2, (void *) S_FLAG_SET);
+        else if (strncmp (word, "--", 2) == 0) {
             if (!s_listed (command->options, word + 2) || index + 1 >= argc) {
                 fprintf (stderr, "bruecke: option %s is unknown here or lacks a value\n", word);
                 rc = S_EXIT_USAGE;

@@ -20,6 +20,7 @@ struct _br_board_t {
     MDB_dbi items;     //  "board-items": id -> SignedBoardItem bytes
     MDB_dbi changes;   //  "board-changes": sequence -> BoardChange bytes
     MDB_dbi meta;      //  "board-meta": "head" -> sequence of the last change
+    MDB_dbi owners;    //  "board-owners": id -> node id of its town, kept after withdrawal
 };
 
 
@@ -33,7 +34,8 @@ br_board_new (br_store_t *store, br_reason_t *reason)
     self->store = store;
     const br_store_db_t dbs[] = {{"board-items", &self->items},
                                  {"board-changes", &self->changes},
-                                 {"board-meta", &self->meta}};
+                                 {"board-meta", &self->meta},
+                                 {"board-owners", &self->owners}};
     *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason != BR_REASON_OK)
         br_board_destroy (&self);
@@ -203,6 +205,19 @@ br_board_item_check (const br_board_item_t *item)
     return item->offer ? s_offer_check (item->offer) : s_request_check (item->request);
 }
 
+//  Encodes a SignedBoardItem around item bytes and their signature.
+static zchunk_t *
+s_signed_item_encode (zchunk_t *item, const uint8_t signature[BR_SIGNATURE_SIZE], bool is_offer)
+{
+    Bruecke__SignedBoardItem signed_item = BRUECKE__SIGNED_BOARD_ITEM__INIT;
+    signed_item.item.data = zchunk_data (item);
+    signed_item.item.len = zchunk_size (item);
+    signed_item.signature.data = (uint8_t *) signature;
+    signed_item.signature.len = BR_SIGNATURE_SIZE;
+    signed_item.is_offer = is_offer;
+    return br_proto_encode (&signed_item.base);
+}
+
 zchunk_t *
 br_board_sign (br_identity_t *signer, const ProtobufCMessage *item)
 {
@@ -216,13 +231,7 @@ br_board_sign (br_identity_t *signer, const ProtobufCMessage *item)
     zchunk_append (message, zchunk_data (bytes), zchunk_size (bytes));
     uint8_t signature[BR_SIGNATURE_SIZE];
     br_identity_sign (signer, zchunk_data (message), zchunk_size (message), signature);
-    Bruecke__SignedBoardItem signed_item = BRUECKE__SIGNED_BOARD_ITEM__INIT;
-    signed_item.item.data = zchunk_data (bytes);
-    signed_item.item.len = zchunk_size (bytes);
-    signed_item.signature.data = signature;
-    signed_item.signature.len = sizeof (signature);
-    signed_item.is_offer = is_offer;
-    zchunk_t *result = br_proto_encode (&signed_item.base);
+    zchunk_t *result = s_signed_item_encode (bytes, signature, is_offer);
     zchunk_destroy (&bytes);
     zchunk_destroy (&message);
     return result;
@@ -267,11 +276,12 @@ s_item_get (br_board_t *self, MDB_txn *txn, const uint8_t *id, br_board_item_t *
     return BR_REASON_OK;
 }
 
-//  Writes, in a transaction nested in `txn`, the item under `id` (or
-//  deletes it if `item` is NULL), the change at head + 1 and the new head.
+//  Writes, in a transaction nested in `txn`, the item under `id` with its
+//  `owner` (or deletes it if `item` is NULL), the change at head + 1 and
+//  the new head.
 //  Returns OK with *sequence set, or a store reason with nothing written.
 static br_reason_t
-s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
+s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item, const char *owner,
          Bruecke__BoardChange *change, uint64_t head, uint64_t *sequence)
 {
     if (change->sequence == 0)
@@ -289,6 +299,9 @@ s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item,
         if (item)
             reason = br_store_put (nested, self->items, id, BR_BOARD_ID_SIZE, zchunk_data (item),
                                    zchunk_size (item), 0);
+        if (item && reason == BR_REASON_OK)
+            reason = br_store_put (nested, self->owners, id, BR_BOARD_ID_SIZE, owner,
+                                   strlen (owner), 0);
         else {
             MDB_val id_key = {.mv_size = BR_BOARD_ID_SIZE, .mv_data = (void *) id};
             reason = br_store_reason (mdb_del (nested, self->items, &id_key, NULL));
@@ -334,6 +347,16 @@ s_put_stored (br_board_t *self, MDB_txn *txn, const br_board_item_t *item, uint6
         if (!is_offer)
             return BR_REASON_NOT_FOUND;
     }
+    //  An id once used stays its town's, also after a withdrawal: a request
+    //  for a withdrawn offer never comes to mean another town's
+    const void *owner;
+    size_t owner_size;
+    reason = br_store_get (txn, self->owners, item->id.data, BR_BOARD_ID_SIZE, &owner, &owner_size);
+    if (reason == BR_REASON_OK &&
+        (owner_size != strlen (item->town) || memcmp (owner, item->town, owner_size) != 0))
+        return BR_REASON_FORBIDDEN;
+    if (reason != BR_REASON_OK && reason != BR_REASON_NOT_FOUND)
+        return reason;
     reason = s_item_get (self, txn, item->id.data, &other);
     if (reason == BR_REASON_OK) {
         //  An id on the board: only its town may replace it, with its kind
@@ -358,7 +381,7 @@ s_put_stored (br_board_t *self, MDB_txn *txn, const br_board_item_t *item, uint6
     change.put = &stored;
     change.sequence = at;
     change.at_ms = now_ms;
-    reason = s_write (self, txn, item->id.data, stored_bytes, &change, head, sequence);
+    reason = s_write (self, txn, item->id.data, stored_bytes, item->town, &change, head, sequence);
     zchunk_destroy (&stored_bytes);
     return reason;
 }
@@ -375,7 +398,7 @@ s_withdraw_stored (br_board_t *self, MDB_txn *txn, const uint8_t *id, uint64_t h
     change.withdrawn_id.len = BR_BOARD_ID_SIZE;
     change.sequence = at;
     change.at_ms = now_ms;
-    return s_write (self, txn, id, NULL, &change, head, sequence);
+    return s_write (self, txn, id, NULL, NULL, &change, head, sequence);
 }
 
 br_reason_t
@@ -486,6 +509,8 @@ br_board_reset (br_board_t *self, MDB_txn *txn)
         rc = mdb_drop (txn, self->changes, 0);
     if (rc == MDB_SUCCESS)
         rc = mdb_drop (txn, self->meta, 0);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_drop (txn, self->owners, 0);
     return br_store_reason (rc);
 }
 
@@ -822,13 +847,7 @@ s_test_signed (br_identity_t *signer, const ProtobufCMessage *item, int mode)
     br_identity_sign (signer, zchunk_data (message), zchunk_size (message), signature);
     if (mode == S_TEST_SIGN_FORGED)
         signature[0] ^= 0x01;
-    Bruecke__SignedBoardItem signed_item = BRUECKE__SIGNED_BOARD_ITEM__INIT;
-    signed_item.item.data = zchunk_data (bytes);
-    signed_item.item.len = zchunk_size (bytes);
-    signed_item.signature.data = signature;
-    signed_item.signature.len = sizeof (signature);
-    signed_item.is_offer = is_offer;
-    zchunk_t *result = br_proto_encode (&signed_item.base);
+    zchunk_t *result = s_signed_item_encode (bytes, signature, is_offer);
     zchunk_destroy (&bytes);
     zchunk_destroy (&message);
     return result;
@@ -1340,6 +1359,11 @@ br_board_test (bool verbose)
     //  ... a withdrawn id is gone
     assert (s_test_withdraw (board, store, unna_offer.id, "unna", &sequence) ==
             BR_REASON_NOT_FOUND);
+    //  ... and stays Unna's: Kamen cannot take it over
+    s_test_offer_t taken;
+    s_test_offer (&taken, "kamen", 2);
+    assert (s_test_publish (board, store, county.kamen, &taken.offer.base, "kamen", roster,
+                            &sequence) == BR_REASON_FORBIDDEN);
     //  The reader catches up with exactly those ten, in order
     assert (!br_board_needs_snapshot (board, seen));
     assert (br_board_changes (board, seen, SIZE_MAX, s_test_take_change, &reader) ==

@@ -25,18 +25,22 @@
     and which kind the item is. The board verifies over the bytes it got;
     it never re-serializes an item.
 
-    Three databases in the given LMDB environment:
+    Four databases in the given LMDB environment:
 
         board-items     id (16)        -> SignedBoardItem bytes
         board-changes   sequence (8)   -> BoardChange bytes
         board-meta      "head"         -> sequence (8) of the last change
+        board-owners    id (16)        -> node id of the town that used it
 
-    Offer ids and request ids share one id space. Sequences start at 1 and
+    Offer ids and request ids share one id space. An id stays its town's
+    after a withdrawal: no other town may use it again (FORBIDDEN), so a
+    request for a withdrawn offer never comes to mean another town's. Sequences start at 1 and
     have no gaps; the head is read inside each write transaction, never
     cached, so an aborted transaction leaves nothing behind.
 
     Changes are kept until br_board_prune removes the oldest; nothing prunes
-    on its own yet (the broker is to call it, keeping BR_BOARD_CHANGES_KEPT).
+    on its own (the broker calls it in its expiry scan, keeping
+    BR_BOARD_CHANGES_KEPT).
     A reader whose changes are no longer all kept takes a snapshot instead:
     br_board_needs_snapshot tells which.
 

@@ -315,7 +315,7 @@ br_envelope_check_attestation (br_envelope_t *self, int64_t now_ms)
 {
     assert (self && self->message);
     if (!br_message_type_personal (self->message->header->type))
-        return BR_REASON_OK;
+        return self->message->attestation ? BR_REASON_ATTESTATION_INVALID : BR_REASON_OK;
     if (!self->message->attestation)
         return BR_REASON_ATTESTATION_MISSING;
     const Bruecke__Header *header = self->message->header;
@@ -546,6 +546,11 @@ br_envelope_test (bool verbose)
     assert (((Bruecke__Receipt *) body)->stored_at_ms == now);
     br_proto_free (&body);
     br_envelope_destroy (&envelope);
+    zchunk_destroy (&chunk);
+    //  ... and may not carry one
+    chunk = br_envelope_build (unna, &header, &attestation, &receipt.base, NULL);
+    assert (s_test_receive (chunk, br_identity_sign_public (unna), now) ==
+            BR_REASON_ATTESTATION_INVALID);
     zchunk_destroy (&chunk);
 
     //  Forged shapes, validly signed: each refused with its own reason

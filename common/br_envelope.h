@@ -97,7 +97,8 @@ br_reason_t br_envelope_check_expiry (br_envelope_t *self, int64_t now_ms) BR_WU
 //  For a personal-data type, requires an attestation
 //  (ATTESTATION_MISSING) that covers this message (br_attestation_check);
 //  for casework types also one whose codes and legal basis the catalogue
-//  allows (br_catalogue_check). Other types pass. Asserts the envelope is verified.
+//  allows (br_catalogue_check). Other types must carry none
+//  (ATTESTATION_INVALID). Asserts the envelope is verified.
 br_reason_t br_envelope_check_attestation (br_envelope_t *self, int64_t now_ms) BR_WUR;
 
 //  Decodes the body as `descriptor`, opening it first with `recipient`'s

@@ -333,6 +333,10 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
     //  Casework is applied with the message, in the same transaction; what
     //  it refuses is not stored
     bool exchange = bn_exchange_takes (header->type);
+    if (exchange && !streq (br_envelope_signer (envelope), self->broker_id)) {
+        s_answer (self, drain, header, BR_REASON_FORBIDDEN, now); //  only the broker's
+        return BR_REASON_OK;
+    }
     if ((exchange || bn_casework_takes (header->type)) &&
         !bn_store_seen (self->store, txn, header)) {
         br_reason_t reason =

@@ -36,6 +36,8 @@ struct _bn_exchange_t {
     MDB_dbi sent;             //  message id -> kind | subject | at
     bool snapshot_open;       //  a snapshot's first part came, its last not yet
     bool sync_due;            //  the node missed something
+    bool want_snapshot;       //  a board change could not be applied: ask for all
+    bool ledger_stopped;      //  a ledger record could not be applied: take no more
 };
 
 bn_exchange_t *
@@ -79,6 +81,11 @@ bn_exchange_set_roster (bn_exchange_t *self, br_roster_t *roster)
 {
     assert (self && roster);
     self->roster = roster;
+    //  A record refused under the old roster (an unknown town) may fit now
+    if (self->ledger_stopped) {
+        self->ledger_stopped = false;
+        self->sync_due = true;
+    }
 }
 
 bool
@@ -112,7 +119,10 @@ bn_exchange_sync_due (bn_exchange_t *self, Bruecke__ExchangeSync *sync)
     assert (self && sync);
     if (!self->sync_due || !bn_exchange_held (self, sync))
         return false;
-    self->sync_due = false;
+    sync->board_snapshot = self->want_snapshot;
+    if (self->ledger_stopped)
+        sync->ledger_sequence = UINT64_MAX; //  asking again would not help
+    self->sync_due = self->want_snapshot = false;
     return true;
 }
 
@@ -149,10 +159,13 @@ s_take_board (bn_exchange_t *self, MDB_txn *txn, const Bruecke__BoardUpdate *upd
         if (reason == BR_REASON_REPLAYED)
             reason = BR_REASON_OK; //  had it already
         else if (reason != BR_REASON_OK && !br_reason_retry (reason)) {
-            //  A gap, or a change we cannot take: ask for what follows our head
-            if (reason != BR_REASON_INVALID_STATE)
+            //  A gap: ask for what follows our head. A change we cannot take
+            //  would stop us there for good: ask for the whole board instead
+            if (reason != BR_REASON_INVALID_STATE) {
                 zsys_warning ("node: exchange: a board change from the broker refused: %s",
                               br_reason_name (reason));
+                self->want_snapshot = true;
+            }
             self->sync_due = true;
             return BR_REASON_OK;
         }
@@ -164,20 +177,33 @@ s_take_board (bn_exchange_t *self, MDB_txn *txn, const Bruecke__BoardUpdate *upd
 static br_reason_t
 s_take_ledger (bn_exchange_t *self, MDB_txn *txn, const Bruecke__LedgerUpdate *update)
 {
-    for (size_t index = 0; index < update->n_records; index++) {
-        br_reason_t reason = br_ledger_append_record (self->ledger, txn, update->records[index].data,
-                                                      update->records[index].len, self->roster);
-        if (reason == BR_REASON_REPLAYED)
+    for (size_t index = 0; index < update->n_records && !self->ledger_stopped; index++) {
+        const ProtobufCBinaryData *bytes = &update->records[index];
+        br_reason_t reason =
+            br_ledger_append_record (self->ledger, txn, bytes->data, bytes->len, self->roster);
+        br_ledger_record_t record;
+        uint64_t head = 0;
+        uint8_t hash[BR_LEDGER_HASH_SIZE];
+        if (reason == BR_REASON_REPLAYED &&
+            br_ledger_record_decode (bytes->data, bytes->len, &record) == BR_REASON_OK &&
+            br_ledger_head (self->ledger, &head, hash) == BR_REASON_OK &&
+            record.sequence <= head)
+            continue; //  had it already (not: a new record for a transfer we hold)
+        if (reason == BR_REASON_OK)
             continue;
         if (br_reason_retry (reason))
             return reason;
-        if (reason != BR_REASON_OK) {
-            if (reason != BR_REASON_INVALID_STATE)
-                zsys_warning ("node: exchange: a ledger record from the broker refused: %s",
-                              br_reason_name (reason));
-            self->sync_due = true;
-            return BR_REASON_OK;
+        if (reason == BR_REASON_INVALID_STATE)
+            self->sync_due = true; //  a gap: ask for what follows our head
+        else {
+            //  Our copy and the broker's differ: asking again would not help.
+            //  The copy stays as it is, and says so when verified
+            zsys_error ("node: exchange: a ledger record from the broker refused: %s; the "
+                        "ledger copy stops here",
+                        br_reason_name (reason));
+            self->ledger_stopped = true;
         }
+        return BR_REASON_OK;
     }
     return BR_REASON_OK;
 }
@@ -530,7 +556,8 @@ s_offer (bn_exchange_t *self, bn_request_t *call, int64_t now)
                                   "texts of at most %d bytes",
                                   BR_BOARD_TEXT_MAX);
     json_int_t hours = bn_api_integer (body, "coaching_hours", 0);
-    json_int_t capacity = bn_api_integer (body, "capacity_per_quarter", 0);
+    //  Capacity is in hours per quarter; without one, the town coaches once
+    json_int_t capacity = bn_api_integer (body, "capacity_per_quarter", hours);
     if (hours < 1 || hours > BR_BOARD_HOURS_MAX || capacity < 0 ||
         capacity > BR_BOARD_CAPACITY_MAX)
         return bn_api_refuse (call, BR_REASON_MALFORMED,
@@ -742,10 +769,8 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
     } else if (streq (step, "complete")) {
         kind = S_SENT_COMPLETE;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_COMPLETE;
-        //  The other town's time if it signed first: both sign one statement
-        action.completed_ms = agreement->completed_ms
-                                  ? agreement->completed_ms
-                                  : bn_api_integer (call->body, "completed_ms", now);
+        //  Both towns sign the one statement, for the scheduled date
+        action.completed_ms = agreement->scheduled_for_ms;
         br_ledger_completion_t completion;
         memset (&completion, 0, sizeof (completion));
         memcpy (completion.transfer_id, id, S_ID_SIZE);
@@ -761,7 +786,8 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
                                     "completed");
         else if (action.completed_ms > now + BR_LEDGER_CLOCK_SKEW_MS)
             reason = bn_api_refuse (call, BR_REASON_CLOCK_SKEW,
-                                    "completed_ms lies in the future");
+                                    "the transfer is scheduled for a later date; confirm it once "
+                                    "it has taken place");
         else if (br_ledger_sign (self->identity, &completion, signature) != BR_REASON_OK)
             reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the completion is not valid");
         action.signature.data = signature;
@@ -1219,6 +1245,21 @@ bn_exchange_test (bool verbose)
     json_decref (board);
     for (size_t index = 0; index < items.count; index++)
         br_proto_free (&items.changes[index]);
+    //  A change that cannot be applied (forged) makes the node ask for the
+    //  whole board, not for the same change again and again
+    s_test_publish (&test, 6);
+    s_test_changes_t bad = {.count = 0};
+    assert (br_board_changes (test.board, 5, 16, s_test_change, &bad) == 1);
+    ((Bruecke__BoardChange *) bad.changes[0])->put->signature.data[0] ^= 0x01;
+    Bruecke__BoardUpdate forged_update = BRUECKE__BOARD_UPDATE__INIT;
+    forged_update.after = 5;
+    forged_update.changes = (Bruecke__BoardChange **) bad.changes;
+    forged_update.n_changes = 1;
+    assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE,
+                            &forged_update.base) == BR_REASON_OK);
+    assert (s_test_head (&test) == 5);
+    assert (bn_exchange_sync_due (test.exchange, &sync) && sync.board_snapshot);
+    br_proto_free (&bad.changes[0]);
 
     //  The ledger: a record both towns signed is appended, a forged one not
     br_ledger_completion_t completion = {.transfer_id = {7},
@@ -1244,10 +1285,22 @@ bn_exchange_test (bool verbose)
     assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, &update.base) ==
             BR_REASON_OK);
     assert (s_test_ledger_head (&test) == 0);
-    assert (bn_exchange_sync_due (test.exchange, &sync));
+    //  ... and the copy stops taking records: asking again would not help
     bytes.data[bytes.len / 2] ^= 0x01;
     assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, &update.base) ==
             BR_REASON_OK);
+    assert (s_test_ledger_head (&test) == 0);
+    assert (!bn_exchange_sync_due (test.exchange, &sync));
+    bn_exchange_want_sync (test.exchange);
+    assert (bn_exchange_sync_due (test.exchange, &sync) && sync.ledger_sequence == UINT64_MAX);
+    //  A new roster lets it try again
+    bn_exchange_set_roster (test.exchange, test.roster);
+    assert (bn_exchange_sync_due (test.exchange, &sync) && sync.ledger_sequence == 0);
+    assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, &update.base) ==
+            BR_REASON_OK);
+    assert (s_test_ledger_head (&test) == 1);
+    assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, &update.base) ==
+            BR_REASON_OK); //  had it already
     assert (s_test_ledger_head (&test) == 1);
     zchunk_destroy (&record);
     json_t *ledger = s_test_call (&test, "GET", "/v1/exchange/ledger", NULL, BR_REASON_OK);

@@ -25,6 +25,14 @@
 #define S_CREATED_MS     1767225600000LL
 #define S_DAY_MS         86400000LL
 #define S_ROSTER_EXPIRES 1798761600000LL //  2027-01-01T00:00:00Z
+#define S_COMPLETED_MS   1775001600000LL //  2026-04-01T00:00:00Z
+#define S_RECORDED_MS    1775001660000LL //  a minute later
+//  Vector 6: the coaching hours of the completed transfer.
+#define S_HOURS 6
+//  Vector 6: a ledger record's fixed fields (br_ledger.h, format 1).
+#define S_RECORD_FORMAT  1
+#define S_RECORD_ENTRIES 2
+#define S_RECORD_HASH    32
 
 //  The vectors' fixed inputs and the bytes made from them.
 typedef struct {
@@ -38,7 +46,14 @@ typedef struct {
     uint8_t ephemeral_secret[32]; //  vector 3: fixed ephemeral key
     uint8_t ephemeral_public[32];
     uint8_t nonce[crypto_box_NONCEBYTES];
-    zchunk_t *roster; //  vector 4: encoded SignedRoster
+    zchunk_t *roster;                              //  vector 4: encoded SignedRoster
+    zchunk_t *board_item;                          //  vector 5: SignedBoardItem
+    br_ledger_completion_t completion;             //  vector 6: what both towns sign
+    uint8_t statement[BR_LEDGER_STATEMENT_MAX];    //  vector 6: its statement
+    size_t statement_size;                         //  its size
+    uint8_t provider_signature[BR_SIGNATURE_SIZE]; //  vector 6: luenen's
+    uint8_t receiver_signature[BR_SIGNATURE_SIZE]; //  vector 6: unna's
+    zchunk_t *record;                              //  vector 6: ledger record 1
 } s_vectors_t;
 
 static void
@@ -75,6 +90,56 @@ s_seal_fixed (s_vectors_t *self, const uint8_t *plain, size_t size, const uint8_
     assert (rc == 0);
     zchunk_set (sealed, NULL, 32 + size + crypto_box_MACBYTES);
     return sealed;
+}
+
+//  Appends a token with its one-byte length, as the ledger's layout has it.
+static void
+s_put_token (zchunk_t *out, const char *token)
+{
+    uint8_t length = (uint8_t) strlen (token);
+    zchunk_extend (out, &length, 1);
+    zchunk_extend (out, token, length);
+}
+
+//  Appends a big-endian 64-bit integer.
+static void
+s_put_int (zchunk_t *out, int64_t value)
+{
+    uint8_t bytes[8];
+    br_put_u64 (bytes, (uint64_t) value);
+    zchunk_extend (out, bytes, sizeof (bytes));
+}
+
+//  Builds ledger record 1 byte by byte from the layout in PROTOCOL.md
+//  (section 16.8), not with br_ledger: the check then decodes it with
+//  br_ledger, so the written layout is the one in use.
+static zchunk_t *
+s_record (s_vectors_t *self)
+{
+    zchunk_t *record = zchunk_new (NULL, 0);
+    uint8_t format = S_RECORD_FORMAT, prev[S_RECORD_HASH] = {0};
+    zchunk_extend (record, &format, 1);
+    s_put_int (record, 1); //  sequence
+    s_put_int (record, S_RECORDED_MS);
+    zchunk_extend (record, prev, sizeof (prev));
+    uint8_t length[2] = {(uint8_t) (self->statement_size >> 8),
+                         (uint8_t) (self->statement_size & 0xff)};
+    zchunk_extend (record, length, sizeof (length));
+    zchunk_extend (record, self->statement, self->statement_size);
+    uint8_t entries = S_RECORD_ENTRIES;
+    zchunk_extend (record, &entries, 1);
+    s_put_token (record, self->completion.provider);
+    s_put_int (record, S_HOURS);
+    s_put_token (record, self->completion.receiver);
+    s_put_int (record, -S_HOURS);
+    zchunk_extend (record, self->provider_signature, BR_SIGNATURE_SIZE);
+    zchunk_extend (record, self->receiver_signature, BR_SIGNATURE_SIZE);
+    uint8_t hash[S_RECORD_HASH];
+    int rc = crypto_generichash (hash, sizeof (hash), zchunk_data (record), zchunk_size (record),
+                                 NULL, 0);
+    assert (rc == 0);
+    zchunk_extend (record, hash, sizeof (hash));
+    return record;
 }
 
 static void
@@ -149,6 +214,41 @@ s_make (s_vectors_t *self)
                                          S_ROSTER_EXPIRES - S_CREATED_MS, &reason);
     assert (self->roster);
     zconfig_destroy (&draft);
+
+    //  Vector 5: Lünen's offer on the Transferbörse board, signed by Lünen
+    uint8_t offer_id[BR_BOARD_ID_SIZE];
+    s_fill (offer_id, sizeof (offer_id), 0xb0);
+    char *topics[] = {"sprachfoerderung", "familienzentren"};
+    Bruecke__Offer offer = BRUECKE__OFFER__INIT;
+    offer.offer_id.data = offer_id;
+    offer.offer_id.len = sizeof (offer_id);
+    offer.town = "luenen";
+    offer.title = "Sprachf\xc3\xb6rderung im Familienzentrum";
+    offer.topics = topics;
+    offer.n_topics = 2;
+    offer.target_group = "Kitas mit mehrsprachigen Familien";
+    offer.pitfalls = "Dolmetscher fr\xc3\xbch buchen";
+    offer.presentation = true;
+    offer.documents = true;
+    offer.coaching_hours = S_HOURS;
+    offer.capacity_per_quarter = 24;
+    offer.published_at_ms = S_CREATED_MS;
+    self->board_item = br_board_sign (self->luenen, &offer.base);
+
+    //  Vector 6: Lünen coached Unna; both sign the completion; record 1
+    s_fill (self->completion.transfer_id, BR_LEDGER_TRANSFER_ID_SIZE, 0xd0);
+    snprintf (self->completion.provider, sizeof (self->completion.provider), "luenen");
+    snprintf (self->completion.receiver, sizeof (self->completion.receiver), "unna");
+    snprintf (self->completion.topic, sizeof (self->completion.topic), "sprachfoerderung");
+    self->completion.hours = S_HOURS;
+    self->completion.completed_ms = S_COMPLETED_MS;
+    reason = br_ledger_statement (&self->completion, self->statement, &self->statement_size);
+    assert (reason == BR_REASON_OK);
+    reason = br_ledger_sign (self->luenen, &self->completion, self->provider_signature);
+    assert (reason == BR_REASON_OK);
+    reason = br_ledger_sign (self->unna, &self->completion, self->receiver_signature);
+    assert (reason == BR_REASON_OK);
+    self->record = s_record (self);
 }
 
 static void
@@ -162,6 +262,8 @@ s_destroy (s_vectors_t *self)
     zchunk_destroy (&self->note_plain);
     zchunk_destroy (&self->note_sealed);
     zchunk_destroy (&self->roster);
+    zchunk_destroy (&self->board_item);
+    zchunk_destroy (&self->record);
 }
 
 //  ---- Printing -------------------------------------------------------------
@@ -292,6 +394,68 @@ s_print (s_vectors_t *self)
                  signed_roster->signature.len);
     s_hex_block (out, "SignedRoster", zchunk_data (self->roster), zchunk_size (self->roster));
     br_proto_free (&decoded);
+
+    s_text (out,
+            "```\n\n### Vector 5: SignedBoardItem, an offer by luenen (Transferb\xc3\xb6rse)\n\n"
+            "Offer: offer_id b0b1b2b3b4b5b6b7b8b9babbbcbdbebf, town \"luenen\", title\n"
+            "\"Sprachf\xc3\xb6rderung im Familienzentrum\", topics [\"sprachfoerderung\", "
+            "\"familienzentren\"],\ntarget_group \"Kitas mit mehrsprachigen Familien\", "
+            "results \"\", success_factors \"\",\npitfalls \"Dolmetscher fr\xc3\xbch buchen\", "
+            "presentation true, documents true, coaching_hours 6,\ncapacity_per_quarter 24, "
+            "published_at_ms 1767225600000. Signed with luenen's sign key\n(vector 1) over "
+            "the domain prefix followed by the Offer bytes (section 16.3). The\n"
+            "SignedBoardItem is the body of a BOARD_PUBLISH.\n\n```\n");
+    decoded =
+        br_proto_decode (&bruecke__signed_board_item__descriptor, zchunk_data (self->board_item),
+                         zchunk_size (self->board_item), BR_BOARD_SIGNED_MAX, &reason);
+    assert (decoded);
+    Bruecke__SignedBoardItem *board_item = (Bruecke__SignedBoardItem *) decoded;
+    s_hex_block (out, "Offer bytes (SignedBoardItem.item)", board_item->item.data,
+                 board_item->item.len);
+    s_hex_block (out, "domain prefix \"" BR_BOARD_DOMAIN_OFFER "\"",
+                 (const uint8_t *) BR_BOARD_DOMAIN_OFFER, strlen (BR_BOARD_DOMAIN_OFFER));
+    s_hex_block (out, "Ed25519 signature over prefix || item (SignedBoardItem.signature)",
+                 board_item->signature.data, board_item->signature.len);
+    s_hex_block (out, "SignedBoardItem (is_offer true; the BOARD_PUBLISH body)",
+                 zchunk_data (self->board_item), zchunk_size (self->board_item));
+    br_proto_free (&decoded);
+
+    s_text (out, "```\n\n### Vector 6: completion statement, both signatures, ledger record\n\n"
+                 "Completion: transfer_id d0d1d2d3d4d5d6d7d8d9dadbdcdddedf, provider \"luenen\", "
+                 "receiver\n\"unna\", topic \"sprachfoerderung\", hours 6, completed_ms "
+                 "1775001600000\n(2026-04-01T00:00:00Z). Both towns sign the statement with their "
+                 "sign keys\n(vector 1). The record is record 1 of a ledger (sequence 1, prev = 32 "
+                 "zero bytes),\nrecorded_ms 1775001660000 (section 16.8).\n\n```\n");
+    const uint8_t *field = self->statement;
+    size_t provider_size = strlen (self->completion.provider);
+    size_t receiver_size = strlen (self->completion.receiver);
+    size_t topic_size = strlen (self->completion.topic);
+    s_hex_block (out, "statement: domain \"" BR_LEDGER_DOMAIN "\"", field, BR_LEDGER_DOMAIN_SIZE);
+    field += BR_LEDGER_DOMAIN_SIZE;
+    s_hex_block (out, "statement: transfer id", field, BR_LEDGER_TRANSFER_ID_SIZE);
+    field += BR_LEDGER_TRANSFER_ID_SIZE;
+    s_hex_block (out, "statement: provider, length first", field, 1 + provider_size);
+    field += 1 + provider_size;
+    s_hex_block (out, "statement: receiver, length first", field, 1 + receiver_size);
+    field += 1 + receiver_size;
+    s_hex_block (out, "statement: topic, length first", field, 1 + topic_size);
+    field += 1 + topic_size;
+    s_hex_block (out, "statement: hours, int64 big-endian", field, 8);
+    field += 8;
+    s_hex_block (out, "statement: completed_ms, int64 big-endian", field, 8);
+    field += 8;
+    assert (field == self->statement + self->statement_size);
+    s_hex_block (out, "completion statement (the signed bytes)", self->statement,
+                 self->statement_size);
+    s_hex_block (out, "Ed25519 signature by luenen, the provider", self->provider_signature,
+                 BR_SIGNATURE_SIZE);
+    s_hex_block (out, "Ed25519 signature by unna, the receiver", self->receiver_signature,
+                 BR_SIGNATURE_SIZE);
+    s_hex_block (out, "ledger record 1, format 1", zchunk_data (self->record),
+                 zchunk_size (self->record));
+    s_hex_block (out, "its hash = BLAKE2b-256 (the record before its last 32 bytes)",
+                 zchunk_data (self->record) + zchunk_size (self->record) - S_RECORD_HASH,
+                 S_RECORD_HASH);
     s_text (out, "```\n" S_END_MARKER "\n");
     return out;
 }
@@ -361,6 +525,48 @@ s_check_semantics (s_vectors_t *self)
     assert (streq (((Bruecke__TestNote *) body)->text, "Testnachricht, erfunden"));
     br_proto_free (&body);
     br_envelope_destroy (&envelope);
+
+    //  Vector 5: the item decodes, keeps the board's limits, and its
+    //  signature holds under the offer prefix, never under the request's
+    br_board_item_t item;
+    assert (br_board_item_decode (zchunk_data (self->board_item), zchunk_size (self->board_item),
+                                  &item) == BR_REASON_OK);
+    assert (item.offer && streq (item.town, "luenen"));
+    assert (br_board_item_check (&item) == BR_REASON_OK);
+    const ProtobufCBinaryData *bytes = &item.signed_item->item;
+    for (int kind = 0; kind < 2; kind++) {
+        const char *domain = kind == 0 ? BR_BOARD_DOMAIN_OFFER : BR_BOARD_DOMAIN_REQUEST;
+        zchunk_t *signed_bytes = zchunk_new (domain, strlen (domain));
+        zchunk_extend (signed_bytes, bytes->data, bytes->len);
+        int rc = crypto_sign_verify_detached (
+            item.signed_item->signature.data, zchunk_data (signed_bytes),
+            zchunk_size (signed_bytes), br_identity_sign_public (self->luenen));
+        assert ((rc == 0) == (kind == 0));
+        zchunk_destroy (&signed_bytes);
+    }
+    br_board_item_free (&item);
+
+    //  Vector 6: the statement decodes to the completion, both signatures
+    //  hold with the towns' keys in the roster, and br_ledger reads the
+    //  record built from the written layout: its hash, entries and fields
+    br_ledger_completion_t completion;
+    assert (br_ledger_statement_decode (self->statement, self->statement_size, &completion) ==
+            BR_REASON_OK);
+    assert (memcmp (&completion, &self->completion, sizeof (completion)) == 0);
+    assert (br_ledger_signature_check (&completion, "luenen", self->provider_signature, roster) ==
+            BR_REASON_OK);
+    assert (br_ledger_signature_check (&completion, "unna", self->receiver_signature, roster) ==
+            BR_REASON_OK);
+    assert (br_ledger_signature_check (&completion, "unna", self->provider_signature, roster) ==
+            BR_REASON_BAD_SIGNATURE);
+    br_ledger_record_t record;
+    assert (br_ledger_record_decode (zchunk_data (self->record), zchunk_size (self->record),
+                                     &record) == BR_REASON_OK);
+    assert (record.sequence == 1 && record.recorded_ms == S_RECORDED_MS);
+    assert (memcmp (&record.completion, &self->completion, sizeof (completion)) == 0);
+    assert (record.entries[0].amount == S_HOURS && record.entries[1].amount == -S_HOURS);
+    assert (memcmp (record.provider_signature, self->provider_signature, BR_SIGNATURE_SIZE) == 0);
+    assert (memcmp (record.receiver_signature, self->receiver_signature, BR_SIGNATURE_SIZE) == 0);
     br_roster_destroy (&roster);
 }
 

@@ -10,7 +10,7 @@
 #   broker: the broker drops it and tells Lünen, the Kreis never sees it.
 #   The family moves to Kamen: the Jugendamt case goes there under SGB VIII
 #   §86c, Lünen keeps a minimal record. Refusals are checked on the way:
-#   nothing refused is stored or sent. Finally no name of the family is in
+#   nothing it_refused is stored or sent. Finally no name of the family is in
 #   the broker's state, the nodes' LMDB files or any log, and the audit
 #   logs verify.
 #
@@ -22,55 +22,26 @@ it_init casework "${1:-}"
 TOWNS=(luenen unna kamen kreis-unna)
 it_make_county "${TOWNS[@]}"
 it_start_county_broker
-declare -A API_URL=() API_TOKEN=()
 for town in "${TOWNS[@]}"; do
-    mkdir -p -m 0700 "$WORK/state/$town"
     role=caseworker
     [[ $town == luenen ]] && role=integration # the town's case software
-    API_TOKEN[$town]=$(it_cli api-token add --tokens "$WORK/state/$town/api-tokens" \
-        --name "$town-desk" --role "$role") || it_fail "cannot make an API token for $town"
-    port=$(it_free_port)
-    API_URL[$town]="http://127.0.0.1:$port"
-    it_write_node_config "$town" "api=127.0.0.1:$port"
+    it_api_node "$town" "$role"
 done
 for town in "${TOWNS[@]}"; do it_start_node "$town"; done
 it_wait_connected "${TOWNS[@]}"
 
-#   api TOWN METHOD PATH [JSON]: calls TOWN's API; prints the response body.
-#   Exit status 0 on 2xx; otherwise 1 and the refusal in $WORK/last-refusal.
-api () {
-    local town="$1" method="$2" path="$3" data="${4:-}"
-    local -a extra=()
-    [[ -n "$data" ]] && extra=(--data "$data")
-    "$BRUECKE" api "$method" "$path" "${extra[@]}" --url "${API_URL[$town]}" \
-        --token "${API_TOKEN[$town]}" 2>"$WORK/last-refusal"
-}
-
-#   refused TOWN METHOD PATH JSON REASON WHAT: the call must be refused with REASON.
-refused () {
-    local town="$1" method="$2" path="$3" data="$4" reason="$5" what="$6"
-    if api "$town" "$method" "$path" "$data" >/dev/null; then
-        it_fail "$what: accepted, expected $reason"
-    fi
-    grep -q "$reason" "$WORK/last-refusal" ||
-        it_fail "$what: expected $reason, got: $(cat "$WORK/last-refusal")"
-    it_ok "$what: refused with $reason"
-}
-
-#   field TOWN PATH JQ: one value of a GET.
-field () { api "$1" GET "$2" | jq -r "$3"; }
 
 #   state_is TOWN KIND ID STATE: true if the record's state is STATE.
-state_is () { [[ "$(field "$1" "/v1/$2/$3" .state)" == "$4" ]]; }
+state_is () { [[ "$(it_field "$1" "/v1/$2/$3" .state)" == "$4" ]]; }
 
-outbox () { field "$1" /v1/status .outbox; }
+outbox () { it_field "$1" /v1/status .outbox; }
 
 NOW_MS=$(($(date +%s) * 1000))
 DAY_MS=86400000
 EVIDENCE=$(printf 'Einverständniserklärung, unterschrieben (erfunden)' | sha256sum | cut -d' ' -f1)
 
 #   ---- Lünen: the case and the consent ---------------------------------------------
-case_json=$(api luenen POST /v1/cases '{
+case_json=$(it_api luenen POST /v1/cases '{
     "kind": "family", "service": "jobcenter", "caseworker": "Team Jobcenter Lünen",
     "members": [{"name": "Aylin Beispielfrau", "role": "mother", "age": 29},
                 {"name": "Deniz Beispielfrau", "role": "child", "age": 5}],
@@ -91,13 +62,13 @@ consent_body () { # PURPOSE FROM UNTIL
  "evidence_sha256": "$EVIDENCE", "health_data": false}
 EOF
 }
-CONSENT=$(api luenen POST /v1/consents "$(consent_body language-support $NOW_MS $((NOW_MS + 180 * DAY_MS)))" |
+CONSENT=$(it_api luenen POST /v1/consents "$(consent_body language-support $NOW_MS $((NOW_MS + 180 * DAY_MS)))" |
     jq -r .id) || it_fail "consent: $(cat "$WORK/last-refusal")"
-it_assert_eq "unna kreis-unna" "$(field luenen "/v1/consents/$CONSENT" '[.recipients[].node] | join(" ")')" \
+it_assert_eq "unna kreis-unna" "$(it_field luenen "/v1/consents/$CONSENT" '[.recipients[].node] | join(" ")')" \
     "the consent's recipients resolved through the roster"
 #   A consent that ran out two seconds from now, for the expiry check below
 SHORT_UNTIL=$(($(date +%s%3N) + 2000))
-SHORT=$(api luenen POST /v1/consents "$(consent_body language-support $NOW_MS $SHORT_UNTIL)" |
+SHORT=$(it_api luenen POST /v1/consents "$(consent_body language-support $NOW_MS $SHORT_UNTIL)" |
     jq -r .id) || it_fail "short consent: $(cat "$WORK/last-refusal")"
 
 #   ---- Refused referrals: nothing stored, nothing sent -----------------------------
@@ -109,33 +80,33 @@ referral_body () { # BASIS AGS SERVICE CATEGORIES [PURPOSE]
 EOF
 }
 WITH="\"consent_id\": \"$CONSENT\","
-refused luenen POST /v1/referrals "$(referral_body "" 05978036 fruehe-hilfen '"household"')" \
+it_refused luenen POST /v1/referrals "$(referral_body "" 05978036 fruehe-hilfen '"household"')" \
     CONSENT_MISSING "a referral with no consent"
-refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 fruehe-hilfen '"household"' early-help)" \
+it_refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 fruehe-hilfen '"household"' early-help)" \
     PURPOSE_MISMATCH "a referral for another purpose"
-refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978020 jugendamt '"household"')" \
+it_refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978020 jugendamt '"household"')" \
     RECIPIENT_MISMATCH "a referral to a recipient the consent does not name"
-refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 fruehe-hilfen '"household", "employment"')" \
+it_refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 fruehe-hilfen '"household", "employment"')" \
     CATEGORY_NOT_COVERED "a category the consent does not cover"
-refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 schulsozialarbeit '"household"')" \
+it_refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 schulsozialarbeit '"household"')" \
     NO_ROUTE "an unknown (AGS, service) route"
 past_short () { (($(date +%s%3N) > SHORT_UNTIL)); }
 it_wait_until 10 "the short consent to expire" past_short
-refused luenen POST /v1/referrals "$(referral_body "\"consent_id\": \"$SHORT\"," 05978036 fruehe-hilfen '"household"')" \
+it_refused luenen POST /v1/referrals "$(referral_body "\"consent_id\": \"$SHORT\"," 05978036 fruehe-hilfen '"household"')" \
     CONSENT_EXPIRED "a referral after the consent expired"
-it_assert_eq 0 "$(field luenen /v1/referrals '.referrals | length')" "referrals stored after refusals"
+it_assert_eq 0 "$(it_field luenen /v1/referrals '.referrals | length')" "referrals stored after refusals"
 it_assert_eq 0 "$(outbox luenen)" "messages in luenen's outbox after refusals"
 
 #   ---- The referrals ------------------------------------------------------------
 #   The Kreis node is away: its referral waits at the broker
 it_stop kreis-unna
-FH=$(api luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 fruehe-hilfen '"household", "child-age", "language", "childcare"')" |
+FH=$(it_api luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 fruehe-hilfen '"household", "child-age", "language", "childcare"')" |
     jq -r .id) || it_fail "referral to Frühe Hilfen: $(cat "$WORK/last-refusal")"
-GA=$(api luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 gesundheitsamt '"household", "child-age"')" |
+GA=$(it_api luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 gesundheitsamt '"household", "child-age"')" |
     jq -r .id) || it_fail "referral to the Gesundheitsamt: $(cat "$WORK/last-refusal")"
 it_wait_until 30 "unna to receive the referral" state_is unna referrals "$FH" received
 it_wait_until 30 "luenen to see it received" state_is luenen referrals "$FH" received
-received=$(api unna GET "/v1/referrals/$FH")
+received=$(it_api unna GET "/v1/referrals/$FH")
 it_assert_eq "luenen jobcenter" "$(jq -r '.peer.node + " " + .peer.service' <<<"$received")" \
     "who referred, as unna sees it"
 it_assert_eq "5" "$(jq -r '.sections["child-age"].children_ages[0]' <<<"$received")" \
@@ -145,69 +116,69 @@ it_assert_eq "kein Platz" "$(jq -r '.sections.childcare.kita' <<<"$received")" \
 
 #   ---- Unna works the referral; Lünen sees each step -----------------------------
 STATUS="/v1/referrals/$FH/status"
-refused luenen POST "$STATUS" '{"state": "accepted"}' FORBIDDEN "the sender accepting"
-refused unna POST "$STATUS" '{"state": "cancelled"}' FORBIDDEN "the recipient cancelling"
-refused unna POST "$STATUS" '{"state": "completed", "text": "zu früh"}' INVALID_STATE \
+it_refused luenen POST "$STATUS" '{"state": "accepted"}' FORBIDDEN "the sender accepting"
+it_refused unna POST "$STATUS" '{"state": "cancelled"}' FORBIDDEN "the recipient cancelling"
+it_refused unna POST "$STATUS" '{"state": "completed", "text": "zu früh"}' INVALID_STATE \
     "completing before accepting"
-api unna POST "$STATUS" '{"state": "accepted", "lotse": "Frau Lotse (Frühe Hilfen Unna)"}' >/dev/null ||
+it_api unna POST "$STATUS" '{"state": "accepted", "lotse": "Frau Lotse (Frühe Hilfen Unna)"}' >/dev/null ||
     it_fail "unna accepting: $(cat "$WORK/last-refusal")"
-api unna POST "$STATUS" '{"state": "in_progress", "text": "Erstgespräch geführt, Kita-Anmeldung läuft"}' \
+it_api unna POST "$STATUS" '{"state": "in_progress", "text": "Erstgespräch geführt, Kita-Anmeldung läuft"}' \
     >/dev/null || it_fail "unna reporting progress: $(cat "$WORK/last-refusal")"
 it_wait_until 30 "luenen to see the progress" state_is luenen referrals "$FH" in_progress
-seen=$(api luenen GET "/v1/referrals/$FH")
+seen=$(it_api luenen GET "/v1/referrals/$FH")
 it_assert_eq "Frau Lotse (Frühe Hilfen Unna)" "$(jq -r .lotse <<<"$seen")" "the Lotse, seen at luenen"
 it_assert_eq "requested received accepted in_progress" "$(jq -r '[.history[].state] | join(" ")' <<<"$seen")" \
     "luenen's history of the referral"
-it_assert_eq "$(api unna GET "/v1/referrals/$FH" | jq -c '[.history[] | {state, text}]')" \
+it_assert_eq "$(it_api unna GET "/v1/referrals/$FH" | jq -c '[.history[] | {state, text}]')" \
     "$(jq -c '[.history[] | {state, text}]' <<<"$seen")" "both towns keep the same history"
 
 #   ---- The mother withdraws consent for the Gesundheitsamt --------------------------
-api luenen POST "/v1/consents/$CONSENT/withdraw" \
+it_api luenen POST "/v1/consents/$CONSENT/withdraw" \
     '{"recipients": [{"ags": "05978036", "service": "gesundheitsamt"}]}' >/dev/null ||
     it_fail "withdrawal: $(cat "$WORK/last-refusal")"
-it_assert_eq cancelled "$(field luenen "/v1/referrals/$GA" .state)" \
+it_assert_eq cancelled "$(it_field luenen "/v1/referrals/$GA" .state)" \
     "the Gesundheitsamt referral at luenen after the withdrawal"
-it_assert_eq in_progress "$(field luenen "/v1/referrals/$FH" .state)" \
+it_assert_eq in_progress "$(it_field luenen "/v1/referrals/$FH" .state)" \
     "the Frühe Hilfen referral goes on"
-ga_message=$(field luenen "/v1/referrals/$GA" .message_id)
+ga_message=$(it_field luenen "/v1/referrals/$GA" .message_id)
 dead_sent () { it_sent luenen | awk -v id="$ga_message" '$2 == id { print $4, $5 }' | grep -q "dead CONSENT_WITHDRAWN"; }
 it_wait_until 30 "the broker to drop the queued referral and tell luenen" dead_sent
 it_ok "the broker dropped the undelivered referral under the withdrawn consent"
-refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 gesundheitsamt '"household"')" \
+it_refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 gesundheitsamt '"household"')" \
     CONSENT_WITHDRAWN "a new referral to the withdrawn recipient"
 it_start_node kreis-unna
 it_wait_connected kreis-unna
 withdrawn_seen () { [[ "$(it_audit_actions kreis-unna)" == *consent.withdrawn* ]]; }
-it_audit_actions () { field "$1" /v1/audit '[.records[].action] | join(" ")'; }
+it_audit_actions () { it_field "$1" /v1/audit '[.records[].action] | join(" ")'; }
 it_wait_until 30 "the Kreis to receive the withdrawal" withdrawn_seen
-it_assert_eq 0 "$(field kreis-unna /v1/referrals '.referrals | length')" \
+it_assert_eq 0 "$(it_field kreis-unna /v1/referrals '.referrals | length')" \
     "referrals that reached the Gesundheitsamt"
 
 #   ---- The outcome ----------------------------------------------------------------
-api unna POST "$STATUS" '{"state": "completed", "text": "Kita-Platz ab August, Sprachkurs gebucht"}' \
+it_api unna POST "$STATUS" '{"state": "completed", "text": "Kita-Platz ab August, Sprachkurs gebucht"}' \
     >/dev/null || it_fail "unna completing: $(cat "$WORK/last-refusal")"
 it_wait_until 30 "luenen to see the outcome" state_is luenen referrals "$FH" completed
-it_assert_eq "Kita-Platz ab August, Sprachkurs gebucht" "$(field luenen "/v1/referrals/$FH" .outcome)" \
+it_assert_eq "Kita-Platz ab August, Sprachkurs gebucht" "$(it_field luenen "/v1/referrals/$FH" .outcome)" \
     "the outcome at luenen"
-refused unna POST "$STATUS" '{"state": "in_progress"}' INVALID_STATE "a change after completion"
+it_refused unna POST "$STATUS" '{"state": "in_progress"}' INVALID_STATE "a change after completion"
 
 #   ---- The family moves to Kamen: the case follows (SGB VIII §86c) ------------------
-TRANSFER=$(api luenen POST "/v1/cases/$CASE/transfer" '{"ags": "05978020"}' | jq -r .id) ||
+TRANSFER=$(it_api luenen POST "/v1/cases/$CASE/transfer" '{"ags": "05978020"}' | jq -r .id) ||
     it_fail "transfer: $(cat "$WORK/last-refusal")"
-it_assert_eq "$TRANSFER" "$(api luenen POST "/v1/cases/$CASE/transfer" '{"ags": "05978020"}' | jq -r .id)" \
+it_assert_eq "$TRANSFER" "$(it_api luenen POST "/v1/cases/$CASE/transfer" '{"ags": "05978020"}' | jq -r .id)" \
     "a repeated transfer is the same transfer"
 transfer_arrived () { state_is kamen transfers "$TRANSFER" requested; }
 it_wait_until 30 "kamen to receive the case" transfer_arrived
-refused luenen POST "/v1/transfers/$TRANSFER/accept" '{}' FORBIDDEN "the old town accepting"
-KAMEN_CASE=$(api kamen POST "/v1/transfers/$TRANSFER/accept" '{}' | jq -r .case_id) ||
+it_refused luenen POST "/v1/transfers/$TRANSFER/accept" '{}' FORBIDDEN "the old town accepting"
+KAMEN_CASE=$(it_api kamen POST "/v1/transfers/$TRANSFER/accept" '{}' | jq -r .case_id) ||
     it_fail "kamen accepting: $(cat "$WORK/last-refusal")"
 it_assert_eq "Aylin Beispielfrau Deniz Beispielfrau" \
-    "$(field kamen "/v1/cases/$KAMEN_CASE" '[.members[].name] | join(" ")')" "the case at kamen"
+    "$(it_field kamen "/v1/cases/$KAMEN_CASE" '[.members[].name] | join(" ")')" "the case at kamen"
 it_wait_until 30 "luenen to hand the case over" state_is luenen cases "$CASE" transferred
-minimal=$(api luenen GET "/v1/cases/$CASE")
+minimal=$(it_api luenen GET "/v1/cases/$CASE")
 it_assert_eq "kamen null null" "$(jq -r '[.transferred_to, .members, .needs] | map(tostring) | join(" ")' <<<"$minimal")" \
     "luenen keeps what, when and to whom, nothing more"
-it_assert_eq 1 "$(field kamen /v1/transfers '.transfers | length')" "transfers at kamen after the repeat"
+it_assert_eq 1 "$(it_field kamen /v1/transfers '.transfers | length')" "transfers at kamen after the repeat"
 
 #   ---- Nothing in clear: state, LMDB files, logs -----------------------------------
 for town in "${TOWNS[@]}"; do it_stop "$town"; done

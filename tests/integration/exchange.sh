@@ -42,61 +42,31 @@ IT_BROKER_EXTRA="exchange
         gesundheitsfoerderung = \"${QUARTER_NUMBER}\"
         quartiersarbeit = \"${NEXT_YEAR}1\""
 it_start_county_broker
-declare -A API_URL=() API_TOKEN=()
-for town in "${TOWNS[@]}"; do
-    mkdir -p -m 0700 "$WORK/state/$town"
-    API_TOKEN[$town]=$(it_cli api-token add --tokens "$WORK/state/$town/api-tokens" \
-        --name "$town-praevention" --role caseworker) || it_fail "cannot make an API token for $town"
-    port=$(it_free_port)
-    API_URL[$town]="http://127.0.0.1:$port"
-    it_write_node_config "$town" "api=127.0.0.1:$port"
-done
+for town in "${TOWNS[@]}"; do it_api_node "$town" caseworker; done
 for town in "${TOWNS[@]}"; do it_start_node "$town"; done
 it_wait_connected "${TOWNS[@]}"
 
-#   api TOWN METHOD PATH [JSON]: calls TOWN's API; prints the response body.
-#   Exit status 0 on 2xx; otherwise 1 and the refusal in $WORK/last-refusal.
-api () {
-    local town="$1" method="$2" path="$3" data="${4:-}"
-    local -a extra=()
-    [[ -n "$data" ]] && extra=(--data "$data")
-    "$BRUECKE" api "$method" "$path" "${extra[@]}" --url "${API_URL[$town]}" \
-        --token "${API_TOKEN[$town]}" 2>"$WORK/last-refusal"
-}
-
-#   refused TOWN METHOD PATH JSON REASON WHAT: the call must be refused with REASON.
-refused () {
-    local town="$1" method="$2" path="$3" data="$4" reason="$5" what="$6"
-    if api "$town" "$method" "$path" "$data" >/dev/null; then
-        it_fail "$what: accepted, expected $reason"
-    fi
-    grep -q "$reason" "$WORK/last-refusal" ||
-        it_fail "$what: expected $reason, got: $(cat "$WORK/last-refusal")"
-    it_ok "$what: refused with $reason"
-}
-
-field () { api "$1" GET "$2" | jq -r "$3"; }
-board_head () { field "$1" /v1/exchange/board .head; }
+board_head () { it_field "$1" /v1/exchange/board .head; }
 #   Predicates for waiting: they read anew each time they are called.
 head_is () { [[ "$(board_head "$1")" == "$2" ]]; }
 head_at_least () { (($(board_head "$1") >= $2)); }
-field_is () { [[ "$(field "$1" "$2" "$3")" == "$4" ]]; }
+field_is () { [[ "$(it_field "$1" "$2" "$3")" == "$4" ]]; }
 state_is () { field_is "$1" "/v1/exchange/agreements/$2" .state "$3"; }
 records_are () { field_is "$1" /v1/exchange/ledger '.records | length' "$2"; }
 not_on_board () { field_is "$1" /v1/exchange/board "[.offers[].id] | index(\"$2\") == null" true; }
 #   The board as a town sees it: ids, towns and titles, sorted.
 board_digest () {
-    api "$1" GET /v1/exchange/board |
+    it_api "$1" GET /v1/exchange/board |
         jq -r '[.offers[], .requests[]] | map("\(.id) \(.town) \(.title // .topic // .offer_id)") | sort | .[]'
 }
 submission_state () {
-    field "$1" /v1/exchange/submissions ".submissions[] | select(.message_id == \"$2\") | .state"
+    it_field "$1" /v1/exchange/submissions ".submissions[] | select(.message_id == \"$2\") | .state"
 }
 
 #   offer TOWN TITLE TOPICS HOURS CAPACITY: publishes an offer; prints its id.
 offer () {
     local town="$1" title="$2" topics="$3" hours="$4" capacity="$5"
-    api "$town" POST /v1/exchange/offers "$(jq -n --arg title "$title" --argjson topics "$topics" \
+    it_api "$town" POST /v1/exchange/offers "$(jq -n --arg title "$title" --argjson topics "$topics" \
         --argjson hours "$hours" --argjson capacity "$capacity" '{
             title: $title, topics: $topics,
             target_group: "Familien mit Kindern unter drei Jahren (erfunden)",
@@ -108,7 +78,7 @@ offer () {
 }
 #   request TOWN TOPIC: asks for a topic; prints the request's id.
 request () {
-    api "$1" POST /v1/exchange/requests "{\"topic\": \"$2\", \"note\": \"Start im nächsten Halbjahr\"}" |
+    it_api "$1" POST /v1/exchange/requests "{\"topic\": \"$2\", \"note\": \"Start im nächsten Halbjahr\"}" |
         jq -r .id
 }
 
@@ -130,7 +100,7 @@ R_FROENDENBERG=$(request froendenberg uebergang-kita-grundschule) || it_fail "re
 R_UNNA=$(request unna quartiersarbeit) || it_fail "request unna (not in this quarter's plan)"
 R_LUENEN=$(request luenen elternbildung) || it_fail "request luenen"
 #   A request for one offer, by its id
-R_KAMEN=$(api kamen POST /v1/exchange/requests "{\"offer_id\": \"$O_UNNA\"}" | jq -r .id) ||
+R_KAMEN=$(it_api kamen POST /v1/exchange/requests "{\"offer_id\": \"$O_UNNA\"}" | jq -r .id) ||
     it_fail "request kamen"
 EXPECTED_HEAD=12
 for town in "${TOWNS[@]}"; do
@@ -139,8 +109,8 @@ for town in "${TOWNS[@]}"; do
 done
 it_ok "nine towns hold the board at sequence $EXPECTED_HEAD: 5 offers, 7 requests"
 REFERENCE=$(board_digest unna)
-it_assert_eq 5 "$(field unna /v1/exchange/board '.offers | length')" "offers on the board"
-it_assert_eq 7 "$(field unna /v1/exchange/board '.requests | length')" "requests on the board"
+it_assert_eq 5 "$(it_field unna /v1/exchange/board '.offers | length')" "offers on the board"
+it_assert_eq 7 "$(it_field unna /v1/exchange/board '.requests | length')" "requests on the board"
 
 #   Werne comes back after ten changes and catches up
 it_start_node werne
@@ -150,24 +120,24 @@ it_assert_eq "$REFERENCE" "$(board_digest werne)" "werne's board after catching 
 it_ok "werne missed 10 board changes while offline and caught up on reconnect"
 
 #   ---- Refusals on the board -----------------------------------------------------------
-refused unna POST /v1/exchange/offers '{"title": "Ohne Thema", "topics": ["jugendamt"], "coaching_hours": 2}' \
+it_refused unna POST /v1/exchange/offers '{"title": "Ohne Thema", "topics": ["jugendamt"], "coaching_hours": 2}' \
     MALFORMED "an offer on a topic not in the catalogue"
-refused unna POST /v1/exchange/offers '{"title": "Zu viel", "topics": ["kinderschutz"], "coaching_hours": 5000}' \
+it_refused unna POST /v1/exchange/offers '{"title": "Zu viel", "topics": ["kinderschutz"], "coaching_hours": 5000}' \
     MALFORMED "an offer with more coaching hours than the board allows"
-refused unna POST "/v1/exchange/items/$O_KAMEN/withdraw" '{}' FORBIDDEN "withdrawing another town's offer"
-refused unna POST /v1/exchange/requests '{"topic": "kinderschutz", "offer_id": "00"}' MALFORMED \
+it_refused unna POST "/v1/exchange/items/$O_KAMEN/withdraw" '{}' FORBIDDEN "withdrawing another town's offer"
+it_refused unna POST /v1/exchange/requests '{"topic": "kinderschutz", "offer_id": "00"}' MALFORMED \
     "a request with both topic and offer"
 #   A request for an offer that is not on the board: the broker refuses it
-missing_json=$(api selm POST /v1/exchange/requests '{"offer_id": "0123456789abcdef0123456789abcdef"}') ||
+missing_json=$(it_api selm POST /v1/exchange/requests '{"offer_id": "0123456789abcdef0123456789abcdef"}') ||
     it_fail "the request was not even queued"
 missing_message=$(jq -r .message_id <<<"$missing_json")
 refused_submission () { [[ "$(submission_state "$1" "$2")" == refused ]]; }
 it_wait_until 30 "the broker refuses the request for a missing offer" \
     refused_submission selm "$missing_message"
 it_assert_eq NOT_FOUND \
-    "$(field selm /v1/exchange/submissions ".submissions[] | select(.message_id == \"$missing_message\") | .reason")" \
+    "$(it_field selm /v1/exchange/submissions ".submissions[] | select(.message_id == \"$missing_message\") | .reason")" \
     "the broker's reason for the request for a missing offer"
-it_ok "the broker refused a request for an offer not on the board with NOT_FOUND"
+it_ok "the broker it_refused a request for an offer not on the board with NOT_FOUND"
 
 #   ---- The county runs the matching -------------------------------------------------------
 "$BRUECKE" broker match --state "$BROKER_STATE" --quarter "$QUARTER" >"$WORK/match.txt" 2>&1 ||
@@ -181,7 +151,7 @@ it_ok "the staged plan held back Quartiersarbeit until $NEXT_YEAR"
 grep -q "proposed unna -> kamen fruehe-hilfen 4 h" "$WORK/match.txt" ||
     it_fail "Kamen's request for Unna's offer should be proposed: $(cat "$WORK/match.txt")"
 #   Every proposal reaches both of its towns
-agreement_count () { field "$1" /v1/exchange/agreements '.agreements | length'; }
+agreement_count () { it_field "$1" /v1/exchange/agreements '.agreements | length'; }
 total_agreements () {
     local town total=0
     for town in "${TOWNS[@]}"; do total=$((total + $(agreement_count "$town"))); done
@@ -191,42 +161,51 @@ all_delivered () { (($(total_agreements) == 2 * PROPOSED)); }
 it_wait_until 30 "every proposal reached both towns" all_delivered
 it_ok "$PROPOSED proposals reached both towns each"
 #   Each says why it was made
-why=$(field kamen /v1/exchange/agreements '.agreements[] | select(.provider == "unna") | .why')
+why=$(it_field kamen /v1/exchange/agreements '.agreements[] | select(.provider == "unna") | .why')
 [[ -n "$why" ]] || it_fail "a proposal without a reason"
 it_ok "a proposal says why: $why"
 #   Nothing proposed exceeds a town's balance limits
 for town in "${TOWNS[@]}"; do
-    net=$(api "$town" GET /v1/exchange/agreements |
+    net=$(it_api "$town" GET /v1/exchange/agreements |
         jq '[.agreements[] | if .role == "provider" then .hours else -.hours end] | add // 0')
     ((net >= -12 && net <= 12)) || it_fail "$town would end at $net hours, outside -12..12"
 done
 it_ok "no town's proposals break the balance limits -12..12"
 
 #   ---- One transfer the whole way: Unna coaches Kamen in Frühe Hilfen ----------------------
-T=$(field kamen /v1/exchange/agreements '.agreements[] | select(.provider == "unna" and .topic == "fruehe-hilfen") | .id')
+T=$(it_field kamen /v1/exchange/agreements '.agreements[] | select(.provider == "unna" and .topic == "fruehe-hilfen") | .id')
 [[ -n "$T" ]] || it_fail "no agreement between Unna and Kamen"
-state_of () { field "$1" "/v1/exchange/agreements/$T" .state; }
-api unna POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail "unna accept"
+state_of () { it_field "$1" "/v1/exchange/agreements/$T" .state; }
+it_api unna POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail "unna accept"
 it_wait_until 30 "unna's acceptance reaches kamen" \
     field_is kamen "/v1/exchange/agreements/$T" .provider_accepted true
 it_assert_eq proposed "$(state_of kamen)" "the state after one acceptance"
-refused unna POST "/v1/exchange/agreements/$T/accept" '{}' INVALID_STATE "accepting twice"
-refused unna POST "/v1/exchange/agreements/$T/complete" '{}' INVALID_STATE "completing before acceptance"
-api kamen POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail "kamen accept"
+it_refused unna POST "/v1/exchange/agreements/$T/accept" '{}' INVALID_STATE "accepting twice"
+it_refused unna POST "/v1/exchange/agreements/$T/complete" '{}' INVALID_STATE "completing before acceptance"
+it_api kamen POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail "kamen accept"
 it_wait_until 30 "unna sees the transfer accepted" state_is unna "$T" accepted
 it_wait_until 30 "kamen sees the transfer accepted" state_is kamen "$T" accepted
-SCHEDULED_MS=$(($(date +%s) * 1000 + 14 * 86400000))
-api kamen POST "/v1/exchange/agreements/$T/schedule" "{\"scheduled_for_ms\": $SCHEDULED_MS}" \
+#   Scheduled for next week, it cannot be confirmed yet; moved to yesterday,
+#   when the coaching took place, it can
+NEXT_WEEK_MS=$(($(date +%s) * 1000 + 7 * 86400000))
+it_api kamen POST "/v1/exchange/agreements/$T/schedule" "{\"scheduled_for_ms\": $NEXT_WEEK_MS}" \
     >/dev/null || it_fail "schedule"
 it_wait_until 30 "unna sees the transfer scheduled" state_is unna "$T" scheduled
+it_refused unna POST "/v1/exchange/agreements/$T/complete" '{}' CLOCK_SKEW \
+    "confirming a transfer before its date"
+SCHEDULED_MS=$(($(date +%s) * 1000 - 86400000))
+it_api kamen POST "/v1/exchange/agreements/$T/schedule" "{\"scheduled_for_ms\": $SCHEDULED_MS}" \
+    >/dev/null || it_fail "schedule"
+it_wait_until 30 "unna sees the new date" \
+    field_is unna "/v1/exchange/agreements/$T" .scheduled_for_ms "$SCHEDULED_MS"
 #   The provider signs the completion; one signature does not enter the ledger
-api unna POST "/v1/exchange/agreements/$T/complete" '{}' >/dev/null || it_fail "unna complete"
+it_api unna POST "/v1/exchange/agreements/$T/complete" '{}' >/dev/null || it_fail "unna complete"
 it_wait_until 30 "kamen sees unna's signature" \
     field_is kamen "/v1/exchange/agreements/$T" .provider_signed true
 it_assert_eq scheduled "$(state_of kamen)" "the state with one signature"
-it_assert_eq 0 "$(field unna /v1/exchange/ledger '.records | length')" "ledger records with one signature"
+it_assert_eq 0 "$(it_field unna /v1/exchange/ledger '.records | length')" "ledger records with one signature"
 it_ok "a completion signed by the provider alone does not enter the ledger"
-COMPLETED_MS=$(field kamen "/v1/exchange/agreements/$T" .completed_ms)
+COMPLETED_MS=$(it_field kamen "/v1/exchange/agreements/$T" .completed_ms)
 STATEMENT="unna,kamen,fruehe-hilfen,4,$COMPLETED_MS"
 #   Forged: Kamen's connection sends a completion signed with Schwerte's key
 attack () {
@@ -243,15 +222,15 @@ it_assert_match "^REFUSAL FORBIDDEN" "$verdict" "a completion from a town that i
 verdict=$(attack --key "$KEYS/kamen.key" --transfer "$T" \
     --completion "unna,kamen,fruehe-hilfen,4,$((COMPLETED_MS - 1000))" completion)
 it_assert_match "^REFUSAL INVALID_STATE" "$verdict" "a completion of another time"
-it_assert_eq 0 "$(field unna /v1/exchange/ledger '.records | length')" "ledger records after the forgeries"
+it_assert_eq 0 "$(it_field unna /v1/exchange/ledger '.records | length')" "ledger records after the forgeries"
 it_assert_eq scheduled "$(state_of kamen)" "the state after the forgeries"
-it_ok "forged completions are refused and do not enter the ledger"
+it_ok "forged completions are it_refused and do not enter the ledger"
 #   Kamen signs: the record reaches every town's ledger
-api kamen POST "/v1/exchange/agreements/$T/complete" '{}' >/dev/null || it_fail "kamen complete"
+it_api kamen POST "/v1/exchange/agreements/$T/complete" '{}' >/dev/null || it_fail "kamen complete"
 for town in "${TOWNS[@]}"; do
     it_wait_until 30 "$town holds the ledger record" records_are "$town" 1
 done
-ledger=$(api werne GET /v1/exchange/ledger)
+ledger=$(it_api werne GET /v1/exchange/ledger)
 it_assert_eq true "$(jq -r .verified <<<"$ledger")" "werne's ledger verifies"
 it_assert_eq 0 "$(jq -r .total <<<"$ledger")" "the ledger's sum"
 it_assert_eq 4 "$(jq -r .balances.unna <<<"$ledger")" "unna's balance"
@@ -262,21 +241,21 @@ it_wait_until 30 "kamen sees the transfer completed" state_is kamen "$T" complet
 it_ok "a transfer went from offer to ledger entry; all ten ledgers hold it, balanced and verified"
 
 #   ---- A cancellation carries its reason ---------------------------------------------------
-C=$(field boenen /v1/exchange/agreements '.agreements[] | select(.state == "proposed") | .id' | head -n 1)
+C=$(it_field boenen /v1/exchange/agreements '.agreements[] | select(.state == "proposed") | .id' | head -n 1)
 [[ -n "$C" ]] || it_fail "no proposal for Bönen to cancel"
-provider=$(field boenen "/v1/exchange/agreements/$C" .provider)
-refused boenen POST "/v1/exchange/agreements/$C/cancel" '{"reason": "keine-lust"}' MALFORMED \
+provider=$(it_field boenen "/v1/exchange/agreements/$C" .provider)
+it_refused boenen POST "/v1/exchange/agreements/$C/cancel" '{"reason": "keine-lust"}' MALFORMED \
     "a cancellation without a known reason"
-api boenen POST "/v1/exchange/agreements/$C/cancel" '{"reason": "schedule-conflict"}' >/dev/null ||
+it_api boenen POST "/v1/exchange/agreements/$C/cancel" '{"reason": "schedule-conflict"}' >/dev/null ||
     it_fail "cancel"
 it_wait_until 30 "$provider sees the cancellation" state_is "$provider" "$C" cancelled
-it_assert_eq schedule-conflict "$(field "$provider" "/v1/exchange/agreements/$C" .cancel_reason)" \
+it_assert_eq schedule-conflict "$(it_field "$provider" "/v1/exchange/agreements/$C" .cancel_reason)" \
     "the cancellation's reason"
-it_assert_eq boenen "$(field "$provider" "/v1/exchange/agreements/$C" .cancelled_by)" "who cancelled"
+it_assert_eq boenen "$(it_field "$provider" "/v1/exchange/agreements/$C" .cancelled_by)" "who cancelled"
 it_ok "a cancellation reached the other town with its reason"
 
 #   ---- Withdrawing an offer ---------------------------------------------------------------
-api bergkamen POST "/v1/exchange/items/$O_BERGKAMEN/withdraw" '{}' >/dev/null || it_fail "withdraw"
+it_api bergkamen POST "/v1/exchange/items/$O_BERGKAMEN/withdraw" '{}' >/dev/null || it_fail "withdraw"
 for town in "${TOWNS[@]}"; do
     it_wait_until 30 "$town no longer lists Bergkamen's offer" not_on_board "$town" "$O_BERGKAMEN"
 done

@@ -305,6 +305,48 @@ it_write_node_config () {
     IT_CONFIG[$name]="$config"
 }
 
+#   ---- A node's JSON API ------------------------------------------------------------
+
+declare -A API_URL=() API_TOKEN=() # node -> its API's URL, a token for it
+
+#   it_api_node NAME ROLE: makes an API token of ROLE (caseworker, integration,
+#   readonly) for node NAME, picks a port for its API and writes its
+#   configuration with it (instead of it_write_node_config).
+it_api_node () {
+    local name="$1" role="$2" port
+    mkdir -p -m 0700 "$WORK/state/$name"
+    API_TOKEN[$name]=$(it_cli api-token add --tokens "$WORK/state/$name/api-tokens" \
+        --name "$name-$role" --role "$role") || it_fail "cannot make an API token for $name"
+    port=$(it_free_port)
+    API_URL[$name]="http://127.0.0.1:$port"
+    it_write_node_config "$name" "api=127.0.0.1:$port"
+}
+
+#   it_api NODE METHOD PATH [JSON]: calls NODE's API; prints the response
+#   body. Exit status 0 on 2xx; otherwise 1, the refusal in $WORK/last-refusal.
+it_api () {
+    local node="$1" method="$2" path="$3" data="${4:-}"
+    local -a extra=()
+    [[ -n "$data" ]] && extra=(--data "$data")
+    "$BRUECKE" api "$method" "$path" "${extra[@]}" --url "${API_URL[$node]}" \
+        --token "${API_TOKEN[$node]}" 2>"$WORK/last-refusal"
+}
+
+#   it_refused NODE METHOD PATH JSON REASON WHAT: the call must be refused
+#   with REASON.
+it_refused () {
+    local node="$1" method="$2" path="$3" data="$4" reason="$5" what="$6"
+    if it_api "$node" "$method" "$path" "$data" >/dev/null; then
+        it_fail "$what: accepted, expected $reason"
+    fi
+    grep -q "$reason" "$WORK/last-refusal" ||
+        it_fail "$what: expected $reason, got: $(cat "$WORK/last-refusal")"
+    it_ok "$what: refused with $reason"
+}
+
+#   it_field NODE PATH JQ: one value of a GET, as jq -r prints it.
+it_field () { it_api "$1" GET "$2" | jq -r "$3"; }
+
 #   ---- Processes ---------------------------------------------------------------
 
 #   True if PID runs (and is not a zombie waiting to be reaped).
