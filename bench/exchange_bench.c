@@ -53,7 +53,7 @@ s_county_new (s_county_t *self, size_t count)
     bool ok = br_roster_draft_add_node (draft, broker, "Broker", "05978",
                                         BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK;
     for (size_t index = 0; index < count && ok; index++) {
-        char node_id[BR_NODE_ID_MAX + 1], ags[16];
+        char node_id[BR_NODE_ID_MAX + 1], ags[32];
         snprintf (node_id, sizeof (node_id), "town-%04zu", index);
         snprintf (ags, sizeof (ags), "0597%04zu", index);
         self->towns[index] = br_identity_new (node_id);

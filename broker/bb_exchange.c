@@ -720,7 +720,7 @@ s_test_county_new (s_test_county_t *self)
                                       BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK);
     for (size_t index = 0; index < S_TEST_TOWNS; index++) {
         self->towns[index] = br_identity_new (s_test_names[index]);
-        char ags[16];
+        char ags[32];
         snprintf (ags, sizeof (ags), "059780%02zu", 4 * (index + 1));
         assert (br_roster_draft_add_node (draft, self->towns[index], s_test_names[index], ags,
                                           BRUECKE__NODE_ROLE__ROLE_TOWN,
@@ -1079,8 +1079,11 @@ s_test_flow (s_test_county_t *county)
             break;
     assert (unna);
     size_t receiver = s_test_town (unna->receiver);
+    uint8_t unna_transfer[S_ID_SIZE];
+    memcpy (unna_transfer, unna->transfer_id.data, S_ID_SIZE);
     Bruecke__AgreementAction bad = BRUECKE__AGREEMENT_ACTION__INIT;
-    bad.transfer_id = unna->transfer_id;
+    bad.transfer_id.data = unna_transfer;
+    bad.transfer_id.len = S_ID_SIZE;
     bad.step = cancel;
     bad.cancel_reason = "kein-grund";
     assert (s_test_take (&broker, receiver, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION,

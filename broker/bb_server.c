@@ -23,6 +23,7 @@ typedef struct {
     int64_t last_redelivery_ms;       //  when unanswered deliveries were last sent again
     uint64_t held_sequence;           //  its earliest content refused for a retry reason,
                                       //  0 = none; later content waits until it is stored
+    int64_t last_sync_ms;             //  when it last asked for the exchange's updates
 } s_session_t;
 
 //  The broker's state; lives in the actor thread.
@@ -587,10 +588,15 @@ s_send_ledger (s_server_t *self, s_session_t *session, uint64_t after)
     s_packer_destroy (&packer);
 }
 
-//  A node asks for what it missed of the board and the ledger.
+//  A node asks for what it missed of the board and the ledger. A node that
+//  asks more often than BB_SYNC_INTERVAL_MS is ignored: the answer can be
+//  the whole board.
 static void
 s_sync (s_server_t *self, s_session_t *session, bb_job_t *job)
 {
+    if (session->last_sync_ms && job->received_ms - session->last_sync_ms < BB_SYNC_INTERVAL_MS)
+        return;
+    session->last_sync_ms = job->received_ms;
     ProtobufCMessage *body = NULL;
     if (br_envelope_open_body (job->envelope, NULL, &bruecke__exchange_sync__descriptor, &body) !=
         BR_REASON_OK) {
@@ -886,7 +892,8 @@ s_handle_session (s_server_t *self, bb_job_t *job)
         zframe_destroy (&session->routing_id);
         session->routing_id = zframe_dup (job->routing_id);
         session->credit = hello->credit;
-        session->cursor = 0; //  redeliver all that is not yet confirmed
+        session->cursor = 0;       //  redeliver all that is not yet confirmed
+        session->last_sync_ms = 0; //  its first EXCHANGE_SYNC on this connection is answered
         session->last_answer_ms = job->received_ms;
         zsys_info ("broker: %s online (roster %llu, credit %u)", session->node_id,
                    (unsigned long long) hello->roster_version, hello->credit);
