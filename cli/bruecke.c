@@ -10,6 +10,7 @@
 */
 
 #include "bruecke.h"
+#include <termios.h>
 #include "bn_audit.h"
 #include "bn_api.h"
 #include "bn_http.h"
@@ -899,6 +900,64 @@ s_api_token_add (const s_command_t *command, zhash_t *options, zlist_t *argument
     return S_EXIT_OK;
 }
 
+//  Reads one line (a password) from standard input into `line` (`size`
+//  bytes), without the newline; with the terminal's echo off if it is one.
+//  False if there is none.
+static bool
+s_read_secret_line (const char *prompt, char *line, size_t size)
+{
+    bool terminal = isatty (STDIN_FILENO);
+    struct termios saved, quiet;
+    if (terminal) {
+        fprintf (stderr, "%s", prompt);
+        tcgetattr (STDIN_FILENO, &saved);
+        quiet = saved;
+        quiet.c_lflag &= (tcflag_t) ~ECHO;
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool got = fgets (line, (int) size, stdin) != NULL;
+    if (terminal) {
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+        fprintf (stderr, "\n");
+    }
+    if (got)
+        line[strcspn (line, "\r\n")] = '\0';
+    return got;
+}
+
+static int
+s_web_user_add (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    const char *path = s_option (options, "users");
+    const char *name = s_option (options, "name");
+    const char *role = s_option (options, "role");
+    if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_web_role_valid (role)) {
+        fprintf (stderr,
+                 "bruecke web-user add: --name is 1 to %d characters of [a-z0-9-]; --role is "
+                 "sachbearbeitung, leitung or administration\n",
+                 BN_TOKENS_NAME_MAX);
+        return S_EXIT_USAGE;
+    }
+    char password[BN_TOKENS_PASSWORD_MAX + 2];
+    if (!s_read_secret_line ("Passwort: ", password, sizeof (password)) ||
+        strlen (password) < BN_TOKENS_PASSWORD_MIN || strlen (password) > BN_TOKENS_PASSWORD_MAX) {
+        sodium_memzero (password, sizeof (password));
+        fprintf (stderr, "bruecke web-user add: give a password of %d to %d characters on "
+                         "standard input\n",
+                 BN_TOKENS_PASSWORD_MIN, BN_TOKENS_PASSWORD_MAX);
+        return S_EXIT_USAGE;
+    }
+    br_reason_t reason = bn_tokens_add_user (path, name, role, password);
+    sodium_memzero (password, sizeof (password));
+    if (reason == BR_REASON_INVALID_STATE)
+        return s_refused (command, reason, "a user of that name exists");
+    if (reason != BR_REASON_OK)
+        return s_refused (command, reason, path);
+    fprintf (stderr, "bruecke: web user '%s' (%s) added to %s\n", name, role, path);
+    return S_EXIT_OK;
+}
+
 //  Reads standard input, at most `max_size` bytes. NULL if it is larger.
 static zchunk_t *
 s_read_stdin (size_t max_size)
@@ -1671,6 +1730,13 @@ static const s_command_t s_commands[] = {
      "and prints the token once; the file keeps only its argon2id hash. A running node takes\n"
      "it at the next request; deleting its line from the file revokes it.",
      "tokens name role", "", "tokens name role", 0, s_api_token_add},
+    {"web-user", "add", "--users FILE --name NAME --role sachbearbeitung|leitung|administration",
+     "Adds a user of the node's web interface to its users file (created, mode 0600, if\n"
+     "missing; by default web-users in the node's state directory). The password, 10 to 128\n"
+     "characters, comes from standard input (asked for without echo on a terminal); the file\n"
+     "keeps only its argon2id hash. A running node takes it at the next login; deleting its\n"
+     "line from the file removes the user.",
+     "users name role", "", "users name role", 0, s_web_user_add},
     {NULL, "api",
      "METHOD PATH [--data JSON | --data @FILE | --data @-] [--url URL]\n"
      "       [--token-file FILE | --token TOKEN]",

@@ -54,7 +54,8 @@
     X (INVALID_STATE, 35, false)                                                                   \
     X (UNAUTHORIZED, 36, false)                                                                    \
     X (AUDIT_BROKEN, 37, false)                                                                    \
-    X (CONSENT_MISSING, 38, false)
+    X (CONSENT_MISSING, 38, false)                                                                 \
+    X (TOO_MANY_ATTEMPTS, 39, false)
 
 #define BR_REASON_ENUM_ENTRY(name, number, retry) BR_REASON_##name = number,
 typedef enum { BR_REASON_LIST (BR_REASON_ENUM_ENTRY) } br_reason_t;

@@ -5,6 +5,7 @@
 
 #include "bn_api.h"
 #include "bn_http.h"
+#include "bn_web.h"
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 struct _bn_api_t {
     struct MHD_Daemon *daemon;    //  the libmicrohttpd server
     bn_tokens_t *tokens;          //  API tokens (borrowed; used from the HTTP thread)
+    bn_web_t *web;                //  the web interface, or NULL (borrowed, likewise)
     bn_api_dispatch_fn *dispatch; //  does the work of each request
     void *argument;               //  the dispatcher's argument
     uint16_t port;                //  the port listened on
@@ -28,8 +30,11 @@ struct _bn_api_t {
 typedef struct {
     br_reason_t reason;                //  refusal decided by the HTTP layer, or OK
     char detail[BN_API_DETAIL_SIZE];   //  its detail text
-    char user[BN_TOKENS_NAME_MAX + 1]; //  token name, "" until authenticated
-    char role[BN_TOKENS_ROLE_MAX + 1]; //  its role
+    char user[BN_TOKENS_NAME_MAX + 1]; //  token or web user name, "" until authenticated
+    char role[BN_TOKENS_ROLE_MAX + 1]; //  its API role
+    char logged[BN_TOKENS_NAME_MAX + 1]; //  who, for the log: token name, or "web:<role>"
+                                         //  (staff names stay out of the log)
+    bool web;                          //  a page, or the web interface's login and session
     uint8_t *body;                     //  request body so far (BN_API_BODY_MAX at most)
     size_t body_size;                  //  bytes in body
     size_t received;                   //  body bytes received, kept or thrown away
@@ -96,6 +101,8 @@ bn_api_http_status (br_reason_t reason)
             return MHD_HTTP_BAD_REQUEST;
         case BR_REASON_UNAUTHORIZED:
             return MHD_HTTP_UNAUTHORIZED;
+        case BR_REASON_TOO_MANY_ATTEMPTS:
+            return MHD_HTTP_TOO_MANY_REQUESTS;
         case BR_REASON_FORBIDDEN:
             return MHD_HTTP_FORBIDDEN;
         case BR_REASON_NOT_FOUND:
@@ -211,9 +218,47 @@ s_refuse (s_request_t *request, br_reason_t reason, const char *format, ...)
     va_end (arguments);
 }
 
-//  Checks what the headers tell: token, method, role.
+//  The session of the request's cookie, or NULL.
+static const bn_web_session_t *
+s_session (bn_api_t *self, struct MHD_Connection *connection)
+{
+    if (!self->web)
+        return NULL;
+    const char *cookie = MHD_lookup_connection_value (connection, MHD_COOKIE_KIND, BN_WEB_COOKIE);
+    return bn_web_session (self->web, cookie, br_now_ms ());
+}
+
+//  Admits a request of a web interface user, by the session cookie: the
+//  API role for the web role, and the CSRF token on every change.
 static void
-s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method,
+s_admit_session (bn_api_t *self, struct MHD_Connection *connection, const char *method,
+                 const char *url, s_request_t *request)
+{
+    const bn_web_session_t *session = s_session (self, connection);
+    if (!session) {
+        s_refuse (request, BR_REASON_UNAUTHORIZED,
+                  "a valid API token (Authorization: Bearer <token>) or a login is required");
+        return;
+    }
+    snprintf (request->user, sizeof (request->user), "%s", session->user);
+    snprintf (request->logged, sizeof (request->logged), "web:%s", session->role);
+    //  Sachbearbeitung and Leitung work cases; Administration reads the
+    //  audit log and works no cases
+    bool administration = streq (session->role, BN_TOKENS_ROLE_ADMINISTRATION);
+    snprintf (request->role, sizeof (request->role), "%s",
+              administration ? BN_TOKENS_ROLE_READONLY : BN_TOKENS_ROLE_CASEWORKER);
+    bool audit = strncmp (url, "/v1/audit", 9) == 0 && (url[9] == '\0' || url[9] == '/');
+    if (audit && !administration)
+        s_refuse (request, BR_REASON_FORBIDDEN, "the audit log is for the administration");
+    else if (!streq (method, "GET") &&
+             !bn_web_csrf_valid (session, MHD_lookup_connection_value (
+                                              connection, MHD_HEADER_KIND, "X-CSRF-Token")))
+        s_refuse (request, BR_REASON_FORBIDDEN, "missing or wrong CSRF token (X-CSRF-Token)");
+}
+
+//  Checks what the headers tell: token or session, method, role.
+static void
+s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method, const char *url,
          s_request_t *request)
 {
     const char *header =
@@ -225,16 +270,23 @@ s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method,
             token++;
     }
     const char *name = NULL, *role = NULL;
-    if (bn_tokens_check (self->tokens, token, &name, &role) != BR_REASON_OK) {
+    if (!header && self->web)
+        s_admit_session (self, connection, method, url, request);
+    else if (bn_tokens_check (self->tokens, token, &name, &role) != BR_REASON_OK ||
+             !bn_tokens_role_valid (role)) {
         s_refuse (request, BR_REASON_UNAUTHORIZED,
                   "a valid API token is required (Authorization: Bearer <token>)");
         return;
+    } else {
+        snprintf (request->user, sizeof (request->user), "%s", name);
+        snprintf (request->logged, sizeof (request->logged), "%s", name);
+        snprintf (request->role, sizeof (request->role), "%s", role);
     }
-    snprintf (request->user, sizeof (request->user), "%s", name);
-    snprintf (request->role, sizeof (request->role), "%s", role);
+    if (request->reason != BR_REASON_OK)
+        return;
     if (!streq (method, "GET") && !streq (method, "POST"))
         s_refuse (request, BR_REASON_MALFORMED, "only GET and POST are supported");
-    else if (streq (role, BN_TOKENS_ROLE_READONLY) && !streq (method, "GET"))
+    else if (streq (request->role, BN_TOKENS_ROLE_READONLY) && !streq (method, "GET"))
         s_refuse (request, BR_REASON_FORBIDDEN, "the role readonly may only read (GET)");
 }
 
@@ -332,7 +384,7 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
           s_request_t *request)
 {
     if (request->reason != BR_REASON_OK)
-        return s_send_refusal (connection, method, url, request->user, request->reason,
+        return s_send_refusal (connection, method, url, request->logged, request->reason,
                                request->detail);
     json_t *query = json_object ();
     MHD_get_connection_values (connection, MHD_GET_ARGUMENT_KIND, s_query_add, query);
@@ -351,7 +403,7 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
     }
     if (request->reason != BR_REASON_OK) {
         json_decref (query);
-        return s_send_refusal (connection, method, url, request->user, request->reason,
+        return s_send_refusal (connection, method, url, request->logged, request->reason,
                                request->detail);
     }
 
@@ -375,15 +427,153 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
         json_t *answer = call.result ? call.result : json_object ();
         char path[S_LOG_PATH_MAX + 1];
         s_log_path (url, path);
-        zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, request->user);
+        zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, request->logged);
         result = s_send (connection, status, answer);
         json_decref (answer);
     } else {
         json_decref (call.result);
         call.detail[sizeof (call.detail) - 1] = '\0';
-        result = s_send_refusal (connection, method, url, request->user, call.reason, call.detail);
+        result = s_send_refusal (connection, method, url, request->logged, call.reason, call.detail);
     }
     return result;
+}
+
+//  ---- The web interface --------------------------------------------------------
+
+//  True if `url` is the web interface's: "/" and everything under /ui.
+static bool
+s_web_path (bn_api_t *self, const char *url)
+{
+    return self->web && (streq (url, "/") || (strncmp (url, "/ui", 3) == 0 &&
+                                               (url[3] == '\0' || url[3] == '/')));
+}
+
+//  Adds the headers every page and web answer gets.
+static void
+s_web_headers (struct MHD_Response *response)
+{
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             "default-src 'self'; frame-ancestors 'none'; form-action 'self'");
+    MHD_add_response_header (response, "X-Frame-Options", "DENY");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+}
+
+//  Queues an answer of `size` bytes of `data` (copied) with `type`, and a
+//  Set-Cookie header if `cookie` is not NULL, or a redirection to `location`.
+static enum MHD_Result
+s_web_send (struct MHD_Connection *connection, int status, const void *data, size_t size,
+            const char *type, const char *cookie, const char *location)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, (void *) data, MHD_RESPMEM_MUST_COPY);
+    if (!response)
+        return MHD_NO;
+    s_web_headers (response);
+    if (type)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (cookie)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+    if (location)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_LOCATION, location);
+    enum MHD_Result result = MHD_queue_response (connection, (unsigned int) status, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
+//  Answers a session as JSON {user, role, csrf}, setting its cookie if
+//  `cookie` (after a login).
+static enum MHD_Result
+s_web_session_answer (struct MHD_Connection *connection, const bn_web_session_t *session,
+                      bool cookie)
+{
+    json_t *answer = json_pack ("{ss ss ss}", "user", session->user, "role", session->role,
+                                "csrf", session->csrf);
+    char *text = json_dumps (answer, JSON_COMPACT);
+    json_decref (answer);
+    char *set_cookie =
+        cookie ? zsys_sprintf ("%s=%s; HttpOnly; SameSite=Strict; Path=/", BN_WEB_COOKIE,
+                               session->id)
+               : NULL;
+    enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, text, strlen (text),
+                                         "application/json", set_cookie, NULL);
+    if (set_cookie)
+        sodium_memzero (set_cookie, strlen (set_cookie));
+    zstr_free (&set_cookie);
+    free (text);
+    return result;
+}
+
+//  The web interface's own requests: its files, login, session, logout.
+static enum MHD_Result
+s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url,
+              const char *method, s_request_t *request)
+{
+    if (request->reason != BR_REASON_OK)
+        return s_send_refusal (connection, method, url, request->logged, request->reason,
+                               request->detail);
+    bool get = streq (method, "GET"), post = streq (method, "POST");
+    int64_t now = br_now_ms ();
+    br_reason_t reason = BR_REASON_NOT_FOUND;
+    const char *detail = "no such page";
+    if (get && (streq (url, "/") || streq (url, "/ui")))
+        return s_web_send (connection, MHD_HTTP_FOUND, "", 0, NULL, NULL, "/ui/");
+    if (get && streq (url, "/ui/session")) {
+        const bn_web_session_t *session = s_session (self, connection);
+        if (session)
+            return s_web_session_answer (connection, session, false);
+        reason = BR_REASON_UNAUTHORIZED;
+        detail = "not logged in";
+    } else if (post && streq (url, "/ui/login")) {
+        json_t *body = request->body_size ? json_loadb ((const char *) request->body,
+                                                        request->body_size, 0, NULL)
+                                          : NULL;
+        const bn_web_session_t *session = NULL;
+        reason = bn_web_login (self->web, json_string_value (json_object_get (body, "user")),
+                               json_string_value (json_object_get (body, "password")), now,
+                               &session);
+        if (request->body)
+            sodium_memzero (request->body, request->body_size);
+        json_decref (body);
+        if (reason == BR_REASON_OK) {
+            zsys_info ("api: POST /ui/login 200 web:%s", session->role);
+            return s_web_session_answer (connection, session, true);
+        }
+        detail = reason == BR_REASON_TOO_MANY_ATTEMPTS
+                     ? "too many failed logins: try again in 15 minutes"
+                     : "wrong user name or password";
+    } else if (post && streq (url, "/ui/logout")) {
+        const bn_web_session_t *session = s_session (self, connection);
+        if (!session) {
+            reason = BR_REASON_UNAUTHORIZED;
+            detail = "not logged in";
+        } else if (!bn_web_csrf_valid (session, MHD_lookup_connection_value (
+                                                    connection, MHD_HEADER_KIND, "X-CSRF-Token"))) {
+            reason = BR_REASON_FORBIDDEN;
+            detail = "missing or wrong CSRF token (X-CSRF-Token)";
+        } else {
+            bn_web_logout (self->web, session->id);
+            char *expired = zsys_sprintf ("%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+                                          BN_WEB_COOKIE);
+            enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, "{}", 2,
+                                                 "application/json", expired, NULL);
+            zstr_free (&expired);
+            return result;
+        }
+    } else if (get && strncmp (url, "/ui/", 4) == 0) {
+        zchunk_t *data = NULL;
+        const char *type = NULL;
+        reason = bn_web_file (self->web, url + 4, &data, &type);
+        if (reason == BR_REASON_OK) {
+            enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, zchunk_data (data),
+                                                 zchunk_size (data), type, NULL, NULL);
+            zchunk_destroy (&data);
+            return result;
+        }
+        detail = "no such page";
+    }
+    return s_send_refusal (connection, method, url, request->logged, reason, detail);
 }
 
 //  libmicrohttpd calls this after the headers, for each piece of the body,
@@ -399,7 +589,13 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
         //  The headers are in
         request = (s_request_t *) zmalloc (sizeof (s_request_t));
         *state_p = request;
-        s_admit (self, connection, method, request);
+        if (s_web_path (self, url)) {
+            request->web = true;
+            snprintf (request->logged, sizeof (request->logged), "web");
+            if (!streq (method, "GET") && !streq (method, "POST"))
+                s_refuse (request, BR_REASON_MALFORMED, "only GET and POST are supported");
+        } else
+            s_admit (self, connection, method, url, request);
         const char *length = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
                                                           MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length) {
@@ -409,7 +605,7 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
                           BN_API_BODY_MAX);
             if (declared > BN_API_DISCARD_MAX)
                 //  not worth reading: answer now, libmicrohttpd closes after
-                return s_send_refusal (connection, method, url, request->user, request->reason,
+                return s_send_refusal (connection, method, url, request->logged, request->reason,
                                        request->detail);
         }
         return MHD_YES;
@@ -419,6 +615,8 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
         *upload_data_size = 0;
         return request->received > BN_API_DISCARD_MAX ? MHD_NO : MHD_YES;
     }
+    if (request->web)
+        return s_answer_web (self, connection, url, method, request);
     return s_answer (self, connection, url, method, request);
 }
 
@@ -496,8 +694,8 @@ s_address_loopback (const struct sockaddr_storage *address)
 }
 
 bn_api_t *
-bn_api_new (const char *address, bn_tokens_t *tokens, bn_api_dispatch_fn *dispatch, void *argument,
-            br_reason_t *reason)
+bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, bn_api_dispatch_fn *dispatch,
+            void *argument, br_reason_t *reason)
 {
     assert (tokens && dispatch && reason);
     if (!address)
@@ -514,6 +712,7 @@ bn_api_new (const char *address, bn_tokens_t *tokens, bn_api_dispatch_fn *dispat
 
     bn_api_t *self = (bn_api_t *) zmalloc (sizeof (bn_api_t));
     self->tokens = tokens;
+    self->web = web;
     self->dispatch = dispatch;
     self->argument = argument;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
@@ -684,16 +883,16 @@ bn_api_test (bool verbose)
         "nonsense",  "127.0.0.1",    "127.0.0.1:99999", "127.0.0.1:", "[::1",
         "[::1]8080", "300.1.1.1:80", "name.example:80", NULL};
     for (size_t index = 0; bad_addresses[index]; index++) {
-        assert (bn_api_new (bad_addresses[index], tokens, s_test_dispatch, &seen, &reason) == NULL);
+        assert (bn_api_new (bad_addresses[index], tokens, NULL, s_test_dispatch, &seen, &reason) == NULL);
         assert (reason == BR_REASON_CONFIG_INVALID);
     }
 
-    bn_api_t *api = bn_api_new ("127.0.0.1:0", tokens, s_test_dispatch, &seen, &reason);
+    bn_api_t *api = bn_api_new ("127.0.0.1:0", tokens, NULL, s_test_dispatch, &seen, &reason);
     assert (api && reason == BR_REASON_OK);
     assert (bn_api_port (api) > 0);
     //  The port is taken now
     char *taken = zsys_sprintf ("127.0.0.1:%u", (unsigned) bn_api_port (api));
-    assert (bn_api_new (taken, tokens, s_test_dispatch, &seen, &reason) == NULL);
+    assert (bn_api_new (taken, tokens, NULL, s_test_dispatch, &seen, &reason) == NULL);
     assert (reason == BR_REASON_IO_ERROR);
     zstr_free (&taken);
     char *url = zsys_sprintf ("http://127.0.0.1:%u", (unsigned) bn_api_port (api));

@@ -31,6 +31,7 @@
 
 #include "bruecke.h"
 #include "bn_tokens.h"
+#include "bn_web.h"
 #include <jansson.h>
 
 //  Address the API listens on unless configured otherwise: localhost only.
@@ -76,10 +77,18 @@ typedef struct _bn_api_t bn_api_t;
 //  Starts the API on `address` ("127.0.0.1:8080", "[::1]:8080", port 0 for
 //  a free one; NULL for BN_API_DEFAULT_ADDRESS), checking tokens against
 //  `tokens` (borrowed; used from the HTTP thread only from now on) and
-//  handing requests to `dispatch` with `argument`. Returns NULL and sets
+//  handing requests to `dispatch` with `argument`. With `web` (borrowed
+//  likewise; may be NULL) it also serves the web interface: its pages
+//  under /ui/ ("/" leads there), POST /ui/login ({"user", "password"} ->
+//  {"user", "role", "csrf"} and the session cookie), GET /ui/session and
+//  POST /ui/logout; and it takes the session cookie instead of a token for
+//  /v1, mapping Sachbearbeitung and Leitung to caseworker and
+//  Administration to readonly (and the only one to read /v1/audit), and
+//  refusing a POST without the session's X-CSRF-Token (FORBIDDEN). Staff
+//  names stay out of the log: it says "web:<role>". Returns NULL and sets
 //  *reason: CONFIG_INVALID (bad address) or IO_ERROR (cannot listen).
-bn_api_t *bn_api_new (const char *address, bn_tokens_t *tokens, bn_api_dispatch_fn *dispatch,
-                      void *argument, br_reason_t *reason);
+bn_api_t *bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web,
+                      bn_api_dispatch_fn *dispatch, void *argument, br_reason_t *reason);
 
 //  Returns the port the API listens on (useful with port 0).
 uint16_t bn_api_port (bn_api_t *self);

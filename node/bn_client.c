@@ -43,6 +43,7 @@ typedef struct {
     bn_exchange_t *exchange; //  the town's part in the Transferbörse
     int64_t last_sync_ms;    //  when EXCHANGE_SYNC was last sent
     bn_tokens_t *tokens;     //  API tokens (used by the API thread)
+    bn_web_t *web;           //  the web interface's users and sessions (likewise), or NULL
     bn_api_t *api;           //  the JSON API, or NULL if not configured
     zsock_t *api_requests;   //  REP: requests handed over by the API thread
     char api_endpoint[64];   //  its inproc endpoint
@@ -592,6 +593,27 @@ s_stop_api (s_node_t *self)
     pthread_join (thread, NULL);
 }
 
+//  Opens the web interface's users and pages, served with the API: pages
+//  from node/web-root (the source tree's node/web unless configured), users
+//  from node/web-users (web-users in the state directory). Without the
+//  pages' directory there is no web interface, only the API.
+static br_reason_t
+s_start_web (s_node_t *self, br_config_t *config)
+{
+    const char *root = br_config_string (config, "node/web-root", BRUECKE_WEB_ROOT);
+    char *default_users = zsys_sprintf ("%s/web-users", self->state_path);
+    const char *users = br_config_string (config, "node/web-users", default_users);
+    br_reason_t reason = BR_REASON_OK;
+    self->web = bn_web_new (users, root, &reason);
+    if (!self->web && reason == BR_REASON_IO_ERROR) {
+        zsys_warning ("node: no web interface: no pages in %s", root);
+        reason = BR_REASON_OK;
+    } else if (!self->web)
+        zsys_error ("node: web users %s: %s", users, br_reason_name (reason));
+    zstr_free (&default_users);
+    return reason;
+}
+
 //  Opens the casework and, if configured, the JSON API.
 static br_reason_t
 s_start_casework (s_node_t *self, br_config_t *config)
@@ -627,11 +649,14 @@ s_start_casework (s_node_t *self, br_config_t *config)
     zstr_free (&default_tokens);
     if (!self->tokens)
         return reason;
+    reason = s_start_web (self, config);
+    if (reason != BR_REASON_OK)
+        return reason;
     snprintf (self->api_endpoint, sizeof (self->api_endpoint), "inproc://bn-api-%p", (void *) self);
     self->api_requests = zsock_new (ZMQ_REP);
     int rc = zsock_bind (self->api_requests, "%s", self->api_endpoint);
     assert (rc == 0);
-    self->api = bn_api_new (address, self->tokens, s_api_dispatch, self, &reason);
+    self->api = bn_api_new (address, self->tokens, self->web, s_api_dispatch, self, &reason);
     if (!self->api) {
         zsys_error ("node: cannot serve the API on %s: %s", address, br_reason_name (reason));
         return reason;
@@ -972,6 +997,7 @@ s_stop (s_node_t *self)
     zsock_destroy (&self->api_caller);
     zsock_destroy (&self->api_requests);
     bn_tokens_destroy (&self->tokens);
+    bn_web_destroy (&self->web);
     bn_casework_destroy (&self->casework);
     bn_exchange_destroy (&self->exchange);
     bn_audit_destroy (&self->audit);

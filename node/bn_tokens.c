@@ -37,16 +37,28 @@ struct _bn_tokens_t {
 
 static const char *s_roles[] = {BN_TOKENS_ROLE_CASEWORKER, BN_TOKENS_ROLE_INTEGRATION,
                                 BN_TOKENS_ROLE_READONLY};
+static const char *s_web_roles[] = {BN_TOKENS_ROLE_SACHBEARBEITUNG, BN_TOKENS_ROLE_LEITUNG,
+                                    BN_TOKENS_ROLE_ADMINISTRATION};
+
+static bool
+s_role_in (const char *role, const char **roles, size_t count)
+{
+    for (size_t index = 0; role && index < count; index++)
+        if (streq (role, roles[index]))
+            return true;
+    return false;
+}
 
 bool
 bn_tokens_role_valid (const char *role)
 {
-    if (!role)
-        return false;
-    for (size_t index = 0; index < sizeof (s_roles) / sizeof (s_roles[0]); index++)
-        if (streq (role, s_roles[index]))
-            return true;
-    return false;
+    return s_role_in (role, s_roles, sizeof (s_roles) / sizeof (s_roles[0]));
+}
+
+bool
+bn_tokens_web_role_valid (const char *role)
+{
+    return s_role_in (role, s_web_roles, sizeof (s_web_roles) / sizeof (s_web_roles[0]));
 }
 
 static void
@@ -102,7 +114,8 @@ s_parse (char *text, zhashx_t *entries)
         char *hash = strtok_r (NULL, " \t\r", &saved_field);
         if (!role || !hash || strtok_r (NULL, " \t\r", &saved_field))
             return BR_REASON_CONFIG_INVALID;
-        if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role) ||
+        if (!br_token_valid (name, BN_TOKENS_NAME_MAX) ||
+            !(bn_tokens_role_valid (role) || bn_tokens_web_role_valid (role)) ||
             strncmp (hash, crypto_pwhash_argon2id_STRPREFIX,
                      strlen (crypto_pwhash_argon2id_STRPREFIX)) != 0 ||
             strlen (hash) >= crypto_pwhash_STRBYTES || zhashx_lookup (entries, name))
@@ -329,21 +342,27 @@ s_write_all (int handle, const char *data, size_t size)
     return true;
 }
 
-//  Makes a token for `name`, its hash, and the file line. Returns OK or
-//  IO_ERROR (out of memory for argon2id).
+//  Makes a token for `name` (with `password` as its secret, or a random
+//  one if NULL), its hash, and the file line. Returns OK or IO_ERROR (out
+//  of memory for argon2id).
 static br_reason_t
-s_make_token (const char *name, const char *role, bool newline_first, char **token, char **line)
+s_make_token (const char *name, const char *role, const char *password, bool newline_first,
+              char **token, char **line)
 {
-    uint8_t secret[BN_TOKENS_SECRET_SIZE];
-    char secret_text[sodium_base64_ENCODED_LEN (BN_TOKENS_SECRET_SIZE,
-                                                sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-    randombytes_buf (secret, sizeof (secret));
-    sodium_bin2base64 (secret_text, sizeof (secret_text), secret, sizeof (secret),
-                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    assert (strlen (secret_text) == BN_TOKENS_SECRET_TEXT);
-    *token = zsys_sprintf ("%s.%s", name, secret_text);
-    sodium_memzero (secret, sizeof (secret));
-    sodium_memzero (secret_text, sizeof (secret_text));
+    if (password)
+        *token = zsys_sprintf ("%s.%s", name, password);
+    else {
+        uint8_t secret[BN_TOKENS_SECRET_SIZE];
+        char secret_text[sodium_base64_ENCODED_LEN (BN_TOKENS_SECRET_SIZE,
+                                                    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+        randombytes_buf (secret, sizeof (secret));
+        sodium_bin2base64 (secret_text, sizeof (secret_text), secret, sizeof (secret),
+                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        assert (strlen (secret_text) == BN_TOKENS_SECRET_TEXT);
+        *token = zsys_sprintf ("%s.%s", name, secret_text);
+        sodium_memzero (secret, sizeof (secret));
+        sodium_memzero (secret_text, sizeof (secret_text));
+    }
 
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str_alg (hash, *token, strlen (*token), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -357,13 +376,12 @@ s_make_token (const char *name, const char *role, bool newline_first, char **tok
     return BR_REASON_OK;
 }
 
-br_reason_t
-bn_tokens_add (const char *path, const char *name, const char *role, char **token)
+//  Adds an entry for `name` with `role` and `password` (NULL: a new random
+//  token, returned in *token) to the file at `path`.
+static br_reason_t
+s_add (const char *path, const char *name, const char *role, const char *password, char **token)
 {
-    assert (path && token);
     *token = NULL;
-    if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role))
-        return BR_REASON_MALFORMED;
     bool created = true;
     int handle = open (path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (handle < 0 && errno == EEXIST) {
@@ -385,10 +403,13 @@ bn_tokens_add (const char *path, const char *name, const char *role, char **toke
 
     char *line = NULL;
     if (reason == BR_REASON_OK)
-        reason = s_make_token (name, role, !ends_line, token, &line);
+        reason = s_make_token (name, role, password, !ends_line, token, &line);
     if (reason == BR_REASON_OK && created) {
-        const char *header = "#   bruecke API tokens: <name> <role> <argon2id hash>. "
-                             "Mode 0600; the tokens themselves are stored nowhere.\n";
+        const char *header =
+            password ? "#   bruecke web users: <name> <role> <argon2id hash of name.password>. "
+                       "Mode 0600; the passwords themselves are stored nowhere.\n"
+                     : "#   bruecke API tokens: <name> <role> <argon2id hash>. "
+                       "Mode 0600; the tokens themselves are stored nowhere.\n";
         if (!s_write_all (handle, header, strlen (header)))
             reason = BR_REASON_IO_ERROR;
     }
@@ -401,6 +422,34 @@ bn_tokens_add (const char *path, const char *name, const char *role, char **toke
     if (reason != BR_REASON_OK && *token) {
         sodium_memzero (*token, strlen (*token));
         zstr_free (token);
+    }
+    return reason;
+}
+
+br_reason_t
+bn_tokens_add (const char *path, const char *name, const char *role, char **token)
+{
+    assert (path && token);
+    *token = NULL;
+    if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role))
+        return BR_REASON_MALFORMED;
+    return s_add (path, name, role, NULL, token);
+}
+
+br_reason_t
+bn_tokens_add_user (const char *path, const char *name, const char *role, const char *password)
+{
+    assert (path);
+    size_t length = password ? strlen (password) : 0;
+    if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_web_role_valid (role) ||
+        length < BN_TOKENS_PASSWORD_MIN || length > BN_TOKENS_PASSWORD_MAX ||
+        !br_text_valid (password, BN_TOKENS_PASSWORD_MAX))
+        return BR_REASON_MALFORMED;
+    char *token = NULL;
+    br_reason_t reason = s_add (path, name, role, password, &token);
+    if (token) {
+        sodium_memzero (token, strlen (token));
+        zstr_free (&token);
     }
     return reason;
 }
@@ -567,6 +616,24 @@ bn_tokens_test (bool verbose)
 
     bn_tokens_destroy (&tokens);
     bn_tokens_destroy (&tokens);
+
+    //  Web users: name and password, web roles only, passwords of 10 bytes on
+    assert (bn_tokens_add_user (path, "erika", "sachbearbeitung", "Geheim-Passwort-1") ==
+            BR_REASON_OK);
+    assert (bn_tokens_add_user (path, "erika", "leitung", "Anderes-Passwort") ==
+            BR_REASON_INVALID_STATE);
+    assert (bn_tokens_add_user (path, "kurz", "leitung", "zu-kurz") == BR_REASON_MALFORMED);
+    assert (bn_tokens_add_user (path, "api", "caseworker", "Geheim-Passwort-1") ==
+            BR_REASON_MALFORMED);
+    tokens = bn_tokens_new (path, &reason);
+    assert (tokens);
+    assert (bn_tokens_check (tokens, "erika.Geheim-Passwort-1", &name, &role) == BR_REASON_OK);
+    assert (streq (name, "erika") && streq (role, "sachbearbeitung"));
+    assert (bn_tokens_check (tokens, "erika.Geheim-Passwort-2", &name, &role) ==
+            BR_REASON_UNAUTHORIZED);
+    bn_tokens_destroy (&tokens);
+    assert (unlink (path) == 0);
+
     zstr_free (&alice);
     zstr_free (&reader);
     zstr_free (&carol);

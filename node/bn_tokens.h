@@ -12,6 +12,11 @@
         integration  the town's case software, no person at the keyboard
         readonly     may only read (GET)
 
+    The web interface's users (bn_web) live in a file of their own in the
+    same format: a user's "token" is "<name>.<password>", so the line holds
+    the argon2id hash of name and password, and the roles are the web
+    roles sachbearbeitung, leitung and administration.
+
     The file must be readable by its owner only (mode 0600), like key files.
 
     An argon2id check costs about 0.1 s, so a bn_tokens_t caches successful
@@ -38,8 +43,11 @@
 #define BN_TOKENS_SECRET_SIZE 32
 //  Characters of the secret in base64url without padding.
 #define BN_TOKENS_SECRET_TEXT 43
-//  Longest token text: name, dot, secret.
-#define BN_TOKENS_TEXT_MAX (BN_TOKENS_NAME_MAX + 1 + BN_TOKENS_SECRET_TEXT)
+//  A web user's password: 10 to 128 bytes of UTF-8.
+#define BN_TOKENS_PASSWORD_MIN 10
+#define BN_TOKENS_PASSWORD_MAX 128
+//  Longest text checked: name, dot, and a secret or password.
+#define BN_TOKENS_TEXT_MAX (BN_TOKENS_NAME_MAX + 1 + BN_TOKENS_PASSWORD_MAX)
 //  Longest role name.
 #define BN_TOKENS_ROLE_MAX 16
 //  Largest token file read.
@@ -49,11 +57,18 @@
 #define BN_TOKENS_ROLE_CASEWORKER  "caseworker"
 #define BN_TOKENS_ROLE_INTEGRATION "integration"
 #define BN_TOKENS_ROLE_READONLY    "readonly"
+//  The roles of the web interface's users (a separate file, see bn_web).
+#define BN_TOKENS_ROLE_SACHBEARBEITUNG "sachbearbeitung" //  works cases
+#define BN_TOKENS_ROLE_LEITUNG         "leitung"         //  also sees reports
+#define BN_TOKENS_ROLE_ADMINISTRATION  "administration"  //  users, keys, audit log
 
 typedef struct _bn_tokens_t bn_tokens_t;
 
-//  Returns true if `role` is one of the roles above.
+//  Returns true if `role` is one of the API token roles above.
 bool bn_tokens_role_valid (const char *role);
+
+//  Returns true if `role` is one of the web interface's roles above.
+bool bn_tokens_web_role_valid (const char *role);
 
 //  Creates a new token named `name` with `role` and appends its hash to the
 //  token file at `path`; creates the file (mode 0600) if it does not exist.
@@ -64,6 +79,13 @@ bool bn_tokens_role_valid (const char *role);
 //  (the file is malformed), TOO_LARGE or IO_ERROR.
 br_reason_t bn_tokens_add (const char *path, const char *name, const char *role,
                            char **token) BR_WUR;
+
+//  Adds web user `name` with `role` (a web role) and `password` (10 to 128
+//  bytes of text) to the file at `path`, as for a token: the line holds
+//  the argon2id hash of "<name>.<password>", which bn_tokens_check then
+//  takes. Returns what bn_tokens_add returns.
+br_reason_t bn_tokens_add_user (const char *path, const char *name, const char *role,
+                                const char *password) BR_WUR;
 
 //  Opens the token file at `path` for checking tokens. A missing file
 //  counts as empty (every token is refused until one is added). Returns

@@ -17,6 +17,7 @@
 #include "bn_vault.h"
 #include "bn_casework.h"
 #include "bn_exchange.h"
+#include "bn_web.h"
 #include "bn_tokens.h"
 #include "bn_http.h"
 #include "bn_api.h"
@@ -51,6 +52,7 @@ static const s_test_t s_tests[] = {
     {"bn_vault", bn_vault_test},
     {"bn_casework", bn_casework_test},
     {"bn_exchange", bn_exchange_test},
+    {"bn_web", bn_web_test},
     {"bn_tokens", bn_tokens_test},
     {"bn_http", bn_http_test},
     {"bn_api", bn_api_test},
