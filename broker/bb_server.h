@@ -50,6 +50,7 @@
 #define BB_DEFAULT_WORKERS      2
 #define BB_SLOW_COMMIT_US       50000 //  group commits slower than this are logged
 #define BB_SYNC_INTERVAL_MS     500   //  a node's EXCHANGE_SYNC at most this often
+#define BB_DASHBOARD_UPDATE_MS  5000  //  the dashboard's figures are this fresh
 #define BB_DEFAULT_HEARTBEAT_MS 10000
 #define BB_DEFAULT_OFFLINE_MS   30000
 #define BB_DEFAULT_SCAN_MS      5000

@@ -4,6 +4,8 @@
 */
 
 #include "br_util.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 int64_t
 br_now_ms (void)
@@ -253,6 +255,63 @@ br_seeded_bytes (uint64_t *state, size_t size, uint8_t *bytes)
 {
     for (size_t index = 0; index < size; index++)
         bytes[index] = (uint8_t) br_seeded_next (state);
+}
+
+//  ---- Network addresses ------------------------------------------------------
+
+br_reason_t
+br_address_parse (const char *text, struct sockaddr_storage *address, bool *ipv6)
+{
+    memset (address, 0, sizeof (*address));
+    if (!text || strlen (text) >= BR_ADDRESS_MAX)
+        return BR_REASON_CONFIG_INVALID;
+    char host[BR_ADDRESS_MAX];
+    const char *colon;
+    if (*text == '[') {
+        const char *close = strchr (text, ']');
+        if (!close || close[1] != ':')
+            return BR_REASON_CONFIG_INVALID;
+        memcpy (host, text + 1, (size_t) (close - text - 1));
+        host[close - text - 1] = '\0';
+        colon = close + 1;
+        *ipv6 = true;
+    } else {
+        colon = strrchr (text, ':');
+        if (!colon)
+            return BR_REASON_CONFIG_INVALID;
+        memcpy (host, text, (size_t) (colon - text));
+        host[colon - text] = '\0';
+        *ipv6 = false;
+    }
+    char *end = NULL;
+    errno = 0;
+    long port = strtol (colon + 1, &end, 10);
+    if (!isdigit ((unsigned char) colon[1]) || *end || errno || port < 0 || port > 65535)
+        return BR_REASON_CONFIG_INVALID;
+    if (*ipv6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) address;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons ((uint16_t) port);
+        if (inet_pton (AF_INET6, host, &v6->sin6_addr) != 1)
+            return BR_REASON_CONFIG_INVALID;
+    } else {
+        struct sockaddr_in *v4 = (struct sockaddr_in *) address;
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons ((uint16_t) port);
+        if (streq (host, "localhost"))
+            v4->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+        else if (inet_pton (AF_INET, host, &v4->sin_addr) != 1)
+            return BR_REASON_CONFIG_INVALID;
+    }
+    return BR_REASON_OK;
+}
+
+bool
+br_address_loopback (const struct sockaddr_storage *address)
+{
+    if (address->ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) address)->sin6_addr);
+    return (ntohl (((const struct sockaddr_in *) address)->sin_addr.s_addr) >> 24) == 127;
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include "br_prelude.h"
 #include "br_reason.h"
+#include <sys/socket.h>
 
 //  Longest node id: [a-z0-9-], 1 to 32 characters.
 #define BR_NODE_ID_MAX 32
@@ -85,6 +86,18 @@ int br_seeded_range (uint64_t *state, int low, int high);
 
 //  Fills `size` bytes from the seeded generator.
 void br_seeded_bytes (uint64_t *state, size_t size, uint8_t *bytes);
+
+//  Longest "HOST:PORT" text an address may be.
+#define BR_ADDRESS_MAX 64
+
+//  Parses "HOST:PORT" for a listening socket: HOST an IPv4 address,
+//  "[IPv6 address]" or "localhost"; PORT 0..65535 (0 = any free). Sets
+//  *address and *ipv6. Returns OK or CONFIG_INVALID.
+br_reason_t br_address_parse (const char *text, struct sockaddr_storage *address,
+                              bool *ipv6) BR_WUR;
+
+//  True if `address` (as br_address_parse set it) is a loopback address.
+bool br_address_loopback (const struct sockaddr_storage *address);
 
 //  Self test of this class.
 void br_util_test (bool verbose);

@@ -637,62 +637,6 @@ s_completed (void *argument, struct MHD_Connection *connection, void **state_p,
 
 //  ---- The server --------------------------------------------------------------
 
-//  Parses "HOST:PORT" (HOST an IPv4 address, "[IPv6]" or "localhost").
-static br_reason_t
-s_address_parse (const char *text, struct sockaddr_storage *address, bool *ipv6)
-{
-    memset (address, 0, sizeof (*address));
-    if (!text || strlen (text) >= BN_API_ADDRESS_MAX)
-        return BR_REASON_CONFIG_INVALID;
-    char host[BN_API_ADDRESS_MAX];
-    const char *colon;
-    if (*text == '[') {
-        const char *close = strchr (text, ']');
-        if (!close || close[1] != ':')
-            return BR_REASON_CONFIG_INVALID;
-        memcpy (host, text + 1, (size_t) (close - text - 1));
-        host[close - text - 1] = '\0';
-        colon = close + 1;
-        *ipv6 = true;
-    } else {
-        colon = strrchr (text, ':');
-        if (!colon)
-            return BR_REASON_CONFIG_INVALID;
-        memcpy (host, text, (size_t) (colon - text));
-        host[colon - text] = '\0';
-        *ipv6 = false;
-    }
-    char *end = NULL;
-    errno = 0;
-    long port = strtol (colon + 1, &end, 10);
-    if (!isdigit ((unsigned char) colon[1]) || *end || errno || port < 0 || port > 65535)
-        return BR_REASON_CONFIG_INVALID;
-    if (*ipv6) {
-        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) address;
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons ((uint16_t) port);
-        if (inet_pton (AF_INET6, host, &v6->sin6_addr) != 1)
-            return BR_REASON_CONFIG_INVALID;
-    } else {
-        struct sockaddr_in *v4 = (struct sockaddr_in *) address;
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons ((uint16_t) port);
-        if (streq (host, "localhost"))
-            v4->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-        else if (inet_pton (AF_INET, host, &v4->sin_addr) != 1)
-            return BR_REASON_CONFIG_INVALID;
-    }
-    return BR_REASON_OK;
-}
-
-static bool
-s_address_loopback (const struct sockaddr_storage *address)
-{
-    if (address->ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) address)->sin6_addr);
-    return (ntohl (((const struct sockaddr_in *) address)->sin_addr.s_addr) >> 24) == 127;
-}
-
 bn_api_t *
 bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, bn_api_dispatch_fn *dispatch,
             void *argument, br_reason_t *reason)
@@ -702,10 +646,10 @@ bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, bn_api_disp
         address = BN_API_DEFAULT_ADDRESS;
     struct sockaddr_storage socket_address;
     bool ipv6 = false;
-    *reason = s_address_parse (address, &socket_address, &ipv6);
+    *reason = br_address_parse (address, &socket_address, &ipv6);
     if (*reason != BR_REASON_OK)
         return NULL;
-    if (!s_address_loopback (&socket_address))
+    if (!br_address_loopback (&socket_address))
         zsys_warning ("api: listening on %s, reachable beyond this machine: the API speaks "
                       "plain HTTP, so put it behind TLS",
                       address);

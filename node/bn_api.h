@@ -47,8 +47,6 @@
 #define BN_API_CONNECTION_MAX 64
 //  Seconds a connection may stay idle before it is closed.
 #define BN_API_TIMEOUT_SECONDS 30
-//  Longest address text, "[v6 address]:port".
-#define BN_API_ADDRESS_MAX 64
 //  Size of a refusal's detail text, with its NUL.
 #define BN_API_DETAIL_SIZE 160
 

@@ -11,6 +11,7 @@
 #include "bb_verifier.h"
 #include "bb_match.h"
 #include "bb_exchange.h"
+#include "bb_dashboard.h"
 #include "br_board.h"
 #include "bn_store.h"
 #include "bn_audit.h"
@@ -47,6 +48,7 @@ static const s_test_t s_tests[] = {
     {"bb_match", bb_match_test},
     {"br_board", br_board_test},
     {"bb_exchange", bb_exchange_test},
+    {"bb_dashboard", bb_dashboard_test},
     {"bn_store", bn_store_test},
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},

@@ -41,7 +41,8 @@ IT_BROKER_EXTRA="exchange
         uebergang-schule-beruf = \"${QUARTER_NUMBER}\"
         gesundheitsfoerderung = \"${QUARTER_NUMBER}\"
         quartiersarbeit = \"${NEXT_YEAR}1\""
-it_start_county_broker
+DASHBOARD_PORT=$(it_free_port)
+it_start_county_broker "dashboard=127.0.0.1:$DASHBOARD_PORT"
 for town in "${TOWNS[@]}"; do it_api_node "$town" caseworker; done
 for town in "${TOWNS[@]}"; do it_start_node "$town"; done
 it_wait_connected "${TOWNS[@]}"
@@ -260,6 +261,22 @@ for town in "${TOWNS[@]}"; do
     it_wait_until 30 "$town no longer lists Bergkamen's offer" not_on_board "$town" "$O_BERGKAMEN"
 done
 it_ok "a withdrawn offer left every town's board"
+
+#   ---- The county dashboard shows the towns, balances and the ledger -------------------
+metrics () { curl -sS "http://127.0.0.1:$DASHBOARD_PORT/metrics"; }
+dashboard_has () { metrics | grep -qF "$1"; }
+it_wait_until 30 "the dashboard shows Unna's balance" \
+    dashboard_has 'bruecke_exchange_balance_hours{node="unna"} 4'
+dashboard_has 'bruecke_exchange_balance_hours{node="kamen"} -4' ||
+    it_fail "the dashboard lacks Kamen's balance"
+dashboard_has 'bruecke_exchange_ledger_verified 1' || it_fail "the dashboard's ledger does not verify"
+dashboard_has 'bruecke_town_online{node="werne"} 1' || it_fail "the dashboard does not see Werne online"
+page=$(curl -sS "http://127.0.0.1:$DASHBOARD_PORT/")
+[[ "$page" == *"Kreis-Dashboard"* && "$page" == *"<svg"* && "$page" == *"Transferbörse"* ]] ||
+    it_fail "the dashboard page lacks its parts"
+[[ "$page" != *"Lotsendienst"* ]] || it_fail "the dashboard shows more than counts"
+curl -sS "http://127.0.0.1:$DASHBOARD_PORT/" -o "$BUILD/dashboard.html" || true
+it_ok "the county dashboard shows towns online, balances +4/-4 and a verified ledger"
 
 for town in "${TOWNS[@]}"; do it_check_alive "$town"; done
 it_check_alive broker

@@ -1,0 +1,507 @@
+/*  =========================================================================
+    bb_dashboard - the county dashboard, served by the broker
+
+    See bb_dashboard.h. The page and the metrics are rendered by the actor's
+    thread in bb_dashboard_update and swapped in under a mutex; the HTTP
+    thread only copies out the latest text.
+    =========================================================================
+*/
+
+#include "bb_dashboard.h"
+#include <microhttpd.h>
+#include <pthread.h>
+
+#define S_PLOT_WIDTH  640
+#define S_PLOT_HEIGHT 160
+#define S_PLOT_MARGIN 40
+
+//  One moment of the history.
+typedef struct {
+    int64_t at_ms;     //  when
+    uint64_t queued;   //  messages waiting, all towns
+    uint64_t accepted; //  messages stored since start
+    uint64_t refused;  //  refusals since start
+    size_t online;     //  towns online
+} s_sample_t;
+
+struct _bb_dashboard_t {
+    struct MHD_Daemon *daemon;                  //  the HTTP server
+    uint16_t port;                              //  its port
+    pthread_mutex_t lock;                       //  guards page and metrics
+    char *page;                                 //  the page served now
+    char *metrics;                              //  the metrics served now
+    s_sample_t history[BB_DASHBOARD_HISTORY];   //  a ring of samples
+    size_t samples;                             //  samples taken in all
+};
+
+//  ---- Rendering ------------------------------------------------------------------
+
+//  Appends text with HTML's special characters escaped.
+static void
+s_escaped (zchunk_t *out, const char *text)
+{
+    for (const char *cursor = text; *cursor; cursor++) {
+        const char *entity = *cursor == '<'    ? "&lt;"
+                             : *cursor == '>'  ? "&gt;"
+                             : *cursor == '&'  ? "&amp;"
+                             : *cursor == '"'  ? "&quot;"
+                             : *cursor == '\'' ? "&#39;"
+                                               : NULL;
+        if (entity)
+            zchunk_extend (out, entity, strlen (entity));
+        else
+            zchunk_extend (out, cursor, 1);
+    }
+}
+
+static void __attribute__ ((format (printf, 2, 3)))
+s_append (zchunk_t *out, const char *format, ...)
+{
+    va_list arguments;
+    va_start (arguments, format);
+    char *text = zsys_vprintf (format, arguments);
+    va_end (arguments);
+    zchunk_extend (out, text, strlen (text));
+    zstr_free (&text);
+}
+
+static const s_sample_t *
+s_sample (bb_dashboard_t *self, size_t index)
+{
+    size_t count = self->samples < BB_DASHBOARD_HISTORY ? self->samples : BB_DASHBOARD_HISTORY;
+    size_t first = self->samples - count;
+    return &self->history[(first + index) % BB_DASHBOARD_HISTORY];
+}
+
+//  The value plotted for sample `index`: queued messages, or messages
+//  stored per second since the sample before.
+static double
+s_plot_value (bb_dashboard_t *self, size_t index, bool throughput)
+{
+    const s_sample_t *sample = s_sample (self, index);
+    if (!throughput)
+        return (double) sample->queued;
+    if (index == 0)
+        return 0;
+    const s_sample_t *before = s_sample (self, index - 1);
+    double seconds = (double) (sample->at_ms - before->at_ms) / 1000.0;
+    return seconds > 0 ? (double) (sample->accepted - before->accepted) / seconds : 0;
+}
+
+//  An SVG line plot of the history: queue depth or throughput.
+static void
+s_plot (bb_dashboard_t *self, zchunk_t *out, bool throughput, const char *title)
+{
+    size_t count = self->samples < BB_DASHBOARD_HISTORY ? self->samples : BB_DASHBOARD_HISTORY;
+    double top = 1;
+    for (size_t index = 0; index < count; index++) {
+        double value = s_plot_value (self, index, throughput);
+        if (value > top)
+            top = value;
+    }
+    int width = S_PLOT_WIDTH - 2 * S_PLOT_MARGIN, height = S_PLOT_HEIGHT - 2 * S_PLOT_MARGIN / 2;
+    s_append (out,
+              "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
+              "aria-label=\"%s\" viewBox=\"0 0 %d %d\" class=\"plot\">"
+              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>"
+              "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>"
+              "<text x=\"2\" y=\"%d\">%.0f</text><text x=\"2\" y=\"%d\">0</text>",
+              title, S_PLOT_WIDTH, S_PLOT_HEIGHT, S_PLOT_MARGIN, S_PLOT_MARGIN / 2, S_PLOT_MARGIN,
+              S_PLOT_MARGIN / 2 + height, S_PLOT_MARGIN, S_PLOT_MARGIN / 2 + height,
+              S_PLOT_MARGIN + width, S_PLOT_MARGIN / 2 + height, S_PLOT_MARGIN / 2 + 4, top,
+              S_PLOT_MARGIN / 2 + height);
+    if (count > 1) {
+        s_append (out, "<polyline class=\"line\" points=\"");
+        for (size_t index = 0; index < count; index++) {
+            double x = S_PLOT_MARGIN + (double) width * (double) index / (double) (count - 1);
+            double y = S_PLOT_MARGIN / 2 + height -
+                       (double) height * s_plot_value (self, index, throughput) / top;
+            s_append (out, "%.1f,%.1f ", x, y);
+        }
+        s_append (out, "\"/>");
+    }
+    const char *span = count > 1 ? "" : " (noch keine Verlaufsdaten)";
+    s_append (out, "</svg><figcaption>%s%s</figcaption></figure>\n", title, span);
+}
+
+static void
+s_time_text (int64_t ms, char *text, size_t size)
+{
+    if (ms <= 0) {
+        snprintf (text, size, "nie");
+        return;
+    }
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm local;
+    localtime_r (&seconds, &local);
+    strftime (text, size, "%d.%m.%Y %H:%M:%S", &local);
+}
+
+static char *
+s_render_page (bb_dashboard_t *self, const bb_dashboard_figures_t *figures)
+{
+    zchunk_t *out = zchunk_new (NULL, 16384);
+    size_t online = 0, queued = 0;
+    for (size_t index = 0; index < figures->town_count; index++) {
+        online += figures->towns[index].online;
+        queued += figures->towns[index].queued;
+    }
+    char now[32];
+    s_time_text (figures->now_ms, now, sizeof (now));
+    s_append (out,
+              "<!doctype html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">"
+              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+              "<meta http-equiv=\"refresh\" content=\"%d\">"
+              "<title>Kreis-Dashboard bruecke</title><style>"
+              "body{font-family:sans-serif;margin:1rem;line-height:1.4;color:#111}"
+              "table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
+              "th,td{border:1px solid #999;padding:.25rem .6rem;text-align:left}"
+              "td.n{text-align:right}.online{color:#05620f}.offline{color:#a40000}"
+              ".plot{max-width:40rem;width:100%%;height:auto}.axis{stroke:#555}"
+              ".line{fill:none;stroke:#0050a0;stroke-width:2}"
+              "</style></head><body><main>\n"
+              "<h1>Kreis-Dashboard</h1><p>Stand: %s. Die Seite erneuert sich alle %d "
+              "Sekunden. Alle Zahlen sind Anzahlen, keine Personendaten.</p>\n",
+              BB_DASHBOARD_REFRESH_S, now, BB_DASHBOARD_REFRESH_S);
+
+    s_append (out,
+              "<h2>Städte</h2><p>%zu von %zu online; %zu Nachrichten warten.</p>"
+              "<table><thead><tr><th scope=\"col\">Stadt</th><th scope=\"col\">Knoten</th>"
+              "<th scope=\"col\">Zustand</th><th scope=\"col\">Letzter Kontakt</th>"
+              "<th scope=\"col\">Warteschlange</th></tr></thead><tbody>\n",
+              online, figures->town_count, queued);
+    for (size_t index = 0; index < figures->town_count; index++) {
+        const bb_dashboard_town_t *town = &figures->towns[index];
+        char seen[32];
+        s_time_text (town->last_seen_ms, seen, sizeof (seen));
+        s_append (out, "<tr><td>");
+        s_escaped (out, town->name);
+        s_append (out, "</td><td>");
+        s_escaped (out, town->node_id);
+        s_append (out, "</td><td class=\"%s\">%s</td><td>%s</td><td class=\"n\">%zu</td></tr>\n",
+                  town->online ? "online" : "offline", town->online ? "online" : "offline", seen,
+                  town->queued);
+    }
+    s_append (out, "</tbody></table>\n<h2>Verlauf</h2>\n");
+    s_plot (self, out, false, "Wartende Nachrichten");
+    s_plot (self, out, true, "Durchsatz (gespeicherte Nachrichten pro Sekunde)");
+
+    uint64_t refused = 0;
+    for (int reason = 0; reason < BB_DASHBOARD_REASONS; reason++)
+        refused += figures->refusals[reason];
+    s_append (out,
+              "<h2>Ablehnungen nach Grund</h2><p>%" PRIu64 " gespeichert, %" PRIu64
+              " abgelehnt seit Beginn der Aufzeichnung.</p><table><thead><tr>"
+              "<th scope=\"col\">Grund</th><th scope=\"col\">Code</th>"
+              "<th scope=\"col\">Anzahl</th></tr></thead><tbody>\n",
+              figures->accepted, refused);
+    for (int reason = 1; reason < BB_DASHBOARD_REASONS; reason++)
+        if (figures->refusals[reason])
+            s_append (out, "<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%" PRIu64
+                      "</td></tr>\n",
+                      br_reason_name ((br_reason_t) reason), reason, figures->refusals[reason]);
+    s_append (out, "</tbody></table>\n");
+
+    s_append (out,
+              "<h2>Überweisungen zwischen Städten</h2><p>Anzahl der Überweisungen "
+              "(REFERRAL) je Weg. Felder mit weniger als %d sind unterdrückt.</p>"
+              "<table><thead><tr><th scope=\"col\">von</th><th scope=\"col\">an</th>"
+              "<th scope=\"col\">Anzahl</th></tr></thead><tbody>\n",
+              BB_DASHBOARD_SUPPRESS_BELOW);
+    for (size_t index = 0; index < figures->flow_count; index++) {
+        const bb_dashboard_flow_t *flow = &figures->flows[index];
+        s_append (out, "<tr><td>");
+        s_escaped (out, flow->from);
+        s_append (out, "</td><td>");
+        s_escaped (out, flow->to);
+        if (flow->count < BB_DASHBOARD_SUPPRESS_BELOW)
+            s_append (out, "</td><td class=\"n\">&lt; %d</td></tr>\n", BB_DASHBOARD_SUPPRESS_BELOW);
+        else
+            s_append (out, "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", flow->count);
+    }
+    s_append (out, "</tbody></table>\n");
+
+    s_append (out,
+              "<h2>Transferbörse</h2><p>Börse bei Änderung %" PRIu64 "; Hauptbuch: %" PRIu64
+              " Einträge, Summe %" PRId64 " Stunden, Kette %s.</p>"
+              "<table><thead><tr><th scope=\"col\">Stadt</th>"
+              "<th scope=\"col\">Saldo (Stunden gegeben minus erhalten)</th></tr></thead><tbody>\n",
+              figures->board_head, figures->ledger_records, figures->ledger_total,
+              figures->ledger_verified ? "geprüft und in Ordnung" : "FEHLERHAFT");
+    for (size_t index = 0; index < figures->town_count; index++) {
+        const bb_dashboard_town_t *town = &figures->towns[index];
+        s_append (out, "<tr><td>");
+        s_escaped (out, town->name);
+        s_append (out, "</td><td class=\"n\">%+" PRId64 "</td></tr>\n", town->balance);
+    }
+    s_append (out, "</tbody></table>\n<p><a href=\"/metrics\">Kennzahlen für Prometheus</a></p>"
+                   "</main></body></html>\n");
+    char *page = strndup ((const char *) zchunk_data (out), zchunk_size (out));
+    zchunk_destroy (&out);
+    return page;
+}
+
+static char *
+s_render_metrics (const bb_dashboard_figures_t *figures)
+{
+    zchunk_t *out = zchunk_new (NULL, 8192);
+    s_append (out, "# HELP bruecke_town_online Whether the town's node is connected.\n"
+                   "# TYPE bruecke_town_online gauge\n");
+    for (size_t index = 0; index < figures->town_count; index++)
+        s_append (out, "bruecke_town_online{node=\"%s\"} %d\n", figures->towns[index].node_id,
+                  figures->towns[index].online);
+    s_append (out, "# HELP bruecke_town_last_seen_seconds Unix time of the town's last message.\n"
+                   "# TYPE bruecke_town_last_seen_seconds gauge\n");
+    for (size_t index = 0; index < figures->town_count; index++)
+        s_append (out, "bruecke_town_last_seen_seconds{node=\"%s\"} %" PRId64 "\n",
+                  figures->towns[index].node_id, figures->towns[index].last_seen_ms / 1000);
+    s_append (out, "# HELP bruecke_queue_depth Messages waiting for the town.\n"
+                   "# TYPE bruecke_queue_depth gauge\n");
+    for (size_t index = 0; index < figures->town_count; index++)
+        s_append (out, "bruecke_queue_depth{node=\"%s\"} %zu\n", figures->towns[index].node_id,
+                  figures->towns[index].queued);
+    s_append (out,
+              "# HELP bruecke_messages_stored_total Messages stored since the broker started.\n"
+              "# TYPE bruecke_messages_stored_total counter\nbruecke_messages_stored_total %" PRIu64
+              "\n# HELP bruecke_refusals_total Refusals by reason code.\n"
+              "# TYPE bruecke_refusals_total counter\n",
+              figures->accepted);
+    for (int reason = 1; reason < BB_DASHBOARD_REASONS; reason++)
+        if (figures->refusals[reason])
+            s_append (out, "bruecke_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
+                      br_reason_name ((br_reason_t) reason), figures->refusals[reason]);
+    s_append (out, "# HELP bruecke_referrals_total Referrals from town to town; flows under %d "
+                   "are left out.\n# TYPE bruecke_referrals_total counter\n",
+              BB_DASHBOARD_SUPPRESS_BELOW);
+    for (size_t index = 0; index < figures->flow_count; index++)
+        if (figures->flows[index].count >= BB_DASHBOARD_SUPPRESS_BELOW)
+            s_append (out, "bruecke_referrals_total{from=\"%s\",to=\"%s\"} %" PRIu64 "\n",
+                      figures->flows[index].from, figures->flows[index].to,
+                      figures->flows[index].count);
+    s_append (out, "# HELP bruecke_exchange_balance_hours Transferbörse balance of the town.\n"
+                   "# TYPE bruecke_exchange_balance_hours gauge\n");
+    for (size_t index = 0; index < figures->town_count; index++)
+        s_append (out, "bruecke_exchange_balance_hours{node=\"%s\"} %" PRId64 "\n",
+                  figures->towns[index].node_id, figures->towns[index].balance);
+    s_append (out,
+              "# HELP bruecke_exchange_ledger_records Records in the Transferbörse ledger.\n"
+              "# TYPE bruecke_exchange_ledger_records gauge\nbruecke_exchange_ledger_records %" PRIu64
+              "\n# HELP bruecke_exchange_ledger_verified Whether the ledger's chain verifies.\n"
+              "# TYPE bruecke_exchange_ledger_verified gauge\nbruecke_exchange_ledger_verified %d\n",
+              figures->ledger_records, figures->ledger_verified);
+    char *text = strndup ((const char *) zchunk_data (out), zchunk_size (out));
+    zchunk_destroy (&out);
+    return text;
+}
+
+void
+bb_dashboard_update (bb_dashboard_t *self, const bb_dashboard_figures_t *figures)
+{
+    assert (self && figures);
+    s_sample_t *sample = &self->history[self->samples % BB_DASHBOARD_HISTORY];
+    memset (sample, 0, sizeof (*sample));
+    sample->at_ms = figures->now_ms;
+    sample->accepted = figures->accepted;
+    for (size_t index = 0; index < figures->town_count; index++) {
+        sample->queued += figures->towns[index].queued;
+        sample->online += figures->towns[index].online;
+    }
+    for (int reason = 0; reason < BB_DASHBOARD_REASONS; reason++)
+        sample->refused += figures->refusals[reason];
+    self->samples++;
+    char *page = s_render_page (self, figures);
+    char *metrics = s_render_metrics (figures);
+    pthread_mutex_lock (&self->lock);
+    free (self->page);
+    free (self->metrics);
+    self->page = page;
+    self->metrics = metrics;
+    pthread_mutex_unlock (&self->lock);
+}
+
+static char *
+s_copy (bb_dashboard_t *self, bool page)
+{
+    pthread_mutex_lock (&self->lock);
+    const char *text = page ? self->page : self->metrics;
+    char *copy = strdup (text ? text : "");
+    pthread_mutex_unlock (&self->lock);
+    return copy;
+}
+
+char *
+bb_dashboard_page (bb_dashboard_t *self)
+{
+    assert (self);
+    return s_copy (self, true);
+}
+
+char *
+bb_dashboard_metrics (bb_dashboard_t *self)
+{
+    assert (self);
+    return s_copy (self, false);
+}
+
+//  ---- Serving --------------------------------------------------------------------
+
+static enum MHD_Result
+s_handle (void *argument, struct MHD_Connection *connection, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **state_p)
+{
+    (void) version;
+    (void) upload_data;
+    bb_dashboard_t *self = (bb_dashboard_t *) argument;
+    if (!*state_p) {
+        *state_p = self; //  the headers are in; answer once the request is
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    int status = MHD_HTTP_OK;
+    const char *type = "text/html; charset=utf-8";
+    char *text = NULL;
+    if (!streq (method, "GET")) {
+        status = MHD_HTTP_METHOD_NOT_ALLOWED;
+        text = strdup ("only GET\n");
+        type = "text/plain; charset=utf-8";
+    } else if (streq (url, "/"))
+        text = bb_dashboard_page (self);
+    else if (streq (url, "/metrics")) {
+        text = bb_dashboard_metrics (self);
+        type = "text/plain; version=0.0.4; charset=utf-8";
+    } else {
+        status = MHD_HTTP_NOT_FOUND;
+        text = strdup ("not found\n");
+        type = "text/plain; charset=utf-8";
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (text);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                             "frame-ancestors 'none'");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result result = MHD_queue_response (connection, (unsigned int) status, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
+bb_dashboard_t *
+bb_dashboard_new (const char *address, br_reason_t *reason)
+{
+    assert (address && reason);
+    struct sockaddr_storage socket_address;
+    bool ipv6 = false;
+    *reason = br_address_parse (address, &socket_address, &ipv6);
+    if (*reason != BR_REASON_OK)
+        return NULL;
+    if (!br_address_loopback (&socket_address))
+        zsys_warning ("dashboard: listening on %s, reachable beyond this machine: put it behind "
+                      "TLS and a login",
+                      address);
+    bb_dashboard_t *self = (bb_dashboard_t *) zmalloc (sizeof (bb_dashboard_t));
+    pthread_mutex_init (&self->lock, NULL);
+    self->page = strdup ("<!doctype html><title>Kreis-Dashboard</title><p>Wird erstellt ...</p>\n");
+    self->metrics = strdup ("");
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0);
+    self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_SOCK_ADDR,
+                                     (struct sockaddr *) &socket_address,
+                                     MHD_OPTION_CONNECTION_LIMIT, 32U,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
+    if (!self->daemon) {
+        zsys_error ("dashboard: cannot listen on %s", address);
+        *reason = BR_REASON_IO_ERROR;
+        bb_dashboard_destroy (&self);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    self->port = info ? info->port : 0;
+    zsys_info ("dashboard: on %s (port %u)", address, (unsigned) self->port);
+    return self;
+}
+
+void
+bb_dashboard_destroy (bb_dashboard_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        bb_dashboard_t *self = *self_p;
+        if (self->daemon)
+            MHD_stop_daemon (self->daemon);
+        pthread_mutex_destroy (&self->lock);
+        free (self->page);
+        free (self->metrics);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+uint16_t
+bb_dashboard_port (bb_dashboard_t *self)
+{
+    assert (self);
+    return self->port;
+}
+
+//  --------------------------------------------------------------------------
+//  Selftest
+
+void
+bb_dashboard_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bb_dashboard: ");
+    //  @selftest
+    br_reason_t reason;
+    assert (!bb_dashboard_new ("nowhere", &reason) && reason == BR_REASON_CONFIG_INVALID);
+    bb_dashboard_t *dashboard = bb_dashboard_new ("127.0.0.1:0", &reason);
+    assert (dashboard && bb_dashboard_port (dashboard) > 0);
+    bb_dashboard_town_t towns[2] = {
+        {.node_id = "luenen", .name = "L\xc3\xbcnen <Stadt>", .online = true, .queued = 3,
+         .balance = 4, .last_seen_ms = 1790000000000LL},
+        {.node_id = "unna", .name = "Unna", .online = false, .queued = 0, .balance = -4}};
+    bb_dashboard_flow_t flows[2] = {{"luenen", "unna", 12}, {"unna", "luenen", 2}};
+    bb_dashboard_figures_t figures = {.now_ms = 1790000000000LL,
+                                      .towns = towns,
+                                      .town_count = 2,
+                                      .accepted = 100,
+                                      .flows = flows,
+                                      .flow_count = 2,
+                                      .ledger_records = 1,
+                                      .ledger_verified = true};
+    figures.refusals[BR_REASON_BAD_SIGNATURE] = 7;
+    for (int tick = 0; tick < 3; tick++) {
+        figures.now_ms += 5000;
+        figures.accepted += 50;
+        bb_dashboard_update (dashboard, &figures);
+    }
+    char *page = bb_dashboard_page (dashboard);
+    //  Names are escaped; small flows suppressed; the plot has its line
+    assert (strstr (page, "L\xc3\xbcnen &lt;Stadt&gt;") && !strstr (page, "<Stadt>"));
+    assert (strstr (page, "<td class=\"n\">12</td>") && strstr (page, "&lt; 5"));
+    assert (!strstr (page, "<td class=\"n\">2</td>"));
+    assert (strstr (page, "<polyline") && strstr (page, "BAD_SIGNATURE"));
+    assert (strstr (page, "geprüft und in Ordnung"));
+    char *metrics = bb_dashboard_metrics (dashboard);
+    assert (strstr (metrics, "bruecke_town_online{node=\"luenen\"} 1\n"));
+    assert (strstr (metrics, "bruecke_refusals_total{reason=\"BAD_SIGNATURE\"} 7\n"));
+    assert (strstr (metrics, "bruecke_referrals_total{from=\"luenen\",to=\"unna\"} 12\n"));
+    assert (!strstr (metrics, "to=\"luenen\""));
+    assert (strstr (metrics, "bruecke_exchange_balance_hours{node=\"unna\"} -4\n"));
+    zstr_free (&page);
+    zstr_free (&metrics);
+    bb_dashboard_destroy (&dashboard);
+    bb_dashboard_destroy (&dashboard);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
+}
