@@ -527,6 +527,9 @@ br_board_snapshot_put (br_board_t *self, MDB_txn *txn, const Bruecke__SignedBoar
     if (reason == BR_REASON_OK)
         reason = br_store_put (txn, self->items, item.id.data, BR_BOARD_ID_SIZE,
                                zchunk_data (bytes), zchunk_size (bytes), 0);
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (txn, self->owners, item.id.data, BR_BOARD_ID_SIZE, item.town,
+                               strlen (item.town), 0);
     br_board_item_free (&item);
     zchunk_destroy (&bytes);
     return reason;

@@ -750,7 +750,7 @@ s_copy_body (br_ledger_t *self, MDB_txn *txn, void *argument)
     uint64_t earlier;
     reason = s_transfer_find (self, txn, record->completion.transfer_id, &earlier);
     if (reason == BR_REASON_OK)
-        return BR_REASON_REPLAYED;
+        return BR_REASON_AUDIT_BROKEN; //  a transfer we hold under another sequence
     if (reason != BR_REASON_NOT_FOUND)
         return reason;
     return s_store_record (self, txn, record);

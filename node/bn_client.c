@@ -429,6 +429,7 @@ s_receive (s_node_t *self)
         //  after a while (a new HELLO restarts delivery), maybe with room then
         zsys_warning ("node: cannot store deliveries: %s", br_reason_name (failure));
         zlistx_purge (drain.answers);
+        bn_exchange_rolled_back (self->exchange);
         self->hello_again_ms = now + self->retransmit_ms;
     }
     for (zchunk_t *chunk = (zchunk_t *) zlistx_first (drain.answers); chunk;

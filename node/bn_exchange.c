@@ -88,6 +88,16 @@ bn_exchange_set_roster (bn_exchange_t *self, br_roster_t *roster)
     }
 }
 
+void
+bn_exchange_rolled_back (bn_exchange_t *self)
+{
+    assert (self);
+    //  What the transaction applied is gone: a snapshot begun in it, and
+    //  changes; ask again
+    self->snapshot_open = false;
+    self->sync_due = true;
+}
+
 bool
 bn_exchange_takes (int type)
 {
@@ -181,16 +191,8 @@ s_take_ledger (bn_exchange_t *self, MDB_txn *txn, const Bruecke__LedgerUpdate *u
         const ProtobufCBinaryData *bytes = &update->records[index];
         br_reason_t reason =
             br_ledger_append_record (self->ledger, txn, bytes->data, bytes->len, self->roster);
-        br_ledger_record_t record;
-        uint64_t head = 0;
-        uint8_t hash[BR_LEDGER_HASH_SIZE];
-        if (reason == BR_REASON_REPLAYED &&
-            br_ledger_record_decode (bytes->data, bytes->len, &record) == BR_REASON_OK &&
-            br_ledger_head (self->ledger, &head, hash) == BR_REASON_OK &&
-            record.sequence <= head)
-            continue; //  had it already (not: a new record for a transfer we hold)
-        if (reason == BR_REASON_OK)
-            continue;
+        if (reason == BR_REASON_OK || reason == BR_REASON_REPLAYED)
+            continue; //  REPLAYED: the very record we hold
         if (br_reason_retry (reason))
             return reason;
         if (reason == BR_REASON_INVALID_STATE)

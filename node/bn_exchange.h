@@ -81,6 +81,10 @@ br_reason_t bn_exchange_receive (bn_exchange_t *self, MDB_txn *txn, br_envelope_
 //  holds. Returns false if the store cannot be read (then they are 0).
 bool bn_exchange_held (bn_exchange_t *self, Bruecke__ExchangeSync *held);
 
+//  Tells the exchange that the transaction of its last bn_exchange_receive
+//  calls was aborted: it forgets a snapshot begun there and asks again.
+void bn_exchange_rolled_back (bn_exchange_t *self);
+
 //  True if the node should send EXCHANGE_SYNC (it missed something); then
 //  fills `sync` with what it holds and clears the flag.
 bool bn_exchange_sync_due (bn_exchange_t *self, Bruecke__ExchangeSync *sync);

@@ -2,8 +2,8 @@
 set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue roster roster_draft envelope store config
      ledger br_board
-     bb_store bb_zap bb_verifier bb_match bb_exchange
-     bn_store bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_http bn_api)
+     bb_store bb_zap bb_verifier bb_match bb_exchange bb_dashboard
+     bn_store bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
@@ -34,12 +34,12 @@ set_tests_properties (cli.audit PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DI
 # reproducer runs through the fuzz targets' own entry points, so each stays a
 # regression test. A libFuzzer build (BRUECKE_FUZZ) has the fuzz_* targets
 # themselves instead; see tests/fuzz/fuzz.cmake.
-set (BRUECKE_FUZZ_TARGETS envelope roster attestation casework)
+set (BRUECKE_FUZZ_TARGETS envelope roster attestation casework exchange)
 if (NOT BRUECKE_FUZZ)
     foreach (name ${BRUECKE_FUZZ_TARGETS})
         add_executable (fuzz_replay_${name} tests/fuzz/fuzz_${name}.c tests/fuzz/fuzz_fixture.c
                                             tests/fuzz/replay.c)
-        target_link_libraries (fuzz_replay_${name} PRIVATE bruecke_node)
+        target_link_libraries (fuzz_replay_${name} PRIVATE bruecke_broker bruecke_node)
         add_test (NAME fuzz.replay.${name}
                   COMMAND fuzz_replay_${name} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name}
                           -o ${CMAKE_SOURCE_DIR}/tests/fuzz/crashes/${name})
@@ -55,7 +55,7 @@ target_link_libraries (bruecke-make-corpus PRIVATE bruecke_common)
 add_executable (bruecke-attack tests/integration/attack.c)
 target_link_libraries (bruecke-attack PRIVATE bruecke_common)
 set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter
-                               casework casework_attacks exchange exchange_cli)
+                               casework casework_attacks exchange exchange_cli web)
 foreach (name ${BRUECKE_INTEGRATION_TESTS})
     add_test (NAME integration.${name}
               COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})

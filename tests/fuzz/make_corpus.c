@@ -10,7 +10,8 @@
     refused with the reason its name promises, so the names stay true.
     DIR/casework holds casework bodies for fuzz_casework; their verdicts
     come from the node's casework, which this generator does not link: the
-    target shows them (FUZZ_CASEWORK_TRACE).
+    target shows them (FUZZ_CASEWORK_TRACE). DIR/exchange likewise holds
+    Transferbörse bodies for fuzz_exchange (FUZZ_EXCHANGE_TRACE).
 
     The output is the same on every run, byte for byte: message ids are
     fixed, Ed25519 signatures are deterministic, and the generator replaces
@@ -902,6 +903,439 @@ s_caseworks (void)
     s_write ("casework", "empty.bin", NULL, 0);
 }
 
+//  ---- Transferbörse -------------------------------------------------------
+
+//  The control byte of a fuzz_exchange input: `type`; to the broker, the
+//  sender's index and `own` (0, or 1 + an agreement's or item's index).
+static uint8_t
+s_exchange_control (uint8_t type, uint8_t sender, uint8_t own)
+{
+    FUZZ_CHECK (type < FUZZ_EXCHANGE_TYPES && sender <= FUZZ_EXCHANGE_SENDER_MASK &&
+                own <= FUZZ_EXCHANGE_OWN_COUNT);
+    return (uint8_t) (type | (sender << FUZZ_EXCHANGE_SENDER_SHIFT) |
+                      (own << FUZZ_EXCHANGE_OWN_SHIFT));
+}
+
+//  Writes exchange/name: the control byte, then `size` body bytes.
+static void
+s_exchange_raw (const char *name, uint8_t control, const uint8_t *body, size_t size)
+{
+    zchunk_t *chunk = zchunk_new (&control, 1);
+    if (size)
+        zchunk_extend (chunk, body, size);
+    s_write_chunk ("exchange", name, chunk);
+    zchunk_destroy (&chunk);
+}
+
+//  Writes exchange/name: the control byte, then `body` encoded.
+static void
+s_exchange (const char *name, uint8_t control, const ProtobufCMessage *body)
+{
+    zchunk_t *bytes = br_proto_encode (body);
+    s_exchange_raw (name, control, zchunk_data (bytes), zchunk_size (bytes));
+    zchunk_destroy (&bytes);
+}
+
+//  Writes exchange/name: the control byte, then `chunk`'s bytes; destroys it.
+static void
+s_exchange_chunk (const char *name, uint8_t control, zchunk_t **chunk_p)
+{
+    s_exchange_raw (name, control, zchunk_data (*chunk_p), zchunk_size (*chunk_p));
+    zchunk_destroy (chunk_p);
+}
+
+//  An id with `byte` in every byte.
+static uint8_t *
+s_exchange_id (uint8_t id[BR_BOARD_ID_SIZE], uint8_t byte)
+{
+    memset (id, byte, BR_BOARD_ID_SIZE);
+    return id;
+}
+
+//  An offer of `town` under `id` on `topics` (NULL-ended), signed by `key`.
+//  Returns the SignedBoardItem bytes.
+static zchunk_t *
+s_exchange_offer (br_identity_t *key, const char *town, const uint8_t *id, char **topics,
+                  const char *title)
+{
+    Bruecke__Offer offer = BRUECKE__OFFER__INIT;
+    offer.offer_id.data = (uint8_t *) id;
+    offer.offer_id.len = BR_BOARD_ID_SIZE;
+    offer.town = (char *) town;
+    offer.title = (char *) title;
+    offer.topics = topics;
+    while (topics[offer.n_topics])
+        offer.n_topics++;
+    offer.success_factors = "Ein fester Ansprechpartner im Rathaus";
+    offer.documents = true;
+    offer.coaching_hours = 4;
+    offer.capacity_per_quarter = 8;
+    offer.published_at_ms = FUZZ_NOW_MS - S_MINUTE_MS;
+    return br_board_sign (key, &offer.base);
+}
+
+//  A request of `town` under `id`, for `topic` or the offer `offer_id`,
+//  signed by `key`. Returns the SignedBoardItem bytes.
+static zchunk_t *
+s_exchange_request (br_identity_t *key, const char *town, const uint8_t *id, const char *topic,
+                    const uint8_t *offer_id)
+{
+    Bruecke__ExchangeRequest request = BRUECKE__EXCHANGE_REQUEST__INIT;
+    request.request_id.data = (uint8_t *) id;
+    request.request_id.len = BR_BOARD_ID_SIZE;
+    request.town = (char *) town;
+    request.topic = (char *) (topic ? topic : "");
+    if (offer_id) {
+        request.offer_id.data = (uint8_t *) offer_id;
+        request.offer_id.len = BR_BOARD_ID_SIZE;
+    }
+    request.note = "Gern auch per Videokonferenz";
+    request.published_at_ms = FUZZ_NOW_MS - S_MINUTE_MS;
+    return br_board_sign (key, &request.base);
+}
+
+//  `chunk` (SignedBoardItem bytes) decoded, to go into a BoardChange or a
+//  snapshot; destroys the chunk. The caller frees it with br_proto_free.
+static Bruecke__SignedBoardItem *
+s_exchange_decoded (zchunk_t **chunk_p)
+{
+    br_reason_t reason;
+    ProtobufCMessage *message =
+        br_proto_decode (&bruecke__signed_board_item__descriptor, zchunk_data (*chunk_p),
+                         zchunk_size (*chunk_p), BR_BOARD_SIGNED_MAX, &reason);
+    FUZZ_CHECK (message);
+    zchunk_destroy (chunk_p);
+    return (Bruecke__SignedBoardItem *) message;
+}
+
+//  The fixture's board item `index`, decoded (br_proto_free it).
+static Bruecke__SignedBoardItem *
+s_exchange_item (size_t index)
+{
+    zchunk_t *chunk = zchunk_dup (fuzz_fixture_exchange ()->items[index]);
+    return s_exchange_decoded (&chunk);
+}
+
+//  A board change at `sequence`: a put of `item`, or the withdrawal of `id`.
+static Bruecke__BoardChange *
+s_exchange_change (Bruecke__BoardChange *change, uint64_t sequence, Bruecke__SignedBoardItem *item,
+                   uint8_t *id)
+{
+    bruecke__board_change__init (change);
+    change->sequence = sequence;
+    change->at_ms = FUZZ_NOW_MS - S_MINUTE_MS;
+    if (item) {
+        change->change_case = BRUECKE__BOARD_CHANGE__CHANGE_PUT;
+        change->put = item;
+    } else {
+        change->change_case = BRUECKE__BOARD_CHANGE__CHANGE_WITHDRAWN_ID;
+        change->withdrawn_id.data = id;
+        change->withdrawn_id.len = BR_BOARD_ID_SIZE;
+    }
+    return change;
+}
+
+//  Writes exchange/name: a LEDGER_UPDATE with `count` records.
+static void
+s_exchange_ledger (const char *name, zchunk_t **records, size_t count)
+{
+    ProtobufCBinaryData bytes[FUZZ_EXCHANGE_RECORDS + 1];
+    FUZZ_CHECK (count <= FUZZ_EXCHANGE_RECORDS + 1);
+    for (size_t index = 0; index < count; index++) {
+        bytes[index].data = zchunk_data (records[index]);
+        bytes[index].len = zchunk_size (records[index]);
+    }
+    Bruecke__LedgerUpdate update = BRUECKE__LEDGER_UPDATE__INIT;
+    update.records = bytes;
+    update.n_records = count;
+    update.head = FUZZ_EXCHANGE_RECORDS;
+    s_exchange (name, s_exchange_control (FUZZ_EXCHANGE_LEDGER_UPDATE, 0, 0), &update.base);
+}
+
+//  The broker's messages from the towns: publish, withdraw, agreement steps.
+//  Each name says the verdict the broker gives (FUZZ_EXCHANGE_TRACE shows
+//  them); "signed-again" inputs are refused for their signature, then taken
+//  once the target signed them again.
+static void
+s_exchange_broker (void)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    const uint8_t PUBLISH = FUZZ_EXCHANGE_PUBLISH, WITHDRAW = FUZZ_EXCHANGE_WITHDRAW,
+                  ACTION = FUZZ_EXCHANGE_ACTION;
+    const uint8_t LUENEN = 0, UNNA = 1, KREIS = 2;
+    uint8_t id[BR_BOARD_ID_SIZE], luenen_offer[BR_BOARD_ID_SIZE], other[BR_BOARD_ID_SIZE];
+    fuzz_fixture_item_id (FUZZ_ITEM_LUENEN_OFFER, luenen_offer);
+    char *topics[] = {"kinderschutz", "quartiersarbeit", NULL};
+
+    //  ---- Publish
+    zchunk_t *item = s_exchange_offer (fixture->luenen, "luenen", s_exchange_id (id, 0x50), topics,
+                                       "Kinderschutzkonferenzen im Verbund");
+    s_exchange_raw ("publish-offer-sender-mismatch.bin", s_exchange_control (PUBLISH, UNNA, 0),
+                    zchunk_data (item), zchunk_size (item));
+    s_exchange_chunk ("publish-offer-valid.bin", s_exchange_control (PUBLISH, LUENEN, 0), &item);
+    char *changed_topics[] = {"fruehe-hilfen", "familienzentren", NULL};
+    item = s_exchange_offer (fixture->luenen, "luenen", luenen_offer, changed_topics,
+                             "Willkommensbesuche, jetzt mit Familienzentren");
+    s_exchange_chunk ("publish-offer-replaced-valid.bin", s_exchange_control (PUBLISH, LUENEN, 0),
+                      &item);
+    item = s_exchange_request (fixture->unna, "unna", s_exchange_id (id, 0x51), NULL, luenen_offer);
+    s_exchange_chunk ("publish-request-for-offer-valid.bin", s_exchange_control (PUBLISH, UNNA, 0),
+                      &item);
+    item = s_exchange_request (fixture->luenen, "luenen", s_exchange_id (id, 0x52),
+                               "sprachfoerderung", NULL);
+    s_exchange_chunk ("publish-request-topic-valid.bin", s_exchange_control (PUBLISH, LUENEN, 0),
+                      &item);
+    item = s_exchange_offer (fixture->unna, "luenen", s_exchange_id (id, 0x53), topics,
+                             "Von Unna signiert");
+    s_exchange_chunk ("publish-offer-wrong-key-signed-again.bin",
+                      s_exchange_control (PUBLISH, LUENEN, 0), &item);
+    item = s_exchange_offer (fixture->unna, "unna", luenen_offer, topics, "Unter L\xc3\xbcnens Id");
+    s_exchange_chunk ("publish-offer-id-of-other-town-forbidden.bin",
+                      s_exchange_control (PUBLISH, UNNA, 0), &item);
+    item = s_exchange_request (fixture->luenen, "luenen", luenen_offer, "kinderschutz", NULL);
+    s_exchange_chunk ("publish-request-under-offer-id-invalid-state.bin",
+                      s_exchange_control (PUBLISH, LUENEN, 0), &item);
+    item = s_exchange_request (fixture->unna, "unna", s_exchange_id (id, 0x54), NULL,
+                               s_exchange_id (other, 0x5f));
+    s_exchange_chunk ("publish-request-offer-not-found.bin", s_exchange_control (PUBLISH, UNNA, 0),
+                      &item);
+    item = s_exchange_offer (fixture->kreis_unna, "kreis-unna", s_exchange_id (id, 0x55), topics,
+                             "Kreisweite Fortbildung");
+    s_exchange_chunk ("publish-offer-county-forbidden.bin", s_exchange_control (PUBLISH, KREIS, 0),
+                      &item);
+    char *no_topics[] = {NULL};
+    item = s_exchange_offer (fixture->luenen, "luenen", s_exchange_id (id, 0x56), no_topics,
+                             "Ohne Thema");
+    s_exchange_chunk ("publish-offer-no-topic-malformed.bin",
+                      s_exchange_control (PUBLISH, LUENEN, 0), &item);
+    uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
+    s_exchange_raw ("publish-body-junk.bin", s_exchange_control (PUBLISH, LUENEN, 0), junk,
+                    sizeof (junk));
+
+    //  ---- Withdraw (an own record's id is appended by the target)
+    Bruecke__BoardWithdraw withdraw = BRUECKE__BOARD_WITHDRAW__INIT;
+    s_exchange ("withdraw-own-offer-valid.bin",
+                s_exchange_control (WITHDRAW, LUENEN, 1 + FUZZ_ITEM_LUENEN_OFFER), &withdraw.base);
+    s_exchange ("withdraw-other-town-forbidden.bin",
+                s_exchange_control (WITHDRAW, UNNA, 1 + FUZZ_ITEM_LUENEN_OFFER), &withdraw.base);
+    fuzz_fixture_item_id (FUZZ_ITEM_UNNA_REQUEST, id);
+    withdraw.item_id.data = id;
+    withdraw.item_id.len = sizeof (id);
+    s_exchange ("withdraw-request-valid.bin", s_exchange_control (WITHDRAW, UNNA, 0),
+                &withdraw.base);
+    withdraw.item_id.data = s_exchange_id (other, 0x5e);
+    s_exchange ("withdraw-unknown-not-found.bin", s_exchange_control (WITHDRAW, UNNA, 0),
+                &withdraw.base);
+    withdraw.item_id.len = 3;
+    s_exchange ("withdraw-short-id-malformed.bin", s_exchange_control (WITHDRAW, UNNA, 0),
+                &withdraw.base);
+
+    //  ---- Agreement steps (on the broker's agreements, whose ids the
+    //  target appends)
+    Bruecke__AgreementAction action = BRUECKE__AGREEMENT_ACTION__INIT;
+    action.step = BRUECKE__AGREEMENT_STEP__STEP_ACCEPT;
+    s_exchange ("action-accept-receiver-valid.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_PROPOSED), &action.base);
+    s_exchange ("action-accept-second-valid.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_HALF), &action.base);
+    s_exchange ("action-accept-repeated-valid.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_HALF), &action.base);
+    s_exchange ("action-accept-accepted-invalid-state.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_ACCEPTED), &action.base);
+    s_exchange ("action-accept-county-forbidden.bin",
+                s_exchange_control (ACTION, KREIS, 1 + FUZZ_AGREEMENT_PROPOSED), &action.base);
+    action.step = BRUECKE__AGREEMENT_STEP__STEP_UNSPECIFIED;
+    s_exchange ("action-no-step-malformed.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_PROPOSED), &action.base);
+    action.step = BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE;
+    s_exchange ("action-schedule-no-date-malformed.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_ACCEPTED), &action.base);
+    action.scheduled_for_ms = FUZZ_EXCHANGE_DONE_MS;
+    s_exchange ("action-schedule-valid.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_ACCEPTED), &action.base);
+    s_exchange ("action-schedule-proposed-invalid-state.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_PROPOSED), &action.base);
+    s_exchange ("action-schedule-signed-invalid-state.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_SIGNED), &action.base);
+    action.scheduled_for_ms = FUZZ_EXCHANGE_DONE_MS - FUZZ_DAY_MS;
+    s_exchange ("action-reschedule-valid.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_SCHEDULED), &action.base);
+    action.scheduled_for_ms = 0;
+    //  Completions carry a signature that is no town's: the target signs
+    //  for the sender when the signature is all that is wrong
+    uint8_t signature[BR_SIGNATURE_SIZE];
+    memset (signature, 0x5a, sizeof (signature));
+    action.step = BRUECKE__AGREEMENT_STEP__STEP_COMPLETE;
+    action.completed_ms = FUZZ_EXCHANGE_DONE_MS;
+    s_exchange ("action-complete-no-signature-malformed.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_SCHEDULED), &action.base);
+    action.signature.data = signature;
+    action.signature.len = sizeof (signature);
+    s_exchange ("action-complete-first-signed-again.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_SCHEDULED), &action.base);
+    s_exchange ("action-complete-second-signed-again.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_SIGNED), &action.base);
+    s_exchange ("action-complete-not-scheduled-invalid-state.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_ACCEPTED), &action.base);
+    s_exchange ("action-complete-completed-invalid-state.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_COMPLETED), &action.base);
+    action.completed_ms = FUZZ_EXCHANGE_DONE_MS + 1;
+    s_exchange ("action-complete-other-date-invalid-state.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_SIGNED), &action.base);
+    action.completed_ms = FUZZ_EXCHANGE_LATER_MS;
+    s_exchange ("action-complete-too-early-clock-skew.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_LATER), &action.base);
+    action.completed_ms = 0;
+    action.signature.len = 0;
+    action.step = BRUECKE__AGREEMENT_STEP__STEP_CANCEL;
+    action.cancel_reason = "schedule-conflict";
+    s_exchange ("action-cancel-scheduled-valid.bin",
+                s_exchange_control (ACTION, UNNA, 1 + FUZZ_AGREEMENT_SCHEDULED), &action.base);
+    action.cancel_reason = "no-capacity";
+    s_exchange ("action-cancel-proposed-valid.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_PROPOSED), &action.base);
+    s_exchange ("action-cancel-completed-invalid-state.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_COMPLETED), &action.base);
+    action.cancel_reason = "kein-grund";
+    s_exchange ("action-cancel-unknown-reason-malformed.bin",
+                s_exchange_control (ACTION, LUENEN, 1 + FUZZ_AGREEMENT_PROPOSED), &action.base);
+    action.cancel_reason = "declined";
+    action.transfer_id.data = s_exchange_id (other, 0x5d);
+    action.transfer_id.len = sizeof (other);
+    s_exchange ("action-unknown-not-found.bin", s_exchange_control (ACTION, UNNA, 0), &action.base);
+    s_exchange_raw ("action-body-junk.bin", s_exchange_control (ACTION, UNNA, 0), junk,
+                    sizeof (junk));
+}
+
+//  The node's messages from the broker: board updates, ledger updates,
+//  agreements. Each name says what Unna's node does with it.
+static void
+s_exchange_node (void)
+{
+    fuzz_fixture_t *fixture = fuzz_fixture ();
+    fuzz_exchange_t *exchange = fuzz_fixture_exchange ();
+    const uint8_t BOARD = s_exchange_control (FUZZ_EXCHANGE_BOARD_UPDATE, 0, 0),
+                  AGREEMENT = s_exchange_control (FUZZ_EXCHANGE_AGREEMENT, 0, 0);
+    const uint64_t HEAD = FUZZ_EXCHANGE_NODE_ITEMS;
+    uint8_t id[BR_BOARD_ID_SIZE], luenen_offer[BR_BOARD_ID_SIZE], luenen_request[BR_BOARD_ID_SIZE],
+        other[BR_BOARD_ID_SIZE];
+    fuzz_fixture_item_id (FUZZ_ITEM_LUENEN_OFFER, luenen_offer);
+    fuzz_fixture_item_id (FUZZ_ITEM_LUENEN_REQUEST, luenen_request);
+
+    //  ---- Board changes after the node's head
+    Bruecke__BoardChange changes[3];
+    Bruecke__BoardChange *list[] = {&changes[0], &changes[1], &changes[2]};
+    Bruecke__SignedBoardItem *unna_request = s_exchange_item (FUZZ_ITEM_UNNA_REQUEST);
+    zchunk_t *chunk =
+        s_exchange_request (fixture->unna, "unna", s_exchange_id (id, 0x57), NULL, luenen_offer);
+    Bruecke__SignedBoardItem *for_offer = s_exchange_decoded (&chunk);
+    Bruecke__BoardUpdate update = BRUECKE__BOARD_UPDATE__INIT;
+    update.after = HEAD;
+    update.changes = list;
+    update.n_changes = 3;
+    update.head = HEAD + 3;
+    s_exchange_change (&changes[0], HEAD + 1, unna_request, NULL);
+    s_exchange_change (&changes[1], HEAD + 2, for_offer, NULL);
+    s_exchange_change (&changes[2], HEAD + 3, NULL, luenen_request);
+    s_exchange ("board-update-changes-valid.bin", BOARD, &update.base);
+    update.n_changes = 1;
+    s_exchange_change (&changes[0], HEAD + 2, unna_request, NULL);
+    s_exchange ("board-update-gap-sync.bin", BOARD, &update.base);
+    Bruecke__SignedBoardItem *unna_offer = s_exchange_item (FUZZ_ITEM_UNNA_OFFER);
+    s_exchange_change (&changes[0], 2, unna_offer, NULL);
+    s_exchange ("board-update-replayed.bin", BOARD, &update.base);
+    s_exchange_change (&changes[0], HEAD + 1, NULL, s_exchange_id (other, 0x5e));
+    s_exchange ("board-update-withdraw-unknown-snapshot.bin", BOARD, &update.base);
+    char *topics[] = {"bewegungsfoerderung", NULL};
+    chunk = s_exchange_offer (fixture->unna, "luenen", s_exchange_id (id, 0x58), topics,
+                              "Bewegte Kita");
+    Bruecke__SignedBoardItem *forged = s_exchange_decoded (&chunk);
+    s_exchange_change (&changes[0], HEAD + 1, forged, NULL);
+    s_exchange ("board-update-forged-signed-again.bin", BOARD, &update.base);
+    //  Werne was revoked after it published: its items stay valid
+    chunk = s_exchange_offer (fixture->werne, "werne", s_exchange_id (id, 0x59), topics,
+                              "Bewegte Grundschule");
+    Bruecke__SignedBoardItem *werne = s_exchange_decoded (&chunk);
+    s_exchange_change (&changes[0], HEAD + 1, werne, NULL);
+    s_exchange ("board-update-revoked-town-valid.bin", BOARD, &update.base);
+
+    //  ---- Snapshots
+    Bruecke__SignedBoardItem *luenen_item = s_exchange_item (FUZZ_ITEM_LUENEN_OFFER);
+    Bruecke__SignedBoardItem *items[] = {luenen_item, unna_request, for_offer};
+    Bruecke__BoardUpdate snapshot = BRUECKE__BOARD_UPDATE__INIT;
+    snapshot.snapshot = true;
+    snapshot.first = true;
+    snapshot.last = true;
+    snapshot.items = items;
+    snapshot.n_items = 3;
+    snapshot.head = 12;
+    s_exchange ("board-snapshot-whole-valid.bin", BOARD, &snapshot.base);
+    snapshot.last = false;
+    snapshot.n_items = 1;
+    s_exchange ("board-snapshot-first-part-valid.bin", BOARD, &snapshot.base);
+    snapshot.first = false;
+    s_exchange ("board-snapshot-later-part-ignored.bin", BOARD, &snapshot.base);
+    items[0] = forged;
+    snapshot.first = true;
+    snapshot.last = true;
+    s_exchange ("board-snapshot-forged-signed-again.bin", BOARD, &snapshot.base);
+    br_proto_free ((ProtobufCMessage **) &unna_request);
+    br_proto_free ((ProtobufCMessage **) &for_offer);
+    br_proto_free ((ProtobufCMessage **) &unna_offer);
+    br_proto_free ((ProtobufCMessage **) &forged);
+    br_proto_free ((ProtobufCMessage **) &werne);
+    br_proto_free ((ProtobufCMessage **) &luenen_item);
+
+    //  ---- Ledger records after the node's record 1
+    zchunk_t **records = exchange->records;
+    s_exchange_ledger ("ledger-update-record-2-valid.bin", records + 1, 1);
+    s_exchange_ledger ("ledger-update-records-2-3-valid.bin", records + 1, 2);
+    s_exchange_ledger ("ledger-update-record-1-replayed.bin", records, 1);
+    s_exchange_ledger ("ledger-update-record-3-gap-sync.bin", records + 2, 1);
+    //  A record's time changed: its hash no longer holds (the copy stops);
+    //  the target makes it right again
+    zchunk_t *edited = zchunk_dup (records[1]);
+    zchunk_data (edited)[1 + 8 + 7] ^= 0x01;
+    s_exchange_ledger ("ledger-update-record-2-edited-signed-again.bin", &edited, 1);
+    zchunk_destroy (&edited);
+    //  ... and record 1 so changed is a fork, however it is signed
+    edited = zchunk_dup (records[0]);
+    zchunk_data (edited)[1 + 8 + 7] ^= 0x01;
+    s_exchange_ledger ("ledger-update-record-1-forked.bin", &edited, 1);
+    zchunk_destroy (&edited);
+
+    //  ---- Agreements
+    Bruecke__Agreement agreement;
+    fuzz_fixture_agreement (&agreement);
+    agreement.version = FUZZ_EXCHANGE_AGREEMENT_VERSION - 1;
+    agreement.state = BRUECKE__AGREEMENT_STATE__AGREEMENT_ACCEPTED;
+    s_exchange ("agreement-older-kept.bin", AGREEMENT, &agreement.base);
+    agreement.version = FUZZ_EXCHANGE_AGREEMENT_VERSION + 2;
+    agreement.state = BRUECKE__AGREEMENT_STATE__AGREEMENT_COMPLETED;
+    agreement.completed_ms = FUZZ_EXCHANGE_DONE_MS;
+    agreement.ledger_sequence = 2;
+    s_exchange ("agreement-newer-valid.bin", AGREEMENT, &agreement.base);
+    fuzz_fixture_agreement (&agreement);
+    agreement.transfer_id.data = s_exchange_id (id, FUZZ_EXCHANGE_AGREEMENT_BYTE + 1);
+    agreement.provider = "unna";
+    agreement.receiver = "luenen";
+    agreement.topic = "sprachfoerderung";
+    agreement.state = BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED;
+    agreement.provider_accepted = false;
+    agreement.receiver_accepted = false;
+    agreement.scheduled_for_ms = 0;
+    agreement.version = 1;
+    s_exchange ("agreement-new-valid.bin", AGREEMENT, &agreement.base);
+    agreement.provider = "werne";
+    s_exchange ("agreement-not-party-forbidden.bin", AGREEMENT, &agreement.base);
+    agreement.provider = "unna";
+    agreement.transfer_id.len = 3;
+    s_exchange ("agreement-short-id-malformed.bin", AGREEMENT, &agreement.base);
+    uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12};
+    s_exchange_raw ("agreement-body-junk.bin", AGREEMENT, junk, sizeof (junk));
+    s_write ("exchange", "empty.bin", NULL, 0);
+}
+
 //  ---- A fixed random stream ---------------------------------------------
 
 static uint64_t s_random_calls = 0; //  how many times the stream was drawn from
@@ -955,7 +1389,7 @@ main (int argc, char *argv[])
         return 1;
     }
     fuzz_fixture ();
-    const char *kinds[] = {"envelope", "roster", "attestation", "casework"};
+    const char *kinds[] = {"envelope", "roster", "attestation", "casework", "exchange"};
     for (size_t index = 0; index < sizeof (kinds) / sizeof (kinds[0]); index++)
         if (zsys_dir_create ("%s/%s", s_root, kinds[index]) != 0) {
             fprintf (stderr, "bruecke-make-corpus: cannot create %s/%s\n", s_root, kinds[index]);
@@ -965,6 +1399,10 @@ main (int argc, char *argv[])
     s_rosters ();
     s_attestations ();
     s_caseworks ();
+    //  Last: the exchange's ledger draws from the fixed stream (its
+    //  temporary store), which must not move the seeds before
+    s_exchange_broker ();
+    s_exchange_node ();
     printf ("bruecke-make-corpus: wrote %zu files under %s\n", s_written, s_root);
     return 0;
 }

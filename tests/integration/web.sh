@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+#   web.sh - the web interface's security, through a real node, with curl.
+#
+#   Lünen's node serves its pages, logins and sessions next to its API. A
+#   Sachbearbeitung user and an Administration user log in; each refusal
+#   comes with its reason and changes nothing: a wrong password, a user
+#   locked after five wrong passwords, a change without the CSRF token, a
+#   Sachbearbeitung user reading the audit log, Administration working a
+#   case, a page outside the web root. The session cookie is HttpOnly and
+#   SameSite=Strict, the pages come with a Content-Security-Policy, and no
+#   staff name reaches the log.
+#
+#   Usage: tests/integration/web.sh BUILD_DIR
+
+source "$(dirname "$0")/lib.sh"
+it_init web "${1:-}"
+
+it_make_county luenen unna
+it_start_county_broker
+it_api_node luenen caseworker
+it_api_node unna caseworker
+USERS="$WORK/state/luenen/web-users"
+printf 'Sachbearbeitung-Demo-1\n' | it_cli web-user add --users "$USERS" --name erika \
+    --role sachbearbeitung || it_fail "cannot add a web user"
+printf 'Administration-Demo-1\n' | it_cli web-user add --users "$USERS" --name admin \
+    --role administration || it_fail "cannot add a web user"
+printf 'Leitung-Demo-1234\n' | it_cli web-user add --users "$USERS" --name lea \
+    --role leitung || it_fail "cannot add a web user"
+it_start_node luenen
+it_start_node unna
+it_wait_connected luenen unna
+URL="${API_URL[luenen]}"
+
+#   web JAR METHOD PATH [JSON] [CSRF]: a request with the cookie jar JAR;
+#   prints "STATUS BODY" (headers in $WORK/headers).
+web () {
+    local jar="$1" method="$2" path="$3" data="${4:-}" csrf="${5:-}"
+    local -a extra=()
+    [[ -n "$data" ]] && extra+=(-H "Content-Type: application/json" --data "$data")
+    [[ -n "$csrf" ]] && extra+=(-H "X-CSRF-Token: $csrf")
+    curl -sS --path-as-is -X "$method" -b "$WORK/$jar.jar" -c "$WORK/$jar.jar" \
+        -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "${extra[@]}" "$URL$path" ||
+        it_fail "curl $method $path failed"
+    printf ' %s' "$(cat "$WORK/body")"
+}
+#   expect WHAT STATUS ERROR ANSWER: ANSWER ("STATUS BODY") has STATUS and,
+#   if ERROR is given, that reason code.
+expect () {
+    local what="$1" status="$2" error="$3" answer="$4"
+    [[ "${answer%% *}" == "$status" ]] || it_fail "$what: expected HTTP $status, got: $answer"
+    if [[ -n "$error" ]]; then
+        [[ "$(jq -r .error <<<"${answer#* }")" == "$error" ]] ||
+            it_fail "$what: expected $error, got: $answer"
+    fi
+    it_ok "$what: HTTP $status${error:+ $error}"
+}
+cases () { it_field luenen /v1/cases '.cases | length'; }
+
+#   ---- Pages ---------------------------------------------------------------------------
+expect "/ leads to the pages" 302 "" "$(web anon GET /)"
+grep -qi '^location: /ui/' "$WORK/headers" || it_fail "no redirection to /ui/"
+expect "the start page" 200 "" "$(web anon GET /ui/)"
+grep -qi "^content-type: text/html" "$WORK/headers" || it_fail "the start page is not HTML"
+grep -qi "^content-security-policy: default-src 'self'" "$WORK/headers" ||
+    it_fail "the start page comes without a Content-Security-Policy"
+grep -qi "^x-frame-options: DENY" "$WORK/headers" || it_fail "no X-Frame-Options"
+expect "a file outside the pages" 404 NOT_FOUND "$(web anon GET /ui/../web-users)"
+expect "a hidden file" 404 NOT_FOUND "$(web anon GET /ui/.htaccess)"
+expect "no session yet" 401 UNAUTHORIZED "$(web anon GET /ui/session)"
+expect "the API without login or token" 401 UNAUTHORIZED "$(web anon GET /v1/cases)"
+
+#   ---- Logins --------------------------------------------------------------------------
+expect "a wrong password" 401 UNAUTHORIZED \
+    "$(web erika POST /ui/login '{"user": "erika", "password": "falsches-Passwort"}')"
+answer=$(web erika POST /ui/login '{"user": "erika", "password": "Sachbearbeitung-Demo-1"}')
+expect "Erika's login" 200 "" "$answer"
+grep -i '^set-cookie: bruecke_session=' "$WORK/headers" | grep -qi 'HttpOnly' ||
+    it_fail "the session cookie is not HttpOnly"
+grep -i '^set-cookie: bruecke_session=' "$WORK/headers" | grep -qi 'SameSite=Strict' ||
+    it_fail "the session cookie is not SameSite=Strict"
+CSRF=$(jq -r .csrf <<<"${answer#* }")
+it_assert_match '^[0-9a-f]{64}$' "$CSRF" "the CSRF token"
+it_assert_eq sachbearbeitung "$(jq -r .role <<<"${answer#* }")" "Erika's role"
+answer=$(web erika GET /ui/session)
+expect "Erika's session" 200 "" "$answer"
+it_assert_eq "$CSRF" "$(jq -r .csrf <<<"${answer#* }")" "the session's CSRF token"
+#   A user locked after five wrong passwords, also for the right one
+for attempt in 1 2 3 4; do
+    expect "Lea's wrong password $attempt" 401 UNAUTHORIZED \
+        "$(web lea POST /ui/login '{"user": "lea", "password": "falsches-Passwort"}')"
+done
+expect "Lea's fifth wrong password" 429 TOO_MANY_ATTEMPTS \
+    "$(web lea POST /ui/login '{"user": "lea", "password": "falsches-Passwort"}')"
+expect "Lea, locked, with the right password" 429 TOO_MANY_ATTEMPTS \
+    "$(web lea POST /ui/login '{"user": "lea", "password": "Leitung-Demo-1234"}')"
+
+#   ---- Changes need the CSRF token ------------------------------------------------------
+CASE='{"kind": "family", "service": "jobcenter", "members": [{"name": "Erika Beispielfrau", "role": "mother", "age": 30}]}'
+expect "a case without the CSRF token" 403 FORBIDDEN "$(web erika POST /v1/cases "$CASE")"
+expect "a case with a wrong CSRF token" 403 FORBIDDEN \
+    "$(web erika POST /v1/cases "$CASE" 0000000000000000000000000000000000000000000000000000000000000000)"
+it_assert_eq 0 "$(cases)" "cases after the refusals"
+expect "a case with the CSRF token" 201 "" "$(web erika POST /v1/cases "$CASE" "$CSRF")"
+it_assert_eq 1 "$(cases)" "cases after Erika's"
+#   The audit log names the web user who did it
+it_assert_eq erika "$(it_field luenen /v1/audit '[.records[] | select(.action == "case.create")][0].actor')" \
+    "the audit log's actor"
+
+#   ---- Roles -----------------------------------------------------------------------------
+expect "Sachbearbeitung reading the audit log" 403 FORBIDDEN "$(web erika GET /v1/audit)"
+answer=$(web admin POST /ui/login '{"user": "admin", "password": "Administration-Demo-1"}')
+expect "the administration's login" 200 "" "$answer"
+ADMIN_CSRF=$(jq -r .csrf <<<"${answer#* }")
+expect "the administration reading the audit log" 200 "" "$(web admin GET /v1/audit)"
+expect "the administration verifying the audit log" 200 "" "$(web admin GET /v1/audit/verify)"
+expect "the administration working a case" 403 FORBIDDEN \
+    "$(web admin POST /v1/cases "$CASE" "$ADMIN_CSRF")"
+it_assert_eq 1 "$(cases)" "cases after the administration's attempt"
+
+#   ---- Logout ----------------------------------------------------------------------------
+expect "a logout without the CSRF token" 403 FORBIDDEN "$(web erika POST /ui/logout '{}')"
+expect "Erika's logout" 200 "" "$(web erika POST /ui/logout '{}' "$CSRF")"
+expect "Erika's session after the logout" 401 UNAUTHORIZED "$(web erika GET /ui/session)"
+expect "the API after the logout" 401 UNAUTHORIZED "$(web erika GET /v1/cases)"
+
+#   ---- The log names roles, not staff ---------------------------------------------------
+if grep -qw -e erika -e admin -e lea -e Beispielfrau "$WORK/logs/luenen.log"; then
+    it_fail "a staff or family name is in the node's log"
+fi
+it_assert_log_has luenen "POST /ui/login 200 web:sachbearbeitung" "the log names the role"
+it_check_alive luenen unna broker
+it_pass
