@@ -444,6 +444,29 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
     return reason;
 }
 
+//  What a listing collects, and its filters.
+typedef struct {
+    json_t *list;        //  the entries
+    const char *case_id; //  only records of this case, or NULL
+    const char *name;    //  only cases with a member so named, or NULL
+} s_listing_t;
+
+//  True if a member's name in `record` contains `part`, ignoring case.
+static bool
+s_member_named (json_t *record, const char *part)
+{
+    size_t index;
+    json_t *member;
+    json_array_foreach (json_object_get (record, "members"), index, member)
+    {
+        const char *name = json_string_value (json_object_get (member, "name"));
+        if (name && strcasestr (name, part))
+            return true;
+    }
+    return false;
+}
+
+
 //  Adds the fields of `record` that a listing shows to the listing (a JSON
 //  array in `argument`).
 static br_reason_t
@@ -452,6 +475,12 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
     (void) self;
     (void) txn;
     (void) id;
+    s_listing_t *listing = (s_listing_t *) argument;
+    const char *case_id = json_string_value (json_object_get (record, "case_id"));
+    if (listing->case_id && (!case_id || !streq (listing->case_id, case_id)))
+        return BR_REASON_OK;
+    if (listing->name && !s_member_named (record, listing->name))
+        return BR_REASON_OK;
     json_t *entry = json_object ();
     const char *fields[] = {"id",      "kind",    "service", "state", "created_at_ms", "direction",
                             "case_id", "purpose", "peer",    "to",    "updated_at_ms"};
@@ -460,18 +489,27 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
         if (value)
             json_object_set (entry, fields[index], value);
     }
-    json_array_append_new ((json_t *) argument, entry);
+    json_array_append_new (listing->list, entry);
     return BR_REASON_OK;
 }
 
 //  Lists the records of `dbi` without their personal content, as
-//  {`name`: [...]}.
+//  {`name`: [...]}. Query filters: `case_id` (records of that case), and
+//  for cases `name` (cases with a member whose name contains it, ignoring
+//  case; the names are not listed).
 static br_reason_t
 s_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, const char *name,
         int64_t now)
 {
     json_t *list = json_array ();
-    br_reason_t reason = s_each (self, txn, dbi, s_list_entry, list);
+    s_listing_t listing = {.list = list,
+                           .case_id = json_string_value (json_object_get (call->query, "case_id")),
+                           .name = json_string_value (json_object_get (call->query, "name"))};
+    if (listing.name && (!*listing.name || strlen (listing.name) > BN_NAME_MAX)) {
+        json_decref (list);
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "name is 1 to %d bytes", BN_NAME_MAX);
+    }
+    br_reason_t reason = s_each (self, txn, dbi, s_list_entry, &listing);
     char action[32];
     snprintf (action, sizeof (action), "%s.list", name);
     if (reason == BR_REASON_OK)
@@ -1311,6 +1349,8 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     } else if (streq (collection, "consents")) {
         if (count == 1 && post)
             reason = s_consent_record (self, txn, call, now);
+        else if (count == 1 && get)
+            reason = s_list (self, txn, call, self->consents, "consents", now);
         else if (count == 2 && get) {
             reason = s_show (self, txn, call, self->consents, parts[1], "consent.read", now);
             if (reason == BR_REASON_OK)

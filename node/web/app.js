@@ -1,0 +1,361 @@
+// The caseworker web interface: session, header, navigation and the hash
+// router (#/cases, #/cases/<id>, ...). Each page area lives in pages/*.js.
+
+import * as api from './api.js';
+import { h, replace, clear, alertBox, statusBox, showError, showText, setBusy, field } from './dom.js';
+import { ROLES, label, nodeName } from './catalog.js';
+import * as cases from './pages/cases.js';
+import * as consents from './pages/consents.js';
+import * as referrals from './pages/referrals.js';
+import * as transfers from './pages/transfers.js';
+import * as exchange from './pages/exchange.js';
+import * as admin from './pages/admin.js';
+
+// Who may use what. The server refuses the same things (403); the interface
+// only spares users the links they cannot use.
+const WORK = ['sachbearbeitung', 'leitung'];
+const ADMIN = ['administration'];
+
+const ROUTES = [
+  { path: 'cases', roles: WORK, page: cases.listPage },
+  { path: 'cases/new', roles: WORK, page: cases.newPage },
+  { path: 'cases/:id', roles: WORK, page: cases.detailPage },
+  { path: 'cases/:id/consents/new', roles: WORK, page: consents.newPage },
+  { path: 'cases/:id/referrals/new', roles: WORK, page: referrals.newPage },
+  { path: 'cases/:id/transfer', roles: WORK, page: transfers.newPage },
+  { path: 'consents/:id', roles: WORK, page: consents.detailPage },
+  { path: 'inbox', roles: WORK, page: referrals.inboxPage },
+  { path: 'referrals/:id', roles: WORK, page: referrals.detailPage },
+  { path: 'history', roles: WORK, page: referrals.historyPage },
+  { path: 'transfers', roles: WORK, page: transfers.listPage },
+  { path: 'transfers/:id', roles: WORK, page: transfers.detailPage },
+  { path: 'exchange', roles: WORK, page: exchange.boardPage },
+  { path: 'exchange/mine', roles: WORK, page: exchange.minePage },
+  { path: 'exchange/offer', roles: WORK, page: exchange.offerPage },
+  { path: 'exchange/offer/:id', roles: WORK, page: exchange.offerPage },
+  { path: 'exchange/request', roles: WORK, page: exchange.requestPage },
+  { path: 'exchange/submissions', roles: WORK, page: exchange.submissionsPage },
+  { path: 'exchange/agreements', roles: WORK, page: exchange.agreementsPage },
+  { path: 'exchange/ledger', roles: WORK, page: exchange.ledgerPage },
+  { path: 'reports', roles: ['leitung'], page: admin.reportsPage },
+  { path: 'admin', roles: ADMIN, page: admin.auditPage },
+];
+
+const NAV = [
+  { href: '#/cases', text: 'Fälle', testid: 'nav-cases', roles: WORK, prefix: ['cases', 'consents'] },
+  { href: '#/inbox', text: 'Posteingang', testid: 'nav-inbox', roles: WORK, prefix: ['inbox', 'referrals'] },
+  { href: '#/history', text: 'Verlauf', testid: 'nav-history', roles: WORK, prefix: ['history'] },
+  { href: '#/transfers', text: 'Fallübergabe', testid: 'nav-transfers', roles: WORK, prefix: ['transfers'] },
+  { href: '#/exchange', text: 'Transferbörse', testid: 'nav-exchange', roles: WORK, prefix: ['exchange'] },
+  { href: '#/reports', text: 'Berichte', testid: 'nav-reports', roles: ['leitung'], prefix: ['reports'] },
+  { href: '#/admin', text: 'Administration', testid: 'nav-admin', roles: ADMIN, prefix: ['admin'] },
+];
+
+const main = document.getElementById('main');
+const nav = document.getElementById('site-nav');
+const headerInfo = document.getElementById('header-info');
+const dialog = document.getElementById('relogin-dialog');
+
+let session = null; // {user, role, csrf} while logged in
+let pendingFlash = ''; // a confirmation to show on the next page
+let pageAlert = null;
+let pageStatus = null;
+
+function homeFor(role) {
+  return role === 'administration' ? '#/admin' : '#/cases';
+}
+
+// '#/cases/abc?topic=x' -> {segments: ['cases', 'abc'], query: URLSearchParams}
+function parseHash() {
+  const raw = location.hash.startsWith('#/') ? location.hash.slice(2) : '';
+  const [pathPart, queryPart = ''] = raw.split('?');
+  const segments = pathPart.split('/').filter((s) => s).map((s) => decodeURIComponent(s));
+  return { segments, query: new URLSearchParams(queryPart) };
+}
+
+function matchRoute(segments) {
+  for (const route of ROUTES) {
+    const parts = route.path.split('/');
+    if (parts.length !== segments.length) continue;
+    const params = {};
+    let ok = true;
+    parts.forEach((part, i) => {
+      if (part.startsWith(':')) params[part.slice(1)] = segments[i];
+      else if (part !== segments[i]) ok = false;
+    });
+    if (ok) return { route, params };
+  }
+  return null;
+}
+
+// ---- Rendering a page ------------------------------------------------------------
+
+function pageFrame() {
+  pageAlert = alertBox('page-alert');
+  pageStatus = statusBox('page-status');
+  const view = h('div', { class: 'view' });
+  replace(main, pageStatus, pageAlert, view);
+  if (pendingFlash) {
+    showText(pageStatus, pendingFlash);
+    pendingFlash = '';
+  }
+  return view;
+}
+
+function focusHeading(view) {
+  const heading = view.querySelector('h1');
+  if (heading) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: false });
+    document.title = `${heading.textContent} – bruecke`;
+  }
+}
+
+function refusedPage(view, text) {
+  view.appendChild(h('h1', {}, 'Kein Zugriff'));
+  showText(pageAlert, text);
+}
+
+async function route() {
+  if (!session) return;
+  if (!location.hash.startsWith('#/') || location.hash === '#/') {
+    if (location.hash === '' || location.hash === '#/' || location.hash === '#') {
+      location.replace(homeFor(session.role));
+    }
+    return; // '#main' from the skip link and the like: not a page
+  }
+  const { segments, query } = parseHash();
+  renderNav(segments[0]);
+  refreshHeader();
+  const view = pageFrame();
+  const found = matchRoute(segments);
+  if (!found) {
+    view.appendChild(h('h1', {}, 'Seite nicht gefunden'));
+    view.appendChild(h('p', {}, 'Diese Seite gibt es nicht. ',
+      h('a', { href: homeFor(session.role) }, 'Zur Startseite')));
+    focusHeading(view);
+    return;
+  }
+  if (!found.route.roles.includes(session.role)) {
+    refusedPage(view, 'Dafür fehlt Ihnen die Berechtigung.');
+    focusHeading(view);
+    return;
+  }
+  const alert = pageAlert; // this page's, even if the user has moved on
+  const here = location.hash;
+  const ctx = {
+    session,
+    params: found.params,
+    query,
+    // Shows a refusal that concerns the whole page (e.g. loading failed).
+    fail(error) { showError(alert, error); },
+    // Goes to another page and shows a confirmation there.
+    go(hash, flash) {
+      pendingFlash = flash || '';
+      if (location.hash === hash) route();
+      else location.hash = hash;
+    },
+    // Shows this page again, fresh (if the user is still on it).
+    reload(flash) { if (location.hash === here) ctx.go(here, flash); },
+  };
+  const done = found.route.page(view, ctx);
+  focusHeading(view);
+  try {
+    await done;
+  } catch (error) {
+    showError(alert, error);
+  }
+}
+
+// ---- Header and navigation ---------------------------------------------------------
+
+function renderNav(current) {
+  clear(nav);
+  const list = h('ul', {});
+  for (const item of NAV) {
+    if (!item.roles.includes(session.role)) continue;
+    const active = item.prefix.includes(current);
+    list.appendChild(h('li', {}, h('a', {
+      href: item.href, 'data-testid': item.testid, 'aria-current': active ? 'page' : undefined,
+    }, item.text)));
+  }
+  nav.appendChild(list);
+  nav.hidden = false;
+}
+
+const townText = h('span', { class: 'town', 'data-testid': 'header-town' });
+const connText = h('span', { class: 'conn', 'data-testid': 'header-connection' });
+
+async function refreshHeader() {
+  try {
+    const status = await api.get('/v1/status');
+    api.cache.set('status', status);
+    const name = nodeName(status.node);
+    townText.textContent = name === status.node ? `Stelle: ${status.node}` : `Stelle: ${name} (${status.node})`;
+    connText.textContent = status.connected ? 'mit dem Kreis verbunden' : 'keine Verbindung zum Kreis';
+    connText.className = status.connected ? 'conn ok' : 'conn warn';
+  } catch {
+    if (!townText.textContent) townText.textContent = 'Stelle: unbekannt';
+    connText.textContent = '';
+  }
+}
+
+function renderHeader() {
+  clear(headerInfo);
+  if (!session) return;
+  headerInfo.appendChild(h('div', { class: 'where' }, townText, ' ', connText));
+  headerInfo.appendChild(h('div', { class: 'who' },
+    h('span', { 'data-testid': 'header-user' }, `Angemeldet: ${session.user} (${label(ROLES, session.role)})`),
+    ' ',
+    h('button', { type: 'button', class: 'secondary', 'data-testid': 'logout', on: { click: doLogout } },
+      'Abmelden')));
+}
+
+async function doLogout() {
+  try {
+    await api.logout();
+  } catch {
+    // Logged out on the server or not: the interface forgets the session.
+  }
+  session = null;
+  api.clearCache();
+  townText.textContent = '';
+  renderHeader();
+  clear(nav);
+  nav.hidden = true;
+  history.replaceState(null, '', '#/');
+  showLogin('Sie wurden abgemeldet.');
+}
+
+// ---- Login -----------------------------------------------------------------------------
+
+function loginForm(prefix, onDone, { user = '' } = {}) {
+  const errorBox = alertBox(`${prefix}-error`);
+  const userInput = h('input', {
+    type: 'text', name: 'user', autocomplete: 'username', required: true, value: user,
+    autocapitalize: 'none', spellcheck: 'false', 'data-testid': `${prefix}-user`,
+  });
+  const passwordInput = h('input', {
+    type: 'password', name: 'password', autocomplete: 'current-password', required: true,
+    'data-testid': `${prefix}-password`,
+  });
+  const form = h('form', { class: 'login', 'data-testid': `${prefix}-form`, novalidate: 'novalidate' },
+    errorBox,
+    field('Benutzername', userInput),
+    field('Passwort', passwordInput),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', 'data-testid': `${prefix}-submit` }, 'Anmelden')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const name = userInput.value.trim();
+    if (!name || !passwordInput.value) {
+      showText(errorBox, 'Bitte Benutzername und Passwort eingeben.');
+      (name ? passwordInput : userInput).focus();
+      return;
+    }
+    setBusy(form, true);
+    try {
+      const answer = await api.login(name, passwordInput.value);
+      showText(errorBox, '');
+      await onDone(answer);
+    } catch (error) {
+      showError(errorBox, error, 'login');
+      passwordInput.focus();
+    } finally {
+      setBusy(form, false);
+    }
+  });
+  return { form, userInput, passwordInput };
+}
+
+function showLogin(message) {
+  document.title = 'Anmeldung – bruecke';
+  const status = statusBox('page-status');
+  const { form, userInput } = loginForm('login', async (answer) => {
+    api.clearCache();
+    startSession(answer);
+  });
+  replace(main, h('div', { class: 'view narrow' },
+    h('h1', { tabindex: '-1' }, 'Anmeldung'),
+    h('p', {}, 'Bitte melden Sie sich mit Ihrem Benutzernamen an.'),
+    status,
+    form));
+  if (message) showText(status, message);
+  userInput.focus();
+}
+
+function startSession(answer) {
+  session = { user: answer.user, role: answer.role };
+  renderHeader();
+  refreshHeader();
+  if (!location.hash.startsWith('#/') || location.hash === '#/') {
+    location.replace(homeFor(session.role)); // hashchange renders it
+  } else {
+    route();
+  }
+}
+
+// The session ended while a page was open: ask for the password again in a
+// dialog, so that the page and everything typed into it stay.
+// True while only reads (GET) failed since the dialog opened: then the page can
+// simply be loaded again after the login; after a failed POST it must stay as
+// it is, with what the user typed.
+let onlyReadsFailed = false;
+
+function askRelogin(error) {
+  if (!session) return;
+  const isRead = Boolean(error && error.method === 'GET');
+  if (dialog.open) {
+    onlyReadsFailed = onlyReadsFailed && isRead;
+    return;
+  }
+  onlyReadsFailed = isRead;
+  const { form, passwordInput } = loginForm('relogin', async (answer) => {
+    dialog.close();
+    if (answer.user === session.user && answer.role === session.role) {
+      if (onlyReadsFailed) {
+        pendingFlash = 'Sie sind wieder angemeldet.';
+        route();
+      } else {
+        showText(pageStatus, 'Sie sind wieder angemeldet. Bitte senden Sie das Formular noch einmal.');
+      }
+    } else {
+      api.clearCache();
+      startSession(answer);
+    }
+  }, { user: session.user });
+  replace(dialog,
+    h('h2', { id: 'relogin-title' }, 'Sitzung abgelaufen'),
+    h('p', {}, 'Bitte melden Sie sich erneut an. Ihre Eingaben auf der Seite bleiben erhalten.'),
+    form,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'relogin-cancel',
+        on: { click: () => dialog.close() } }, 'Schließen')));
+  dialog.showModal();
+  passwordInput.focus();
+}
+
+// ---- Start -------------------------------------------------------------------------------
+
+async function boot() {
+  const skip = document.querySelector('.skip-link');
+  skip.addEventListener('click', (event) => {
+    event.preventDefault(); // keep the page's #/ address
+    main.focus();
+  });
+  api.onUnauthorized(askRelogin);
+  window.addEventListener('hashchange', route);
+  try {
+    const answer = await api.currentSession();
+    if (answer) startSession(answer);
+    else showLogin();
+  } catch (error) {
+    const box = alertBox('page-alert');
+    replace(main, h('div', { class: 'view narrow' }, h('h1', { tabindex: '-1' }, 'bruecke'), box,
+      h('p', {}, h('button', { type: 'button', 'data-testid': 'retry', on: { click: () => location.reload() } },
+        'Erneut versuchen'))));
+    showError(box, error);
+  }
+}
+
+boot();

@@ -1,0 +1,344 @@
+// Fälle: the list with its filter, a case with members, needs, notes, details,
+// Lotse, consents and referrals, and the form that opens a case.
+
+import { get, post, p } from '../api.js';
+import {
+  h, replace, alertBox, showError, showText, setBusy, field, select, table, dl, badge, link,
+  fmtDateTime, shortId, lines, oneLine, mapLimit, jsonView,
+} from '../dom.js';
+import {
+  CASE_KINDS, CASE_STATES, SERVICES, CATEGORIES, DETAIL_CATEGORIES, REFERRAL_STATES,
+  CONSENT_STATUS, PURPOSES, label, options, nodeName, peerText,
+} from '../catalog.js';
+import { consentsOfCase, consentIsUsable } from './consents.js';
+
+// ---- List --------------------------------------------------------------------------
+
+export async function listPage(view, ctx) {
+  const filterInput = h('input', {
+    type: 'search', 'data-testid': 'case-filter', autocomplete: 'off',
+  });
+  const count = h('p', { class: 'count', role: 'status', 'data-testid': 'case-count' });
+  const listArea = h('div', { 'data-testid': 'case-list' }, h('p', { class: 'loading' }, 'Fälle werden geladen …'));
+  view.append(
+    h('h1', {}, 'Fälle'),
+    h('p', { class: 'actions' }, link('#/cases/new', 'Neuen Fall anlegen', { class: 'button', 'data-testid': 'case-new' })),
+    h('form', { class: 'filter', role: 'search', on: { submit: (e) => e.preventDefault() } },
+      field('Fälle filtern', filterInput, 'Sucht in Fallnummer, Art, Dienst, Stand und Datum.')),
+    count,
+    listArea);
+
+  let all = [];
+  try {
+    all = (await get('/v1/cases')).cases || [];
+  } catch (error) {
+    replace(listArea);
+    ctx.fail(error);
+    return;
+  }
+  const text = (c) => [c.id, label(CASE_KINDS, c.kind), label(SERVICES, c.service),
+    label(CASE_STATES, c.state), fmtDateTime(c.created_at_ms)].join(' ').toLowerCase();
+  const render = () => {
+    const words = filterInput.value.toLowerCase().split(/\s+/).filter((w) => w);
+    const shown = all.filter((c) => words.every((w) => text(c).includes(w)));
+    count.textContent = words.length ? `${shown.length} von ${all.length} Fällen` : `${all.length} Fälle`;
+    replace(listArea, table({
+      caption: 'Fälle dieser Stelle',
+      testid: 'case-table',
+      rowTestid: 'case-row',
+      rowAttrs: (c) => ({ 'data-id': c.id }),
+      empty: all.length ? 'Kein Fall passt zum Filter.' : 'Noch keine Fälle.',
+      rows: shown,
+      columns: [
+        ['Fall', (c) => link(`#/cases/${c.id}`, `Fall ${shortId(c.id)}`, { 'data-testid': 'case-open' })],
+        ['Art', (c) => label(CASE_KINDS, c.kind)],
+        ['Dienst', (c) => label(SERVICES, c.service)],
+        ['Stand', (c) => label(CASE_STATES, c.state)],
+        ['Angelegt', (c) => fmtDateTime(c.created_at_ms)],
+      ],
+    }));
+  };
+  filterInput.addEventListener('input', render);
+  render();
+}
+
+// ---- One case ----------------------------------------------------------------------
+
+export async function detailPage(view, ctx) {
+  const { id } = ctx.params;
+  const heading = h('h1', {}, `Fall ${shortId(id)}`);
+  const body = h('div', {}, h('p', { class: 'loading' }, 'Fall wird geladen …'));
+  view.append(h('p', { class: 'back' }, link('#/cases', 'Zurück zu den Fällen')), heading, body);
+  let kase;
+  try {
+    kase = await get(p`/v1/cases/${id}`);
+  } catch (error) {
+    replace(body);
+    ctx.fail(error);
+    return;
+  }
+  if (kase.state === 'transferred') {
+    replace(body,
+      h('p', {}, 'Dieser Fall wurde an eine andere Stelle übergeben. Die personenbezogenen Daten sind hier nicht mehr gespeichert.'),
+      dl([
+        ['Fallnummer', h('code', {}, kase.id)],
+        ['Dienst', label(SERVICES, kase.service)],
+        ['Stand', label(CASE_STATES, kase.state)],
+        ['Übergeben an', nodeName(kase.transferred_to)],
+        ['Übergeben am', fmtDateTime(kase.transferred_at_ms)],
+        ['Übergabe', link(`#/transfers/${kase.transfer_id}`, `Übergabe ${shortId(kase.transfer_id)}`)],
+      ], { 'data-testid': 'case-facts' }));
+    return;
+  }
+  const open = kase.state === 'open';
+  const lotseBox = h('dd', { 'data-testid': 'case-lotse' }, kase.lotse || '–');
+  const consentArea = h('div', { 'data-testid': 'case-consents' }, h('p', { class: 'loading' }, 'Einwilligungen werden geladen …'));
+  const referralArea = h('div', { 'data-testid': 'case-referrals' }, h('p', { class: 'loading' }, 'Überweisungen werden geladen …'));
+  const sectionAlert = alertBox('case-sections-alert');
+
+  replace(body,
+    h('dl', { class: 'facts', 'data-testid': 'case-facts' },
+      h('dt', {}, 'Fallnummer'), h('dd', {}, h('code', {}, kase.id)),
+      h('dt', {}, 'Art'), h('dd', {}, label(CASE_KINDS, kase.kind)),
+      h('dt', {}, 'Dienst'), h('dd', {}, label(SERVICES, kase.service)),
+      h('dt', {}, 'Stand'), h('dd', { 'data-testid': 'case-state' }, label(CASE_STATES, kase.state)),
+      h('dt', {}, 'Angelegt'), h('dd', {}, fmtDateTime(kase.created_at_ms)),
+      h('dt', {}, 'Zuständige Sachbearbeitung'), h('dd', {}, kase.caseworker || '–'),
+      h('dt', {}, 'Lotse'), lotseBox,
+      kase.transferred_from ? [h('dt', {}, 'Übernommen von'), h('dd', {}, nodeName(kase.transferred_from.node),
+        kase.transfer_id ? [' (', link(`#/transfers/${kase.transfer_id}`, `Übergabe ${shortId(kase.transfer_id)}`), ')'] : null)] : null),
+    open ? h('p', { class: 'actions' },
+      link(`#/cases/${id}/consents/new`, 'Einwilligung erfassen', { class: 'button', 'data-testid': 'case-consent-new' }),
+      link(`#/cases/${id}/referrals/new`, 'Überweisung anlegen', { class: 'button', 'data-testid': 'case-referral-new' }),
+      link(`#/cases/${id}/transfer`, 'Fall übergeben', { class: 'button secondary', 'data-testid': 'case-transfer' }))
+      : h('p', { class: 'note' }, 'Dieser Fall wird gerade an eine andere Stelle übergeben; er kann so lange nicht bearbeitet werden.'),
+
+    h('section', { 'aria-labelledby': 'members-h' },
+      h('h2', { id: 'members-h' }, 'Personen'),
+      table({
+        testid: 'case-members', rowTestid: 'case-member-row', rows: kase.members || [],
+        columns: [['Name', (m) => m.name], ['Rolle', (m) => m.role], ['Alter', (m) => `${m.age} Jahre`]],
+      })),
+    h('section', { 'aria-labelledby': 'needs-h' },
+      h('h2', { id: 'needs-h' }, 'Bedarfe'),
+      listOf(kase.needs, 'case-needs', 'Keine Bedarfe erfasst.')),
+    h('section', { 'aria-labelledby': 'notes-h' },
+      h('h2', { id: 'notes-h' }, 'Notizen'),
+      listOf(kase.notes, 'case-notes', 'Keine Notizen erfasst.')),
+    h('section', { 'aria-labelledby': 'details-h' },
+      h('h2', { id: 'details-h' }, 'Angaben nach Datenkategorie'),
+      detailsView(kase.details)),
+    h('section', { 'aria-labelledby': 'consents-h' },
+      h('h2', { id: 'consents-h' }, 'Einwilligungen'), sectionAlert, consentArea),
+    h('section', { 'aria-labelledby': 'referrals-h' },
+      h('h2', { id: 'referrals-h' }, 'Überweisungen'), referralArea));
+
+  const [consentResult, referralResult] = await Promise.allSettled([
+    consentsOfCase(id),
+    referralsOfCase(id),
+  ]);
+  if (consentResult.status === 'fulfilled') {
+    const list = consentResult.value;
+    replace(consentArea, table({
+      testid: 'consent-table', rowTestid: 'consent-row', rows: list,
+      rowAttrs: (c) => ({ 'data-id': c.id }),
+      empty: 'Für diesen Fall ist keine Einwilligung erfasst.',
+      columns: [
+        ['Einwilligung', (c) => link(`#/consents/${c.id}`, `${label(PURPOSES, c.purpose)} (${shortId(c.id)})`, { 'data-testid': 'consent-open' })],
+        ['Erteilt von', (c) => c.grantor],
+        ['Gültig', (c) => `${fmtDateTime(c.valid_from_ms)} bis ${fmtDateTime(c.valid_until_ms)}`],
+        ['Stand', (c) => consentStatusBadge(c)],
+      ],
+    }));
+  } else {
+    replace(consentArea);
+    showError(sectionAlert, consentResult.reason);
+  }
+  if (referralResult.status === 'fulfilled') {
+    const list = referralResult.value;
+    const lotsen = [...new Set(list.map((r) => r.lotse).filter((l) => l))];
+    if (lotsen.length) {
+      replace(lotseBox, kase.lotse || '–', h('br'),
+        h('span', { class: 'hint' }, `Von den aufnehmenden Stellen benannt: ${lotsen.join(', ')}`));
+    }
+    replace(referralArea, table({
+      testid: 'case-referral-table', rowTestid: 'case-referral-row', rows: list,
+      rowAttrs: (r) => ({ 'data-id': r.id }),
+      empty: 'Für diesen Fall gibt es keine Überweisungen.',
+      columns: [
+        ['Überweisung', (r) => link(`#/referrals/${r.id}`, `${label(PURPOSES, r.purpose)} (${shortId(r.id)})`, { 'data-testid': 'referral-open' })],
+        ['An', (r) => peerText(r.peer)],
+        ['Stand', (r) => label(REFERRAL_STATES, r.state)],
+        ['Lotse', (r) => r.lotse || '–'],
+        ['Zuletzt geändert', (r) => fmtDateTime(r.updated_at_ms || r.created_at_ms)],
+      ],
+    }));
+  } else {
+    replace(referralArea);
+    showError(sectionAlert, referralResult.reason);
+  }
+}
+
+export function consentStatusBadge(consent) {
+  const usable = consentIsUsable(consent);
+  const text = label(CONSENT_STATUS, consent.status);
+  return badge(text, usable ? 'ok' : 'warn');
+}
+
+function listOf(items, testid, empty) {
+  if (!items || !items.length) return h('p', { class: 'empty' }, empty);
+  return h('ul', { 'data-testid': testid }, items.map((t) => h('li', {}, t)));
+}
+
+function detailsView(details) {
+  const entries = Object.entries(details || {});
+  if (!entries.length) return h('p', { class: 'empty' }, 'Keine weiteren Angaben erfasst.');
+  return h('dl', { class: 'facts', 'data-testid': 'case-details' },
+    entries.map(([category, value]) => [h('dt', {}, label(CATEGORIES, category)), h('dd', {}, jsonView(value))]));
+}
+
+// The outgoing referrals of a case, each read in full (for its Lotse).
+async function referralsOfCase(caseId) {
+  const all = (await get('/v1/referrals')).referrals || [];
+  const mine = all.filter((r) => r.direction === 'outgoing' && r.case_id === caseId);
+  return mapLimit(mine, 4, (r) => get(p`/v1/referrals/${r.id}`));
+}
+
+// ---- New case ------------------------------------------------------------------------
+
+const ROLE_SUGGESTIONS = ['Mutter', 'Vater', 'Kind', 'Erziehungsberechtigte Person', 'Großmutter',
+  'Großvater', 'Pflegemutter', 'Pflegevater', 'Person'];
+
+export function newPage(view) {
+  const errorBox = alertBox('case-form-alert');
+  const roleList = h('datalist', { id: 'member-roles' }, ROLE_SUGGESTIONS.map((r) => h('option', { value: r })));
+  const memberRows = h('div', { class: 'rows', 'data-testid': 'case-members-rows' });
+  const detailRows = h('div', { class: 'rows', 'data-testid': 'case-details-rows' });
+
+  const kindSelect = select({ name: 'kind', required: true, 'data-testid': 'case-kind' }, options(CASE_KINDS), { value: 'family' });
+  const serviceSelect = select({ name: 'service', required: true, 'data-testid': 'case-service' },
+    options(SERVICES), { placeholder: 'Bitte wählen' });
+  const needs = h('textarea', { name: 'needs', rows: '3', 'data-testid': 'case-needs-input' });
+  const notes = h('textarea', { name: 'notes', rows: '3', 'data-testid': 'case-notes-input' });
+  const caseworker = h('input', { type: 'text', name: 'caseworker', maxlength: '100', 'data-testid': 'case-caseworker' });
+  const lotse = h('input', { type: 'text', name: 'lotse', maxlength: '100', 'data-testid': 'case-lotse-input' });
+
+  const addMember = (focus) => {
+    const n = memberRows.children.length + 1;
+    const name = h('input', { type: 'text', required: true, maxlength: '100', 'data-testid': 'member-name' });
+    const role = h('input', { type: 'text', required: true, maxlength: '100', list: 'member-roles', 'data-testid': 'member-role' });
+    const age = h('input', { type: 'number', required: true, min: '0', max: '130', step: '1', inputmode: 'numeric', 'data-testid': 'member-age' });
+    const row = h('fieldset', { class: 'row', 'data-testid': 'member-row' },
+      h('legend', {}, `Person ${n}`),
+      field('Name', name),
+      field('Rolle', role, 'Zum Beispiel Mutter, Vater oder Kind. „Kind“ gibt das Alter der Kinder weiter.'),
+      field('Alter in Jahren', age),
+      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'member-remove',
+        on: { click: () => { removeRow(memberRows, row, 'Person'); } } }, `Person ${n} entfernen`));
+    memberRows.appendChild(row);
+    if (focus) name.focus();
+  };
+  const addDetail = (focus) => {
+    const n = detailRows.children.length + 1;
+    const category = select({ required: true, 'data-testid': 'detail-category' },
+      options(CATEGORIES, DETAIL_CATEGORIES), { placeholder: 'Bitte wählen' });
+    const key = h('input', { type: 'text', required: true, maxlength: '100', 'data-testid': 'detail-key' });
+    const value = h('input', { type: 'text', required: true, maxlength: '4000', 'data-testid': 'detail-value' });
+    const row = h('fieldset', { class: 'row', 'data-testid': 'detail-row' },
+      h('legend', {}, `Angabe ${n}`),
+      field('Datenkategorie', category),
+      field('Stichwort', key, 'Zum Beispiel „Kind“ oder „Mutter“.'),
+      field('Angabe', value),
+      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'detail-remove',
+        on: { click: () => { removeRow(detailRows, row, 'Angabe'); } } }, `Angabe ${n} entfernen`));
+    detailRows.appendChild(row);
+    if (focus) category.focus();
+  };
+
+  const form = h('form', { class: 'stack', 'data-testid': 'case-form' },
+    errorBox,
+    field('Art des Falls', kindSelect),
+    field('Dienst, der den Fall führt', serviceSelect),
+    h('fieldset', { class: 'group' },
+      h('legend', {}, 'Personen'),
+      roleList,
+      memberRows,
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'member-add', on: { click: () => addMember(true) } },
+        'Weitere Person hinzufügen')),
+    field('Bedarfe', needs, 'Ein Bedarf je Zeile, zum Beispiel „Kita-Platz“.'),
+    field('Notizen', notes, 'Eine Notiz je Zeile.'),
+    h('fieldset', { class: 'group' },
+      h('legend', {}, 'Weitere Angaben nach Datenkategorie'),
+      h('p', { class: 'hint' }, 'Nur was für die Hilfe nötig ist. Jede Angabe gehört zu einer Datenkategorie; nur mit Einwilligung in diese Kategorie wird sie weitergegeben.'),
+      detailRows,
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'detail-add', on: { click: () => addDetail(true) } },
+        'Angabe hinzufügen')),
+    field('Zuständige Sachbearbeitung', caseworker),
+    field('Lotse', lotse, 'Die Person, die die Familie begleitet und den Überblick behält (optional).'),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', 'data-testid': 'case-submit' }, 'Fall anlegen'),
+      link('#/cases', 'Abbrechen', { class: 'button secondary' })));
+  addMember(false);
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const members = [...memberRows.querySelectorAll('[data-testid="member-row"]')].map((row) => ({
+      name: oneLine(row.querySelector('[data-testid="member-name"]').value),
+      role: oneLine(row.querySelector('[data-testid="member-role"]').value),
+      age: Number(row.querySelector('[data-testid="member-age"]').value),
+    }));
+    if (!members.length) {
+      showText(errorBox, 'Bitte mindestens eine Person angeben.');
+      return;
+    }
+    const details = {};
+    for (const row of detailRows.querySelectorAll('[data-testid="detail-row"]')) {
+      const category = row.querySelector('[data-testid="detail-category"]').value;
+      const key = oneLine(row.querySelector('[data-testid="detail-key"]').value);
+      const value = oneLine(row.querySelector('[data-testid="detail-value"]').value);
+      details[category] = details[category] || {};
+      details[category][key] = value;
+    }
+    const body = { kind: kindSelect.value, service: serviceSelect.value, members };
+    const needList = lines(needs.value);
+    const noteList = lines(notes.value);
+    if (needList.length) body.needs = needList;
+    if (noteList.length) body.notes = noteList;
+    if (Object.keys(details).length) body.details = details;
+    if (oneLine(caseworker.value)) body.caseworker = oneLine(caseworker.value);
+    if (oneLine(lotse.value)) body.lotse = oneLine(lotse.value);
+    setBusy(form, true);
+    try {
+      const created = await post('/v1/cases', body);
+      location.hash = `#/cases/${created.id}`;
+    } catch (error) {
+      showError(errorBox, error);
+      errorBox.scrollIntoView({ block: 'nearest' });
+    } finally {
+      setBusy(form, false);
+    }
+  });
+
+  view.append(
+    h('p', { class: 'back' }, link('#/cases', 'Zurück zu den Fällen')),
+    h('h1', {}, 'Neuen Fall anlegen'),
+    h('p', { class: 'hint' }, 'Alle Angaben bleiben in dieser Stelle. Weitergegeben wird nur mit Einwilligung der Familie oder gesetzlicher Grundlage.'),
+    form);
+}
+
+// Removes a repeated row and puts the focus somewhere sensible.
+function removeRow(container, row, noun) {
+  const rows = [...container.children];
+  const index = rows.indexOf(row);
+  row.remove();
+  const rest = [...container.children];
+  rest.forEach((r, i) => {
+    r.querySelector('legend').textContent = `${noun} ${i + 1}`;
+    const button = r.querySelector('button');
+    if (button) button.textContent = `${noun} ${i + 1} entfernen`;
+  });
+  const target = rest[Math.min(index, rest.length - 1)];
+  const focusable = target ? target.querySelector('input, select') : container.parentElement.querySelector('button');
+  if (focusable) focusable.focus();
+}
+
