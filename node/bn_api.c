@@ -46,7 +46,7 @@ static const char *s_path_words[] = {
     "transfers", "transfer", "accept",     "decline",    "events",   "audit",
     "verify",   "exchange", "topics",      "board",      "offers",   "requests",
     "items",    "submissions", "agreements", "schedule", "complete", "cancel",
-    "ledger"};
+    "ledger", "reports"};
 
 //  ---- Helpers for dispatchers ------------------------------------------------
 
@@ -248,8 +248,11 @@ s_admit_session (bn_api_t *self, struct MHD_Connection *connection, const char *
     snprintf (request->role, sizeof (request->role), "%s",
               administration ? BN_TOKENS_ROLE_READONLY : BN_TOKENS_ROLE_CASEWORKER);
     bool audit = strncmp (url, "/v1/audit", 9) == 0 && (url[9] == '\0' || url[9] == '/');
+    bool reports = streq (url, "/v1/reports");
     if (audit && !administration)
         s_refuse (request, BR_REASON_FORBIDDEN, "the audit log is for the administration");
+    else if (reports && streq (session->role, BN_TOKENS_ROLE_SACHBEARBEITUNG))
+        s_refuse (request, BR_REASON_FORBIDDEN, "reports are for the Leitung");
     else if (!streq (method, "GET") &&
              !bn_web_csrf_valid (session, MHD_lookup_connection_value (
                                               connection, MHD_HEADER_KIND, "X-CSRF-Token")))

@@ -81,7 +81,8 @@ typedef struct _bn_api_t bn_api_t;
 //  {"user", "role", "csrf"} and the session cookie), GET /ui/session and
 //  POST /ui/logout; and it takes the session cookie instead of a token for
 //  /v1, mapping Sachbearbeitung and Leitung to caseworker and
-//  Administration to readonly (and the only one to read /v1/audit), and
+//  Administration to readonly (and the only one to read /v1/audit; only
+//  Leitung and Administration read /v1/reports), and
 //  refusing a POST without the session's X-CSRF-Token (FORBIDDEN). Staff
 //  names stay out of the log: it says "web:<role>". Returns NULL and sets
 //  *reason: CONFIG_INVALID (bad address) or IO_ERROR (cannot listen).

@@ -1319,6 +1319,60 @@ s_audit_verify (bn_casework_t *self, bn_request_t *call)
 
 //  ---- The API's routes -----------------------------------------------------------
 
+//  Counts records by the values of one or two of their fields.
+typedef struct {
+    json_t *counts;        //  {"value" or "value value": count}
+    const char *fields[2]; //  the fields counted together, e.g. direction and state
+} s_tally_t;
+
+static br_reason_t
+s_tally (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
+{
+    (void) self;
+    (void) txn;
+    (void) id;
+    s_tally_t *tally = (s_tally_t *) argument;
+    char key[96] = "";
+    for (size_t index = 0; index < 2 && tally->fields[index]; index++) {
+        const char *value = json_string_value (json_object_get (record, tally->fields[index]));
+        size_t used = strlen (key);
+        snprintf (key + used, sizeof (key) - used, "%s%s", used ? " " : "", value ? value : "-");
+    }
+    json_object_set_new (tally->counts, key,
+                         json_integer (json_integer_value (json_object_get (tally->counts, key)) + 1));
+    return BR_REASON_OK;
+}
+
+//  GET /v1/reports: counts only, no personal data: cases by service and
+//  state, consents by status, referrals by direction and state, transfers
+//  by direction and state.
+static br_reason_t
+s_reports (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    struct {
+        const char *name;
+        MDB_dbi dbi;
+        const char *fields[2];
+    } kinds[] = {{"cases", self->cases, {"service", "state"}},
+                 {"consents", self->consents, {"status", NULL}},
+                 {"referrals", self->referrals, {"direction", "state"}},
+                 {"transfers", self->transfers, {"direction", "state"}}};
+    json_t *result = json_object ();
+    br_reason_t reason = BR_REASON_OK;
+    for (size_t index = 0; index < sizeof (kinds) / sizeof (kinds[0]) && reason == BR_REASON_OK;
+         index++) {
+        s_tally_t tally = {.counts = json_object (),
+                           .fields = {kinds[index].fields[0], kinds[index].fields[1]}};
+        reason = s_each (self, txn, kinds[index].dbi, s_tally, &tally);
+        json_object_set_new (result, kinds[index].name, tally.counts);
+    }
+    json_object_set_new (result, "at_ms", json_integer (now));
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, "reports.read", NULL, "", now);
+    call->result = result;
+    return reason;
+}
+
 br_reason_t
 bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 {
@@ -1377,6 +1431,8 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
             reason = s_transfer_answer (self, txn, call, parts[1], false, now);
     } else if (streq (collection, "events") && count == 1 && get)
         reason = s_events (self, txn, call);
+    else if (streq (collection, "reports") && count == 1 && get)
+        reason = s_reports (self, txn, call, now);
     else if (streq (collection, "audit") && count == 1 && get)
         reason = s_audit_list (self, call);
     else if (streq (collection, "audit") && count == 2 && get && streq (parts[1], "verify"))

@@ -113,6 +113,10 @@ expect "the administration's login" 200 "" "$answer"
 ADMIN_CSRF=$(jq -r .csrf <<<"${answer#* }")
 expect "the administration reading the audit log" 200 "" "$(web admin GET /v1/audit)"
 expect "the administration verifying the audit log" 200 "" "$(web admin GET /v1/audit/verify)"
+expect "Sachbearbeitung reading the reports" 403 FORBIDDEN "$(web erika GET /v1/reports)"
+answer=$(web admin GET /v1/reports)
+expect "the administration reading the reports" 200 "" "$answer"
+it_assert_eq 1 "$(jq -r '.cases["jobcenter open"]' <<<"${answer#* }")" "open Jobcenter cases in the report"
 expect "the administration working a case" 403 FORBIDDEN \
     "$(web admin POST /v1/cases "$CASE" "$ADMIN_CSRF")"
 it_assert_eq 1 "$(cases)" "cases after the administration's attempt"

@@ -1,9 +1,13 @@
 // Administration: the audit log and its verification, notes on users and
-// keys. Berichte (Leitung): a placeholder until reports exist.
+// keys. Berichte (Leitung): counts of cases, consents, referrals and
+// transfers from GET /v1/reports, never names.
 
 import { get } from '../api.js';
 import { h, replace, table, field, fmtDateTime, shortId } from '../dom.js';
-import { AUDIT_ACTIONS, label, nodeName } from '../catalog.js';
+import {
+  AUDIT_ACTIONS, label, nodeName, SERVICES, CASE_STATES, CONSENT_STATUS, REFERRAL_STATES,
+  TRANSFER_STATES, DIRECTIONS,
+} from '../catalog.js';
 
 const AUDIT_PAGE = 1000;
 
@@ -98,8 +102,32 @@ export async function auditPage(view, ctx) {
   await Promise.all([verify(), load()]);
 }
 
-export function reportsPage(view) {
+// One report table: rows of "value" or "value value" keys with their counts,
+// the values turned into German labels by `labels` (one map per value).
+function countTable(caption, testid, counts, headers, labels) {
+  const rows = Object.entries(counts || {}).map(([key, count]) => ({ parts: key.split(' '), count }));
+  rows.sort((a, b) => b.count - a.count);
+  const columns = headers.map((header, index) => [header, (row) => label(labels[index], row.parts[index])]);
+  columns.push(['Anzahl', (row) => String(row.count)]);
+  return table({ caption, columns, rows, testid, rowTestid: `${testid}-row`, empty: 'Keine.' });
+}
+
+export async function reportsPage(view) {
+  const area = h('div', {}, h('p', { class: 'loading' }, 'Berichte werden geladen …'));
   view.append(
     h('h1', {}, 'Berichte'),
-    h('p', { 'data-testid': 'reports-note' }, 'Berichte folgen.'));
+    h('p', { 'data-testid': 'reports-note' },
+      'Anzahlen aus dem Bestand dieser Stadt, ohne Namen und ohne Inhalte. Jeder Abruf steht im Protokoll.'),
+    area);
+  const report = await get('/v1/reports');
+  replace(area,
+    h('p', { class: 'count', 'data-testid': 'reports-at' }, `Stand: ${fmtDateTime(report.at_ms)}`),
+    countTable('Fälle nach Dienst und Stand', 'reports-cases', report.cases,
+      ['Dienst', 'Stand'], [SERVICES, CASE_STATES]),
+    countTable('Einwilligungen nach Stand', 'reports-consents', report.consents,
+      ['Stand'], [CONSENT_STATUS]),
+    countTable('Überweisungen nach Richtung und Stand', 'reports-referrals', report.referrals,
+      ['Richtung', 'Stand'], [DIRECTIONS, REFERRAL_STATES]),
+    countTable('Fallübergaben nach Richtung und Stand', 'reports-transfers', report.transfers,
+      ['Richtung', 'Stand'], [DIRECTIONS, TRANSFER_STATES]));
 }
