@@ -482,8 +482,10 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
     if (listing->name && !s_member_named (record, listing->name))
         return BR_REASON_OK;
     json_t *entry = json_object ();
-    const char *fields[] = {"id",      "kind",    "service", "state", "created_at_ms", "direction",
-                            "case_id", "purpose", "peer",    "to",    "updated_at_ms"};
+    const char *fields[] = {"id",      "kind",          "service",       "state",
+                            "status",  "created_at_ms", "direction",     "case_id",
+                            "purpose", "peer",          "to",            "updated_at_ms",
+                            "valid_from_ms", "valid_until_ms"};
     for (size_t index = 0; index < sizeof (fields) / sizeof (fields[0]); index++) {
         json_t *value = json_object_get (record, fields[index]);
         if (value)

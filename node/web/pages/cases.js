@@ -14,40 +14,68 @@ import { consentsOfCase, consentIsUsable } from './consents.js';
 
 // ---- List --------------------------------------------------------------------------
 
+// Longest name the node searches for, in bytes (BN_NAME_MAX).
+const NAME_MAX_BYTES = 100;
+
 export async function listPage(view, ctx) {
   const filterInput = h('input', {
     type: 'search', 'data-testid': 'case-filter', autocomplete: 'off',
   });
+  // The search by a person's name asks the node (GET /v1/cases?name=): the
+  // list itself holds no names. The name stays out of the address bar.
+  const nameInput = h('input', {
+    type: 'search', name: 'name', maxlength: String(NAME_MAX_BYTES), autocomplete: 'off',
+    spellcheck: 'false', 'data-testid': 'cases-name-search',
+  });
+  const nameSubmit = h('button', { type: 'submit', 'data-testid': 'cases-name-submit' }, 'Nach Namen suchen');
+  // Shown only while a name search is in effect (added and removed, since
+  // the stylesheet's display for buttons would override `hidden`).
+  const nameReset = h('button', { type: 'button', class: 'secondary', 'data-testid': 'cases-name-reset' },
+    'Alle Fälle zeigen');
+  const nameAlert = alertBox('cases-name-alert');
+  const nameForm = h('form', { class: 'filter inline', role: 'search', 'data-testid': 'cases-name-form' },
+    field('Person suchen', nameInput,
+      'Die Liste zeigt keine Namen. Die Suche findet Fälle mit einer Person, deren Name den Text enthält (Groß- und Kleinschreibung egal, außer bei Umlauten). Sie wird ohne den Namen protokolliert.'),
+    nameSubmit);
   const count = h('p', { class: 'count', role: 'status', 'data-testid': 'case-count' });
   const listArea = h('div', { 'data-testid': 'case-list' }, h('p', { class: 'loading' }, 'Fälle werden geladen …'));
   view.append(
     h('h1', {}, 'Fälle'),
     h('p', { class: 'actions' }, link('#/cases/new', 'Neuen Fall anlegen', { class: 'button', 'data-testid': 'case-new' })),
+    nameForm,
+    nameAlert,
     h('form', { class: 'filter', role: 'search', on: { submit: (e) => e.preventDefault() } },
       field('Fälle filtern', filterInput, 'Sucht in Fallnummer, Art, Dienst, Stand und Datum.')),
     count,
     listArea);
 
-  let all = [];
-  try {
-    all = (await get('/v1/cases')).cases || [];
-  } catch (error) {
-    replace(listArea);
-    ctx.fail(error);
-    return;
-  }
+  let all = null; // every case, once loaded
+  let found = null; // the cases of the name search, or null
+  let searched = ''; // the name searched for
+  let searchSeq = 0; // the latest search; older answers are dropped
+
   const text = (c) => [c.id, label(CASE_KINDS, c.kind), label(SERVICES, c.service),
     label(CASE_STATES, c.state), fmtDateTime(c.created_at_ms)].join(' ').toLowerCase();
   const render = () => {
+    const base = found || all;
     const words = filterInput.value.toLowerCase().split(/\s+/).filter((w) => w);
-    const shown = all.filter((c) => words.every((w) => text(c).includes(w)));
-    count.textContent = words.length ? `${shown.length} von ${all.length} Fällen` : `${all.length} Fälle`;
+    const shown = base.filter((c) => words.every((w) => text(c).includes(w)));
+    if (found) {
+      const matching = `mit einer Person, deren Name „${searched}“ enthält`;
+      count.textContent = words.length
+        ? `${shown.length} von ${found.length} Fällen ${matching}`
+        : `${found.length} ${found.length === 1 ? 'Fall' : 'Fälle'} ${matching}`;
+    } else {
+      count.textContent = words.length ? `${shown.length} von ${all.length} Fällen` : `${all.length} Fälle`;
+    }
+    let empty = all.length ? 'Kein Fall passt zum Filter.' : 'Noch keine Fälle.';
+    if (found && !found.length) empty = 'Kein Fall mit einer Person dieses Namens.';
     replace(listArea, table({
-      caption: 'Fälle dieser Stelle',
+      caption: found ? 'Fälle mit einer passenden Person' : 'Fälle dieser Stelle',
       testid: 'case-table',
       rowTestid: 'case-row',
       rowAttrs: (c) => ({ 'data-id': c.id }),
-      empty: all.length ? 'Kein Fall passt zum Filter.' : 'Noch keine Fälle.',
+      empty,
       rows: shown,
       columns: [
         ['Fall', (c) => link(`#/cases/${c.id}`, `Fall ${shortId(c.id)}`, { 'data-testid': 'case-open' })],
@@ -58,6 +86,55 @@ export async function listPage(view, ctx) {
       ],
     }));
   };
+  const showAll = () => {
+    searchSeq += 1;
+    found = null;
+    searched = '';
+    nameReset.remove();
+    showText(nameAlert, '');
+    if (all) render();
+  };
+
+  nameForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const name = oneLine(nameInput.value);
+    if (!name) {
+      showAll();
+      return;
+    }
+    if (new TextEncoder().encode(name).length > NAME_MAX_BYTES) {
+      showText(nameAlert, `Der Name ist zu lang: höchstens ${NAME_MAX_BYTES} Zeichen (Umlaute zählen doppelt).`);
+      return;
+    }
+    const seq = ++searchSeq;
+    showText(nameAlert, '');
+    setBusy(nameForm, true);
+    try {
+      const answer = await get('/v1/cases', { name });
+      if (seq !== searchSeq) return;
+      found = answer.cases || [];
+      searched = name;
+      nameForm.append(nameReset);
+      if (all) render();
+    } catch (error) {
+      if (seq === searchSeq) showError(nameAlert, error);
+    } finally {
+      setBusy(nameForm, false);
+    }
+  });
+  nameReset.addEventListener('click', () => {
+    nameInput.value = '';
+    showAll();
+    nameInput.focus();
+  });
+
+  try {
+    all = (await get('/v1/cases')).cases || [];
+  } catch (error) {
+    replace(listArea);
+    ctx.fail(error);
+    return;
+  }
   filterInput.addEventListener('input', render);
   render();
 }
