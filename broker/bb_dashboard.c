@@ -200,6 +200,8 @@ s_render_page (bb_dashboard_t *self, const bb_dashboard_figures_t *figures)
             s_append (out, "<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%" PRIu64
                       "</td></tr>\n",
                       br_reason_name ((br_reason_t) reason), reason, figures->refusals[reason]);
+    if (refused == 0)
+        s_append (out, "<tr><td colspan=\"3\">keine</td></tr>\n");
     s_append (out, "</tbody></table>\n");
 
     s_append (out,

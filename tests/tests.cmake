@@ -62,3 +62,12 @@ foreach (name ${BRUECKE_INTEGRATION_TESTS})
     set_tests_properties (integration.${name} PROPERTIES ENVIRONMENT
                           "TMPDIR=${CMAKE_BINARY_DIR}/tmp" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endforeach ()
+
+# Browser tests (tests/browser): the caseworker web interface and the county
+# dashboard in headless Chromium (Debian's chromium) driven by playwright-core,
+# through real daemons. Skips (77) without node, chromium or
+# tests/browser/node_modules; tests/run installs them.
+add_test (NAME browser.scenario
+          COMMAND ${CMAKE_SOURCE_DIR}/tests/browser/browser.sh ${CMAKE_BINARY_DIR})
+set_tests_properties (browser.scenario PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp"
+                      TIMEOUT 600 SKIP_RETURN_CODE 77)

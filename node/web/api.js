@@ -188,6 +188,14 @@ export function messageFor(err, context) {
   if (err.code === 'UNAUTHORIZED' && context === 'login') {
     return { text: 'Benutzername oder Passwort ist falsch.', detail: '' };
   }
+  // The node refuses a change without the session's CSRF token: not a
+  // missing permission, but a session the page no longer holds rightly
+  if (err.code === 'FORBIDDEN' && /CSRF/.test(err.detail || '')) {
+    return {
+      text: 'Ihre Sitzung ist auf dieser Seite nicht mehr gültig. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.',
+      detail: '',
+    };
+  }
   const text = MESSAGES[err.code] || `Die Anfrage wurde abgelehnt (Grund: ${err.code}).`;
   const detail = SHOW_DETAIL.has(err.code) || !MESSAGES[err.code] ? err.detail : '';
   return { text, detail };

@@ -1,0 +1,608 @@
+// The caseworker web interface in headless Chromium, through real daemons
+// (tests/browser/browser.sh starts them and sets the environment).
+//
+// Two caseworkers in two towns: Erika in Lünen refers an (invented) family
+// to Unna's Frühe Hilfen; Jonas in Unna accepts it with a Lotse, reports
+// progress and the outcome; Erika sees the outcome in the referral's history.
+// Then one Transferbörse agreement: Unna offers, Kamen asks, the county
+// matches, both accept, it is scheduled, both confirm it, and the ledger
+// shows it. And the refusals, each with a German message and no change: a
+// wrong password, a change without the CSRF token, a Sachbearbeitung user
+// opening the administration, a referral to a recipient the consent does not
+// name. Screenshots of each main page go to $BR_SCREENSHOTS.
+//
+
+import { createHash } from 'node:crypto';
+import {
+  town, env, step, ok, eq, log, summary, uncaughtPageErrors, launch, openDesk, screenshot, api,
+  waitFor, runMatching,
+} from './lib.mjs';
+
+const LUENEN = town('luenen', 'Lünen');
+const UNNA = town('unna', 'Unna');
+const KAMEN = town('kamen', 'Kamen');
+const LUENEN_ADMIN = { ...LUENEN, user: env('BR_LUENEN_ADMIN'), password: env('BR_LUENEN_ADMIN_PASSWORD') };
+
+// The invented family and what the towns write about it
+const MOTHER = 'Petra Sonnenberg';
+const CHILD = 'Mia Sonnenberg';
+const LOTSE = 'Herr Brückner (Lotse, erfunden)';
+const PROGRESS = 'Erstgespräch geführt, Sprachkurs angefragt';
+const OUTCOME = 'Kita-Platz mit Sprachförderung ab August';
+const OFFER_TITLE = 'Lotsendienst Frühe Hilfen (erfunden)';
+
+// Texts the pages show (node/web/api.js, app.js and pages/*.js)
+const TEXT = {
+  wrongPassword: 'Benutzername oder Passwort ist falsch.',
+  forbidden: 'Dafür fehlt Ihnen die Berechtigung.',
+  csrf: 'Ihre Sitzung ist auf dieser Seite nicht mehr gültig.',
+  noAccess: 'Kein Zugriff',
+  recipientMismatch: 'Dieser Empfänger ist in der Einwilligung nicht genannt.',
+  notBeforeDate: 'Ein Abschluss ist erst ab dem vereinbarten Termin möglich.',
+  consentSaved: 'Die Einwilligung wurde gespeichert.',
+  referralSent: 'Die Überweisung wurde gesendet.',
+  accepted: 'Die Überweisung wurde angenommen.',
+  progressSent: 'Der Zwischenstand wurde gesendet.',
+  completed: 'Die Überweisung wurde abgeschlossen.',
+  submitted: 'An den Kreis übermittelt.',
+  auditIntact: 'Das Protokoll ist unversehrt',
+};
+
+// ---- Page helpers ----------------------------------------------------------------------
+
+const byTestId = (scope, id) => scope.locator(`[data-testid="${id}"]`);
+
+// Waits until LOCATOR (one element or the first of many) shows TEXT.
+async function see(locator, text) {
+  await locator.filter({ hasText: text }).first().waitFor({ state: 'visible' });
+}
+
+// Waits until the page has loaded what it shows: no "wird geladen" left, no
+// form busy.
+async function settled(page) {
+  await page.locator('main .loading').first().waitFor({ state: 'detached' });
+  await page.locator('main [aria-busy="true"]').first().waitFor({ state: 'detached' });
+}
+
+// Goes to the page at HASH (e.g. '#/inbox') in the single-page app and waits
+// for its heading.
+// Returns once the app has handled the change (its hashchange listener came
+// first and renders the new page's frame before its first await), so that
+// nothing of the page before is taken for the new one.
+async function go(page, hash, heading) {
+  await page.evaluate((target) => new Promise((resolve) => {
+    if (location.hash === target) {
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+      resolve();
+      return;
+    }
+    window.addEventListener('hashchange', () => resolve(), { once: true });
+    location.hash = target;
+  }), hash);
+  if (heading) await see(page.locator('main h1'), heading);
+  await settled(page);
+}
+
+// The page's own status line (confirmations) and its refusals.
+const pageStatus = (page) => byTestId(page, 'page-status');
+
+// Logs DESK's user in through the login form; waits for the start page.
+async function login(desk, who = desk.town) {
+  const { page } = desk;
+  await page.goto('/ui/');
+  await byTestId(page, 'login-user').fill(who.user);
+  await byTestId(page, 'login-password').fill(who.password);
+  await byTestId(page, 'login-submit').click();
+  await byTestId(page, 'header-user').waitFor();
+  await settled(page);
+}
+
+// A call from inside the page with its session cookie, as the pages make it,
+// but with the headers given here (no CSRF token unless given).
+async function pageFetch(page, method, path, body, headers = {}) {
+  return page.evaluate(async ({ method, path, body, headers }) => {
+    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, init);
+    let data = null;
+    try { data = await response.json(); } catch { data = null; }
+    return { status: response.status, data };
+  }, { method, path, body, headers });
+}
+
+// The German sentence the pages show for a refusal (node/web/api.js).
+async function germanFor(page, status, data) {
+  return page.evaluate(async ({ status, data }) => {
+    const api = await import('/ui/api.js');
+    return api.messageFor(new api.ApiError(status, data && data.error, data && data.detail)).text;
+  }, { status, data });
+}
+
+// Reloads the page (its own "Aktualisieren" or the hash) until FN(page) holds.
+async function reloadUntil(page, what, hash, fn) {
+  await waitFor(what, async () => {
+    await go(page, hash);
+    return fn(page);
+  });
+}
+
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+const DAY_MS = 86400000;
+
+// ---- The scenario ------------------------------------------------------------------------
+
+async function main() {
+  const browser = await launch();
+  try {
+    const erika = await openDesk(browser, LUENEN, 'Lünen/erika');
+    const state = {}; // ids the steps share
+
+    // ---- Refused: a wrong password ------------------------------------------------------
+    await step('Lünen: the login page; a wrong password is refused', async () => {
+      const { page } = erika;
+      await page.goto('/ui/');
+      await byTestId(page, 'login-form').waitFor();
+      await screenshot(page, 'login');
+      await byTestId(page, 'login-user').fill(LUENEN.user);
+      await byTestId(page, 'login-password').fill('falsches-Passwort-123');
+      await byTestId(page, 'login-submit').click();
+      await see(byTestId(page, 'login-error'), TEXT.wrongPassword);
+      ok(true, `a wrong password shows "${TEXT.wrongPassword}"`);
+      ok(await byTestId(page, 'header-user').count() === 0, 'no one is logged in after the wrong password');
+      const cookies = await erika.context.cookies();
+      ok(!cookies.some((c) => c.name === 'bruecke_session'), 'no session cookie after the wrong password');
+      eq(401, (await pageFetch(page, 'GET', '/ui/session')).status, 'the session after the wrong password (HTTP)');
+    });
+
+    await step('Lünen: Erika logs in', async () => {
+      await login(erika);
+      const header = await byTestId(erika.page, 'header-user').textContent();
+      ok(header.includes(LUENEN.user) && header.includes('Sachbearbeitung'), `the header names Erika and her role (${header})`);
+      const cookies = await erika.context.cookies();
+      const session = cookies.find((c) => c.name === 'bruecke_session');
+      ok(session && session.httpOnly && session.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
+      await see(erika.page.locator('main h1'), 'Fälle');
+      eq(false, await byTestId(erika.page, 'nav-admin').isVisible(), 'Sachbearbeitung sees no link to the administration');
+    });
+
+    // ---- Refused: a change without the CSRF token -------------------------------------------
+    await step('Lünen: a case without the CSRF token is refused, nothing changes', async () => {
+      const { page } = erika;
+      const before = (await api(LUENEN, 'GET', '/v1/cases')).cases.length;
+      // A raw request with the session cookie but without the token
+      const answer = await pageFetch(page, 'POST', '/v1/cases',
+        { kind: 'family', service: 'jobcenter', members: [{ name: MOTHER, role: 'Mutter', age: 34 }] });
+      eq(403, answer.status, 'a POST without X-CSRF-Token (HTTP status)');
+      eq('FORBIDDEN', answer.data && answer.data.error, 'a POST without X-CSRF-Token (reason)');
+      log(`the pages would say: ${await germanFor(page, answer.status, answer.data)}`);
+      // The form, its request stripped of the token on the way out
+      await page.route('**/v1/cases', async (route) => {
+        const headers = { ...route.request().headers() };
+        delete headers['x-csrf-token'];
+        await route.continue({ headers });
+      });
+      await go(page, '#/cases/new', 'Neuen Fall anlegen');
+      await byTestId(page, 'case-service').selectOption('jobcenter');
+      await byTestId(page, 'member-name').fill(MOTHER);
+      await byTestId(page, 'member-role').fill('Mutter');
+      await byTestId(page, 'member-age').fill('34');
+      await byTestId(page, 'case-submit').click();
+      await see(byTestId(page, 'case-form-alert'), TEXT.csrf);
+      ok(true, `the form without the token shows "${TEXT.csrf}"`);
+      await page.unroute('**/v1/cases');
+      eq(before, (await api(LUENEN, 'GET', '/v1/cases')).cases.length, 'cases after the requests without the token');
+    });
+
+    // ---- Refused: Sachbearbeitung opens the administration -----------------------------------
+    await step('Lünen: Erika (Sachbearbeitung) opens the administration and is refused', async () => {
+      const { page } = erika;
+      await go(page, '#/admin', TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.forbidden);
+      ok(true, `the administration page shows "${TEXT.noAccess}" and "${TEXT.forbidden}"`);
+      eq(0, await byTestId(page, 'audit-table').count(), 'audit records shown to Sachbearbeitung');
+      const answer = await pageFetch(page, 'GET', '/v1/audit');
+      eq(403, answer.status, 'the audit log for Sachbearbeitung (HTTP status)');
+    });
+
+    // ---- Casework in Lünen: case, consent, referral ----------------------------------------------
+    await step('Lünen: Erika opens a case for the (invented) family', async () => {
+      const { page } = erika;
+      await go(page, '#/cases', 'Fälle');
+      await byTestId(page, 'case-new').click();
+      await see(page.locator('main h1'), 'Neuen Fall anlegen');
+      await byTestId(page, 'case-kind').selectOption('family');
+      await byTestId(page, 'case-service').selectOption('jobcenter');
+      await byTestId(page, 'member-name').fill(MOTHER);
+      await byTestId(page, 'member-role').fill('Mutter');
+      await byTestId(page, 'member-age').fill('34');
+      await byTestId(page, 'member-add').click();
+      await byTestId(page, 'member-name').nth(1).fill(CHILD);
+      await byTestId(page, 'member-role').nth(1).fill('Kind');
+      await byTestId(page, 'member-age').nth(1).fill('4');
+      await byTestId(page, 'case-needs-input').fill('Kita-Platz\nSprachförderung für Mia');
+      await byTestId(page, 'detail-add').click();
+      await byTestId(page, 'detail-category').selectOption('language');
+      await byTestId(page, 'detail-key').fill('Kind');
+      await byTestId(page, 'detail-value').fill('spricht noch kein Deutsch');
+      await byTestId(page, 'case-submit').click();
+      await page.waitForURL(/#\/cases\/[0-9a-f]{32}$/);
+      state.caseId = page.url().match(/#\/cases\/([0-9a-f]{32})$/)[1];
+      await settled(page);
+      await see(byTestId(page, 'case-members'), CHILD);
+      const kase = await api(LUENEN, 'GET', `/v1/cases/${state.caseId}`);
+      eq(2, kase.members.length, 'members of the new case (API)');
+      eq('jobcenter', kase.service, 'the new case\'s service (API)');
+      await screenshot(page, 'case');
+      await go(page, '#/cases', 'Fälle');
+      await byTestId(page, 'case-row').first().waitFor();
+      eq(1, await byTestId(page, 'case-row').count(), 'cases in the list');
+      await screenshot(page, 'cases');
+    });
+
+    await step('Lünen: Erika records the family\'s consent, with the scanned form\'s hash', async () => {
+      const { page } = erika;
+      await go(page, `#/cases/${state.caseId}`);
+      await byTestId(page, 'case-consent-new').click();
+      await see(page.locator('main h1'), 'Einwilligung erfassen');
+      await settled(page);
+      await byTestId(page, 'consent-grantor').fill(MOTHER);
+      await byTestId(page, 'consent-purpose').selectOption('language-support');
+      for (const category of ['household', 'child-age', 'language']) {
+        await byTestId(page, `consent-categories-${category}`).check();
+      }
+      await byTestId(page, 'recipient-ags').fill('05978036');
+      await byTestId(page, 'recipient-service').selectOption('fruehe-hilfen');
+      // The signed form as scanned: an invented PDF, in memory
+      const scan = Buffer.from(`%PDF-1.4\n% Einwilligung ${MOTHER}, erfunden, ${Date.now()}\n%%EOF\n`);
+      const expected = createHash('sha256').update(scan).digest('hex');
+      await byTestId(page, 'consent-evidence-file').setInputFiles({
+        name: 'einwilligung-scan.pdf', mimeType: 'application/pdf', buffer: scan,
+      });
+      await see(byTestId(page, 'consent-evidence-status'), 'berechnet');
+      eq(expected, await byTestId(page, 'consent-evidence-sha256').inputValue(), 'the evidence hash the page computed');
+      await byTestId(page, 'consent-submit').click();
+      await page.waitForURL(/#\/consents\/[0-9a-f]{32}$/);
+      state.consentId = page.url().match(/#\/consents\/([0-9a-f]{32})$/)[1];
+      await see(pageStatus(page), TEXT.consentSaved);
+      await settled(page);
+      const consent = await api(LUENEN, 'GET', `/v1/consents/${state.consentId}`);
+      eq(expected, consent.evidence_sha256, 'the consent\'s evidence hash (API)');
+      eq(['05978036|fruehe-hilfen|unna'], consent.recipients.map((r) => `${r.ags}|${r.service}|${r.node}`),
+        'the consent\'s recipients (API)');
+      eq(state.caseId, consent.case_id, 'the consent\'s case (API)');
+      // The print view: the form for the family's signature
+      await page.evaluate(() => { window.print = () => {}; });
+      await byTestId(page, 'consent-print').click();
+      // (on screen the print area is hidden; print.css shows it alone)
+      await page.locator('#print-area').filter({ hasText: 'Einwilligung in die Übermittlung personenbezogener Daten' })
+        .waitFor({ state: 'attached' });
+      ok((await page.locator('#print-area').textContent()).includes(MOTHER), 'the print view names the grantor');
+      await page.emulateMedia({ media: 'print' });
+      await screenshot(page, 'consent-print');
+      await page.emulateMedia({ media: 'screen' });
+      await screenshot(page, 'consent');
+    });
+
+    // ---- Refused: a recipient the consent does not name ------------------------------------------
+    await step('Lünen: a referral to a recipient the consent does not name is refused', async () => {
+      const { page } = erika;
+      const before = (await api(LUENEN, 'GET', '/v1/referrals')).referrals.length;
+      await go(page, `#/cases/${state.caseId}/referrals/new?consent=${state.consentId}`, 'Überweisung anlegen');
+      const offered = byTestId(page, 'referral-recipient').locator('input[type="radio"]');
+      eq(1, await offered.count(), 'recipients the form offers');
+      eq('05978036|fruehe-hilfen', await offered.first().getAttribute('value'), 'the recipient offered');
+      await byTestId(page, 'referral-categories-household').check();
+      // The form's only recipient, changed in the page to Kamen's Frühe Hilfen
+      await offered.first().evaluate((radio) => {
+        radio.value = '05978020|fruehe-hilfen';
+        radio.checked = true;
+      });
+      await byTestId(page, 'referral-submit').click();
+      await see(byTestId(page, 'referral-form-alert'), TEXT.recipientMismatch);
+      ok(true, `the manipulated recipient shows "${TEXT.recipientMismatch}"`);
+      eq(before, (await api(LUENEN, 'GET', '/v1/referrals')).referrals.length, 'referrals after the refusal (API)');
+      ok(/referrals\/new/.test(page.url()), 'the form stays open after the refusal');
+    });
+
+    await step('Lünen: Erika refers the family to Unna\'s Frühe Hilfen', async () => {
+      const { page } = erika;
+      await go(page, `#/consents/${state.consentId}`);
+      await byTestId(page, 'consent-referral-new').click();
+      await see(page.locator('main h1'), 'Überweisung anlegen');
+      await settled(page);
+      eq(state.consentId, await byTestId(page, 'referral-consent').inputValue(), 'the consent chosen in the form');
+      ok(await byTestId(page, 'referral-recipient').locator('input[type="radio"]').first().isChecked(),
+        'the consent\'s one recipient is chosen');
+      for (const category of ['household', 'child-age', 'language']) {
+        await byTestId(page, `referral-categories-${category}`).check();
+      }
+      await byTestId(page, 'referral-note').fill('Bitte um Kontaktaufnahme, Familie spricht Deutsch und Türkisch');
+      await screenshot(page, 'referral-form');
+      await byTestId(page, 'referral-submit').click();
+      await page.waitForURL(/#\/referrals\/[0-9a-f]{32}$/);
+      state.referralId = page.url().match(/#\/referrals\/([0-9a-f]{32})$/)[1];
+      await see(pageStatus(page), TEXT.referralSent);
+      const referral = await api(LUENEN, 'GET', `/v1/referrals/${state.referralId}`);
+      eq('unna', referral.peer.node, 'the referral\'s recipient node (API)');
+      eq(['household', 'child-age', 'language'], referral.categories, 'the referral\'s categories (API)');
+    });
+
+    // ---- Unna: the inbox, accept, progress, outcome -------------------------------------------------
+    const jonas = await openDesk(browser, UNNA, 'Unna/jonas');
+    await step('Unna: Jonas logs in and finds the referral in the inbox', async () => {
+      await waitFor('Unna has the referral', async () => {
+        const list = (await api(UNNA, 'GET', '/v1/referrals')).referrals;
+        return list.find((r) => r.direction === 'incoming' && r.id === state.referralId);
+      });
+      await login(jonas);
+      const { page } = jonas;
+      await byTestId(page, 'nav-inbox').click();
+      await see(page.locator('main h1'), 'Posteingang');
+      await settled(page);
+      const row = byTestId(page, 'inbox-row').and(page.locator(`[data-id="${state.referralId}"]`));
+      await row.waitFor();
+      await see(row, 'Lünen');
+      await see(byTestId(page, 'inbox-summary'), '1 neue Überweisung');
+      await screenshot(page, 'inbox');
+      await byTestId(row, 'referral-open').click();
+      await see(page.locator('main h1'), `Überweisung ${state.referralId.slice(0, 8)}`);
+      await settled(page);
+      await see(byTestId(page, 'referral-sections'), 'spricht noch kein Deutsch');
+      ok(true, 'Unna sees the data the consent covers (language)');
+    });
+
+    await step('Unna: Jonas accepts with a Lotse, reports progress and the outcome', async () => {
+      const { page } = jonas;
+      await byTestId(page, 'referral-accept-lotse').fill(LOTSE);
+      await byTestId(page, 'referral-accept').click();
+      await see(pageStatus(page), TEXT.accepted);
+      await see(byTestId(page, 'referral-state'), 'angenommen');
+      await see(byTestId(page, 'referral-lotse'), LOTSE);
+      await byTestId(page, 'referral-progress-text').fill(PROGRESS);
+      await byTestId(page, 'referral-progress').click();
+      await see(pageStatus(page), TEXT.progressSent);
+      await see(byTestId(page, 'referral-state'), 'in Bearbeitung');
+      await byTestId(page, 'referral-complete-text').fill(OUTCOME);
+      await byTestId(page, 'referral-complete').click();
+      await see(pageStatus(page), TEXT.completed);
+      await see(byTestId(page, 'referral-state'), 'abgeschlossen');
+      await see(byTestId(page, 'referral-outcome-text'), OUTCOME);
+      eq(0, await byTestId(page, 'referral-complete').count(), 'actions left on a completed referral');
+      const referral = await api(UNNA, 'GET', `/v1/referrals/${state.referralId}`);
+      eq('completed', referral.state, 'Unna\'s referral state (API)');
+    });
+
+    // ---- Lünen: the outcome in the history ---------------------------------------------------------
+    await step('Lünen: Erika sees the outcome in the referral\'s history', async () => {
+      await waitFor('Lünen has the outcome', async () => {
+        const referral = await api(LUENEN, 'GET', `/v1/referrals/${state.referralId}`);
+        return referral.state === 'completed' && referral.outcome === OUTCOME;
+      });
+      const { page } = erika;
+      await go(page, `#/referrals/${state.referralId}`, `Überweisung ${state.referralId.slice(0, 8)}`);
+      await see(byTestId(page, 'referral-state'), 'abgeschlossen');
+      await see(byTestId(page, 'referral-outcome-text'), OUTCOME);
+      await see(byTestId(page, 'referral-lotse'), LOTSE);
+      const states = await byTestId(page, 'history-entry').evaluateAll((items) => items.map((i) => i.dataset.state));
+      for (const expected of ['requested', 'received', 'accepted', 'in_progress', 'completed']) {
+        ok(states.includes(expected), `the history has "${expected}" (${states.join(', ')})`);
+      }
+      await see(byTestId(page, 'referral-history'), PROGRESS);
+      await see(byTestId(page, 'referral-history'), OUTCOME);
+      await go(page, '#/history', 'Verlauf');
+      const card = byTestId(page, 'history-referral').and(page.locator(`[data-id="${state.referralId}"]`));
+      await see(card, OUTCOME);
+      await see(card, LOTSE);
+      await screenshot(page, 'referral-history');
+      await go(page, `#/cases/${state.caseId}`);
+      await see(byTestId(page, 'case-referral-row'), 'abgeschlossen');
+      await see(byTestId(page, 'case-lotse'), LOTSE);
+      ok(true, 'the case shows the referral completed and Unna\'s Lotse');
+    });
+
+    // ---- The Transferbörse: one agreement from offer to ledger ---------------------------------------
+    const mira = await openDesk(browser, KAMEN, 'Kamen/mira');
+    await step('Transferbörse: Unna publishes an offer, Kamen asks for the topic', async () => {
+      const { page } = jonas;
+      await byTestId(page, 'nav-exchange').click();
+      await see(page.locator('main h1'), 'Transferbörse');
+      await byTestId(page, 'exchange-nav-offer').click();
+      await see(page.locator('main h1'), 'Angebot veröffentlichen');
+      await settled(page);
+      await byTestId(page, 'offer-title').fill(OFFER_TITLE);
+      await byTestId(page, 'offer-topics-fruehe-hilfen').check();
+      await byTestId(page, 'offer-target-group').fill('Familien mit Kindern unter drei Jahren (erfunden)');
+      await byTestId(page, 'offer-results').fill('Mehr Familien erreicht, weniger Abbrüche (erfundene Zahlen)');
+      await byTestId(page, 'offer-success-factors').fill('Feste Ansprechpersonen, kurze Wege');
+      await byTestId(page, 'offer-pitfalls').fill('Datenschutzfragen früh klären');
+      await byTestId(page, 'offer-presentation').check();
+      await byTestId(page, 'offer-hours').fill('4');
+      await byTestId(page, 'offer-capacity').fill('8');
+      await byTestId(page, 'offer-submit').click();
+      await see(page.locator('main h1'), 'Übermittlungen an den Kreis');
+      await see(pageStatus(page), TEXT.submitted);
+      state.offerId = await waitFor('Kamen\'s board has Unna\'s offer', async () => {
+        const board = await api(KAMEN, 'GET', '/v1/exchange/board');
+        const offer = (board.offers || []).find((o) => o.town === 'unna' && o.title === OFFER_TITLE);
+        return offer && offer.id;
+      });
+      await reloadUntil(page, 'Unna\'s submission shows confirmed', '#/exchange/submissions',
+        async (p) => (await byTestId(p, 'submission-row').first().getAttribute('data-state')) !== 'queued');
+
+      await login(mira);
+      await byTestId(mira.page, 'nav-exchange').click();
+      await see(mira.page.locator('main h1'), 'Transferbörse');
+      await settled(mira.page);
+      const card = byTestId(mira.page, 'board-offer').and(mira.page.locator(`[data-id="${state.offerId}"]`));
+      await see(card, OFFER_TITLE);
+      await see(card, 'Unna');
+      await screenshot(mira.page, 'exchange-board');
+      await byTestId(mira.page, 'exchange-nav-request').click();
+      await see(mira.page.locator('main h1'), 'Anfrage stellen');
+      await settled(mira.page);
+      await byTestId(mira.page, 'request-mode-topic').check();
+      await byTestId(mira.page, 'request-topic').selectOption('fruehe-hilfen');
+      await byTestId(mira.page, 'request-note').fill('Start im nächsten Halbjahr');
+      await byTestId(mira.page, 'request-submit').click();
+      await see(pageStatus(mira.page), TEXT.submitted);
+      await waitFor('Unna\'s board has Kamen\'s request', async () => {
+        const board = await api(UNNA, 'GET', '/v1/exchange/board');
+        return (board.requests || []).some((r) => r.town === 'kamen' && r.topic === 'fruehe-hilfen');
+      });
+    });
+
+    await step('Transferbörse: the county matches; both towns accept', async () => {
+      const output = await runMatching();
+      log(`matching: ${output.trim().split('\n').join(' | ')}`);
+      ok(/proposed unna -> kamen fruehe-hilfen 4 h/.test(output), 'the county\'s matching proposes Unna -> Kamen, 4 h');
+      state.agreementId = await waitFor('both towns have the proposal', async () => {
+        const [u, k] = await Promise.all([api(UNNA, 'GET', '/v1/exchange/agreements'), api(KAMEN, 'GET', '/v1/exchange/agreements')]);
+        const mine = k.agreements.find((a) => a.provider === 'unna' && a.topic === 'fruehe-hilfen');
+        return mine && u.agreements.some((a) => a.id === mine.id) && mine.id;
+      });
+      for (const desk of [jonas, mira]) {
+        const { page } = desk;
+        await go(page, '#/exchange/agreements', 'Vereinbarungen');
+        const card = byTestId(page, 'agreement-row').and(page.locator(`[data-id="${state.agreementId}"]`));
+        await see(card, 'Unna coacht Kamen');
+        await byTestId(card, 'agreement-accept').click();
+        await see(byTestId(card, 'agreement-status'), TEXT.submitted);
+      }
+      await waitFor('both towns see the agreement accepted', async () => {
+        const [u, k] = await Promise.all([
+          api(UNNA, 'GET', `/v1/exchange/agreements/${state.agreementId}`),
+          api(KAMEN, 'GET', `/v1/exchange/agreements/${state.agreementId}`)]);
+        return u.state === 'accepted' && k.state === 'accepted';
+      });
+    });
+
+    await step('Transferbörse: scheduled next week, completing is refused; moved to yesterday', async () => {
+      const card = (page) => byTestId(page, 'agreement-row').and(page.locator(`[data-id="${state.agreementId}"]`));
+      const nextWeek = isoDay(Date.now() + 7 * DAY_MS);
+      const yesterday = isoDay(Date.now() - DAY_MS);
+      // Kamen sets the date: next week
+      await reloadUntil(mira.page, 'Kamen can schedule', '#/exchange/agreements',
+        async (p) => (await card(p).getAttribute('data-state')) === 'accepted');
+      await byTestId(card(mira.page), 'agreement-schedule-date').fill(nextWeek);
+      await byTestId(card(mira.page), 'agreement-schedule').click();
+      await see(byTestId(card(mira.page), 'agreement-status'), TEXT.submitted);
+      await waitFor('Unna sees the date next week', async () => {
+        const a = await api(UNNA, 'GET', `/v1/exchange/agreements/${state.agreementId}`);
+        return a.state === 'scheduled' && a.scheduled_for_ms === Date.parse(`${nextWeek}T00:00:00Z`);
+      });
+      // Unna confirms too early: refused
+      await reloadUntil(jonas.page, 'Unna can confirm', '#/exchange/agreements',
+        async (p) => (await card(p).getAttribute('data-state')) === 'scheduled');
+      await byTestId(card(jonas.page), 'agreement-complete').click();
+      await see(byTestId(card(jonas.page), 'agreement-alert'), TEXT.notBeforeDate);
+      ok(true, `confirming before the date shows "${TEXT.notBeforeDate}"`);
+      const early = await api(UNNA, 'GET', `/v1/exchange/agreements/${state.agreementId}`);
+      eq(false, Boolean(early.provider_signed), 'Unna\'s signature after the refusal (API)');
+      eq('scheduled', early.state, 'the state after the refusal (API)');
+      // Kamen moves the date to yesterday, when the coaching took place
+      await go(mira.page, '#/exchange/agreements', 'Vereinbarungen');
+      await byTestId(card(mira.page), 'agreement-schedule-date').fill(yesterday);
+      await byTestId(card(mira.page), 'agreement-schedule').click();
+      await see(byTestId(card(mira.page), 'agreement-status'), TEXT.submitted);
+      await waitFor('Unna sees the date yesterday', async () => {
+        const a = await api(UNNA, 'GET', `/v1/exchange/agreements/${state.agreementId}`);
+        return a.scheduled_for_ms === Date.parse(`${yesterday}T00:00:00Z`);
+      });
+    });
+
+    await step('Transferbörse: both confirm; the ledger shows the record and the balances', async () => {
+      const card = (page) => byTestId(page, 'agreement-row').and(page.locator(`[data-id="${state.agreementId}"]`));
+      await go(jonas.page, '#/exchange/agreements', 'Vereinbarungen');
+      await byTestId(card(jonas.page), 'agreement-complete').click();
+      await see(byTestId(card(jonas.page), 'agreement-status'), TEXT.submitted);
+      await waitFor('Kamen sees Unna\'s signature', async () => {
+        const a = await api(KAMEN, 'GET', `/v1/exchange/agreements/${state.agreementId}`);
+        return a.provider_signed === true;
+      });
+      await go(mira.page, '#/exchange/agreements', 'Vereinbarungen');
+      await byTestId(card(mira.page), 'agreement-complete').click();
+      await see(byTestId(card(mira.page), 'agreement-status'), TEXT.submitted);
+      await waitFor('both ledgers hold the record', async () => {
+        const [u, k] = await Promise.all([api(UNNA, 'GET', '/v1/exchange/ledger'), api(KAMEN, 'GET', '/v1/exchange/ledger')]);
+        return u.records.length === 1 && k.records.length === 1;
+      });
+      await reloadUntil(mira.page, 'Kamen sees the agreement completed', '#/exchange/agreements',
+        async (p) => (await card(p).getAttribute('data-state')) === 'completed');
+      await see(card(mira.page), 'abgeschlossen');
+      await see(card(mira.page), 'Bilanz-Eintrag');
+      await screenshot(mira.page, 'exchange-agreements');
+      await byTestId(mira.page, 'exchange-nav-ledger').click();
+      await see(mira.page.locator('main h1'), 'Bilanz der Transferbörse');
+      await settled(mira.page);
+      eq('true', await byTestId(mira.page, 'ledger-verified').getAttribute('data-verified'), 'the ledger verifies (page)');
+      const record = byTestId(mira.page, 'ledger-record').and(mira.page.locator(`[data-id="${state.agreementId}"]`));
+      await see(record, 'Unna');
+      await see(record, 'Kamen');
+      await see(record, '4');
+      const balance = (node) => byTestId(mira.page, 'ledger-balance').and(mira.page.locator(`[data-id="${node}"]`));
+      await see(balance('unna'), '+4 h');
+      await see(balance('kamen'), '−4 h');
+      ok(true, 'the ledger page shows the record, Unna +4 h and Kamen −4 h');
+      const ledger = await api(KAMEN, 'GET', '/v1/exchange/ledger');
+      eq(4, ledger.balances.unna, 'Unna\'s balance (API)');
+      eq(-4, ledger.balances.kamen, 'Kamen\'s balance (API)');
+      eq(0, ledger.total, 'the sum of the balances (API)');
+      eq(true, ledger.verified, 'the ledger verifies (API)');
+      await screenshot(mira.page, 'exchange-ledger');
+    });
+
+    // ---- The administration: the audit log --------------------------------------------------------
+    await step('Lünen: the administration reads and verifies the audit log', async () => {
+      const anna = await openDesk(browser, LUENEN, 'Lünen/anna');
+      await login(anna, LUENEN_ADMIN);
+      const { page } = anna;
+      await see(page.locator('main h1'), 'Administration');
+      await settled(page);
+      await see(byTestId(page, 'audit-verify'), TEXT.auditIntact);
+      await byTestId(page, 'audit-row').first().waitFor();
+      await see(byTestId(page, 'audit-table'), 'Überweisung gesendet');
+      ok(true, 'the audit log shows the referral and verifies');
+      const loaded = await byTestId(page, 'audit-row').count();
+      ok(loaded < 1000, `all ${loaded} audit records fit on one page`);
+      eq(false, await byTestId(page, 'audit-more').isVisible(), '"Weitere Einträge laden" with one page of records');
+      await screenshot(page, 'admin-audit');
+      eq(false, await byTestId(page, 'nav-cases').isVisible(), 'the administration sees no link to the cases');
+    });
+
+    // ---- The county coordination office: the dashboard on the broker ------------------------
+    await step('County: the dashboard shows the towns, the referral flow and the balances', async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
+      const page = await context.newPage();
+      const url = env('BR_DASHBOARD_URL');
+      //  It renders anew every few seconds: wait until it has seen the ledger record
+      await waitFor('the dashboard shows the Transferbörse balance', async () => {
+        await page.goto(url);
+        return (await page.locator('body').innerText()).includes('+4');
+      });
+      await see(page.locator('h1'), 'Kreis-Dashboard');
+      const text = await page.locator('body').innerText();
+      ok(text.includes('luenen') && text.includes('unna') && text.includes('kamen'), 'the towns are listed');
+      ok(text.includes('< 5'), 'the single Lünen → Unna referral shows as a suppressed cell');
+      ok(!text.includes(MOTHER) && !text.includes(OFFER_TITLE), 'no names, no offers: counts only');
+      eq(2, await page.locator('svg').count(), 'two server-rendered plots');
+      eq(0, await page.locator('script').count(), 'no JavaScript');
+      await screenshot(page, 'dashboard');
+      await context.close();
+    });
+  } finally {
+    await browser.close();
+  }
+  const errors = uncaughtPageErrors();
+  if (errors.length) throw new Error(`uncaught errors in the pages: ${errors.join('; ')}`);
+}
+
+try {
+  await main();
+  log(`PASS: ${summary()}`);
+} catch (error) {
+  log(`FAIL: ${error && error.message ? error.message : error} (${summary()})`);
+  process.exitCode = 1;
+}
