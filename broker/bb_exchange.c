@@ -168,20 +168,6 @@ s_open (const Bruecke__Agreement *agreement)
            agreement->state == BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED;
 }
 
-//  The completion an agreement's towns sign, at `completed_ms`.
-static void
-s_completion (const Bruecke__Agreement *agreement, int64_t completed_ms,
-              br_ledger_completion_t *completion)
-{
-    memset (completion, 0, sizeof (*completion));
-    memcpy (completion->transfer_id, agreement->transfer_id.data, S_ID_SIZE);
-    snprintf (completion->provider, sizeof (completion->provider), "%s", agreement->provider);
-    snprintf (completion->receiver, sizeof (completion->receiver), "%s", agreement->receiver);
-    snprintf (completion->topic, sizeof (completion->topic), "%s", agreement->topic);
-    completion->hours = agreement->hours;
-    completion->completed_ms = completed_ms;
-}
-
 //  Signs the completion once both signatures are in: appends it to the
 //  ledger. The ledger's refusal becomes the verdict.
 static br_reason_t
@@ -204,7 +190,7 @@ s_complete (bb_exchange_t *self, MDB_txn *txn, const Bruecke__AgreementAction *a
         return BR_REASON_OK;
     }
     br_ledger_completion_t completion;
-    s_completion (agreement, action->completed_ms, &completion);
+    br_ledger_completion_of (agreement, action->completed_ms, &completion);
     *verdict = br_ledger_signature_check (&completion, provider ? agreement->provider
                                                                 : agreement->receiver,
                                           action->signature.data, roster);
@@ -930,7 +916,7 @@ s_test_step (s_test_broker_t *self, size_t town, const Bruecke__Agreement *agree
     uint8_t signature[BR_SIGNATURE_SIZE];
     if (step == BRUECKE__AGREEMENT_STEP__STEP_COMPLETE) {
         br_ledger_completion_t completion;
-        s_completion (agreement, when, &completion);
+        br_ledger_completion_of (agreement, when, &completion);
         assert (br_ledger_sign (self->county->towns[signer], &completion, signature) ==
                 BR_REASON_OK);
         action.completed_ms = when;

@@ -227,6 +227,21 @@ br_ledger_sign (br_identity_t *identity, const br_ledger_completion_t *completio
     return reason;
 }
 
+void
+br_ledger_completion_of (const Bruecke__Agreement *agreement, int64_t completed_ms,
+                         br_ledger_completion_t *completion)
+{
+    assert (agreement && completion);
+    memset (completion, 0, sizeof (*completion));
+    if (agreement->transfer_id.len == BR_LEDGER_TRANSFER_ID_SIZE)
+        memcpy (completion->transfer_id, agreement->transfer_id.data, BR_LEDGER_TRANSFER_ID_SIZE);
+    snprintf (completion->provider, sizeof (completion->provider), "%s", agreement->provider);
+    snprintf (completion->receiver, sizeof (completion->receiver), "%s", agreement->receiver);
+    snprintf (completion->topic, sizeof (completion->topic), "%s", agreement->topic);
+    completion->hours = agreement->hours;
+    completion->completed_ms = completed_ms;
+}
+
 const char *
 br_ledger_state_name (int state)
 {

@@ -164,6 +164,12 @@ br_reason_t br_ledger_statement_decode (const uint8_t *data, size_t size,
 br_reason_t br_ledger_sign (br_identity_t *identity, const br_ledger_completion_t *completion,
                             uint8_t signature[BR_SIGNATURE_SIZE]) BR_WUR;
 
+//  Fills `completion` with what an agreement's towns sign: its transfer id,
+//  provider, receiver, topic and hours, at `completed_ms`. Does not check
+//  it (br_ledger_completion_check does).
+void br_ledger_completion_of (const Bruecke__Agreement *agreement, int64_t completed_ms,
+                              br_ledger_completion_t *completion);
+
 //  The name of a transfer agreement's state (AgreementState on the wire):
 //  "proposed", "accepted", "scheduled", "completed", "cancelled"; "unknown"
 //  for anything else. Static.

@@ -774,13 +774,7 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
         //  Both towns sign the one statement, for the scheduled date
         action.completed_ms = agreement->scheduled_for_ms;
         br_ledger_completion_t completion;
-        memset (&completion, 0, sizeof (completion));
-        memcpy (completion.transfer_id, id, S_ID_SIZE);
-        snprintf (completion.provider, sizeof (completion.provider), "%s", agreement->provider);
-        snprintf (completion.receiver, sizeof (completion.receiver), "%s", agreement->receiver);
-        snprintf (completion.topic, sizeof (completion.topic), "%s", agreement->topic);
-        completion.hours = agreement->hours;
-        completion.completed_ms = action.completed_ms;
+        br_ledger_completion_of (agreement, action.completed_ms, &completion);
         if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED ||
             (provider ? agreement->provider_signature.len : agreement->receiver_signature.len))
             reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,

@@ -381,21 +381,6 @@ s_check_new_records (const s_dbs_t *dbs, MDB_txn *txn, const s_state_t *before,
 
 //  ---- The broker -----------------------------------------------------------------
 
-//  The completion of `agreement` at `completed_ms`, as both towns sign it.
-static void
-s_completion (const Bruecke__Agreement *agreement, int64_t completed_ms,
-              br_ledger_completion_t *completion)
-{
-    memset (completion, 0, sizeof (*completion));
-    FUZZ_CHECK (agreement->transfer_id.len == S_ID_SIZE);
-    memcpy (completion->transfer_id, agreement->transfer_id.data, S_ID_SIZE);
-    snprintf (completion->provider, sizeof (completion->provider), "%s", agreement->provider);
-    snprintf (completion->receiver, sizeof (completion->receiver), "%s", agreement->receiver);
-    snprintf (completion->topic, sizeof (completion->topic), "%s", agreement->topic);
-    completion->hours = agreement->hours;
-    completion->completed_ms = completed_ms;
-}
-
 //  The verdicts bb_exchange_take documents for a message of `type`.
 static bool
 s_broker_verdict_known (int type, br_reason_t verdict)
@@ -545,7 +530,7 @@ s_check_step (MDB_txn *txn, const char *sender, const uint8_t *body, size_t size
             FUZZ_CHECK (action->completed_ms <= FUZZ_NOW_MS + BR_LEDGER_CLOCK_SKEW_MS);
             FUZZ_CHECK (new->completed_ms == action->completed_ms);
             br_ledger_completion_t completion;
-            s_completion (new, new->completed_ms, &completion);
+            br_ledger_completion_of (new, new->completed_ms, &completion);
             const ProtobufCBinaryData *mine =
                 provider ? &new->provider_signature : &new->receiver_signature;
             FUZZ_CHECK (mine->len == BR_SIGNATURE_SIZE);
@@ -724,7 +709,7 @@ s_broker_resign (Bruecke__MessageType type, br_identity_t *sender, uint8_t *body
         br_store_abort (&txn);
         if (agreement) {
             br_ledger_completion_t completion;
-            s_completion (agreement, action->completed_ms, &completion);
+            br_ledger_completion_of (agreement, action->completed_ms, &completion);
             signed_now = br_ledger_sign (sender, &completion, signature) == BR_REASON_OK;
         }
         br_proto_free ((ProtobufCMessage **) &agreement);
@@ -1081,7 +1066,7 @@ s_broker_setup_step (size_t index, br_identity_t *town, Bruecke__AgreementStep s
         br_store_abort (&txn);
         FUZZ_CHECK (agreement);
         br_ledger_completion_t completion;
-        s_completion (agreement, when, &completion);
+        br_ledger_completion_of (agreement, when, &completion);
         FUZZ_CHECK (br_ledger_sign (town, &completion, signature) == BR_REASON_OK);
         br_proto_free ((ProtobufCMessage **) &agreement);
         action.completed_ms = when;

@@ -11,6 +11,7 @@ import {
   CATEGORIES, CONSENT_PURPOSES, PURPOSES, SERVICES, CONSENT_FORMS, CONSENT_STATUS, PLACES,
   label, options, addressText, nodeName,
 } from '../catalog.js';
+import { caseFormPage } from './casepage.js';
 
 // ---- Which consents belong to a case ------------------------------------------------
 
@@ -40,20 +41,10 @@ function agsDatalist(id) {
 }
 
 export async function newPage(view, ctx) {
+  const opened = await caseFormPage(view, ctx, 'Einwilligung erfassen');
+  if (!opened) return;
+  const { kase, body } = opened;
   const caseId = ctx.params.id;
-  const body = h('div', {}, h('p', { class: 'loading' }, 'Fall wird geladen …'));
-  view.append(
-    h('p', { class: 'back' }, link(`#/cases/${caseId}`, 'Zurück zum Fall')),
-    h('h1', {}, 'Einwilligung erfassen'),
-    body);
-  let kase;
-  try {
-    kase = await get(p`/v1/cases/${caseId}`);
-  } catch (error) {
-    replace(body);
-    ctx.fail(error);
-    return;
-  }
   if (kase.state !== 'open') {
     replace(body, h('p', { class: 'note' }, 'Für diesen Fall kann keine Einwilligung erfasst werden, weil er nicht mehr hier geführt wird.'));
     return;

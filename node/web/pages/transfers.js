@@ -10,6 +10,7 @@ import {
   SERVICES, CATEGORIES, TRANSFER_STATES, DIRECTIONS, DECLINE_REASONS, PLACES, label, options,
   nodeName, peerText,
 } from '../catalog.js';
+import { caseFormPage } from './casepage.js';
 
 function stateBadge(state) {
   return badge(label(TRANSFER_STATES, state), state === 'requested' ? 'new' : state === 'declined' ? 'warn' : 'ok');
@@ -24,20 +25,10 @@ function targetText(to) {
 // ---- Hand a case over -------------------------------------------------------------------
 
 export async function newPage(view, ctx) {
+  const opened = await caseFormPage(view, ctx, 'Fall übergeben');
+  if (!opened) return;
+  const { kase, body } = opened;
   const caseId = ctx.params.id;
-  const body = h('div', {}, h('p', { class: 'loading' }, 'Fall wird geladen …'));
-  view.append(
-    h('p', { class: 'back' }, link(`#/cases/${caseId}`, 'Zurück zum Fall')),
-    h('h1', {}, 'Fall übergeben'),
-    body);
-  let kase;
-  try {
-    kase = await get(p`/v1/cases/${caseId}`);
-  } catch (error) {
-    replace(body);
-    ctx.fail(error);
-    return;
-  }
   if (kase.state !== 'open') {
     replace(body, h('p', { class: 'note' }, kase.state === 'transferring'
       ? 'Dieser Fall wird bereits übergeben. Die Antwort der anderen Stelle steht unter „Fallübergabe“.'
