@@ -46,7 +46,7 @@ static const char *s_path_words[] = {
     "transfers", "transfer", "accept",     "decline",    "events",   "audit",
     "verify",   "exchange", "topics",      "board",      "offers",   "requests",
     "items",    "submissions", "agreements", "schedule", "complete", "cancel",
-    "ledger", "reports"};
+    "ledger", "reports", "ui", "admin", "users", "tokens", "remove", "login", "logout", "session"};
 
 //  ---- Helpers for dispatchers ------------------------------------------------
 
@@ -508,6 +508,105 @@ s_web_session_answer (struct MHD_Connection *connection, const bn_web_session_t 
     return result;
 }
 
+static void
+s_list_entry (void *argument, const char *name, const char *role)
+{
+    json_array_append_new ((json_t *) argument, json_pack ("{ss ss}", "name", name, "role", role));
+}
+
+//  The administration's management of the web users and the API tokens:
+//      GET  /ui/admin/users, /ui/admin/tokens        -> {"users"|"tokens": [{name, role}]}
+//      POST /ui/admin/users {name, role, password}   -> 201 {}
+//      POST /ui/admin/tokens {name, role}            -> 201 {"token": shown this once}
+//      POST /ui/admin/{users|tokens}/{name}/remove   -> 200 {}
+//  Administration sessions only (FORBIDDEN), with the CSRF token on POST.
+static enum MHD_Result
+s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *url,
+                const char *method, s_request_t *request)
+{
+    const bn_web_session_t *session = s_session (self, connection);
+    br_reason_t reason = BR_REASON_OK;
+    const char *detail = "";
+    bool get = streq (method, "GET");
+    if (!session) {
+        reason = BR_REASON_UNAUTHORIZED;
+        detail = "not logged in";
+    } else if (!streq (session->role, BN_TOKENS_ROLE_ADMINISTRATION)) {
+        reason = BR_REASON_FORBIDDEN;
+        detail = "users and tokens are for the administration";
+    } else if (!get && !bn_web_csrf_valid (session, MHD_lookup_connection_value (
+                                                        connection, MHD_HEADER_KIND,
+                                                        "X-CSRF-Token"))) {
+        reason = BR_REASON_FORBIDDEN;
+        detail = "missing or wrong CSRF token (X-CSRF-Token)";
+    }
+    if (reason != BR_REASON_OK)
+        return s_send_refusal (connection, method, url, request->logged, reason, detail);
+    snprintf (request->logged, sizeof (request->logged), "web:%s", session->role);
+    char what[16] = "", name[BN_TOKENS_NAME_MAX + 1] = "", action[16] = "";
+    int parts = sscanf (url + 10, "%15[a-z]/%32[a-z0-9-]/%15[a-z]", what, name, action);
+    bool users = streq (what, "users"), tokens = streq (what, "tokens");
+    bn_tokens_t *file = users ? bn_web_users (self->web) : self->tokens;
+    json_t *body = request->body_size ? json_loadb ((const char *) request->body,
+                                                    request->body_size, 0, NULL)
+                                      : NULL;
+    json_t *answer = NULL;
+    int status = MHD_HTTP_OK;
+    reason = BR_REASON_NOT_FOUND;
+    detail = "no such resource";
+    if ((users || tokens) && parts == 1 && get) {
+        json_t *list = json_array ();
+        bn_tokens_list (file, s_list_entry, list);
+        answer = json_pack ("{so}", what, list);
+        reason = BR_REASON_OK;
+    } else if ((users || tokens) && parts == 1 && !get) {
+        const char *new_name = json_string_value (json_object_get (body, "name"));
+        const char *role = json_string_value (json_object_get (body, "role"));
+        char *token = NULL;
+        reason = users ? bn_tokens_add_user (bn_tokens_path (file), new_name, role,
+                                             json_string_value (json_object_get (body, "password")))
+                       : bn_tokens_add (bn_tokens_path (file), new_name, role, &token);
+        detail = reason == BR_REASON_MALFORMED
+                     ? (users ? "name [a-z0-9-] 1..32, role sachbearbeitung, leitung or "
+                                "administration, password 10..128 characters"
+                              : "name [a-z0-9-] 1..32, role caseworker, integration or readonly")
+                 : reason == BR_REASON_INVALID_STATE ? "that name exists"
+                                                     : "cannot write the file";
+        if (reason == BR_REASON_OK) {
+            status = MHD_HTTP_CREATED;
+            answer = token ? json_pack ("{ss}", "token", token) : json_object ();
+            zsys_info ("web: the administration added a %s", users ? "web user" : "token");
+        }
+        if (token)
+            sodium_memzero (token, strlen (token));
+        zstr_free (&token);
+    } else if ((users || tokens) && parts == 3 && !get && streq (action, "remove")) {
+        if (users && streq (name, session->user)) {
+            reason = BR_REASON_INVALID_STATE;
+            detail = "one cannot remove oneself";
+        } else {
+            reason = bn_tokens_remove (bn_tokens_path (file), name);
+            detail = reason == BR_REASON_NOT_FOUND ? "no such name" : "cannot write the file";
+        }
+        if (reason == BR_REASON_OK)
+            answer = json_object ();
+    }
+    if (request->body)
+        sodium_memzero (request->body, request->body_size);
+    json_decref (body);
+    if (reason != BR_REASON_OK)
+        return s_send_refusal (connection, method, url, request->logged, reason, detail);
+    char *text = json_dumps (answer, JSON_COMPACT);
+    json_decref (answer);
+    char path[S_LOG_PATH_MAX + 1];
+    s_log_path (url, path);
+    zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, request->logged);
+    enum MHD_Result result =
+        s_web_send (connection, status, text, strlen (text), "application/json", NULL, NULL);
+    free (text);
+    return result;
+}
+
 //  The web interface's own requests: its files, login, session, logout.
 static enum MHD_Result
 s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url,
@@ -564,7 +663,9 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
             zstr_free (&expired);
             return result;
         }
-    } else if (get && strncmp (url, "/ui/", 4) == 0) {
+    } else if (strncmp (url, "/ui/admin/", 10) == 0)
+        return s_answer_admin (self, connection, url, method, request);
+    else if (get && strncmp (url, "/ui/", 4) == 0) {
         zchunk_t *data = NULL;
         const char *type = NULL;
         reason = bn_web_file (self->web, url + 4, &data, &type);

@@ -298,6 +298,69 @@ bn_tokens_check (bn_tokens_t *self, const char *token, const char **name, const 
 }
 
 size_t
+bn_tokens_list (bn_tokens_t *self, void (*entry) (void *argument, const char *name, const char *role),
+                void *argument)
+{
+    assert (self && entry);
+    s_refresh (self);
+    for (s_entry_t *item = (s_entry_t *) zhashx_first (self->entries); item;
+         item = (s_entry_t *) zhashx_next (self->entries))
+        entry (argument, item->name, item->role);
+    return zhashx_size (self->entries);
+}
+
+const char *
+bn_tokens_path (bn_tokens_t *self)
+{
+    assert (self);
+    return self->path;
+}
+
+br_reason_t
+bn_tokens_remove (const char *path, const char *name)
+{
+    assert (path);
+    if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX))
+        return BR_REASON_MALFORMED;
+    int handle = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (handle < 0)
+        return errno == ENOENT ? BR_REASON_NOT_FOUND : BR_REASON_IO_ERROR;
+    //  The same lock as bn_tokens_add: no line is added while we rewrite
+    br_reason_t reason = BR_REASON_IO_ERROR;
+    struct stat status;
+    zhashx_t *entries = s_entries_new ();
+    if (flock (handle, LOCK_EX) == 0 && fstat (handle, &status) == 0)
+        reason = s_read_open (handle, &status, entries, NULL);
+    if (reason == BR_REASON_OK && !zhashx_lookup (entries, name))
+        reason = BR_REASON_NOT_FOUND;
+    zchunk_t *kept = NULL;
+    if (reason == BR_REASON_OK) {
+        //  Every line but the entry's, comments included, in their order
+        kept = br_file_read (path, BN_TOKENS_FILE_MAX, &reason);
+        if (kept) {
+            zchunk_t *text = zchunk_new (NULL, zchunk_size (kept) + 1);
+            char *copy = strndup ((const char *) zchunk_data (kept), zchunk_size (kept));
+            char *saved = NULL;
+            for (char *line = strtok_r (copy, "\n", &saved); line;
+                 line = strtok_r (NULL, "\n", &saved)) {
+                size_t length = strlen (name);
+                if (strncmp (line, name, length) == 0 && (line[length] == ' ' || line[length] == '\t'))
+                    continue;
+                zchunk_append (text, line, strlen (line));
+                zchunk_append (text, "\n", 1);
+            }
+            free (copy);
+            reason = br_file_write (path, zchunk_data (text), zchunk_size (text), 0600, true);
+            zchunk_destroy (&text);
+            zchunk_destroy (&kept);
+        }
+    }
+    zhashx_destroy (&entries);
+    close (handle);
+    return reason;
+}
+
+size_t
 bn_tokens_size (bn_tokens_t *self)
 {
     assert (self);
@@ -455,6 +518,12 @@ bn_tokens_add_user (const char *path, const char *name, const char *role, const 
 }
 
 //  @selftest
+
+static void
+s_test_listed (void *argument, const char *name, const char *role)
+{
+    zlistx_add_end ((zlistx_t *) argument, zsys_sprintf ("%s %s", name, role));
+}
 
 //  Writes `text` to `path` with `mode`, replacing it.
 static void
@@ -631,6 +700,19 @@ bn_tokens_test (bool verbose)
     assert (streq (name, "erika") && streq (role, "sachbearbeitung"));
     assert (bn_tokens_check (tokens, "erika.Geheim-Passwort-2", &name, &role) ==
             BR_REASON_UNAUTHORIZED);
+    //  Listing and removing: the removed user is refused at once
+    assert (bn_tokens_add_user (path, "lea", "leitung", "Leitung-Passwort-1") == BR_REASON_OK);
+    zlistx_t *listed = zlistx_new ();
+    zlistx_set_destructor (listed, (zlistx_destructor_fn *) zstr_free);
+    assert (bn_tokens_list (tokens, s_test_listed, listed) == 2 && zlistx_size (listed) == 2);
+    zlistx_destroy (&listed);
+    assert (bn_tokens_remove (path, "erika") == BR_REASON_OK);
+    assert (bn_tokens_remove (path, "erika") == BR_REASON_NOT_FOUND);
+    assert (bn_tokens_remove (path, "Erika!") == BR_REASON_MALFORMED);
+    assert (bn_tokens_check (tokens, "erika.Geheim-Passwort-1", &name, &role) ==
+            BR_REASON_UNAUTHORIZED);
+    assert (bn_tokens_check (tokens, "lea.Leitung-Passwort-1", &name, &role) == BR_REASON_OK);
+    assert (streq (bn_tokens_path (tokens), path));
     bn_tokens_destroy (&tokens);
     assert (unlink (path) == 0);
 

@@ -102,6 +102,21 @@ void bn_tokens_destroy (bn_tokens_t **self_p);
 br_reason_t bn_tokens_check (bn_tokens_t *self, const char *token, const char **name,
                              const char **role) BR_WUR;
 
+//  Calls `entry` with the name and role of every token (or web user) in the
+//  file, read again first if it has changed. Returns how many.
+size_t bn_tokens_list (bn_tokens_t *self,
+                       void (*entry) (void *argument, const char *name, const char *role),
+                       void *argument);
+
+//  The file's path.
+const char *bn_tokens_path (bn_tokens_t *self);
+
+//  Removes the entry `name` from the file at `path` (rewritten atomically,
+//  under the lock bn_tokens_add takes). A running node notices at the next
+//  check. Returns OK, MALFORMED, NOT_FOUND, or what reading or writing the
+//  file fails with.
+br_reason_t bn_tokens_remove (const char *path, const char *name) BR_WUR;
+
 //  Returns the number of tokens in the file as last read.
 size_t bn_tokens_size (bn_tokens_t *self);
 

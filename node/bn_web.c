@@ -74,6 +74,13 @@ bn_web_destroy (bn_web_t **self_p)
     }
 }
 
+bn_tokens_t *
+bn_web_users (bn_web_t *self)
+{
+    assert (self);
+    return self->users;
+}
+
 //  ---- Logins -------------------------------------------------------------------
 
 //  Forgets failures whose window has passed, and the oldest if too many.

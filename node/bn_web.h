@@ -72,6 +72,9 @@ bn_web_t *bn_web_new (const char *users_path, const char *root, br_reason_t *rea
 //  Destroys it, ending every session, and nulls the pointer. Safe twice.
 void bn_web_destroy (bn_web_t **self_p);
 
+//  The users file, for the administration's user management.
+bn_tokens_t *bn_web_users (bn_web_t *self);
+
 //  Logs `user` in with `password` at `now_ms`. Returns OK and sets
 //  *session (valid until the next call on `self`), UNAUTHORIZED or
 //  TOO_MANY_ATTEMPTS.

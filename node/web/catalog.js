@@ -127,6 +127,8 @@ export const AUDIT_ACTIONS = {
   'case.create': 'Fall angelegt',
   'case.read': 'Fall gelesen',
   'cases.list': 'Fallliste gelesen',
+  'consents.list': 'Einwilligungsliste gelesen',
+  'reports.read': 'Berichte gelesen',
   'consent.record': 'Einwilligung erfasst',
   'consent.read': 'Einwilligung gelesen',
   'consent.withdraw': 'Einwilligung widerrufen',

@@ -570,6 +570,20 @@ async function main() {
       eq(false, await byTestId(page, 'audit-more').isVisible(), '"Weitere Einträge laden" with one page of records');
       await screenshot(page, 'admin-audit');
       eq(false, await byTestId(page, 'nav-cases').isVisible(), 'the administration sees no link to the cases');
+      // The administration manages the web users: add one, see it, remove it
+      await byTestId(page, 'admin-users-row').first().waitFor();
+      ok((await byTestId(page, 'admin-users-table').innerText()).includes('erika'), 'the users list Erika');
+      await byTestId(page, 'admin-users-name').fill('karl');
+      await byTestId(page, 'admin-users-role').selectOption('leitung');
+      await byTestId(page, 'admin-users-password').fill('Karl-Demo-Passwort-1');
+      await byTestId(page, 'admin-users-add').click();
+      await see(byTestId(page, 'admin-users-alert'), 'Benutzer karl angelegt.');
+      await page.locator('[data-testid="admin-users-row"][data-id="karl"]').waitFor();
+      await screenshot(page, 'admin-users');
+      await page.locator('[data-testid="admin-users-row"][data-id="karl"] [data-testid="admin-users-remove"]').click();
+      await see(byTestId(page, 'admin-users-alert'), 'Benutzer karl entfernt.');
+      await page.locator('[data-testid="admin-users-row"][data-id="karl"]').waitFor({ state: 'detached' });
+      ok(true, 'the administration added and removed a web user');
     });
 
     // ---- The county coordination office: the dashboard on the broker ------------------------

@@ -22,7 +22,7 @@ it_api_node unna caseworker
 USERS="$WORK/state/luenen/web-users"
 printf 'Sachbearbeitung-Demo-1\n' | it_cli web-user add --users "$USERS" --name erika \
     --role sachbearbeitung || it_fail "cannot add a web user"
-printf 'Administration-Demo-1\n' | it_cli web-user add --users "$USERS" --name admin \
+printf 'Administration-Demo-1\n' | it_cli web-user add --users "$USERS" --name anna \
     --role administration || it_fail "cannot add a web user"
 printf 'Leitung-Demo-1234\n' | it_cli web-user add --users "$USERS" --name lea \
     --role leitung || it_fail "cannot add a web user"
@@ -108,7 +108,7 @@ it_assert_eq erika "$(it_field luenen /v1/audit '[.records[] | select(.action ==
 
 #   ---- Roles -----------------------------------------------------------------------------
 expect "Sachbearbeitung reading the audit log" 403 FORBIDDEN "$(web erika GET /v1/audit)"
-answer=$(web admin POST /ui/login '{"user": "admin", "password": "Administration-Demo-1"}')
+answer=$(web admin POST /ui/login '{"user": "anna", "password": "Administration-Demo-1"}')
 expect "the administration's login" 200 "" "$answer"
 ADMIN_CSRF=$(jq -r .csrf <<<"${answer#* }")
 expect "the administration reading the audit log" 200 "" "$(web admin GET /v1/audit)"
@@ -121,6 +121,34 @@ expect "the administration working a case" 403 FORBIDDEN \
     "$(web admin POST /v1/cases "$CASE" "$ADMIN_CSRF")"
 it_assert_eq 1 "$(cases)" "cases after the administration's attempt"
 
+#   ---- The administration manages users and API tokens ---------------------------------
+expect "Sachbearbeitung listing the users" 403 FORBIDDEN "$(web erika GET /ui/admin/users)"
+answer=$(web admin GET /ui/admin/users)
+expect "the administration listing the users" 200 "" "$answer"
+it_assert_eq "anna erika lea" "$(jq -r '[.users[].name] | sort | join(" ")' <<<"${answer#* }")" \
+    "the web users"
+expect "adding a user without the CSRF token" 403 FORBIDDEN \
+    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1"}')"
+expect "adding a user with a short password" 400 MALFORMED \
+    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "kurz"}' "$ADMIN_CSRF")"
+expect "adding a user" 201 "" \
+    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1"}' "$ADMIN_CSRF")"
+expect "the new user's login" 200 "" \
+    "$(web neu POST /ui/login '{"user": "neu", "password": "Neues-Passwort-1"}')"
+expect "the administration removing itself" 409 INVALID_STATE \
+    "$(web admin POST /ui/admin/users/anna/remove '{}' "$ADMIN_CSRF")"
+expect "removing the new user" 200 "" "$(web admin POST /ui/admin/users/neu/remove '{}' "$ADMIN_CSRF")"
+expect "the removed user's login" 401 UNAUTHORIZED \
+    "$(web neu2 POST /ui/login '{"user": "neu", "password": "Neues-Passwort-1"}')"
+answer=$(web admin POST /ui/admin/tokens '{"name": "fachverfahren", "role": "integration"}' "$ADMIN_CSRF")
+expect "making an API token" 201 "" "$answer"
+TOKEN=$(jq -r .token <<<"${answer#* }")
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/v1/status")
+it_assert_eq 200 "$status" "the new token at the API"
+expect "revoking the token" 200 "" "$(web admin POST /ui/admin/tokens/fachverfahren/remove '{}' "$ADMIN_CSRF")"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/v1/status")
+it_assert_eq 401 "$status" "the revoked token at the API"
+
 #   ---- Logout ----------------------------------------------------------------------------
 expect "a logout without the CSRF token" 403 FORBIDDEN "$(web erika POST /ui/logout '{}')"
 expect "Erika's logout" 200 "" "$(web erika POST /ui/logout '{}' "$CSRF")"
@@ -128,7 +156,7 @@ expect "Erika's session after the logout" 401 UNAUTHORIZED "$(web erika GET /ui/
 expect "the API after the logout" 401 UNAUTHORIZED "$(web erika GET /v1/cases)"
 
 #   ---- The log names roles, not staff ---------------------------------------------------
-if grep -qw -e erika -e admin -e lea -e Beispielfrau "$WORK/logs/luenen.log"; then
+if grep -qw -e erika -e anna -e lea -e Beispielfrau "$WORK/logs/luenen.log"; then
     it_fail "a staff or family name is in the node's log"
 fi
 it_assert_log_has luenen "POST /ui/login 200 web:sachbearbeitung" "the log names the role"

@@ -2,8 +2,10 @@
 // keys. Berichte (Leitung): counts of cases, consents, referrals and
 // transfers from GET /v1/reports, never names.
 
-import { get } from '../api.js';
-import { h, replace, table, field, fmtDateTime, shortId } from '../dom.js';
+import { get, post, p } from '../api.js';
+import {
+  h, replace, table, field, fmtDateTime, shortId, alertBox, showError, showText, setBusy, select,
+} from '../dom.js';
 import {
   AUDIT_ACTIONS, label, nodeName, SERVICES, CASE_STATES, CONSENT_STATUS, REFERRAL_STATES,
   TRANSFER_STATES, DIRECTIONS,
@@ -21,12 +23,7 @@ export async function auditPage(view, ctx) {
 
   view.append(
     h('h1', {}, 'Administration'),
-    h('section', { 'aria-labelledby': 'users-h' },
-      h('h2', { id: 'users-h' }, 'Benutzer und Schlüssel'),
-      h('p', { 'data-testid': 'admin-users-note' }, 'Benutzer werden mit ', h('code', {}, "bruecke web-user add"),
-        ' angelegt (Rollen: Sachbearbeitung, Leitung, Administration).'),
-      h('p', {}, 'Schlüssel der Stelle werden mit ', h('code', {}, 'bruecke keygen'),
-        ' erzeugt und beim Kreis eingetragen; Zugangsschlüssel für Fachverfahren mit ', h('code', {}, 'bruecke api-token add'), '.')),
+    accountsSection(),
     h('section', { 'aria-labelledby': 'verify-h' },
       h('h2', { id: 'verify-h' }, 'Prüfung des Protokolls'),
       h('p', {}, 'Jeder Zugriff auf Fälle, Einwilligungen, Überweisungen und Übergaben wird protokolliert. Die Einträge sind miteinander verkettet; die Prüfung zeigt, ob ein Eintrag verändert, gelöscht oder umsortiert wurde.'),
@@ -78,7 +75,7 @@ export async function auditPage(view, ctx) {
         ['Wer', (r) => nodeName(r.actor)],
         ['Aktion', (r) => label(AUDIT_ACTIONS, r.action)],
         ['Objekt', (r) => (r.object ? h('code', {}, shortId(r.object)) : '–')],
-        ['Stand', (r) => r.detail || '–'],
+        ['Stand', (r) => label({ ...REFERRAL_STATES, ...TRANSFER_STATES }, r.detail) || '–'],
       ],
     }));
   };
@@ -100,6 +97,106 @@ export async function auditPage(view, ctx) {
   moreButton.addEventListener('click', load);
   filterInput.addEventListener('input', render);
   await Promise.all([verify(), load()]);
+}
+
+// ---- Users of the web interface and API tokens ---------------------------------------
+
+const WEB_ROLES = { sachbearbeitung: 'Sachbearbeitung', leitung: 'Leitung', administration: 'Administration' };
+const TOKEN_ROLES = {
+  caseworker: 'Sachbearbeitung (Programm)', integration: 'Fachverfahren', readonly: 'Nur lesen',
+};
+
+// One list with its form: the web users ("users") or the API tokens
+// ("tokens"), from /ui/admin/<kind>.
+function accountList(kind) {
+  const users = kind === 'users';
+  const roles = users ? WEB_ROLES : TOKEN_ROLES;
+  const area = h('div', {}, h('p', { class: 'loading' }, 'Wird geladen …'));
+  const alert = alertBox(`admin-${kind}-alert`);
+  const shown = h('p', { class: 'note', hidden: true, 'data-testid': 'admin-token-shown' });
+  const name = h('input', { type: 'text', required: true, maxlength: '32', pattern: '[a-z0-9-]+', 'data-testid': `admin-${kind}-name` });
+  const role = select({ required: true, 'data-testid': `admin-${kind}-role` }, Object.entries(roles));
+  const password = users
+    ? h('input', { type: 'password', required: true, minlength: '10', maxlength: '128', autocomplete: 'new-password', 'data-testid': 'admin-users-password' })
+    : null;
+  const load = async () => {
+    try {
+      const answer = await get(`/ui/admin/${kind}`);
+      const rows = (answer[kind] || []).sort((a, b) => a.name.localeCompare(b.name));
+      replace(area, table({
+        testid: `admin-${kind}-table`,
+        rowTestid: `admin-${kind}-row`,
+        rowAttrs: (row) => ({ 'data-id': row.name }),
+        columns: [
+          ['Name', (row) => row.name],
+          ['Rolle', (row) => roles[row.role] || row.role],
+          ['', (row) => h('button', {
+            type: 'button', class: 'secondary', 'data-testid': `admin-${kind}-remove`,
+            on: { click: () => remove(row.name) },
+          }, users ? 'Entfernen' : 'Sperren')],
+        ],
+        rows,
+        empty: users ? 'Keine Benutzer.' : 'Keine Zugangsschlüssel.',
+      }));
+    } catch (error) {
+      showError(alert, error);
+    }
+  };
+  const remove = async (who) => {
+    try {
+      await post(p`/ui/admin/${kind}/${who}/remove`, {});
+      showText(alert, users ? `Benutzer ${who} entfernt.` : `Zugangsschlüssel ${who} gesperrt.`);
+      await load();
+    } catch (error) {
+      showError(alert, error);
+    }
+  };
+  const form = h('form', {
+    'data-testid': `admin-${kind}-form`,
+    on: {
+      submit: async (event) => {
+        event.preventDefault();
+        setBusy(form, true);
+        shown.hidden = true;
+        try {
+          const body = { name: name.value.trim(), role: role.value };
+          if (password) body.password = password.value;
+          const answer = await post(`/ui/admin/${kind}`, body);
+          if (answer.token) {
+            shown.textContent = `Zugangsschlüssel (wird nur jetzt angezeigt): ${answer.token}`;
+            shown.hidden = false;
+          }
+          showText(alert, users ? `Benutzer ${body.name} angelegt.` : `Zugangsschlüssel ${body.name} angelegt.`);
+          name.value = '';
+          if (password) password.value = '';
+          await load();
+        } catch (error) {
+          showError(alert, error);
+        } finally {
+          setBusy(form, false);
+        }
+      },
+    },
+  },
+  field('Name', name, 'Kleinbuchstaben, Ziffern und Bindestriche, höchstens 32 Zeichen.'),
+  field('Rolle', role),
+  password ? field('Passwort', password, 'Mindestens 10 Zeichen. Geben Sie es der Person auf sicherem Weg weiter.') : null,
+  h('p', { class: 'actions' }, h('button', { type: 'submit', 'data-testid': `admin-${kind}-add` },
+    users ? 'Benutzer anlegen' : 'Zugangsschlüssel anlegen')));
+  load();
+  return h('div', {}, alert, area, shown, form);
+}
+
+function accountsSection() {
+  return h('section', { 'aria-labelledby': 'users-h' },
+    h('h2', { id: 'users-h' }, 'Benutzer und Schlüssel'),
+    h('p', { 'data-testid': 'admin-users-note' },
+      'Benutzer der Oberfläche (Sachbearbeitung, Leitung, Administration). Nach fünf falschen Passwörtern ist ein Name 15 Minuten gesperrt.'),
+    accountList('users'),
+    h('h3', {}, 'Zugangsschlüssel für Programme'),
+    h('p', {}, 'Fachverfahren und Werkzeuge greifen mit einem Zugangsschlüssel auf die Schnittstelle zu. Die Schlüssel der Stelle selbst werden mit ',
+      h('code', {}, 'bruecke keygen'), ' erzeugt und beim Kreis eingetragen.'),
+    accountList('tokens'));
 }
 
 // One report table: rows of "value" or "value value" keys with their counts,
