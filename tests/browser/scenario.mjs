@@ -157,6 +157,40 @@ async function main() {
       eq(401, (await pageFetch(page, 'GET', '/ui/session')).status, 'the session after the wrong password (HTTP)');
     });
 
+    // ---- Keyboard alone, and 200 % zoom ----------------------------------------------------
+    await step('Lünen: Erika logs in with the keyboard alone; the page fits at 200 % zoom', async () => {
+      const { page } = erika;
+      await page.goto('/ui/');
+      await byTestId(page, 'login-form').waitFor();
+      //  Tab from the top reaches the name field; type, Tab, type, Enter
+      await page.keyboard.press('Tab');
+      for (let presses = 0; presses < 10; presses += 1) {
+        if (await page.evaluate(() => document.activeElement?.dataset?.testid) === 'login-user') break;
+        await page.keyboard.press('Tab');
+      }
+      eq('login-user', await page.evaluate(() => document.activeElement?.dataset?.testid),
+        'Tab reaches the user name field');
+      await page.keyboard.type(LUENEN.user);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(LUENEN.password);
+      await page.keyboard.press('Enter');
+      await byTestId(page, 'header-user').waitFor();
+      await settled(page);
+      ok(true, 'logged in with the keyboard alone');
+      //  200 % zoom of a 1280 px window is 640 CSS px: no sideways scrolling
+      await page.setViewportSize({ width: 640, height: 900 });
+      for (const hash of ['#/cases', '#/exchange']) {
+        await page.goto(`/ui/${hash}`);
+        await settled(page);
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        ok(wide <= 640, `${hash} fits 640 CSS px (200 % zoom) without sideways scrolling (${wide} px)`);
+      }
+      await screenshot(page, 'zoom-200');
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await pageFetch(page, 'POST', '/ui/logout', {}, { 'X-CSRF-Token': await page.evaluate(
+        async () => (await (await fetch('/ui/session')).json()).csrf) });
+    });
+
     await step('Lünen: Erika logs in', async () => {
       await login(erika);
       const header = await byTestId(erika.page, 'header-user').textContent();
