@@ -488,16 +488,16 @@ s_web_send (struct MHD_Connection *connection, int status, const void *data, siz
 //  Answers a session as JSON {user, role, csrf}, setting its cookie if
 //  `cookie` (after a login).
 static enum MHD_Result
-s_web_session_answer (struct MHD_Connection *connection, const bn_web_session_t *session,
-                      bool cookie)
+s_web_session_answer (bn_api_t *self, struct MHD_Connection *connection,
+                      const bn_web_session_t *session, bool cookie)
 {
     json_t *answer = json_pack ("{ss ss ss}", "user", session->user, "role", session->role,
                                 "csrf", session->csrf);
     char *text = json_dumps (answer, JSON_COMPACT);
     json_decref (answer);
     char *set_cookie =
-        cookie ? zsys_sprintf ("%s=%s; HttpOnly; SameSite=Strict; Path=/", BN_WEB_COOKIE,
-                               session->id)
+        cookie ? zsys_sprintf ("%s=%s%s", BN_WEB_COOKIE, session->id,
+                               bn_web_cookie_attributes (self->web))
                : NULL;
     enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, text, strlen (text),
                                          "application/json", set_cookie, NULL);
@@ -624,7 +624,7 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
     if (get && streq (url, "/ui/session")) {
         const bn_web_session_t *session = s_session (self, connection);
         if (session)
-            return s_web_session_answer (connection, session, false);
+            return s_web_session_answer (self, connection, session, false);
         reason = BR_REASON_UNAUTHORIZED;
         detail = "not logged in";
     } else if (post && streq (url, "/ui/login")) {
@@ -640,7 +640,7 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
         json_decref (body);
         if (reason == BR_REASON_OK) {
             zsys_info ("api: POST /ui/login 200 web:%s", session->role);
-            return s_web_session_answer (connection, session, true);
+            return s_web_session_answer (self, connection, session, true);
         }
         detail = reason == BR_REASON_TOO_MANY_ATTEMPTS
                      ? "too many failed logins: try again in 15 minutes"
@@ -656,8 +656,8 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
             detail = "missing or wrong CSRF token (X-CSRF-Token)";
         } else {
             bn_web_logout (self->web, session->id);
-            char *expired = zsys_sprintf ("%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
-                                          BN_WEB_COOKIE);
+            char *expired = zsys_sprintf ("%s=%s; Max-Age=0", BN_WEB_COOKIE,
+                                          bn_web_cookie_attributes (self->web));
             enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, "{}", 2,
                                                  "application/json", expired, NULL);
             zstr_free (&expired);

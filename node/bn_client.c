@@ -612,6 +612,11 @@ s_start_web (s_node_t *self, br_config_t *config)
     } else if (!self->web)
         zsys_error ("node: web users %s: %s", users, br_reason_name (reason));
     zstr_free (&default_users);
+    bool secure = false;
+    if (self->web && reason == BR_REASON_OK)
+        reason = br_config_bool (config, "node/web-secure-cookie", false, &secure);
+    if (self->web)
+        bn_web_set_secure (self->web, secure);
     return reason;
 }
 

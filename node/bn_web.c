@@ -23,6 +23,7 @@ struct _bn_web_t {
     char *root;         //  the pages' directory
     zhashx_t *sessions; //  id -> bn_web_session_t
     zhashx_t *failures; //  name -> s_failures_t
+    bool secure;        //  the cookie is Secure
 };
 
 static void
@@ -72,6 +73,21 @@ bn_web_destroy (bn_web_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+bn_web_set_secure (bn_web_t *self, bool secure)
+{
+    assert (self);
+    self->secure = secure;
+}
+
+const char *
+bn_web_cookie_attributes (bn_web_t *self)
+{
+    assert (self);
+    return self->secure ? "; HttpOnly; SameSite=Strict; Path=/; Secure"
+                        : "; HttpOnly; SameSite=Strict; Path=/";
 }
 
 bn_tokens_t *
@@ -365,6 +381,9 @@ bn_web_test (bool verbose)
         assert (bn_web_file (web, refused[which], &data, &type) == BR_REASON_NOT_FOUND);
         assert (!data && !type);
     }
+    assert (!strstr (bn_web_cookie_attributes (web), "Secure"));
+    bn_web_set_secure (web, true);
+    assert (strstr (bn_web_cookie_attributes (web), "; Secure"));
     bn_web_destroy (&web);
     bn_web_destroy (&web);
     char *command = zsys_sprintf ("rm -rf '%s'", directory);

@@ -72,6 +72,14 @@ bn_web_t *bn_web_new (const char *users_path, const char *root, br_reason_t *rea
 //  Destroys it, ending every session, and nulls the pointer. Safe twice.
 void bn_web_destroy (bn_web_t **self_p);
 
+//  Marks the session cookie Secure (sent over HTTPS only): for a node behind
+//  a TLS proxy (node/web-secure-cookie). Off by default, for localhost.
+void bn_web_set_secure (bn_web_t *self, bool secure);
+
+//  The attributes of the session cookie after its value, e.g.
+//  "; HttpOnly; SameSite=Strict; Path=/" (static).
+const char *bn_web_cookie_attributes (bn_web_t *self);
+
 //  The users file, for the administration's user management.
 bn_tokens_t *bn_web_users (bn_web_t *self);
 

@@ -309,17 +309,19 @@ it_write_node_config () {
 
 declare -A API_URL=() API_TOKEN=() # node -> its API's URL, a token for it
 
-#   it_api_node NAME ROLE: makes an API token of ROLE (caseworker, integration,
-#   readonly) for node NAME, picks a port for its API and writes its
-#   configuration with it (instead of it_write_node_config).
+#   it_api_node NAME ROLE [SETTING...]: makes an API token of ROLE
+#   (caseworker, integration, readonly) for node NAME, picks a port for its
+#   API and writes its configuration with it and the SETTINGs (instead of
+#   it_write_node_config).
 it_api_node () {
     local name="$1" role="$2" port
+    shift 2
     mkdir -p -m 0700 "$WORK/state/$name"
     API_TOKEN[$name]=$(it_cli api-token add --tokens "$WORK/state/$name/api-tokens" \
         --name "$name-$role" --role "$role") || it_fail "cannot make an API token for $name"
     port=$(it_free_port)
     API_URL[$name]="http://127.0.0.1:$port"
-    it_write_node_config "$name" "api=127.0.0.1:$port"
+    it_write_node_config "$name" "api=127.0.0.1:$port" "$@"
 }
 
 #   it_api NODE METHOD PATH [JSON]: calls NODE's API; prints the response

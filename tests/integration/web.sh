@@ -18,7 +18,7 @@ it_init web "${1:-}"
 it_make_county luenen unna
 it_start_county_broker
 it_api_node luenen caseworker
-it_api_node unna caseworker
+it_api_node unna caseworker web-secure-cookie=true #   as behind a TLS proxy
 USERS="$WORK/state/luenen/web-users"
 printf 'Sachbearbeitung-Demo-1\n' | it_cli web-user add --users "$USERS" --name erika \
     --role sachbearbeitung || it_fail "cannot add a web user"
@@ -26,6 +26,8 @@ printf 'Administration-Demo-1\n' | it_cli web-user add --users "$USERS" --name a
     --role administration || it_fail "cannot add a web user"
 printf 'Leitung-Demo-1234\n' | it_cli web-user add --users "$USERS" --name lea \
     --role leitung || it_fail "cannot add a web user"
+printf 'Unna-Demo-Passwort-1\n' | it_cli web-user add --users "$WORK/state/unna/web-users" \
+    --name jonas --role sachbearbeitung || it_fail "cannot add a web user"
 it_start_node luenen
 it_start_node unna
 it_wait_connected luenen unna
@@ -78,6 +80,16 @@ grep -i '^set-cookie: bruecke_session=' "$WORK/headers" | grep -qi 'HttpOnly' ||
     it_fail "the session cookie is not HttpOnly"
 grep -i '^set-cookie: bruecke_session=' "$WORK/headers" | grep -qi 'SameSite=Strict' ||
     it_fail "the session cookie is not SameSite=Strict"
+grep -i '^set-cookie: bruecke_session=' "$WORK/headers" | grep -qi 'Secure' &&
+    it_fail "the session cookie is Secure on a node without TLS in front"
+#   Unna runs behind TLS (web-secure-cookie): its cookie is Secure
+status=$(curl -sS -D "$WORK/unna-headers" -o /dev/null -w '%{http_code}' \
+    -H "Content-Type: application/json" --data '{"user": "jonas", "password": "Unna-Demo-Passwort-1"}' \
+    "${API_URL[unna]}/ui/login")
+it_assert_eq 200 "$status" "Jonas's login in Unna"
+grep -i '^set-cookie: bruecke_session=' "$WORK/unna-headers" | grep -qi '; Secure' ||
+    it_fail "the session cookie is not Secure behind TLS"
+it_ok "the session cookie is Secure where the node is configured behind TLS"
 CSRF=$(jq -r .csrf <<<"${answer#* }")
 it_assert_match '^[0-9a-f]{64}$' "$CSRF" "the CSRF token"
 it_assert_eq sachbearbeitung "$(jq -r .role <<<"${answer#* }")" "Erika's role"
