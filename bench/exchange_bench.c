@@ -58,12 +58,13 @@ s_county_new (s_county_t *self, size_t count)
         snprintf (ags, sizeof (ags), "0597%04zu", index);
         self->towns[index] = br_identity_new (node_id);
         ok = br_roster_draft_add_node (draft, self->towns[index], node_id, ags,
-                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "fruehe-hilfen") ==
-             BR_REASON_OK;
+                                       BRUECKE__NODE_ROLE__ROLE_TOWN,
+                                       "fruehe-hilfen") == BR_REASON_OK;
     }
     br_reason_t reason = BR_REASON_OK;
     int64_t now = br_now_ms ();
-    zchunk_t *signed_roster = ok ? br_roster_draft_sign (draft, county, now, 3600000, &reason) : NULL;
+    zchunk_t *signed_roster =
+        ok ? br_roster_draft_sign (draft, county, now, 3600000, &reason) : NULL;
     if (signed_roster)
         self->roster = br_roster_verify (zchunk_data (signed_roster), zchunk_size (signed_roster),
                                          br_identity_sign_public (county), NULL, now, &reason);
@@ -102,10 +103,9 @@ s_put (br_board_t *board, MDB_txn *txn, s_county_t *county, size_t town,
 {
     zchunk_t *bytes = br_board_sign (county->towns[town], item);
     uint64_t sequence;
-    br_reason_t reason =
-        br_board_put (board, txn, zchunk_data (bytes), zchunk_size (bytes),
-                      br_identity_node_id (county->towns[town]), county->roster, br_now_ms (),
-                      &sequence);
+    br_reason_t reason = br_board_put (board, txn, zchunk_data (bytes), zchunk_size (bytes),
+                                       br_identity_node_id (county->towns[town]), county->roster,
+                                       br_now_ms (), &sequence);
     zchunk_destroy (&bytes);
     if (reason != BR_REASON_OK)
         fprintf (stderr, "exchange_bench: board refused an item: %s\n", br_reason_name (reason));
@@ -114,8 +114,8 @@ s_put (br_board_t *board, MDB_txn *txn, s_county_t *county, size_t town,
 
 //  Fills the board: offers first (so that requests for one offer find it).
 static bool
-s_fill (br_store_t *store, br_board_t *board, s_county_t *county, size_t offers,
-        size_t requests, uint64_t *state)
+s_fill (br_store_t *store, br_board_t *board, s_county_t *county, size_t offers, size_t requests,
+        uint64_t *state)
 {
     const char *topics[32];
     size_t topic_count = s_topics (topics, 32);
@@ -209,8 +209,9 @@ main (int argc, char *argv[])
         else if (streq (argv[index], "--seed") && value > 0)
             seed = value;
         else {
-            fprintf (stderr, "usage: exchange_bench [--towns 2..%d] [--offers N] [--requests N] "
-                             "[--seed N]\n",
+            fprintf (stderr,
+                     "usage: exchange_bench [--towns 2..%d] [--offers N] [--requests N] "
+                     "[--seed N]\n",
                      BR_ROSTER_MAX_NODES - 1);
             return 2;
         }
@@ -229,8 +230,8 @@ main (int argc, char *argv[])
     br_store_t *store = path ? br_store_new (path, 0, &reason) : NULL;
     bb_exchange_t *exchange = store ? bb_exchange_new (store, &reason) : NULL;
     uint64_t state = seed;
-    bool ok = exchange && s_fill (store, bb_exchange_board (exchange), &county, offers, requests,
-                                  &state);
+    bool ok =
+        exchange && s_fill (store, bb_exchange_board (exchange), &county, offers, requests, &state);
     if (ok) {
         printf ("set-up: roster, keys, %zu signed items verified onto the board in %.0f ms\n",
                 offers + requests, s_elapsed_ms (start));

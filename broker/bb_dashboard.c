@@ -25,13 +25,13 @@ typedef struct {
 } s_sample_t;
 
 struct _bb_dashboard_t {
-    struct MHD_Daemon *daemon;                  //  the HTTP server
-    uint16_t port;                              //  its port
-    pthread_mutex_t lock;                       //  guards page and metrics
-    char *page;                                 //  the page served now
-    char *metrics;                              //  the metrics served now
-    s_sample_t history[BB_DASHBOARD_HISTORY];   //  a ring of samples
-    size_t samples;                             //  samples taken in all
+    struct MHD_Daemon *daemon;                //  the HTTP server
+    uint16_t port;                            //  its port
+    pthread_mutex_t lock;                     //  guards page and metrics
+    char *page;                               //  the page served now
+    char *metrics;                            //  the metrics served now
+    s_sample_t history[BB_DASHBOARD_HISTORY]; //  a ring of samples
+    size_t samples;                           //  samples taken in all
 };
 
 //  ---- Rendering ------------------------------------------------------------------
@@ -197,7 +197,8 @@ s_render_page (bb_dashboard_t *self, const bb_dashboard_figures_t *figures)
               figures->accepted, refused);
     for (int reason = 1; reason < BB_DASHBOARD_REASONS; reason++)
         if (figures->refusals[reason])
-            s_append (out, "<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%" PRIu64
+            s_append (out,
+                      "<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%" PRIu64
                       "</td></tr>\n",
                       br_reason_name ((br_reason_t) reason), reason, figures->refusals[reason]);
     if (refused == 0)
@@ -272,8 +273,9 @@ s_render_metrics (const bb_dashboard_figures_t *figures)
         if (figures->refusals[reason])
             s_append (out, "bruecke_refusals_total{reason=\"%s\"} %" PRIu64 "\n",
                       br_reason_name ((br_reason_t) reason), figures->refusals[reason]);
-    s_append (out, "# HELP bruecke_referrals_total Referrals from town to town; flows under %d "
-                   "are left out.\n# TYPE bruecke_referrals_total counter\n",
+    s_append (out,
+              "# HELP bruecke_referrals_total Referrals from town to town; flows under %d "
+              "are left out.\n# TYPE bruecke_referrals_total counter\n",
               BB_DASHBOARD_SUPPRESS_BELOW);
     for (size_t index = 0; index < figures->flow_count; index++)
         if (figures->flows[index].count >= BB_DASHBOARD_SUPPRESS_BELOW)
@@ -285,12 +287,13 @@ s_render_metrics (const bb_dashboard_figures_t *figures)
     for (size_t index = 0; index < figures->town_count; index++)
         s_append (out, "bruecke_exchange_balance_hours{node=\"%s\"} %" PRId64 "\n",
                   figures->towns[index].node_id, figures->towns[index].balance);
-    s_append (out,
-              "# HELP bruecke_exchange_ledger_records Records in the Transferbörse ledger.\n"
-              "# TYPE bruecke_exchange_ledger_records gauge\nbruecke_exchange_ledger_records %" PRIu64
-              "\n# HELP bruecke_exchange_ledger_verified Whether the ledger's chain verifies.\n"
-              "# TYPE bruecke_exchange_ledger_verified gauge\nbruecke_exchange_ledger_verified %d\n",
-              figures->ledger_records, figures->ledger_verified);
+    s_append (
+        out,
+        "# HELP bruecke_exchange_ledger_records Records in the Transferbörse ledger.\n"
+        "# TYPE bruecke_exchange_ledger_records gauge\nbruecke_exchange_ledger_records %" PRIu64
+        "\n# HELP bruecke_exchange_ledger_verified Whether the ledger's chain verifies.\n"
+        "# TYPE bruecke_exchange_ledger_verified gauge\nbruecke_exchange_ledger_verified %d\n",
+        figures->ledger_records, figures->ledger_verified);
     char *text = strndup ((const char *) zchunk_data (out), zchunk_size (out));
     zchunk_destroy (&out);
     return text;
@@ -414,10 +417,10 @@ bb_dashboard_new (const char *address, br_reason_t *reason)
     self->page = strdup ("<!doctype html><title>Kreis-Dashboard</title><p>Wird erstellt ...</p>\n");
     self->metrics = strdup ("");
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0);
-    self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_SOCK_ADDR,
-                                     (struct sockaddr *) &socket_address,
-                                     MHD_OPTION_CONNECTION_LIMIT, 32U,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
+    self->daemon =
+        MHD_start_daemon (flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_SOCK_ADDR,
+                          (struct sockaddr *) &socket_address, MHD_OPTION_CONNECTION_LIMIT, 32U,
+                          MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
     if (!self->daemon) {
         zsys_error ("dashboard: cannot listen on %s", address);
         *reason = BR_REASON_IO_ERROR;
@@ -468,8 +471,12 @@ bb_dashboard_test (bool verbose)
     bb_dashboard_t *dashboard = bb_dashboard_new ("127.0.0.1:0", &reason);
     assert (dashboard && bb_dashboard_port (dashboard) > 0);
     bb_dashboard_town_t towns[2] = {
-        {.node_id = "luenen", .name = "L\xc3\xbcnen <Stadt>", .online = true, .queued = 3,
-         .balance = 4, .last_seen_ms = 1790000000000LL},
+        {.node_id = "luenen",
+         .name = "L\xc3\xbcnen <Stadt>",
+         .online = true,
+         .queued = 3,
+         .balance = 4,
+         .last_seen_ms = 1790000000000LL},
         {.node_id = "unna", .name = "Unna", .online = false, .queued = 0, .balance = -4}};
     bb_dashboard_flow_t flows[2] = {{"luenen", "unna", 12}, {"unna", "luenen", 2}};
     bb_dashboard_figures_t figures = {.now_ms = 1790000000000LL,

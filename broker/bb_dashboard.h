@@ -58,17 +58,17 @@ typedef struct {
 
 //  What the broker hands over at one moment.
 typedef struct {
-    int64_t now_ms;                                //  when
-    const bb_dashboard_town_t *towns;              //  the towns
+    int64_t now_ms;                   //  when
+    const bb_dashboard_town_t *towns; //  the towns
     size_t town_count;
-    uint64_t accepted;                             //  messages stored since start
-    uint64_t refusals[BB_DASHBOARD_REASONS];       //  refusals by reason code
-    const bb_dashboard_flow_t *flows;              //  referral flows
+    uint64_t accepted;                       //  messages stored since start
+    uint64_t refusals[BB_DASHBOARD_REASONS]; //  refusals by reason code
+    const bb_dashboard_flow_t *flows;        //  referral flows
     size_t flow_count;
-    uint64_t board_head;                           //  Transferbörse board sequence
-    uint64_t ledger_records;                       //  ledger records
-    int64_t ledger_total;                          //  sum of the balances (0)
-    bool ledger_verified;                          //  the ledger's chain verifies
+    uint64_t board_head;     //  Transferbörse board sequence
+    uint64_t ledger_records; //  ledger records
+    int64_t ledger_total;    //  sum of the balances (0)
+    bool ledger_verified;    //  the ledger's chain verifies
 } bb_dashboard_figures_t;
 
 typedef struct _bb_dashboard_t bb_dashboard_t;

@@ -124,8 +124,7 @@ bb_exchange_takes (int type)
 //  Reads agreement `id` inside `txn` into *agreement (the caller frees it
 //  with br_proto_free). Returns OK, NOT_FOUND, AUDIT_BROKEN or a store reason.
 static br_reason_t
-s_agreement_get (bb_exchange_t *self, MDB_txn *txn, const uint8_t *id,
-                 ProtobufCMessage **agreement)
+s_agreement_get (bb_exchange_t *self, MDB_txn *txn, const uint8_t *id, ProtobufCMessage **agreement)
 {
     *agreement = NULL;
     const void *value;
@@ -191,8 +190,8 @@ s_complete (bb_exchange_t *self, MDB_txn *txn, const Bruecke__AgreementAction *a
     }
     br_ledger_completion_t completion;
     br_ledger_completion_of (agreement, action->completed_ms, &completion);
-    *verdict = br_ledger_signature_check (&completion, provider ? agreement->provider
-                                                                : agreement->receiver,
+    *verdict = br_ledger_signature_check (&completion,
+                                          provider ? agreement->provider : agreement->receiver,
                                           action->signature.data, roster);
     if (*verdict != BR_REASON_OK)
         return BR_REASON_OK;
@@ -209,9 +208,9 @@ s_complete (bb_exchange_t *self, MDB_txn *txn, const Bruecke__AgreementAction *a
     if (agreement->provider_signature.len == BR_SIGNATURE_SIZE &&
         agreement->receiver_signature.len == BR_SIGNATURE_SIZE) {
         uint64_t sequence = 0;
-        br_reason_t reason = br_ledger_append (
-            self->ledger, txn, &completion, agreement->provider_signature.data,
-            agreement->receiver_signature.data, roster, now_ms, &sequence);
+        br_reason_t reason =
+            br_ledger_append (self->ledger, txn, &completion, agreement->provider_signature.data,
+                              agreement->receiver_signature.data, roster, now_ms, &sequence);
         if (br_reason_retry (reason) || reason == BR_REASON_AUDIT_BROKEN)
             return reason;
         if (reason != BR_REASON_OK) {
@@ -238,9 +237,8 @@ s_set_string (char **field, const char *value)
 
 //  One town's step on an agreement.
 static br_reason_t
-s_act (bb_exchange_t *self, MDB_txn *txn, const char *town,
-       const Bruecke__AgreementAction *action, br_roster_t *roster, int64_t now_ms,
-       bb_exchange_effects_t *effects, br_reason_t *verdict)
+s_act (bb_exchange_t *self, MDB_txn *txn, const char *town, const Bruecke__AgreementAction *action,
+       br_roster_t *roster, int64_t now_ms, bb_exchange_effects_t *effects, br_reason_t *verdict)
 {
     if (action->transfer_id.len != S_ID_SIZE) {
         *verdict = BR_REASON_MALFORMED;
@@ -307,9 +305,8 @@ s_act (bb_exchange_t *self, MDB_txn *txn, const char *town,
 }
 
 br_reason_t
-bb_exchange_take (bb_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,
-                  br_roster_t *roster, int64_t now_ms, bb_exchange_effects_t *effects,
-                  br_reason_t *verdict)
+bb_exchange_take (bb_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope, br_roster_t *roster,
+                  int64_t now_ms, bb_exchange_effects_t *effects, br_reason_t *verdict)
 {
     assert (self && txn && envelope && roster && effects && verdict);
     *verdict = BR_REASON_OK;
@@ -334,8 +331,8 @@ bb_exchange_take (bb_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,
             }
             break;
         case BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION:
-            reason = br_envelope_open_body (envelope, NULL,
-                                            &bruecke__agreement_action__descriptor, &message);
+            reason = br_envelope_open_body (envelope, NULL, &bruecke__agreement_action__descriptor,
+                                            &message);
             if (reason == BR_REASON_OK)
                 reason = s_act (self, txn, town, (Bruecke__AgreementAction *) message, roster,
                                 now_ms, effects, verdict);
@@ -482,9 +479,8 @@ s_feed_item (bb_match_t *match, s_items_t *items, const zchunk_t *bytes)
             char key[2 * S_ID_SIZE + 1];
             br_hex_encode (id, S_ID_SIZE, key);
             zhashx_update (items->offer_of, key, zchunk_new (item.id.data, S_ID_SIZE));
-            br_reason_t ignored = bb_match_add_offer (match, id, item.town,
-                                                      item.offer->topics[index],
-                                                      (int) item.offer->coaching_hours);
+            br_reason_t ignored = bb_match_add_offer (
+                match, id, item.town, item.offer->topics[index], (int) item.offer->coaching_hours);
             (void) ignored;
         }
     } else {
@@ -621,9 +617,9 @@ bb_exchange_match (bb_exchange_t *self, MDB_txn *txn, int quarter, br_roster_t *
         reason = s_propose (self, txn, proposal, quarter, s_offer_id (&items, proposal->offer_id),
                             now_ms, effects);
         if (reason == BR_REASON_OK && report) {
-            char *line = zsys_sprintf ("proposed %s -> %s %s %d h: %s", proposal->provider,
-                                       proposal->receiver, proposal->topic, proposal->hours,
-                                       proposal->why);
+            char *line =
+                zsys_sprintf ("proposed %s -> %s %s %d h: %s", proposal->provider,
+                              proposal->receiver, proposal->topic, proposal->hours, proposal->why);
             report (argument, line);
             zstr_free (&line);
         }
@@ -633,9 +629,9 @@ bb_exchange_match (bb_exchange_t *self, MDB_txn *txn, int quarter, br_roster_t *
          index++) {
         const bb_match_unmatched_t *unmatched = bb_match_unmatched (match, index);
         if (report) {
-            char *line = zsys_sprintf ("unmatched %s %s (%s): %s", unmatched->receiver,
-                                       unmatched->topic,
-                                       bb_match_reason_name (unmatched->reason), unmatched->why);
+            char *line =
+                zsys_sprintf ("unmatched %s %s (%s): %s", unmatched->receiver, unmatched->topic,
+                              bb_match_reason_name (unmatched->reason), unmatched->why);
             report (argument, line);
             zstr_free (&line);
         }
@@ -681,7 +677,7 @@ bb_exchange_agreements (bb_exchange_t *self,
 #define S_TEST_TOWNS     6
 #define S_TEST_QUARTER   20264
 #define S_TEST_NEXT      20271 //  the quarter after
-#define S_TEST_INSTANCES 40 //  random instances of the property test
+#define S_TEST_INSTANCES 40    //  random instances of the property test
 #define S_TEST_SEED      0x5eed2026ULL
 
 static const char *s_test_names[S_TEST_TOWNS] = {"bergkamen", "kamen", "luenen",
@@ -783,7 +779,8 @@ s_test_take (s_test_broker_t *self, size_t town, Bruecke__MessageType type,
                              60000);
     zchunk_t *chunk = br_envelope_build (sender, &header, NULL, body, NULL);
     br_reason_t reason;
-    br_envelope_t *envelope = br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
+    br_envelope_t *envelope =
+        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
     assert (envelope);
     assert (br_envelope_verify_in_roster (envelope, self->county->roster) == BR_REASON_OK);
     MDB_txn *txn = NULL;
@@ -816,8 +813,8 @@ s_test_publish (s_test_broker_t *self, size_t town, const ProtobufCMessage *item
 //  Town `town` offers `topics` (a NULL-ended list), `hours` per coaching,
 //  `capacity` per quarter, under `id`.
 static br_reason_t
-s_test_offer (s_test_broker_t *self, size_t town, const uint8_t *id, const char **topics,
-              int hours, int capacity)
+s_test_offer (s_test_broker_t *self, size_t town, const uint8_t *id, const char **topics, int hours,
+              int capacity)
 {
     Bruecke__Offer offer = BRUECKE__OFFER__INIT;
     offer.offer_id.data = (uint8_t *) id;
@@ -1180,16 +1177,15 @@ s_test_progress (s_test_broker_t *self, uint64_t *seed)
         int choice = br_seeded_range (seed, 0, 9);
         if (choice < 5) {
             int64_t done = agreement->proposed_at_ms - 3600000;
-            assert (s_test_step (self, provider, agreement, BRUECKE__AGREEMENT_STEP__STEP_ACCEPT,
-                                 0, 0) == BR_REASON_OK);
-            assert (s_test_step (self, receiver, agreement, BRUECKE__AGREEMENT_STEP__STEP_ACCEPT,
-                                 0, 0) == BR_REASON_OK);
-            assert (s_test_step (self, receiver, agreement,
-                                 BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE, 0, done) == BR_REASON_OK);
+            assert (s_test_step (self, provider, agreement, BRUECKE__AGREEMENT_STEP__STEP_ACCEPT, 0,
+                                 0) == BR_REASON_OK);
+            assert (s_test_step (self, receiver, agreement, BRUECKE__AGREEMENT_STEP__STEP_ACCEPT, 0,
+                                 0) == BR_REASON_OK);
+            assert (s_test_step (self, receiver, agreement, BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE,
+                                 0, done) == BR_REASON_OK);
             //  Sometimes only one town signs: that must not count
-            assert (s_test_step (self, provider, agreement,
-                                 BRUECKE__AGREEMENT_STEP__STEP_COMPLETE, provider,
-                                 done) == BR_REASON_OK);
+            assert (s_test_step (self, provider, agreement, BRUECKE__AGREEMENT_STEP__STEP_COMPLETE,
+                                 provider, done) == BR_REASON_OK);
             if (choice < 4)
                 assert (s_test_step (self, receiver, agreement,
                                      BRUECKE__AGREEMENT_STEP__STEP_COMPLETE, receiver,
@@ -1262,8 +1258,8 @@ s_test_properties (s_test_county_t *county, bool verbose)
     }
     //  The instances did exercise something
     if (verbose)
-        printf ("%d random instances, %zu proposals, %zu completions; ", S_TEST_INSTANCES,
-                proposed, completed);
+        printf ("%d random instances, %zu proposals, %zu completions; ", S_TEST_INSTANCES, proposed,
+                completed);
     assert (proposed > S_TEST_INSTANCES);
     assert (completed > S_TEST_INSTANCES / 2);
 }

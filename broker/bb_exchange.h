@@ -120,17 +120,16 @@ br_reason_t bb_exchange_take (bb_exchange_t *self, MDB_txn *txn, br_envelope_t *
 //  request is also passed to `report` (may be NULL) as one line of English
 //  text without personal data. Returns OK, MALFORMED (a bad quarter),
 //  AUDIT_BROKEN (stored data that does not decode) or a store reason.
-br_reason_t bb_exchange_match (bb_exchange_t *self, MDB_txn *txn, int quarter,
-                               br_roster_t *roster, int64_t now_ms,
-                               bb_exchange_effects_t *effects, bb_exchange_run_t *run,
+br_reason_t bb_exchange_match (bb_exchange_t *self, MDB_txn *txn, int quarter, br_roster_t *roster,
+                               int64_t now_ms, bb_exchange_effects_t *effects,
+                               bb_exchange_run_t *run,
                                void (*report) (void *argument, const char *line),
                                void *argument) BR_WUR;
 
 //  Calls `agreement` with each stored Agreement's bytes, in transfer id
 //  order, in a read transaction of its own. Returns how many.
 size_t bb_exchange_agreements (bb_exchange_t *self,
-                               void (*agreement) (void *argument, const uint8_t *data,
-                                                  size_t size),
+                               void (*agreement) (void *argument, const uint8_t *data, size_t size),
                                void *argument);
 
 //  Self test of this class.

@@ -360,16 +360,16 @@ s_queue_agreements (s_server_t *self, MDB_txn *txn)
 {
     br_reason_t reason = BR_REASON_OK;
     zlistx_t *agreements = self->effects.agreements;
-    for (zchunk_t *bytes = (zchunk_t *) zlistx_first (agreements);
-         bytes && reason == BR_REASON_OK; bytes = (zchunk_t *) zlistx_next (agreements)) {
+    for (zchunk_t *bytes = (zchunk_t *) zlistx_first (agreements); bytes && reason == BR_REASON_OK;
+         bytes = (zchunk_t *) zlistx_next (agreements)) {
         br_reason_t decoded;
         ProtobufCMessage *message =
             br_proto_decode (&bruecke__agreement__descriptor, zchunk_data (bytes),
                              zchunk_size (bytes), BB_EXCHANGE_AGREEMENT_MAX, &decoded);
         assert (message); //  the exchange encoded it just now
         Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
-        reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
-                              agreement->provider, message, BR_MAX_LIFETIME_MS);
+        reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, agreement->provider,
+                              message, BR_MAX_LIFETIME_MS);
         if (reason == BR_REASON_OK)
             reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
                                   agreement->receiver, message, BR_MAX_LIFETIME_MS);
@@ -415,19 +415,19 @@ s_free_bytes (void **item)
 
 //  Parts of an update being packed for one session.
 typedef struct {
-    s_server_t *server;     //  the broker
-    s_session_t *session;   //  to whom
-    Bruecke__BoardUpdate board; //  the board part being filled
+    s_server_t *server;           //  the broker
+    s_session_t *session;         //  to whom
+    Bruecke__BoardUpdate board;   //  the board part being filled
     Bruecke__LedgerUpdate ledger; //  the ledger part being filled
-    zlistx_t *pieces;       //  zchunk_t *: the bytes the part points into
+    zlistx_t *pieces;             //  zchunk_t *: the bytes the part points into
     ProtobufCBinaryData *records; //  ledger records of the part
-    void **entries;         //  board changes or items of the part
-    size_t count;           //  entries or records in the part
-    size_t bytes;           //  their size
-    uint64_t head;          //  the head the update is current to
-    bool snapshot_started;  //  a snapshot part went out
-    bool failed;            //  a part could not go: send no more (the node will
-                            //  see a gap, or no snapshot's last part, and ask again)
+    void **entries;               //  board changes or items of the part
+    size_t count;                 //  entries or records in the part
+    size_t bytes;                 //  their size
+    uint64_t head;                //  the head the update is current to
+    bool snapshot_started;        //  a snapshot part went out
+    bool failed;                  //  a part could not go: send no more (the node will
+                                  //  see a gap, or no snapshot's last part, and ask again)
 } s_packer_t;
 
 static void
@@ -669,8 +669,8 @@ s_count_logged (void *argument, const char *line)
 {
     s_server_t *self = (s_server_t *) argument;
     char sender[BR_NODE_ID_MAX + 1], recipient[BR_NODE_ID_MAX + 1], type[32], outcome[32];
-    if (sscanf (line, "%*s %*s %32s -> %32[^/]/%*s %31s %31s", sender, recipient, type,
-                outcome) != 4)
+    if (sscanf (line, "%*s %*s %32s -> %32[^/]/%*s %31s %31s", sender, recipient, type, outcome) !=
+        4)
         return;
     if (streq (outcome, "stored")) {
         if (streq (type, "REFERRAL"))
@@ -705,8 +705,8 @@ s_dashboard_update (s_server_t *self, int64_t now)
         if (br_ledger_balance (ledger, node->node_id, &town->balance) != BR_REASON_OK)
             town->balance = 0;
     }
-    bb_dashboard_flow_t *flows =
-        (bb_dashboard_flow_t *) calloc (zhashx_size (self->flows) + 1, sizeof (bb_dashboard_flow_t));
+    bb_dashboard_flow_t *flows = (bb_dashboard_flow_t *) calloc (zhashx_size (self->flows) + 1,
+                                                                 sizeof (bb_dashboard_flow_t));
     size_t flow_count = 0;
     for (uint64_t *value = (uint64_t *) zhashx_first (self->flows); value;
          value = (uint64_t *) zhashx_next (self->flows)) {
@@ -1182,8 +1182,8 @@ s_scan_expired (s_server_t *self)
     //  Board changes older than what a node may still catch up from: a node
     //  further behind takes a snapshot
     if (reason == BR_REASON_OK)
-        reason = br_board_prune (bb_exchange_board (self->exchange), txn, BR_BOARD_CHANGES_KEPT,
-                                 NULL);
+        reason =
+            br_board_prune (bb_exchange_board (self->exchange), txn, BR_BOARD_CHANGES_KEPT, NULL);
     for (s_notice_t *notice = (s_notice_t *) zlistx_first (expired.notices);
          notice && reason == BR_REASON_OK; notice = (s_notice_t *) zlistx_next (expired.notices)) {
         reason = s_queue_dead_notice (self, txn, notice->sender, notice->message_id,
@@ -1387,8 +1387,8 @@ s_configure_exchange (s_server_t *self, br_config_t *config)
         return reason;
     }
     int64_t floor = 0, ceiling = 0;
-    reason = br_config_int (config, "exchange/floor", BB_MATCH_FLOOR_DEFAULT,
-                            -BB_MATCH_BALANCE_MAX, BB_MATCH_BALANCE_MAX, &floor);
+    reason = br_config_int (config, "exchange/floor", BB_MATCH_FLOOR_DEFAULT, -BB_MATCH_BALANCE_MAX,
+                            BB_MATCH_BALANCE_MAX, &floor);
     if (reason == BR_REASON_OK)
         reason = br_config_int (config, "exchange/ceiling", BB_MATCH_CEILING_DEFAULT,
                                 -BB_MATCH_BALANCE_MAX, BB_MATCH_BALANCE_MAX, &ceiling);

@@ -943,8 +943,9 @@ s_web_user_add (const s_command_t *command, zhash_t *options, zlist_t *arguments
     if (!s_read_secret_line ("Passwort: ", password, sizeof (password)) ||
         strlen (password) < BN_TOKENS_PASSWORD_MIN || strlen (password) > BN_TOKENS_PASSWORD_MAX) {
         sodium_memzero (password, sizeof (password));
-        fprintf (stderr, "bruecke web-user add: give a password of %d to %d characters on "
-                         "standard input\n",
+        fprintf (stderr,
+                 "bruecke web-user add: give a password of %d to %d characters on "
+                 "standard input\n",
                  BN_TOKENS_PASSWORD_MIN, BN_TOKENS_PASSWORD_MAX);
         return S_EXIT_USAGE;
     }

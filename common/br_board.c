@@ -23,7 +23,6 @@ struct _br_board_t {
     MDB_dbi owners;    //  "board-owners": id -> node id of its town, kept after withdrawal
 };
 
-
 br_board_t *
 br_board_new (br_store_t *store, br_reason_t *reason)
 {
@@ -186,7 +185,8 @@ s_signature_holds (const Bruecke__RosterNode *town, const br_board_item_t *item)
 static br_reason_t
 s_item_verify (const br_board_item_t *item, br_roster_t *roster, bool current)
 {
-    const Bruecke__RosterNode *town = item->town ? br_roster_lookup_by_id (roster, item->town) : NULL;
+    const Bruecke__RosterNode *town =
+        item->town ? br_roster_lookup_by_id (roster, item->town) : NULL;
     if (!town)
         return BR_REASON_UNKNOWN_NODE;
     if (current && town->revoked)
@@ -300,8 +300,8 @@ s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item, cons
             reason = br_store_put (nested, self->items, id, BR_BOARD_ID_SIZE, zchunk_data (item),
                                    zchunk_size (item), 0);
         if (item && reason == BR_REASON_OK)
-            reason = br_store_put (nested, self->owners, id, BR_BOARD_ID_SIZE, owner,
-                                   strlen (owner), 0);
+            reason =
+                br_store_put (nested, self->owners, id, BR_BOARD_ID_SIZE, owner, strlen (owner), 0);
         else {
             MDB_val id_key = {.mv_size = BR_BOARD_ID_SIZE, .mv_data = (void *) id};
             reason = br_store_reason (mdb_del (nested, self->items, &id_key, NULL));
@@ -329,8 +329,8 @@ s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item, cons
 //  write. `item` is decoded and verified.
 //  `at` is the change's sequence, or 0 for the next.
 static br_reason_t
-s_put_stored (br_board_t *self, MDB_txn *txn, const br_board_item_t *item, uint64_t at, int64_t now_ms,
-              uint64_t *sequence)
+s_put_stored (br_board_t *self, MDB_txn *txn, const br_board_item_t *item, uint64_t at,
+              int64_t now_ms, uint64_t *sequence)
 {
     uint64_t head;
     br_reason_t reason = s_head_read (self, txn, &head);
@@ -541,7 +541,8 @@ br_board_set_head (br_board_t *self, MDB_txn *txn, uint64_t head)
     assert (self && txn);
     uint8_t value[S_SEQUENCE_SIZE];
     br_put_u64 (value, head);
-    return br_store_put (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), value, sizeof (value), 0);
+    return br_store_put (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), value, sizeof (value),
+                         0);
 }
 
 //  ---- Reads ------------------------------------------------------------------
@@ -1404,9 +1405,9 @@ br_board_test (bool verbose)
     //  ... a forged put does not enter the copy
     s_test_offer (&offer, "unna", 77);
     signed_item = s_test_signed (county.unna, &offer.offer.base, S_TEST_SIGN_FORGED);
-    ProtobufCMessage *forged = br_proto_decode (&bruecke__signed_board_item__descriptor,
-                                                zchunk_data (signed_item), zchunk_size (signed_item),
-                                                BR_BOARD_SIGNED_MAX, &reason);
+    ProtobufCMessage *forged =
+        br_proto_decode (&bruecke__signed_board_item__descriptor, zchunk_data (signed_item),
+                         zchunk_size (signed_item), BR_BOARD_SIGNED_MAX, &reason);
     Bruecke__BoardChange forged_change = BRUECKE__BOARD_CHANGE__INIT;
     forged_change.sequence = head + 1;
     forged_change.change_case = BRUECKE__BOARD_CHANGE__CHANGE_PUT;

@@ -112,8 +112,7 @@ typedef struct {
 //  that both decode and the signature has its size, not the signature.
 //  Returns OK, MALFORMED or TOO_LARGE; on OK the caller frees *item with
 //  br_board_item_free.
-br_reason_t br_board_item_decode (const uint8_t *data, size_t size,
-                                  br_board_item_t *item) BR_WUR;
+br_reason_t br_board_item_decode (const uint8_t *data, size_t size, br_board_item_t *item) BR_WUR;
 
 //  Checks a decoded item's shape against the limits above (not its
 //  signature, nor the board). Returns OK or MALFORMED.

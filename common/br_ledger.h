@@ -212,8 +212,8 @@ br_reason_t br_ledger_append (br_ledger_t *self, MDB_txn *txn,
 //  in `roster` (UNKNOWN_NODE) and their signatures hold (BAD_SIGNATURE),
 //  and its transfer id is new (else AUDIT_BROKEN: the ledgers differ). A
 //  record we already hold, byte for byte, is REPLAYED, and only that; a
-//  different record at a sequence we hold is AUDIT_BROKEN. Revocation is not checked (see above). Returns OK or the
-//  reason; on failure nothing was written.
+//  different record at a sequence we hold is AUDIT_BROKEN. Revocation is not checked (see above).
+//  Returns OK or the reason; on failure nothing was written.
 br_reason_t br_ledger_append_record (br_ledger_t *self, MDB_txn *txn, const uint8_t *data,
                                      size_t size, br_roster_t *roster) BR_WUR;
 

@@ -28,25 +28,25 @@ struct _bn_api_t {
 
 //  What the HTTP layer keeps for one request between libmicrohttpd's calls.
 typedef struct {
-    br_reason_t reason;                //  refusal decided by the HTTP layer, or OK
-    char detail[BN_API_DETAIL_SIZE];   //  its detail text
-    char user[BN_TOKENS_NAME_MAX + 1]; //  token or web user name, "" until authenticated
-    char role[BN_TOKENS_ROLE_MAX + 1]; //  its API role
+    br_reason_t reason;                  //  refusal decided by the HTTP layer, or OK
+    char detail[BN_API_DETAIL_SIZE];     //  its detail text
+    char user[BN_TOKENS_NAME_MAX + 1];   //  token or web user name, "" until authenticated
+    char role[BN_TOKENS_ROLE_MAX + 1];   //  its API role
     char logged[BN_TOKENS_NAME_MAX + 1]; //  who, for the log: token name, or "web:<role>"
                                          //  (staff names stay out of the log)
-    bool web;                          //  a page, or the web interface's login and session
-    uint8_t *body;                     //  request body so far (BN_API_BODY_MAX at most)
-    size_t body_size;                  //  bytes in body
-    size_t received;                   //  body bytes received, kept or thrown away
+    bool web;                            //  a page, or the web interface's login and session
+    uint8_t *body;                       //  request body so far (BN_API_BODY_MAX at most)
+    size_t body_size;                    //  bytes in body
+    size_t received;                     //  body bytes received, kept or thrown away
 } s_request_t;
 
 //  Path words of the API (node/openapi.yaml), logged as they are.
 static const char *s_path_words[] = {
-    "v1",       "status",   "cases",       "consents",   "withdraw", "referrals",
-    "transfers", "transfer", "accept",     "decline",    "events",   "audit",
-    "verify",   "exchange", "topics",      "board",      "offers",   "requests",
-    "items",    "submissions", "agreements", "schedule", "complete", "cancel",
-    "ledger", "reports", "ui", "admin", "users", "tokens", "remove", "login", "logout", "session"};
+    "v1",       "status",   "cases",   "consents", "withdraw", "referrals",   "transfers",
+    "transfer", "accept",   "decline", "events",   "audit",    "verify",      "exchange",
+    "topics",   "board",    "offers",  "requests", "items",    "submissions", "agreements",
+    "schedule", "complete", "cancel",  "ledger",   "reports",  "ui",          "admin",
+    "users",    "tokens",   "remove",  "login",    "logout",   "session"};
 
 //  ---- Helpers for dispatchers ------------------------------------------------
 
@@ -254,8 +254,8 @@ s_admit_session (bn_api_t *self, struct MHD_Connection *connection, const char *
     else if (reports && streq (session->role, BN_TOKENS_ROLE_SACHBEARBEITUNG))
         s_refuse (request, BR_REASON_FORBIDDEN, "reports are for the Leitung");
     else if (!streq (method, "GET") &&
-             !bn_web_csrf_valid (session, MHD_lookup_connection_value (
-                                              connection, MHD_HEADER_KIND, "X-CSRF-Token")))
+             !bn_web_csrf_valid (session, MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                                       "X-CSRF-Token")))
         s_refuse (request, BR_REASON_FORBIDDEN, "missing or wrong CSRF token (X-CSRF-Token)");
 }
 
@@ -436,7 +436,8 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
     } else {
         json_decref (call.result);
         call.detail[sizeof (call.detail) - 1] = '\0';
-        result = s_send_refusal (connection, method, url, request->logged, call.reason, call.detail);
+        result =
+            s_send_refusal (connection, method, url, request->logged, call.reason, call.detail);
     }
     return result;
 }
@@ -447,8 +448,8 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
 static bool
 s_web_path (bn_api_t *self, const char *url)
 {
-    return self->web && (streq (url, "/") || (strncmp (url, "/ui", 3) == 0 &&
-                                               (url[3] == '\0' || url[3] == '/')));
+    return self->web && (streq (url, "/") ||
+                         (strncmp (url, "/ui", 3) == 0 && (url[3] == '\0' || url[3] == '/')));
 }
 
 //  Adds the headers every page and web answer gets.
@@ -491,14 +492,13 @@ static enum MHD_Result
 s_web_session_answer (bn_api_t *self, struct MHD_Connection *connection,
                       const bn_web_session_t *session, bool cookie)
 {
-    json_t *answer = json_pack ("{ss ss ss}", "user", session->user, "role", session->role,
-                                "csrf", session->csrf);
+    json_t *answer = json_pack ("{ss ss ss}", "user", session->user, "role", session->role, "csrf",
+                                session->csrf);
     char *text = json_dumps (answer, JSON_COMPACT);
     json_decref (answer);
-    char *set_cookie =
-        cookie ? zsys_sprintf ("%s=%s%s", BN_WEB_COOKIE, session->id,
-                               bn_web_cookie_attributes (self->web))
-               : NULL;
+    char *set_cookie = cookie ? zsys_sprintf ("%s=%s%s", BN_WEB_COOKIE, session->id,
+                                              bn_web_cookie_attributes (self->web))
+                              : NULL;
     enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, text, strlen (text),
                                          "application/json", set_cookie, NULL);
     if (set_cookie)
@@ -534,9 +534,9 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
     } else if (!streq (session->role, BN_TOKENS_ROLE_ADMINISTRATION)) {
         reason = BR_REASON_FORBIDDEN;
         detail = "users and tokens are for the administration";
-    } else if (!get && !bn_web_csrf_valid (session, MHD_lookup_connection_value (
-                                                        connection, MHD_HEADER_KIND,
-                                                        "X-CSRF-Token"))) {
+    } else if (!get && !bn_web_csrf_valid (session,
+                                           MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
+                                                                        "X-CSRF-Token"))) {
         reason = BR_REASON_FORBIDDEN;
         detail = "missing or wrong CSRF token (X-CSRF-Token)";
     }
@@ -547,9 +547,9 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
     int parts = sscanf (url + 10, "%15[a-z]/%32[a-z0-9-]/%15[a-z]", what, name, action);
     bool users = streq (what, "users"), tokens = streq (what, "tokens");
     bn_tokens_t *file = users ? bn_web_users (self->web) : self->tokens;
-    json_t *body = request->body_size ? json_loadb ((const char *) request->body,
-                                                    request->body_size, 0, NULL)
-                                      : NULL;
+    json_t *body = request->body_size
+                       ? json_loadb ((const char *) request->body, request->body_size, 0, NULL)
+                       : NULL;
     json_t *answer = NULL;
     int status = MHD_HTTP_OK;
     reason = BR_REASON_NOT_FOUND;
@@ -628,13 +628,13 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
         reason = BR_REASON_UNAUTHORIZED;
         detail = "not logged in";
     } else if (post && streq (url, "/ui/login")) {
-        json_t *body = request->body_size ? json_loadb ((const char *) request->body,
-                                                        request->body_size, 0, NULL)
-                                          : NULL;
+        json_t *body = request->body_size
+                           ? json_loadb ((const char *) request->body, request->body_size, 0, NULL)
+                           : NULL;
         const bn_web_session_t *session = NULL;
-        reason = bn_web_login (self->web, json_string_value (json_object_get (body, "user")),
-                               json_string_value (json_object_get (body, "password")), now,
-                               &session);
+        reason =
+            bn_web_login (self->web, json_string_value (json_object_get (body, "user")),
+                          json_string_value (json_object_get (body, "password")), now, &session);
         if (request->body)
             sodium_memzero (request->body, request->body_size);
         json_decref (body);
@@ -658,8 +658,8 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
             bn_web_logout (self->web, session->id);
             char *expired = zsys_sprintf ("%s=%s; Max-Age=0", BN_WEB_COOKIE,
                                           bn_web_cookie_attributes (self->web));
-            enum MHD_Result result = s_web_send (connection, MHD_HTTP_OK, "{}", 2,
-                                                 "application/json", expired, NULL);
+            enum MHD_Result result =
+                s_web_send (connection, MHD_HTTP_OK, "{}", 2, "application/json", expired, NULL);
             zstr_free (&expired);
             return result;
         }
@@ -931,7 +931,8 @@ bn_api_test (bool verbose)
         "nonsense",  "127.0.0.1",    "127.0.0.1:99999", "127.0.0.1:", "[::1",
         "[::1]8080", "300.1.1.1:80", "name.example:80", NULL};
     for (size_t index = 0; bad_addresses[index]; index++) {
-        assert (bn_api_new (bad_addresses[index], tokens, NULL, s_test_dispatch, &seen, &reason) == NULL);
+        assert (bn_api_new (bad_addresses[index], tokens, NULL, s_test_dispatch, &seen, &reason) ==
+                NULL);
         assert (reason == BR_REASON_CONFIG_INVALID);
     }
 

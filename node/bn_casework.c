@@ -386,8 +386,8 @@ s_members_valid (json_t *members)
     json_array_foreach (members, index, member)
     {
         json_int_t age = bn_api_integer (member, "age", -1);
-        if (!bn_api_text (member, "name", BN_NAME_MAX) || !bn_api_text (member, "role", BN_NAME_MAX) ||
-            age < 0 || age > 130)
+        if (!bn_api_text (member, "name", BN_NAME_MAX) ||
+            !bn_api_text (member, "role", BN_NAME_MAX) || age < 0 || age > 130)
             return false;
     }
     return true;
@@ -417,7 +417,7 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
     {
         if (!br_catalogue_category (category) || !json_is_object (value))
             return bn_api_refuse (call, BR_REASON_MALFORMED,
-                             "details: an object per data category code");
+                                  "details: an object per data category code");
     }
     uint8_t id[BN_ID_SIZE];
     randombytes_buf (id, sizeof (id));
@@ -466,7 +466,6 @@ s_member_named (json_t *record, const char *part)
     return false;
 }
 
-
 //  Adds the fields of `record` that a listing shows to the listing (a JSON
 //  array in `argument`).
 static br_reason_t
@@ -482,10 +481,20 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
     if (listing->name && !s_member_named (record, listing->name))
         return BR_REASON_OK;
     json_t *entry = json_object ();
-    const char *fields[] = {"id",      "kind",          "service",       "state",
-                            "status",  "created_at_ms", "direction",     "case_id",
-                            "purpose", "peer",          "to",            "updated_at_ms",
-                            "valid_from_ms", "valid_until_ms"};
+    const char *fields[] = {"id",
+                            "kind",
+                            "service",
+                            "state",
+                            "status",
+                            "created_at_ms",
+                            "direction",
+                            "case_id",
+                            "purpose",
+                            "peer",
+                            "to",
+                            "updated_at_ms",
+                            "valid_from_ms",
+                            "valid_until_ms"};
     for (size_t index = 0; index < sizeof (fields) / sizeof (fields[0]); index++) {
         json_t *value = json_object_get (record, fields[index]);
         if (value)
@@ -547,7 +556,8 @@ s_resolve (bn_casework_t *self, bn_request_t *call, json_t *address, json_t **re
     const char *ags = bn_api_text (address, "ags", 8);
     const char *service = bn_api_text (address, "service", BR_SERVICE_MAX);
     if (!ags || !br_ags_valid (ags, 8) || !service || !br_catalogue_service (service))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "an address is {ags: 8 digits, service: code}");
+        return bn_api_refuse (call, BR_REASON_MALFORMED,
+                              "an address is {ags: 8 digits, service: code}");
     br_reason_t reason;
     const Bruecke__RosterNode *node = br_roster_lookup_route (self->roster, ags, service, &reason);
     if (!node)
@@ -579,7 +589,8 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     if (!grantor)
         return bn_api_refuse (call, BR_REASON_MALFORMED, "grantor is required");
     if (!purpose || !br_catalogue_purpose_consentable (purpose))
-        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose is not one a consent covers");
+        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+                              "purpose is not one a consent covers");
     if (!form || (!streq (form, "written") && !streq (form, "electronic")))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "form must be written or electronic");
     if (!evidence || strlen (evidence) != S_SHA256_HEX ||
@@ -596,7 +607,7 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
         return bn_api_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
     if (s_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) && !json_is_true (health))
         return bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
-                         "health data needs the explicit health_data flag");
+                              "health data needs the explicit health_data flag");
     if (!json_is_array (recipients) || json_array_size (recipients) == 0 ||
         json_array_size (recipients) > BN_LIST_MAX)
         return bn_api_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
@@ -843,7 +854,8 @@ s_check_consent (bn_request_t *call, json_t *consent, const char *case_hex, cons
     if (streq (json_string_value (json_object_get (consent, "status")), "withdrawn"))
         return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
     if (!streq (json_string_value (json_object_get (consent, "purpose")), purpose))
-        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "the consent is for another purpose");
+        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+                              "the consent is for another purpose");
     json_t *match = NULL;
     size_t index;
     json_t *recipient;
@@ -857,10 +869,10 @@ s_check_consent (bn_request_t *call, json_t *consent, const char *case_hex, cons
     }
     if (!match)
         return bn_api_refuse (call, BR_REASON_RECIPIENT_MISMATCH,
-                         "the consent does not name this recipient");
+                              "the consent does not name this recipient");
     if (json_object_get (match, "withdrawn_at_ms"))
         return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN,
-                         "the consent was withdrawn for this recipient");
+                              "the consent was withdrawn for this recipient");
     if (now < bn_api_integer (consent, "valid_from_ms", 0) ||
         now >= bn_api_integer (consent, "valid_until_ms", 0))
         return bn_api_refuse (call, BR_REASON_CONSENT_EXPIRED, "the consent is not valid now");
@@ -870,7 +882,7 @@ s_check_consent (bn_request_t *call, json_t *consent, const char *case_hex, cons
     {
         if (!s_list_has (covered, json_string_value (category)))
             return bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
-                             "the consent does not cover a data category asked for");
+                                  "the consent does not cover a data category asked for");
     }
     return BR_REASON_OK;
 }
@@ -908,9 +920,10 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         reason = bn_api_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
     else if (!consent_hex && !statute)
         reason = bn_api_refuse (call, BR_REASON_CONSENT_MISSING,
-                           "personal data needs a consent_id or a statute");
+                                "personal data needs a consent_id or a statute");
     else if (consent_hex && statute)
-        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "give a consent_id or a statute, not both");
+        reason =
+            bn_api_refuse (call, BR_REASON_MALFORMED, "give a consent_id or a statute, not both");
     if (reason == BR_REASON_OK)
         reason = s_resolve (self, call, json_object_get (body, "recipient"), &recipient);
     const char *to = json_string_value (json_object_get (recipient, "node"));
@@ -929,12 +942,12 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         if (reason == BR_REASON_OK && s_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) &&
             !json_is_true (json_object_get (consent, "health_data")))
             reason = bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
-                               "the consent does not cover health data");
+                                    "the consent does not cover health data");
     } else if (reason == BR_REASON_OK) {
         if (!br_catalogue_statute (statute) || !br_catalogue_statute_allows (statute, purpose) ||
             streq (purpose, BR_CATALOGUE_PURPOSE_CASE_TRANSFER))
             reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
-                               "the statute does not allow this purpose for a referral");
+                                    "the statute does not allow this purpose for a referral");
     }
     uint8_t id[BN_ID_SIZE];
     randombytes_buf (id, sizeof (id));
@@ -960,9 +973,9 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         Bruecke__DataSection **sections = s_sections (record, categories, &count, &codes);
         uint8_t attestation_consent[BR_CONSENT_ID_SIZE];
         Bruecke__Attestation attestation;
-        s_attestation_of (referral, &attestation, attestation_consent, codes, count, to, to_service,
-                          s_valid_from (now, consent ? bn_api_integer (consent, "valid_from_ms", 0) : 0),
-                          until);
+        s_attestation_of (
+            referral, &attestation, attestation_consent, codes, count, to, to_service,
+            s_valid_from (now, consent ? bn_api_integer (consent, "valid_from_ms", 0) : 0), until);
         Bruecke__Referral message = BRUECKE__REFERRAL__INIT;
         message.referral_id.data = id;
         message.referral_id.len = BN_ID_SIZE;
@@ -1017,8 +1030,8 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (!state || state->state == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED ||
         state->state == BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED)
         return bn_api_refuse (call, BR_REASON_MALFORMED,
-                         "state: accepted, declined, in_progress, "
-                         "completed, failed or cancelled");
+                              "state: accepted, declined, in_progress, "
+                              "completed, failed or cancelled");
     if (text && !br_text_valid (text, BN_TEXT_MAX))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "text: up to 4000 bytes");
     if (reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
@@ -1027,8 +1040,8 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     //  the sender cancels
     if (state->by_recipient != incoming)
         return bn_api_refuse (call, BR_REASON_FORBIDDEN,
-                         incoming ? "only the referring office cancels"
-                                  : "only the receiving office sets this state");
+                              incoming ? "only the referring office cancels"
+                                       : "only the receiving office sets this state");
     if (json_is_true (json_object_get (referral, "processing_stopped")))
         return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
     if (!s_transition_allowed (json_string_value (json_object_get (referral, "state")), wanted))
@@ -1340,8 +1353,9 @@ s_tally (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, v
         size_t used = strlen (key);
         snprintf (key + used, sizeof (key) - used, "%s%s", used ? " " : "", value ? value : "-");
     }
-    json_object_set_new (tally->counts, key,
-                         json_integer (json_integer_value (json_object_get (tally->counts, key)) + 1));
+    json_object_set_new (
+        tally->counts, key,
+        json_integer (json_integer_value (json_object_get (tally->counts, key)) + 1));
     return BR_REASON_OK;
 }
 

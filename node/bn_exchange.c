@@ -7,10 +7,10 @@
 
 #include "bn_exchange.h"
 
-#define S_ID_SIZE    BR_BOARD_ID_SIZE
-#define S_ID_HEX     (2 * S_ID_SIZE + 1)
-#define S_SENT_SIZE  (1 + S_ID_SIZE + 8)
-#define S_ITEMS_MAX  10000 //  most items a board listing returns
+#define S_ID_SIZE   BR_BOARD_ID_SIZE
+#define S_ID_HEX    (2 * S_ID_SIZE + 1)
+#define S_SENT_SIZE (1 + S_ID_SIZE + 8)
+#define S_ITEMS_MAX 10000 //  most items a board listing returns
 
 //  What the town sent to the exchange.
 typedef enum {
@@ -23,21 +23,21 @@ typedef enum {
     S_SENT_CANCEL = 7,
 } s_sent_kind_t;
 
-static const char *s_sent_names[] = {"",         "offer",    "request",  "withdraw",
-                                     "accept",   "schedule", "complete", "cancel"};
+static const char *s_sent_names[] = {"",       "offer",    "request",  "withdraw",
+                                     "accept", "schedule", "complete", "cancel"};
 
 struct _bn_exchange_t {
-    bn_store_t *store;        //  the node's store (not ours)
-    br_identity_t *identity;  //  the town's keys (not ours)
-    br_roster_t *roster;      //  the roster in force (not ours)
-    br_board_t *board;        //  the copy of the board
-    br_ledger_t *ledger;      //  the copy of the ledger
-    MDB_dbi agreements;       //  transfer id -> Agreement bytes
-    MDB_dbi sent;             //  message id -> kind | subject | at
-    bool snapshot_open;       //  a snapshot's first part came, its last not yet
-    bool sync_due;            //  the node missed something
-    bool want_snapshot;       //  a board change could not be applied: ask for all
-    bool ledger_stopped;      //  a ledger record could not be applied: take no more
+    bn_store_t *store;       //  the node's store (not ours)
+    br_identity_t *identity; //  the town's keys (not ours)
+    br_roster_t *roster;     //  the roster in force (not ours)
+    br_board_t *board;       //  the copy of the board
+    br_ledger_t *ledger;     //  the copy of the ledger
+    MDB_dbi agreements;      //  transfer id -> Agreement bytes
+    MDB_dbi sent;            //  message id -> kind | subject | at
+    bool snapshot_open;      //  a snapshot's first part came, its last not yet
+    bool sync_due;           //  the node missed something
+    bool want_snapshot;      //  a board change could not be applied: ask for all
+    bool ledger_stopped;     //  a ledger record could not be applied: take no more
 };
 
 bn_exchange_t *
@@ -217,7 +217,8 @@ s_take_agreement (bn_exchange_t *self, MDB_txn *txn, const ProtobufCBinaryData *
 {
     const char *me = br_identity_node_id (self->identity);
     if (agreement->transfer_id.len != S_ID_SIZE || agreement->request_id.len != S_ID_SIZE ||
-        agreement->offer_id.len != S_ID_SIZE || !br_token_valid (agreement->provider, BR_NODE_ID_MAX) ||
+        agreement->offer_id.len != S_ID_SIZE ||
+        !br_token_valid (agreement->provider, BR_NODE_ID_MAX) ||
         !br_token_valid (agreement->receiver, BR_NODE_ID_MAX) ||
         !br_token_valid (agreement->topic, BR_LEDGER_TOPIC_MAX)) {
         *verdict = BR_REASON_MALFORMED;
@@ -365,9 +366,8 @@ s_agreement_json (const Bruecke__Agreement *agreement, const char *me)
     json_object_set_new (object, "offer_id", s_hex_json (&agreement->offer_id));
     json_object_set_new (object, "provider", s_text_json (agreement->provider));
     json_object_set_new (object, "receiver", s_text_json (agreement->receiver));
-    json_object_set_new (object, "role", json_string (streq (agreement->provider, me)
-                                                          ? "provider"
-                                                          : "receiver"));
+    json_object_set_new (object, "role",
+                         json_string (streq (agreement->provider, me) ? "provider" : "receiver"));
     json_object_set_new (object, "topic", s_text_json (agreement->topic));
     json_object_set_new (object, "hours", json_integer (agreement->hours));
     json_object_set_new (object, "quarter", json_integer (agreement->quarter));
@@ -386,7 +386,8 @@ s_agreement_json (const Bruecke__Agreement *agreement, const char *me)
         json_object_set_new (object, "cancel_reason", s_text_json (agreement->cancel_reason));
         json_object_set_new (object, "cancelled_by", s_text_json (agreement->cancelled_by));
     }
-    json_object_set_new (object, "ledger_sequence", json_integer ((json_int_t) agreement->ledger_sequence));
+    json_object_set_new (object, "ledger_sequence",
+                         json_integer ((json_int_t) agreement->ledger_sequence));
     json_object_set_new (object, "proposed_at_ms", json_integer (agreement->proposed_at_ms));
     json_object_set_new (object, "version", json_integer ((json_int_t) agreement->version));
     return object;
@@ -395,10 +396,10 @@ s_agreement_json (const Bruecke__Agreement *agreement, const char *me)
 //  ---- API: the board -----------------------------------------------------------
 
 typedef struct {
-    const char *me;     //  this town
-    const char *topic;  //  only items on this topic, or NULL
-    json_t *offers;     //  the offers
-    json_t *requests;   //  the requests
+    const char *me;    //  this town
+    const char *topic; //  only items on this topic, or NULL
+    json_t *offers;    //  the offers
+    json_t *requests;  //  the requests
 } s_listing_t;
 
 static void
@@ -444,8 +445,8 @@ s_topics (bn_request_t *call)
     json_t *topics = json_array ();
     const char *code;
     for (size_t index = 0; (code = br_catalogue_topic_code (index)); index++)
-        json_array_append_new (topics, json_pack ("{ss ss}", "code", code, "label",
-                                                  br_catalogue_topic (code)));
+        json_array_append_new (
+            topics, json_pack ("{ss ss}", "code", code, "label", br_catalogue_topic (code)));
     json_t *reasons = json_array ();
     for (size_t index = 0; (code = br_catalogue_cancel_reason_code (index)); index++)
         json_array_append_new (reasons, json_pack ("{ss ss}", "code", code, "label",
@@ -496,15 +497,15 @@ s_send_action (bn_exchange_t *self, bn_request_t *call, Bruecke__MessageType typ
     char hex[S_ID_HEX];
     br_hex_encode (subject, S_ID_SIZE, hex);
     call->status = 202;
-    call->result = json_pack ("{ss ss ss}", "id", hex, "message_id", message_id, "state",
-                              "submitted");
+    call->result =
+        json_pack ("{ss ss ss}", "id", hex, "message_id", message_id, "state", "submitted");
     return BR_REASON_OK;
 }
 
 //  Signs `item`, checks it as the broker will, and sends it.
 static br_reason_t
-s_publish (bn_exchange_t *self, bn_request_t *call, const ProtobufCMessage *item,
-           const uint8_t *id, s_sent_kind_t kind, int64_t now)
+s_publish (bn_exchange_t *self, bn_request_t *call, const ProtobufCMessage *item, const uint8_t *id,
+           s_sent_kind_t kind, int64_t now)
 {
     zchunk_t *signed_item = br_board_sign (self->identity, item);
     br_board_item_t decoded;
@@ -560,8 +561,7 @@ s_offer (bn_exchange_t *self, bn_request_t *call, int64_t now)
     json_int_t hours = bn_api_integer (body, "coaching_hours", 0);
     //  Capacity is in hours per quarter; without one, the town coaches once
     json_int_t capacity = bn_api_integer (body, "capacity_per_quarter", hours);
-    if (hours < 1 || hours > BR_BOARD_HOURS_MAX || capacity < 0 ||
-        capacity > BR_BOARD_CAPACITY_MAX)
+    if (hours < 1 || hours > BR_BOARD_HOURS_MAX || capacity < 0 || capacity > BR_BOARD_CAPACITY_MAX)
         return bn_api_refuse (call, BR_REASON_MALFORMED,
                               "coaching_hours must be 1..%d, capacity_per_quarter 0..%d",
                               BR_BOARD_HOURS_MAX, BR_BOARD_CAPACITY_MAX);
@@ -645,8 +645,8 @@ s_withdraw (bn_exchange_t *self, bn_request_t *call, const char *hex, int64_t no
 
 //  Reads agreement `hex` in a read transaction; the caller frees *message.
 static br_reason_t
-s_agreement_read (bn_exchange_t *self, bn_request_t *call, const char *hex,
-                  uint8_t id[S_ID_SIZE], ProtobufCMessage **message)
+s_agreement_read (bn_exchange_t *self, bn_request_t *call, const char *hex, uint8_t id[S_ID_SIZE],
+                  ProtobufCMessage **message)
 {
     *message = NULL;
     if (!s_id (hex, id))
@@ -723,8 +723,8 @@ s_agreement_show (bn_exchange_t *self, bn_request_t *call, const char *hex)
     ProtobufCMessage *message = NULL;
     br_reason_t reason = s_agreement_read (self, call, hex, id, &message);
     if (reason == BR_REASON_OK)
-        call->result = s_agreement_json ((Bruecke__Agreement *) message,
-                                         br_identity_node_id (self->identity));
+        call->result =
+            s_agreement_json ((Bruecke__Agreement *) message, br_identity_node_id (self->identity));
     br_proto_free (&message);
     return reason;
 }
@@ -838,9 +838,9 @@ s_submissions (bn_exchange_t *self, bn_request_t *call)
             json_t *entry = json_pack (
                 "{ss ss ss sI ss}", "message_id", message_hex, "kind",
                 note[0] < sizeof (s_sent_names) / sizeof (s_sent_names[0]) ? s_sent_names[note[0]]
-                                                                          : "unknown",
-                "subject_id", subject_hex, "at_ms",
-                (json_int_t) br_get_u64 (note + 1 + S_ID_SIZE), "state", state);
+                                                                           : "unknown",
+                "subject_id", subject_hex, "at_ms", (json_int_t) br_get_u64 (note + 1 + S_ID_SIZE),
+                "state", state);
             if (refusal)
                 json_object_set_new (entry, "reason", json_string (refusal));
             json_array_append_new (list, entry);
@@ -861,14 +861,14 @@ s_ledger_record (void *argument, const br_ledger_record_t *record)
     char transfer[S_ID_HEX], hash[2 * BR_LEDGER_HASH_SIZE + 1];
     br_hex_encode (completion->transfer_id, S_ID_SIZE, transfer);
     br_hex_encode (record->hash, BR_LEDGER_HASH_SIZE, hash);
-    json_array_append_new (
-        (json_t *) argument,
-        json_pack ("{sI ss ss ss ss sI sI sI ss}", "sequence", (json_int_t) record->sequence,
-                   "transfer_id", transfer, "provider", completion->provider, "receiver",
-                   completion->receiver, "topic", completion->topic, "hours",
-                   (json_int_t) completion->hours, "completed_ms",
-                   (json_int_t) completion->completed_ms, "recorded_ms",
-                   (json_int_t) record->recorded_ms, "hash", hash));
+    json_array_append_new ((json_t *) argument,
+                           json_pack ("{sI ss ss ss ss sI sI sI ss}", "sequence",
+                                      (json_int_t) record->sequence, "transfer_id", transfer,
+                                      "provider", completion->provider, "receiver",
+                                      completion->receiver, "topic", completion->topic, "hours",
+                                      (json_int_t) completion->hours, "completed_ms",
+                                      (json_int_t) completion->completed_ms, "recorded_ms",
+                                      (json_int_t) record->recorded_ms, "hash", hash));
 }
 
 static void
@@ -887,11 +887,11 @@ s_ledger (bn_exchange_t *self, bn_request_t *call)
     uint64_t checked = 0, first_bad = 0;
     const char *problem = NULL;
     br_reason_t reason = br_ledger_total (self->ledger, &total);
-    br_reason_t verdict = br_ledger_verify (self->ledger, self->roster, &checked, &first_bad,
-                                            &problem);
-    call->result = json_pack ("{so so sI sb sI}", "records", records, "balances", balances,
-                              "total", (json_int_t) total, "verified", verdict == BR_REASON_OK,
-                              "checked", (json_int_t) checked);
+    br_reason_t verdict =
+        br_ledger_verify (self->ledger, self->roster, &checked, &first_bad, &problem);
+    call->result = json_pack ("{so so sI sb sI}", "records", records, "balances", balances, "total",
+                              (json_int_t) total, "verified", verdict == BR_REASON_OK, "checked",
+                              (json_int_t) checked);
     if (verdict != BR_REASON_OK)
         json_object_set_new (call->result, "problem",
                              json_sprintf ("record %llu: %s", (unsigned long long) first_bad,
@@ -964,10 +964,10 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
 typedef struct {
     br_identity_t *county, *broker, *unna, *kamen;
     br_roster_t *roster;
-    char *directory;       //  the node's state
-    bn_store_t *store;     //  the node's store
+    char *directory;   //  the node's state
+    bn_store_t *store; //  the node's store
     bn_exchange_t *exchange;
-    char *source_path;     //  the broker's side, to make updates from
+    char *source_path; //  the broker's side, to make updates from
     br_store_t *source;
     br_board_t *board;
     br_ledger_t *ledger;
@@ -984,8 +984,8 @@ s_test_new (s_test_t *self)
     assert (br_roster_draft_add_node (draft, self->broker, "Broker", "05978",
                                       BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK);
     assert (br_roster_draft_add_node (draft, self->unna, "Unna", "05978036",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "fruehe-hilfen") ==
-            BR_REASON_OK);
+                                      BRUECKE__NODE_ROLE__ROLE_TOWN,
+                                      "fruehe-hilfen") == BR_REASON_OK);
     assert (br_roster_draft_add_node (draft, self->kamen, "Kamen", "05978020",
                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
     br_reason_t reason;
@@ -1049,7 +1049,8 @@ s_test_deliver (s_test_t *self, Bruecke__MessageType type, const ProtobufCMessag
     br_envelope_header_init (&header, id, type, "broker", "unna", "", 1, br_now_ms (), 60000);
     zchunk_t *chunk = br_envelope_build (self->broker, &header, NULL, body, NULL);
     br_reason_t reason;
-    br_envelope_t *envelope = br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
+    br_envelope_t *envelope =
+        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &reason);
     assert (envelope && br_envelope_verify_in_roster (envelope, self->roster) == BR_REASON_OK);
     MDB_txn *txn = NULL;
     assert (bn_store_begin (self->store, &txn) == BR_REASON_OK);
@@ -1115,8 +1116,8 @@ s_test_send_changes (s_test_t *self, uint64_t after)
     update.after = after;
     update.changes = (Bruecke__BoardChange **) collected.changes;
     update.n_changes = collected.count;
-    br_reason_t verdict = s_test_deliver (self, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE,
-                                          &update.base);
+    br_reason_t verdict =
+        s_test_deliver (self, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE, &update.base);
     for (size_t index = 0; index < collected.count; index++)
         br_proto_free (&collected.changes[index]);
     return verdict;
@@ -1251,8 +1252,8 @@ bn_exchange_test (bool verbose)
     forged_update.after = 5;
     forged_update.changes = (Bruecke__BoardChange **) bad.changes;
     forged_update.n_changes = 1;
-    assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE,
-                            &forged_update.base) == BR_REASON_OK);
+    assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE, &forged_update.base) ==
+            BR_REASON_OK);
     assert (s_test_head (&test) == 5);
     assert (bn_exchange_sync_due (test.exchange, &sync) && sync.board_snapshot);
     br_proto_free (&bad.changes[0]);
@@ -1353,14 +1354,15 @@ bn_exchange_test (bool verbose)
                               "{\"title\": \"x\", \"topics\": [\"kinderschutz\"], "
                               "\"coaching_hours\": 0}",
                               BR_REASON_MALFORMED));
-    json_decref (s_test_call (&test, "POST", "/v1/exchange/requests",
-                              "{\"topic\": \"kein-thema\"}", BR_REASON_MALFORMED));
+    json_decref (s_test_call (&test, "POST", "/v1/exchange/requests", "{\"topic\": \"kein-thema\"}",
+                              BR_REASON_MALFORMED));
     json_decref (s_test_call (&test, "POST", "/v1/exchange/requests",
                               "{\"topic\": \"kinderschutz\"}", BR_REASON_OK));
     snprintf (step, sizeof (step), "/v1/exchange/items/%032x/withdraw", 0);
     json_decref (s_test_call (&test, "POST", step, "{}", BR_REASON_NOT_FOUND));
     assert (bn_store_outbox_count (test.store) == 2);
-    json_t *submissions = s_test_call (&test, "GET", "/v1/exchange/submissions", NULL, BR_REASON_OK);
+    json_t *submissions =
+        s_test_call (&test, "GET", "/v1/exchange/submissions", NULL, BR_REASON_OK);
     assert (json_array_size (json_object_get (submissions, "submissions")) == 2);
     json_decref (submissions);
     json_decref (s_test_call (&test, "GET", "/v1/exchange/nothing", NULL, BR_REASON_NOT_FOUND));

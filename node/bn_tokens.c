@@ -298,8 +298,8 @@ bn_tokens_check (bn_tokens_t *self, const char *token, const char **name, const 
 }
 
 size_t
-bn_tokens_list (bn_tokens_t *self, void (*entry) (void *argument, const char *name, const char *role),
-                void *argument)
+bn_tokens_list (bn_tokens_t *self,
+                void (*entry) (void *argument, const char *name, const char *role), void *argument)
 {
     assert (self && entry);
     s_refresh (self);
@@ -344,7 +344,8 @@ bn_tokens_remove (const char *path, const char *name)
             for (char *line = strtok_r (copy, "\n", &saved); line;
                  line = strtok_r (NULL, "\n", &saved)) {
                 size_t length = strlen (name);
-                if (strncmp (line, name, length) == 0 && (line[length] == ' ' || line[length] == '\t'))
+                if (strncmp (line, name, length) == 0 &&
+                    (line[length] == ' ' || line[length] == '\t'))
                     continue;
                 zchunk_append (text, line, strlen (line));
                 zchunk_append (text, "\n", 1);

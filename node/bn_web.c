@@ -133,7 +133,8 @@ s_sessions_prune (bn_web_t *self, int64_t now)
     int64_t oldest_ms = INT64_MAX;
     for (bn_web_session_t *session = (bn_web_session_t *) zhashx_first (self->sessions); session;
          session = (bn_web_session_t *) zhashx_next (self->sessions)) {
-        if (now - session->last_ms > BN_WEB_IDLE_MS || now - session->created_ms > BN_WEB_SESSION_MS)
+        if (now - session->last_ms > BN_WEB_IDLE_MS ||
+            now - session->created_ms > BN_WEB_SESSION_MS)
             zlistx_add_end (ended, strdup (session->id));
         else if (session->last_ms < oldest_ms) {
             oldest_ms = session->last_ms;
@@ -179,8 +180,7 @@ bn_web_login (bn_web_t *self, const char *user, const char *password, int64_t no
         failures->last_ms = now_ms;
         if (failures->count >= BN_WEB_FAILURES_MAX) {
             failures->locked_until = now_ms + BN_WEB_LOCKOUT_MS;
-            zsys_warning ("web: a user name is locked after %d failed logins",
-                          BN_WEB_FAILURES_MAX);
+            zsys_warning ("web: a user name is locked after %d failed logins", BN_WEB_FAILURES_MAX);
             return BR_REASON_TOO_MANY_ATTEMPTS;
         }
         return BR_REASON_UNAUTHORIZED;
@@ -363,9 +363,9 @@ bn_web_test (bool verbose)
                           &session) == BR_REASON_OK);
     //  Unknown names count too; bad names are simply refused
     for (int attempt = 1; attempt <= BN_WEB_FAILURES_MAX; attempt++)
-        assert (bn_web_login (web, "niemand", "egal-egal-egal", now + attempt, &session) ==
-                (attempt < BN_WEB_FAILURES_MAX ? BR_REASON_UNAUTHORIZED
-                                               : BR_REASON_TOO_MANY_ATTEMPTS));
+        assert (
+            bn_web_login (web, "niemand", "egal-egal-egal", now + attempt, &session) ==
+            (attempt < BN_WEB_FAILURES_MAX ? BR_REASON_UNAUTHORIZED : BR_REASON_TOO_MANY_ATTEMPTS));
     assert (bn_web_login (web, "Erika Beispiel", "x", now, &session) == BR_REASON_UNAUTHORIZED);
     assert (bn_web_login (web, NULL, NULL, now, &session) == BR_REASON_UNAUTHORIZED);
 
@@ -375,8 +375,8 @@ bn_web_test (bool verbose)
     assert (bn_web_file (web, "", &data, &type) == BR_REASON_OK);
     assert (zchunk_size (data) == 15 && streq (type, "text/html; charset=utf-8"));
     zchunk_destroy (&data);
-    const char *refused[] = {"../web-users", "/etc/passwd", ".hidden.html", "a//b.html",
-                             "missing.html", "index.exe", "x/../index.html", "web-users"};
+    const char *refused[] = {"../web-users", "/etc/passwd", ".hidden.html",    "a//b.html",
+                             "missing.html", "index.exe",   "x/../index.html", "web-users"};
     for (size_t which = 0; which < sizeof (refused) / sizeof (refused[0]); which++) {
         assert (bn_web_file (web, refused[which], &data, &type) == BR_REASON_NOT_FOUND);
         assert (!data && !type);

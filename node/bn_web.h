@@ -54,12 +54,12 @@
 
 //  One session, as the HTTP layer sees it.
 typedef struct {
-    char id[BN_WEB_SECRET_HEX];          //  the cookie's value
-    char csrf[BN_WEB_SECRET_HEX];        //  the CSRF token
-    char user[BN_TOKENS_NAME_MAX + 1];   //  the user's name
-    char role[BN_TOKENS_ROLE_MAX + 1];   //  the user's role
-    int64_t created_ms;                  //  when the login was
-    int64_t last_ms;                     //  the last request
+    char id[BN_WEB_SECRET_HEX];        //  the cookie's value
+    char csrf[BN_WEB_SECRET_HEX];      //  the CSRF token
+    char user[BN_TOKENS_NAME_MAX + 1]; //  the user's name
+    char role[BN_TOKENS_ROLE_MAX + 1]; //  the user's role
+    int64_t created_ms;                //  when the login was
+    int64_t last_ms;                   //  the last request
 } bn_web_session_t;
 
 typedef struct _bn_web_t bn_web_t;

@@ -287,8 +287,8 @@ s_build_completion (s_options_t *options, br_identity_t *signer)
         options->completion_key ? br_identity_load (options->completion_key, &reason) : NULL;
     uint8_t signature[BR_SIGNATURE_SIZE];
     if (reason == BR_REASON_OK)
-        reason = br_ledger_sign (statement_signer ? statement_signer : signer, &completion,
-                                 signature);
+        reason =
+            br_ledger_sign (statement_signer ? statement_signer : signer, &completion, signature);
     br_identity_destroy (&statement_signer);
     if (reason != BR_REASON_OK) {
         fprintf (stderr, "bruecke-attack: cannot sign the completion: %s\n",
