@@ -252,6 +252,31 @@ bb_store_check_id (bb_store_t *self, MDB_txn *txn, const char *sender, const uin
     return sodium_memcmp (found.hash, hash, BR_DIGEST_SIZE) == 0 ? BB_ID_DUPLICATE : BB_ID_CONFLICT;
 }
 
+//  Records the id of message `header` with `state` under arrival `counter`,
+//  and indexes it by expiry, so that the id is forgotten after the replay
+//  window (and a queued message dies then).
+static br_reason_t
+s_record_id (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+             const uint8_t hash[BR_DIGEST_SIZE], uint8_t state, uint64_t counter)
+{
+    bb_record_t record = {.counter = counter,
+                          .expires_at_ms = header->expires_at_ms,
+                          .state = state,
+                          .type = (uint8_t) header->type};
+    memcpy (record.hash, hash, BR_DIGEST_SIZE);
+    snprintf (record.recipient, sizeof (record.recipient), "%s", header->recipient);
+    uint8_t message_key[BR_MESSAGE_KEY_SIZE];
+    br_envelope_message_key (header->sender, header->message_id.data, message_key);
+    br_reason_t reason = s_put_record (self, txn, message_key, &record);
+    uint8_t expiry_key[S_EXPIRY_KEY_SIZE];
+    br_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
+    br_put_u64 (expiry_key + 8, counter);
+    if (reason == BR_REASON_OK)
+        reason = br_store_put (txn, self->expiry, expiry_key, sizeof (expiry_key), message_key,
+                               sizeof (message_key), 0);
+    return reason;
+}
+
 br_reason_t
 bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
                   const uint8_t *data, size_t size, const uint8_t hash[BR_DIGEST_SIZE])
@@ -263,22 +288,8 @@ bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
     s_queue_key (queue_key, header->recipient, counter);
     br_reason_t reason =
         br_store_put (txn, self->queue, queue_key, sizeof (queue_key), data, size, 0);
-    bb_record_t record = {.counter = counter,
-                          .expires_at_ms = header->expires_at_ms,
-                          .state = BB_STATE_QUEUED,
-                          .type = (uint8_t) header->type};
-    memcpy (record.hash, hash, BR_DIGEST_SIZE);
-    snprintf (record.recipient, sizeof (record.recipient), "%s", header->recipient);
-    uint8_t message_key[BR_MESSAGE_KEY_SIZE];
-    br_envelope_message_key (header->sender, header->message_id.data, message_key);
     if (reason == BR_REASON_OK)
-        reason = s_put_record (self, txn, message_key, &record);
-    uint8_t expiry_key[S_EXPIRY_KEY_SIZE];
-    br_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
-    br_put_u64 (expiry_key + 8, counter);
-    if (reason == BR_REASON_OK)
-        reason = br_store_put (txn, self->expiry, expiry_key, sizeof (expiry_key), message_key,
-                               sizeof (message_key), 0);
+        reason = s_record_id (self, txn, header, hash, BB_STATE_QUEUED, counter);
     if (reason == BR_REASON_OK)
         s_depth_change (self->pending, header->recipient, 1);
     return reason;
@@ -290,23 +301,7 @@ bb_store_record_done (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *hea
 {
     assert (self && txn && header && hash);
     assert (header->message_id.len == BR_MESSAGE_ID_SIZE);
-    uint64_t counter = self->counter++;
-    bb_record_t record = {.counter = counter,
-                          .expires_at_ms = header->expires_at_ms,
-                          .state = BB_STATE_DONE,
-                          .type = (uint8_t) header->type};
-    memcpy (record.hash, hash, BR_DIGEST_SIZE);
-    uint8_t message_key[BR_MESSAGE_KEY_SIZE];
-    br_envelope_message_key (header->sender, header->message_id.data, message_key);
-    br_reason_t reason = s_put_record (self, txn, message_key, &record);
-    //  Indexed by expiry, so that the id is forgotten after the replay window
-    uint8_t expiry_key[S_EXPIRY_KEY_SIZE];
-    br_put_u64 (expiry_key, (uint64_t) header->expires_at_ms);
-    br_put_u64 (expiry_key + 8, counter);
-    if (reason == BR_REASON_OK)
-        reason = br_store_put (txn, self->expiry, expiry_key, sizeof (expiry_key), message_key,
-                               sizeof (message_key), 0);
-    return reason;
+    return s_record_id (self, txn, header, hash, BB_STATE_DONE, self->counter++);
 }
 
 br_store_t *
