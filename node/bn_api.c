@@ -121,7 +121,7 @@ bn_api_http_status (br_reason_t reason)
         case BR_REASON_AMBIGUOUS_ROUTE:
         case BR_REASON_UNKNOWN_NODE:
         case BR_REASON_NODE_REVOKED:
-        case BR_REASON_CLOCK_SKEW:
+        case BR_REASON_TOO_EARLY:
             return MHD_HTTP_UNPROCESSABLE_CONTENT;
         case BR_REASON_STORE_FULL:
         case BR_REASON_STORE_FAILED:
