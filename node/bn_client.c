@@ -527,6 +527,8 @@ s_receive (s_node_t *self)
 static void
 s_hello (s_node_t *self)
 {
+    if (!self->connected)
+        zsys_info ("node: connected to the broker");
     self->connected = true;
     self->send_cursor = 0;
     self->awaiting_hello = true;
@@ -538,7 +540,6 @@ s_hello (s_node_t *self)
     hello.credit = self->credit;
     hello.software = "bruecke-node 0.1";
     s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, &hello.base, self->hello_id);
-    zsys_info ("node: connected to the broker");
     s_pump (self);
     bn_exchange_want_sync (self->exchange);
     self->last_sync_clock = 0;
