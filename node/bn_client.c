@@ -38,7 +38,7 @@ typedef struct {
     int64_t heartbeat_ms;         //  heartbeat interval
     int64_t next_heartbeat_clock; //  when to send the next heartbeat
     int64_t retry_logged_clock;   //  when a retry refusal was last logged
-    int64_t hello_again_clock;    //  when to restart delivery after a failed store, 0 = no
+    int64_t hello_again_clock;    //  when to say HELLO again (restart delivery), 0 = not due
     bool awaiting_hello;          //  deliveries are dropped until the broker answers hello_id
     uint8_t hello_id[BR_MESSAGE_ID_SIZE]; //  the HELLO awaited, all zero before it is sent
     int64_t hello_sent_clock;             //  when the last HELLO went out
@@ -254,8 +254,6 @@ s_record_outcome (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t
     return reason;
 }
 
-static void s_hello (s_node_t *self);
-
 //  A heartbeat from the broker: the answer to our HELLO ends the wait for
 //  the new session; a broker that holds no session for us asks for HELLO.
 static void
@@ -264,11 +262,13 @@ s_heartbeat_from_broker (s_node_t *self, const Bruecke__Heartbeat *heartbeat)
     if (self->awaiting_hello && heartbeat->hello_id.len == BR_MESSAGE_ID_SIZE &&
         memcmp (heartbeat->hello_id.data, self->hello_id, BR_MESSAGE_ID_SIZE) == 0)
         self->awaiting_hello = false;
-    //  Asked again while a HELLO is on its way: the answer is coming
+    //  Asked again while a HELLO is on its way: the answer is coming. The
+    //  HELLO goes out from the timers, once the drain's transaction is done
+    int64_t clock = br_clock_ms ();
     if (heartbeat->hello_wanted &&
-        !(self->awaiting_hello && br_clock_ms () - self->hello_sent_clock < self->heartbeat_ms)) {
+        !(self->awaiting_hello && clock - self->hello_sent_clock < self->heartbeat_ms)) {
         zsys_info ("node: the broker has no session for this node; saying HELLO again");
-        s_hello (self);
+        self->hello_again_clock = clock;
     }
 }
 
