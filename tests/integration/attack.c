@@ -513,8 +513,14 @@ s_judge_answer (zframe_t *frame, br_roster_t *roster, s_options_t *options, char
             used += (size_t) snprintf (verdict + used, verdict_size - used, " %s", id);
         }
         final = !await_recipient;
-    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT ||
-               header->type == BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE)
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT) {
+        //  Without a HELLO of ours the broker holds no session: it asks for one
+        if (br_envelope_open_body (envelope, NULL, &bruecke__heartbeat__descriptor, &body) ==
+                BR_REASON_OK &&
+            ((Bruecke__Heartbeat *) body)->hello_wanted)
+            fprintf (stderr, "bruecke-attack: the broker asks for HELLO\n");
+        final = false;
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE)
         final = false;
     else
         snprintf (verdict, verdict_size, "OTHER %s", br_message_type_name (header->type));

@@ -69,6 +69,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
     [[ "$verdict" == ACCEPTED* ]] || it_fail "round $round: the later note C: $verdict"
     it_ok "round $round: B refused on the full disk, then B and C accepted"
 done
+#   The attacker never said HELLO: the broker, holding no session for
+#   Lünen, asked it for one on every connection (at most once a second)
+grep -q "the broker asks for HELLO" "$WORK/logs/attack.log" ||
+    it_fail "the broker never asked the connection without a session for HELLO"
+it_ok "the broker asked Lünen's connection without a session for HELLO"
 it_log "group commits that failed: $(it_log_count broker "group commit of [0-9]+ messages failed")," \
     "of them with 2 messages: $(it_log_count broker "group commit of 2 messages failed")"
 
