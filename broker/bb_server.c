@@ -784,14 +784,16 @@ s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t has
                                               ? &((Bruecke__Receipt *) body)->message_id
                                               : &((Bruecke__Refusal *) body)->message_id;
     bb_record_t record;
-    bool was_queued = false;
+    bb_answered_t news = BB_ANSWER_AGAIN;
     if (answered->len != BR_MESSAGE_ID_SIZE)
         reason = BR_REASON_MALFORMED;
     else
         reason = bb_store_complete (self->store, txn, job->node_id, header->recipient,
-                                    answered->data, &record, &was_queued);
+                                    answered->data, &record, &news);
     br_proto_free (&body);
-    if (reason == BR_REASON_OK && was_queued && !s_is_answer (record.type) &&
+    //  Also an answer about a message given up while on its way (its sender
+    //  has a DEAD_LETTER): the recipient's word is the truth, the sender hears it
+    if (reason == BR_REASON_OK && news != BB_ANSWER_AGAIN && !s_is_answer (record.type) &&
         record.type != BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER &&
         !streq (header->recipient, br_identity_node_id (self->identity))) {
         reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
@@ -961,9 +963,13 @@ s_commit_batch (s_server_t *self)
          job = (bb_job_t *) zlistx_next (self->batch)) {
         if (job->reason == BR_REASON_OK)
             failure = s_store_job (self, txn, job);
-        else
+        else {
+            //  In arrival order with the stored ones: a hold set here must not
+            //  be released by an earlier message stored later in this loop
+            s_hold_or_release (self, job, br_envelope_header (job->envelope));
             failure = bb_store_log (self->store, txn, br_envelope_header (job->envelope),
                                     job->reason, job->received_ms);
+        }
     }
     if (failure == BR_REASON_OK)
         failure = bb_store_commit (self->store, &txn);
@@ -1102,9 +1108,8 @@ s_handle_job (s_server_t *self, bb_job_t *job)
         s_seen (self, job, header);
     if (job->reason != BR_REASON_OK) {
         if (header) {
-            s_hold_or_release (self, job, header);
-            zlistx_add_end (self->batch, job); //  refused after commit, and logged
-            return;
+            zlistx_add_end (self->batch, job); //  held or released, refused and logged
+            return;                            //  in the batch, in arrival order
         }
         s_refuse (self, job);
         bb_job_destroy (&job);

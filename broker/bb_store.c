@@ -358,10 +358,10 @@ s_unqueue (bb_store_t *self, MDB_txn *txn, const bb_record_t *record, MDB_val *e
 
 br_reason_t
 bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recipient, const char *sender,
-                   const uint8_t *id, bb_record_t *record, bool *was_queued)
+                   const uint8_t *id, bb_record_t *record, bb_answered_t *answered)
 {
-    assert (self && txn && recipient && sender && id && record && was_queued);
-    *was_queued = false;
+    assert (self && txn && recipient && sender && id && record && answered);
+    *answered = BB_ANSWER_AGAIN;
     uint8_t key[BR_MESSAGE_KEY_SIZE];
     br_envelope_message_key (sender, id, key);
     br_reason_t reason = s_get_record (self, txn, key, record);
@@ -369,14 +369,23 @@ bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recipient, const 
         return reason;
     if (!streq (record->recipient, recipient))
         return BR_REASON_FORBIDDEN;
-    if (record->state != BB_STATE_QUEUED)
+    if (record->state == BB_STATE_DONE)
         return BR_REASON_OK;
-    reason = s_unqueue (self, txn, record, NULL);
+    bool dead = record->state == BB_STATE_DEAD;
+    if (dead) {
+        uint8_t dead_key[S_COUNTER_SIZE];
+        br_put_u64 (dead_key, record->counter);
+        MDB_val dead_value = {.mv_size = sizeof (dead_key), .mv_data = dead_key};
+        int rc = mdb_del (txn, self->dead, &dead_value, NULL);
+        reason = rc == 0 || rc == MDB_NOTFOUND ? BR_REASON_OK : br_store_reason (rc);
+    } else
+        reason = s_unqueue (self, txn, record, NULL);
     if (reason == BR_REASON_OK) {
         record->state = BB_STATE_DONE;
         reason = s_put_record (self, txn, key, record);
     }
-    *was_queued = reason == BR_REASON_OK;
+    if (reason == BR_REASON_OK)
+        *answered = dead ? BB_ANSWER_AFTER_DEATH : BB_ANSWER_FIRST;
     return reason;
 }
 
@@ -735,18 +744,18 @@ bb_store_test (bool verbose)
     uint8_t id[BR_MESSAGE_ID_SIZE];
     memset (id, 1, sizeof (id));
     bb_record_t record;
-    bool was_queued;
+    bb_answered_t answered;
     assert (bb_store_begin (store, &txn) == BR_REASON_OK);
-    assert (bb_store_complete (store, txn, "kamen", "luenen", id, &record, &was_queued) ==
+    assert (bb_store_complete (store, txn, "kamen", "luenen", id, &record, &answered) ==
             BR_REASON_FORBIDDEN);
-    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &was_queued) ==
+    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &answered) ==
             BR_REASON_OK);
-    assert (was_queued && record.state == BB_STATE_DONE);
-    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &was_queued) ==
+    assert (answered == BB_ANSWER_FIRST && record.state == BB_STATE_DONE);
+    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &answered) ==
             BR_REASON_OK);
-    assert (!was_queued);
+    assert (answered == BB_ANSWER_AGAIN);
     memset (id, 7, sizeof (id));
-    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &was_queued) ==
+    assert (bb_store_complete (store, txn, "unna", "luenen", id, &record, &answered) ==
             BR_REASON_NOT_FOUND);
     assert (bb_store_commit (store, &txn) == BR_REASON_OK);
     assert (bb_store_depth (store, "unna") == 2);
@@ -808,7 +817,16 @@ bb_store_test (bool verbose)
     assert (bb_store_dead_count (store) == 2);
     assert (bb_store_begin (store, &txn) == BR_REASON_OK);
     assert (bb_store_withdrawn (store, txn, consent, "kamen")); //  durable
-    bb_store_abort (store, &txn);
+    //  ... but kamen had it already (it was on its way) and receipts it: it
+    //  was delivered after all, and is no dead letter
+    assert (bb_store_complete (store, txn, "kamen", "luenen", id, &record, &answered) ==
+            BR_REASON_OK);
+    assert (answered == BB_ANSWER_AFTER_DEATH && record.state == BB_STATE_DONE);
+    assert (bb_store_complete (store, txn, "kamen", "luenen", id, &record, &answered) ==
+            BR_REASON_OK);
+    assert (answered == BB_ANSWER_AGAIN);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bb_store_dead_count (store) == 1);
 
     bb_store_destroy (&store);
     char *command = zsys_sprintf ("rm -rf '%s'", path);

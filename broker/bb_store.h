@@ -103,13 +103,22 @@ uint64_t bb_store_own_sequence (bb_store_t *self);
 //  The LMDB environment, for the classes that keep their databases in it.
 br_store_t *bb_store_env (bb_store_t *self);
 
-//  Marks message (sender, id) confirmed by `recipient` and removes it from
-//  the queue. Fills *record. Returns OK (also if it was confirmed before:
-//  check record->state beforehand via the returned *was_queued), NOT_FOUND
-//  for an unknown id, FORBIDDEN if it was not queued for `recipient`.
+//  What an answer about a message was news of.
+typedef enum {
+    BB_ANSWER_AGAIN,       //  answered before: nothing changes
+    BB_ANSWER_FIRST,       //  it was queued: now it is done
+    BB_ANSWER_AFTER_DEATH, //  it had been given up (expired, consent withdrawn)
+                           //  while on its way, and reached its recipient all the
+                           //  same: now it is done, no dead letter
+} bb_answered_t;
+
+//  Marks message (sender, id) answered by `recipient`: removes it from the
+//  queue, or from the dead letters if it was given up while the recipient
+//  already had it. Fills *record and *answered. Returns OK, NOT_FOUND for
+//  an unknown id, FORBIDDEN if it was not queued for `recipient`.
 br_reason_t bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recipient,
                                const char *sender, const uint8_t *id, bb_record_t *record,
-                               bool *was_queued) BR_WUR;
+                               bb_answered_t *answered) BR_WUR;
 
 //  Moves queued messages whose expiry is before `now_ms` to the dead
 //  letters, calling `expired` for each, and forgets ids whose replay window

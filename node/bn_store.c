@@ -169,8 +169,16 @@ bn_store_sent_update (bn_store_t *self, MDB_txn *txn, const uint8_t *message_id,
         return found;
     bn_sent_t sent;
     s_sent_decode ((const uint8_t *) data, &sent);
-    //  States only move forward: a late ACCEPTED never hides a receipt
-    if (state <= sent.state)
+    //  States only move forward: a late ACCEPTED never hides a receipt. A
+    //  receipt is the recipient's word that it stored the message, so it
+    //  wins over DEAD either way: the broker gave the message up (expired,
+    //  consent withdrawn) while it was on its way, and it arrived all the same
+    bool forward = state > sent.state;
+    if (sent.state == BN_SENT_RECEIPTED && state == BN_SENT_DEAD)
+        forward = false;
+    else if (sent.state == BN_SENT_DEAD && state == BN_SENT_RECEIPTED)
+        forward = true;
+    if (!forward)
         return BR_REASON_OK;
     if (sent.state == BN_SENT_QUEUED) {
         uint8_t key[8];
@@ -514,12 +522,16 @@ bn_store_test (bool verbose)
     assert (seen.sequences[0] == 2);
 
     //  Accepted leaves the outbox; states only move forward
+    bn_sent_t sent;
     assert (bn_store_begin (store, &txn) == BR_REASON_OK);
     assert (bn_store_sent_update (store, txn, ids[0], BN_SENT_ACCEPTED, BR_REASON_OK, now) ==
             BR_REASON_OK);
     assert (bn_store_sent_update (store, txn, ids[0], BN_SENT_RECEIPTED, BR_REASON_OK, now) ==
             BR_REASON_OK);
     assert (bn_store_sent_update (store, txn, ids[0], BN_SENT_ACCEPTED, BR_REASON_OK, now) ==
+            BR_REASON_OK);
+    //  A receipt wins over DEAD, whichever comes first (ids[1] below)
+    assert (bn_store_sent_update (store, txn, ids[0], BN_SENT_DEAD, BR_REASON_EXPIRED, now) ==
             BR_REASON_OK);
     assert (bn_store_sent_update (store, txn, ids[1], BN_SENT_REFUSED,
                                   BR_REASON_ATTESTATION_MISSING, now) == BR_REASON_OK);
@@ -528,11 +540,18 @@ bn_store_test (bool verbose)
             BR_REASON_OK);
     assert (bn_store_commit (store, &txn) == BR_REASON_OK);
     assert (bn_store_outbox_count (store) == 1);
-    bn_sent_t sent;
     assert (bn_store_sent_get (store, ids[0], &sent) == BR_REASON_OK);
     assert (sent.state == BN_SENT_RECEIPTED && sent.sequence == 1);
     assert (bn_store_sent_get (store, ids[1], &sent) == BR_REASON_OK);
     assert (sent.state == BN_SENT_REFUSED && sent.reason == BR_REASON_ATTESTATION_MISSING);
+    assert (bn_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bn_store_sent_update (store, txn, ids[1], BN_SENT_DEAD, BR_REASON_CONSENT_WITHDRAWN,
+                                  now) == BR_REASON_OK);
+    assert (bn_store_sent_update (store, txn, ids[1], BN_SENT_RECEIPTED, BR_REASON_OK, now) ==
+            BR_REASON_OK);
+    assert (bn_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bn_store_sent_get (store, ids[1], &sent) == BR_REASON_OK);
+    assert (sent.state == BN_SENT_RECEIPTED && sent.reason == BR_REASON_OK);
     assert (bn_store_sent_get (store, unknown, &sent) == BR_REASON_NOT_FOUND);
     assert (streq (bn_sent_state_name (BN_SENT_RECEIPTED), "receipted"));
 

@@ -82,7 +82,10 @@ br_reason_t bn_store_outbox_add (bn_store_t *self, MDB_txn *txn, const Bruecke__
                                  const uint8_t *data, size_t size) BR_WUR;
 
 //  Records a new state for a message this node sent; a state other than
-//  QUEUED also removes it from the outbox. Unknown ids are ignored (OK).
+//  QUEUED also removes it from the outbox. States move forward only
+//  (QUEUED, ACCEPTED, RECEIPTED, REFUSED, DEAD), except that RECEIPTED
+//  replaces DEAD and is never replaced by it: the recipient stored what the
+//  broker gave up on its way. Unknown ids are ignored (OK).
 br_reason_t bn_store_sent_update (bn_store_t *self, MDB_txn *txn, const uint8_t *message_id,
                                   bn_sent_state_t state, br_reason_t reason, int64_t now_ms) BR_WUR;
 
