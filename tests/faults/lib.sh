@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck shell=bash
 #   tests/faults/lib.sh - the fault harness's building blocks (sourced by run)
 #
 #   Topology: network namespaces, veth pairs and a bridge in a "switch"
@@ -18,6 +19,9 @@ FH_TOWNS=(luenen unna kamen kreis-unna)   # the county's nodes (kreis-unna: the 
 FH_DAEMONS=(broker "${FH_TOWNS[@]}")
 FH_SUBNET=10.213.57                        # private, only inside this run's namespaces
 declare -A FH_ADDRESS=([broker]=1 [luenen]=11 [unna]=12 [kamen]=13 [kreis-unna]=14)
+#   The service a test note to a town is addressed to (one it offers; as traffic.py)
+declare -A FH_NOTE_SERVICE=([luenen]=jugendamt [unna]=fruehe-hilfen [kamen]=jugendamt
+                            [kreis-unna]=gesundheitsamt)
 FH_BROKER_PORT=5570                        # inside the broker's namespace
 FH_API_PORT=8080                           # 127.0.0.1 inside each node's namespace
 FH_TMPFS_MB=256                            # each daemon's state directory
@@ -33,6 +37,8 @@ FH_SLOW_RATE=64kbit                        # slow-link: token bucket rate ...
 FH_SLOW_BURST=4kb                          # ... bucket size ...
 FH_SLOW_LATENCY=3s                         # ... and the longest a packet may queue
 FH_CLOCK_OFF=-400s                         # clock-step: a node starting 6 min 40 s behind
+FH_BURST_NOTES=40                          # disk-full: large notes sent while the disk is full
+FH_BURST_TEXT_BYTES=3800                   # ... each this large (a node allows 4096)
 FH_SANITIZER_PATTERN="ERROR: (AddressSanitizer|LeakSanitizer)|runtime error|WARNING: ThreadSanitizer"
 
 declare -A FH_PID=()        # daemon -> pid (also in IT_PID for lib.sh's exit trap)
@@ -183,8 +189,11 @@ fh_launch () {
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
         "$binary" --config "$WORK/$name.zpl" >>"$(fh_log_file "$name")" 2>&1 &
     FH_PID[$name]=$!
+    #   lib.sh's associative arrays: its exit trap stops what they list
+    # shellcheck disable=SC2034,SC2004
     IT_PID[$name]=$!
     it_watch "$!" "$WORK/$name.zpl"
+    # shellcheck disable=SC2034,SC2004
     IT_WATCHDOG[$name]=$!
     unset "FH_DOWN[$name]" "FH_PAUSED[$name]"
 }
@@ -388,6 +397,27 @@ fh_fill () {
     it_log "filled $dir: $(df --output=avail -k "$dir" | tail -n 1) KiB left"
 }
 
+#   fh_burst TARGET: FH_BURST_NOTES large test notes that must be written
+#   at TARGET while its disk is full (to the town; through the broker), so
+#   that the stores have to grow; sent with the CLI, recorded like all traffic.
+fh_burst () {
+    local target="$1" from to pad index
+    pad=$(printf 'x%.0s' $(seq 1 "$FH_BURST_TEXT_BYTES"))
+    for ((index = 1; index <= FH_BURST_NOTES; index++)); do
+        fh_pick "${FH_TOWNS[@]}"
+        from=$REPLY
+        [[ $from == "$target" ]] && continue
+        to=$target
+        if [[ $target == broker ]]; then fh_pick "${FH_TOWNS[@]}"; to=$REPLY; fi
+        [[ $to == "$from" ]] && continue
+        [[ -n "${FH_DOWN[$from]:-}${FH_PAUSED[$from]:-}" ]] && continue
+        fh_node_cli "$from" send-test --to "$to" --service "${FH_NOTE_SERVICE[$to]}" \
+            --text "Großnotiz $index, erfunden $pad" --purpose language-support \
+            --categories household,child-age --consent-id 00112233445566778899aabbccddeeff \
+            >/dev/null 2>&1 && FH_BURST_SENT=$((FH_BURST_SENT + 1))
+    done
+}
+
 #   fh_clock NAME OFFSET: sets NAME's wall clock offset (libfaketime: +0, -40s, +10m).
 fh_clock () { echo "$2" >"$WORK/clock/$1"; fh_note "clock $2" "$1"; }
 
@@ -407,7 +437,7 @@ fh_inject () {
         pause) kill -STOP "${FH_PID[$target]}"; FH_PAUSED[$target]=1; fh_note SIGSTOP "$target" ;;
         partition) ip -n "$(fh_ns sw)" link set "v-$target" down ;;
         slow) fh_tbf "$(fh_ns sw)" "v-$target"; fh_tbf "$(fh_ns "$target")" eth0 ;;
-        disk-full) fh_fill "$(fh_state "$target")" ;;
+        disk-full) fh_fill "$(fh_state "$target")"; fh_burst "$target" ;;
         clock-back) fh_clock "$target" "-${step}s" ;;
         clock-fwd) fh_clock "$target" "+${step}s" ;;
         clock-start)
@@ -539,7 +569,7 @@ fh_ledger_problems () {
         if [[ $(tr '|' '\n' <<<"$heads" | awk 'NF { print $2, $3 }' | sort -u | wc -l) -gt 1 ]]; then
             problems+="copies differ (town, ledger records, board head): $heads"
         fi
-        [[ -z "$problems" || SECONDS -gt deadline ]] && break
+        [[ -z "$problems" ]] || ((SECONDS > deadline)) && break
         sleep 1
     done
     [[ -n "$problems" ]] && echo "$problems"
