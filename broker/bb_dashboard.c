@@ -137,14 +137,48 @@ s_time_text (int64_t ms, char *text, size_t size)
     strftime (text, size, "%d.%m.%Y %H:%M:%S", &local);
 }
 
+//  How a town's clock stands against the broker's, in words; `*wrong` is
+//  set if it is off so far that its messages are refused (ahead) or may
+//  arrive expired (behind).
+static void
+s_clock_text (const bb_dashboard_town_t *town, char *text, size_t size, bool *wrong)
+{
+    *wrong = false;
+    if (!town->clock_known) {
+        snprintf (text, size, "unbekannt");
+        return;
+    }
+    int64_t offset = town->clock_offset_ms;
+    int64_t magnitude = offset < 0 ? -offset : offset;
+    if (magnitude <= BB_DASHBOARD_CLOCK_RIGHT_MS) {
+        snprintf (text, size, "stimmt");
+        return;
+    }
+    *wrong = magnitude > BR_CLOCK_SKEW_MS;
+    int64_t seconds = magnitude / 1000;
+    const char *way = offset > 0 ? "vor" : "nach";
+    if (seconds >= 3600)
+        snprintf (text, size, "geht %" PRId64 " h %" PRId64 " min %s", seconds / 3600,
+                  seconds % 3600 / 60, way);
+    else if (seconds >= 60)
+        snprintf (text, size, "geht %" PRId64 " min %" PRId64 " s %s", seconds / 60, seconds % 60,
+                  way);
+    else
+        snprintf (text, size, "geht %" PRId64 " s %s", seconds, way);
+}
+
 static char *
 s_render_page (bb_dashboard_t *self, const bb_dashboard_figures_t *figures)
 {
     zchunk_t *out = zchunk_new (NULL, 16384);
-    size_t online = 0, queued = 0;
+    size_t online = 0, queued = 0, clocks_wrong = 0;
     for (size_t index = 0; index < figures->town_count; index++) {
         online += figures->towns[index].online;
         queued += figures->towns[index].queued;
+        char text[64];
+        bool wrong;
+        s_clock_text (&figures->towns[index], text, sizeof (text), &wrong);
+        clocks_wrong += wrong;
     }
     char now[32];
     s_time_text (figures->now_ms, now, sizeof (now));
@@ -164,23 +198,38 @@ s_render_page (bb_dashboard_t *self, const bb_dashboard_figures_t *figures)
               "Sekunden. Alle Zahlen sind Anzahlen, keine Personendaten.</p>\n",
               BB_DASHBOARD_REFRESH_S, now, BB_DASHBOARD_REFRESH_S);
 
-    s_append (out,
-              "<h2>Städte</h2><p>%zu von %zu online; %zu Nachrichten warten.</p>"
-              "<table><thead><tr><th scope=\"col\">Stadt</th><th scope=\"col\">Knoten</th>"
-              "<th scope=\"col\">Zustand</th><th scope=\"col\">Letzter Kontakt</th>"
-              "<th scope=\"col\">Warteschlange</th></tr></thead><tbody>\n",
-              online, figures->town_count, queued);
+    s_append (out, "<h2>Städte</h2><p>%zu von %zu online; %zu Nachrichten warten.</p>", online,
+              figures->town_count, queued);
+    if (clocks_wrong) {
+        char towns[32] = "einer Stadt";
+        if (clocks_wrong > 1)
+            snprintf (towns, sizeof (towns), "%zu Städten", clocks_wrong);
+        s_append (out,
+                  "<p class=\"offline\">Bei %s weicht die Uhr um mehr als %d Minuten von der "
+                  "des Kreises ab. Geht sie vor, nimmt der Kreis ihre Nachrichten erst an, wenn "
+                  "die Uhr gestellt ist; die Stadt behält sie bis dahin. Bitte die "
+                  "Zeitsynchronisation (NTP) der Server prüfen.</p>",
+                  towns, BR_CLOCK_SKEW_MS / 60000);
+    }
+    s_append (out, "<table><thead><tr><th scope=\"col\">Stadt</th><th scope=\"col\">Knoten</th>"
+                   "<th scope=\"col\">Zustand</th><th scope=\"col\">Letzter Kontakt</th>"
+                   "<th scope=\"col\">Uhr</th>"
+                   "<th scope=\"col\">Warteschlange</th></tr></thead><tbody>\n");
     for (size_t index = 0; index < figures->town_count; index++) {
         const bb_dashboard_town_t *town = &figures->towns[index];
-        char seen[32];
+        char seen[32], clock[64];
+        bool clock_wrong;
         s_time_text (town->last_seen_ms, seen, sizeof (seen));
+        s_clock_text (town, clock, sizeof (clock), &clock_wrong);
         s_append (out, "<tr><td>");
         s_escaped (out, town->name);
         s_append (out, "</td><td>");
         s_escaped (out, town->node_id);
-        s_append (out, "</td><td class=\"%s\">%s</td><td>%s</td><td class=\"n\">%zu</td></tr>\n",
+        s_append (out,
+                  "</td><td class=\"%s\">%s</td><td>%s</td><td%s>%s</td>"
+                  "<td class=\"n\">%zu</td></tr>\n",
                   town->online ? "online" : "offline", town->online ? "online" : "offline", seen,
-                  town->queued);
+                  clock_wrong ? " class=\"offline\"" : "", clock, town->queued);
     }
     s_append (out, "</tbody></table>\n<h2>Verlauf</h2>\n");
     s_plot (self, out, false, "Wartende Nachrichten");
@@ -253,6 +302,13 @@ s_render_metrics (const bb_dashboard_figures_t *figures)
     for (size_t index = 0; index < figures->town_count; index++)
         s_append (out, "bruecke_town_online{node=\"%s\"} %d\n", figures->towns[index].node_id,
                   figures->towns[index].online);
+    s_append (out, "# HELP bruecke_town_clock_offset_seconds The town's clock minus the broker's.\n"
+                   "# TYPE bruecke_town_clock_offset_seconds gauge\n");
+    for (size_t index = 0; index < figures->town_count; index++)
+        if (figures->towns[index].clock_known)
+            s_append (out, "bruecke_town_clock_offset_seconds{node=\"%s\"} %.3f\n",
+                      figures->towns[index].node_id,
+                      (double) figures->towns[index].clock_offset_ms / 1000.0);
     s_append (out, "# HELP bruecke_town_last_seen_seconds Unix time of the town's last message.\n"
                    "# TYPE bruecke_town_last_seen_seconds gauge\n");
     for (size_t index = 0; index < figures->town_count; index++)
@@ -470,14 +526,21 @@ bb_dashboard_test (bool verbose)
     assert (!bb_dashboard_new ("nowhere", &reason) && reason == BR_REASON_CONFIG_INVALID);
     bb_dashboard_t *dashboard = bb_dashboard_new ("127.0.0.1:0", &reason);
     assert (dashboard && bb_dashboard_port (dashboard) > 0);
-    bb_dashboard_town_t towns[2] = {
-        {.node_id = "luenen",
-         .name = "L\xc3\xbcnen <Stadt>",
-         .online = true,
-         .queued = 3,
-         .balance = 4,
-         .last_seen_ms = 1790000000000LL},
-        {.node_id = "unna", .name = "Unna", .online = false, .queued = 0, .balance = -4}};
+    bb_dashboard_town_t towns[2] = {{.node_id = "luenen",
+                                     .name = "L\xc3\xbcnen <Stadt>",
+                                     .online = true,
+                                     .queued = 3,
+                                     .balance = 4,
+                                     .last_seen_ms = 1790000000000LL,
+                                     .clock_known = true,
+                                     .clock_offset_ms = 7LL * 60 * 1000 + 12000},
+                                    {.node_id = "unna",
+                                     .name = "Unna",
+                                     .online = false,
+                                     .queued = 0,
+                                     .balance = -4,
+                                     .clock_known = true,
+                                     .clock_offset_ms = -300}};
     bb_dashboard_flow_t flows[2] = {{"luenen", "unna", 12}, {"unna", "luenen", 2}};
     bb_dashboard_figures_t figures = {.now_ms = 1790000000000LL,
                                       .towns = towns,
@@ -500,12 +563,19 @@ bb_dashboard_test (bool verbose)
     assert (!strstr (page, "<td class=\"n\">2</td>"));
     assert (strstr (page, "<polyline") && strstr (page, "BAD_SIGNATURE"));
     assert (strstr (page, "geprüft und in Ordnung"));
+    //  Lünen's clock is 7 min 12 s ahead: shown, and the county is told;
+    //  Unna's 0.3 s behind is right
+    assert (strstr (page, "<td class=\"offline\">geht 7 min 12 s vor</td>"));
+    assert (strstr (page, "Bei einer Stadt weicht die Uhr"));
+    assert (strstr (page, "<td>stimmt</td>"));
     char *metrics = bb_dashboard_metrics (dashboard);
     assert (strstr (metrics, "bruecke_town_online{node=\"luenen\"} 1\n"));
     assert (strstr (metrics, "bruecke_refusals_total{reason=\"BAD_SIGNATURE\"} 7\n"));
     assert (strstr (metrics, "bruecke_referrals_total{from=\"luenen\",to=\"unna\"} 12\n"));
     assert (!strstr (metrics, "to=\"luenen\""));
     assert (strstr (metrics, "bruecke_exchange_balance_hours{node=\"unna\"} -4\n"));
+    assert (strstr (metrics, "bruecke_town_clock_offset_seconds{node=\"luenen\"} 432.000\n"));
+    assert (strstr (metrics, "bruecke_town_clock_offset_seconds{node=\"unna\"} -0.300\n"));
     zstr_free (&page);
     zstr_free (&metrics);
     bb_dashboard_destroy (&dashboard);

@@ -47,7 +47,12 @@ typedef struct {
     int64_t last_seen_ms;             //  last message from it, 0 = never
     size_t queued;                    //  messages waiting for it
     int64_t balance;                  //  Transferbörse balance, hours given minus received
+    bool clock_known;                 //  whether its clock was read
+    int64_t clock_offset_ms;          //  its wall clock minus the broker's
 } bb_dashboard_town_t;
+
+//  A town's clock within this of the broker's counts as right.
+#define BB_DASHBOARD_CLOCK_RIGHT_MS 2000
 
 //  Referrals from one town to another.
 typedef struct {

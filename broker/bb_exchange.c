@@ -185,7 +185,7 @@ s_complete (bb_exchange_t *self, MDB_txn *txn, const Bruecke__AgreementAction *a
         return BR_REASON_OK;
     }
     if (action->completed_ms > now_ms + BR_LEDGER_CLOCK_SKEW_MS) {
-        *verdict = BR_REASON_CLOCK_SKEW;
+        *verdict = BR_REASON_TOO_EARLY;
         return BR_REASON_OK;
     }
     br_ledger_completion_t completion;
@@ -1019,7 +1019,7 @@ s_test_flow (s_test_county_t *county)
     //  Scheduled for next week: not to be completed before
     assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, later) == BR_REASON_OK);
     assert (s_test_step (&broker, S_KAMEN, agreement, complete, S_KAMEN, later) ==
-            BR_REASON_CLOCK_SKEW);
+            BR_REASON_TOO_EARLY);
     //  Moved to yesterday; a completion for another date, or signed with
     //  another town's key
     assert (s_test_step (&broker, S_BERGKAMEN, agreement, schedule, 0, done) == BR_REASON_OK);

@@ -107,7 +107,7 @@ bool bb_exchange_takes (int type);
 //  NOT_FOUND (no such agreement), FORBIDDEN (the town is not party to it),
 //  INVALID_STATE (the step does not fit the agreement's state, or a
 //  completion not for the scheduled date), BAD_SIGNATURE (a completion
-//  signature that is not the town's), CLOCK_SKEW (the scheduled date has
+//  signature that is not the town's), TOO_EARLY (the scheduled date has
 //  not come yet), or what br_ledger_append
 //  refuses. Then nothing was written. Returns OK or a store reason (abort
 //  the transaction).

@@ -13,18 +13,25 @@
 #define S_DETAIL_MAX 96
 
 //  A node's session: its current connection and delivery state.
+//  Times named _clock are br_clock_ms (monotonic, for timers); those named
+//  _ms are wall-clock Unix milliseconds (for display).
 typedef struct {
     char node_id[BR_NODE_ID_MAX + 1]; //  the node
     zframe_t *routing_id;             //  its current connection, NULL if offline
     int64_t last_seen_ms;             //  last message from it, 0 = never
+    int64_t last_seen_clock;          //  the same, for the offline timer
     uint32_t credit;                  //  deliveries it will take now
     uint64_t cursor;                  //  arrival counter of the last delivery
     bool touched;                     //  has new messages since the last delivery run
-    int64_t last_answer_ms;           //  last stored answer from it, or its HELLO
-    int64_t last_redelivery_ms;       //  when unanswered deliveries were last sent again
+    int64_t last_answer_clock;        //  last stored answer from it, or its HELLO
+    int64_t last_redelivery_clock;    //  when unanswered deliveries were last sent again
     uint64_t held_sequence;           //  its earliest content refused for a retry reason,
                                       //  0 = none; later content waits until it is stored
-    int64_t last_sync_ms;             //  when it last asked for the exchange's updates
+    int64_t last_sync_clock;          //  when it last asked for the exchange's updates, 0 = not
+                                      //  on this connection
+    int64_t hello_asked_clock;        //  when it was last asked for HELLO, 0 = never
+    int64_t clock_offset_ms;          //  its wall clock minus ours, from its last session message
+    bool clock_known;                 //  whether clock_offset_ms was measured
 } s_session_t;
 
 //  The broker's state; lives in the actor thread.
@@ -53,23 +60,22 @@ typedef struct {
     uint64_t done_sequence;                     //  sequence of the next job to process in order
     zlistx_t *batch;                            //  jobs for the next group commit
     zlistx_t *bundles;                          //  bundles out with the verifiers
-    uint64_t own_sequence;                      //  sequence numbers of the broker's own messages
     int port;                                   //  bound TCP port
     int64_t heartbeat_ms;                       //  heartbeat interval
     int64_t offline_ms;                         //  silence after which a node is offline
     int64_t redeliver_ms;                       //  deliver again when unanswered this long
     int64_t scan_ms;                            //  expiry scan interval
-    int64_t next_heartbeat;                     //  when to send heartbeats next
-    int64_t next_scan;                          //  when to scan for expired messages next
-    bool trace_commits;                         //  log every group commit (BB_TRACE set)
-    uint64_t accepted;                          //  messages queued since start
-    uint64_t refused;                           //  messages refused since start
-    bb_dashboard_t *dashboard;                  //  the county dashboard, or NULL
-    int64_t next_dashboard;                     //  when to hand it the figures next
-    uint64_t refusals[BB_DASHBOARD_REASONS];    //  refusals by reason, from the log on
-    zhashx_t *flows;                            //  "from to" -> uint64_t *: referrals stored
-    uint64_t verified_head;                     //  the ledger head last verified
-    bool ledger_verified;                       //  whether it verified
+    int64_t next_heartbeat;                     //  when to send heartbeats next (br_clock_ms)
+    int64_t next_scan;                       //  when to scan for expired messages next (the same)
+    bool trace_commits;                      //  log every group commit (BB_TRACE set)
+    uint64_t accepted;                       //  messages queued since start
+    uint64_t refused;                        //  messages refused since start
+    bb_dashboard_t *dashboard;               //  the county dashboard, or NULL
+    int64_t next_dashboard;                  //  when to hand it the figures next (br_clock_ms)
+    uint64_t refusals[BB_DASHBOARD_REASONS]; //  refusals by reason, from the log on
+    zhashx_t *flows;                         //  "from to" -> uint64_t *: referrals stored
+    uint64_t verified_head;                  //  the ledger head last verified
+    bool ledger_verified;                    //  whether it verified
 } s_server_t;
 
 static void
@@ -135,7 +141,7 @@ s_own_message (s_server_t *self, Bruecke__MessageType type, const char *recipien
 {
     Bruecke__Header header;
     br_envelope_header_init (&header, id, type, br_identity_node_id (self->identity), recipient, "",
-                             ++self->own_sequence, br_now_ms (), lifetime_ms);
+                             bb_store_own_sequence (self->store), br_now_ms (), lifetime_ms);
     return br_envelope_build (self->identity, &header, NULL, body, NULL);
 }
 
@@ -603,9 +609,10 @@ s_send_ledger (s_server_t *self, s_session_t *session, uint64_t after)
 static void
 s_sync (s_server_t *self, s_session_t *session, bb_job_t *job)
 {
-    if (session->last_sync_ms && job->received_ms - session->last_sync_ms < BB_SYNC_INTERVAL_MS)
+    int64_t now = br_clock_ms ();
+    if (session->last_sync_clock && now - session->last_sync_clock < BB_SYNC_INTERVAL_MS)
         return;
-    session->last_sync_ms = job->received_ms;
+    session->last_sync_clock = now;
     ProtobufCMessage *body = NULL;
     if (br_envelope_open_body (job->envelope, NULL, &bruecke__exchange_sync__descriptor, &body) !=
         BR_REASON_OK) {
@@ -701,6 +708,8 @@ s_dashboard_update (s_server_t *self, int64_t now)
         s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node->node_id);
         town->online = session && session->routing_id;
         town->last_seen_ms = session ? session->last_seen_ms : 0;
+        town->clock_known = session && session->clock_known;
+        town->clock_offset_ms = session ? session->clock_offset_ms : 0;
         town->queued = bb_store_depth (self->store, node->node_id);
         if (br_ledger_balance (ledger, node->node_id, &town->balance) != BR_REASON_OK)
             town->balance = 0;
@@ -810,19 +819,44 @@ s_held_back (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
     return true;
 }
 
-//  After a failed commit: remember each sender's earliest refused content.
+//  A sender's content refused before the commit: for a retry reason (say
+//  CLOCK_SKEW) it holds the sender's later content back until it comes
+//  again; refused for good (say, expired), a held message releases it.
+static void
+s_hold_or_release (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
+{
+    if (!s_acknowledged (header->type))
+        return;
+    s_session_t *session = s_session (self, job->node_id);
+    if (br_reason_retry (job->reason)) {
+        if (session->held_sequence == 0 || header->sequence < session->held_sequence)
+            session->held_sequence = header->sequence;
+    } else if (session->held_sequence && header->sequence <= session->held_sequence)
+        session->held_sequence = 0;
+}
+
+//  After a failed commit: remember each sender's earliest refused content
+//  that the broker does not hold yet. A retransmission of a message stored
+//  and acknowledged before, refused with the batch, holds nothing: its
+//  sender has let go of it and never sends it again, so a hold on it could
+//  never be released.
 static void
 s_hold_refused (s_server_t *self)
 {
+    MDB_txn *txn = NULL;
+    if (bb_store_begin (self->store, &txn) != BR_REASON_OK)
+        txn = NULL;
     for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
          job = (bb_job_t *) zlistx_next (self->batch)) {
         const Bruecke__Header *header = br_envelope_header (job->envelope);
         if (!br_reason_retry (job->reason) || !s_acknowledged (header->type))
             continue;
-        s_session_t *session = s_session (self, job->node_id);
-        if (session->held_sequence == 0 || header->sequence < session->held_sequence)
-            session->held_sequence = header->sequence;
+        if (txn && bb_store_check_id (self->store, txn, header->sender, header->message_id.data,
+                                      job->digest, NULL) == BB_ID_DUPLICATE)
+            continue;
+        s_hold_or_release (self, job, header);
     }
+    bb_store_abort (self->store, &txn);
 }
 
 //  Stores one verified job inside the open transaction. A reason for the
@@ -956,7 +990,7 @@ s_commit_batch (s_server_t *self)
                 s_flow_count (self, header->sender, header->recipient);
             if (job->reason == BR_REASON_OK &&
                 s_is_answer (br_envelope_header (job->envelope)->type))
-                s_session (self, job->node_id)->last_answer_ms = job->received_ms;
+                s_session (self, job->node_id)->last_answer_clock = br_clock_ms ();
         }
         s_acknowledge (self);
         s_broadcast (self);
@@ -997,9 +1031,9 @@ s_handle_session (s_server_t *self, bb_job_t *job)
         zframe_destroy (&session->routing_id);
         session->routing_id = zframe_dup (job->routing_id);
         session->credit = hello->credit;
-        session->cursor = 0;       //  redeliver all that is not yet confirmed
-        session->last_sync_ms = 0; //  its first EXCHANGE_SYNC on this connection is answered
-        session->last_answer_ms = job->received_ms;
+        session->cursor = 0;          //  redeliver all that is not yet confirmed
+        session->last_sync_clock = 0; //  its first EXCHANGE_SYNC on this connection is answered
+        session->last_answer_clock = br_clock_ms ();
         zsys_info ("broker: %s online (roster %llu, credit %u)", session->node_id,
                    (unsigned long long) hello->roster_version, hello->credit);
         if (hello->roster_version < br_roster_version (self->roster)) {
@@ -1008,11 +1042,13 @@ s_handle_session (s_server_t *self, bb_job_t *job)
             update.signed_roster.len = br_roster_signed_size (self->roster);
             s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE,
                         session->node_id, &update.base);
-        } else {
-            Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
-            s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
-                        session->node_id, &heartbeat.base);
         }
+        //  The answer names the HELLO: what the node receives after it
+        //  belongs to this session, and comes again from the oldest
+        Bruecke__Heartbeat answer = BRUECKE__HEARTBEAT__INIT;
+        answer.hello_id = header->message_id;
+        s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                    session->node_id, &answer.base);
         br_proto_free (&body);
         s_deliver (self, session);
     } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT) {
@@ -1026,26 +1062,47 @@ s_handle_session (s_server_t *self, bb_job_t *job)
         br_proto_free (&body);
     } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC && session->routing_id)
         s_sync (self, session, job);
-    //  HEARTBEAT: being seen is all it does
+    //  HEARTBEAT: being seen is all it does (s_seen)
+}
+
+//  A node shows a sign of life: it is seen, its clock is read from its
+//  session messages (made just now, unlike content that may have waited in
+//  its outbox), and if it has no session here, say after it was silent
+//  too long, it is asked to say HELLO again: without, nothing would be
+//  delivered to it while its connection looks fine to it.
+static void
+s_seen (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
+{
+    s_session_t *session = s_session (self, job->node_id);
+    int64_t now = br_clock_ms ();
+    session->last_seen_ms = job->received_ms;
+    session->last_seen_clock = now;
+    if (br_message_type_session (header->type)) {
+        session->clock_offset_ms = header->created_at_ms - job->received_ms;
+        session->clock_known = true;
+    }
+    if (session->routing_id || header->type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO ||
+        (session->hello_asked_clock && now - session->hello_asked_clock < BB_HELLO_ASK_MS))
+        return;
+    session->hello_asked_clock = now;
+    Bruecke__Heartbeat ask = BRUECKE__HEARTBEAT__INIT;
+    ask.hello_wanted = true;
+    s_send_own (self, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, session->node_id,
+                &ask.base);
 }
 
 //  Takes one checked job, in arrival order.
 static void
 s_handle_job (s_server_t *self, bb_job_t *job)
 {
-    if (job->reason == BR_REASON_OK || job->reason == BR_REASON_CLOCK_SKEW ||
-        job->reason == BR_REASON_EXPIRED) {
-        s_session_t *session = s_session (self, job->node_id);
-        session->last_seen_ms = job->received_ms;
-    }
     const Bruecke__Header *header = job->envelope ? br_envelope_header (job->envelope) : NULL;
+    //  Signed by the node on its own connection, if perhaps at a wrong time
+    if (header && (job->reason == BR_REASON_OK || job->reason == BR_REASON_CLOCK_SKEW ||
+                   job->reason == BR_REASON_EXPIRED))
+        s_seen (self, job, header);
     if (job->reason != BR_REASON_OK) {
-        //  A held message refused for good (say, expired) releases its sender
-        s_session_t *session = s_session (self, job->node_id);
-        if (header && !br_reason_retry (job->reason) && session->held_sequence &&
-            header->sequence <= session->held_sequence)
-            session->held_sequence = 0;
         if (header) {
+            s_hold_or_release (self, job, header);
             zlistx_add_end (self->batch, job); //  refused after commit, and logged
             return;
         }
@@ -1053,10 +1110,7 @@ s_handle_job (s_server_t *self, bb_job_t *job)
         bb_job_destroy (&job);
         return;
     }
-    int type = header->type;
-    if (type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO || type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT ||
-        type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT ||
-        type == BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC) {
+    if (br_message_type_session (header->type)) {
         s_handle_session (self, job);
         bb_job_destroy (&job);
     } else
@@ -1212,7 +1266,7 @@ s_heartbeat (s_server_t *self, int64_t now)
          session = (s_session_t *) zhashx_next (self->sessions)) {
         if (!session->routing_id)
             continue;
-        if (now - session->last_seen_ms > self->offline_ms) {
+        if (now - session->last_seen_clock > self->offline_ms) {
             s_session_offline (session, "silent");
             continue;
         }
@@ -1221,12 +1275,12 @@ s_heartbeat (s_server_t *self, int64_t now)
         //  Delivered, but no answer stored for too long (an answer may have
         //  been refused, say on a full disk): deliver all unanswered again
         if (session->cursor > 0 && bb_store_depth (self->store, session->node_id) > 0 &&
-            now - session->last_answer_ms > self->redeliver_ms &&
-            now - session->last_redelivery_ms > self->redeliver_ms) {
+            now - session->last_answer_clock > self->redeliver_ms &&
+            now - session->last_redelivery_clock > self->redeliver_ms) {
             zsys_info ("broker: delivering to %s again: no answer for %lld s", session->node_id,
-                       (long long) ((now - session->last_answer_ms) / 1000));
+                       (long long) ((now - session->last_answer_clock) / 1000));
             session->cursor = 0;
-            session->last_redelivery_ms = now;
+            session->last_redelivery_clock = now;
             s_deliver (self, session);
         }
     }
@@ -1353,10 +1407,14 @@ s_control (s_server_t *self)
             if (node->role == BRUECKE__NODE_ROLE__ROLE_BROKER)
                 continue;
             s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node->node_id);
-            zmsg_addstrf (reply, "node %s %s %lld %zu", node->node_id,
+            //  The last field: its clock minus ours in ms, "-" if not read yet
+            char offset[24] = "-";
+            if (session && session->clock_known)
+                snprintf (offset, sizeof (offset), "%+lld", (long long) session->clock_offset_ms);
+            zmsg_addstrf (reply, "node %s %s %lld %zu %s", node->node_id,
                           session && session->routing_id ? "online" : "offline",
                           session ? (long long) session->last_seen_ms : 0LL,
-                          bb_store_depth (self->store, node->node_id));
+                          bb_store_depth (self->store, node->node_id), offset);
         }
     } else if (strncmp (command, "MATCH ", 6) == 0) {
         s_match (self, atoi (command + 6), reply);
@@ -1610,7 +1668,6 @@ bb_server_actor (zsock_t *pipe, void *args)
     self->bundles = zlistx_new ();
     zlistx_set_destructor (self->bundles, s_bundle_free);
     bb_exchange_effects_init (&self->effects);
-    self->own_sequence = (uint64_t) br_now_ms ();
     self->trace_commits = getenv ("BB_TRACE") != NULL;
     start->started = s_start (self, start->config) == BR_REASON_OK;
     if (!start->started) {
@@ -1622,11 +1679,12 @@ bb_server_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
 
     zpoller_t *poller = zpoller_new (pipe, self->router, self->results, self->control, NULL);
-    self->next_heartbeat = br_now_ms () + self->heartbeat_ms;
-    self->next_scan = br_now_ms ();
+    //  Timers run on the monotonic clock: a step of the wall clock moves none
+    self->next_heartbeat = br_clock_ms () + self->heartbeat_ms;
+    self->next_scan = br_clock_ms ();
     bool running = true;
     while (running) {
-        int64_t now = br_now_ms ();
+        int64_t now = br_clock_ms ();
         int64_t wait =
             self->next_heartbeat < self->next_scan ? self->next_heartbeat : self->next_scan;
         zsock_t *which = (zsock_t *) zpoller_wait (poller, (int) (wait > now ? wait - now : 0));
@@ -1646,7 +1704,7 @@ bb_server_actor (zsock_t *pipe, void *args)
         s_collect (self);
         //  Group commit: everything verified since the last commit, in one
         s_commit_batch (self);
-        now = br_now_ms ();
+        now = br_clock_ms ();
         if (now >= self->next_heartbeat) {
             s_heartbeat (self, now);
             self->next_heartbeat = now + self->heartbeat_ms;
@@ -1656,7 +1714,7 @@ bb_server_actor (zsock_t *pipe, void *args)
             self->next_scan = now + self->scan_ms;
         }
         if (self->dashboard && now >= self->next_dashboard) {
-            s_dashboard_update (self, now);
+            s_dashboard_update (self, br_now_ms ());
             self->next_dashboard = now + BB_DASHBOARD_UPDATE_MS;
         }
     }

@@ -24,8 +24,10 @@ struct _bb_store_t {
     uint64_t log_counter;   //  next log counter
     uint64_t saved_counter; //  counters at begin, restored on abort
     uint64_t saved_log_counter;
-    zhashx_t *depth;   //  node id -> queued count (size_t *), committed
-    zhashx_t *pending; //  node id -> change (int64_t *) in the open transaction
+    uint64_t own_sequence;       //  last sequence number of the broker's own messages
+    uint64_t saved_own_sequence; //  as last written
+    zhashx_t *depth;             //  node id -> queued count (size_t *), committed
+    zhashx_t *pending;           //  node id -> change (int64_t *) in the open transaction
 };
 
 //  ---- Encoding helpers -----------------------------------------------------
@@ -130,6 +132,17 @@ bb_store_new (const char *path, size_t mapsize, br_reason_t *reason)
         *reason = br_store_counter_get (store, self->meta, "counter", &self->counter);
     if (*reason == BR_REASON_OK)
         *reason = br_store_counter_get (store, self->meta, "log", &self->log_counter);
+    //  The broker's own messages number on from where they stopped, or from
+    //  the wall clock's milliseconds if that is higher (as a store from
+    //  before this counter did): never lower after a restart, whatever the
+    //  clock does
+    if (*reason == BR_REASON_OK)
+        *reason = br_store_counter_get (store, self->meta, "own", &self->own_sequence);
+    if (*reason == BR_REASON_OK) {
+        if (self->own_sequence < (uint64_t) br_now_ms ())
+            self->own_sequence = (uint64_t) br_now_ms ();
+        self->saved_own_sequence = 0; //  written with the first commit
+    }
     if (*reason == BR_REASON_OK)
         *reason = s_load_depths (self);
     if (*reason != BR_REASON_OK)
@@ -170,6 +183,8 @@ s_save_counters (bb_store_t *self, MDB_txn *txn)
     br_reason_t reason = br_store_counter_put (txn, self->meta, "counter", self->counter);
     if (reason == BR_REASON_OK)
         reason = br_store_counter_put (txn, self->meta, "log", self->log_counter);
+    if (reason == BR_REASON_OK && self->own_sequence != self->saved_own_sequence)
+        reason = br_store_counter_put (txn, self->meta, "own", self->own_sequence);
     return reason;
 }
 
@@ -182,6 +197,7 @@ bb_store_commit (bb_store_t *self, MDB_txn **txn_p)
     br_reason_t reason = BR_REASON_OK;
     if (self->counter != self->saved_counter || self->log_counter != self->saved_log_counter)
         reason = s_save_counters (self, *txn_p);
+    uint64_t own_written = self->own_sequence;
     if (reason != BR_REASON_OK) {
         bb_store_abort (self, txn_p);
         return reason;
@@ -197,7 +213,16 @@ bb_store_commit (bb_store_t *self, MDB_txn **txn_p)
          change = (int64_t *) zhashx_next (self->pending))
         s_depth_change (self->depth, (const char *) zhashx_cursor (self->pending), *change);
     zhashx_purge (self->pending);
+    if (self->counter != self->saved_counter || self->log_counter != self->saved_log_counter)
+        self->saved_own_sequence = own_written;
     return BR_REASON_OK;
+}
+
+uint64_t
+bb_store_own_sequence (bb_store_t *self)
+{
+    assert (self);
+    return ++self->own_sequence;
 }
 
 void

@@ -8,7 +8,8 @@
         expiry    expires_at + arrival counter          -> sender + message id
         dead      arrival counter                       -> envelope bytes
         log       log counter                           -> one metadata line
-        meta      "counter" / "log"                     -> next counters
+        meta      "counter" / "log" / "own"             -> next counters, the broker's
+                                                   own last sequence number
         withdrawn consent id + node                     -> withdrawal time
 
     Every change happens inside a write transaction the caller opens with
@@ -93,6 +94,11 @@ br_reason_t bb_store_enqueue (bb_store_t *self, MDB_txn *txn, const Bruecke__Hea
 //  has passed. Returns OK or a store reason; then abort.
 br_reason_t bb_store_record_done (bb_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
                                   const uint8_t hash[BR_DIGEST_SIZE]) BR_WUR;
+
+//  Takes the next sequence number for one of the broker's own messages.
+//  Numbers only grow, also across restarts and clock steps: the last one
+//  taken is written with every commit that stores something.
+uint64_t bb_store_own_sequence (bb_store_t *self);
 
 //  The LMDB environment, for the classes that keep their databases in it.
 br_store_t *bb_store_env (bb_store_t *self);

@@ -76,7 +76,10 @@ br_attestation_check (const Bruecke__Attestation *attestation, const Bruecke__He
     if (!streq (attestation->recipient, header->recipient) ||
         !streq (attestation->recipient_service, header->service))
         return BR_REASON_RECIPIENT_MISMATCH;
-    if (now_ms < attestation->valid_from_ms || now_ms >= attestation->valid_until_ms)
+    //  The start is the sender's clock's "now" or later: tolerate a receiver
+    //  whose clock is behind by up to the protocol's skew. The end is strict.
+    if (now_ms + BR_CLOCK_SKEW_MS < attestation->valid_from_ms ||
+        now_ms >= attestation->valid_until_ms)
         return BR_REASON_CONSENT_EXPIRED;
     return BR_REASON_OK;
 }
@@ -119,6 +122,15 @@ br_attestation_test (bool verbose)
     header.recipient = "unna";
     header.service = "fruehe-hilfen";
     assert (br_attestation_check (&attestation, &header, now) == BR_REASON_OK);
+    //  A receiver's clock behind the sender's by up to the skew still
+    //  takes it from its first millisecond; the end is strict
+    assert (br_attestation_check (&attestation, &header, now - 1000 - BR_CLOCK_SKEW_MS) ==
+            BR_REASON_OK);
+    assert (br_attestation_check (&attestation, &header, now - 1001 - BR_CLOCK_SKEW_MS) ==
+            BR_REASON_CONSENT_EXPIRED);
+    assert (br_attestation_check (&attestation, &header, now + 3600 * 1000 - 1) == BR_REASON_OK);
+    assert (br_attestation_check (&attestation, &header, now + 3600 * 1000) ==
+            BR_REASON_CONSENT_EXPIRED);
     assert (br_attestation_covers (&attestation, "language"));
     assert (!br_attestation_covers (&attestation, "health"));
 
@@ -145,7 +157,8 @@ br_attestation_test (bool verbose)
     header.service = "fruehe-hilfen";
     assert (br_attestation_check (&attestation, &header, now + 7200 * 1000) ==
             BR_REASON_CONSENT_EXPIRED);
-    assert (br_attestation_check (&attestation, &header, now - 5000) == BR_REASON_CONSENT_EXPIRED);
+    assert (br_attestation_check (&attestation, &header, now - 5000 - BR_CLOCK_SKEW_MS) ==
+            BR_REASON_CONSENT_EXPIRED);
 
     //  Shape errors
     attestation.consent_id.len = 15;

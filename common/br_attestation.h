@@ -39,7 +39,9 @@ br_reason_t br_attestation_check_shape (const Bruecke__Attestation *attestation)
 
 //  Checks the shape, then that the attestation covers this message: its
 //  recipient and service equal the header's (RECIPIENT_MISMATCH) and
-//  `now_ms` lies inside its validity (CONSENT_EXPIRED).
+//  `now_ms` lies inside its validity (CONSENT_EXPIRED): from valid_from_ms
+//  less the clock skew the protocol tolerates (BR_CLOCK_SKEW_MS), up to
+//  valid_until_ms exclusive.
 br_reason_t br_attestation_check (const Bruecke__Attestation *attestation,
                                   const Bruecke__Header *header, int64_t now_ms) BR_WUR;
 

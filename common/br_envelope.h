@@ -28,7 +28,6 @@
 #define BR_MESSAGE_ID_SIZE   16            //  message ids are 16 random bytes
 #define BR_MESSAGE_KEY_SIZE  (BR_NODE_ID_MAX + BR_MESSAGE_ID_SIZE) //  sender + id
 #define BR_DIGEST_SIZE       16                        //  envelope digest, see br_envelope_digest
-#define BR_CLOCK_SKEW_MS     (5 * 60 * 1000)           //  tolerated clock difference
 #define BR_MAX_LIFETIME_MS   (30LL * 24 * 3600 * 1000) //  expires_at - created_at at most
 
 typedef struct _br_envelope_t br_envelope_t;
@@ -84,9 +83,10 @@ br_reason_t br_envelope_verify (br_envelope_t *self,
 //  with its signing key as br_envelope_verify does.
 br_reason_t br_envelope_verify_in_roster (br_envelope_t *self, br_roster_t *roster) BR_WUR;
 
-//  Checks the times against `now_ms`: created_at within BR_CLOCK_SKEW_MS
-//  (CLOCK_SKEW), not expired (EXPIRED), lifetime at most BR_MAX_LIFETIME_MS
-//  (EXPIRED). Asserts the envelope is verified.
+//  Checks the times against `now_ms`: created_at at most BR_CLOCK_SKEW_MS
+//  ahead (CLOCK_SKEW; a time in the past is no skew, the message may have
+//  waited in an outbox), not expired (EXPIRED), lifetime at most
+//  BR_MAX_LIFETIME_MS (EXPIRED). Asserts the envelope is verified.
 br_reason_t br_envelope_check_time (br_envelope_t *self, int64_t now_ms) BR_WUR;
 
 //  Checks expiry alone, for a recipient of a message that may have waited
@@ -141,6 +141,12 @@ bool br_message_type_personal (int type);
 //  True if `type` is content one node sends another, addressed to a service
 //  the recipient offers; the broker acknowledges it (ACCEPTED) once stored.
 bool br_message_type_content (int type);
+
+//  True if `type` is a session message between a node and the broker
+//  (HELLO, HEARTBEAT, CREDIT, EXCHANGE_SYNC; ACCEPTED, ROSTER_UPDATE,
+//  BOARD_UPDATE, LEDGER_UPDATE): handled at once, never stored or
+//  remembered, and so not subject to the clock rules of PROTOCOL.md 10.
+bool br_message_type_session (int type);
 
 //  The type's name as in the schema without TYPE_, e.g. "TEST_NOTE".
 const char *br_message_type_name (int type);

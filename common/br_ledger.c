@@ -709,7 +709,7 @@ br_ledger_append (br_ledger_t *self, MDB_txn *txn, const br_ledger_completion_t 
         return reason;
     if (completion->completed_ms > now_ms &&
         completion->completed_ms - now_ms > BR_LEDGER_CLOCK_SKEW_MS)
-        return BR_REASON_CLOCK_SKEW;
+        return BR_REASON_TOO_EARLY;
     reason = s_signatures_check (roster, completion, provider_signature, receiver_signature, true);
     if (reason != BR_REASON_OK)
         return reason;
@@ -1814,7 +1814,7 @@ br_ledger_test (bool verbose)
     bad.completed_ms = now + BR_LEDGER_CLOCK_SKEW_MS + 1000;
     s_test_sign (&bad, county.luenen, county.unna, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, receiver_signature, roster,
-                              now, NULL) == BR_REASON_CLOCK_SKEW);
+                              now, NULL) == BR_REASON_TOO_EARLY);
     //  A transfer id already in the ledger: the same completion again, and
     //  another completion, validly signed, under the same id
     s_test_sign (&completion, county.luenen, county.unna, provider_signature, receiver_signature);

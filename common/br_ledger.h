@@ -187,7 +187,7 @@ br_reason_t br_ledger_signature_check (const br_ledger_completion_t *completion,
 //  transaction `txn`, or in its own (committed) if `txn` is NULL. A missing
 //  signature may be passed as NULL. In this order it refuses: an invalid
 //  completion, the same town on both sides included (MALFORMED); a
-//  completion time after `now_ms` + BR_LEDGER_CLOCK_SKEW_MS (CLOCK_SKEW);
+//  completion time after `now_ms` + BR_LEDGER_CLOCK_SKEW_MS (TOO_EARLY);
 //  a provider or receiver not in `roster` (UNKNOWN_NODE), revoked
 //  (NODE_REVOKED) or not a town (FORBIDDEN); a signature that is missing or
 //  not that town's over the statement (BAD_SIGNATURE); a transfer id

@@ -26,7 +26,7 @@
     X (BAD_SIGNATURE, 7, false)                                                                    \
     X (SENDER_MISMATCH, 8, false)                                                                  \
     X (REPLAYED, 9, false)                                                                         \
-    X (CLOCK_SKEW, 10, false)                                                                      \
+    X (CLOCK_SKEW, 10, true)                                                                       \
     X (EXPIRED, 11, false)                                                                         \
     X (ATTESTATION_MISSING, 12, false)                                                             \
     X (ATTESTATION_INVALID, 13, false)                                                             \
@@ -55,7 +55,8 @@
     X (UNAUTHORIZED, 36, false)                                                                    \
     X (AUDIT_BROKEN, 37, false)                                                                    \
     X (CONSENT_MISSING, 38, false)                                                                 \
-    X (TOO_MANY_ATTEMPTS, 39, false)
+    X (TOO_MANY_ATTEMPTS, 39, false)                                                               \
+    X (TOO_EARLY, 40, false)
 
 #define BR_REASON_ENUM_ENTRY(name, number, retry) BR_REASON_##name = number,
 typedef enum { BR_REASON_LIST (BR_REASON_ENUM_ENTRY) } br_reason_t;

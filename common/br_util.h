@@ -19,8 +19,19 @@
 //  Largest file the helpers read into memory.
 #define BR_FILE_MAX_SIZE (8 * 1024 * 1024)
 
-//  Returns wall-clock time as Unix milliseconds (UTC).
+//  The difference between two parties' wall clocks the protocol tolerates
+//  (PROTOCOL.md section 10).
+#define BR_CLOCK_SKEW_MS (5 * 60 * 1000)
+
+//  Returns wall-clock time as Unix milliseconds (UTC). For timestamps that
+//  other parties read (on the wire, in records); never for timers, since
+//  the wall clock may step.
 int64_t br_now_ms (void);
+
+//  Returns milliseconds of a monotonic clock (CLOCK_MONOTONIC) from an
+//  arbitrary start. For timers and intervals inside one process: it never
+//  steps, whatever is done to the wall clock.
+int64_t br_clock_ms (void);
 
 //  Longest text br_time_format writes, with its NUL.
 #define BR_TIME_TEXT_SIZE 32

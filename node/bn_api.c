@@ -121,7 +121,7 @@ bn_api_http_status (br_reason_t reason)
         case BR_REASON_AMBIGUOUS_ROUTE:
         case BR_REASON_UNKNOWN_NODE:
         case BR_REASON_NODE_REVOKED:
-        case BR_REASON_CLOCK_SKEW:
+        case BR_REASON_TOO_EARLY:
             return MHD_HTTP_UNPROCESSABLE_CONTENT;
         case BR_REASON_STORE_FULL:
         case BR_REASON_STORE_FAILED:
@@ -225,7 +225,7 @@ s_session (bn_api_t *self, struct MHD_Connection *connection)
     if (!self->web)
         return NULL;
     const char *cookie = MHD_lookup_connection_value (connection, MHD_COOKIE_KIND, BN_WEB_COOKIE);
-    return bn_web_session (self->web, cookie, br_now_ms ());
+    return bn_web_session (self->web, cookie, br_clock_ms ());
 }
 
 //  Admits a request of a web interface user, by the session cookie: the
@@ -616,7 +616,7 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
         return s_send_refusal (connection, method, url, request->logged, request->reason,
                                request->detail);
     bool get = streq (method, "GET"), post = streq (method, "POST");
-    int64_t now = br_now_ms ();
+    int64_t now = br_clock_ms (); //  sessions and lockouts are timers
     br_reason_t reason = BR_REASON_NOT_FOUND;
     const char *detail = "no such page";
     if (get && (streq (url, "/") || streq (url, "/ui")))

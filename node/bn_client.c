@@ -27,27 +27,36 @@ typedef struct {
     br_roster_t *roster;                        //  the roster in force
     bn_store_t *store;                          //  outbox, sent, inbox
     char broker_id[BR_NODE_ID_MAX + 1];         //  the broker's node id
-    bool connected;                             //  handshake done and HELLO sent
-    uint64_t send_cursor;                       //  highest outbox sequence sent on this connection
-    int64_t last_progress_ms;                   //  last send start or acceptance
-    uint32_t credit;                            //  deliveries in flight at most
-    uint32_t window;                            //  unaccepted messages in flight at most
-    int64_t retransmit_ms;                      //  retransmit after this long without progress
-    int64_t heartbeat_ms;                       //  heartbeat interval
-    int64_t next_heartbeat;                     //  when to send the next heartbeat
-    int64_t retry_logged_ms;                    //  when a retry refusal was last logged
-    int64_t hello_again_ms;  //  when to restart delivery after a failed store, 0 = no
-    bn_vault_t *vault;       //  the data key: casework records are sealed with it
-    bn_audit_t *audit;       //  the audit log
-    bn_casework_t *casework; //  cases, consents, referrals, transfers
-    bn_exchange_t *exchange; //  the town's part in the Transferbörse
-    int64_t last_sync_ms;    //  when EXCHANGE_SYNC was last sent
-    bn_tokens_t *tokens;     //  API tokens (used by the API thread)
-    bn_web_t *web;           //  the web interface's users and sessions (likewise), or NULL
-    bn_api_t *api;           //  the JSON API, or NULL if not configured
-    zsock_t *api_requests;   //  REP: requests handed over by the API thread
-    char api_endpoint[64];   //  its inproc endpoint
-    zsock_t *api_caller;     //  REQ: the API thread's end (used by that thread only)
+    //  Times named _clock are br_clock_ms (monotonic, for timers); those
+    //  named _ms are wall-clock Unix milliseconds.
+    bool connected;               //  handshake done and HELLO sent
+    uint64_t send_cursor;         //  highest outbox sequence sent on this connection
+    int64_t last_progress_clock;  //  last send start or acceptance
+    uint32_t credit;              //  deliveries in flight at most
+    uint32_t window;              //  unaccepted messages in flight at most
+    int64_t retransmit_ms;        //  retransmit after this long without progress
+    int64_t heartbeat_ms;         //  heartbeat interval
+    int64_t next_heartbeat_clock; //  when to send the next heartbeat
+    int64_t retry_logged_clock;   //  when a retry refusal was last logged
+    int64_t hello_again_clock;    //  when to say HELLO again (restart delivery), 0 = not due
+    bool awaiting_hello;          //  deliveries are dropped until the broker answers hello_id
+    uint8_t hello_id[BR_MESSAGE_ID_SIZE]; //  the HELLO awaited, all zero before it is sent
+    int64_t hello_sent_clock;             //  when the last HELLO went out
+    int64_t last_heard_clock;             //  when the broker was last heard from
+    bool clock_known;                     //  whether clock_offset_ms was measured
+    int64_t clock_offset_ms;              //  this node's wall clock minus the broker's
+    int64_t skew_logged_clock;            //  when a wrong clock was last logged, 0 = never
+    bn_vault_t *vault;                    //  the data key: casework records are sealed with it
+    bn_audit_t *audit;                    //  the audit log
+    bn_casework_t *casework;              //  cases, consents, referrals, transfers
+    bn_exchange_t *exchange;              //  the town's part in the Transferbörse
+    int64_t last_sync_clock;              //  when EXCHANGE_SYNC was last sent
+    bn_tokens_t *tokens;                  //  API tokens (used by the API thread)
+    bn_web_t *web;         //  the web interface's users and sessions (likewise), or NULL
+    bn_api_t *api;         //  the JSON API, or NULL if not configured
+    zsock_t *api_requests; //  REP: requests handed over by the API thread
+    char api_endpoint[64]; //  its inproc endpoint
+    zsock_t *api_caller;   //  REQ: the API thread's end (used by that thread only)
 } s_node_t;
 
 //  ---- Sending --------------------------------------------------------------
@@ -66,9 +75,11 @@ s_send (s_node_t *self, const uint8_t *data, size_t size)
     return true;
 }
 
-//  Builds, signs and sends a message to the broker itself.
+//  Builds, signs and sends a session message to the broker itself; its
+//  message id goes to `id` if not NULL.
 static void
-s_send_control (s_node_t *self, Bruecke__MessageType type, const ProtobufCMessage *body)
+s_send_control (s_node_t *self, Bruecke__MessageType type, const ProtobufCMessage *body,
+                uint8_t *id_out)
 {
     Bruecke__Header header;
     uint8_t id[BR_MESSAGE_ID_SIZE];
@@ -77,6 +88,8 @@ s_send_control (s_node_t *self, Bruecke__MessageType type, const ProtobufCMessag
     zchunk_t *chunk = br_envelope_build (self->identity, &header, NULL, body, NULL);
     s_send (self, zchunk_data (chunk), zchunk_size (chunk));
     zchunk_destroy (&chunk);
+    if (id_out)
+        memcpy (id_out, id, BR_MESSAGE_ID_SIZE);
 }
 
 typedef struct {
@@ -119,7 +132,7 @@ s_pump (s_node_t *self)
     if (pump.in_flight >= self->window)
         return;
     if (pump.in_flight == 0)
-        self->last_progress_ms = br_now_ms ();
+        self->last_progress_clock = br_clock_ms ();
     bn_store_outbox_read (self->store, self->send_cursor, self->window - pump.in_flight,
                           s_send_outbox_entry, &pump);
 }
@@ -241,6 +254,46 @@ s_record_outcome (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t
     return reason;
 }
 
+//  A heartbeat from the broker: the answer to our HELLO ends the wait for
+//  the new session; a broker that holds no session for us asks for HELLO.
+static void
+s_heartbeat_from_broker (s_node_t *self, const Bruecke__Heartbeat *heartbeat)
+{
+    if (self->awaiting_hello && heartbeat->hello_id.len == BR_MESSAGE_ID_SIZE &&
+        memcmp (heartbeat->hello_id.data, self->hello_id, BR_MESSAGE_ID_SIZE) == 0)
+        self->awaiting_hello = false;
+    //  Asked again while a HELLO is on its way: the answer is coming. The
+    //  HELLO goes out from the timers, once the drain's transaction is done
+    int64_t clock = br_clock_ms ();
+    if (heartbeat->hello_wanted &&
+        !(self->awaiting_hello && clock - self->hello_sent_clock < self->heartbeat_ms)) {
+        zsys_info ("node: the broker has no session for this node; saying HELLO again");
+        self->hello_again_clock = clock;
+    }
+}
+
+//  Reads the broker's clock from a message it made just now (not one that
+//  waited in its queue) and warns, at most every BN_SKEW_LOG_MS, when this
+//  node's clock is so far off that messages are refused or arrive expired.
+static void
+s_read_broker_clock (s_node_t *self, const Bruecke__Header *header, int64_t now)
+{
+    self->clock_offset_ms = now - header->created_at_ms;
+    self->clock_known = true;
+    int64_t magnitude = self->clock_offset_ms < 0 ? -self->clock_offset_ms : self->clock_offset_ms;
+    int64_t clock = br_clock_ms ();
+    if (magnitude > BN_SKEW_WARN_MS &&
+        (!self->skew_logged_clock || clock - self->skew_logged_clock > BN_SKEW_LOG_MS)) {
+        self->skew_logged_clock = clock;
+        zsys_warning ("node: this node's clock is %+lld s off the broker's; messages made now "
+                      "are %s; check the time synchronisation (NTP)",
+                      (long long) (self->clock_offset_ms / 1000),
+                      self->clock_offset_ms > BR_CLOCK_SKEW_MS
+                          ? "refused (CLOCK_SKEW) and kept until the clocks agree"
+                          : "accepted, but may reach others late or expired");
+    }
+}
+
 //  A message the broker sends on its own behalf, not queued.
 static br_reason_t
 s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t now)
@@ -259,7 +312,7 @@ s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t 
                         reason = bn_store_sent_update (self->store, txn,
                                                        accepted->message_ids[index].data,
                                                        BN_SENT_ACCEPTED, BR_REASON_OK, now);
-                self->last_progress_ms = now;
+                self->last_progress_clock = br_clock_ms ();
             }
             break;
         case BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL:
@@ -268,12 +321,13 @@ s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t 
                 Bruecke__Refusal *refusal = (Bruecke__Refusal *) body;
                 bool retry = br_reason_retry ((br_reason_t) refusal->reason);
                 //  Retry refusals come in floods (a full disk): log one per interval
-                if (!retry || now - self->retry_logged_ms > self->retransmit_ms) {
+                int64_t clock = br_clock_ms ();
+                if (!retry || clock - self->retry_logged_clock > self->retransmit_ms) {
                     zsys_info ("node: broker refused a message: %s%s",
                                br_reason_name ((br_reason_t) refusal->reason),
                                retry ? " (will retry)" : "");
                     if (retry)
-                        self->retry_logged_ms = now;
+                        self->retry_logged_clock = clock;
                 }
                 //  Retry reasons keep the message in the outbox for the next round
                 if (refusal->message_id.len == BR_MESSAGE_ID_SIZE &&
@@ -308,8 +362,13 @@ s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t 
                 br_roster_destroy (&roster);
             }
             break;
+        case BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT:
+            if (br_envelope_open_body (envelope, NULL, &bruecke__heartbeat__descriptor, &body) ==
+                BR_REASON_OK)
+                s_heartbeat_from_broker (self, (Bruecke__Heartbeat *) body);
+            break;
         default:
-            break; //  HEARTBEAT
+            break;
     }
     br_proto_free (&body);
     return reason;
@@ -376,13 +435,13 @@ s_queued_by_broker (int type)
 static void
 s_sync (s_node_t *self)
 {
-    int64_t now = br_now_ms ();
-    if (!self->connected || now - self->last_sync_ms < BN_SYNC_INTERVAL_MS)
+    int64_t clock = br_clock_ms ();
+    if (!self->connected || clock - self->last_sync_clock < BN_SYNC_INTERVAL_MS)
         return;
     Bruecke__ExchangeSync sync;
     if (bn_exchange_sync_due (self->exchange, &sync)) {
-        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC, &sync.base);
-        self->last_sync_ms = now;
+        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC, &sync.base, NULL);
+        self->last_sync_clock = clock;
     }
 }
 
@@ -402,6 +461,7 @@ s_receive (s_node_t *self)
         if (!frame)
             break;
         taken++;
+        now = br_now_ms (); //  each frame is judged by the time it is taken
         br_reason_t reason;
         br_envelope_t *envelope =
             br_envelope_decode (zframe_data (frame), zframe_size (frame), &reason);
@@ -412,12 +472,21 @@ s_receive (s_node_t *self)
             //  Not verifiable with our roster: leave it with the broker
             zsys_warning ("node: unverifiable message from the broker: %s",
                           br_reason_name (reason));
-            drain.deliveries++;
-        } else if (streq (br_envelope_signer (envelope), self->broker_id) &&
-                   !s_queued_by_broker (br_envelope_header (envelope)->type))
+            drain.deliveries += !self->awaiting_hello;
+            br_envelope_destroy (&envelope);
+            continue;
+        }
+        const Bruecke__Header *header = br_envelope_header (envelope);
+        bool from_broker = streq (br_envelope_signer (envelope), self->broker_id);
+        if (from_broker)
+            self->last_heard_clock = br_clock_ms ();
+        if (from_broker && !s_queued_by_broker (header->type)) {
+            s_read_broker_clock (self, header, now);
             failure = s_handle_broker (self, txn, envelope, now);
-        else
+        } else if (!self->awaiting_hello)
             failure = s_handle_delivery (self, txn, &drain, envelope, now);
+        //  Else a delivery of the session before our last HELLO: left
+        //  unanswered, it comes again, in order, after the broker's answer
         br_envelope_destroy (&envelope);
     }
     if (failure == BR_REASON_OK)
@@ -426,11 +495,16 @@ s_receive (s_node_t *self)
         bn_store_abort (self->store, &txn);
     if (failure != BR_REASON_OK) {
         //  Nothing applied and no credit granted: ask for everything again
-        //  after a while (a new HELLO restarts delivery), maybe with room then
+        //  after a while (a new HELLO restarts delivery), maybe with room
+        //  then. Until the broker answers that HELLO, what it still sends is
+        //  dropped: stored now, it would come before what was just dropped,
+        //  out of each sender's order.
         zsys_warning ("node: cannot store deliveries: %s", br_reason_name (failure));
         zlistx_purge (drain.answers);
         bn_exchange_rolled_back (self->exchange);
-        self->hello_again_ms = now + self->retransmit_ms;
+        self->hello_again_clock = br_clock_ms () + self->retransmit_ms;
+        self->awaiting_hello = true;
+        memset (self->hello_id, 0, sizeof (self->hello_id));
     }
     for (zchunk_t *chunk = (zchunk_t *) zlistx_first (drain.answers); chunk;
          chunk = (zchunk_t *) zlistx_next (drain.answers))
@@ -438,7 +512,7 @@ s_receive (s_node_t *self)
     if (drain.deliveries > 0 && failure == BR_REASON_OK) {
         Bruecke__Credit credit = BRUECKE__CREDIT__INIT;
         credit.credit = drain.deliveries;
-        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, &credit.base);
+        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, &credit.base, NULL);
     }
     zlistx_destroy (&drain.answers);
     s_pump (self);
@@ -447,20 +521,28 @@ s_receive (s_node_t *self)
 
 //  ---- Connection events ----------------------------------------------------
 
+//  Starts a delivery session: the broker answers with a HEARTBEAT naming
+//  this HELLO, then delivers all that is unanswered, oldest first. What
+//  arrives before that answer belongs to an earlier session and is dropped.
 static void
 s_hello (s_node_t *self)
 {
+    if (!self->connected)
+        zsys_info ("node: connected to the broker");
     self->connected = true;
     self->send_cursor = 0;
+    self->awaiting_hello = true;
+    self->hello_again_clock = 0;
+    self->hello_sent_clock = br_clock_ms ();
+    self->last_heard_clock = self->hello_sent_clock;
     Bruecke__Hello hello = BRUECKE__HELLO__INIT;
     hello.roster_version = br_roster_version (self->roster);
     hello.credit = self->credit;
     hello.software = "bruecke-node 0.1";
-    s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, &hello.base);
-    zsys_info ("node: connected to the broker");
+    s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, &hello.base, self->hello_id);
     s_pump (self);
     bn_exchange_want_sync (self->exchange);
-    self->last_sync_ms = 0;
+    self->last_sync_clock = 0;
     s_sync (self);
 }
 
@@ -510,11 +592,13 @@ s_api_status (s_node_t *self, bn_request_t *request)
     Bruecke__ExchangeSync held;
     bn_exchange_held (self->exchange, &held);
     request->result = json_pack (
-        "{ss sb sI sI sI sI sI}", "node", br_identity_node_id (self->identity), "connected",
+        "{ss sb sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "connected",
         self->connected, "roster_version", (json_int_t) br_roster_version (self->roster), "outbox",
         (json_int_t) bn_store_outbox_count (self->store), "inbox",
         (json_int_t) bn_store_inbox_count (self->store), "board_sequence",
-        (json_int_t) held.board_sequence, "ledger_sequence", (json_int_t) held.ledger_sequence);
+        (json_int_t) held.board_sequence, "ledger_sequence", (json_int_t) held.ledger_sequence,
+        "clock_offset_ms",
+        self->clock_known ? json_integer ((json_int_t) self->clock_offset_ms) : json_null ());
     request->reason = BR_REASON_OK;
 }
 
@@ -652,6 +736,10 @@ s_start_casework (s_node_t *self, br_config_t *config)
     self->tokens = bn_tokens_new (tokens_path, &reason);
     if (!self->tokens)
         zsys_error ("node: API tokens %s: %s", tokens_path, br_reason_name (reason));
+    else if (!bn_tokens_present (self->tokens))
+        zsys_warning ("node: no API token file at %s yet; every API request is refused until a "
+                      "token is added",
+                      tokens_path);
     zstr_free (&default_tokens);
     if (!self->tokens)
         return reason;
@@ -830,6 +918,11 @@ s_control (s_node_t *self)
         zmsg_addstrf (reply, "roster %llu", (unsigned long long) br_roster_version (self->roster));
         zmsg_addstrf (reply, "outbox %zu", bn_store_outbox_count (self->store));
         zmsg_addstrf (reply, "inbox %zu", bn_store_inbox_count (self->store));
+        //  This node's clock minus the broker's, in ms; "-" before it is read
+        if (self->clock_known)
+            zmsg_addstrf (reply, "clock-offset-ms %+lld", (long long) self->clock_offset_ms);
+        else
+            zmsg_addstr (reply, "clock-offset-ms -");
     } else if (command && streq (command, "SEND-TEST")) {
         char id[2 * BR_MESSAGE_ID_SIZE + 1];
         const char *detail = "";
@@ -1019,22 +1112,31 @@ s_stop (s_node_t *self)
     free (self->state_path);
 }
 
+//  Runs the timers; `now` is br_clock_ms (monotonic).
 static void
 s_timers (s_node_t *self, int64_t now)
 {
-    if (self->connected && self->hello_again_ms && now >= self->hello_again_ms) {
-        self->hello_again_ms = 0;
+    if (self->connected && self->hello_again_clock && now >= self->hello_again_clock) {
+        self->hello_again_clock = 0;
         s_hello (self);
     }
-    if (self->connected && now >= self->next_heartbeat) {
+    //  The broker silent too long, its heartbeats too: it may hold no
+    //  session for us (and the connection look fine): say HELLO again
+    if (self->connected &&
+        now - self->last_heard_clock > BN_SILENCE_HEARTBEATS * self->heartbeat_ms) {
+        zsys_info ("node: nothing heard from the broker for %lld s; saying HELLO again",
+                   (long long) ((now - self->last_heard_clock) / 1000));
+        s_hello (self);
+    }
+    if (self->connected && now >= self->next_heartbeat_clock) {
         Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
-        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, &heartbeat.base);
-        self->next_heartbeat = now + self->heartbeat_ms;
+        s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, &heartbeat.base, NULL);
+        self->next_heartbeat_clock = now + self->heartbeat_ms;
     }
     s_sync (self);
     //  No acceptance for too long: send everything unaccepted again
     if (self->connected && self->send_cursor > 0 &&
-        now - self->last_progress_ms > self->retransmit_ms) {
+        now - self->last_progress_clock > self->retransmit_ms) {
         s_pump_t pump = {.node = self};
         bn_store_outbox_read (self->store, 0, self->window, s_count_in_flight, &pump);
         if (pump.in_flight > 0) {
@@ -1042,7 +1144,7 @@ s_timers (s_node_t *self, int64_t now)
             self->send_cursor = 0;
             s_pump (self);
         }
-        self->last_progress_ms = now;
+        self->last_progress_clock = now;
     }
 }
 
@@ -1080,7 +1182,7 @@ bn_client_actor (zsock_t *pipe, void *args)
             s_api_request (self);
         else if (zpoller_terminated (poller))
             running = false;
-        s_timers (self, br_now_ms ());
+        s_timers (self, br_clock_ms ());
     }
     zpoller_destroy (&poller);
     s_stop (self);

@@ -70,7 +70,10 @@
 #define BN_RECONNECT_MAX_MS      60000 //  longest reconnect delay
 #define BN_DELIVERY_BATCH        256   //  deliveries applied in one commit at most
 #define BN_CONTROL_TIMEOUT_MS    100
-#define BN_SYNC_INTERVAL_MS      1000             //  EXCHANGE_SYNC at most this often
+#define BN_SYNC_INTERVAL_MS      1000  //  EXCHANGE_SYNC at most this often
+#define BN_SKEW_WARN_MS          60000 //  warn when the clock is this far off the broker's
+#define BN_SKEW_LOG_MS           (10 * 60 * 1000) //  ... at most this often
+#define BN_SILENCE_HEARTBEATS    3 //  the broker silent for this many heartbeats: HELLO again
 #define BN_TEST_NOTE_SECONDS_MAX (30 * 24 * 3600) //  longest test note lifetime
 
 //  The actor: zactor_new (bn_client_actor, &args), args being a

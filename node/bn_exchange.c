@@ -781,7 +781,7 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
                                     "only a scheduled transfer this town has not signed can be "
                                     "completed");
         else if (action.completed_ms > now + BR_LEDGER_CLOCK_SKEW_MS)
-            reason = bn_api_refuse (call, BR_REASON_CLOCK_SKEW,
+            reason = bn_api_refuse (call, BR_REASON_TOO_EARLY,
                                     "the transfer is scheduled for a later date; confirm it once "
                                     "it has taken place");
         else if (br_ledger_sign (self->identity, &completion, signature) != BR_REASON_OK)

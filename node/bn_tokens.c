@@ -193,10 +193,6 @@ bn_tokens_new (const char *path, br_reason_t *reason)
         zhashx_destroy (&entries);
         return NULL;
     }
-    if (!stamp.present)
-        zsys_warning ("api: no token file at %s yet; every request is refused until a token is "
-                      "added",
-                      path);
     bn_tokens_t *self = (bn_tokens_t *) zmalloc (sizeof (bn_tokens_t));
     self->path = strdup (path);
     self->entries = entries;
@@ -204,6 +200,13 @@ bn_tokens_new (const char *path, br_reason_t *reason)
     self->stamp = stamp;
     randombytes_buf (self->cache_key, sizeof (self->cache_key));
     return self;
+}
+
+bool
+bn_tokens_present (bn_tokens_t *self)
+{
+    assert (self);
+    return self->stamp.present;
 }
 
 void

@@ -93,6 +93,9 @@ br_reason_t bn_tokens_add_user (const char *path, const char *name, const char *
 //  IO_ERROR) if the file is unusable.
 bn_tokens_t *bn_tokens_new (const char *path, br_reason_t *reason);
 
+//  True if the file existed when last read (a missing file is an empty set).
+bool bn_tokens_present (bn_tokens_t *self);
+
 //  Destroys the token set and nulls the pointer. Safe to call twice.
 void bn_tokens_destroy (bn_tokens_t **self_p);
 

@@ -49,6 +49,10 @@ bn_web_new (const char *users_path, const char *root, br_reason_t *reason)
         free (self);
         return NULL;
     }
+    if (!bn_tokens_present (self->users))
+        zsys_warning ("web: no web users file at %s yet; nobody can log in until a user is added "
+                      "(bruecke web-user add)",
+                      users_path);
     self->root = strdup (root);
     self->sessions = zhashx_new ();
     zhashx_set_destructor (self->sessions, s_free);

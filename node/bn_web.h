@@ -83,7 +83,9 @@ const char *bn_web_cookie_attributes (bn_web_t *self);
 //  The users file, for the administration's user management.
 bn_tokens_t *bn_web_users (bn_web_t *self);
 
-//  Logs `user` in with `password` at `now_ms`. Returns OK and sets
+//  Logs `user` in with `password` at `now_ms`, a time of the monotonic
+//  clock (br_clock_ms): sessions and lockouts are timers, which a step of
+//  the wall clock must neither end nor prolong. Returns OK and sets
 //  *session (valid until the next call on `self`), UNAUTHORIZED or
 //  TOO_MANY_ATTEMPTS.
 br_reason_t bn_web_login (bn_web_t *self, const char *user, const char *password, int64_t now_ms,

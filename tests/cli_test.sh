@@ -109,7 +109,9 @@ grep -q "legal basis: statute SGB VIII §86c" out.txt || fail "attestation not s
 expect 1 DECRYPT_FAILED -- envelope verify --roster roster-v1.bin --county-pub county.pub \
     --key unna.key note.bin                                        # only the recipient opens it
 expect 1 CLOCK_SKEW -- envelope verify --roster roster-v1.bin --county-pub county.pub \
-    --at-ms 4102444800000 note.bin                                 # checked in 2100
+    --at-ms 946684800000 note.bin                                  # checked in 2000: from the future
+expect 1 EXPIRED -- envelope verify --roster roster-v1.bin --county-pub county.pub \
+    --at-ms 4102444800000 note.bin                                 # checked in 2100: long expired
 # The roster of version 3 revokes Lünen... the note's signer is Unna, still valid;
 # one signed by Lünen is refused under it.
 expect 0 -- envelope create --key luenen.key --roster roster-v1.bin --county-pub county.pub \

@@ -6,7 +6,10 @@
 #   BRUECKE_PACKAGES        what the build and a local county need (Debian 12 names)
 #   BRUECKE_TEST_PACKAGES   what only the tests need on top: the browser tests'
 #                           headless Chromium (tests/browser), and fonts for its
-#                           screenshots. Node.js and npm (for playwright-core)
+#                           screenshots; libfaketime for the daemons' stepped
+#                           clocks, iproute2 for the fault harness's network
+#                           namespaces and python3 for its traffic and checker
+#                           (tests/faults). Node.js and npm (for playwright-core)
 #                           are added by ensure_test_packages only if the
 #                           machine has no `node` or no `npm` at all, so that a
 #                           Node.js installed from elsewhere is left alone.
@@ -23,7 +26,7 @@ BRUECKE_PACKAGES=(build-essential cmake pkg-config libczmq-dev libzmq3-dev libpr
                   protobuf-c-compiler liblmdb-dev libsodium-dev clang libclang-rt-14-dev
                   lmdb-utils libmicrohttpd-dev libjansson-dev curl jq)
 
-BRUECKE_TEST_PACKAGES=(chromium fonts-dejavu-core)
+BRUECKE_TEST_PACKAGES=(chromium fonts-dejavu-core faketime iproute2 python3)
 
 ensure_packages () {
     bruecke_install_missing "${1:-bruecke}" "${BRUECKE_PACKAGES[@]}"

@@ -154,7 +154,7 @@ const MESSAGES = {
   AMBIGUOUS_ROUTE: 'Für diese Gemeinde und diesen Dienst sind im Verzeichnis des Kreises mehrere Stellen eingetragen. Bitte den Kreis informieren.',
   UNKNOWN_NODE: 'Die Empfängerstelle ist im Verzeichnis des Kreises nicht bekannt.',
   NODE_REVOKED: 'Die Empfängerstelle ist im Verzeichnis des Kreises gesperrt. Es kann nichts an sie übermittelt werden.',
-  CLOCK_SKEW: 'Der Zeitpunkt liegt zu weit in der Zukunft. Ein Abschluss ist erst ab dem vereinbarten Termin möglich.',
+  TOO_EARLY: 'Der vereinbarte Termin ist noch nicht erreicht. Ein Abschluss ist erst ab dem vereinbarten Termin möglich.',
   EXPIRED: 'Die Nachricht ist abgelaufen und wurde nicht zugestellt.',
   REPLAYED: 'Diese Nachricht wurde bereits verarbeitet.',
   BAD_SIGNATURE: 'Die Signatur ist ungültig. Bitte die Administration informieren.',

@@ -399,7 +399,7 @@ s_broker_verdict_known (int type, br_reason_t verdict)
         case BR_REASON_BAD_SIGNATURE:
         case BR_REASON_INVALID_STATE:
             return type != BRUECKE__MESSAGE_TYPE__TYPE_BOARD_WITHDRAW;
-        case BR_REASON_CLOCK_SKEW:
+        case BR_REASON_TOO_EARLY:
         case BR_REASON_REPLAYED:
             return type == BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION;
         default:

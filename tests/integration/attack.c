@@ -50,6 +50,10 @@
         --sequence N         header sequence (default 1)
         --size BYTES         oversize: text length (default 1 MiB + 64 KiB)
         --save FILE          write the envelope as sent to FILE
+        --build-only         with --save: write it, send nothing (prints SAVED)
+        --then FILE          right after the envelope, send the bytes of FILE on
+                             the same connection (so that the broker takes both
+                             at once); the first answer is reported
         --file FILE          raw: the bytes to send
         --wait-ms N          how long to wait for an answer (default 3000)
         --consent HEX        consent id (32 hex digits) of referral, withdrawal
@@ -97,6 +101,8 @@ typedef struct {
     size_t size;                         //  oversize text length
     const char *save;                    //  where to save the envelope sent
     const char *file;                    //  raw: bytes to send
+    const char *then;                    //  bytes to send right after, or NULL
+    bool build_only;                     //  save the envelope, send nothing
     int wait_ms;                         //  answer timeout
     const char *test_case;               //  what to do
     const char *consent_hex;             //  consent of referral and withdrawal
@@ -143,6 +149,9 @@ s_parse (int argc, char *argv[], s_options_t *options)
         } else if (streq (arg, "--await-recipient")) {
             options->await_recipient = true;
             takes_value = false;
+        } else if (streq (arg, "--build-only")) {
+            options->build_only = true;
+            takes_value = false;
         } else if (arg[0] != '-') {
             if (options->test_case)
                 return s_usage ("give exactly one CASE");
@@ -180,6 +189,8 @@ s_parse (int argc, char *argv[], s_options_t *options)
             options->save = value;
         else if (streq (arg, "--file"))
             options->file = value;
+        else if (streq (arg, "--then"))
+            options->then = value;
         else if (streq (arg, "--wait-ms"))
             options->wait_ms = atoi (value);
         else if (streq (arg, "--consent"))
@@ -212,6 +223,8 @@ s_parse (int argc, char *argv[], s_options_t *options)
         return s_usage ("CURVE needs --key or --random-key");
     if (streq (options->test_case, "raw") && !options->file)
         return s_usage ("raw needs --file");
+    if (options->build_only && !options->save)
+        return s_usage ("--build-only needs --save");
     return 0;
 }
 
@@ -500,8 +513,14 @@ s_judge_answer (zframe_t *frame, br_roster_t *roster, s_options_t *options, char
             used += (size_t) snprintf (verdict + used, verdict_size - used, " %s", id);
         }
         final = !await_recipient;
-    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT ||
-               header->type == BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE)
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT) {
+        //  Without a HELLO of ours the broker holds no session: it asks for one
+        if (br_envelope_open_body (envelope, NULL, &bruecke__heartbeat__descriptor, &body) ==
+                BR_REASON_OK &&
+            ((Bruecke__Heartbeat *) body)->hello_wanted)
+            fprintf (stderr, "bruecke-attack: the broker asks for HELLO\n");
+        final = false;
+    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE)
         final = false;
     else
         snprintf (verdict, verdict_size, "OTHER %s", br_message_type_name (header->type));
@@ -643,6 +662,20 @@ main (int argc, char *argv[])
             br_roster_destroy (&roster);
             return 1;
         }
+        if (options.build_only) {
+            printf ("SAVED\n");
+            zchunk_destroy (&payload);
+            br_roster_destroy (&roster);
+            return 0;
+        }
+    }
+    zchunk_t *then = NULL;
+    if (options.then && !(then = br_file_read (options.then, 16 * BR_ENVELOPE_MAX_SIZE, &reason))) {
+        fprintf (stderr, "bruecke-attack: cannot read %s: %s\n", options.then,
+                 br_reason_name (reason));
+        zchunk_destroy (&payload);
+        br_roster_destroy (&roster);
+        return 1;
     }
 
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
@@ -685,6 +718,11 @@ main (int argc, char *argv[])
              options.test_case, options.mechanism);
     zframe_send (&frame, dealer, 0);
     zchunk_destroy (&payload);
+    if (then) {
+        frame = zframe_new (zchunk_data (then), zchunk_size (then));
+        zframe_send (&frame, dealer, 0);
+        zchunk_destroy (&then);
+    }
 
     char verdict[4096] = "";
     s_events_t events = {0};

@@ -192,7 +192,7 @@ NEXT_WEEK_MS=$(($(date +%s) * 1000 + 7 * 86400000))
 it_api kamen POST "/v1/exchange/agreements/$T/schedule" "{\"scheduled_for_ms\": $NEXT_WEEK_MS}" \
     >/dev/null || it_fail "schedule"
 it_wait_until 30 "unna sees the transfer scheduled" state_is unna "$T" scheduled
-it_refused unna POST "/v1/exchange/agreements/$T/complete" '{}' CLOCK_SKEW \
+it_refused unna POST "/v1/exchange/agreements/$T/complete" '{}' TOO_EARLY \
     "confirming a transfer before its date"
 SCHEDULED_MS=$(($(date +%s) * 1000 - 86400000))
 it_api kamen POST "/v1/exchange/agreements/$T/schedule" "{\"scheduled_for_ms\": $SCHEDULED_MS}" \

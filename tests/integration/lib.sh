@@ -35,6 +35,7 @@ IT_STOP_TIMEOUT_S=30                # a daemon stops within this after SIGTERM
 declare -A IT_PID=()                # daemon name -> pid
 declare -A IT_CONFIG=()             # daemon name -> config file
 declare -A IT_WATCHDOG=()           # daemon name -> pid of its watchdog
+declare -A IT_ENV=()                # daemon name -> extra environment (VAR=value ...)
 declare -a IT_CLEANUP_HOOKS=()      # commands run at exit, last first
 IT_FAILED=0
 IT_PASSED=0
@@ -366,7 +367,10 @@ it_launch () {
     local name="$1" binary="$2"
     [[ -z "${IT_PID[$name]:-}" ]] || it_fail "$name runs already"
     echo "==== start $(date +%T.%N) ====" >>"$WORK/logs/$name.log"
-    "$binary" --config "${IT_CONFIG[$name]}" >>"$WORK/logs/$name.log" 2>&1 &
+    local -a environment=()
+    # shellcheck disable=SC2206  # one VAR=value per word
+    [[ -n "${IT_ENV[$name]:-}" ]] && environment=(${IT_ENV[$name]})
+    env "${environment[@]}" "$binary" --config "${IT_CONFIG[$name]}" >>"$WORK/logs/$name.log" 2>&1 &
     IT_PID[$name]=$!
     it_watch "${IT_PID[$name]}" "${IT_CONFIG[$name]}"
     IT_WATCHDOG[$name]=$!
@@ -488,6 +492,38 @@ it_kill () {
     it_unwatch "$name"
     echo "==== killed with SIG$signal $(date +%T.%N) ====" >>"$WORK/logs/$name.log"
     it_log "$name killed with SIG$signal"
+}
+
+#   ---- Clocks ------------------------------------------------------------------
+
+#   libfaketime, for daemons whose wall clock a test steps (Debian: faketime)
+IT_FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+
+#   it_need_faketime: skips the test (77) where libfaketime is missing.
+it_need_faketime () {
+    [[ -n "$IT_FAKETIME_LIB" && -r "$IT_FAKETIME_LIB" ]] ||
+        it_skip "libfaketime is not installed (Debian package faketime)"
+}
+
+#   it_fake_clock NAME [OFFSET]: daemon NAME (started later) runs with its
+#   own wall clock, OFFSET from the real one (libfaketime syntax: +0, -40s,
+#   +6m). Its monotonic clock stays real, as with a real clock step.
+it_fake_clock () {
+    local name="$1" offset="${2:-+0}"
+    mkdir -p "$WORK/clocks"
+    echo "$offset" >"$WORK/clocks/$name"
+    #   The file is read again at every call (NO_CACHE), so a step takes
+    #   effect at once; the sanitizers accept a preloaded library before them
+    IT_ENV[$name]="LD_PRELOAD=$IT_FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$WORK/clocks/$name \
+FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
+
+#   it_set_clock NAME OFFSET: steps daemon NAME's wall clock to OFFSET from
+#   the real one, at once.
+it_set_clock () {
+    echo "$2" >"$WORK/clocks/$1.new" && mv "$WORK/clocks/$1.new" "$WORK/clocks/$1"
+    it_log "$1's clock set to real time $2"
 }
 
 #   it_running NAME: true if NAME was started here and still runs.
