@@ -86,10 +86,15 @@ bb_verifier_check (bb_job_t *job, br_roster_t *roster, const char *broker_id, in
     if (reason == BR_REASON_OK)
         reason = br_envelope_verify_in_roster (job->envelope, roster);
     //  Session messages are neither stored nor remembered: no clock rule, so
-    //  that a node whose clock is wrong still keeps its session (and is told)
-    if (reason == BR_REASON_OK &&
-        !br_message_type_session (br_envelope_header (job->envelope)->type))
-        reason = br_envelope_check_time (job->envelope, now_ms);
+    //  that a node whose clock is wrong still keeps its session (and is told).
+    //  Answers are never sent again as they were: no skew rule either, or a
+    //  receipt made by a clock that is ahead would be lost for good
+    int type = reason == BR_REASON_OK ? br_envelope_header (job->envelope)->type : 0;
+    if (reason == BR_REASON_OK && !br_message_type_session (type))
+        reason = type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT ||
+                         type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL
+                     ? br_envelope_check_expiry (job->envelope, now_ms)
+                     : br_envelope_check_time (job->envelope, now_ms);
     if (reason == BR_REASON_OK)
         reason = s_check_addressing (br_envelope_header (job->envelope), roster, broker_id);
     if (reason == BR_REASON_OK)

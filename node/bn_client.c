@@ -4,6 +4,7 @@
 */
 
 #include "bn_client.h"
+#include "bn_answers.h"
 #include "bn_api.h"
 #include "bn_casework.h"
 #include "bn_exchange.h"
@@ -26,6 +27,7 @@ typedef struct {
     char *state_path;                           //  state directory
     br_roster_t *roster;                        //  the roster in force
     bn_store_t *store;                          //  outbox, sent, inbox
+    bn_answers_t *answers;                      //  answers sent lately, to send again
     char broker_id[BR_NODE_ID_MAX + 1];         //  the broker's node id
     //  Times named _clock are br_clock_ms (monotonic, for timers); those
     //  named _ms are wall-clock Unix milliseconds.
@@ -195,6 +197,7 @@ s_answer (s_node_t *self, s_drain_t *drain, const Bruecke__Header *delivered, br
         body.detail = "refused by the recipient";
         chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
     }
+    bn_answers_keep (self->answers, id, zchunk_data (chunk), zchunk_size (chunk));
     zlistx_add_end (drain->answers, chunk);
 }
 
@@ -329,9 +332,11 @@ s_handle_broker (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t 
                     if (retry)
                         self->retry_logged_clock = clock;
                 }
-                //  Retry reasons keep the message in the outbox for the next round
-                if (refusal->message_id.len == BR_MESSAGE_ID_SIZE &&
-                    !br_reason_retry ((br_reason_t) refusal->reason))
+                //  Retry reasons keep the message in the outbox for the next
+                //  round; an answer is sent again from those kept
+                if (refusal->message_id.len == BR_MESSAGE_ID_SIZE && retry)
+                    bn_answers_refused (self->answers, refusal->message_id.data);
+                if (refusal->message_id.len == BR_MESSAGE_ID_SIZE && !retry)
                     reason =
                         bn_store_sent_update (self->store, txn, refusal->message_id.data,
                                               BN_SENT_REFUSED, (br_reason_t) refusal->reason, now);
@@ -1010,6 +1015,7 @@ s_start (s_node_t *self, br_config_t *config)
     }
     memcpy (self->county_public, br_identity_sign_public (county), BR_SIGN_PUBLIC_SIZE);
     br_identity_destroy (&county);
+    self->answers = bn_answers_new (BN_ANSWERS_KEPT);
     self->store = bn_store_new (state, 0, &reason);
     if (!self->store) {
         zsys_error ("node: store %s: %s", state, br_reason_name (reason));
@@ -1108,8 +1114,15 @@ s_stop (s_node_t *self)
     zsock_destroy (&self->control);
     br_roster_destroy (&self->roster);
     bn_store_destroy (&self->store);
+    bn_answers_destroy (&self->answers);
     br_identity_destroy (&self->identity);
     free (self->state_path);
+}
+
+static void
+s_resend_answer (void *argument, const uint8_t *data, size_t size)
+{
+    s_send ((s_node_t *) argument, data, size);
 }
 
 //  Runs the timers; `now` is br_clock_ms (monotonic).
@@ -1132,6 +1145,10 @@ s_timers (s_node_t *self, int64_t now)
         Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
         s_send_control (self, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, &heartbeat.base, NULL);
         self->next_heartbeat_clock = now + self->heartbeat_ms;
+        //  Answers the broker refused for a retry reason go again, as they were
+        size_t again = bn_answers_resend (self->answers, s_resend_answer, self);
+        if (again)
+            zsys_info ("node: sending %zu answers again", again);
     }
     s_sync (self);
     //  No acceptance for too long: send everything unaccepted again

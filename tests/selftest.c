@@ -14,6 +14,7 @@
 #include "bb_dashboard.h"
 #include "br_board.h"
 #include "bn_store.h"
+#include "bn_answers.h"
 #include "bn_audit.h"
 #include "bn_vault.h"
 #include "bn_casework.h"
@@ -50,6 +51,7 @@ static const s_test_t s_tests[] = {
     {"bb_exchange", bb_exchange_test},
     {"bb_dashboard", bb_dashboard_test},
     {"bn_store", bn_store_test},
+    {"bn_answers", bn_answers_test},
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},
     {"bn_casework", bn_casework_test},

@@ -3,7 +3,7 @@ set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue roster roster_draft envelope store config
      ledger br_board
      bb_store bb_zap bb_verifier bb_match bb_exchange bb_dashboard
-     bn_store bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api)
+     bn_store bn_answers bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
     set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
@@ -72,3 +72,12 @@ add_test (NAME browser.scenario
           COMMAND ${CMAKE_SOURCE_DIR}/tests/browser/browser.sh ${CMAKE_BINARY_DIR})
 set_tests_properties (browser.scenario PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp"
                       TIMEOUT 600 SKIP_RETURN_CODE 77)
+
+# Fault harness (tests/faults): the broker and four towns in network namespaces, under
+# continuous traffic while they are killed, paused, partitioned, slowed, their disks
+# filled and their clocks stepped; the history is checked afterwards. This is the short
+# run; `tests/faults/run BUILD_DIR --cycles 1000` is the long one. Needs root; skips (77)
+# otherwise. Serial: it loads both cores, and its timing faults need them.
+add_test (NAME faults.short COMMAND ${CMAKE_SOURCE_DIR}/tests/faults/run ${CMAKE_BINARY_DIR})
+set_tests_properties (faults.short PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp"
+                      TIMEOUT 1200 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

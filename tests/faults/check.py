@@ -19,10 +19,13 @@ and decides, for one scenario:
                     `undelivered`, not lost; `receipted` and absent is lost always.
   duplicated        the same (sender, message id) more than once in one inbox
   reordered         in an inbox, in arrival (counter) order, a sender's sequence
-                    numbers not strictly increasing; every sender, the broker's
-                    notices and the towns' receipts included
-  reordered-content the same, with the answers (RECEIPT, REFUSAL) left out: content
-                    and the broker's notices among themselves
+                    numbers not strictly increasing within one of its streams
+                    (PROTOCOL.md 9, step 4): its content (what it keeps in its
+                    outbox), its answers (RECEIPT, REFUSAL), the broker's notices
+                    (DEAD_LETTER, AGREEMENT). Every sender, every stream.
+  overtaken         (information, no finding) an answer that arrived before
+                    content of the same sender numbered before it: allowed,
+                    since answers need no outbox
   receipts-missing  content in a recipient's inbox that its sender does not
                     record `receipted`
   pending           sent records still `queued` (or content still `accepted`)
@@ -99,29 +102,24 @@ def check(directory, broker, hang):
         for (sender, mid), times in held[node].items():
             if times > 1:
                 finding("duplicated", "%s holds %s from %s %d times" % (node, mid, sender, times))
-        last, last_content = {}, {}
+        last = {}  # (sender, stream) -> (sequence, counter, type) of the highest so far
         for entry in entries:
             if entry["type"] == "UNVERIFIABLE":
                 finding("unverifiable", "%s inbox counter %d" % (node, entry["counter"]))
                 continue
             sender = entry["sender"]
-            if sender in last and entry["sequence"] <= last[sender][0]:
+            stream = (sender, "answers" if entry["type"] in ANSWER_TYPES else "content")
+            before = last.get(stream)
+            if before and entry["sequence"] <= before[0]:
                 finding("reordered", "%s: from %s %s sequence %d (counter %d) after %s %d "
                         "(counter %d)" % (node, sender, entry["type"], entry["sequence"],
-                                          entry["counter"], last[sender][2], last[sender][0],
-                                          last[sender][1]))
-            if sender not in last or entry["sequence"] > last[sender][0]:
-                last[sender] = (entry["sequence"], entry["counter"], entry["type"])
-            #   The same among content and notices alone, answers left out
-            if entry["type"] not in ANSWER_TYPES:
-                if sender in last_content and entry["sequence"] <= last_content[sender][0]:
-                    finding("reordered-content", "%s: from %s %s sequence %d (counter %d) "
-                            "after %s %d (counter %d)" % (
-                                node, sender, entry["type"], entry["sequence"],
-                                entry["counter"], last_content[sender][2],
-                                last_content[sender][0], last_content[sender][1]))
-                if sender not in last_content or entry["sequence"] > last_content[sender][0]:
-                    last_content[sender] = (entry["sequence"], entry["counter"], entry["type"])
+                                          entry["counter"], before[2], before[0], before[1]))
+            if not before or entry["sequence"] > before[0]:
+                last[stream] = (entry["sequence"], entry["counter"], entry["type"])
+            #   Content that an answer of its sender, numbered after it, overtook
+            if stream[1] == "content" and last.get((sender, "answers"), (0,))[0] > \
+                    entry["sequence"]:
+                counts["overtaken"] += 1
             if entry["type"] in CONTENT_TYPES and sender != broker:
                 record = sent.get(sender, {}).get(entry["id"])
                 if record is None or record["state"] != "receipted":
