@@ -19,13 +19,13 @@ and decides, for one scenario:
                     `undelivered`, not lost; `receipted` and absent is lost always.
   duplicated        the same (sender, message id) more than once in one inbox
   reordered         in an inbox, in arrival (counter) order, a sender's sequence
-                    numbers not strictly increasing within one of its streams
-                    (PROTOCOL.md 9, step 4): its content (what it keeps in its
-                    outbox), its answers (RECEIPT, REFUSAL), the broker's notices
-                    (DEAD_LETTER, AGREEMENT). Every sender, every stream.
-  overtaken         (information, no finding) an answer that arrived before
-                    content of the same sender numbered before it: allowed,
-                    since answers need no outbox
+                    numbers not strictly increasing among the messages that carry
+                    an order (PROTOCOL.md 9, step 4): a town's content (what it
+                    keeps in its outbox) and the broker's notices (DEAD_LETTER,
+                    AGREEMENT). Every sender.
+  answers-unordered (information, no finding) answers (RECEIPT, REFUSAL) that came
+                    after a higher-numbered message of their sender: allowed, since
+                    answers are sent without an outbox and again when refused
   receipts-missing  content in a recipient's inbox that its sender does not
                     record `receipted`
   pending           sent records still `queued` (or content still `accepted`)
@@ -102,24 +102,25 @@ def check(directory, broker, hang):
         for (sender, mid), times in held[node].items():
             if times > 1:
                 finding("duplicated", "%s holds %s from %s %d times" % (node, mid, sender, times))
-        last = {}  # (sender, stream) -> (sequence, counter, type) of the highest so far
+        last = {}  # sender -> (sequence, counter, type) of its highest ordered message
+        highest = collections.Counter()  # sender -> its highest sequence of any type
         for entry in entries:
             if entry["type"] == "UNVERIFIABLE":
                 finding("unverifiable", "%s inbox counter %d" % (node, entry["counter"]))
                 continue
             sender = entry["sender"]
-            stream = (sender, "answers" if entry["type"] in ANSWER_TYPES else "content")
-            before = last.get(stream)
-            if before and entry["sequence"] <= before[0]:
-                finding("reordered", "%s: from %s %s sequence %d (counter %d) after %s %d "
-                        "(counter %d)" % (node, sender, entry["type"], entry["sequence"],
-                                          entry["counter"], before[2], before[0], before[1]))
-            if not before or entry["sequence"] > before[0]:
-                last[stream] = (entry["sequence"], entry["counter"], entry["type"])
-            #   Content that an answer of its sender, numbered after it, overtook
-            if stream[1] == "content" and last.get((sender, "answers"), (0,))[0] > \
-                    entry["sequence"]:
-                counts["overtaken"] += 1
+            if entry["type"] in ANSWER_TYPES:
+                if entry["sequence"] < highest[sender]:
+                    counts["answers-unordered"] += 1
+            else:
+                before = last.get(sender)
+                if before and entry["sequence"] <= before[0]:
+                    finding("reordered", "%s: from %s %s sequence %d (counter %d) after %s %d "
+                            "(counter %d)" % (node, sender, entry["type"], entry["sequence"],
+                                              entry["counter"], before[2], before[0], before[1]))
+                if not before or entry["sequence"] > before[0]:
+                    last[sender] = (entry["sequence"], entry["counter"], entry["type"])
+            highest[sender] = max(highest[sender], entry["sequence"])
             if entry["type"] in CONTENT_TYPES and sender != broker:
                 record = sent.get(sender, {}).get(entry["id"])
                 if record is None or record["state"] != "receipted":

@@ -202,7 +202,10 @@ fh_launch () {
 #   since this start; node: its control socket answers).
 fh_ready () {
     if [[ $1 == broker ]]; then
-        tac "$(fh_log_file broker)" | awk '/^==== start/ { exit 1 } /serving on/ { exit 0 }'
+        #   Read forward, whole: a pipe that ends early (tac | awk) would
+        #   fail under pipefail once the log outgrows the pipe's buffer
+        awk '/^==== start/ { served = 0 } /serving on/ { served = 1 } END { exit !served }' \
+            "$(fh_log_file broker)"
     else
         fh_node_cli "$1" status >/dev/null
     fi
