@@ -9,7 +9,8 @@
 typedef struct {
     uint8_t id[BR_MESSAGE_ID_SIZE]; //  its message id
     zchunk_t *bytes;                //  its envelope, NULL if the slot is empty
-    bool due;                       //  refused for a retry reason: send again
+    int64_t clock;                  //  when it was made (br_clock_ms)
+    bool due;                       //  to be sent again
 } s_slot_t;
 
 struct _bn_answers_t {
@@ -45,7 +46,7 @@ bn_answers_destroy (bn_answers_t **self_p)
 
 void
 bn_answers_keep (bn_answers_t *self, const uint8_t id[BR_MESSAGE_ID_SIZE], const uint8_t *data,
-                 size_t size)
+                 size_t size, int64_t clock)
 {
     assert (self && id && data);
     s_slot_t *slot = &self->slots[self->next];
@@ -53,7 +54,23 @@ bn_answers_keep (bn_answers_t *self, const uint8_t id[BR_MESSAGE_ID_SIZE], const
     zchunk_destroy (&slot->bytes);
     memcpy (slot->id, id, BR_MESSAGE_ID_SIZE);
     slot->bytes = zchunk_new (data, size);
+    slot->clock = clock;
     slot->due = false;
+}
+
+size_t
+bn_answers_since (bn_answers_t *self, int64_t clock)
+{
+    assert (self);
+    size_t count = 0;
+    for (size_t index = 0; index < self->capacity; index++) {
+        s_slot_t *slot = &self->slots[index];
+        if (slot->bytes && slot->clock >= clock && !slot->due) {
+            slot->due = true;
+            count++;
+        }
+    }
+    return count;
 }
 
 bool
@@ -110,7 +127,7 @@ bn_answers_test (bool verbose)
         memset (ids[index], index + 1, BR_MESSAGE_ID_SIZE);
         uint8_t bytes[8];
         memset (bytes, 'a' + index, sizeof (bytes));
-        bn_answers_keep (answers, ids[index], bytes, sizeof (bytes));
+        bn_answers_keep (answers, ids[index], bytes, sizeof (bytes), 1000 * index);
     }
     //  Nothing is due until refused; the oldest of four is forgotten
     assert (bn_answers_resend (answers, s_test_send, sent) == 0);
@@ -127,6 +144,13 @@ bn_answers_test (bool verbose)
     assert (zchunk_size (first) == 8 && zchunk_data (first)[0] == 'b');
     assert (zchunk_data (second)[0] == 'd');
     assert (bn_answers_resend (answers, s_test_send, sent) == 0);
+    //  Those made from a time on (the connection broke then): due again
+    zlistx_purge (sent);
+    assert (bn_answers_since (answers, 2000) == 2);
+    assert (bn_answers_since (answers, 2000) == 0); //  due already
+    assert (bn_answers_resend (answers, s_test_send, sent) == 2);
+    assert (zchunk_data ((zchunk_t *) zlistx_first (sent))[0] == 'c');
+    assert (zchunk_data ((zchunk_t *) zlistx_last (sent))[0] == 'd');
     zlistx_destroy (&sent);
     bn_answers_destroy (&answers);
     bn_answers_destroy (&answers);

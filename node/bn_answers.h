@@ -8,7 +8,10 @@
     consent withdrawn), and then the answer is the only news that the
     message arrived. So the node keeps its last BN_ANSWERS_KEPT answers in
     memory; one the broker refuses for a retry reason (its disk was full)
-    is sent again, the same bytes, with the next round.
+    is sent again, the same bytes, with the next round, and so is every
+    answer made shortly before the connection to the broker broke (the
+    broker may have died before it stored them). The broker takes the same
+    bytes again as a retransmission: no answer counts twice.
     =========================================================================
 */
 
@@ -30,10 +33,15 @@ bn_answers_t *bn_answers_new (size_t capacity);
 //  Destroys the set and nulls the pointer. Safe to call twice.
 void bn_answers_destroy (bn_answers_t **self_p);
 
-//  Keeps the answer with message id `id` and envelope `data` (made to be
-//  sent now), forgetting the oldest kept one if the set is full.
+//  Keeps the answer with message id `id` and envelope `data`, made to be
+//  sent at `clock` (br_clock_ms), forgetting the oldest kept one if the
+//  set is full.
 void bn_answers_keep (bn_answers_t *self, const uint8_t id[BR_MESSAGE_ID_SIZE], const uint8_t *data,
-                      size_t size);
+                      size_t size, int64_t clock);
+
+//  Every answer kept from `clock` (br_clock_ms) on is due again. Returns
+//  how many.
+size_t bn_answers_since (bn_answers_t *self, int64_t clock);
 
 //  The broker refused message `id` for a retry reason: if it is a kept
 //  answer, it is due again. Returns true if it was one.

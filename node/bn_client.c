@@ -197,7 +197,7 @@ s_answer (s_node_t *self, s_drain_t *drain, const Bruecke__Header *delivered, br
         body.detail = "refused by the recipient";
         chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
     }
-    bn_answers_keep (self->answers, id, zchunk_data (chunk), zchunk_size (chunk));
+    bn_answers_keep (self->answers, id, zchunk_data (chunk), zchunk_size (chunk), br_clock_ms ());
     zlistx_add_end (drain->answers, chunk);
 }
 
@@ -565,6 +565,10 @@ s_monitor_event (s_node_t *self)
         else if (code == ZMQ_EVENT_DISCONNECTED && self->connected) {
             self->connected = false;
             zsys_info ("node: disconnected from the broker; reconnecting");
+            //  The broker may have died before it stored the last answers:
+            //  they go again on the next connection (a stored one is taken
+            //  as a retransmission)
+            bn_answers_since (self->answers, br_clock_ms () - self->retransmit_ms);
         }
     }
     zmsg_destroy (&event);
