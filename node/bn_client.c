@@ -165,16 +165,57 @@ s_take_roster (s_node_t *self, br_roster_t **roster_p)
 
 //  ---- Receiving --------------------------------------------------------------
 
+//  An answer made in a transaction, to send once it has committed.
+typedef struct {
+    uint8_t id[BR_MESSAGE_ID_SIZE]; //  its message id
+    zchunk_t *bytes;                //  its envelope
+} s_answer_t;
+
+static void
+s_answer_free (void **item)
+{
+    s_answer_t *answer = (s_answer_t *) *item;
+    if (answer) {
+        zchunk_destroy (&answer->bytes);
+        free (answer);
+        *item = NULL;
+    }
+}
+
+static zlistx_t *
+s_answers_new (void)
+{
+    zlistx_t *answers = zlistx_new ();
+    zlistx_set_destructor (answers, s_answer_free);
+    return answers;
+}
+
+//  After the commit: keeps each answer (to send again if need be) and,
+//  if `send`, sends it now.
+static void
+s_answers_commit (s_node_t *self, zlistx_t *answers, bool send)
+{
+    int64_t clock = br_clock_ms ();
+    for (s_answer_t *answer = (s_answer_t *) zlistx_first (answers); answer;
+         answer = (s_answer_t *) zlistx_next (answers)) {
+        bn_answers_keep (self->answers, answer->id, zchunk_data (answer->bytes),
+                         zchunk_size (answer->bytes), clock);
+        if (send)
+            s_send (self, zchunk_data (answer->bytes), zchunk_size (answer->bytes));
+    }
+}
+
 //  What one drain of the dealer produced, to do after the commit.
 typedef struct {
-    zlistx_t *answers;   //  zchunk_t *: receipts and refusals to send
+    zlistx_t *answers;   //  s_answer_t *: receipts and refusals to send
     uint32_t deliveries; //  deliveries consumed (credit to grant)
 } s_drain_t;
 
-//  Builds a RECEIPT or REFUSAL for a delivered message, to send after commit.
+//  Builds a RECEIPT or REFUSAL for a delivered message, in the open
+//  transaction (which takes its sequence number), onto `answers`.
 static void
-s_answer (s_node_t *self, s_drain_t *drain, const Bruecke__Header *delivered, br_reason_t reason,
-          int64_t now)
+s_make_answer (s_node_t *self, zlistx_t *answers, const Bruecke__Header *delivered,
+               br_reason_t reason, int64_t now)
 {
     Bruecke__Header header;
     uint8_t id[BR_MESSAGE_ID_SIZE];
@@ -197,8 +238,62 @@ s_answer (s_node_t *self, s_drain_t *drain, const Bruecke__Header *delivered, br
         body.detail = "refused by the recipient";
         chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
     }
-    bn_answers_keep (self->answers, id, zchunk_data (chunk), zchunk_size (chunk), br_clock_ms ());
-    zlistx_add_end (drain->answers, chunk);
+    s_answer_t *answer = (s_answer_t *) zmalloc (sizeof (s_answer_t));
+    memcpy (answer->id, id, BR_MESSAGE_ID_SIZE);
+    answer->bytes = chunk;
+    zlistx_add_end (answers, answer);
+}
+
+//  Answers a delivered message after the drain's commit.
+static void
+s_answer (s_node_t *self, s_drain_t *drain, const Bruecke__Header *delivered, br_reason_t reason,
+          int64_t now)
+{
+    s_make_answer (self, drain->answers, delivered, reason, now);
+}
+
+typedef struct {
+    s_node_t *node;    //  the node
+    zlistx_t *answers; //  s_answer_t *: the receipts made
+} s_receipting_t;
+
+static void
+s_receipt_again (void *argument, uint64_t counter, int64_t received_ms, const uint8_t *data,
+                 size_t size)
+{
+    (void) counter;
+    s_receipting_t *receipting = (s_receipting_t *) argument;
+    br_reason_t reason;
+    br_envelope_t *envelope = br_envelope_decode (data, size, &reason);
+    if (envelope &&
+        br_envelope_verify_in_roster (envelope, receipting->node->roster) == BR_REASON_OK)
+        s_make_answer (receipting->node, receipting->answers, br_envelope_header (envelope),
+                       BR_REASON_OK, received_ms);
+    br_envelope_destroy (&envelope);
+}
+
+//  Receipts the last messages this node stored, once more, on the first
+//  connection after a start: it may have stopped after storing them and
+//  before its receipts left, and the broker delivers again only what it
+//  still queues, not what it gave up meanwhile. A receipt the broker
+//  stored before counts as nothing new there.
+static void
+s_receipt_last_again (s_node_t *self)
+{
+    int64_t clock = br_clock_ms ();
+    s_receipting_t receipting = {.node = self, .answers = s_answers_new ()};
+    MDB_txn *txn = NULL;
+    if (bn_store_begin (self->store, &txn) == BR_REASON_OK) {
+        bn_store_inbox_read_last (self->store, BN_DELIVERY_BATCH, s_receipt_again, &receipting);
+        //  Kept, and due, only once their sequence numbers are
+        if (bn_store_commit (self->store, &txn) == BR_REASON_OK) {
+            s_answers_commit (self, receipting.answers, false);
+            size_t count = bn_answers_since (self->answers, clock);
+            if (count)
+                zsys_info ("node: will receipt the last %zu messages again", count);
+        }
+    }
+    zlistx_destroy (&receipting.answers);
 }
 
 //  Checks a delivered envelope as its recipient (PROTOCOL.md section 4).
@@ -455,8 +550,7 @@ s_sync (s_node_t *self)
 static void
 s_receive (s_node_t *self)
 {
-    s_drain_t drain = {.answers = zlistx_new ()};
-    zlistx_set_destructor (drain.answers, (zlistx_destructor_fn *) zchunk_destroy);
+    s_drain_t drain = {.answers = s_answers_new ()};
     int64_t now = br_now_ms ();
     MDB_txn *txn = NULL;
     br_reason_t failure = bn_store_begin (self->store, &txn);
@@ -511,9 +605,7 @@ s_receive (s_node_t *self)
         self->awaiting_hello = true;
         memset (self->hello_id, 0, sizeof (self->hello_id));
     }
-    for (zchunk_t *chunk = (zchunk_t *) zlistx_first (drain.answers); chunk;
-         chunk = (zchunk_t *) zlistx_next (drain.answers))
-        s_send (self, zchunk_data (chunk), zchunk_size (chunk));
+    s_answers_commit (self, drain.answers, true); //  none left if the commit failed
     if (drain.deliveries > 0 && failure == BR_REASON_OK) {
         Bruecke__Credit credit = BRUECKE__CREDIT__INIT;
         credit.credit = drain.deliveries;
@@ -1054,6 +1146,7 @@ s_start (s_node_t *self, br_config_t *config)
     reason = s_start_casework (self, config);
     if (reason != BR_REASON_OK)
         return reason;
+    s_receipt_last_again (self);
 
     char *default_control = zsys_sprintf ("ipc://%s/control.ipc", state);
     const char *control = br_config_string (config, "node/control", default_control);

@@ -350,6 +350,32 @@ bn_store_inbox_read (bn_store_t *self, bn_inbox_fn *entry, void *argument)
     s_iterate (self, self->inbox, NULL, s_inbox_each, &read);
 }
 
+size_t
+bn_store_inbox_read_last (bn_store_t *self, size_t max, bn_inbox_fn *entry, void *argument)
+{
+    assert (self && entry);
+    size_t count = 0;
+    MDB_txn *txn = NULL;
+    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+        return 0;
+    MDB_cursor *cursor;
+    if (mdb_cursor_open (txn, self->inbox, &cursor) == 0) {
+        MDB_val key, value;
+        int rc = mdb_cursor_get (cursor, &key, &value, MDB_LAST);
+        for (; rc == 0 && count < max; rc = mdb_cursor_get (cursor, &key, &value, MDB_PREV)) {
+            if (key.mv_size != 8 || value.mv_size < 8)
+                continue;
+            const uint8_t *bytes = (const uint8_t *) value.mv_data;
+            entry (argument, br_get_u64 ((const uint8_t *) key.mv_data),
+                   (int64_t) br_get_u64 (bytes), bytes + 8, value.mv_size - 8);
+            count++;
+        }
+        mdb_cursor_close (cursor);
+    }
+    br_store_abort (&txn);
+    return count;
+}
+
 typedef struct {
     bn_sent_fn *entry; //  the caller's function
     void *argument;    //  its argument
@@ -586,6 +612,10 @@ bn_store_test (bool verbose)
     memset (&seen, 0, sizeof (seen));
     bn_store_inbox_read (store, s_test_inbox, &seen);
     assert (seen.inbox == 2);
+    //  The last ones, newest first
+    seen.inbox = 0;
+    assert (bn_store_inbox_read_last (store, 1, s_test_inbox, &seen) == 1 && seen.inbox == 1);
+    assert (bn_store_inbox_read_last (store, 10, s_test_inbox, &seen) == 2 && seen.inbox == 3);
     bn_store_sent_read (store, s_test_sent, &seen);
     assert (seen.sent == 3);
 

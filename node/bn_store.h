@@ -113,6 +113,9 @@ br_reason_t bn_store_purge (bn_store_t *self, MDB_txn *txn, int64_t now_ms) BR_W
 //  Reads the inbox, oldest first.
 void bn_store_inbox_read (bn_store_t *self, bn_inbox_fn *entry, void *argument);
 
+//  Reads the last `max` inbox entries, newest first. Returns how many.
+size_t bn_store_inbox_read_last (bn_store_t *self, size_t max, bn_inbox_fn *entry, void *argument);
+
 //  Reads every sent record.
 void bn_store_sent_read (bn_store_t *self, bn_sent_fn *entry, void *argument);
 
