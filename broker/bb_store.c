@@ -336,17 +336,22 @@ bb_store_env (bb_store_t *self)
     return self->store;
 }
 
-//  Deletes the queue entry of `record`. A missing entry is no error.
+//  Deletes the queue entry of `record`. A missing entry is no error. If
+//  `envelope_p` is not NULL, the entry must exist, and a copy of its bytes
+//  is returned there, for the caller: LMDB's own pointer to them is no
+//  longer valid once the entry is deleted.
 static br_reason_t
-s_unqueue (bb_store_t *self, MDB_txn *txn, const bb_record_t *record, MDB_val *envelope)
+s_unqueue (bb_store_t *self, MDB_txn *txn, const bb_record_t *record, zchunk_t **envelope_p)
 {
     uint8_t queue_key[S_QUEUE_KEY_SIZE];
     s_queue_key (queue_key, record->recipient, record->counter);
     MDB_val key = {.mv_size = sizeof (queue_key), .mv_data = queue_key};
-    if (envelope) {
-        int rc = mdb_get (txn, self->queue, &key, envelope);
+    if (envelope_p) {
+        MDB_val envelope;
+        int rc = mdb_get (txn, self->queue, &key, &envelope);
         if (rc != 0)
             return br_store_reason (rc);
+        *envelope_p = zchunk_new (envelope.mv_data, envelope.mv_size);
     }
     int rc = mdb_del (txn, self->queue, &key, NULL);
     if (rc == MDB_NOTFOUND)
@@ -394,14 +399,15 @@ bb_store_complete (bb_store_t *self, MDB_txn *txn, const char *recipient, const 
 static br_reason_t
 s_bury (bb_store_t *self, MDB_txn *txn, const uint8_t *message_key, bb_record_t *record)
 {
-    MDB_val envelope;
+    zchunk_t *envelope = NULL;
     br_reason_t reason = s_unqueue (self, txn, record, &envelope);
     if (reason == BR_REASON_OK) {
         uint8_t dead_key[S_COUNTER_SIZE];
         br_put_u64 (dead_key, record->counter);
-        reason = br_store_put (txn, self->dead, dead_key, sizeof (dead_key), envelope.mv_data,
-                               envelope.mv_size, 0);
+        reason = br_store_put (txn, self->dead, dead_key, sizeof (dead_key), zchunk_data (envelope),
+                               zchunk_size (envelope), 0);
     }
+    zchunk_destroy (&envelope);
     record->state = BB_STATE_DEAD;
     if (reason == BR_REASON_OK)
         reason = s_put_record (self, txn, message_key, record);
