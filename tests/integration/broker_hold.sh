@@ -34,11 +34,7 @@ ROUNDS=${IT_ROUNDS:-6}
 BIG_TEXT_BYTES=600000 # needs new pages: no commit finds room for it among freed ones
 
 BROKER_STATE="$WORK/state/broker"
-mkdir -p "$BROKER_STATE"
-if ! mount -t tmpfs -o size=64m,mode=0700 tmpfs "$BROKER_STATE" 2>"$WORK/logs/mount.log"; then
-    it_skip "cannot mount tmpfs ($(cat "$WORK/logs/mount.log"))"
-fi
-it_on_exit "umount '$BROKER_STATE' 2>/dev/null || umount -l '$BROKER_STATE'"
+it_mount_tmpfs "$BROKER_STATE" 64m
 
 it_make_county
 it_start_county_broker mapsize-mb=256

@@ -35,12 +35,7 @@ MAX_NOTES=${IT_MAX_NOTES:-1500}
 TEXT_PAD=$(printf 'x%.0s' $(seq 1 3800))
 
 BROKER_STATE="$WORK/state/broker"
-mkdir -p "$BROKER_STATE"
-if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$BROKER_STATE" 2>"$WORK/logs/mount.log"; then
-    it_skip "cannot mount tmpfs ($(cat "$WORK/logs/mount.log"))"
-fi
-#   Unmounted at exit, after the daemons have stopped
-it_on_exit "umount '$BROKER_STATE' 2>/dev/null || umount -l '$BROKER_STATE'"
+it_mount_tmpfs "$BROKER_STATE" 2m
 it_log "broker state on a 2 MiB tmpfs: $(df -h --output=size,avail "$BROKER_STATE" | tail -n 1)" \
     "${IT_MOUNT_NAMESPACE:+(private mount namespace)}"
 

@@ -494,6 +494,21 @@ it_kill () {
     it_log "$name killed with SIG$signal"
 }
 
+#   ---- Disks ---------------------------------------------------------------------
+
+#   it_mount_tmpfs DIR SIZE: a fresh tmpfs of SIZE (e.g. 48m) on DIR, made
+#   if need be, unmounted at exit (after the daemons stopped); skips (77)
+#   where mounting is not allowed. Run the test in a private mount
+#   namespace where it may, so that the tmpfs goes with its processes.
+it_mount_tmpfs () {
+    local dir="$1" size="$2"
+    mkdir -p "$dir"
+    if ! mount -t tmpfs -o "size=$size,mode=0700" tmpfs "$dir" 2>"$WORK/logs/mount.log"; then
+        it_skip "cannot mount tmpfs ($(cat "$WORK/logs/mount.log"))"
+    fi
+    it_on_exit "umount '$dir' 2>/dev/null || umount -l '$dir'"
+}
+
 #   ---- Clocks ------------------------------------------------------------------
 
 #   libfaketime, for daemons whose wall clock a test steps (Debian: faketime)

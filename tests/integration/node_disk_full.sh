@@ -28,11 +28,7 @@ FILL_AFTER=40              # the disk fills after this many
 TEXT_PAD=$(printf 'x%.0s' $(seq 1 2000))
 
 UNNA_STATE="$WORK/state/unna"
-mkdir -p "$UNNA_STATE"
-if ! mount -t tmpfs -o size=48m,mode=0700 tmpfs "$UNNA_STATE" 2>"$WORK/logs/mount.log"; then
-    it_skip "cannot mount tmpfs ($(cat "$WORK/logs/mount.log"))"
-fi
-it_on_exit "umount '$UNNA_STATE' 2>/dev/null || umount -l '$UNNA_STATE'"
+it_mount_tmpfs "$UNNA_STATE" 48m
 
 it_make_county
 it_start_county_broker
