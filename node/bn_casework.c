@@ -94,6 +94,23 @@ s_id_parse (const char *hex, uint8_t id[BN_ID_SIZE])
     return hex && strlen (hex) == 2 * BN_ID_SIZE && br_hex_decode (hex, id, BN_ID_SIZE) == 0;
 }
 
+//  The key under which this node keeps a referral or transfer `id` it
+//  received from `sender`: the id itself, so that both towns name it
+//  alike; but if the sender is this node (one of its offices referred to
+//  another), a key derived from the id, as the sending office's record
+//  holds the id itself.
+static void
+s_incoming_key (bn_casework_t *self, const uint8_t id[BN_ID_SIZE], const char *sender,
+                uint8_t key[BN_ID_SIZE])
+{
+    if (!streq (sender, br_identity_node_id (self->identity))) {
+        memcpy (key, id, BN_ID_SIZE);
+        return;
+    }
+    static const uint8_t domain[crypto_generichash_KEYBYTES_MIN] = "bruecke-incoming";
+    crypto_generichash (key, BN_ID_SIZE, id, BN_ID_SIZE, domain, sizeof (domain));
+}
+
 //  Reads and opens the record `id` of `dbi`. Returns OK and a new
 //  reference in *record_p, NOT_FOUND, or a store or decryption reason.
 static br_reason_t
@@ -248,7 +265,8 @@ s_list_has (json_t *list, const char *text)
 //  ---- Sending ----------------------------------------------------------------
 
 //  Builds, signs and seals a casework message to `to` and puts it into the
-//  outbox. `message_id` receives its id.
+//  outbox, or into the local queue if `to` is this node. `message_id`
+//  receives its id.
 static br_reason_t
 s_send (bn_casework_t *self, MDB_txn *txn, Bruecke__MessageType type, const char *to,
         const char *service, const Bruecke__Attestation *attestation, const ProtobufCMessage *body,
@@ -275,8 +293,13 @@ s_send (bn_casework_t *self, MDB_txn *txn, Bruecke__MessageType type, const char
     header.sequence = bn_store_next_sequence (self->store);
     zchunk_t *chunk = br_envelope_build (self->identity, &header, attestation, body,
                                          recipient->seal_public_key.data);
-    br_reason_t reason =
-        bn_store_outbox_add (self->store, txn, &header, zchunk_data (chunk), zchunk_size (chunk));
+    //  Between two offices of this node it stays here: the node applies it
+    //  from its local queue, with the checks of any delivery
+    br_reason_t reason = streq (to, br_identity_node_id (self->identity))
+                             ? bn_store_local_add (self->store, txn, &header, zchunk_data (chunk),
+                                                   zchunk_size (chunk))
+                             : bn_store_outbox_add (self->store, txn, &header, zchunk_data (chunk),
+                                                    zchunk_size (chunk));
     zchunk_destroy (&chunk);
     return reason;
 }
@@ -347,8 +370,10 @@ s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_stat
     const char *to = json_string_value (json_object_get (peer, "node"));
     const char *service = json_string_value (json_object_get (peer, "service"));
     uint8_t referral_id[BN_ID_SIZE];
+    json_t *wire = json_object_get (referral, "wire_id");
     if (!to || !service ||
-        !s_id_parse (json_string_value (json_object_get (referral, "id")), referral_id))
+        !s_id_parse (json_string_value (wire ? wire : json_object_get (referral, "id")),
+                     referral_id))
         return BR_REASON_MALFORMED;
     int64_t until = bn_api_integer (referral, "valid_until_ms", 0);
     if (until <= now)
@@ -1500,24 +1525,25 @@ s_sections_take (Bruecke__DataSection **sections, size_t count,
 }
 
 //  The common start of taking a referral or a case transfer: an id of
-//  BN_ID_SIZE bytes not yet in `dbi` (else *verdict = `repeated`; a
-//  transfer this node received from `sender` and declined is taken as
-//  new), the
-//  sender's service code, and sections the attestation covers (else
-//  *verdict says why not). Returns true, with the sections in *sections_p,
-//  if the message is to be taken.
+//  BN_ID_SIZE bytes whose record key (s_incoming_key, into `key`) is not
+//  yet in `dbi` (else *verdict = `repeated`; a transfer this node received
+//  from `sender` and declined is taken as new), the sender's service code,
+//  and sections the attestation covers (else *verdict says why not).
+//  Returns true, with the sections in *sections_p, if the message is to be
+//  taken.
 static bool
 s_take (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const ProtobufCBinaryData *id,
         const char *sender, const char *sender_service, Bruecke__DataSection **sections,
         size_t count, const Bruecke__Attestation *attestation, br_reason_t repeated,
-        br_reason_t *verdict, json_t **sections_p)
+        br_reason_t *verdict, json_t **sections_p, uint8_t key[BN_ID_SIZE])
 {
     if (id->len != BN_ID_SIZE || !br_token_valid (sender_service, BR_SERVICE_MAX)) {
         *verdict = BR_REASON_MALFORMED;
         return false;
     }
+    s_incoming_key (self, id->data, sender, key);
     json_t *existing = NULL;
-    if (s_get (self, txn, dbi, id->data, &existing) == BR_REASON_OK) {
+    if (s_get (self, txn, dbi, key, &existing) == BR_REASON_OK) {
         //  A transfer this node received and declined may come again from
         //  the same sender: it is a new request then
         const char *peer =
@@ -1567,13 +1593,14 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
                     int64_t now, br_reason_t *verdict)
 {
     json_t *sections = NULL;
+    uint8_t key[BN_ID_SIZE];
     //  A referral id is used once
     if (!s_take (self, txn, self->referrals, &message->referral_id, header->sender,
                  message->sender_service, message->sections, message->n_sections, attestation,
-                 BR_REASON_REPLAYED, verdict, &sections))
+                 BR_REASON_REPLAYED, verdict, &sections, key))
         return BR_REASON_OK;
     char hex[S_ID_HEX];
-    s_hex (message->referral_id.data, hex);
+    s_hex (key, hex);
     json_t *categories = json_array ();
     for (size_t index = 0; index < attestation->n_data_categories; index++)
         json_array_append_new (categories, json_string (attestation->data_categories[index]));
@@ -1589,6 +1616,11 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
         json_object_set_new (referral, "consent_id", json_string (consent_hex));
     } else
         json_object_set_new (referral, "statute", json_string (attestation->statute));
+    if (memcmp (key, message->referral_id.data, BN_ID_SIZE) != 0) {
+        char wire_hex[S_ID_HEX];
+        s_hex (message->referral_id.data, wire_hex);
+        json_object_set_new (referral, "wire_id", json_string (wire_hex));
+    }
     s_history_add (referral, "requested", header->created_at_ms, header->sender, NULL, NULL);
     s_history_add (referral, "received", now, br_identity_node_id (self->identity), NULL, NULL);
     //  The sender learns it arrived; a referral that cannot be answered is
@@ -1603,12 +1635,11 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
         return reason;
     }
     if (reason == BR_REASON_OK)
-        reason = s_put (self, txn, self->referrals, message->referral_id.data, referral);
+        reason = s_put (self, txn, self->referrals, key, referral);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "referral", message->referral_id.data, "received", now);
+        reason = s_event (self, txn, "referral", key, "received", now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, header->sender, "referral.receive", message->referral_id.data,
-                          "", now);
+        reason = s_audit (self, txn, header->sender, "referral.receive", key, "", now);
     json_decref (referral);
     return reason;
 }
@@ -1617,14 +1648,21 @@ static br_reason_t
 s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *header,
                   Bruecke__ReferralUpdate *update, int64_t now, br_reason_t *verdict)
 {
+    //  The peer sets only its side's states: the recipient reports on our
+    //  outgoing referral, the sender cancels our incoming one (which has a
+    //  key of its own if the sender is another office of this node)
+    const s_state_t *state = s_state_by_wire (update->state);
+    uint8_t key[BN_ID_SIZE];
+    ProtobufCBinaryData record_id = update->referral_id;
+    if (state && !state->by_recipient && record_id.len == BN_ID_SIZE) {
+        s_incoming_key (self, update->referral_id.data, header->sender, key);
+        record_id.data = key;
+    }
     json_t *referral = NULL;
-    *verdict = s_peer_record (self, txn, self->referrals, &update->referral_id, "peer",
-                              header->sender, NULL, &referral);
+    *verdict = s_peer_record (self, txn, self->referrals, &record_id, "peer", header->sender,
+                              state && state->by_recipient ? "outgoing" : "incoming", &referral);
     if (*verdict == BR_REASON_STORE_FAILED)
         return *verdict;
-    //  The peer sets only its side's states: the recipient reports on our
-    //  outgoing referral, the sender cancels our incoming one
-    const s_state_t *state = s_state_by_wire (update->state);
     bool incoming = *verdict == BR_REASON_OK &&
                     streq (json_string_value (json_object_get (referral, "direction")), "incoming");
     if (*verdict == BR_REASON_OK && (!state || state->by_recipient == incoming ||
@@ -1648,12 +1686,12 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
             json_object_set_new (referral, "lotse", json_string (update->lotse));
         if (state->state == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && update->text)
             json_object_set_new (referral, "outcome", json_string (update->text));
-        reason = s_put (self, txn, self->referrals, update->referral_id.data, referral);
+        reason = s_put (self, txn, self->referrals, record_id.data, referral);
         if (reason == BR_REASON_OK)
-            reason = s_event (self, txn, "referral", update->referral_id.data, state->name, now);
+            reason = s_event (self, txn, "referral", record_id.data, state->name, now);
         if (reason == BR_REASON_OK)
-            reason = s_audit (self, txn, header->sender, "referral.update",
-                              update->referral_id.data, state->name, now);
+            reason = s_audit (self, txn, header->sender, "referral.update", record_id.data,
+                              state->name, now);
     }
     json_decref (referral);
     return reason;
@@ -1688,11 +1726,17 @@ s_receive_transfer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
                     int64_t now, br_reason_t *verdict)
 {
     json_t *sections = NULL;
+    uint8_t key[BN_ID_SIZE]; //  the transfer id: a node never transfers to itself
     //  A transfer sent again is taken without effect: the first one stands
     if (!s_take (self, txn, self->transfers, &message->transfer_id, header->sender,
                  message->sender_service, message->sections, message->n_sections, attestation,
-                 BR_REASON_OK, verdict, &sections))
+                 BR_REASON_OK, verdict, &sections, key))
         return BR_REASON_OK;
+    if (streq (header->sender, br_identity_node_id (self->identity))) {
+        json_decref (sections);
+        *verdict = BR_REASON_INVALID_STATE;
+        return BR_REASON_OK;
+    }
     char hex[S_ID_HEX];
     s_hex (message->transfer_id.data, hex);
     json_t *transfer =

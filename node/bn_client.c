@@ -53,6 +53,7 @@ typedef struct {
     bn_casework_t *casework;              //  cases, consents, referrals, transfers
     bn_exchange_t *exchange;              //  the town's part in the Transferbörse
     int64_t last_sync_clock;              //  when EXCHANGE_SYNC was last sent
+    int64_t local_retry_clock;            //  the local queue failed: not before this
     bn_tokens_t *tokens;                  //  API tokens (used by the API thread)
     bn_web_t *web;         //  the web interface's users and sessions (likewise), or NULL
     bn_api_t *api;         //  the JSON API, or NULL if not configured
@@ -265,8 +266,11 @@ s_receipt_again (void *argument, uint64_t counter, int64_t received_ms, const ui
     s_receipting_t *receipting = (s_receipting_t *) argument;
     br_reason_t reason;
     br_envelope_t *envelope = br_envelope_decode (data, size, &reason);
+    //  Not what one of this node's offices sent another: the broker never saw it
     if (envelope &&
-        br_envelope_verify_in_roster (envelope, receipting->node->roster) == BR_REASON_OK)
+        br_envelope_verify_in_roster (envelope, receipting->node->roster) == BR_REASON_OK &&
+        !streq (br_envelope_header (envelope)->sender,
+                br_identity_node_id (receipting->node->identity)))
         s_make_answer (receipting->node, receipting->answers, br_envelope_header (envelope),
                        BR_REASON_OK, received_ms);
     br_envelope_destroy (&envelope);
@@ -521,6 +525,81 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
     return reason;
 }
 
+//  Applies one message of the local queue (from one office of this node to
+//  another) inside `txn`, with the checks of a delivery from the broker,
+//  and records its outcome, which takes it out of the queue. Returns OK or
+//  a store reason (then abort: it stays queued).
+static br_reason_t
+s_apply_local (s_node_t *self, MDB_txn *txn, uint64_t sequence, const uint8_t *data, size_t size)
+{
+    int64_t now = br_now_ms ();
+    br_reason_t verdict;
+    br_envelope_t *envelope = br_envelope_decode (data, size, &verdict);
+    if (envelope)
+        verdict = br_envelope_verify_in_roster (envelope, self->roster);
+    if (verdict != BR_REASON_OK) {
+        //  This node made it: its own bytes no longer verify (a new key?)
+        zsys_error ("node: local message %llu does not verify (%s); dropped",
+                    (unsigned long long) sequence, br_reason_name (verdict));
+        br_envelope_destroy (&envelope);
+        return bn_store_local_drop (self->store, txn, sequence);
+    }
+    const Bruecke__Header *header = br_envelope_header (envelope);
+    verdict = s_check_delivery (self, envelope, now);
+    if (verdict == BR_REASON_OK && !bn_casework_takes (header->type))
+        verdict = BR_REASON_UNSUPPORTED_TYPE;
+    br_reason_t reason = BR_REASON_OK;
+    if (verdict == BR_REASON_OK && !bn_store_seen (self->store, txn, header))
+        reason = bn_casework_receive (self->casework, txn, envelope, now, &verdict);
+    bn_apply_t applied;
+    if (reason == BR_REASON_OK && verdict == BR_REASON_OK)
+        reason = bn_store_apply (self->store, txn, header, br_envelope_data (envelope),
+                                 br_envelope_size (envelope), now, &applied);
+    if (reason == BR_REASON_OK && verdict != BR_REASON_OK)
+        zsys_info ("node: refused local %s: %s", br_message_type_name (header->type),
+                   br_reason_name (verdict));
+    if (reason == BR_REASON_OK)
+        reason = bn_store_sent_update (
+            self->store, txn, header->message_id.data,
+            verdict == BR_REASON_OK ? BN_SENT_RECEIPTED : BN_SENT_REFUSED, verdict, now);
+    br_envelope_destroy (&envelope);
+    return reason;
+}
+
+//  Applies what waits in the local queue, oldest first, each message in a
+//  transaction of its own, in which its outcome is recorded too: a node
+//  stopped at any moment applies each exactly once, at the latest after
+//  its next start. After a failed commit it tries again after a while.
+static void
+s_deliver_local (s_node_t *self)
+{
+    int64_t clock = br_clock_ms ();
+    if (clock < self->local_retry_clock || bn_store_local_count (self->store) == 0)
+        return;
+    for (size_t count = 0; count < BN_DELIVERY_BATCH; count++) {
+        MDB_txn *txn = NULL;
+        uint64_t sequence = 0;
+        const uint8_t *data = NULL;
+        size_t size = 0;
+        br_reason_t reason = bn_store_begin (self->store, &txn);
+        if (reason == BR_REASON_OK)
+            reason = bn_store_local_first (self->store, txn, &sequence, &data, &size);
+        if (reason == BR_REASON_OK)
+            reason = s_apply_local (self, txn, sequence, data, size);
+        if (reason == BR_REASON_OK)
+            reason = bn_store_commit (self->store, &txn);
+        bn_store_abort (self->store, &txn);
+        if (reason != BR_REASON_OK) {
+            if (reason != BR_REASON_NOT_FOUND) {
+                zsys_warning ("node: cannot apply messages between this node's offices: %s",
+                              br_reason_name (reason));
+                self->local_retry_clock = clock + self->retransmit_ms;
+            }
+            return;
+        }
+    }
+}
+
 //  True for the broker's own messages that come through its queue, with a
 //  receipt; its other messages come directly.
 static bool
@@ -693,9 +772,10 @@ s_api_status (s_node_t *self, bn_request_t *request)
     Bruecke__ExchangeSync held;
     bn_exchange_held (self->exchange, &held);
     request->result = json_pack (
-        "{ss sb sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "connected",
+        "{ss sb sI sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "connected",
         self->connected, "roster_version", (json_int_t) br_roster_version (self->roster), "outbox",
-        (json_int_t) bn_store_outbox_count (self->store), "inbox",
+        (json_int_t) bn_store_outbox_count (self->store), "local",
+        (json_int_t) bn_store_local_count (self->store), "inbox",
         (json_int_t) bn_store_inbox_count (self->store), "board_sequence",
         (json_int_t) held.board_sequence, "ledger_sequence", (json_int_t) held.ledger_sequence,
         "clock_offset_ms",
@@ -1147,6 +1227,9 @@ s_start (s_node_t *self, br_config_t *config)
     if (reason != BR_REASON_OK)
         return reason;
     s_receipt_last_again (self);
+    size_t local = bn_store_local_count (self->store);
+    if (local)
+        zsys_info ("node: %zu messages between this node's offices wait; applying them", local);
 
     char *default_control = zsys_sprintf ("ipc://%s/control.ipc", state);
     const char *control = br_config_string (config, "node/control", default_control);
@@ -1248,6 +1331,7 @@ s_timers (s_node_t *self, int64_t now)
             zsys_info ("node: sending %zu answers again", again);
     }
     s_sync (self);
+    s_deliver_local (self);
     //  No acceptance for too long: send everything unaccepted again
     if (self->connected && self->send_cursor > 0 &&
         now - self->last_progress_clock > self->retransmit_ms) {

@@ -11,6 +11,7 @@
 struct _bn_store_t {
     br_store_t *store;       //  the LMDB environment
     MDB_dbi outbox;          //  sequence -> envelope
+    MDB_dbi local;           //  sequence -> envelope between offices of this node
     MDB_dbi sent;            //  message id -> bn_sent_t
     MDB_dbi inbox;           //  counter -> received time + envelope
     MDB_dbi applied;         //  sender + id -> expiry + counter
@@ -56,11 +57,9 @@ bn_store_new (const char *path, size_t mapsize, br_reason_t *reason)
         return NULL;
     bn_store_t *self = (bn_store_t *) zmalloc (sizeof (bn_store_t));
     self->store = store;
-    const br_store_db_t dbs[] = {{"outbox", &self->outbox},
-                                 {"sent", &self->sent},
-                                 {"inbox", &self->inbox},
-                                 {"applied", &self->applied},
-                                 {"meta", &self->meta}};
+    const br_store_db_t dbs[] = {{"outbox", &self->outbox},   {"local", &self->local},
+                                 {"sent", &self->sent},       {"inbox", &self->inbox},
+                                 {"applied", &self->applied}, {"meta", &self->meta}};
     *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
         *reason = br_store_counter_get (store, self->meta, "sequence", &self->sequence);
@@ -133,14 +132,14 @@ bn_store_next_sequence (bn_store_t *self)
     return self->sequence++;
 }
 
-br_reason_t
-bn_store_outbox_add (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
-                     const uint8_t *data, size_t size)
+//  Puts an envelope into `queue` and records it as sent-but-queued.
+static br_reason_t
+s_queue_add (bn_store_t *self, MDB_txn *txn, MDB_dbi queue, const Bruecke__Header *header,
+             const uint8_t *data, size_t size)
 {
-    assert (self && txn && header && data);
     uint8_t key[8];
     br_put_u64 (key, header->sequence);
-    br_reason_t reason = br_store_put (txn, self->outbox, key, sizeof (key), data, size, 0);
+    br_reason_t reason = br_store_put (txn, queue, key, sizeof (key), data, size, 0);
     bn_sent_t sent = {.sequence = header->sequence,
                       .state = BN_SENT_QUEUED,
                       .type = (uint8_t) header->type,
@@ -152,6 +151,57 @@ bn_store_outbox_add (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *head
         reason = br_store_put (txn, self->sent, header->message_id.data, header->message_id.len,
                                bytes, sizeof (bytes), 0);
     return reason;
+}
+
+br_reason_t
+bn_store_outbox_add (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                     const uint8_t *data, size_t size)
+{
+    assert (self && txn && header && data);
+    return s_queue_add (self, txn, self->outbox, header, data, size);
+}
+
+br_reason_t
+bn_store_local_add (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                    const uint8_t *data, size_t size)
+{
+    assert (self && txn && header && data);
+    return s_queue_add (self, txn, self->local, header, data, size);
+}
+
+br_reason_t
+bn_store_local_first (bn_store_t *self, MDB_txn *txn, uint64_t *sequence, const uint8_t **data,
+                      size_t *size)
+{
+    assert (self && txn && sequence && data && size);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->local, &cursor);
+    if (rc != 0)
+        return br_store_reason (rc);
+    MDB_val key, value;
+    rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
+    mdb_cursor_close (cursor);
+    if (rc == MDB_NOTFOUND)
+        return BR_REASON_NOT_FOUND;
+    if (rc != 0)
+        return br_store_reason (rc);
+    if (key.mv_size != 8)
+        return BR_REASON_STORE_FAILED;
+    *sequence = br_get_u64 ((const uint8_t *) key.mv_data);
+    *data = (const uint8_t *) value.mv_data;
+    *size = value.mv_size;
+    return BR_REASON_OK;
+}
+
+br_reason_t
+bn_store_local_drop (bn_store_t *self, MDB_txn *txn, uint64_t sequence)
+{
+    assert (self && txn);
+    uint8_t key[8];
+    br_put_u64 (key, sequence);
+    MDB_val queue_key = {.mv_size = sizeof (key), .mv_data = key};
+    int rc = mdb_del (txn, self->local, &queue_key, NULL);
+    return rc == 0 || rc == MDB_NOTFOUND ? BR_REASON_OK : br_store_reason (rc);
 }
 
 br_reason_t
@@ -181,10 +231,13 @@ bn_store_sent_update (bn_store_t *self, MDB_txn *txn, const uint8_t *message_id,
     if (!forward)
         return BR_REASON_OK;
     if (sent.state == BN_SENT_QUEUED) {
+        //  It waited in the outbox, or in the local queue
         uint8_t key[8];
         br_put_u64 (key, sent.sequence);
-        MDB_val outbox_key = {.mv_size = sizeof (key), .mv_data = key};
-        int rc = mdb_del (txn, self->outbox, &outbox_key, NULL);
+        MDB_val queue_key = {.mv_size = sizeof (key), .mv_data = key};
+        int rc = mdb_del (txn, self->outbox, &queue_key, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = mdb_del (txn, self->local, &queue_key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return br_store_reason (rc);
     }
@@ -428,6 +481,13 @@ bn_store_outbox_count (bn_store_t *self)
 }
 
 size_t
+bn_store_local_count (bn_store_t *self)
+{
+    assert (self);
+    return br_store_count (self->store, self->local);
+}
+
+size_t
 bn_store_inbox_count (bn_store_t *self)
 {
     assert (self);
@@ -483,7 +543,7 @@ static void
 s_test_sent (void *argument, const uint8_t *message_id, const bn_sent_t *sent)
 {
     s_test_seen_t *seen = (s_test_seen_t *) argument;
-    assert (message_id && streq (sent->recipient, "unna"));
+    assert (message_id && (streq (sent->recipient, "unna") || streq (sent->recipient, "luenen")));
     seen->sent++;
 }
 
@@ -581,6 +641,41 @@ bn_store_test (bool verbose)
     assert (bn_store_sent_get (store, unknown, &sent) == BR_REASON_NOT_FOUND);
     assert (streq (bn_sent_state_name (BN_SENT_RECEIPTED), "receipted"));
 
+    //  The local queue: oldest first, left by its outcome, never in the outbox
+    uint8_t local_ids[2][BR_MESSAGE_ID_SIZE];
+    assert (bn_store_begin (store, &txn) == BR_REASON_OK);
+    for (uint8_t index = 0; index < 2; index++) {
+        s_test_header (&header, local_ids[index], (uint8_t) (0x50 + index), "luenen", "luenen",
+                       bn_store_next_sequence (store), now + 60000);
+        uint8_t local_data[32];
+        memset (local_data, 0x50 + index, sizeof (local_data));
+        assert (bn_store_local_add (store, txn, &header, local_data, sizeof (local_data)) ==
+                BR_REASON_OK);
+    }
+    assert (bn_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bn_store_local_count (store) == 2 && bn_store_outbox_count (store) == 1);
+    const uint8_t *first = NULL;
+    size_t first_size = 0;
+    uint64_t first_sequence = 0;
+    assert (bn_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bn_store_local_first (store, txn, &first_sequence, &first, &first_size) ==
+            BR_REASON_OK);
+    assert (first_size == 32 && first[0] == 0x50 && first_sequence == 4);
+    assert (bn_store_sent_update (store, txn, local_ids[0], BN_SENT_RECEIPTED, BR_REASON_OK, now) ==
+            BR_REASON_OK);
+    assert (bn_store_local_first (store, txn, &first_sequence, &first, &first_size) ==
+            BR_REASON_OK);
+    assert (first[0] == 0x51);
+    assert (bn_store_sent_update (store, txn, local_ids[1], BN_SENT_REFUSED,
+                                  BR_REASON_CONSENT_EXPIRED, now) == BR_REASON_OK);
+    assert (bn_store_local_drop (store, txn, 5) == BR_REASON_OK); //  gone already: fine
+    assert (bn_store_local_first (store, txn, &first_sequence, &first, &first_size) ==
+            BR_REASON_NOT_FOUND);
+    assert (bn_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bn_store_local_count (store) == 0 && bn_store_outbox_count (store) == 1);
+    assert (bn_store_sent_get (store, local_ids[1], &sent) == BR_REASON_OK);
+    assert (sent.state == BN_SENT_REFUSED && streq (sent.recipient, "luenen"));
+
     //  Applying: once per (sender, id), also across a reopen
     uint8_t in_id[BR_MESSAGE_ID_SIZE];
     s_test_header (&header, in_id, 0x77, "unna", "luenen", 5, now + 60000);
@@ -601,7 +696,7 @@ bn_store_test (bool verbose)
     assert (bn_store_apply (store, txn, &header, data, sizeof (data), now, &result) ==
             BR_REASON_OK);
     assert (result == BN_DUPLICATE);
-    assert (bn_store_next_sequence (store) == 4); //  the counter survived
+    assert (bn_store_next_sequence (store) == 6); //  the counter survived (local ones took 4 and 5)
     //  The same id from another sender is another message
     header.sender = "kamen";
     assert (bn_store_apply (store, txn, &header, data, sizeof (data), now, &result) ==
@@ -617,7 +712,7 @@ bn_store_test (bool verbose)
     assert (bn_store_inbox_read_last (store, 1, s_test_inbox, &seen) == 1 && seen.inbox == 1);
     assert (bn_store_inbox_read_last (store, 10, s_test_inbox, &seen) == 2 && seen.inbox == 3);
     bn_store_sent_read (store, s_test_sent, &seen);
-    assert (seen.sent == 3);
+    assert (seen.sent == 5); //  three to unna, two between offices of luenen
 
     //  Purging forgets ids after expiry plus skew; the inbox stays
     assert (bn_store_begin (store, &txn) == BR_REASON_OK);

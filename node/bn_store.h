@@ -5,6 +5,8 @@
 
         outbox    sequence                    -> envelope bytes, until the broker
                                                  has durably accepted the message
+        local     sequence                    -> envelope bytes from one office of
+                                                 this node to another, until applied
         sent      message id                  -> bn_sent_t: what became of it
         inbox     arrival counter             -> received time + envelope bytes
                                                  (bodies stay sealed: at rest too)
@@ -81,8 +83,26 @@ uint64_t bn_store_next_sequence (bn_store_t *self);
 br_reason_t bn_store_outbox_add (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
                                  const uint8_t *data, size_t size) BR_WUR;
 
+//  Puts a signed envelope addressed to this node itself (from one of its
+//  offices to another) into the local queue under its sequence, and
+//  records it as sent-but-queued. It never goes to the broker: the node
+//  applies it from the queue (bn_store_local_first) in a later transaction.
+br_reason_t bn_store_local_add (bn_store_t *self, MDB_txn *txn, const Bruecke__Header *header,
+                                const uint8_t *data, size_t size) BR_WUR;
+
+//  The oldest envelope in the local queue and its sequence, read in `txn`
+//  (the bytes are valid until it ends or changes the queue). Returns OK,
+//  NOT_FOUND (empty) or a store reason. Recording the message's outcome
+//  (bn_store_sent_update) takes it out of the queue.
+br_reason_t bn_store_local_first (bn_store_t *self, MDB_txn *txn, uint64_t *sequence,
+                                  const uint8_t **data, size_t *size) BR_WUR;
+
+//  Takes the entry `sequence` out of the local queue without an outcome:
+//  for bytes that are no message. OK if it is not there.
+br_reason_t bn_store_local_drop (bn_store_t *self, MDB_txn *txn, uint64_t sequence) BR_WUR;
+
 //  Records a new state for a message this node sent; a state other than
-//  QUEUED also removes it from the outbox. States move forward only
+//  QUEUED also removes it from the outbox or the local queue. States move forward only
 //  (QUEUED, ACCEPTED, RECEIPTED, REFUSED, DEAD), except that RECEIPTED
 //  replaces DEAD and is never replaced by it: the recipient stored what the
 //  broker gave up on its way. Unknown ids are ignored (OK).
@@ -122,9 +142,10 @@ void bn_store_sent_read (bn_store_t *self, bn_sent_fn *entry, void *argument);
 //  Looks up one sent record. Returns OK or NOT_FOUND.
 br_reason_t bn_store_sent_get (bn_store_t *self, const uint8_t *message_id, bn_sent_t *sent) BR_WUR;
 
-//  Entries in the outbox and the inbox.
+//  Entries in the outbox, the inbox and the local queue.
 size_t bn_store_outbox_count (bn_store_t *self);
 size_t bn_store_inbox_count (bn_store_t *self);
+size_t bn_store_local_count (bn_store_t *self);
 
 //  The state's name: "queued", "accepted", "receipted", "refused", "dead".
 const char *bn_sent_state_name (int state);

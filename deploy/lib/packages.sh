@@ -9,7 +9,8 @@
 #                           screenshots; libfaketime for the daemons' stepped
 #                           clocks, iproute2 for the fault harness's network
 #                           namespaces and python3 for its traffic and checker
-#                           (tests/faults). Node.js and npm (for playwright-core)
+#                           (tests/faults); gdb, which stops a daemon at a chosen
+#                           function so a test can kill it exactly there. Node.js and npm (for playwright-core)
 #                           are added by ensure_test_packages only if the
 #                           machine has no `node` or no `npm` at all, so that a
 #                           Node.js installed from elsewhere is left alone.
@@ -26,7 +27,7 @@ BRUECKE_PACKAGES=(build-essential cmake pkg-config libczmq-dev libzmq3-dev libpr
                   protobuf-c-compiler liblmdb-dev libsodium-dev clang libclang-rt-14-dev
                   lmdb-utils libmicrohttpd-dev libjansson-dev curl jq)
 
-BRUECKE_TEST_PACKAGES=(chromium fonts-dejavu-core faketime iproute2 python3)
+BRUECKE_TEST_PACKAGES=(chromium fonts-dejavu-core faketime iproute2 python3 gdb)
 
 ensure_packages () {
     bruecke_install_missing "${1:-bruecke}" "${BRUECKE_PACKAGES[@]}"

@@ -35,6 +35,7 @@ IT_STOP_TIMEOUT_S=30                # a daemon stops within this after SIGTERM
 declare -A IT_PID=()                # daemon name -> pid
 declare -A IT_CONFIG=()             # daemon name -> config file
 declare -A IT_WATCHDOG=()           # daemon name -> pid of its watchdog
+declare -A IT_GDB=()                # daemon name -> pid of the gdb armed by it_kill_at
 declare -A IT_ENV=()                # daemon name -> extra environment (VAR=value ...)
 declare -a IT_CLEANUP_HOOKS=()      # commands run at exit, last first
 IT_FAILED=0
@@ -212,7 +213,7 @@ it_make_county () {
     for town in "${towns[@]}"; do
         role=town
         case "$town" in
-            luenen) ags=05978024 services=jobcenter,jugendamt ;;
+            luenen) ags=05978024 services=jobcenter,jugendamt,fruehe-hilfen ;;
             unna) ags=05978036 services=fruehe-hilfen,jugendamt ;;
             kamen) ags=05978020 services=jugendamt,fruehe-hilfen ;;
             kreis-unna) ags=05978 services=gesundheitsamt,jobcenter role=county kreis=yes ;;
@@ -235,7 +236,7 @@ it_make_county () {
     #   Routes: a town's own services to the town, county-wide ones to the Kreis
     for town in "${!town_ags[@]}"; do
         case "$town" in
-            luenen) services=jugendamt ;;
+            luenen) services=jugendamt,fruehe-hilfen ;;
             unna) services=fruehe-hilfen,jugendamt ;;
             kamen) services=jugendamt,fruehe-hilfen ;;
             *) services="" ;;
@@ -492,6 +493,43 @@ it_kill () {
     it_unwatch "$name"
     echo "==== killed with SIG$signal $(date +%T.%N) ====" >>"$WORK/logs/$name.log"
     it_log "$name killed with SIG$signal"
+}
+
+#   it_kill_at NAME FUNCTION: arms a debugger on daemon NAME that kills it
+#   with SIGKILL the moment its thread enters FUNCTION (a symbol of the
+#   binary), so that a test stops it at one exact point. Returns at once;
+#   it_kill_at_wait waits until the daemon is dead. Skips (77) without gdb
+#   or where the kernel refuses to let it attach.
+it_kill_at () {
+    local name="$1" function="$2" pid="${IT_PID[$1]:-}"
+    [[ -n "$pid" ]] || it_fail "it_kill_at: $name does not run"
+    command -v gdb >/dev/null || it_skip "no gdb to stop $name at $function"
+    gdb -q -batch -p "$pid" -ex "break $function" -ex "echo armed\n" -ex continue \
+        -ex "signal SIGKILL" >"$WORK/logs/$name.gdb.log" 2>&1 &
+    IT_GDB[$name]=$!
+    local deadline=$(($(date +%s) + 20))
+    until grep -q '^armed' "$WORK/logs/$name.gdb.log"; do
+        it_alive "${IT_GDB[$name]}" || it_skip "gdb cannot attach to $name: $(tail -n 3 "$WORK/logs/$name.gdb.log")"
+        (($(date +%s) < deadline)) || it_fail "gdb did not attach to $name within 20 s"
+        sleep 0.05
+    done
+}
+
+#   it_kill_at_wait NAME: waits (up to 30 s) until it_kill_at has killed NAME.
+it_kill_at_wait () {
+    local name="$1" pid="${IT_PID[$1]:-}"
+    wait "${IT_GDB[$name]}" 2>/dev/null
+    unset "IT_GDB[$name]"
+    local deadline=$(($(date +%s) + 30))
+    while it_alive "$pid"; do
+        (($(date +%s) < deadline)) || it_fail "$name was not stopped by the debugger"
+        sleep 0.05
+    done
+    wait "$pid" 2>/dev/null
+    unset "IT_PID[$name]"
+    it_unwatch "$name"
+    echo "==== killed with SIGKILL by gdb $(date +%T.%N) ====" >>"$WORK/logs/$name.log"
+    it_log "$name killed with SIGKILL where gdb stopped it"
 }
 
 #   ---- Disks ---------------------------------------------------------------------
