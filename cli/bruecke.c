@@ -30,8 +30,8 @@
 //  Room for a command's words in messages ("bruecke exchange agreements").
 #define S_COMMAND_WORDS_SIZE 64
 //  The options of every command that calls the node API, and their usage.
-#define S_API_OPTIONS "url token token-file"
-#define S_API_USAGE   "[--url URL] [--token-file FILE | --token TOKEN]"
+#define S_API_OPTIONS "url token token-file on-behalf"
+#define S_API_USAGE   "[--url URL] [--token-file FILE | --token TOKEN] [--on-behalf PERSON]"
 
 //  One subcommand: its words, its options and its handler.
 typedef struct s_command_t s_command_t;
@@ -877,15 +877,18 @@ s_api_token_add (const s_command_t *command, zhash_t *options, zlist_t *argument
     const char *path = s_option (options, "tokens");
     const char *name = s_option (options, "name");
     const char *role = s_option (options, "role");
-    if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role)) {
+    const char *offices = s_option (options, "offices") ? s_option (options, "offices") : "";
+    if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role) ||
+        !bn_tokens_offices_valid (role, offices)) {
         fprintf (stderr,
                  "bruecke api-token add: --name is 1 to %d characters of [a-z0-9-]; --role is "
-                 "caseworker, integration or readonly\n",
+                 "caseworker, integration or readonly; --offices lists service codes "
+                 "(jobcenter,fruehe-hilfen), exactly one for integration\n",
                  BN_TOKENS_NAME_MAX);
         return S_EXIT_USAGE;
     }
     char *token = NULL;
-    br_reason_t reason = bn_tokens_add (path, name, role, &token);
+    br_reason_t reason = bn_tokens_add (path, name, role, offices, &token);
     if (reason == BR_REASON_INVALID_STATE)
         return s_refused (command, reason, "a token of that name exists");
     if (reason != BR_REASON_OK)
@@ -932,10 +935,13 @@ s_web_user_add (const s_command_t *command, zhash_t *options, zlist_t *arguments
     const char *path = s_option (options, "users");
     const char *name = s_option (options, "name");
     const char *role = s_option (options, "role");
-    if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_web_role_valid (role)) {
+    const char *offices = s_option (options, "offices") ? s_option (options, "offices") : "";
+    if (!br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_web_role_valid (role) ||
+        !bn_tokens_offices_valid (role, offices)) {
         fprintf (stderr,
                  "bruecke web-user add: --name is 1 to %d characters of [a-z0-9-]; --role is "
-                 "sachbearbeitung, leitung or administration\n",
+                 "sachbearbeitung, leitung or administration; --offices lists service codes "
+                 "(jobcenter,fruehe-hilfen)\n",
                  BN_TOKENS_NAME_MAX);
         return S_EXIT_USAGE;
     }
@@ -949,13 +955,38 @@ s_web_user_add (const s_command_t *command, zhash_t *options, zlist_t *arguments
                  BN_TOKENS_PASSWORD_MIN, BN_TOKENS_PASSWORD_MAX);
         return S_EXIT_USAGE;
     }
-    br_reason_t reason = bn_tokens_add_user (path, name, role, password);
+    br_reason_t reason = bn_tokens_add_user (path, name, role, offices, password);
     sodium_memzero (password, sizeof (password));
     if (reason == BR_REASON_INVALID_STATE)
         return s_refused (command, reason, "a user of that name exists");
     if (reason != BR_REASON_OK)
         return s_refused (command, reason, path);
     fprintf (stderr, "bruecke: web user '%s' (%s) added to %s\n", name, role, path);
+    return S_EXIT_OK;
+}
+
+//  'bruecke api-token offices' and 'bruecke web-user offices': sets the
+//  offices a token or web user acts for.
+static int
+s_offices_set (const s_command_t *command, zhash_t *options, zlist_t *arguments)
+{
+    (void) arguments;
+    bool users = streq (command->group, "web-user");
+    const char *path = s_option (options, users ? "users" : "tokens");
+    const char *name = s_option (options, "name");
+    const char *offices = s_option (options, "offices");
+    br_reason_t reason = bn_tokens_set_offices (path, name, offices);
+    if (reason == BR_REASON_MALFORMED) {
+        fprintf (stderr,
+                 "bruecke %s offices: --name names the entry; --offices lists service codes "
+                 "(jobcenter,fruehe-hilfen; \"\" for none), exactly one for integration\n",
+                 command->group);
+        return S_EXIT_USAGE;
+    }
+    if (reason != BR_REASON_OK)
+        return s_refused (command, reason, reason == BR_REASON_NOT_FOUND ? name : path);
+    fprintf (stderr, "bruecke: %s '%s' now acts for: %s\n", users ? "web user" : "token", name,
+             *offices ? offices : "no office");
     return S_EXIT_OK;
 }
 
@@ -1047,8 +1078,12 @@ s_api_send (const s_command_t *command, zhash_t *options, const char *method, co
                  words);
         return S_EXIT_USAGE;
     }
-    reason = bn_http_request (url, method, path, token, body ? zchunk_data (body) : NULL,
-                              body ? zchunk_size (body) : 0, status, response);
+    const char *on_behalf = s_option (options, "on-behalf");
+    if (!on_behalf)
+        on_behalf = getenv ("BRUECKE_ON_BEHALF");
+    reason =
+        bn_http_request_as (url, method, path, token, on_behalf, body ? zchunk_data (body) : NULL,
+                            body ? zchunk_size (body) : 0, status, response);
     sodium_memzero (token, strlen (token));
     zstr_free (&token);
     if (reason == BR_REASON_MALFORMED) {
@@ -1726,18 +1761,30 @@ static const s_command_t s_commands[] = {
      "Verifies the node's audit log in its state directory: finds an edited, deleted or\n"
      "re-ordered record. Prints the record count and the head hash, never a record.",
      "state", "", "state", 0, s_audit_verify},
-    {"api-token", "add", "--tokens FILE --name NAME --role caseworker|integration|readonly",
+    {"api-token", "add",
+     "--tokens FILE --name NAME --role caseworker|integration|readonly [--offices A,B]",
      "Adds a token for the node's JSON API to the token file (created, mode 0600, if missing)\n"
      "and prints the token once; the file keeps only its argon2id hash. A running node takes\n"
-     "it at the next request; deleting its line from the file revokes it.",
-     "tokens name role", "", "tokens name role", 0, s_api_token_add},
-    {"web-user", "add", "--users FILE --name NAME --role sachbearbeitung|leitung|administration",
+     "it at the next request; deleting its line from the file revokes it. --offices are the\n"
+     "offices (service codes) whose cases it may work; an integration token (the town's case\n"
+     "software) acts for exactly one, and names in every call the person it acts for.",
+     "tokens name role offices", "", "tokens name role", 0, s_api_token_add},
+    {"api-token", "offices", "--tokens FILE --name NAME --offices A,B",
+     "Sets the offices a token acts for (\"\" for none); a running node takes it at once.",
+     "tokens name offices", "", "tokens name offices", 0, s_offices_set},
+    {"web-user", "add",
+     "--users FILE --name NAME --role sachbearbeitung|leitung|administration [--offices A,B]",
      "Adds a user of the node's web interface to its users file (created, mode 0600, if\n"
      "missing; by default web-users in the node's state directory). The password, 10 to 128\n"
      "characters, comes from standard input (asked for without echo on a terminal); the file\n"
      "keeps only its argon2id hash. A running node takes it at the next login; deleting its\n"
-     "line from the file removes the user.",
-     "users name role", "", "users name role", 0, s_web_user_add},
+     "line from the file removes the user. --offices are the offices (service codes, e.g.\n"
+     "jobcenter,fruehe-hilfen) whose cases the user works; the administration needs none.",
+     "users name role offices", "", "users name role", 0, s_web_user_add},
+    {"web-user", "offices", "--users FILE --name NAME --offices A,B",
+     "Sets the offices a web user acts for (\"\" for none); it holds from the user's next\n"
+     "request.",
+     "users name offices", "", "users name offices", 0, s_offices_set},
     {NULL, "api",
      "METHOD PATH [--data JSON | --data @FILE | --data @-] [--url URL]\n"
      "       [--token-file FILE | --token TOKEN]",
@@ -1745,7 +1792,8 @@ static const s_command_t s_commands[] = {
      "prints the answer's JSON. Exit 1 on a refusal, with 'bruecke: REASON: detail' on stderr.\n"
      "--url defaults to $BRUECKE_API_URL, else " BN_API_DEFAULT_URL ". The token comes from\n"
      "--token-file (mode 0600), $BRUECKE_API_TOKEN or --token (which other users can see in\n"
-     "the process list). --data @- reads the body from standard input.",
+     "the process list). --data @- reads the body from standard input. An integration token\n"
+     "names the person it acts for with --on-behalf or $BRUECKE_ON_BEHALF.",
      "data " S_API_OPTIONS, "", "", 2, s_api},
     {"exchange", "topics", S_API_USAGE,
      "Lists the Transferbörse's topic codes and cancellation reasons, with their labels.\n"

@@ -56,7 +56,15 @@
     X (AUDIT_BROKEN, 37, false)                                                                    \
     X (CONSENT_MISSING, 38, false)                                                                 \
     X (TOO_MANY_ATTEMPTS, 39, false)                                                               \
-    X (TOO_EARLY, 40, false)
+    X (TOO_EARLY, 40, false)                                                                       \
+    X (METHOD_NOT_ALLOWED, 41, false)                                                              \
+    X (OFFICE_NOT_PERMITTED, 42, false)                                                            \
+    X (ON_BEHALF_MISSING, 43, false)                                                               \
+    X (GRANTOR_NOT_MEMBER, 44, false)                                                              \
+    X (GRANTOR_NOT_ENTITLED, 45, false)                                                            \
+    X (SUBJECT_NOT_MEMBER, 46, false)                                                              \
+    X (CONSENT_BACKDATED, 47, false)                                                               \
+    X (CONSENT_TOO_LONG, 48, false)
 
 #define BR_REASON_ENUM_ENTRY(name, number, retry) BR_REASON_##name = number,
 typedef enum { BR_REASON_LIST (BR_REASON_ENUM_ENTRY) } br_reason_t;

@@ -5,6 +5,7 @@
 
 #include "bn_api.h"
 #include "bn_http.h"
+#include "bn_routes.h"
 #include "bn_web.h"
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -28,16 +29,22 @@ struct _bn_api_t {
 
 //  What the HTTP layer keeps for one request between libmicrohttpd's calls.
 typedef struct {
-    br_reason_t reason;                  //  refusal decided by the HTTP layer, or OK
-    char detail[BN_API_DETAIL_SIZE];     //  its detail text
-    char user[BN_TOKENS_NAME_MAX + 1];   //  token or web user name, "" until authenticated
-    char role[BN_TOKENS_ROLE_MAX + 1];   //  its API role
-    char logged[BN_TOKENS_NAME_MAX + 1]; //  who, for the log: token name, or "web:<role>"
-                                         //  (staff names stay out of the log)
-    bool web;                            //  a page, or the web interface's login and session
-    uint8_t *body;                       //  request body so far (BN_API_BODY_MAX at most)
-    size_t body_size;                    //  bytes in body
-    size_t received;                     //  body bytes received, kept or thrown away
+    br_reason_t reason;                       //  refusal decided by the HTTP layer, or OK
+    char detail[BN_API_DETAIL_SIZE];          //  its detail text
+    char user[BN_TOKENS_NAME_MAX + 1];        //  token or web user name, "" until authenticated
+    char role[BN_TOKENS_ROLE_MAX + 1];        //  its API role
+    char logged[BN_TOKENS_NAME_MAX + 1];      //  who, for the log: token name, or "web:<role>"
+                                              //  (staff names stay out of the log)
+    char offices[BN_TOKENS_OFFICES_SIZE];     //  the offices it acts for
+    char on_behalf[BN_API_ON_BEHALF_MAX + 1]; //  integration: the person it acts for
+    char actor[BN_AUDIT_ACTOR_MAX + 1];       //  who, for the audit log
+    const bn_route_t *route;                  //  the operation (bn_routes)
+    char id[BN_ROUTES_ID_MAX + 1];            //  the path's {id}, "" if none
+    char allow[BN_ROUTES_ALLOW_SIZE];         //  METHOD_NOT_ALLOWED: the path's methods
+    bool web;                                 //  a page, or the web interface's login and session
+    uint8_t *body;                            //  request body so far (BN_API_BODY_MAX at most)
+    size_t body_size;                         //  bytes in body
+    size_t received;                          //  body bytes received, kept or thrown away
 } s_request_t;
 
 //  Path words of the API (node/openapi.yaml), logged as they are.
@@ -74,6 +81,17 @@ bn_api_integer (json_t *object, const char *name, json_int_t fallback)
     return json_is_integer (value) ? json_integer_value (value) : fallback;
 }
 
+br_reason_t
+bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1])
+{
+    assert (request && request->method && request->path && id);
+    char allow[BN_ROUTES_ALLOW_SIZE];
+    br_reason_t reason;
+    request->route = bn_routes_match (request->method, request->path, id, allow, &reason);
+    request->id = id;
+    return reason;
+}
+
 int
 bn_api_split (const char *path, char *copy, char *parts[BN_API_PARTS_MAX])
 {
@@ -98,13 +116,17 @@ bn_api_http_status (br_reason_t reason)
             return MHD_HTTP_OK;
         case BR_REASON_MALFORMED:
         case BR_REASON_ATTESTATION_INVALID:
+        case BR_REASON_ON_BEHALF_MISSING:
             return MHD_HTTP_BAD_REQUEST;
         case BR_REASON_UNAUTHORIZED:
             return MHD_HTTP_UNAUTHORIZED;
         case BR_REASON_TOO_MANY_ATTEMPTS:
             return MHD_HTTP_TOO_MANY_REQUESTS;
         case BR_REASON_FORBIDDEN:
+        case BR_REASON_OFFICE_NOT_PERMITTED:
             return MHD_HTTP_FORBIDDEN;
+        case BR_REASON_METHOD_NOT_ALLOWED:
+            return MHD_HTTP_METHOD_NOT_ALLOWED;
         case BR_REASON_NOT_FOUND:
             return MHD_HTTP_NOT_FOUND;
         case BR_REASON_INVALID_STATE:
@@ -122,6 +144,11 @@ bn_api_http_status (br_reason_t reason)
         case BR_REASON_UNKNOWN_NODE:
         case BR_REASON_NODE_REVOKED:
         case BR_REASON_TOO_EARLY:
+        case BR_REASON_GRANTOR_NOT_MEMBER:
+        case BR_REASON_GRANTOR_NOT_ENTITLED:
+        case BR_REASON_SUBJECT_NOT_MEMBER:
+        case BR_REASON_CONSENT_BACKDATED:
+        case BR_REASON_CONSENT_TOO_LONG:
             return MHD_HTTP_UNPROCESSABLE_CONTENT;
         case BR_REASON_STORE_FULL:
         case BR_REASON_STORE_FAILED:
@@ -232,7 +259,7 @@ s_session (bn_api_t *self, struct MHD_Connection *connection)
 //  API role for the web role, and the CSRF token on every change.
 static void
 s_admit_session (bn_api_t *self, struct MHD_Connection *connection, const char *method,
-                 const char *url, s_request_t *request)
+                 s_request_t *request)
 {
     const bn_web_session_t *session = s_session (self, connection);
     if (!session) {
@@ -240,23 +267,39 @@ s_admit_session (bn_api_t *self, struct MHD_Connection *connection, const char *
                   "a valid API token (Authorization: Bearer <token>) or a login is required");
         return;
     }
+    //  The offices are read for every request: a change takes effect at once,
+    //  and a removed user's session ends
+    const char *offices = bn_tokens_offices (bn_web_users (self->web), session->user);
+    if (!offices) {
+        s_refuse (request, BR_REASON_UNAUTHORIZED, "the user no longer exists");
+        return;
+    }
     snprintf (request->user, sizeof (request->user), "%s", session->user);
     snprintf (request->logged, sizeof (request->logged), "web:%s", session->role);
-    //  Sachbearbeitung and Leitung work cases; Administration reads the
-    //  audit log and works no cases
-    bool administration = streq (session->role, BN_TOKENS_ROLE_ADMINISTRATION);
-    snprintf (request->role, sizeof (request->role), "%s",
-              administration ? BN_TOKENS_ROLE_READONLY : BN_TOKENS_ROLE_CASEWORKER);
-    bool audit = strncmp (url, "/v1/audit", 9) == 0 && (url[9] == '\0' || url[9] == '/');
-    bool reports = streq (url, "/v1/reports");
-    if (audit && !administration)
-        s_refuse (request, BR_REASON_FORBIDDEN, "the audit log is for the administration");
-    else if (reports && streq (session->role, BN_TOKENS_ROLE_SACHBEARBEITUNG))
-        s_refuse (request, BR_REASON_FORBIDDEN, "reports are for the Leitung");
-    else if (!streq (method, "GET") &&
-             !bn_web_csrf_valid (session, MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
-                                                                       "X-CSRF-Token")))
+    snprintf (request->role, sizeof (request->role), "%s", session->role);
+    snprintf (request->offices, sizeof (request->offices), "%s", offices);
+    if (!streq (method, "GET") &&
+        !bn_web_csrf_valid (
+            session, MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "X-CSRF-Token")))
         s_refuse (request, BR_REASON_FORBIDDEN, "missing or wrong CSRF token (X-CSRF-Token)");
+}
+
+//  The person an integration token acts for, from its header. Returns OK
+//  or ON_BEHALF_MISSING.
+static br_reason_t
+s_on_behalf (struct MHD_Connection *connection, s_request_t *request)
+{
+    const char *person =
+        MHD_lookup_connection_value (connection, MHD_HEADER_KIND, BN_API_ON_BEHALF);
+    if (!person || !br_text_valid (person, BN_API_ON_BEHALF_MAX)) {
+        s_refuse (request, BR_REASON_ON_BEHALF_MISSING,
+                  "an integration token names the person it acts for in %s (1 to %d bytes of "
+                  "text)",
+                  BN_API_ON_BEHALF, BN_API_ON_BEHALF_MAX);
+        return request->reason;
+    }
+    snprintf (request->on_behalf, sizeof (request->on_behalf), "%s", person);
+    return BR_REASON_OK;
 }
 
 //  Checks what the headers tell: token or session, method, role.
@@ -274,9 +317,9 @@ s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method, 
     }
     const char *name = NULL, *role = NULL;
     if (!header && self->web)
-        s_admit_session (self, connection, method, url, request);
+        s_admit_session (self, connection, method, request);
     else if (bn_tokens_check (self->tokens, token, &name, &role) != BR_REASON_OK ||
-             !bn_tokens_role_valid (role)) {
+             !bn_tokens_role_valid (role) || !bn_tokens_offices (self->tokens, name)) {
         s_refuse (request, BR_REASON_UNAUTHORIZED,
                   "a valid API token is required (Authorization: Bearer <token>)");
         return;
@@ -284,13 +327,28 @@ s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method, 
         snprintf (request->user, sizeof (request->user), "%s", name);
         snprintf (request->logged, sizeof (request->logged), "%s", name);
         snprintf (request->role, sizeof (request->role), "%s", role);
+        snprintf (request->offices, sizeof (request->offices), "%s",
+                  bn_tokens_offices (self->tokens, name));
     }
     if (request->reason != BR_REASON_OK)
         return;
-    if (!streq (method, "GET") && !streq (method, "POST"))
-        s_refuse (request, BR_REASON_MALFORMED, "only GET and POST are supported");
-    else if (streq (request->role, BN_TOKENS_ROLE_READONLY) && !streq (method, "GET"))
-        s_refuse (request, BR_REASON_FORBIDDEN, "the role readonly may only read (GET)");
+    //  The operation, and whether this role may call it: decided on the
+    //  path as parsed, before anything is read or changed
+    br_reason_t reason;
+    request->route = bn_routes_match (method, url, request->id, request->allow, &reason);
+    if (!request->route)
+        s_refuse (request, reason,
+                  reason == BR_REASON_METHOD_NOT_ALLOWED ? "this path takes %s only"
+                                                         : "no such resource%s",
+                  reason == BR_REASON_METHOD_NOT_ALLOWED ? request->allow : "");
+    else if (!bn_routes_allows (request->route, request->role))
+        s_refuse (request, BR_REASON_FORBIDDEN, "the role %s may not do this", request->role);
+    else if (streq (request->role, BN_TOKENS_ROLE_INTEGRATION) &&
+             s_on_behalf (connection, request) == BR_REASON_OK)
+        snprintf (request->actor, sizeof (request->actor), "%s f\xc3\xbcr %s", request->user,
+                  request->on_behalf);
+    else
+        snprintf (request->actor, sizeof (request->actor), "%s", request->user);
 }
 
 //  Takes one piece of the request body.
@@ -335,7 +393,7 @@ s_query_add (void *argument, enum MHD_ValueKind kind, const char *key, const cha
 
 //  Queues a JSON answer.
 static enum MHD_Result
-s_send (struct MHD_Connection *connection, int status, json_t *json)
+s_send (struct MHD_Connection *connection, int status, json_t *json, const char *allow)
 {
     char *text = json_dumps (json, JSON_COMPACT);
     if (!text) {
@@ -358,6 +416,8 @@ s_send (struct MHD_Connection *connection, int status, json_t *json)
     MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header (response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (allow && *allow)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, allow);
     enum MHD_Result result = MHD_queue_response (connection, (unsigned int) status, response);
     MHD_destroy_response (response);
     return result;
@@ -366,7 +426,7 @@ s_send (struct MHD_Connection *connection, int status, json_t *json)
 //  Answers a refusal and logs it.
 static enum MHD_Result
 s_send_refusal (struct MHD_Connection *connection, const char *method, const char *url,
-                const char *user, br_reason_t reason, const char *detail)
+                const char *user, br_reason_t reason, const char *detail, const char *allow)
 {
     int status = bn_api_http_status (reason);
     json_t *answer = json_object ();
@@ -376,7 +436,7 @@ s_send_refusal (struct MHD_Connection *connection, const char *method, const cha
     char path[S_LOG_PATH_MAX + 1];
     s_log_path (url, path);
     zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, *user ? user : "-");
-    enum MHD_Result result = s_send (connection, status, answer);
+    enum MHD_Result result = s_send (connection, status, answer, allow);
     json_decref (answer);
     return result;
 }
@@ -388,7 +448,7 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
 {
     if (request->reason != BR_REASON_OK)
         return s_send_refusal (connection, method, url, request->logged, request->reason,
-                               request->detail);
+                               request->detail, request->allow);
     json_t *query = json_object ();
     MHD_get_connection_values (connection, MHD_GET_ARGUMENT_KIND, s_query_add, query);
     if (json_object_get (query, "") && json_is_null (json_object_get (query, "")))
@@ -407,7 +467,7 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
     if (request->reason != BR_REASON_OK) {
         json_decref (query);
         return s_send_refusal (connection, method, url, request->logged, request->reason,
-                               request->detail);
+                               request->detail, request->allow);
     }
 
     bn_request_t call;
@@ -416,8 +476,11 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
     call.path = url;
     call.query = query;
     call.body = body;
-    call.user = request->user;
+    call.user = request->actor;
     call.role = request->role;
+    call.offices = request->offices;
+    call.route = request->route;
+    call.id = request->id;
     call.reason = BR_REASON_OK;
     self->dispatch (self->argument, &call);
     json_decref (query);
@@ -431,13 +494,13 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
         char path[S_LOG_PATH_MAX + 1];
         s_log_path (url, path);
         zsys_info ("api: %s %s %d %s", s_log_method (method), path, status, request->logged);
-        result = s_send (connection, status, answer);
+        result = s_send (connection, status, answer, NULL);
         json_decref (answer);
     } else {
         json_decref (call.result);
         call.detail[sizeof (call.detail) - 1] = '\0';
-        result =
-            s_send_refusal (connection, method, url, request->logged, call.reason, call.detail);
+        result = s_send_refusal (connection, method, url, request->logged, call.reason, call.detail,
+                                 NULL);
     }
     return result;
 }
@@ -486,14 +549,28 @@ s_web_send (struct MHD_Connection *connection, int status, const void *data, siz
     return result;
 }
 
+//  A comma-separated office list as a JSON array of codes.
+static json_t *
+s_offices_json (const char *offices)
+{
+    json_t *list = json_array ();
+    for (const char *at = offices ? offices : ""; *at;) {
+        const char *end = strchrnul (at, ',');
+        json_array_append_new (list, json_stringn (at, (size_t) (end - at)));
+        at = *end ? end + 1 : end;
+    }
+    return list;
+}
+
 //  Answers a session as JSON {user, role, csrf}, setting its cookie if
 //  `cookie` (after a login).
 static enum MHD_Result
 s_web_session_answer (bn_api_t *self, struct MHD_Connection *connection,
                       const bn_web_session_t *session, bool cookie)
 {
-    json_t *answer = json_pack ("{ss ss ss}", "user", session->user, "role", session->role, "csrf",
-                                session->csrf);
+    json_t *answer = json_pack (
+        "{ss ss ss so}", "user", session->user, "role", session->role, "csrf", session->csrf,
+        "offices", s_offices_json (bn_tokens_offices (bn_web_users (self->web), session->user)));
     char *text = json_dumps (answer, JSON_COMPACT);
     json_decref (answer);
     char *set_cookie = cookie ? zsys_sprintf ("%s=%s%s", BN_WEB_COOKIE, session->id,
@@ -509,16 +586,42 @@ s_web_session_answer (bn_api_t *self, struct MHD_Connection *connection,
 }
 
 static void
-s_list_entry (void *argument, const char *name, const char *role)
+s_list_entry (void *argument, const char *name, const char *role, const char *offices)
 {
-    json_array_append_new ((json_t *) argument, json_pack ("{ss ss}", "name", name, "role", role));
+    json_array_append_new ((json_t *) argument, json_pack ("{ss ss so}", "name", name, "role", role,
+                                                           "offices", s_offices_json (offices)));
+}
+
+//  The offices of an admin request's body, {"offices": [codes]}, as the
+//  comma-separated text bn_tokens keeps, into `offices`. False if they are
+//  missing or not a list of at most BN_ROUTES_OFFICES_MAX strings.
+static bool
+s_offices_of (json_t *body, char offices[BN_TOKENS_OFFICES_SIZE])
+{
+    json_t *list = json_object_get (body, "offices");
+    offices[0] = '\0';
+    if (!json_is_array (list) || json_array_size (list) > BN_ROUTES_OFFICES_MAX)
+        return false;
+    size_t index, used = 0;
+    json_t *code;
+    json_array_foreach (list, index, code)
+    {
+        const char *text = json_string_value (code);
+        if (!text || strchr (text, ',') || used + strlen (text) + 2 > BN_TOKENS_OFFICES_SIZE)
+            return false;
+        used += (size_t) snprintf (offices + used, BN_TOKENS_OFFICES_SIZE - used, "%s%s",
+                                   index ? "," : "", text);
+    }
+    return true;
 }
 
 //  The administration's management of the web users and the API tokens:
-//      GET  /ui/admin/users, /ui/admin/tokens        -> {"users"|"tokens": [{name, role}]}
-//      POST /ui/admin/users {name, role, password}   -> 201 {}
-//      POST /ui/admin/tokens {name, role}            -> 201 {"token": shown this once}
-//      POST /ui/admin/{users|tokens}/{name}/remove   -> 200 {}
+//      GET  /ui/admin/users, /ui/admin/tokens
+//          -> {"users"|"tokens": [{name, role, offices: [codes]}]}
+//      POST /ui/admin/users {name, role, password, offices}   -> 201 {}
+//      POST /ui/admin/tokens {name, role, offices}             -> 201 {"token": shown this once}
+//      POST /ui/admin/{users|tokens}/{name}/offices {offices}  -> 200 {}
+//      POST /ui/admin/{users|tokens}/{name}/remove             -> 200 {}
 //  Administration sessions only (FORBIDDEN), with the CSRF token on POST.
 static enum MHD_Result
 s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *url,
@@ -541,7 +644,7 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
         detail = "missing or wrong CSRF token (X-CSRF-Token)";
     }
     if (reason != BR_REASON_OK)
-        return s_send_refusal (connection, method, url, request->logged, reason, detail);
+        return s_send_refusal (connection, method, url, request->logged, reason, detail, NULL);
     snprintf (request->logged, sizeof (request->logged), "web:%s", session->role);
     char what[16] = "", name[BN_TOKENS_NAME_MAX + 1] = "", action[16] = "";
     int parts = sscanf (url + 10, "%15[a-z]/%32[a-z0-9-]/%15[a-z]", what, name, action);
@@ -562,14 +665,21 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
     } else if ((users || tokens) && parts == 1 && !get) {
         const char *new_name = json_string_value (json_object_get (body, "name"));
         const char *role = json_string_value (json_object_get (body, "role"));
+        char offices[BN_TOKENS_OFFICES_SIZE];
         char *token = NULL;
-        reason = users ? bn_tokens_add_user (bn_tokens_path (file), new_name, role,
-                                             json_string_value (json_object_get (body, "password")))
-                       : bn_tokens_add (bn_tokens_path (file), new_name, role, &token);
+        if (!s_offices_of (body, offices))
+            reason = BR_REASON_MALFORMED;
+        else if (users)
+            reason = bn_tokens_add_user (bn_tokens_path (file), new_name, role, offices,
+                                         json_string_value (json_object_get (body, "password")));
+        else
+            reason = bn_tokens_add (bn_tokens_path (file), new_name, role, offices, &token);
         detail = reason == BR_REASON_MALFORMED
                      ? (users ? "name [a-z0-9-] 1..32, role sachbearbeitung, leitung or "
-                                "administration, password 10..128 characters"
-                              : "name [a-z0-9-] 1..32, role caseworker, integration or readonly")
+                                "administration, offices: service codes, password 10..128 "
+                                "characters"
+                              : "name [a-z0-9-] 1..32, role caseworker, integration or readonly, "
+                                "offices: service codes (integration: exactly one)")
                  : reason == BR_REASON_INVALID_STATE ? "that name exists"
                                                      : "cannot write the file";
         if (reason == BR_REASON_OK) {
@@ -580,6 +690,20 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
         if (token)
             sodium_memzero (token, strlen (token));
         zstr_free (&token);
+    } else if ((users || tokens) && parts == 3 && !get && streq (action, "offices")) {
+        char offices[BN_TOKENS_OFFICES_SIZE];
+        reason = s_offices_of (body, offices)
+                     ? bn_tokens_set_offices (bn_tokens_path (file), name, offices)
+                     : BR_REASON_MALFORMED;
+        detail = reason == BR_REASON_NOT_FOUND ? "no such name"
+                 : reason == BR_REASON_MALFORMED
+                     ? "offices: service codes of the catalogue (integration: exactly one)"
+                     : "cannot write the file";
+        if (reason == BR_REASON_OK) {
+            answer = json_object ();
+            zsys_info ("web: the administration changed the offices of a %s",
+                       users ? "web user" : "token");
+        }
     } else if ((users || tokens) && parts == 3 && !get && streq (action, "remove")) {
         if (users && streq (name, session->user)) {
             reason = BR_REASON_INVALID_STATE;
@@ -595,7 +719,7 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
         sodium_memzero (request->body, request->body_size);
     json_decref (body);
     if (reason != BR_REASON_OK)
-        return s_send_refusal (connection, method, url, request->logged, reason, detail);
+        return s_send_refusal (connection, method, url, request->logged, reason, detail, NULL);
     char *text = json_dumps (answer, JSON_COMPACT);
     json_decref (answer);
     char path[S_LOG_PATH_MAX + 1];
@@ -614,7 +738,7 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
 {
     if (request->reason != BR_REASON_OK)
         return s_send_refusal (connection, method, url, request->logged, request->reason,
-                               request->detail);
+                               request->detail, request->allow);
     bool get = streq (method, "GET"), post = streq (method, "POST");
     int64_t now = br_clock_ms (); //  sessions and lockouts are timers
     br_reason_t reason = BR_REASON_NOT_FOUND;
@@ -677,7 +801,7 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
         }
         detail = "no such page";
     }
-    return s_send_refusal (connection, method, url, request->logged, reason, detail);
+    return s_send_refusal (connection, method, url, request->logged, reason, detail, NULL);
 }
 
 //  libmicrohttpd calls this after the headers, for each piece of the body,
@@ -710,7 +834,7 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
             if (declared > BN_API_DISCARD_MAX)
                 //  not worth reading: answer now, libmicrohttpd closes after
                 return s_send_refusal (connection, method, url, request->logged, request->reason,
-                                       request->detail);
+                                       request->detail, request->allow);
         }
         return MHD_YES;
     }
@@ -811,13 +935,14 @@ bn_api_destroy (bn_api_t **self_p)
 
 //  What the test dispatcher saw of the last request.
 typedef struct {
-    int calls;      //  requests dispatched
-    char method[8]; //  their method
-    char path[64];  //  path
-    char *query;    //  query, as sorted compact JSON
-    char *body;     //  body, as sorted compact JSON, or NULL
-    char user[40];  //  token name
-    char role[20];  //  role
+    int calls;        //  requests dispatched
+    char method[8];   //  their method
+    char path[64];    //  path
+    char *query;      //  query, as sorted compact JSON
+    char *body;       //  body, as sorted compact JSON, or NULL
+    char user[64];    //  the actor
+    char role[20];    //  role
+    char offices[64]; //  offices
 } s_test_seen_t;
 
 static void
@@ -834,16 +959,22 @@ s_test_dispatch (void *argument, bn_request_t *request)
     snprintf (seen->user, sizeof (seen->user), "%s", request->user);
     snprintf (seen->role, sizeof (seen->role), "%s", request->role);
 
-    if (streq (request->path, "/v1/echo")) {
+    snprintf (seen->offices, sizeof (seen->offices), "%s", request->offices);
+    //  The route came with the request: POST /v1/cases echoes, the
+    //  referrals answer {}, the consents refuse, the transfers are busy
+    assert (request->route && request->id);
+    bn_operation_t operation = request->route->operation;
+    if (operation == BN_OP_CASE_CREATE) {
         request->status = 201;
         request->result = json_pack ("{s:b, s:O*}", "ok", 1, "body", request->body);
-    } else if (streq (request->path, "/v1/empty"))
+    } else if (operation == BN_OP_REFERRAL_LIST || operation == BN_OP_REFERRAL_SEND ||
+               operation == BN_OP_CASE_LIST)
         ; //  OK, no result: {}
-    else if (streq (request->path, "/v1/refuse")) {
+    else if (operation == BN_OP_CONSENT_LIST || operation == BN_OP_CONSENT_RECORD) {
         request->reason = BR_REASON_CONSENT_WITHDRAWN;
         request->result = json_object (); //  ignored on refusal
         snprintf (request->detail, sizeof (request->detail), "the consent was withdrawn");
-    } else if (streq (request->path, "/v1/busy")) {
+    } else if (operation == BN_OP_TRANSFER_LIST) {
         request->reason = BR_REASON_BUSY;
         snprintf (request->detail, sizeof (request->detail), "try later");
     } else {
@@ -875,6 +1006,8 @@ s_test_refused (const char *url, const char *method, const char *path, const cha
 {
     int got = 0;
     json_t *answer = s_test_call (url, method, path, token, body, body_size, &got);
+    if (got != status)
+        fprintf (stderr, "%s %s: %d, expected %d\n", method, path, got, status);
     assert (got == status);
     assert (streq (json_string_value (json_object_get (answer, "error")), name));
     assert (json_is_string (json_object_get (answer, "detail")));
@@ -918,8 +1051,12 @@ bn_api_test (bool verbose)
     assert (directory);
     char *path = zsys_sprintf ("%s/api-tokens", directory);
     char *alice = NULL, *reader = NULL;
-    assert (bn_tokens_add (path, "alice", BN_TOKENS_ROLE_CASEWORKER, &alice) == BR_REASON_OK);
-    assert (bn_tokens_add (path, "reader", BN_TOKENS_ROLE_READONLY, &reader) == BR_REASON_OK);
+    char *carol = NULL;
+    assert (bn_tokens_add (path, "alice", BN_TOKENS_ROLE_CASEWORKER, "jobcenter,fruehe-hilfen",
+                           &alice) == BR_REASON_OK);
+    assert (bn_tokens_add (path, "reader", BN_TOKENS_ROLE_READONLY, "", &reader) == BR_REASON_OK);
+    assert (bn_tokens_add (path, "carol", BN_TOKENS_ROLE_INTEGRATION, "jobcenter", &carol) ==
+            BR_REASON_OK);
     br_reason_t reason;
     bn_tokens_t *tokens = bn_tokens_new (path, &reason);
     assert (tokens);
@@ -948,30 +1085,56 @@ bn_api_test (bool verbose)
     int status = 0;
 
     //  No token, a bad token, a token of an unknown name: 401
-    s_test_refused (url, "GET", "/v1/echo", NULL, NULL, 0, 401, "UNAUTHORIZED");
+    s_test_refused (url, "GET", "/v1/cases", NULL, NULL, 0, 401, "UNAUTHORIZED");
     char *wrong = strdup (alice);
     wrong[strlen (wrong) - 1] = wrong[strlen (wrong) - 1] == 'A' ? 'B' : 'A';
-    s_test_refused (url, "GET", "/v1/echo", wrong, NULL, 0, 401, "UNAUTHORIZED");
-    s_test_refused (url, "POST", "/v1/echo", wrong, "{}", 2, 401, "UNAUTHORIZED");
+    s_test_refused (url, "GET", "/v1/cases", wrong, NULL, 0, 401, "UNAUTHORIZED");
+    s_test_refused (url, "POST", "/v1/cases", wrong, "{}", 2, 401, "UNAUTHORIZED");
     memcpy (wrong, "zzzzz", 5);
-    s_test_refused (url, "GET", "/v1/echo", wrong, NULL, 0, 401, "UNAUTHORIZED");
+    s_test_refused (url, "GET", "/v1/cases", wrong, NULL, 0, 401, "UNAUTHORIZED");
     zstr_free (&wrong);
     assert (seen.calls == 0);
 
     //  readonly may GET but not POST
-    s_test_refused (url, "POST", "/v1/echo", reader, "{}", 2, 403, "FORBIDDEN");
+    s_test_refused (url, "POST", "/v1/cases", reader, "{}", 2, 403, "FORBIDDEN");
     assert (seen.calls == 0);
-    json_t *answer = s_test_call (url, "GET", "/v1/empty", reader, NULL, 0, &status);
+    json_t *answer = s_test_call (url, "GET", "/v1/referrals", reader, NULL, 0, &status);
     assert (status == 200 && json_object_size (answer) == 0);
     json_decref (answer);
     assert (seen.calls == 1 && streq (seen.user, "reader") && streq (seen.role, "readonly"));
     assert (seen.body == NULL);
 
-    //  Methods other than GET and POST; a body on a GET
-    s_test_refused (url, "PUT", "/v1/echo", alice, "{}", 2, 400, "MALFORMED");
-    s_test_refused (url, "DELETE", "/v1/echo", alice, NULL, 0, 400, "MALFORMED");
-    s_test_refused (url, "GET", "/v1/echo", alice, "{}", 2, 400, "MALFORMED");
+    //  Methods a path does not take: 405, with the methods it does in Allow;
+    //  a body on a GET
+    s_test_refused (url, "PUT", "/v1/cases", alice, "{}", 2, 405, "METHOD_NOT_ALLOWED");
+    s_test_refused (url, "DELETE", "/v1/cases", alice, NULL, 0, 405, "METHOD_NOT_ALLOWED");
+    s_test_refused (url, "PATCH", "/v1/audit", alice, NULL, 0, 405, "METHOD_NOT_ALLOWED");
+    s_test_refused (url, "GET", "/v1/cases", alice, "{}", 2, 400, "MALFORMED");
     assert (seen.calls == 1);
+    //  Spellings of a path that are not the path: 404, and nothing is called
+    const char *spellings[] = {"/v1/cases/",
+                               "/v1//cases",
+                               "/v1/Cases",
+                               "/v1/cases/%2F",
+                               "/v1/audit/",
+                               "/V1/audit",
+                               "/v1/cases/0123456789ABCDEF",
+                               NULL};
+    for (size_t index = 0; spellings[index]; index++)
+        s_test_refused (url, "GET", spellings[index], alice, NULL, 0, 404, "NOT_FOUND");
+    //  A role the route does not list: 403 before the dispatcher
+    s_test_refused (url, "GET", "/v1/audit", alice, NULL, 0, 403, "FORBIDDEN");
+    assert (seen.calls == 1);
+    //  The town's case software names the person it acts for, in every call
+    s_test_refused (url, "GET", "/v1/referrals", carol, NULL, 0, 400, "ON_BEHALF_MISSING");
+    assert (seen.calls == 1);
+    zchunk_t *named = NULL;
+    assert (bn_http_request_as (url, "GET", "/v1/referrals", carol, "Erika Beispiel", NULL, 0,
+                                &status, &named) == BR_REASON_OK);
+    assert (status == 200 && seen.calls == 2);
+    assert (streq (seen.user, "carol f\xc3\xbcr Erika Beispiel") &&
+            streq (seen.offices, "jobcenter"));
+    zchunk_destroy (&named);
 
     //  Bodies: too large, not JSON, not an object, duplicate keys, query not UTF-8
     size_t large_size = BN_API_BODY_MAX + 1;
@@ -979,54 +1142,56 @@ bn_api_test (bool verbose)
     memset (large, ' ', large_size);
     large[0] = '{';
     large[large_size - 1] = '}';
-    s_test_refused (url, "POST", "/v1/echo", alice, large, large_size, 413, "TOO_LARGE");
+    s_test_refused (url, "POST", "/v1/cases", alice, large, large_size, 413, "TOO_LARGE");
     free (large);
-    s_test_refused (url, "POST", "/v1/echo", alice, "{\"a\": ", 6, 400, "MALFORMED");
-    s_test_refused (url, "POST", "/v1/echo", alice, "[1, 2]", 6, 400, "MALFORMED");
-    s_test_refused (url, "POST", "/v1/echo", alice, "{\"a\":1,\"a\":2}", 13, 400, "MALFORMED");
-    s_test_refused (url, "GET", "/v1/echo?x=%FF", alice, NULL, 0, 400, "MALFORMED");
-    assert (seen.calls == 1);
+    s_test_refused (url, "POST", "/v1/cases", alice, "{\"a\": ", 6, 400, "MALFORMED");
+    s_test_refused (url, "POST", "/v1/cases", alice, "[1, 2]", 6, 400, "MALFORMED");
+    s_test_refused (url, "POST", "/v1/cases", alice, "{\"a\":1,\"a\":2}", 13, 400, "MALFORMED");
+    s_test_refused (url, "GET", "/v1/cases?x=%FF", alice, NULL, 0, 400, "MALFORMED");
+    assert (seen.calls == 2);
     //  A body beyond what is worth reading: refused before it is read; the
     //  client may see the answer or a closed connection
     large_size = BN_API_DISCARD_MAX + 1;
     large = (char *) zmalloc (large_size);
     zchunk_t *response = NULL;
     reason =
-        bn_http_request (url, "POST", "/v1/echo", alice, large, large_size, &status, &response);
+        bn_http_request (url, "POST", "/v1/cases", alice, large, large_size, &status, &response);
     assert (reason == BR_REASON_IO_ERROR || (reason == BR_REASON_OK && status == 413));
     zchunk_destroy (&response);
     free (large);
-    assert (seen.calls == 1);
+    assert (seen.calls == 2);
 
     //  A good request reaches the dispatcher whole, and its answer comes back
     const char *body = "{\"kind\": \"family\", \"needs\": [\"language\"]}";
-    answer = s_test_call (url, "POST", "/v1/echo?after=5&x=a%20b&flag", alice, body, strlen (body),
+    answer = s_test_call (url, "POST", "/v1/cases?after=5&x=a%20b&flag", alice, body, strlen (body),
                           &status);
     assert (status == 201);
     assert (json_is_true (json_object_get (answer, "ok")));
     assert (streq (json_string_value (json_object_get (json_object_get (answer, "body"), "kind")),
                    "family"));
     json_decref (answer);
-    assert (seen.calls == 2);
-    assert (streq (seen.method, "POST") && streq (seen.path, "/v1/echo"));
+    assert (seen.calls == 3);
+    assert (streq (seen.method, "POST") && streq (seen.path, "/v1/cases"));
     assert (streq (seen.query, "{\"after\":\"5\",\"flag\":\"\",\"x\":\"a b\"}"));
     assert (streq (seen.body, "{\"kind\":\"family\",\"needs\":[\"language\"]}"));
     assert (streq (seen.user, "alice") && streq (seen.role, "caseworker"));
     //  A POST without body has body NULL
-    answer = s_test_call (url, "POST", "/v1/empty", alice, NULL, 0, &status);
-    assert (status == 200 && seen.calls == 3 && seen.body == NULL);
+    answer = s_test_call (url, "POST", "/v1/referrals", alice, NULL, 0, &status);
+    assert (status == 200 && seen.calls == 4 && seen.body == NULL);
     assert (streq (seen.query, "{}"));
     json_decref (answer);
 
     //  Refusals by the dispatcher map to their status
-    s_test_refused (url, "POST", "/v1/refuse", alice, "{}", 2, 422, "CONSENT_WITHDRAWN");
-    s_test_refused (url, "GET", "/v1/busy", alice, NULL, 0, 503, "BUSY");
+    s_test_refused (url, "POST", "/v1/consents", alice, "{}", 2, 422, "CONSENT_WITHDRAWN");
+    s_test_refused (url, "GET", "/v1/transfers", alice, NULL, 0, 503, "BUSY");
     s_test_refused (url, "GET", "/v1/nothing/here", alice, NULL, 0, 404, "NOT_FOUND");
-    answer = s_test_call (url, "GET", "/v1/refuse", alice, NULL, 0, &status);
+    assert (seen.calls == 6); //  that one never reached the dispatcher
+    answer = s_test_call (url, "GET", "/v1/consents", alice, NULL, 0, &status);
     assert (streq (json_string_value (json_object_get (answer, "detail")),
                    "the consent was withdrawn"));
     json_decref (answer);
     assert (seen.calls == 7);
+    assert (streq (seen.offices, "jobcenter,fruehe-hilfen"));
 
     //  A token removed while the API runs stops working
     char *text = zsys_sprintf ("# only the reader is left\n");
@@ -1038,8 +1203,8 @@ bn_api_test (bool verbose)
     assert (line);
     char *rewritten = zsys_sprintf ("%s%s", text, line + 1);
     assert (br_file_write (path, rewritten, strlen (rewritten), 0600, true) == BR_REASON_OK);
-    s_test_refused (url, "GET", "/v1/empty", alice, NULL, 0, 401, "UNAUTHORIZED");
-    answer = s_test_call (url, "GET", "/v1/empty", reader, NULL, 0, &status);
+    s_test_refused (url, "GET", "/v1/referrals", alice, NULL, 0, 401, "UNAUTHORIZED");
+    answer = s_test_call (url, "GET", "/v1/referrals", reader, NULL, 0, &status);
     assert (status == 200);
     json_decref (answer);
     zstr_free (&text);
@@ -1048,7 +1213,7 @@ bn_api_test (bool verbose)
 
     bn_api_destroy (&api);
     bn_api_destroy (&api);
-    assert (bn_http_request (url, "GET", "/v1/empty", reader, NULL, 0, &status, &response) ==
+    assert (bn_http_request (url, "GET", "/v1/referrals", reader, NULL, 0, &status, &response) ==
             BR_REASON_IO_ERROR);
     bn_tokens_destroy (&tokens);
     zstr_free (&seen.query);
@@ -1056,6 +1221,7 @@ bn_api_test (bool verbose)
     zstr_free (&url);
     zstr_free (&alice);
     zstr_free (&reader);
+    zstr_free (&carol);
     assert (unlink (path) == 0);
     assert (rmdir (directory) == 0);
     zstr_free (&path);

@@ -30,6 +30,8 @@
 #define BN_API_H_INCLUDED
 
 #include "bruecke.h"
+#include "bn_audit.h"
+#include "bn_routes.h"
 #include "bn_tokens.h"
 #include "bn_web.h"
 #include <jansson.h>
@@ -49,15 +51,23 @@
 #define BN_API_TIMEOUT_SECONDS 30
 //  Size of a refusal's detail text, with its NUL.
 #define BN_API_DETAIL_SIZE 160
+//  The header in which an integration token names the person it acts for,
+//  and its longest value (UTF-8 text, bytes).
+#define BN_API_ON_BEHALF     "X-On-Behalf-Of"
+#define BN_API_ON_BEHALF_MAX 100
 
 //  One API request, as the dispatcher sees it.
 typedef struct {
-    const char *method; //  "GET", "POST" (borrowed)
-    const char *path;   //  URL path, e.g. "/v1/cases/0a1b..." (borrowed)
-    json_t *query;      //  object: query arguments as strings (borrowed)
-    json_t *body;       //  parsed JSON request body, NULL if none (borrowed)
-    const char *user;   //  authenticated token name
-    const char *role;   //  its role (BN_TOKENS_ROLE_...)
+    const char *method;      //  "GET", "POST" (borrowed)
+    const char *path;        //  URL path, e.g. "/v1/cases/0a1b..." (borrowed)
+    json_t *query;           //  object: query arguments as strings (borrowed)
+    json_t *body;            //  parsed JSON request body, NULL if none (borrowed)
+    const char *user;        //  who, for the audit log: token or web user name; for an
+                             //  integration token "<token> für <person>"
+    const char *role;        //  its role (BN_TOKENS_ROLE_...)
+    const char *offices;     //  the offices it acts for, comma-separated ("" none)
+    const bn_route_t *route; //  the operation (bn_routes)
+    const char *id;          //  the path's {id}, "" if none
     //  Set by the dispatcher:
     br_reason_t reason;              //  OK, or why the request is refused
     int status;                      //  HTTP status on OK (200, 201, 202); 0 = 200
@@ -120,6 +130,11 @@ const char *bn_api_text (json_t *object, const char *name, size_t max);
 
 //  The integer member `name` of `object`, or `fallback` if it is none.
 json_int_t bn_api_integer (json_t *object, const char *name, json_int_t fallback);
+
+//  Sets request->route and request->id (into `id`) from its method and
+//  path, as the HTTP layer does, for requests made without HTTP (tests,
+//  fuzzers). Returns OK, NOT_FOUND or METHOD_NOT_ALLOWED (route NULL).
+br_reason_t bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1]);
 
 //  Splits "/v1/a/b/c" into `copy` (BN_API_PATH_MAX bytes) and at most
 //  BN_API_PARTS_MAX parts after "/v1". Returns the count, or -1 if the

@@ -42,8 +42,9 @@
 
 #include "bruecke.h"
 
-//  Longest actor: an API user name, "node" or a node id (UTF-8 text, bytes).
-#define BN_AUDIT_ACTOR_MAX 64
+//  Longest actor: an API user name ("<token> für <person>" for the town's
+//  case software), "node" or a node id (UTF-8 text, bytes).
+#define BN_AUDIT_ACTOR_MAX 160
 //  Longest action code, [a-z0-9._-], e.g. "referral.send".
 #define BN_AUDIT_ACTION_MAX 32
 //  Longest object id, [a-z0-9._:-], e.g. a hex id; may be empty.

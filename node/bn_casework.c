@@ -186,10 +186,71 @@ s_each (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, s_each_fn *each, void *a
     return reason;
 }
 
+//  The office a record belongs to: its "office"; for records made before
+//  offices, a case's or referral's "service", or an incoming transfer's
+//  office. NULL if it does not say (see s_record_office).
+static const char *
+s_office (json_t *record)
+{
+    const char *office = json_string_value (json_object_get (record, "office"));
+    if (!office)
+        office = json_string_value (json_object_get (record, "service"));
+    const char *direction = json_string_value (json_object_get (record, "direction"));
+    if (!office && direction && streq (direction, "incoming"))
+        office = json_string_value (json_object_get (json_object_get (record, "to"), "service"));
+    return office;
+}
+
+//  The office a record belongs to, as s_office, or else that of its case
+//  (consents and outgoing transfers made before offices), which is then
+//  set in `record`. NULL if neither tells.
+static const char *
+s_record_office (bn_casework_t *self, MDB_txn *txn, json_t *record)
+{
+    const char *office = s_office (record);
+    if (office || !json_object_get (record, "case_id"))
+        return office;
+    uint8_t case_id[BN_ID_SIZE];
+    json_t *found = NULL;
+    if (s_id_parse (json_string_value (json_object_get (record, "case_id")), case_id) &&
+        s_get (self, txn, self->cases, case_id, &found) == BR_REASON_OK && s_office (found))
+        json_object_set_new (record, "office", json_string (s_office (found)));
+    json_decref (found);
+    return json_string_value (json_object_get (record, "office"));
+}
+
+//  True if the roster gives this node the office (service) `office`.
+static bool
+s_office_here (bn_casework_t *self, const char *office)
+{
+    const Bruecke__RosterNode *here =
+        br_roster_lookup_by_id (self->roster, br_identity_node_id (self->identity));
+    return here && br_roster_node_offers (here, office);
+}
+
+//  True if the caller acts for the office `record` belongs to.
+static bool
+s_sees (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, json_t *record)
+{
+    const char *office = s_record_office (self, txn, record);
+    return office && bn_routes_office_in (call->offices, office);
+}
+
+//  OK if the caller acts for the office `record` belongs to; else refuses
+//  OFFICE_NOT_PERMITTED (need-to-know: §35 SGB I, §§67 ff. SGB X).
+static br_reason_t
+s_permit (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, json_t *record)
+{
+    if (s_sees (self, txn, call, record))
+        return BR_REASON_OK;
+    return bn_api_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
+                          "this belongs to an office you do not act for");
+}
+
 //  Appends an event (no personal data) for API clients that poll.
 static br_reason_t
 s_event (bn_casework_t *self, MDB_txn *txn, const char *kind, const uint8_t *id, const char *state,
-         int64_t now)
+         json_t *record, int64_t now)
 {
     uint64_t sequence = 1;
     MDB_cursor *cursor;
@@ -202,8 +263,10 @@ s_event (bn_casework_t *self, MDB_txn *txn, const char *kind, const uint8_t *id,
     mdb_cursor_close (cursor);
     char hex[S_ID_HEX];
     s_hex (id, hex);
-    json_t *event = json_pack ("{sI sI ss ss ss}", "seq", (json_int_t) sequence, "at_ms",
-                               (json_int_t) now, "kind", kind, "id", hex, "state", state);
+    const char *office = s_office (record);
+    json_t *event =
+        json_pack ("{sI sI ss ss ss ss}", "seq", (json_int_t) sequence, "at_ms", (json_int_t) now,
+                   "kind", kind, "id", hex, "state", state, "office", office ? office : "");
     char *text = json_dumps (event, JSON_COMPACT);
     json_decref (event);
     uint8_t event_key[8];
@@ -428,6 +491,11 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
         return bn_api_refuse (call, BR_REASON_MALFORMED, "kind must be family or person");
     if (!service || !br_catalogue_service (service))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "service must be a catalogue code");
+    if (!s_office_here (self, service))
+        return bn_api_refuse (call, BR_REASON_NO_ROUTE, "this node hosts no such office");
+    if (!bn_routes_office_in (call->offices, service))
+        return bn_api_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
+                              "you do not act for this office");
     if (!s_members_valid (json_object_get (body, "members")))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
     if (!s_text_list (body, "needs", BN_TEXT_MAX, NULL) ||
@@ -453,6 +521,7 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
                    "state", "open", "members", json_object_get (body, "members"), "needs",
                    json_object_get (body, "needs"), "notes", json_object_get (body, "notes"),
                    "details", details, "created_at_ms", (json_int_t) now);
+    json_object_set_new (record, "office", json_string (service));
     const char *caseworker = bn_api_text (body, "caseworker", BN_NAME_MAX);
     const char *lotse = bn_api_text (body, "lotse", BN_NAME_MAX);
     if (caseworker)
@@ -461,9 +530,9 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
         json_object_set_new (record, "lotse", json_string (lotse));
     br_reason_t reason = s_put (self, txn, self->cases, id, record);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "case", id, "open", now);
+        reason = s_event (self, txn, "case", id, "open", record, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, "case.create", id, "", now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     call->status = 201;
     call->result = record;
     return reason;
@@ -471,6 +540,7 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
 
 //  What a listing collects, and its filters.
 typedef struct {
+    bn_request_t *call;  //  the request: whose offices
     json_t *list;        //  the entries
     const char *case_id; //  only records of this case, or NULL
     const char *name;    //  only cases with a member so named, or NULL
@@ -496,10 +566,10 @@ s_member_named (json_t *record, const char *part)
 static br_reason_t
 s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
 {
-    (void) self;
-    (void) txn;
     (void) id;
     s_listing_t *listing = (s_listing_t *) argument;
+    if (!s_sees (self, txn, listing->call, record))
+        return BR_REASON_OK; //  another office's
     const char *case_id = json_string_value (json_object_get (record, "case_id"));
     if (listing->case_id && (!case_id || !streq (listing->case_id, case_id)))
         return BR_REASON_OK;
@@ -508,6 +578,7 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
     json_t *entry = json_object ();
     const char *fields[] = {"id",
                             "kind",
+                            "office",
                             "service",
                             "state",
                             "status",
@@ -529,16 +600,18 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
     return BR_REASON_OK;
 }
 
-//  Lists the records of `dbi` without their personal content, as
-//  {`name`: [...]}. Query filters: `case_id` (records of that case), and
-//  for cases `name` (cases with a member whose name contains it, ignoring
-//  case; the names are not listed).
+//  Lists the records of `dbi` of the caller's offices, without their
+//  personal content, as {`name`: [...]}. Query filters: `case_id` (records
+//  of that case), and for cases `name` (cases with a member whose name
+//  contains it, ignoring case; the names are not listed). A search is
+//  audited with a keyed digest of its term, never the term.
 static br_reason_t
 s_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, const char *name,
         int64_t now)
 {
     json_t *list = json_array ();
-    s_listing_t listing = {.list = list,
+    s_listing_t listing = {.call = call,
+                           .list = list,
                            .case_id = json_string_value (json_object_get (call->query, "case_id")),
                            .name = json_string_value (json_object_get (call->query, "name"))};
     if (listing.name && (!*listing.name || strlen (listing.name) > BN_NAME_MAX)) {
@@ -546,10 +619,15 @@ s_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, cons
         return bn_api_refuse (call, BR_REASON_MALFORMED, "name is 1 to %d bytes", BN_NAME_MAX);
     }
     br_reason_t reason = s_each (self, txn, dbi, s_list_entry, &listing);
-    char action[32];
-    snprintf (action, sizeof (action), "%s.list", name);
+    char detail[64] = "";
+    if (listing.name) {
+        char tag[2 * BN_VAULT_TAG_SIZE + 1];
+        bn_vault_tag (self->vault, listing.name, strlen (listing.name), tag);
+        snprintf (detail, sizeof (detail), "search %s", tag);
+    }
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, action, NULL, "", now);
+        reason = s_audit (self, txn, call->user,
+                          listing.name ? "cases.search" : call->route->action, NULL, detail, now);
     call->result = json_pack ("{so}", name, list);
     return reason;
 }
@@ -566,6 +644,8 @@ s_show (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, cons
     br_reason_t reason = s_get (self, txn, dbi, id, &record);
     if (reason == BR_REASON_NOT_FOUND)
         return bn_api_refuse (call, reason, "no such record");
+    if (reason == BR_REASON_OK)
+        reason = s_permit (self, txn, call, record);
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, call->user, action, id, "", now);
     call->result = record;
@@ -600,7 +680,12 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     if (!s_id_parse (bn_api_text (body, "case_id", S_ID_HEX), case_id) ||
         s_get (self, txn, self->cases, case_id, &found) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+    br_reason_t permitted = s_permit (self, txn, call, found);
+    char office[BR_SERVICE_MAX + 1];
+    snprintf (office, sizeof (office), "%s", permitted == BR_REASON_OK ? s_office (found) : "");
     json_decref (found);
+    if (permitted != BR_REASON_OK)
+        return permitted;
     const char *grantor = bn_api_text (body, "grantor", BN_NAME_MAX);
     const char *purpose = bn_api_text (body, "purpose", BR_PURPOSE_MAX);
     const char *form = bn_api_text (body, "form", 16);
@@ -663,11 +748,12 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
                    "recipients", resolved_list, "valid_from_ms", from, "valid_until_ms", until,
                    "form", form, "evidence_sha256", evidence, "health_data", json_is_true (health),
                    "status", "active", "recorded_at_ms", (json_int_t) now);
+    json_object_set_new (record, "office", json_string (office));
     reason = s_put (self, txn, self->consents, id, record);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "consent", id, "active", now);
+        reason = s_event (self, txn, "consent", id, "active", record, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, "consent.record", id, "", now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     call->status = 201;
     call->result = record;
     return reason;
@@ -719,7 +805,7 @@ s_cancel_withdrawn (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t
     json_object_set_new (referral, "updated_at_ms", json_integer (withdrawal->now));
     br_reason_t reason = s_put (self, txn, self->referrals, id, referral);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "referral", id, "cancelled", withdrawal->now);
+        reason = s_event (self, txn, "referral", id, "cancelled", referral, withdrawal->now);
     return reason;
 }
 
@@ -731,6 +817,11 @@ s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const
     json_t *consent = NULL;
     if (!s_id_parse (hex, id) || s_get (self, txn, self->consents, id, &consent) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
+    br_reason_t permitted = s_permit (self, txn, call, consent);
+    if (permitted != BR_REASON_OK) {
+        json_decref (consent);
+        return permitted;
+    }
     json_t *only = call->body ? json_object_get (call->body, "recipients") : NULL;
     if (only && !json_is_array (only)) {
         json_decref (consent);
@@ -792,9 +883,9 @@ s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->consents, id, consent);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "consent", id, "withdrawn", now);
+        reason = s_event (self, txn, "consent", id, "withdrawn", consent, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, "consent.withdraw", id, "", now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     call->result = consent;
     return reason;
 }
@@ -928,13 +1019,18 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
     if (!s_id_parse (case_hex, case_id) ||
         s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
-    br_reason_t reason = BR_REASON_OK;
+    br_reason_t reason = s_permit (self, txn, call, record);
     json_t *consent = NULL;
     json_t *recipient = NULL;
-    if (!streq (json_string_value (json_object_get (record, "state")), "open"))
+    if (reason != BR_REASON_OK)
+        ; //  another office's case
+    else if (!streq (json_string_value (json_object_get (record, "state")), "open"))
         reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
     else if (!service || !br_catalogue_service (service))
         reason = bn_api_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
+    else if (!streq (service, s_office (record)))
+        reason = bn_api_refuse (call, BR_REASON_FORBIDDEN,
+                                "service: a case is referred by its own office");
     else if (!purpose || !br_catalogue_purpose (purpose))
         reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
     else if (note && !br_text_valid (note, BN_TEXT_MAX))
@@ -985,6 +1081,7 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
             case_hex, "purpose", purpose, "categories", categories, "peer", "node", to, "service",
             to_service, "ags", json_string_value (json_object_get (recipient, "ags")), "service",
             service, "valid_until_ms", (json_int_t) until, "created_at_ms", (json_int_t) now);
+        json_object_set_new (referral, "office", json_string (service));
         if (consent_hex)
             json_object_set_new (referral, "consent_id", json_string (consent_hex));
         else
@@ -1025,9 +1122,9 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
         }
     }
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "referral", id, "requested", now);
+        reason = s_event (self, txn, "referral", id, "requested", referral, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, "referral.send", id, "", now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     json_decref (record);
     json_decref (consent);
     json_decref (recipient);
@@ -1045,6 +1142,9 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (!s_id_parse (hex, id) || s_get (self, txn, self->referrals, id, &referral) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such referral");
     call->result = referral;
+    br_reason_t permitted = s_permit (self, txn, call, referral);
+    if (permitted != BR_REASON_OK)
+        return permitted;
     const char *wanted = bn_api_text (call->body, "state", 16);
     const char *reason_name = bn_api_text (call->body, "reason", S_REASON_MAX);
     const char *text = json_string_value (json_object_get (call->body, "text"));
@@ -1083,9 +1183,9 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->referrals, id, referral);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "referral", id, wanted, now);
+        reason = s_event (self, txn, "referral", id, wanted, referral, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, "referral.status", id, wanted, now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, wanted, now);
     return reason;
 }
 
@@ -1115,6 +1215,11 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
     if (!s_id_parse (case_hex, case_id) ||
         s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such case");
+    br_reason_t permitted = s_permit (self, txn, call, record);
+    if (permitted != BR_REASON_OK) {
+        json_decref (record);
+        return permitted;
+    }
     json_t *address = json_pack ("{sO* ss}", "ags", json_object_get (call->body, "ags"), "service",
                                  bn_api_text (call->body, "service", BR_SERVICE_MAX)
                                      ? bn_api_text (call->body, "service", BR_SERVICE_MAX)
@@ -1157,6 +1262,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
                               "case_id", case_hex, "to", "node", to, "service", to_service, "ags",
                               json_string_value (json_object_get (recipient, "ags")), "categories",
                               categories, "created_at_ms", (json_int_t) now);
+        json_object_set_new (transfer, "office", json_string (s_office (record)));
         s_history_add (transfer, "requested", now, call->user, NULL, NULL);
         size_t count;
         char **codes = NULL;
@@ -1192,9 +1298,9 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->transfers, id, transfer);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "transfer", id, "requested", now);
+        reason = s_event (self, txn, "transfer", id, "requested", transfer, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, "transfer.send", id, "", now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     json_decref (record);
     json_decref (recipient);
     call->status = 202;
@@ -1219,6 +1325,9 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (!s_id_parse (hex, id) || s_get (self, txn, self->transfers, id, &transfer) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such transfer");
     call->result = transfer;
+    br_reason_t permitted = s_permit (self, txn, call, transfer);
+    if (permitted != BR_REASON_OK)
+        return permitted;
     if (!streq (json_string_value (json_object_get (transfer, "direction")), "incoming"))
         return bn_api_refuse (call, BR_REASON_FORBIDDEN, "only the receiving town answers");
     const char *state = json_string_value (json_object_get (transfer, "state"));
@@ -1254,10 +1363,10 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
             json_string_value (json_object_get (json_object_get (transfer, "peer"), "node")),
             "transfer_id", hex);
         reason = s_put (self, txn, self->cases, case_id, record);
-        json_decref (record);
         json_object_set_new (transfer, "case_id", json_string (case_hex));
         if (reason == BR_REASON_OK)
-            reason = s_event (self, txn, "case", case_id, "open", now);
+            reason = s_event (self, txn, "case", case_id, "open", record, now);
+        json_decref (record);
     }
     const char *reason_name = bn_api_text (call->body, "reason", S_REASON_MAX);
     br_reason_t reason_code = BR_REASON_OK;
@@ -1281,20 +1390,39 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->transfers, id, transfer);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "transfer", id, accept ? "accepted" : "declined", now);
+        reason =
+            s_event (self, txn, "transfer", id, accept ? "accepted" : "declined", transfer, now);
     if (reason == BR_REASON_OK)
-        reason = s_audit (self, txn, call->user, accept ? "transfer.accept" : "transfer.decline",
-                          id, "", now);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     return reason;
 }
 
 //  ---- Events and audit ---------------------------------------------------------
 
+//  The query argument `name`, a counter of up to 19 decimal digits, into
+//  *value (0 if absent). Returns OK or refuses MALFORMED.
+static br_reason_t
+s_query_counter (bn_request_t *call, const char *name, uint64_t *value)
+{
+    const char *text = json_string_value (json_object_get (call->query, name));
+    *value = 0;
+    if (!text)
+        return BR_REASON_OK;
+    size_t digits = strspn (text, "0123456789");
+    if (digits == 0 || digits > 19 || text[digits] != '\0')
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "%s: a sequence number (digits)", name);
+    *value = strtoull (text, NULL, 10);
+    return BR_REASON_OK;
+}
+
+//  GET /v1/events: what changed after `after`, of the caller's offices.
 static br_reason_t
 s_events (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 {
-    const char *after_text = json_string_value (json_object_get (call->query, "after"));
-    uint64_t after = after_text ? strtoull (after_text, NULL, 10) : 0;
+    uint64_t after;
+    br_reason_t refused = s_query_counter (call, "after", &after);
+    if (refused != BR_REASON_OK)
+        return refused;
     json_t *events = json_array ();
     uint64_t next = after;
     MDB_cursor *cursor;
@@ -1310,8 +1438,11 @@ s_events (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
          rc == 0 && json_array_size (events) < BN_EVENTS_MAX;
          rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
         json_t *event = json_loadb ((const char *) value.mv_data, value.mv_size, 0, NULL);
-        if (event)
+        const char *office = json_string_value (json_object_get (event, "office"));
+        if (event && office && bn_routes_office_in (call->offices, office))
             json_array_append_new (events, event);
+        else
+            json_decref (event);
         next = br_get_u64 ((const uint8_t *) key.mv_data);
     }
     mdb_cursor_close (cursor);
@@ -1332,8 +1463,10 @@ s_audit_entry (void *argument, const bn_audit_entry_t *entry)
 static br_reason_t
 s_audit_list (bn_casework_t *self, bn_request_t *call)
 {
-    const char *after_text = json_string_value (json_object_get (call->query, "after"));
-    uint64_t after = after_text ? strtoull (after_text, NULL, 10) : 0;
+    uint64_t after;
+    br_reason_t refused = s_query_counter (call, "after", &after);
+    if (refused != BR_REASON_OK)
+        return refused;
     json_t *records = json_array ();
     size_t count = bn_audit_read (self->audit, after, BN_EVENTS_MAX, s_audit_entry, records);
     call->result = json_pack ("{so sI}", "records", records, "next", (json_int_t) (after + count));
@@ -1361,6 +1494,7 @@ s_audit_verify (bn_casework_t *self, bn_request_t *call)
 
 //  Counts records by the values of one or two of their fields.
 typedef struct {
+    bn_request_t *call;    //  whose offices; all for the administration
     json_t *counts;        //  {"value" or "value value": count}
     const char *fields[2]; //  the fields counted together, e.g. direction and state
 } s_tally_t;
@@ -1368,10 +1502,11 @@ typedef struct {
 static br_reason_t
 s_tally (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
 {
-    (void) self;
-    (void) txn;
     (void) id;
     s_tally_t *tally = (s_tally_t *) argument;
+    if (!streq (tally->call->role, BN_TOKENS_ROLE_ADMINISTRATION) &&
+        !s_sees (self, txn, tally->call, record))
+        return BR_REASON_OK;
     char key[96] = "";
     for (size_t index = 0; index < 2 && tally->fields[index]; index++) {
         const char *value = json_string_value (json_object_get (record, tally->fields[index]));
@@ -1386,7 +1521,8 @@ s_tally (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, v
 
 //  GET /v1/reports: counts only, no personal data: cases by service and
 //  state, consents by status, referrals by direction and state, transfers
-//  by direction and state.
+//  by direction and state; of the caller's offices (the administration,
+//  which reads no case, counts the whole node).
 static br_reason_t
 s_reports (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
@@ -1402,7 +1538,8 @@ s_reports (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
     br_reason_t reason = BR_REASON_OK;
     for (size_t index = 0; index < sizeof (kinds) / sizeof (kinds[0]) && reason == BR_REASON_OK;
          index++) {
-        s_tally_t tally = {.counts = json_object (),
+        s_tally_t tally = {.call = call,
+                           .counts = json_object (),
                            .fields = {kinds[index].fields[0], kinds[index].fields[1]}};
         reason = s_each (self, txn, kinds[index].dbi, s_tally, &tally);
         json_object_set_new (result, kinds[index].name, tally.counts);
@@ -1418,66 +1555,82 @@ br_reason_t
 bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 {
     assert (self && txn && call && call->method && call->path && call->user);
+    assert (call->route && call->route->owner == BN_OWNER_CASEWORK && call->id && call->offices);
     assert (self->roster);
     call->status = 200;
     call->result = NULL;
     call->detail[0] = 0;
     int64_t now = br_now_ms ();
-    char copy[BN_API_PATH_MAX];
-    char *parts[BN_API_PARTS_MAX] = {NULL};
-    int count = bn_api_split (call->path, copy, parts);
-    bool get = streq (call->method, "GET");
-    bool post = streq (call->method, "POST");
-    if (post && !json_is_object (call->body))
+    if (streq (call->route->method, "POST") && !json_is_object (call->body))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+    const char *id = call->id;
+    const char *action = call->route->action;
     br_reason_t reason = BR_REASON_NOT_FOUND;
-    const char *collection = count >= 1 ? parts[0] : "";
-    if (streq (collection, "cases")) {
-        if (count == 1 && post)
+    switch (call->route->operation) {
+        case BN_OP_CASE_CREATE:
             reason = s_case_create (self, txn, call, now);
-        else if (count == 1 && get)
+            break;
+        case BN_OP_CASE_LIST:
             reason = s_list (self, txn, call, self->cases, "cases", now);
-        else if (count == 2 && get)
-            reason = s_show (self, txn, call, self->cases, parts[1], "case.read", now);
-        else if (count == 3 && post && streq (parts[2], "transfer"))
-            reason = s_transfer_send (self, txn, call, parts[1], now);
-    } else if (streq (collection, "consents")) {
-        if (count == 1 && post)
+            break;
+        case BN_OP_CASE_READ:
+            reason = s_show (self, txn, call, self->cases, id, action, now);
+            break;
+        case BN_OP_CASE_TRANSFER:
+            reason = s_transfer_send (self, txn, call, id, now);
+            break;
+        case BN_OP_CONSENT_RECORD:
             reason = s_consent_record (self, txn, call, now);
-        else if (count == 1 && get)
+            break;
+        case BN_OP_CONSENT_LIST:
             reason = s_list (self, txn, call, self->consents, "consents", now);
-        else if (count == 2 && get) {
-            reason = s_show (self, txn, call, self->consents, parts[1], "consent.read", now);
+            break;
+        case BN_OP_CONSENT_READ:
+            reason = s_show (self, txn, call, self->consents, id, action, now);
             if (reason == BR_REASON_OK)
                 s_consent_status (call->result, now);
-        } else if (count == 3 && post && streq (parts[2], "withdraw"))
-            reason = s_consent_withdraw (self, txn, call, parts[1], now);
-    } else if (streq (collection, "referrals")) {
-        if (count == 1 && post)
+            break;
+        case BN_OP_CONSENT_WITHDRAW:
+            reason = s_consent_withdraw (self, txn, call, id, now);
+            break;
+        case BN_OP_REFERRAL_SEND:
             reason = s_referral_send (self, txn, call, now);
-        else if (count == 1 && get)
+            break;
+        case BN_OP_REFERRAL_LIST:
             reason = s_list (self, txn, call, self->referrals, "referrals", now);
-        else if (count == 2 && get)
-            reason = s_show (self, txn, call, self->referrals, parts[1], "referral.read", now);
-        else if (count == 3 && post && streq (parts[2], "status"))
-            reason = s_referral_status (self, txn, call, parts[1], now);
-    } else if (streq (collection, "transfers")) {
-        if (count == 1 && get)
+            break;
+        case BN_OP_REFERRAL_READ:
+            reason = s_show (self, txn, call, self->referrals, id, action, now);
+            break;
+        case BN_OP_REFERRAL_STATUS:
+            reason = s_referral_status (self, txn, call, id, now);
+            break;
+        case BN_OP_TRANSFER_LIST:
             reason = s_list (self, txn, call, self->transfers, "transfers", now);
-        else if (count == 2 && get)
-            reason = s_show (self, txn, call, self->transfers, parts[1], "transfer.read", now);
-        else if (count == 3 && post && streq (parts[2], "accept"))
-            reason = s_transfer_answer (self, txn, call, parts[1], true, now);
-        else if (count == 3 && post && streq (parts[2], "decline"))
-            reason = s_transfer_answer (self, txn, call, parts[1], false, now);
-    } else if (streq (collection, "events") && count == 1 && get)
-        reason = s_events (self, txn, call);
-    else if (streq (collection, "reports") && count == 1 && get)
-        reason = s_reports (self, txn, call, now);
-    else if (streq (collection, "audit") && count == 1 && get)
-        reason = s_audit_list (self, call);
-    else if (streq (collection, "audit") && count == 2 && get && streq (parts[1], "verify"))
-        reason = s_audit_verify (self, call);
+            break;
+        case BN_OP_TRANSFER_READ:
+            reason = s_show (self, txn, call, self->transfers, id, action, now);
+            break;
+        case BN_OP_TRANSFER_ACCEPT:
+        case BN_OP_TRANSFER_DECLINE:
+            reason = s_transfer_answer (self, txn, call, id,
+                                        call->route->operation == BN_OP_TRANSFER_ACCEPT, now);
+            break;
+        case BN_OP_EVENTS:
+            reason = s_events (self, txn, call);
+            break;
+        case BN_OP_REPORTS:
+            reason = s_reports (self, txn, call, now);
+            break;
+        case BN_OP_AUDIT_LIST:
+            reason = s_audit_list (self, call);
+            break;
+        case BN_OP_AUDIT_VERIFY:
+            reason = s_audit_verify (self, call);
+            break;
+        default:
+            break;
+    }
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
         bn_api_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
@@ -1637,7 +1790,7 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->referrals, key, referral);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "referral", key, "received", now);
+        reason = s_event (self, txn, "referral", key, "received", referral, now);
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, header->sender, "referral.receive", key, "", now);
     json_decref (referral);
@@ -1688,7 +1841,7 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
             json_object_set_new (referral, "outcome", json_string (update->text));
         reason = s_put (self, txn, self->referrals, record_id.data, referral);
         if (reason == BR_REASON_OK)
-            reason = s_event (self, txn, "referral", record_id.data, state->name, now);
+            reason = s_event (self, txn, "referral", record_id.data, state->name, referral, now);
         if (reason == BR_REASON_OK)
             reason = s_audit (self, txn, header->sender, "referral.update", record_id.data,
                               state->name, now);
@@ -1748,7 +1901,8 @@ s_receive_transfer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
     s_history_add (transfer, "requested", header->created_at_ms, header->sender, NULL, NULL);
     br_reason_t reason = s_put (self, txn, self->transfers, message->transfer_id.data, transfer);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "transfer", message->transfer_id.data, "requested", now);
+        reason =
+            s_event (self, txn, "transfer", message->transfer_id.data, "requested", transfer, now);
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, header->sender, "transfer.receive", message->transfer_id.data,
                           "", now);
@@ -1797,13 +1951,13 @@ s_receive_transfer_answer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Hea
             json_object_set_new (record, "state", json_string ("open"));
         reason = s_put (self, txn, self->cases, case_id, record);
     }
-    json_decref (record);
     if (reason == BR_REASON_OK)
         reason = s_put (self, txn, self->transfers, answer->transfer_id.data, transfer);
     if (reason == BR_REASON_OK)
-        reason = s_event (self, txn, "transfer", answer->transfer_id.data, state, now);
+        reason = s_event (self, txn, "transfer", answer->transfer_id.data, state, transfer, now);
     if (reason == BR_REASON_OK && answer->accepted)
-        reason = s_event (self, txn, "case", case_id, "transferred", now);
+        reason = s_event (self, txn, "case", case_id, "transferred", record, now);
+    json_decref (record);
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, header->sender, "transfer.answer", answer->transfer_id.data,
                           state, now);
@@ -1922,6 +2076,7 @@ typedef struct {
     bn_audit_t *audit;       //  its audit log
     bn_casework_t *casework; //  its casework
     char *directory;         //  its state directory
+    const char *offices;     //  the offices its caseworker acts for
 } s_test_town_t;
 
 static void
@@ -1958,14 +2113,23 @@ s_test_town_destroy (s_test_town_t *town)
     zstr_free (&town->directory);
 }
 
-//  Makes an API call; asserts it ends with `expected`. Returns the result.
+//  Makes an API call as a caseworker acting for `offices`; asserts it ends
+//  with `expected`. Returns the result.
 static json_t *
-s_test_call (s_test_town_t *town, const char *method, const char *path, const char *body,
-             br_reason_t expected)
+s_test_call_as (s_test_town_t *town, const char *offices, const char *method, const char *path,
+                const char *body, br_reason_t expected)
 {
-    bn_request_t call = {.method = method, .path = path, .user = "test-caseworker"};
+    bn_request_t call = {.method = method,
+                         .path = path,
+                         .user = "test-caseworker",
+                         .role = BN_TOKENS_ROLE_CASEWORKER,
+                         .offices = offices};
     call.body = body ? json_loads (body, 0, NULL) : NULL;
     assert (!body || call.body);
+    char id[BN_ROUTES_ID_MAX + 1];
+    if (bn_api_route (&call, id) != BR_REASON_OK)
+        fprintf (stderr, "no route for %s %s\n", method, path);
+    assert (call.route);
     MDB_txn *txn = NULL;
     assert (bn_store_begin (town->store, &txn) == BR_REASON_OK);
     br_reason_t reason = bn_casework_call (town->casework, txn, &call);
@@ -1979,6 +2143,14 @@ s_test_call (s_test_town_t *town, const char *method, const char *path, const ch
         bn_store_abort (town->store, &txn);
     json_decref (call.body);
     return call.result;
+}
+
+//  Makes an API call as the town's caseworker, for all its offices.
+static json_t *
+s_test_call (s_test_town_t *town, const char *method, const char *path, const char *body,
+             br_reason_t expected)
+{
+    return s_test_call_as (town, town->offices, method, path, body, expected);
 }
 
 static void
@@ -2052,6 +2224,10 @@ bn_casework_test (bool verbose)
     s_test_town_new (&unna, "unna");
     s_test_town_new (&kreis, "kreis-unna");
     s_test_town_new (&kamen, "kamen");
+    luenen.offices = "jugendamt,jobcenter";
+    unna.offices = "fruehe-hilfen,jugendamt";
+    kreis.offices = "gesundheitsamt,jobcenter";
+    kamen.offices = "jugendamt";
     br_identity_t *county = br_identity_new ("county");
     zconfig_t *draft = br_roster_draft_new ("05978", "Kreis Unna");
     const Bruecke__NodeRole TOWN = BRUECKE__NODE_ROLE__ROLE_TOWN;
@@ -2110,6 +2286,38 @@ bn_casework_test (bool verbose)
                        json_array_get (json_object_get (consent, "recipients"), 1), "node")),
                    "kreis-unna"));
     json_decref (consent);
+
+    //  Need-to-know: Lünen's Jugendamt neither sees nor touches the
+    //  Jobcenter's case, its consent, or the list entries
+    char record_path[128];
+    snprintf (record_path, sizeof (record_path), "/v1/cases/%s", case_id);
+    s_test_call_as (&luenen, "jugendamt", "GET", record_path, NULL, BR_REASON_OFFICE_NOT_PERMITTED);
+    json_decref (s_test_call_as (&luenen, "jobcenter", "GET", record_path, NULL, BR_REASON_OK));
+    snprintf (record_path, sizeof (record_path), "/v1/consents/%s", consent_id);
+    s_test_call_as (&luenen, "jugendamt", "GET", record_path, NULL, BR_REASON_OFFICE_NOT_PERMITTED);
+    s_test_call_as (&luenen, "", "GET", record_path, NULL, BR_REASON_OFFICE_NOT_PERMITTED);
+    s_test_call_as (&luenen, "jugendamt", "POST", "/v1/consents", consent_body,
+                    BR_REASON_OFFICE_NOT_PERMITTED);
+    const char *listings[] = {"/v1/cases", "/v1/consents"};
+    for (size_t index = 0; index < 2; index++) {
+        json_t *listed =
+            s_test_call_as (&luenen, "jugendamt", "GET", listings[index], NULL, BR_REASON_OK);
+        assert (json_array_size (json_object_get (listed, listings[index] + 4)) == 0);
+        json_decref (listed);
+        listed = s_test_call_as (&luenen, "jobcenter", "GET", listings[index], NULL, BR_REASON_OK);
+        assert (json_array_size (json_object_get (listed, listings[index] + 4)) >= 1);
+        json_decref (listed);
+    }
+    const char *family = "{\"kind\": \"person\", \"service\": \"%s\", \"members\": ["
+                         "{\"name\": \"Ida Beispiel\", \"role\": \"self\", \"age\": 40}]}";
+    char *other_case = zsys_sprintf (family, "jobcenter");
+    s_test_call_as (&luenen, "jugendamt", "POST", "/v1/cases", other_case,
+                    BR_REASON_OFFICE_NOT_PERMITTED);
+    zstr_free (&other_case);
+    other_case = zsys_sprintf (family, "fruehe-hilfen"); //  not an office of this node
+    s_test_call_as (&luenen, "jugendamt,fruehe-hilfen", "POST", "/v1/cases", other_case,
+                    BR_REASON_NO_ROUTE);
+    zstr_free (&other_case);
     zstr_free (&consent_body);
 
     //  Referrals that the consent does not cover are refused, nothing sent
@@ -2296,7 +2504,6 @@ bn_casework_test (bool verbose)
     json_t *intact = s_test_call (&luenen, "GET", "/v1/audit/verify", NULL, BR_REASON_OK);
     assert (json_is_true (json_object_get (intact, "intact")));
     json_decref (intact);
-    s_test_call (&luenen, "GET", "/v1/nothing", NULL, BR_REASON_NOT_FOUND);
     s_test_call (&luenen, "POST", "/v1/cases", "[]", BR_REASON_MALFORMED);
 
     zstr_free (&case_path);

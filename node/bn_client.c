@@ -771,8 +771,14 @@ s_api_status (s_node_t *self, bn_request_t *request)
 {
     Bruecke__ExchangeSync held;
     bn_exchange_held (self->exchange, &held);
+    json_t *offices = json_array ();
+    const Bruecke__RosterNode *here =
+        br_roster_lookup_by_id (self->roster, br_identity_node_id (self->identity));
+    for (size_t index = 0; here && index < here->n_services; index++)
+        json_array_append_new (offices, json_string (here->services[index]));
     request->result = json_pack (
-        "{ss sb sI sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "connected",
+        "{ss so sb sI sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "offices",
+        offices, "connected",
         self->connected, "roster_version", (json_int_t) br_roster_version (self->roster), "outbox",
         (json_int_t) bn_store_outbox_count (self->store), "local",
         (json_int_t) bn_store_local_count (self->store), "inbox",
@@ -790,9 +796,10 @@ s_api_request (s_node_t *self)
     bn_request_t *request = NULL;
     if (zsock_recv (self->api_requests, "p", &request) != 0 || !request)
         return;
-    if (streq (request->method, "GET") && streq (request->path, "/v1/status"))
+    //  The HTTP layer matched the route (bn_routes): its owner carries it out
+    if (request->route->owner == BN_OWNER_NODE)
         s_api_status (self, request);
-    else if (bn_exchange_owns (request->path))
+    else if (request->route->owner == BN_OWNER_EXCHANGE)
         bn_exchange_call (self->exchange, request);
     else {
         MDB_txn *txn = NULL;

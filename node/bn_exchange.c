@@ -901,12 +901,6 @@ s_ledger (bn_exchange_t *self, bn_request_t *call)
 
 //  ---- Routes -----------------------------------------------------------------------
 
-bool
-bn_exchange_owns (const char *path)
-{
-    return path && (streq (path, "/v1/exchange") || strncmp (path, "/v1/exchange/", 13) == 0);
-}
-
 void
 bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
 {
@@ -915,35 +909,55 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
     call->result = NULL;
     call->detail[0] = 0;
     int64_t now = br_now_ms ();
-    char copy[BN_API_PATH_MAX];
-    char *parts[BN_API_PARTS_MAX] = {NULL};
-    int count = bn_api_split (call->path, copy, parts);
-    bool get = streq (call->method, "GET");
-    bool post = streq (call->method, "POST");
+    assert (call->route && call->route->owner == BN_OWNER_EXCHANGE && call->id);
+    const char *id = call->id;
     br_reason_t reason = BR_REASON_NOT_FOUND;
-    const char *what = count >= 2 ? parts[1] : "";
-    if (post && !json_is_object (call->body))
+    if (streq (call->route->method, "POST") && !json_is_object (call->body))
         reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
-    else if (count == 2 && get && streq (what, "topics"))
-        reason = s_topics (call);
-    else if (count == 2 && get && streq (what, "board"))
-        reason = s_board (self, call);
-    else if (count == 2 && post && streq (what, "offers"))
-        reason = s_offer (self, call, now);
-    else if (count == 2 && post && streq (what, "requests"))
-        reason = s_request (self, call, now);
-    else if (count == 4 && post && streq (what, "items") && streq (parts[3], "withdraw"))
-        reason = s_withdraw (self, call, parts[2], now);
-    else if (count == 2 && get && streq (what, "submissions"))
-        reason = s_submissions (self, call);
-    else if (count == 2 && get && streq (what, "agreements"))
-        reason = s_agreements (self, call);
-    else if (count == 3 && get && streq (what, "agreements"))
-        reason = s_agreement_show (self, call, parts[2]);
-    else if (count == 4 && post && streq (what, "agreements"))
-        reason = s_step (self, call, parts[2], parts[3], now);
-    else if (count == 2 && get && streq (what, "ledger"))
-        reason = s_ledger (self, call);
+    else
+        switch (call->route->operation) {
+            case BN_OP_EXCHANGE_TOPICS:
+                reason = s_topics (call);
+                break;
+            case BN_OP_EXCHANGE_BOARD:
+                reason = s_board (self, call);
+                break;
+            case BN_OP_EXCHANGE_OFFER:
+                reason = s_offer (self, call, now);
+                break;
+            case BN_OP_EXCHANGE_REQUEST:
+                reason = s_request (self, call, now);
+                break;
+            case BN_OP_EXCHANGE_WITHDRAW:
+                reason = s_withdraw (self, call, id, now);
+                break;
+            case BN_OP_EXCHANGE_SUBMISSIONS:
+                reason = s_submissions (self, call);
+                break;
+            case BN_OP_EXCHANGE_AGREEMENTS:
+                reason = s_agreements (self, call);
+                break;
+            case BN_OP_EXCHANGE_AGREEMENT:
+                reason = s_agreement_show (self, call, id);
+                break;
+            case BN_OP_EXCHANGE_ACCEPT:
+                reason = s_step (self, call, id, "accept", now);
+                break;
+            case BN_OP_EXCHANGE_SCHEDULE:
+                reason = s_step (self, call, id, "schedule", now);
+                break;
+            case BN_OP_EXCHANGE_COMPLETE:
+                reason = s_step (self, call, id, "complete", now);
+                break;
+            case BN_OP_EXCHANGE_CANCEL:
+                reason = s_step (self, call, id, "cancel", now);
+                break;
+            case BN_OP_EXCHANGE_LEDGER:
+                reason = s_ledger (self, call);
+                break;
+            default:
+                break;
+        }
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
         bn_api_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
@@ -1163,10 +1177,13 @@ static json_t *
 s_test_call (s_test_t *self, const char *method, const char *path, const char *body,
              br_reason_t expected)
 {
-    bn_request_t call = {.method = method, .path = path, .user = "test"};
+    bn_request_t call = {.method = method, .path = path, .user = "test", .offices = ""};
     call.body = body ? json_loads (body, 0, NULL) : NULL;
     call.query = json_object ();
-    bn_exchange_call (self->exchange, &call);
+    char id[BN_ROUTES_ID_MAX + 1];
+    call.reason = bn_api_route (&call, id);
+    if (call.route)
+        bn_exchange_call (self->exchange, &call);
     if (call.reason != expected)
         fprintf (stderr, "bn_exchange: %s %s: %s (%s), expected %s\n", method, path,
                  br_reason_name (call.reason), call.detail, br_reason_name (expected));

@@ -223,6 +223,14 @@ br_reason_t
 bn_http_request (const char *url, const char *method, const char *path, const char *token,
                  const void *body, size_t body_size, int *status, zchunk_t **response)
 {
+    return bn_http_request_as (url, method, path, token, NULL, body, body_size, status, response);
+}
+
+br_reason_t
+bn_http_request_as (const char *url, const char *method, const char *path, const char *token,
+                    const char *on_behalf, const void *body, size_t body_size, int *status,
+                    zchunk_t **response)
+{
     assert (method && path && status && response);
     *status = 0;
     *response = NULL;
@@ -238,24 +246,28 @@ bn_http_request (const char *url, const char *method, const char *path, const ch
         return BR_REASON_MALFORMED;
     if (token && !s_printable (token, BN_HTTP_TOKEN_MAX))
         return BR_REASON_MALFORMED;
+    if (on_behalf && !br_text_valid (on_behalf, BN_HTTP_TOKEN_MAX))
+        return BR_REASON_MALFORMED;
 
     bool ipv6 = strchr (host, ':') != NULL;
     char *authorization = token ? zsys_sprintf ("Authorization: Bearer %s\r\n", token) : NULL;
+    char *person = on_behalf ? zsys_sprintf ("X-On-Behalf-Of: %s\r\n", on_behalf) : NULL;
     char *length = NULL;
     if (body)
         length =
             zsys_sprintf ("Content-Type: application/json\r\nContent-Length: %zu\r\n", body_size);
     else if (!streq (method, "GET") && !streq (method, "HEAD"))
         length = strdup ("Content-Length: 0\r\n");
-    char *head =
-        zsys_sprintf ("%s %s HTTP/1.1\r\n"
-                      "Host: %s%s%s:%u\r\n"
-                      "User-Agent: bruecke\r\n"
-                      "Accept: application/json\r\n"
-                      "Connection: close\r\n"
-                      "%s%s\r\n",
-                      method, path, ipv6 ? "[" : "", host, ipv6 ? "]" : "", (unsigned) port,
-                      authorization ? authorization : "", length ? length : "");
+    char *head = zsys_sprintf ("%s %s HTTP/1.1\r\n"
+                               "Host: %s%s%s:%u\r\n"
+                               "User-Agent: bruecke\r\n"
+                               "Accept: application/json\r\n"
+                               "Connection: close\r\n"
+                               "%s%s%s\r\n",
+                               method, path, ipv6 ? "[" : "", host, ipv6 ? "]" : "",
+                               (unsigned) port, authorization ? authorization : "",
+                               person ? person : "", length ? length : "");
+    zstr_free (&person);
     if (authorization) {
         sodium_memzero (authorization, strlen (authorization));
         zstr_free (&authorization);

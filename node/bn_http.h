@@ -47,6 +47,12 @@ br_reason_t bn_http_request (const char *url, const char *method, const char *pa
                              const char *token, const void *body, size_t body_size, int *status,
                              zchunk_t **response) BR_WUR;
 
+//  The same, with "X-On-Behalf-Of: <on_behalf>" (the person an integration
+//  token acts for, UTF-8 text without control characters) if it is not NULL.
+br_reason_t bn_http_request_as (const char *url, const char *method, const char *path,
+                                const char *token, const char *on_behalf, const void *body,
+                                size_t body_size, int *status, zchunk_t **response) BR_WUR;
+
 //  Self test of this class.
 void bn_http_test (bool verbose);
 

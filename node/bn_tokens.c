@@ -4,6 +4,7 @@
 */
 
 #include "bn_tokens.h"
+#include "bn_routes.h"
 #include <sys/file.h>
 
 //  Size of a cache key: keyed BLAKE2b of a whole token.
@@ -11,9 +12,10 @@
 
 //  One line of the token file.
 typedef struct {
-    char name[BN_TOKENS_NAME_MAX + 1]; //  the token's name
-    char role[BN_TOKENS_ROLE_MAX + 1]; //  its role
-    char hash[crypto_pwhash_STRBYTES]; //  argon2id hash string of the whole token
+    char name[BN_TOKENS_NAME_MAX + 1];    //  the token's name
+    char role[BN_TOKENS_ROLE_MAX + 1];    //  its role
+    char hash[crypto_pwhash_STRBYTES];    //  argon2id hash string of the whole token
+    char offices[BN_TOKENS_OFFICES_SIZE]; //  offices it acts for, comma-separated ("" none)
 } s_entry_t;
 
 //  What identifies one version of the token file.
@@ -59,6 +61,17 @@ bool
 bn_tokens_web_role_valid (const char *role)
 {
     return s_role_in (role, s_web_roles, sizeof (s_web_roles) / sizeof (s_web_roles[0]));
+}
+
+bool
+bn_tokens_offices_valid (const char *role, const char *offices)
+{
+    if (!offices || strlen (offices) >= BN_TOKENS_OFFICES_SIZE ||
+        !bn_routes_offices_valid (offices))
+        return false;
+    //  The town's case software acts for one office; the others for none or more
+    return !role || !streq (role, BN_TOKENS_ROLE_INTEGRATION) ||
+           (*offices && !strchr (offices, ','));
 }
 
 static void
@@ -112,9 +125,13 @@ s_parse (char *text, zhashx_t *entries)
             continue;
         char *role = strtok_r (NULL, " \t\r", &saved_field);
         char *hash = strtok_r (NULL, " \t\r", &saved_field);
+        char *offices = strtok_r (NULL, " \t\r", &saved_field);
         if (!role || !hash || strtok_r (NULL, " \t\r", &saved_field))
             return BR_REASON_CONFIG_INVALID;
+        if (!offices)
+            offices = ""; //  a line from before offices: acts for none
         if (!br_token_valid (name, BN_TOKENS_NAME_MAX) ||
+            !bn_tokens_offices_valid (role, offices) ||
             !(bn_tokens_role_valid (role) || bn_tokens_web_role_valid (role)) ||
             strncmp (hash, crypto_pwhash_argon2id_STRPREFIX,
                      strlen (crypto_pwhash_argon2id_STRPREFIX)) != 0 ||
@@ -124,6 +141,7 @@ s_parse (char *text, zhashx_t *entries)
         strcpy (entry->name, name);
         strcpy (entry->role, role);
         strcpy (entry->hash, hash);
+        strcpy (entry->offices, offices);
         zhashx_insert (entries, name, entry);
     }
     return BR_REASON_OK;
@@ -300,15 +318,23 @@ bn_tokens_check (bn_tokens_t *self, const char *token, const char **name, const 
     return BR_REASON_OK;
 }
 
+const char *
+bn_tokens_offices (bn_tokens_t *self, const char *name)
+{
+    assert (self);
+    s_refresh (self);
+    s_entry_t *entry = name ? (s_entry_t *) zhashx_lookup (self->entries, name) : NULL;
+    return entry ? entry->offices : NULL;
+}
+
 size_t
-bn_tokens_list (bn_tokens_t *self,
-                void (*entry) (void *argument, const char *name, const char *role), void *argument)
+bn_tokens_list (bn_tokens_t *self, bn_tokens_entry_fn *entry, void *argument)
 {
     assert (self && entry);
     s_refresh (self);
     for (s_entry_t *item = (s_entry_t *) zhashx_first (self->entries); item;
          item = (s_entry_t *) zhashx_next (self->entries))
-        entry (argument, item->name, item->role);
+        entry (argument, item->name, item->role, item->offices);
     return zhashx_size (self->entries);
 }
 
@@ -319,39 +345,50 @@ bn_tokens_path (bn_tokens_t *self)
     return self->path;
 }
 
-br_reason_t
-bn_tokens_remove (const char *path, const char *name)
+//  Rewrites the file at `path` (atomically, under the lock s_add takes)
+//  without the line of entry `name`, or with its offices set to `offices`
+//  if that is not NULL. Returns OK, MALFORMED, NOT_FOUND, or what reading
+//  or writing the file fails with.
+static br_reason_t
+s_rewrite (const char *path, const char *name, const char *offices)
 {
-    assert (path);
     if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX))
         return BR_REASON_MALFORMED;
     int handle = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (handle < 0)
         return errno == ENOENT ? BR_REASON_NOT_FOUND : BR_REASON_IO_ERROR;
-    //  The same lock as bn_tokens_add: no line is added while we rewrite
     br_reason_t reason = BR_REASON_IO_ERROR;
     struct stat status;
     zhashx_t *entries = s_entries_new ();
     if (flock (handle, LOCK_EX) == 0 && fstat (handle, &status) == 0)
         reason = s_read_open (handle, &status, entries, NULL);
-    if (reason == BR_REASON_OK && !zhashx_lookup (entries, name))
+    s_entry_t *changed = (s_entry_t *) zhashx_lookup (entries, name);
+    if (reason == BR_REASON_OK && !changed)
         reason = BR_REASON_NOT_FOUND;
+    if (reason == BR_REASON_OK && offices && !bn_tokens_offices_valid (changed->role, offices))
+        reason = BR_REASON_MALFORMED;
     zchunk_t *kept = NULL;
     if (reason == BR_REASON_OK) {
-        //  Every line but the entry's, comments included, in their order
+        //  Every other line, comments included, in their order
         kept = br_file_read (path, BN_TOKENS_FILE_MAX, &reason);
         if (kept) {
-            zchunk_t *text = zchunk_new (NULL, zchunk_size (kept) + 1);
+            zchunk_t *text = zchunk_new (NULL, 0);
             char *copy = strndup ((const char *) zchunk_data (kept), zchunk_size (kept));
             char *saved = NULL;
             for (char *line = strtok_r (copy, "\n", &saved); line;
                  line = strtok_r (NULL, "\n", &saved)) {
                 size_t length = strlen (name);
                 if (strncmp (line, name, length) == 0 &&
-                    (line[length] == ' ' || line[length] == '\t'))
-                    continue;
-                zchunk_append (text, line, strlen (line));
-                zchunk_append (text, "\n", 1);
+                    (line[length] == ' ' || line[length] == '\t')) {
+                    if (!offices)
+                        continue;
+                    char *replaced = zsys_sprintf ("%s %s %s%s%s", changed->name, changed->role,
+                                                   changed->hash, *offices ? " " : "", offices);
+                    zchunk_extend (text, replaced, strlen (replaced));
+                    zstr_free (&replaced);
+                } else
+                    zchunk_extend (text, line, strlen (line));
+                zchunk_extend (text, "\n", 1);
             }
             free (copy);
             reason = br_file_write (path, zchunk_data (text), zchunk_size (text), 0600, true);
@@ -362,6 +399,22 @@ bn_tokens_remove (const char *path, const char *name)
     zhashx_destroy (&entries);
     close (handle);
     return reason;
+}
+
+br_reason_t
+bn_tokens_remove (const char *path, const char *name)
+{
+    assert (path);
+    return s_rewrite (path, name, NULL);
+}
+
+br_reason_t
+bn_tokens_set_offices (const char *path, const char *name, const char *offices)
+{
+    assert (path);
+    if (!offices)
+        return BR_REASON_MALFORMED;
+    return s_rewrite (path, name, offices);
 }
 
 size_t
@@ -413,8 +466,8 @@ s_write_all (int handle, const char *data, size_t size)
 //  one if NULL), its hash, and the file line. Returns OK or IO_ERROR (out
 //  of memory for argon2id).
 static br_reason_t
-s_make_token (const char *name, const char *role, const char *password, bool newline_first,
-              char **token, char **line)
+s_make_token (const char *name, const char *role, const char *offices, const char *password,
+              bool newline_first, char **token, char **line)
 {
     if (password)
         *token = zsys_sprintf ("%s.%s", name, password);
@@ -439,14 +492,16 @@ s_make_token (const char *name, const char *role, const char *password, bool new
         zstr_free (token);
         return BR_REASON_IO_ERROR;
     }
-    *line = zsys_sprintf ("%s%s %s %s\n", newline_first ? "\n" : "", name, role, hash);
+    *line = zsys_sprintf ("%s%s %s %s%s%s\n", newline_first ? "\n" : "", name, role, hash,
+                          *offices ? " " : "", offices);
     return BR_REASON_OK;
 }
 
-//  Adds an entry for `name` with `role` and `password` (NULL: a new random
-//  token, returned in *token) to the file at `path`.
+//  Adds an entry for `name` with `role`, `offices` and `password` (NULL: a
+//  new random token, returned in *token) to the file at `path`.
 static br_reason_t
-s_add (const char *path, const char *name, const char *role, const char *password, char **token)
+s_add (const char *path, const char *name, const char *role, const char *offices,
+       const char *password, char **token)
 {
     *token = NULL;
     bool created = true;
@@ -470,12 +525,12 @@ s_add (const char *path, const char *name, const char *role, const char *passwor
 
     char *line = NULL;
     if (reason == BR_REASON_OK)
-        reason = s_make_token (name, role, password, !ends_line, token, &line);
+        reason = s_make_token (name, role, offices, password, !ends_line, token, &line);
     if (reason == BR_REASON_OK && created) {
         const char *header =
-            password ? "#   bruecke web users: <name> <role> <argon2id hash of name.password>. "
-                       "Mode 0600; the passwords themselves are stored nowhere.\n"
-                     : "#   bruecke API tokens: <name> <role> <argon2id hash>. "
+            password ? "#   bruecke web users: <name> <role> <argon2id hash of name.password> "
+                       "[<offices>]. Mode 0600; the passwords themselves are stored nowhere.\n"
+                     : "#   bruecke API tokens: <name> <role> <argon2id hash> [<offices>]. "
                        "Mode 0600; the tokens themselves are stored nowhere.\n";
         if (!s_write_all (handle, header, strlen (header)))
             reason = BR_REASON_IO_ERROR;
@@ -494,26 +549,29 @@ s_add (const char *path, const char *name, const char *role, const char *passwor
 }
 
 br_reason_t
-bn_tokens_add (const char *path, const char *name, const char *role, char **token)
+bn_tokens_add (const char *path, const char *name, const char *role, const char *offices,
+               char **token)
 {
     assert (path && token);
     *token = NULL;
-    if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role))
+    if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_role_valid (role) ||
+        !bn_tokens_offices_valid (role, offices))
         return BR_REASON_MALFORMED;
-    return s_add (path, name, role, NULL, token);
+    return s_add (path, name, role, offices, NULL, token);
 }
 
 br_reason_t
-bn_tokens_add_user (const char *path, const char *name, const char *role, const char *password)
+bn_tokens_add_user (const char *path, const char *name, const char *role, const char *offices,
+                    const char *password)
 {
     assert (path);
     size_t length = password ? strlen (password) : 0;
     if (!name || !br_token_valid (name, BN_TOKENS_NAME_MAX) || !bn_tokens_web_role_valid (role) ||
-        length < BN_TOKENS_PASSWORD_MIN || length > BN_TOKENS_PASSWORD_MAX ||
-        !br_text_valid (password, BN_TOKENS_PASSWORD_MAX))
+        !bn_tokens_offices_valid (role, offices) || length < BN_TOKENS_PASSWORD_MIN ||
+        length > BN_TOKENS_PASSWORD_MAX || !br_text_valid (password, BN_TOKENS_PASSWORD_MAX))
         return BR_REASON_MALFORMED;
     char *token = NULL;
-    br_reason_t reason = s_add (path, name, role, password, &token);
+    br_reason_t reason = s_add (path, name, role, offices, password, &token);
     if (token) {
         sodium_memzero (token, strlen (token));
         zstr_free (&token);
@@ -524,9 +582,9 @@ bn_tokens_add_user (const char *path, const char *name, const char *role, const 
 //  @selftest
 
 static void
-s_test_listed (void *argument, const char *name, const char *role)
+s_test_listed (void *argument, const char *name, const char *role, const char *offices)
 {
-    zlistx_add_end ((zlistx_t *) argument, zsys_sprintf ("%s %s", name, role));
+    zlistx_add_end ((zlistx_t *) argument, zsys_sprintf ("%s %s %s", name, role, offices));
 }
 
 //  Writes `text` to `path` with `mode`, replacing it.
@@ -571,7 +629,7 @@ bn_tokens_test (bool verbose)
 
     //  Adding creates the file, mode 0600, holding the hash but not the token
     char *alice = NULL;
-    assert (bn_tokens_add (path, "alice", "caseworker", &alice) == BR_REASON_OK);
+    assert (bn_tokens_add (path, "alice", "caseworker", "", &alice) == BR_REASON_OK);
     assert (alice && strncmp (alice, "alice.", 6) == 0);
     assert (strlen (alice) == 6 + BN_TOKENS_SECRET_TEXT);
     struct stat status;
@@ -583,12 +641,12 @@ bn_tokens_test (bool verbose)
 
     //  Refusals: a duplicate name, an invalid name or role
     char *other = NULL;
-    assert (bn_tokens_add (path, "alice", "readonly", &other) == BR_REASON_INVALID_STATE);
+    assert (bn_tokens_add (path, "alice", "readonly", "", &other) == BR_REASON_INVALID_STATE);
     assert (other == NULL);
-    assert (bn_tokens_add (path, "Alice", "readonly", &other) == BR_REASON_MALFORMED);
-    assert (bn_tokens_add (path, "a.b", "readonly", &other) == BR_REASON_MALFORMED);
-    assert (bn_tokens_add (path, "bob", "admin", &other) == BR_REASON_MALFORMED);
-    assert (bn_tokens_add (path, "abcdefghijabcdefghijabcdefghijabc", "readonly", &other) ==
+    assert (bn_tokens_add (path, "Alice", "readonly", "", &other) == BR_REASON_MALFORMED);
+    assert (bn_tokens_add (path, "a.b", "readonly", "", &other) == BR_REASON_MALFORMED);
+    assert (bn_tokens_add (path, "bob", "admin", "", &other) == BR_REASON_MALFORMED);
+    assert (bn_tokens_add (path, "abcdefghijabcdefghijabcdefghijabc", "readonly", "", &other) ==
             BR_REASON_MALFORMED);
     assert (other == NULL);
 
@@ -622,7 +680,7 @@ bn_tokens_test (bool verbose)
 
     //  A token added while running works at once
     char *reader = NULL;
-    assert (bn_tokens_add (path, "desk-reader", "readonly", &reader) == BR_REASON_OK);
+    assert (bn_tokens_add (path, "desk-reader", "readonly", "", &reader) == BR_REASON_OK);
     assert (bn_tokens_check (tokens, reader, &name, &role) == BR_REASON_OK);
     assert (streq (name, "desk-reader") && streq (role, "readonly"));
     assert (bn_tokens_check (tokens, alice, &name, &role) == BR_REASON_OK);
@@ -650,7 +708,8 @@ bn_tokens_test (bool verbose)
     assert (chmod (path, 0640) == 0);
     assert (bn_tokens_check (tokens, reader, &name, &role) == BR_REASON_UNAUTHORIZED);
     assert (bn_tokens_new (path, &reason) == NULL && reason == BR_REASON_KEY_PERMISSIONS);
-    assert (bn_tokens_add (path, "carol", "integration", &other) == BR_REASON_KEY_PERMISSIONS);
+    assert (bn_tokens_add (path, "carol", "integration", "jobcenter", &other) ==
+            BR_REASON_KEY_PERMISSIONS);
     assert (other == NULL);
     assert (chmod (path, 0600) == 0);
     assert (bn_tokens_check (tokens, reader, &name, &role) == BR_REASON_OK);
@@ -661,7 +720,8 @@ bn_tokens_test (bool verbose)
     s_test_write (path, broken, 0600);
     assert (bn_tokens_check (tokens, reader, &name, &role) == BR_REASON_UNAUTHORIZED);
     assert (bn_tokens_new (path, &reason) == NULL && reason == BR_REASON_CONFIG_INVALID);
-    assert (bn_tokens_add (path, "carol", "integration", &other) == BR_REASON_CONFIG_INVALID);
+    assert (bn_tokens_add (path, "carol", "integration", "jobcenter", &other) ==
+            BR_REASON_CONFIG_INVALID);
     zstr_free (&broken);
     broken = zsys_sprintf ("%sdesk-reader readonly $argon2id$x\n", text);
     s_test_write (path, broken, 0600);
@@ -677,10 +737,42 @@ bn_tokens_test (bool verbose)
     s_test_write (path, text, 0600);
     zstr_free (&text);
     char *carol = NULL;
-    assert (bn_tokens_add (path, "carol", "integration", &carol) == BR_REASON_OK);
+    assert (bn_tokens_add (path, "carol", "integration", "jobcenter", &carol) == BR_REASON_OK);
     assert (bn_tokens_check (tokens, carol, &name, &role) == BR_REASON_OK);
     assert (streq (name, "carol") && streq (role, "integration"));
     assert (bn_tokens_check (tokens, reader, &name, &role) == BR_REASON_OK);
+
+    //  Offices: kept on the line, checked, changed in place; integration has one
+    assert (bn_tokens_add (path, "desk-jc", "caseworker", "jobcenter,fruehe-hilfen", &other) ==
+            BR_REASON_OK);
+    zstr_free (&other);
+    assert (streq (bn_tokens_offices (tokens, "desk-jc"), "jobcenter,fruehe-hilfen"));
+    assert (streq (bn_tokens_offices (tokens, "carol"), "jobcenter"));
+    assert (bn_tokens_offices (tokens, "nobody") == NULL);
+    assert (bn_tokens_add (path, "dora", "integration", "", &other) == BR_REASON_MALFORMED);
+    assert (bn_tokens_add (path, "dora", "integration", "jobcenter,jugendamt", &other) ==
+            BR_REASON_MALFORMED);
+    assert (bn_tokens_add (path, "dora", "caseworker", "polizei", &other) == BR_REASON_MALFORMED);
+    assert (bn_tokens_add (path, "dora", "caseworker", "jobcenter jugendamt", &other) ==
+            BR_REASON_MALFORMED);
+    assert (other == NULL);
+    assert (bn_tokens_set_offices (path, "desk-jc", "jugendamt") == BR_REASON_OK);
+    assert (streq (bn_tokens_offices (tokens, "desk-jc"), "jugendamt"));
+    assert (bn_tokens_check (tokens, carol, &name, &role) == BR_REASON_OK); //  others untouched
+    assert (bn_tokens_set_offices (path, "carol", "") == BR_REASON_MALFORMED);
+    assert (bn_tokens_set_offices (path, "nobody", "jugendamt") == BR_REASON_NOT_FOUND);
+    assert (bn_tokens_set_offices (path, "desk-jc", "") == BR_REASON_OK);
+    assert (streq (bn_tokens_offices (tokens, "desk-jc"), ""));
+    text = s_test_read (path);
+    assert (strstr (text, "carol integration $argon2id$") && strstr (text, " jobcenter\n"));
+    zstr_free (&text);
+    //  A longer list than before: the whole file is kept
+    assert (bn_tokens_set_offices (path, "desk-jc", "jugendamt,jobcenter,fruehe-hilfen") ==
+            BR_REASON_OK);
+    text = s_test_read (path);
+    assert (strstr (text, " jugendamt,jobcenter,fruehe-hilfen\n") && strstr (text, " jobcenter\n"));
+    assert (bn_tokens_check (tokens, carol, &name, &role) == BR_REASON_OK);
+    zstr_free (&text);
 
     //  A file that disappears leaves no tokens
     assert (unlink (path) == 0);
@@ -691,12 +783,12 @@ bn_tokens_test (bool verbose)
     bn_tokens_destroy (&tokens);
 
     //  Web users: name and password, web roles only, passwords of 10 bytes on
-    assert (bn_tokens_add_user (path, "erika", "sachbearbeitung", "Geheim-Passwort-1") ==
+    assert (bn_tokens_add_user (path, "erika", "sachbearbeitung", "", "Geheim-Passwort-1") ==
             BR_REASON_OK);
-    assert (bn_tokens_add_user (path, "erika", "leitung", "Anderes-Passwort") ==
+    assert (bn_tokens_add_user (path, "erika", "leitung", "", "Anderes-Passwort") ==
             BR_REASON_INVALID_STATE);
-    assert (bn_tokens_add_user (path, "kurz", "leitung", "zu-kurz") == BR_REASON_MALFORMED);
-    assert (bn_tokens_add_user (path, "api", "caseworker", "Geheim-Passwort-1") ==
+    assert (bn_tokens_add_user (path, "kurz", "leitung", "", "zu-kurz") == BR_REASON_MALFORMED);
+    assert (bn_tokens_add_user (path, "api", "caseworker", "", "Geheim-Passwort-1") ==
             BR_REASON_MALFORMED);
     tokens = bn_tokens_new (path, &reason);
     assert (tokens);
@@ -705,7 +797,7 @@ bn_tokens_test (bool verbose)
     assert (bn_tokens_check (tokens, "erika.Geheim-Passwort-2", &name, &role) ==
             BR_REASON_UNAUTHORIZED);
     //  Listing and removing: the removed user is refused at once
-    assert (bn_tokens_add_user (path, "lea", "leitung", "Leitung-Passwort-1") == BR_REASON_OK);
+    assert (bn_tokens_add_user (path, "lea", "leitung", "", "Leitung-Passwort-1") == BR_REASON_OK);
     zlistx_t *listed = zlistx_new ();
     zlistx_set_destructor (listed, (zlistx_destructor_fn *) zstr_free);
     assert (bn_tokens_list (tokens, s_test_listed, listed) == 2 && zlistx_size (listed) == 2);

@@ -5,11 +5,17 @@
     characters), a dot, and 32 random bytes in base64url without padding.
     The token file holds one line per token and never the token itself:
 
-        <name> <role> <argon2id hash string of the whole token>
+        <name> <role> <argon2id hash string of the whole token> [<offices>]
 
+    <offices> are the offices (service codes of the catalogue, e.g.
+    "jobcenter,fruehe-hilfen") whose cases the token may work: the node's
+    need-to-know (bn_routes). A line without them acts for no office (so a
+    file from before offices grants no access to cases until they are set).
     Blank lines and lines starting with '#' are ignored. Roles:
         caseworker   a person using the API (the CLI, a desk application)
-        integration  the town's case software, no person at the keyboard
+        integration  the town's case software, no person at the keyboard;
+                     it acts for exactly one office, and names the person
+                     it acts for in every call
         readonly     may only read (GET)
 
     The web interface's users (bn_web) live in a file of their own in the
@@ -50,6 +56,8 @@
 #define BN_TOKENS_TEXT_MAX (BN_TOKENS_NAME_MAX + 1 + BN_TOKENS_PASSWORD_MAX)
 //  Longest role name.
 #define BN_TOKENS_ROLE_MAX 16
+//  Size of an entry's office list, with its NUL.
+#define BN_TOKENS_OFFICES_SIZE 256
 //  Largest token file read.
 #define BN_TOKENS_FILE_MAX (1024 * 1024)
 
@@ -70,22 +78,27 @@ bool bn_tokens_role_valid (const char *role);
 //  Returns true if `role` is one of the web interface's roles above.
 bool bn_tokens_web_role_valid (const char *role);
 
-//  Creates a new token named `name` with `role` and appends its hash to the
-//  token file at `path`; creates the file (mode 0600) if it does not exist.
-//  On OK sets *token to the token text, which the caller frees (and should
-//  wipe): it is shown once and stored nowhere. Returns OK, MALFORMED (name
-//  or role invalid), INVALID_STATE (a token of that name exists),
+//  True if `offices` is a valid office list for `role` (bn_routes): codes
+//  of the catalogue, each once; exactly one for integration.
+bool bn_tokens_offices_valid (const char *role, const char *offices);
+
+//  Creates a new token named `name` with `role`, acting for `offices` (a
+//  comma-separated list, "" for none), and appends its hash to the token
+//  file at `path`; creates the file (mode 0600) if it does not exist. On
+//  OK sets *token to the token text, which the caller frees (and should
+//  wipe): it is shown once and stored nowhere. Returns OK, MALFORMED (name,
+//  role or offices invalid), INVALID_STATE (a token of that name exists),
 //  KEY_PERMISSIONS (the file is group- or world-accessible), CONFIG_INVALID
 //  (the file is malformed), TOO_LARGE or IO_ERROR.
 br_reason_t bn_tokens_add (const char *path, const char *name, const char *role,
-                           char **token) BR_WUR;
+                           const char *offices, char **token) BR_WUR;
 
-//  Adds web user `name` with `role` (a web role) and `password` (10 to 128
-//  bytes of text) to the file at `path`, as for a token: the line holds
-//  the argon2id hash of "<name>.<password>", which bn_tokens_check then
-//  takes. Returns what bn_tokens_add returns.
+//  Adds web user `name` with `role` (a web role), `offices` and `password`
+//  (10 to 128 bytes of text) to the file at `path`, as for a token: the
+//  line holds the argon2id hash of "<name>.<password>", which
+//  bn_tokens_check then takes. Returns what bn_tokens_add returns.
 br_reason_t bn_tokens_add_user (const char *path, const char *name, const char *role,
-                                const char *password) BR_WUR;
+                                const char *offices, const char *password) BR_WUR;
 
 //  Opens the token file at `path` for checking tokens. A missing file
 //  counts as empty (every token is refused until one is added). Returns
@@ -105,11 +118,17 @@ void bn_tokens_destroy (bn_tokens_t **self_p);
 br_reason_t bn_tokens_check (bn_tokens_t *self, const char *token, const char **name,
                              const char **role) BR_WUR;
 
-//  Calls `entry` with the name and role of every token (or web user) in the
-//  file, read again first if it has changed. Returns how many.
-size_t bn_tokens_list (bn_tokens_t *self,
-                       void (*entry) (void *argument, const char *name, const char *role),
-                       void *argument);
+//  The offices entry `name` acts for, as last read ("" none), or NULL if
+//  there is no such entry. Valid until the next call on `self`.
+const char *bn_tokens_offices (bn_tokens_t *self, const char *name);
+
+//  Called for each entry of a listing.
+typedef void (bn_tokens_entry_fn) (void *argument, const char *name, const char *role,
+                                   const char *offices);
+
+//  Calls `entry` with the name, role and offices of every token (or web
+//  user) in the file, read again first if it has changed. Returns how many.
+size_t bn_tokens_list (bn_tokens_t *self, bn_tokens_entry_fn *entry, void *argument);
 
 //  The file's path.
 const char *bn_tokens_path (bn_tokens_t *self);
@@ -119,6 +138,11 @@ const char *bn_tokens_path (bn_tokens_t *self);
 //  check. Returns OK, MALFORMED, NOT_FOUND, or what reading or writing the
 //  file fails with.
 br_reason_t bn_tokens_remove (const char *path, const char *name) BR_WUR;
+
+//  Sets the offices of entry `name` in the file at `path`, rewriting it as
+//  bn_tokens_remove does. Returns OK, MALFORMED (name or offices invalid
+//  for its role), NOT_FOUND, or what reading or writing the file fails with.
+br_reason_t bn_tokens_set_offices (const char *path, const char *name, const char *offices) BR_WUR;
 
 //  Returns the number of tokens in the file as last read.
 size_t bn_tokens_size (bn_tokens_t *self);

@@ -131,6 +131,19 @@ bn_vault_open (bn_vault_t *self, const void *sealed, size_t size, zchunk_t **pla
 }
 
 void
+bn_vault_tag (bn_vault_t *self, const void *data, size_t size, char hex[2 * BN_VAULT_TAG_SIZE + 1])
+{
+    assert (self && (data || size == 0) && hex);
+    uint8_t subkey[crypto_generichash_KEYBYTES];
+    crypto_generichash (subkey, sizeof (subkey), (const uint8_t *) "bruecke audit term tag", 22,
+                        self->key, BN_VAULT_KEY_SIZE);
+    uint8_t tag[BN_VAULT_TAG_SIZE];
+    crypto_generichash (tag, sizeof (tag), (const uint8_t *) data, size, subkey, sizeof (subkey));
+    sodium_memzero (subkey, sizeof (subkey));
+    br_hex_encode (tag, sizeof (tag), hex);
+}
+
+void
 bn_vault_test (bool verbose)
 {
     if (verbose)
@@ -166,6 +179,13 @@ bn_vault_test (bool verbose)
     assert (plain == NULL);
     assert (bn_vault_open (again, zchunk_data (sealed), 10, &plain) == BR_REASON_DECRYPT_FAILED);
     zchunk_destroy (&sealed);
+    //  Tags: equal for equal text under one key, else different
+    char tag[2 * BN_VAULT_TAG_SIZE + 1], other[2 * BN_VAULT_TAG_SIZE + 1];
+    bn_vault_tag (vault, "Beispiel", 8, tag);
+    bn_vault_tag (again, "Beispiel", 8, other);
+    assert (strlen (tag) == 32 && streq (tag, other) && !strstr (tag, "Beispiel"));
+    bn_vault_tag (vault, "Beispiel", 7, other);
+    assert (!streq (tag, other));
     bn_vault_destroy (&again);
     bn_vault_destroy (&vault);
     bn_vault_destroy (&vault);

@@ -42,6 +42,14 @@ zchunk_t *bn_vault_seal (bn_vault_t *self, const void *plain, size_t size);
 br_reason_t bn_vault_open (bn_vault_t *self, const void *sealed, size_t size,
                            zchunk_t **plain_p) BR_WUR;
 
+//  A keyed digest of `size` bytes (BLAKE2b under a key derived from the
+//  data key for this one use), as hex of 2 * BN_VAULT_TAG_SIZE digits into
+//  `hex`: it tells whether two texts were the same, and nothing else
+//  without the key. For search terms in the audit log.
+#define BN_VAULT_TAG_SIZE 16
+void bn_vault_tag (bn_vault_t *self, const void *data, size_t size,
+                   char hex[2 * BN_VAULT_TAG_SIZE + 1]);
+
 //  Self test of this class.
 void bn_vault_test (bool verbose);
 

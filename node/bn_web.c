@@ -324,8 +324,8 @@ bn_web_test (bool verbose)
     assert (mkdir (root, 0700) == 0);
     char *index = zsys_sprintf ("%s/index.html", root);
     assert (br_file_write (index, "<!doctype html>", 15, 0644, false) == BR_REASON_OK);
-    assert (bn_tokens_add_user (users, "erika", "sachbearbeitung", "Geheim-Passwort-1") ==
-            BR_REASON_OK);
+    assert (bn_tokens_add_user (users, "erika", "sachbearbeitung", "jobcenter",
+                                "Geheim-Passwort-1") == BR_REASON_OK);
     br_reason_t reason;
     assert (!bn_web_new (users, "/nowhere/at/all", &reason) && reason == BR_REASON_IO_ERROR);
     bn_web_t *web = bn_web_new (users, root, &reason);

@@ -23,6 +23,7 @@
 #include "bn_tokens.h"
 #include "bn_http.h"
 #include "bn_api.h"
+#include "bn_routes.h"
 
 typedef struct {
     const char *name;    //  class name without prefix
@@ -60,6 +61,7 @@ static const s_test_t s_tests[] = {
     {"bn_tokens", bn_tokens_test},
     {"bn_http", bn_http_test},
     {"bn_api", bn_api_test},
+    {"bn_routes", bn_routes_test},
 };
 
 #define S_TEST_COUNT (sizeof (s_tests) / sizeof (s_tests[0]))

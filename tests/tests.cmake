@@ -3,10 +3,12 @@ set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue roster roster_draft envelope store config
      ledger br_board
      bb_store bb_zap bb_verifier bb_match bb_exchange bb_dashboard
-     bn_store bn_answers bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api)
+     bn_store bn_answers bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api
+     bn_routes)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
-    set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DIR}/tmp")
+    set_tests_properties (selftest.${name} PROPERTIES ENVIRONMENT
+                          "TMPDIR=${CMAKE_BINARY_DIR}/tmp;BRUECKE_OPENAPI=${CMAKE_SOURCE_DIR}/node/openapi.yaml")
 endforeach ()
 file (MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/tmp)
 

@@ -46,10 +46,13 @@ DASHBOARD_PORT=$(it_free_port)
 it_start_county_broker "dashboard=127.0.0.1:$DASHBOARD_PORT"
 for town in luenen unna kamen; do it_api_node "$town" caseworker; done
 
-#   web_user TOWN NAME ROLE PASSWORD: a web user of TOWN's node.
+#   web_user TOWN NAME ROLE PASSWORD: a web user of TOWN's node, acting for
+#   all its offices (the administration for none).
 web_user () {
+    local offices="${IT_SERVICES[$1]}"
+    [[ $3 == administration ]] && offices=""
     printf '%s\n' "$4" | it_cli web-user add --users "$WORK/state/$1/web-users" --name "$2" \
-        --role "$3" >/dev/null || it_fail "cannot add web user $2 to $1"
+        --role "$3" --offices "$offices" >/dev/null || it_fail "cannot add web user $2 to $1"
 }
 #   Invented people, demo passwords
 web_user luenen erika sachbearbeitung 'Luenen-Demo-Erika-1'

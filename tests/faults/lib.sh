@@ -171,7 +171,8 @@ fh_fresh_state () {
         echo "+0" >"$WORK/clock/$name"
         [[ $name == broker ]] && continue
         (umask 077 && it_cli api-token add --tokens "$state/api-tokens" --name "faults-$name" \
-            --role integration >"$WORK/tokens/$name.token") || return 1
+            --role caseworker --offices "${IT_SERVICES[$name]}" >"$WORK/tokens/$name.token") ||
+            return 1
     done
 }
 

@@ -43,7 +43,7 @@ EVIDENCE = "5" * 64          # the SHA-256 of an invented scanned form
 #   The county as the roster of tests/integration/lib.sh makes it: each
 #   node's AGS and services, and which node serves (AGS, service).
 TOWNS = {
-    "luenen": {"ags": "05978024", "services": ["jobcenter", "jugendamt"]},
+    "luenen": {"ags": "05978024", "services": ["jobcenter", "jugendamt", "fruehe-hilfen"]},
     "unna": {"ags": "05978036", "services": ["fruehe-hilfen", "jugendamt"]},
     "kamen": {"ags": "05978020", "services": ["jugendamt", "fruehe-hilfen"]},
     "kreis-unna": {"ags": "05978", "services": ["gesundheitsamt", "jobcenter"]},

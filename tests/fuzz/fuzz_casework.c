@@ -44,14 +44,15 @@
 #include "fuzz_fixture.h"
 #include "bn_casework.h"
 
-#define S_COMMITS_MAX   2000                 //  inputs that may commit, per process
-#define S_MAPSIZE       ((size_t) 1 << 30)   //  the store's map: 1 GiB, sparse
-#define S_ID_FIELD_TAG  ((1 << 3) | 2)       //  field 1, length-delimited: every body's id
-#define S_ID_FIELD_SIZE (2 + BN_ID_SIZE)     //  that field with its tag and length
-#define S_ID_HEX        (2 * BN_ID_SIZE + 1) //  an id in hex with its NUL
-#define S_PATH_MAX      64                   //  an API path with an id
-#define S_USER          "fuzz-caseworker"    //  the API user the target reads as
-#define S_UNSET         ((br_reason_t) 999)  //  no reason code: a verdict never set
+#define S_COMMITS_MAX   2000                      //  inputs that may commit, per process
+#define S_MAPSIZE       ((size_t) 1 << 30)        //  the store's map: 1 GiB, sparse
+#define S_ID_FIELD_TAG  ((1 << 3) | 2)            //  field 1, length-delimited: every body's id
+#define S_ID_FIELD_SIZE (2 + BN_ID_SIZE)          //  that field with its tag and length
+#define S_ID_HEX        (2 * BN_ID_SIZE + 1)      //  an id in hex with its NUL
+#define S_PATH_MAX      64                        //  an API path with an id
+#define S_USER          "fuzz-caseworker"         //  the API user the target reads as
+#define S_OFFICES       "fruehe-hilfen,jugendamt" //  Unna's offices, all of which it acts for
+#define S_UNSET         ((br_reason_t) 999)       //  no reason code: a verdict never set
 
 _Static_assert(FUZZ_CASEWORK_ID_SIZE == BN_ID_SIZE, "the corpus's ids are casework ids");
 
@@ -101,7 +102,14 @@ static s_world_t *s_world = NULL;
 static json_t *
 s_call (MDB_txn *txn, const char *method, const char *path, json_t *body)
 {
-    bn_request_t call = {.method = method, .path = path, .body = body, .user = S_USER};
+    bn_request_t call = {.method = method,
+                         .path = path,
+                         .body = body,
+                         .user = S_USER,
+                         .role = "caseworker",
+                         .offices = S_OFFICES};
+    char id[BN_ROUTES_ID_MAX + 1];
+    FUZZ_CHECK (bn_api_route (&call, id) == BR_REASON_OK);
     br_reason_t reason = bn_casework_call (s_world->casework, txn, &call);
     if (reason != BR_REASON_OK)
         fprintf (stderr, "fuzz_casework: %s %s: %s (%s)\n", method, path, br_reason_name (reason),
@@ -358,7 +366,10 @@ s_read_maybe (MDB_txn *txn, const char *kind, const uint8_t id[BN_ID_SIZE])
     br_hex_encode (id, BN_ID_SIZE, hex);
     char path[S_PATH_MAX];
     snprintf (path, sizeof (path), "/v1/%s/%s", kind, hex);
-    bn_request_t call = {.method = "GET", .path = path, .user = S_USER};
+    bn_request_t call = {
+        .method = "GET", .path = path, .user = S_USER, .role = "caseworker", .offices = S_OFFICES};
+    char route_id[BN_ROUTES_ID_MAX + 1];
+    FUZZ_CHECK (bn_api_route (&call, route_id) == BR_REASON_OK);
     br_reason_t reason = bn_casework_call (s_world->casework, txn, &call);
     FUZZ_CHECK (reason == BR_REASON_OK || reason == BR_REASON_NOT_FOUND);
     FUZZ_CHECK ((call.result != NULL) == (reason == BR_REASON_OK));

@@ -149,7 +149,7 @@ it_refused luenen POST /v1/referrals "$(referral_body "$WITH" 05978036 gesundhei
 it_start_node kreis-unna
 it_wait_connected kreis-unna
 withdrawn_seen () { [[ "$(it_audit_actions kreis-unna)" == *consent.withdrawn* ]]; }
-it_audit_actions () { it_field "$1" /v1/audit '[.records[].action] | join(" ")'; }
+it_audit_actions () { it_audit_records "$1" | jq -r '[.records[].action] | join(" ")'; }
 it_wait_until 30 "the Kreis to receive the withdrawal" withdrawn_seen
 it_assert_eq 0 "$(it_field kreis-unna /v1/referrals '.referrals | length')" \
     "referrals that reached the Gesundheitsamt"

@@ -18,7 +18,7 @@ it_make_county luenen unna kamen
 it_start_county_broker
 mkdir -p -m 0700 "$WORK/state/unna"
 TOKEN=$(it_cli api-token add --tokens "$WORK/state/unna/api-tokens" --name unna-desk \
-    --role readonly) || it_fail "cannot make an API token"
+    --role readonly --offices fruehe-hilfen,jugendamt) || it_fail "cannot make an API token"
 API_PORT=$(it_free_port)
 it_write_node_config luenen
 it_write_node_config unna "api=127.0.0.1:$API_PORT"

@@ -227,6 +227,7 @@ it_make_county () {
             *) it_fail "no AGS known for $town" ;;
         esac
         [[ $role == town ]] && town_ags[$town]=$ags
+        IT_SERVICES[$town]=$services
         {
             "$BRUECKE" keygen --node-id "$town" --dir "$KEYS" &&
                 "$BRUECKE" roster add-node --draft "$draft" --pub "$KEYS/$town.pub" \
@@ -310,17 +311,22 @@ it_write_node_config () {
 #   ---- A node's JSON API ------------------------------------------------------------
 
 declare -A API_URL=() API_TOKEN=() # node -> its API's URL, a token for it
+declare -A API_ON_BEHALF=()         # node -> the person its integration token acts for
+declare -A IT_SERVICES=()           # node -> its offices (services), comma-separated
 
 #   it_api_node NAME ROLE [SETTING...]: makes an API token of ROLE
-#   (caseworker, integration, readonly) for node NAME, picks a port for its
-#   API and writes its configuration with it and the SETTINGs (instead of
-#   it_write_node_config).
+#   (caseworker, integration, readonly) for node NAME, acting for all its
+#   offices ($IT_OFFICES if set; an integration token for the first), picks
+#   a port for its API and writes its configuration with it and the
+#   SETTINGs (instead of it_write_node_config).
 it_api_node () {
-    local name="$1" role="$2" port
+    local name="$1" role="$2" port offices="${IT_OFFICES:-${IT_SERVICES[$1]}}"
     shift 2
+    [[ $role == integration ]] && offices="${offices%%,*}" API_ON_BEHALF[$name]="Testperson $name"
     mkdir -p -m 0700 "$WORK/state/$name"
     API_TOKEN[$name]=$(it_cli api-token add --tokens "$WORK/state/$name/api-tokens" \
-        --name "$name-$role" --role "$role") || it_fail "cannot make an API token for $name"
+        --name "$name-$role" --role "$role" --offices "$offices") ||
+        it_fail "cannot make an API token for $name"
     port=$(it_free_port)
     API_URL[$name]="http://127.0.0.1:$port"
     it_write_node_config "$name" "api=127.0.0.1:$port" "$@"
@@ -332,8 +338,23 @@ it_api () {
     local node="$1" method="$2" path="$3" data="${4:-}"
     local -a extra=()
     [[ -n "$data" ]] && extra=(--data "$data")
+    [[ -n "${API_ON_BEHALF[$node]:-}" ]] && extra+=(--on-behalf "${API_ON_BEHALF[$node]}")
     "$BRUECKE" api "$method" "$path" "${extra[@]}" --url "${API_URL[$node]}" \
         --token "${API_TOKEN[$node]}" 2>"$WORK/last-refusal"
+}
+
+#   it_audit_records NODE: NODE's audit log as JSON, read with a readonly
+#   token (made on first use, kept in $WORK: calls may run in subshells):
+#   the audit log is not the caseworkers'.
+it_audit_records () {
+    local node="$1" file="$WORK/audit-token-$1"
+    if [[ ! -s "$file" ]]; then
+        (umask 077 && it_cli api-token add --tokens "$WORK/state/$node/api-tokens" \
+            --name "$node-audit" --role readonly >"$file") ||
+            it_fail "cannot make an audit token for $node"
+    fi
+    "$BRUECKE" api GET /v1/audit --url "${API_URL[$node]}" --token-file "$file" \
+        2>"$WORK/last-refusal"
 }
 
 #   it_refused NODE METHOD PATH JSON REASON WHAT: the call must be refused

@@ -21,13 +21,15 @@ it_api_node luenen caseworker
 it_api_node unna caseworker web-secure-cookie=true #   as behind a TLS proxy
 USERS="$WORK/state/luenen/web-users"
 printf 'Sachbearbeitung-Demo-1\n' | it_cli web-user add --users "$USERS" --name erika \
-    --role sachbearbeitung || it_fail "cannot add a web user"
+    --role sachbearbeitung --offices jobcenter || it_fail "cannot add a web user"
+printf 'Jugendamt-Demo-12\n' | it_cli web-user add --users "$USERS" --name jan \
+    --role sachbearbeitung --offices jugendamt || it_fail "cannot add a web user"
 printf 'Administration-Demo-1\n' | it_cli web-user add --users "$USERS" --name anna \
     --role administration || it_fail "cannot add a web user"
 printf 'Leitung-Demo-1234\n' | it_cli web-user add --users "$USERS" --name lea \
-    --role leitung || it_fail "cannot add a web user"
+    --role leitung --offices jobcenter,jugendamt || it_fail "cannot add a web user"
 printf 'Unna-Demo-Passwort-1\n' | it_cli web-user add --users "$WORK/state/unna/web-users" \
-    --name jonas --role sachbearbeitung || it_fail "cannot add a web user"
+    --name jonas --role sachbearbeitung --offices fruehe-hilfen || it_fail "cannot add a web user"
 it_start_node luenen
 it_start_node unna
 it_wait_connected luenen unna
@@ -115,8 +117,39 @@ it_assert_eq 0 "$(cases)" "cases after the refusals"
 expect "a case with the CSRF token" 201 "" "$(web erika POST /v1/cases "$CASE" "$CSRF")"
 it_assert_eq 1 "$(cases)" "cases after Erika's"
 #   The audit log names the web user who did it
-it_assert_eq erika "$(it_field luenen /v1/audit '[.records[] | select(.action == "case.create")][0].actor')" \
+it_assert_eq erika "$(it_audit_records luenen | jq -r '[.records[] | select(.action == "case.create")][0].actor')" \
     "the audit log's actor"
+CASE_ID=$(it_field luenen /v1/cases '.cases[0].id')
+
+#   ---- Need-to-know: the Jugendamt does not see the Jobcenter's case ------------------------
+answer=$(web jan POST /ui/login '{"user": "jan", "password": "Jugendamt-Demo-12"}')
+expect "Jan's login (Jugendamt)" 200 "" "$answer"
+JAN_CSRF=$(jq -r .csrf <<<"${answer#* }")
+it_assert_eq jugendamt "$(jq -r '.offices | join(",")' <<<"${answer#* }")" "Jan's offices in his session"
+answer=$(web jan GET /v1/cases)
+expect "Jan listing the cases" 200 "" "$answer"
+it_assert_eq 0 "$(jq '.cases | length' <<<"${answer#* }")" "Jobcenter cases in Jan's list"
+answer=$(web jan GET "/v1/cases?name=Beispielfrau")
+it_assert_eq 0 "$(jq '.cases | length' <<<"${answer#* }")" "Jan's search for the family's name"
+expect "Jan reading the Jobcenter's case" 403 OFFICE_NOT_PERMITTED "$(web jan GET "/v1/cases/$CASE_ID")"
+expect "Jan making a Jobcenter case" 403 OFFICE_NOT_PERMITTED \
+    "$(web jan POST /v1/cases "$CASE" "$JAN_CSRF")"
+it_assert_eq 1 "$(cases)" "cases after Jan's attempt"
+answer=$(web erika GET "/v1/cases?name=beispielfrau")
+it_assert_eq 1 "$(jq '.cases | length' <<<"${answer#* }")" "Erika's search for the family's name"
+search=$(it_audit_records luenen | jq -r '[.records[] | select(.action == "cases.search")][-1].detail')
+it_assert_match '^search [0-9a-f]{32}$' "$search" "the audit log records a search by a keyed digest"
+it_audit_records luenen | grep -qi beispielfrau && it_fail "a searched name is in the audit log"
+#   Methods a path does not take; spellings of a path that are not it
+expect "PUT on a case" 405 METHOD_NOT_ALLOWED "$(web erika PUT "/v1/cases/$CASE_ID" "$CASE" "$CSRF")"
+grep -qi '^allow: GET' "$WORK/headers" || it_fail "the 405 names no allowed method"
+expect "DELETE on the cases" 405 METHOD_NOT_ALLOWED "$(web erika DELETE /v1/cases '' "$CSRF")"
+for spelling in "/v1//cases/$CASE_ID" "/v1/cases/$CASE_ID/" "/v1/Cases/$CASE_ID" "/v1/cases%2F$CASE_ID"; do
+    answer=$(web jan GET "$spelling")
+    [[ "${answer%% *}" == 404 || "${answer%% *}" == 403 ]] ||
+        it_fail "Jan reading $spelling: expected 404 or 403, got $answer"
+done
+it_ok "no spelling of the path gives Jan the case"
 
 #   ---- Roles -----------------------------------------------------------------------------
 expect "Sachbearbeitung reading the audit log" 403 FORBIDDEN "$(web erika GET /v1/audit)"
@@ -137,14 +170,22 @@ it_assert_eq 1 "$(cases)" "cases after the administration's attempt"
 expect "Sachbearbeitung listing the users" 403 FORBIDDEN "$(web erika GET /ui/admin/users)"
 answer=$(web admin GET /ui/admin/users)
 expect "the administration listing the users" 200 "" "$answer"
-it_assert_eq "anna erika lea" "$(jq -r '[.users[].name] | sort | join(" ")' <<<"${answer#* }")" \
+it_assert_eq "anna erika jan lea" "$(jq -r '[.users[].name] | sort | join(" ")' <<<"${answer#* }")" \
     "the web users"
+it_assert_eq "jobcenter,jugendamt" "$(jq -r '.users[] | select(.name == "lea") | .offices | join(",")' <<<"${answer#* }")" \
+    "Lea's offices in the list"
+expect "the administration giving Jan the Jobcenter" 200 "" \
+    "$(web admin POST /ui/admin/users/jan/offices '{"offices": ["jugendamt", "jobcenter"]}' "$ADMIN_CSRF")"
+answer=$(web jan GET "/v1/cases/$CASE_ID")
+expect "Jan reading the case once he acts for the Jobcenter" 200 "" "$answer"
+expect "offices outside the catalogue" 400 MALFORMED \
+    "$(web admin POST /ui/admin/users/jan/offices '{"offices": ["polizei"]}' "$ADMIN_CSRF")"
 expect "adding a user without the CSRF token" 403 FORBIDDEN \
-    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1"}')"
+    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1", "offices": ["jobcenter"]}')"
 expect "adding a user with a short password" 400 MALFORMED \
-    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "kurz"}' "$ADMIN_CSRF")"
+    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "kurz", "offices": []}' "$ADMIN_CSRF")"
 expect "adding a user" 201 "" \
-    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1"}' "$ADMIN_CSRF")"
+    "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1", "offices": ["jobcenter"]}' "$ADMIN_CSRF")"
 expect "the new user's login" 200 "" \
     "$(web neu POST /ui/login '{"user": "neu", "password": "Neues-Passwort-1"}')"
 expect "the administration removing itself" 409 INVALID_STATE \
@@ -152,13 +193,19 @@ expect "the administration removing itself" 409 INVALID_STATE \
 expect "removing the new user" 200 "" "$(web admin POST /ui/admin/users/neu/remove '{}' "$ADMIN_CSRF")"
 expect "the removed user's login" 401 UNAUTHORIZED \
     "$(web neu2 POST /ui/login '{"user": "neu", "password": "Neues-Passwort-1"}')"
-answer=$(web admin POST /ui/admin/tokens '{"name": "fachverfahren", "role": "integration"}' "$ADMIN_CSRF")
+expect "an integration token for two offices" 400 MALFORMED \
+    "$(web admin POST /ui/admin/tokens '{"name": "fachverfahren", "role": "integration", "offices": ["jobcenter", "jugendamt"]}' "$ADMIN_CSRF")"
+answer=$(web admin POST /ui/admin/tokens '{"name": "fachverfahren", "role": "integration", "offices": ["jobcenter"]}' "$ADMIN_CSRF")
 expect "making an API token" 201 "" "$answer"
 TOKEN=$(jq -r .token <<<"${answer#* }")
 status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/v1/status")
+it_assert_eq 400 "$status" "the new token at the API without naming the person it acts for"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    -H "X-On-Behalf-Of: Erika Beispiel" "$URL/v1/status")
 it_assert_eq 200 "$status" "the new token at the API"
 expect "revoking the token" 200 "" "$(web admin POST /ui/admin/tokens/fachverfahren/remove '{}' "$ADMIN_CSRF")"
-status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/v1/status")
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    -H "X-On-Behalf-Of: Erika Beispiel" "$URL/v1/status")
 it_assert_eq 401 "$status" "the revoked token at the API"
 
 #   ---- Logout ----------------------------------------------------------------------------
