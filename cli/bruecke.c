@@ -236,7 +236,16 @@ s_roster_init (const s_command_t *command, zhash_t *options, zlist_t *arguments)
                  "bruecke roster init: --county-ags needs 5 digits, --county-name a name\n");
         return S_EXIT_USAGE;
     }
+    const char *days = s_option (options, "consent-days-max");
+    char *end = NULL;
+    if (days && (!*days || strtoul (days, &end, 10) > BR_ROSTER_CONSENT_DAYS_LIMIT || *end)) {
+        fprintf (stderr, "bruecke roster init: --consent-days-max is 1 to %d days\n",
+                 BR_ROSTER_CONSENT_DAYS_LIMIT);
+        return S_EXIT_USAGE;
+    }
     zconfig_t *draft = br_roster_draft_new (ags, name);
+    if (days)
+        zconfig_put (draft, "roster/consent-days-max", days);
     zconfig_set_comment (draft,
                          "  bruecke roster draft: edit, then sign with 'bruecke roster sign'");
     br_reason_t reason = s_save_draft (draft, s_option (options, "draft"), false);
@@ -1695,9 +1704,11 @@ static const s_command_t s_commands[] = {
      "dir", "", "", 0, s_county_keygen},
     {"key", "show", "FILE", "Shows the node id and public keys of a .key or .pub file.", "", "", "",
      1, s_key_show},
-    {"roster", "init", "--draft FILE --county-ags AGS --county-name NAME",
-     "Creates an empty roster draft (ZPL) for a county.", "draft county-ags county-name", "",
-     "draft county-ags county-name", 0, s_roster_init},
+    {"roster", "init", "--draft FILE --county-ags AGS --county-name NAME [--consent-days-max N]",
+     "Creates an empty roster draft (ZPL) for a county. --consent-days-max is the county's\n"
+     "longest validity of a family's consent, in days (default 730: two years).",
+     "draft county-ags county-name consent-days-max", "", "draft county-ags county-name", 0,
+     s_roster_init},
     {"roster", "add-node",
      "--draft FILE --pub FILE --name NAME --ags AGS --role town|county|broker [--services A,B]",
      "Adds a node with the public keys from its .pub file to the draft.",

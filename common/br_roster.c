@@ -73,7 +73,8 @@ br_roster_check_content (const Bruecke__Roster *roster)
     if (!br_ags_valid (roster->county_ags, BR_AGS_COUNTY_DIGITS) ||
         !br_text_valid (roster->county_name, BR_NAME_MAX) || roster->version < 1 ||
         roster->issued_at_ms >= roster->expires_at_ms || roster->n_nodes > BR_ROSTER_MAX_NODES ||
-        roster->n_routes > BR_ROSTER_MAX_ROUTES)
+        roster->n_routes > BR_ROSTER_MAX_ROUTES ||
+        roster->consent_days_max > BR_ROSTER_CONSENT_DAYS_LIMIT)
         return BR_REASON_ROSTER_INVALID;
 
     zhash_t *ids = zhash_new ();
@@ -223,6 +224,14 @@ br_roster_content (br_roster_t *self)
 {
     assert (self);
     return self->content;
+}
+
+int64_t
+br_roster_consent_max_ms (br_roster_t *self)
+{
+    assert (self);
+    uint32_t days = br_roster_content (self)->consent_days_max;
+    return (int64_t) (days ? days : BR_ROSTER_CONSENT_DAYS_DEFAULT) * 24 * 3600 * 1000;
 }
 
 uint64_t

@@ -59,6 +59,12 @@ const Bruecke__Roster *br_roster_content (br_roster_t *self);
 //  Its version.
 uint64_t br_roster_version (br_roster_t *self);
 
+//  The longest validity of a consent the county allows (consent_days_max,
+//  BR_ROSTER_CONSENT_DAYS_DEFAULT if it says 0), in milliseconds.
+#define BR_ROSTER_CONSENT_DAYS_DEFAULT 730
+#define BR_ROSTER_CONSENT_DAYS_LIMIT   3650
+int64_t br_roster_consent_max_ms (br_roster_t *self);
+
 //  The exact signed bytes (an encoded SignedRoster) for passing on unchanged.
 const uint8_t *br_roster_signed_data (br_roster_t *self);
 size_t br_roster_signed_size (br_roster_t *self);

@@ -211,6 +211,12 @@ s_build (zconfig_t *draft, s_build_t *build)
     }
     build->roster.county_ags = zconfig_get (draft, "roster/county-ags", "");
     build->roster.county_name = zconfig_get (draft, "roster/county-name", "");
+    const char *days = zconfig_get (draft, "roster/consent-days-max", "0");
+    char *end = NULL;
+    unsigned long parsed = strtoul (days, &end, 10);
+    if (!*days || *end || parsed > BR_ROSTER_CONSENT_DAYS_LIMIT)
+        return BR_REASON_ROSTER_INVALID;
+    build->roster.consent_days_max = (uint32_t) parsed;
     build->roster.nodes = build->node_list;
     build->roster.n_nodes = node_count;
     build->roster.routes = build->route_list;

@@ -462,23 +462,61 @@ s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_stat
 
 //  ---- Cases ------------------------------------------------------------------
 
-//  Checks a member list: objects with name, role and age.
-static bool
-s_members_valid (json_t *members)
+//  The member of `members` named `name`, or NULL.
+static json_t *
+s_member (json_t *members, const char *name)
+{
+    size_t index;
+    json_t *member;
+    json_array_foreach (members, index, member)
+    {
+        const char *its = json_string_value (json_object_get (member, "name"));
+        if (name && its && streq (its, name))
+            return member;
+    }
+    return NULL;
+}
+
+//  Checks a member list: objects with a name (each once), role and age,
+//  and, for a parent, custody_for: the names of the minor members it holds
+//  custody (Sorgerecht) for. Returns OK or refuses MALFORMED.
+static br_reason_t
+s_members_check (bn_request_t *call, json_t *members)
 {
     if (!json_is_array (members) || json_array_size (members) == 0 ||
         json_array_size (members) > BN_LIST_MAX)
-        return false;
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
     size_t index;
     json_t *member;
     json_array_foreach (members, index, member)
     {
         json_int_t age = bn_api_integer (member, "age", -1);
-        if (!bn_api_text (member, "name", BN_NAME_MAX) ||
-            !bn_api_text (member, "role", BN_NAME_MAX) || age < 0 || age > 130)
-            return false;
+        const char *name = bn_api_text (member, "name", BN_NAME_MAX);
+        if (!name || !bn_api_text (member, "role", BN_NAME_MAX) || age < 0 || age > 130)
+            return bn_api_refuse (call, BR_REASON_MALFORMED,
+                                  "members: item %zu needs a name, a role and an age 0..130",
+                                  index);
+        if (s_member (members, name) != member)
+            return bn_api_refuse (call, BR_REASON_MALFORMED,
+                                  "members: item %zu has the name of an earlier member", index);
     }
-    return true;
+    json_array_foreach (members, index, member)
+    {
+        json_t *custody = json_object_get (member, "custody_for");
+        size_t child_index;
+        json_t *child;
+        if (custody && !json_is_array (custody))
+            return bn_api_refuse (call, BR_REASON_MALFORMED,
+                                  "members: item %zu custody_for is a list of names", index);
+        json_array_foreach (custody, child_index, child)
+        {
+            json_t *minor = s_member (members, json_string_value (child));
+            if (!minor || minor == member || bn_api_integer (minor, "age", 0) >= BN_AGE_OF_MAJORITY)
+                return bn_api_refuse (call, BR_REASON_MALFORMED,
+                                      "members: item %zu custody_for names no minor member", index);
+        }
+    }
+    return BR_REASON_OK;
 }
 
 static br_reason_t
@@ -496,8 +534,9 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
     if (!bn_routes_office_in (call->offices, service))
         return bn_api_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
                               "you do not act for this office");
-    if (!s_members_valid (json_object_get (body, "members")))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
+    br_reason_t refused = s_members_check (call, json_object_get (body, "members"));
+    if (refused != BR_REASON_OK)
+        return refused;
     if (!s_text_list (body, "needs", BN_TEXT_MAX, NULL) ||
         !s_text_list (body, "notes", BN_TEXT_MAX, NULL))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "needs and notes are lists of text");
@@ -671,6 +710,62 @@ s_resolve (bn_casework_t *self, bn_request_t *call, json_t *address, json_t **re
     return BR_REASON_OK;
 }
 
+//  Checks who consents for whom, and for how long, before anything else
+//  of a consent: the grantor and every subject are members of the case
+//  (`members`); the grantor is of age, or a parent marked as holding
+//  custody (custody_for); every minor subject other than the grantor is
+//  one the grantor holds custody for; the validity starts no earlier than
+//  now (less the clock skew), lasts at most what the county allows, and
+//  has not ended. Returns OK or the refusal, with its own reason each.
+static br_reason_t
+s_consent_check (bn_casework_t *self, bn_request_t *call, json_t *members, int64_t now)
+{
+    json_t *body = call->body;
+    const char *grantor_name = bn_api_text (body, "grantor", BN_NAME_MAX);
+    json_t *subjects = json_object_get (body, "subjects");
+    json_int_t from = bn_api_integer (body, "valid_from_ms", now);
+    json_int_t until = bn_api_integer (body, "valid_until_ms", -1);
+    if (!grantor_name)
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "grantor: the name of a member");
+    if (!s_text_list (body, "subjects", BN_NAME_MAX, NULL) || !json_array_size (subjects))
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "subjects: the people the data is about");
+    if (from < 0 || until <= from)
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "valid_from_ms < valid_until_ms required");
+    json_t *grantor = s_member (members, grantor_name);
+    if (!grantor)
+        return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_MEMBER,
+                              "grantor: not a member of the case");
+    json_t *custody = json_object_get (grantor, "custody_for");
+    if (bn_api_integer (grantor, "age", 0) < BN_AGE_OF_MAJORITY && !json_array_size (custody))
+        return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
+                              "grantor: a minor consents only as a parent holding custody");
+    size_t index;
+    json_t *subject;
+    json_array_foreach (subjects, index, subject)
+    {
+        const char *name = json_string_value (subject);
+        json_t *member = s_member (members, name);
+        if (!member)
+            return bn_api_refuse (call, BR_REASON_SUBJECT_NOT_MEMBER,
+                                  "subjects: item %zu is not a member of the case", index);
+        if (member != grantor && bn_api_integer (member, "age", 0) < BN_AGE_OF_MAJORITY &&
+            !s_list_has (custody, name))
+            return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
+                                  "subjects: item %zu is a minor the grantor holds no custody for",
+                                  index);
+    }
+    if (from < now - BR_CLOCK_SKEW_MS)
+        return bn_api_refuse (call, BR_REASON_CONSENT_BACKDATED,
+                              "valid_from_ms: not before the consent is recorded");
+    if (until - from > br_roster_consent_max_ms (self->roster))
+        return bn_api_refuse (call, BR_REASON_CONSENT_TOO_LONG,
+                              "valid_until_ms: at most %lld days after valid_from_ms",
+                              (long long) (br_roster_consent_max_ms (self->roster) / 86400000));
+    if (until <= now)
+        return bn_api_refuse (call, BR_REASON_CONSENT_EXPIRED, "valid_until_ms: already passed");
+    return BR_REASON_OK;
+}
+
 static br_reason_t
 s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
@@ -683,14 +778,18 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     br_reason_t permitted = s_permit (self, txn, call, found);
     char office[BR_SERVICE_MAX + 1];
     snprintf (office, sizeof (office), "%s", permitted == BR_REASON_OK ? s_office (found) : "");
+    json_t *members = json_incref (json_object_get (found, "members"));
     json_decref (found);
+    if (permitted == BR_REASON_OK)
+        permitted = s_consent_check (self, call, members, now);
+    json_decref (members);
     if (permitted != BR_REASON_OK)
         return permitted;
     const char *grantor = bn_api_text (body, "grantor", BN_NAME_MAX);
     const char *purpose = bn_api_text (body, "purpose", BR_PURPOSE_MAX);
     const char *form = bn_api_text (body, "form", 16);
     const char *evidence = bn_api_text (body, "evidence_sha256", S_SHA256_HEX);
-    json_int_t from = bn_api_integer (body, "valid_from_ms", -1);
+    json_int_t from = bn_api_integer (body, "valid_from_ms", now);
     json_int_t until = bn_api_integer (body, "valid_until_ms", -1);
     json_t *health = json_object_get (body, "health_data");
     json_t *categories = json_object_get (body, "categories");
@@ -706,11 +805,6 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     if (!evidence || strlen (evidence) != S_SHA256_HEX ||
         br_hex_decode (evidence, digest, sizeof (digest)) != 0)
         return bn_api_refuse (call, BR_REASON_MALFORMED, "evidence_sha256: 64 hex digits");
-    if (from < 0 || until <= from)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "valid_from_ms < valid_until_ms required");
-    if (!s_text_list (body, "subjects", BN_NAME_MAX, NULL) ||
-        !json_array_size (json_object_get (body, "subjects")))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "subjects: the people the data is about");
     if (!json_is_array (categories) || json_array_size (categories) == 0 ||
         json_array_size (categories) > BR_CATEGORIES_MAX ||
         !s_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
@@ -2134,8 +2228,8 @@ s_test_call_as (s_test_town_t *town, const char *offices, const char *method, co
     assert (bn_store_begin (town->store, &txn) == BR_REASON_OK);
     br_reason_t reason = bn_casework_call (town->casework, txn, &call);
     if (reason != expected)
-        printf ("\n%s %s: %s (%s), expected %s\n", method, path, br_reason_name (reason),
-                call.detail, br_reason_name (expected));
+        fprintf (stderr, "\n%s %s: %s (%s), expected %s\n", method, path, br_reason_name (reason),
+                 call.detail, br_reason_name (expected));
     assert (reason == expected);
     if (reason == BR_REASON_OK)
         assert (bn_store_commit (town->store, &txn) == BR_REASON_OK);
@@ -2262,8 +2356,10 @@ bn_casework_test (bool verbose)
     json_t *created =
         s_test_call (&luenen, "POST", "/v1/cases",
                      "{\"kind\": \"family\", \"service\": \"jobcenter\", \"members\": ["
-                     "{\"name\": \"Aylin Beispiel\", \"role\": \"mother\", \"age\": 29},"
-                     "{\"name\": \"Deniz Beispiel\", \"role\": \"child\", \"age\": 5}],"
+                     "{\"name\": \"Aylin Beispiel\", \"role\": \"mother\", \"age\": 29,"
+                     " \"custody_for\": [\"Deniz Beispiel\"]},"
+                     "{\"name\": \"Deniz Beispiel\", \"role\": \"child\", \"age\": 5},"
+                     "{\"name\": \"Emre Beispiel\", \"role\": \"father\", \"age\": 33}],"
                      "\"needs\": [\"Kita-Platz\", \"Sprachf\xc3\xb6rderung\"],"
                      "\"details\": {\"language\": {\"child\": \"spricht kein Deutsch\"}}}",
                      BR_REASON_OK);
@@ -2286,6 +2382,62 @@ bn_casework_test (bool verbose)
                        json_array_get (json_object_get (consent, "recipients"), 1), "node")),
                    "kreis-unna"));
     json_decref (consent);
+
+    //  Consents refused for who gives them and for how long: nothing stored
+    const char *consent_format =
+        "{\"case_id\": \"%s\", \"grantor\": \"%s\", \"subjects\": [%s], \"purpose\": "
+        "\"language-support\", \"categories\": [\"household\"], \"recipients\": [{\"ags\": "
+        "\"05978036\", \"service\": \"fruehe-hilfen\"}], \"valid_from_ms\": %lld, "
+        "\"valid_until_ms\": %lld, \"form\": \"written\", \"evidence_sha256\": \"%064d\"}";
+    const int64_t day = 86400000;
+    struct {
+        const char *grantor, *subjects;
+        int64_t from, until;
+        br_reason_t expected;
+    } consents[] = {
+        {"Niemand Beispiel", "\"Aylin Beispiel\"", now, now + day, BR_REASON_GRANTOR_NOT_MEMBER},
+        {"Deniz Beispiel", "\"Deniz Beispiel\"", now, now + day, BR_REASON_GRANTOR_NOT_ENTITLED},
+        {"Emre Beispiel", "\"Deniz Beispiel\"", now, now + day, BR_REASON_GRANTOR_NOT_ENTITLED},
+        {"Aylin Beispiel", "\"Aylin Beispiel\", \"Fremde Person\"", now, now + day,
+         BR_REASON_SUBJECT_NOT_MEMBER},
+        {"Aylin Beispiel", "\"Deniz Beispiel\"", now - 3600000, now + day,
+         BR_REASON_CONSENT_BACKDATED},
+        {"Aylin Beispiel", "\"Deniz Beispiel\"", 0, 1000, BR_REASON_CONSENT_BACKDATED},
+        {"Aylin Beispiel", "\"Deniz Beispiel\"", now, now + 731 * day, BR_REASON_CONSENT_TOO_LONG},
+        {"Aylin Beispiel", "\"Deniz Beispiel\"", now - 2000, now - 1000, BR_REASON_CONSENT_EXPIRED},
+        //  the father for himself, the mother for her child: both fine
+        {"Emre Beispiel", "\"Emre Beispiel\"", now, now + 730 * day, BR_REASON_OK},
+        {"Aylin Beispiel", "\"Deniz Beispiel\"", now + 60000, now + day, BR_REASON_OK},
+    };
+    json_t *before = s_test_call (&luenen, "GET", "/v1/consents", NULL, BR_REASON_OK);
+    size_t consents_before = json_array_size (json_object_get (before, "consents"));
+    json_decref (before);
+    for (size_t index = 0; index < sizeof (consents) / sizeof (consents[0]); index++) {
+        char *text = zsys_sprintf (consent_format, case_id, consents[index].grantor,
+                                   consents[index].subjects, (long long) consents[index].from,
+                                   (long long) consents[index].until, 7);
+        json_decref (s_test_call (&luenen, "POST", "/v1/consents", text, consents[index].expected));
+        zstr_free (&text);
+    }
+    json_t *after = s_test_call (&luenen, "GET", "/v1/consents", NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (after, "consents")) == consents_before + 2);
+    json_decref (after);
+    //  Members: a name once; custody only for a minor member
+    const char *bad_members[] = {
+        "[{\"name\": \"A B\", \"role\": \"mother\", \"age\": 30}, {\"name\": \"A B\", "
+        "\"role\": \"child\", \"age\": 3}]",
+        "[{\"name\": \"A B\", \"role\": \"mother\", \"age\": 30, \"custody_for\": [\"C D\"]}]",
+        "[{\"name\": \"A B\", \"role\": \"mother\", \"age\": 30, \"custody_for\": [\"E F\"]}, "
+        "{\"name\": \"E F\", \"role\": \"father\", \"age\": 40}]",
+        "[{\"name\": \"A B\", \"role\": \"mother\", \"age\": 30, \"custody_for\": \"E F\"}]",
+    };
+    for (size_t index = 0; index < sizeof (bad_members) / sizeof (bad_members[0]); index++) {
+        char *text = zsys_sprintf ("{\"kind\": \"family\", \"service\": \"jobcenter\", "
+                                   "\"members\": %s}",
+                                   bad_members[index]);
+        s_test_call (&luenen, "POST", "/v1/cases", text, BR_REASON_MALFORMED);
+        zstr_free (&text);
+    }
 
     //  Need-to-know: Lünen's Jugendamt neither sees nor touches the
     //  Jobcenter's case, its consent, or the list entries
@@ -2488,7 +2640,7 @@ bn_casework_test (bool verbose)
         zsys_sprintf ("/v1/cases/%s", json_string_value (json_object_get (transfer, "case_id")));
     json_decref (transfer);
     json_t *moved = s_test_call (&kamen, "GET", kamen_case, NULL, BR_REASON_OK);
-    assert (json_array_size (json_object_get (moved, "members")) == 2);
+    assert (json_array_size (json_object_get (moved, "members")) == 3);
     json_decref (moved);
     assert (s_test_deliver (&kamen, &luenen, roster, &verdict) == 1 && verdict == BR_REASON_OK);
     json_t *minimal = s_test_call (&luenen, "GET", case_path, NULL, BR_REASON_OK);

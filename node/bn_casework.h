@@ -43,6 +43,7 @@
 #define BN_TEXT_MAX                 4000 //  a note or outcome, bytes
 #define BN_LIST_MAX                 64   //  members, needs, notes, subjects
 #define BN_EVENTS_MAX               1000 //  events in one listing
+#define BN_AGE_OF_MAJORITY          18   //  a member younger is a minor
 #define BN_MESSAGE_LIFETIME_MS      ((int64_t) 30 * 24 * 3600 * 1000) //  casework messages
 #define BN_DEFAULT_TRANSFER_SERVICE "jugendamt"
 

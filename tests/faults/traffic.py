@@ -172,15 +172,17 @@ class Driver:
     def new_case(self):
         """An invented family, and (if it worked) the family's consent."""
         family = self.random.choice(FAMILY_NAMES)
-        mother = "%s %s" % (self.random.choice(FIRST_NAMES), family)
-        child = "%s %s" % (self.random.choice(FIRST_NAMES), family)
+        mother_first, child_first = self.random.sample(FIRST_NAMES, 2)
+        mother = "%s %s" % (mother_first, family)
+        child = "%s %s" % (child_first, family)
         service = CASE_SERVICE[self.town]
         transferable = self.town in JUGENDAMT_TOWNS and self.random.random() < 0.4
         if transferable:
             service = "jugendamt"
         case = self.api("case", "POST", "/v1/cases", {
             "kind": "family", "service": service,
-            "members": [{"name": mother, "role": "mother", "age": self.random.randrange(20, 45)},
+            "members": [{"name": mother, "role": "mother", "age": self.random.randrange(20, 45),
+                         "custody_for": [child]},
                         {"name": child, "role": "child", "age": self.random.randrange(1, 12)}],
             "needs": ["Kita-Platz"], "details": {"language": {"child": "spricht wenig Deutsch"},
                                                 "childcare": {"kita": "kein Platz"}}})
@@ -195,7 +197,7 @@ class Driver:
             "case_id": case["id"], "grantor": mother, "subjects": [mother, child],
             "purpose": "language-support", "categories": CATEGORIES,
             "recipients": [{"ags": ags, "service": service} for ags, service in chosen],
-            "valid_from_ms": now - DAY_MS, "valid_until_ms": now + 180 * DAY_MS,
+            "valid_from_ms": now, "valid_until_ms": now + 180 * DAY_MS,
             "form": "written", "evidence_sha256": EVIDENCE, "health_data": False})
         if consent:
             self.consents[consent["id"]] = (case["id"], list(chosen))

@@ -135,7 +135,8 @@ s_case_new (MDB_txn *txn, char hex[S_ID_HEX])
 {
     json_t *body =
         json_loads ("{\"kind\": \"family\", \"service\": \"fruehe-hilfen\", \"members\": ["
-                    "{\"name\": \"Aylin Beispiel\", \"role\": \"mother\", \"age\": 29},"
+                    "{\"name\": \"Aylin Beispiel\", \"role\": \"mother\", \"age\": 29,"
+                    " \"custody_for\": [\"Deniz Beispiel\"]},"
                     "{\"name\": \"Deniz Beispiel\", \"role\": \"child\", \"age\": 5}],"
                     "\"needs\": [\"Kita-Platz\", \"Sprachf\xc3\xb6rderung\"],"
                     "\"details\": {\"language\": {\"child\": \"spricht kein Deutsch\"}}}",
@@ -162,10 +163,9 @@ s_world_records (void)
         "{ss ss s[ss] ss s[sss] s[{ss ss}] sI sI ss ss sb}", "case_id", case_hex, "grantor",
         "Aylin Beispiel", "subjects", "Aylin Beispiel", "Deniz Beispiel", "purpose",
         "language-support", "categories", "household", "child-age", "language", "recipients", "ags",
-        "05978024", "service", "jobcenter", "valid_from_ms", (json_int_t) (now - FUZZ_HOUR_MS),
-        "valid_until_ms", (json_int_t) (now + 365 * FUZZ_DAY_MS), "form", "written",
-        "evidence_sha256", "0000000000000000000000000000000000000000000000000000000000000007",
-        "health_data", false);
+        "05978024", "service", "jobcenter", "valid_from_ms", (json_int_t) now, "valid_until_ms",
+        (json_int_t) (now + 365 * FUZZ_DAY_MS), "form", "written", "evidence_sha256",
+        "0000000000000000000000000000000000000000000000000000000000000007", "health_data", false);
     FUZZ_CHECK (body);
     json_t *result = s_call (txn, "POST", "/v1/consents", body);
     char consent_hex[S_ID_HEX];

@@ -43,7 +43,8 @@ EVIDENCE=$(printf 'Einverständniserklärung, unterschrieben (erfunden)' | sha25
 #   ---- Lünen: the case and the consent ---------------------------------------------
 case_json=$(it_api luenen POST /v1/cases '{
     "kind": "family", "service": "jobcenter", "caseworker": "Team Jobcenter Lünen",
-    "members": [{"name": "Aylin Beispielfrau", "role": "mother", "age": 29},
+    "members": [{"name": "Aylin Beispielfrau", "role": "mother", "age": 29,
+                 "custody_for": ["Deniz Beispielfrau"]},
                 {"name": "Deniz Beispielfrau", "role": "child", "age": 5}],
     "needs": ["Kita-Platz", "Sprachförderung"],
     "details": {"language": {"child": "spricht noch kein Deutsch"},

@@ -27,7 +27,8 @@ EVIDENCE=$(printf 'Einverständniserklärung (erfunden)' | sha256sum | cut -d' '
 
 CASE=$(it_api luenen POST /v1/cases '{
     "kind": "family", "service": "jobcenter",
-    "members": [{"name": "Mara Erfunden", "role": "mother", "age": 31},
+    "members": [{"name": "Mara Erfunden", "role": "mother", "age": 31,
+                 "custody_for": ["Jona Erfunden"]},
                 {"name": "Jona Erfunden", "role": "child", "age": 1}],
     "needs": ["Unterstützung nach der Geburt"]}' | jq -r .id) ||
     it_fail "case: $(cat "$WORK/last-refusal")"
