@@ -67,19 +67,23 @@ br_token_valid (const char *text, size_t max_length)
     return true;
 }
 
-bool
-br_text_valid (const char *text, size_t max_size)
+//  Scans `text` as UTF-8 (no overlong forms, no surrogates, no control
+//  characters but, if `breaks`, line feed, carriage return and tab).
+//  Returns the number of characters, or -1 if it is not such text.
+static ssize_t
+s_utf8_scan (const char *text, bool breaks)
 {
-    if (!text || !*text || strlen (text) > max_size)
-        return false;
     const unsigned char *cursor = (const unsigned char *) text;
+    ssize_t characters = 0;
     while (*cursor) {
         unsigned char lead = *cursor;
         size_t extra;
         uint32_t point;
+        characters++;
         if (lead < 0x80) {
-            if (lead < 0x20 || lead == 0x7f)
-                return false;
+            bool line_break = lead == '\n' || lead == '\r' || lead == '\t';
+            if ((lead < 0x20 && !(breaks && line_break)) || lead == 0x7f)
+                return -1;
             cursor++;
             continue;
         } else if ((lead & 0xe0) == 0xc0) {
@@ -92,20 +96,46 @@ br_text_valid (const char *text, size_t max_size)
             extra = 3;
             point = lead & 0x07;
         } else
-            return false;
+            return -1;
         for (size_t index = 1; index <= extra; index++) {
             if ((cursor[index] & 0xc0) != 0x80)
-                return false; //  also stops at the terminating NUL
+                return -1; //  also stops at the terminating NUL
             point = (point << 6) | (cursor[index] & 0x3f);
         }
         static const uint32_t s_smallest[] = {0, 0x80, 0x800, 0x10000};
         if (point < s_smallest[extra] || point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff))
-            return false;
+            return -1;
         if (point >= 0x80 && point < 0xa0)
-            return false; //  C1 control characters
+            return -1; //  C1 control characters
         cursor += extra + 1;
     }
-    return true;
+    return characters;
+}
+
+bool
+br_text_valid (const char *text, size_t max_size)
+{
+    if (!text || !*text || strlen (text) > max_size)
+        return false;
+    return s_utf8_scan (text, false) >= 0;
+}
+
+bool
+br_note_valid (const char *text, size_t max_characters)
+{
+    if (!text || !*text || strlen (text) > 4 * max_characters)
+        return false;
+    ssize_t characters = s_utf8_scan (text, true);
+    return characters > 0 && (size_t) characters <= max_characters;
+}
+
+bool
+br_line_valid (const char *text, size_t max_characters)
+{
+    if (!text || !*text || strlen (text) > 4 * max_characters)
+        return false;
+    ssize_t characters = s_utf8_scan (text, false);
+    return characters > 0 && (size_t) characters <= max_characters;
 }
 
 bool
@@ -355,6 +385,14 @@ br_util_test (bool verbose)
     assert (!br_text_valid ("", 16));
     assert (!br_text_valid ("L\xc3\xbcnen", 5));
     assert (!br_text_valid ("line\nbreak", 16));
+    //  Lines and notes count characters: five umlauts are five, not ten
+    assert (br_line_valid ("\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f\xc3\x84", 5));
+    assert (!br_line_valid ("\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f\xc3\x84x", 5));
+    assert (!br_line_valid ("line\nbreak", 16) && !br_line_valid ("", 16));
+    assert (br_note_valid ("two\r\nlines\tand a tab", 20));
+    assert (!br_note_valid ("two\r\nlines\tand a tab", 19));
+    assert (!br_note_valid ("bell\a", 16) && !br_note_valid ("\xc2\x85", 16)); //  BEL, C1 NEL
+    assert (!br_note_valid ("\xff", 16) && !br_note_valid (NULL, 16));
     assert (!br_text_valid ("\xc3", 16));
     assert (!br_text_valid ("\xc0\xaf", 16));         //  overlong '/'
     assert (!br_text_valid ("\xed\xa0\x80", 16));     //  surrogate

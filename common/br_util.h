@@ -56,6 +56,14 @@ bool br_token_valid (const char *text, size_t max_length);
 //  forms, no surrogates) without control characters. Names, statutes.
 bool br_text_valid (const char *text, size_t max_size);
 
+//  The same, with its length counted in characters (code points), not
+//  bytes: 1..max_characters. A person's name, a caseworker's.
+bool br_line_valid (const char *text, size_t max_characters);
+
+//  As br_line_valid, but line feeds, carriage returns and tabs are allowed:
+//  notes, outcomes, reasons written by people.
+bool br_note_valid (const char *text, size_t max_characters);
+
 //  Returns true if `ags` is a municipality key of exactly `digits` digits.
 bool br_ags_valid (const char *ags, size_t digits);
 

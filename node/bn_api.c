@@ -71,7 +71,114 @@ const char *
 bn_api_text (json_t *object, const char *name, size_t max)
 {
     const char *text = json_string_value (json_object_get (object, name));
-    return text && *text && br_text_valid (text, max) ? text : NULL;
+    return text && br_line_valid (text, max) ? text : NULL;
+}
+
+//  True if `value` is text of `type` (LINE or NOTE) of at most `max` characters.
+static bool
+s_text_of (json_t *value, bn_field_type_t type, size_t max)
+{
+    const char *text = json_string_value (value);
+    return type == BN_FIELD_NOTE ? br_note_valid (text, max) : br_line_valid (text, max);
+}
+
+//  True if `value` is what `field` asks for.
+static bool
+s_field_valid (const bn_field_t *field, json_t *value)
+{
+    size_t index;
+    json_t *item;
+    switch (field->type) {
+        case BN_FIELD_LINE:
+        case BN_FIELD_NOTE:
+            return s_text_of (value, field->type, field->max);
+        case BN_FIELD_INTEGER:
+            return json_is_integer (value);
+        case BN_FIELD_BOOLEAN:
+            return json_is_boolean (value);
+        case BN_FIELD_OBJECT:
+            return json_is_object (value);
+        default:
+            break;
+    }
+    if (!json_is_array (value) || json_array_size (value) > field->max)
+        return false;
+    json_array_foreach (value, index, item)
+    {
+        bool valid =
+            field->type == BN_FIELD_OBJECTS
+                ? json_is_object (item)
+                : s_text_of (item, field->type == BN_FIELD_NOTES ? BN_FIELD_NOTE : BN_FIELD_LINE,
+                             field->item_max);
+        if (!valid)
+            return false;
+    }
+    return true;
+}
+
+//  What `field` must be, in words for a refusal's detail.
+static void
+s_field_wanted (const bn_field_t *field, char *text, size_t size)
+{
+    switch (field->type) {
+        case BN_FIELD_LINE:
+            snprintf (text, size, "one line of 1 to %zu characters", field->max);
+            break;
+        case BN_FIELD_NOTE:
+            snprintf (text, size, "text of 1 to %zu characters", field->max);
+            break;
+        case BN_FIELD_INTEGER:
+            snprintf (text, size, "an integer");
+            break;
+        case BN_FIELD_BOOLEAN:
+            snprintf (text, size, "true or false");
+            break;
+        case BN_FIELD_OBJECT:
+            snprintf (text, size, "an object");
+            break;
+        case BN_FIELD_OBJECTS:
+            snprintf (text, size, "a list of at most %zu objects", field->max);
+            break;
+        default:
+            snprintf (text, size, "a list of at most %zu texts of 1 to %zu characters", field->max,
+                      field->item_max);
+            break;
+    }
+}
+
+br_reason_t
+bn_api_fields (bn_request_t *request, json_t *object, const char *where, const bn_field_t *fields)
+{
+    assert (request && where && fields);
+    const char *dot = *where ? "." : "";
+    const char *name;
+    json_t *value;
+    json_object_foreach (object, name, value)
+    {
+        const bn_field_t *field = fields;
+        while (field->name && !streq (field->name, name))
+            field++;
+        if (!field->name) {
+            //  Named if it looks like a member's name, so that a misspelling shows
+            bool plain = strlen (name) <= 40 &&
+                         strspn (name, "abcdefghijklmnopqrstuvwxyz"
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen (name);
+            return bn_api_refuse (request, BR_REASON_MALFORMED,
+                                  "%s%s%s: not a member of this "
+                                  "operation's input",
+                                  where, dot, plain ? name : "(a member)");
+        }
+        char wanted[96];
+        s_field_wanted (field, wanted, sizeof (wanted));
+        if (!s_field_valid (field, value))
+            return bn_api_refuse (request, BR_REASON_MALFORMED, "%s%s%s: %s", where, dot,
+                                  field->name, wanted);
+    }
+    for (const bn_field_t *field = fields; field->name; field++)
+        if (field->required && !json_object_get (object, field->name))
+            return bn_api_refuse (request, BR_REASON_MALFORMED, "%s%s%s is required", where, dot,
+                                  field->name);
+    return BR_REASON_OK;
 }
 
 json_int_t

@@ -124,9 +124,38 @@ int bn_api_http_status (br_reason_t reason);
 br_reason_t bn_api_refuse (bn_request_t *request, br_reason_t reason, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-//  The string member `name` of `object` if it is non-empty valid text of at
-//  most `max` bytes; else NULL.
+//  The string member `name` of `object` if it is one line of text of at
+//  most `max` characters (br_line_valid); else NULL.
 const char *bn_api_text (json_t *object, const char *name, size_t max);
+
+//  What a member of a request's JSON object must be.
+typedef enum {
+    BN_FIELD_LINE,    //  one line of text, 1 to `max` characters
+    BN_FIELD_NOTE,    //  text that may span lines, 1 to `max` characters
+    BN_FIELD_INTEGER, //  an integer
+    BN_FIELD_BOOLEAN, //  true or false
+    BN_FIELD_LINES,   //  a list of at most `max` lines of 1 to `item_max` characters
+    BN_FIELD_NOTES,   //  a list of at most `max` notes of 1 to `item_max` characters
+    BN_FIELD_OBJECTS, //  a list of at most `max` objects (their members checked apart)
+    BN_FIELD_OBJECT,  //  an object (its members checked apart)
+} bn_field_type_t;
+
+//  One member of a request's JSON object.
+typedef struct {
+    const char *name;     //  the member's name; NULL ends a list of fields
+    bn_field_type_t type; //  what it must be
+    size_t max;           //  characters of a text, items of a list
+    size_t item_max;      //  characters of each text of a list
+    bool required;        //  it must be there
+} bn_field_t;
+
+//  Checks `object`'s members against `fields` (ended by a NULL name): each
+//  member is one of the fields and of its type and size, and every
+//  required field is there; nothing is dropped unseen. `where` names the
+//  object in the detail ("" for the body, "query", "members[2]"). Returns
+//  OK or refuses MALFORMED, naming the first bad field and what it must be.
+br_reason_t bn_api_fields (bn_request_t *request, json_t *object, const char *where,
+                           const bn_field_t *fields) BR_WUR;
 
 //  The integer member `name` of `object`, or `fallback` if it is none.
 json_int_t bn_api_integer (json_t *object, const char *name, json_int_t fallback);

@@ -305,7 +305,7 @@ s_text_list (json_t *object, const char *name, size_t max, const char *(*known) 
     json_array_foreach (list, index, item)
     {
         const char *text = json_string_value (item);
-        if (!text || !br_text_valid (text, max) || (known && !known (text)))
+        if (!text || !br_note_valid (text, max) || (known && !known (text)))
             return false;
     }
     return true;
@@ -1127,8 +1127,8 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
                                 "service: a case is referred by its own office");
     else if (!purpose || !br_catalogue_purpose (purpose))
         reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
-    else if (note && !br_text_valid (note, BN_TEXT_MAX))
-        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "note: text up to 4000 bytes");
+    else if (note && !br_note_valid (note, BN_TEXT_MAX))
+        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "note: text of 1 to 4000 characters");
     else if (!json_is_array (categories) || json_array_size (categories) == 0 ||
              json_array_size (categories) > BR_CATEGORIES_MAX ||
              !s_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
@@ -1251,8 +1251,8 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
         return bn_api_refuse (call, BR_REASON_MALFORMED,
                               "state: accepted, declined, in_progress, "
                               "completed, failed or cancelled");
-    if (text && !br_text_valid (text, BN_TEXT_MAX))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "text: up to 4000 bytes");
+    if (text && !br_note_valid (text, BN_TEXT_MAX))
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "text: text of 1 to 4000 characters");
     if (reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
         return bn_api_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
     //  Only the recipient accepts, declines, progresses, completes; only
@@ -1645,6 +1645,166 @@ s_reports (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
     return reason;
 }
 
+//  ---- What each operation takes ------------------------------------------------------
+
+#define S_LINE(name, max, required)                                                                \
+    {                                                                                              \
+        name, BN_FIELD_LINE, max, 0, required                                                      \
+    }
+#define S_NOTE(name, max)                                                                          \
+    {                                                                                              \
+        name, BN_FIELD_NOTE, max, 0, false                                                         \
+    }
+#define S_LINES(name, items, max, req)                                                             \
+    {                                                                                              \
+        name, BN_FIELD_LINES, items, max, req                                                      \
+    }
+#define S_OBJECTS(name, items, required)                                                           \
+    {                                                                                              \
+        name, BN_FIELD_OBJECTS, items, 0, required                                                 \
+    }
+#define S_END                                                                                      \
+    {                                                                                              \
+        NULL, BN_FIELD_LINE, 0, 0, false                                                           \
+    }
+
+static const bn_field_t s_case_fields[] = {
+    S_LINE ("kind", 16, true),
+    S_LINE ("service", BR_SERVICE_MAX, true),
+    S_OBJECTS ("members", BN_LIST_MAX, true),
+    {"needs", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false},
+    {"notes", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false},
+    {"details", BN_FIELD_OBJECT, 0, 0, false},
+    S_LINE ("caseworker", BN_NAME_MAX, false),
+    S_LINE ("lotse", BN_NAME_MAX, false),
+    S_END};
+static const bn_field_t s_member_fields[] = {
+    S_LINE ("name", BN_NAME_MAX, true),
+    S_LINE ("role", BN_NAME_MAX, true),
+    {"age", BN_FIELD_INTEGER, 0, 0, true},
+    S_LINES ("custody_for", BN_LIST_MAX, BN_NAME_MAX, false),
+    S_END};
+static const bn_field_t s_address_fields[] = {S_LINE ("ags", 8, true),
+                                              S_LINE ("service", BR_SERVICE_MAX, true), S_END};
+static const bn_field_t s_consent_fields[] = {
+    S_LINE ("case_id", S_ID_HEX, true),
+    S_LINE ("grantor", BN_NAME_MAX, true),
+    S_LINES ("subjects", BN_LIST_MAX, BN_NAME_MAX, true),
+    S_LINE ("purpose", BR_PURPOSE_MAX, true),
+    S_LINES ("categories", BR_CATEGORIES_MAX, BR_CATEGORY_MAX, true),
+    S_OBJECTS ("recipients", BN_LIST_MAX, true),
+    {"valid_from_ms", BN_FIELD_INTEGER, 0, 0, false},
+    {"valid_until_ms", BN_FIELD_INTEGER, 0, 0, true},
+    S_LINE ("form", 16, true),
+    S_LINE ("evidence_sha256", S_SHA256_HEX, true),
+    {"health_data", BN_FIELD_BOOLEAN, 0, 0, false},
+    S_END};
+static const bn_field_t s_withdraw_fields[] = {S_OBJECTS ("recipients", BN_LIST_MAX, false), S_END};
+static const bn_field_t s_referral_fields[] = {
+    S_LINE ("case_id", S_ID_HEX, true),
+    S_LINE ("service", BR_SERVICE_MAX, true),
+    S_LINE ("purpose", BR_PURPOSE_MAX, true),
+    S_LINE ("consent_id", S_ID_HEX, false),
+    S_LINE ("statute", BR_STATUTE_MAX, false),
+    {"recipient", BN_FIELD_OBJECT, 0, 0, true},
+    S_LINES ("categories", BR_CATEGORIES_MAX, BR_CATEGORY_MAX, true),
+    S_NOTE ("note", BN_TEXT_MAX),
+    S_END};
+static const bn_field_t s_status_fields[] = {
+    S_LINE ("state", 16, true), S_LINE ("reason", S_REASON_MAX, false),
+    S_NOTE ("text", BN_TEXT_MAX), S_LINE ("lotse", BN_NAME_MAX, false), S_END};
+static const bn_field_t s_transfer_fields[] = {S_LINE ("ags", 8, true),
+                                               S_LINE ("service", BR_SERVICE_MAX, false), S_END};
+static const bn_field_t s_decline_fields[] = {S_LINE ("reason", S_REASON_MAX, false), S_END};
+static const bn_field_t s_no_fields[] = {S_END};
+static const bn_field_t s_case_query[] = {S_LINE ("name", BN_NAME_MAX, false), S_END};
+static const bn_field_t s_record_query[] = {S_LINE ("case_id", S_ID_HEX, false), S_END};
+static const bn_field_t s_after_query[] = {S_LINE ("after", 20, false), S_END};
+
+//  The body and query fields of an operation.
+static void
+s_fields_of (bn_operation_t operation, const bn_field_t **body, const bn_field_t **query)
+{
+    *body = s_no_fields;
+    *query = s_no_fields;
+    switch (operation) {
+        case BN_OP_CASE_CREATE:
+            *body = s_case_fields;
+            break;
+        case BN_OP_CASE_LIST:
+            *query = s_case_query;
+            break;
+        case BN_OP_CASE_TRANSFER:
+            *body = s_transfer_fields;
+            break;
+        case BN_OP_CONSENT_RECORD:
+            *body = s_consent_fields;
+            break;
+        case BN_OP_CONSENT_WITHDRAW:
+            *body = s_withdraw_fields;
+            break;
+        case BN_OP_REFERRAL_SEND:
+            *body = s_referral_fields;
+            break;
+        case BN_OP_REFERRAL_STATUS:
+            *body = s_status_fields;
+            break;
+        case BN_OP_TRANSFER_DECLINE:
+            *body = s_decline_fields;
+            break;
+        case BN_OP_CONSENT_LIST:
+        case BN_OP_REFERRAL_LIST:
+        case BN_OP_TRANSFER_LIST:
+            *query = s_record_query;
+            break;
+        case BN_OP_EVENTS:
+        case BN_OP_AUDIT_LIST:
+            *query = s_after_query;
+            break;
+        default:
+            break;
+    }
+}
+
+//  Checks each object of the list member `name` of `object` against
+//  `fields`, naming it "name[index]" in a refusal.
+static br_reason_t
+s_items_check (bn_request_t *call, json_t *object, const char *name, const bn_field_t *fields)
+{
+    size_t index;
+    json_t *item;
+    json_array_foreach (json_object_get (object, name), index, item)
+    {
+        char where[48];
+        snprintf (where, sizeof (where), "%s[%zu]", name, index);
+        br_reason_t refused = bn_api_fields (call, item, where, fields);
+        if (refused != BR_REASON_OK)
+            return refused;
+    }
+    return BR_REASON_OK;
+}
+
+//  Checks a request's body and query against what its operation takes,
+//  the objects inside the body included.
+static br_reason_t
+s_input_check (bn_request_t *call)
+{
+    const bn_field_t *body_fields, *query_fields;
+    s_fields_of (call->route->operation, &body_fields, &query_fields);
+    br_reason_t refused = bn_api_fields (call, call->query, "query", query_fields);
+    if (refused == BR_REASON_OK && call->body)
+        refused = bn_api_fields (call, call->body, "", body_fields);
+    if (refused == BR_REASON_OK && body_fields == s_case_fields)
+        refused = s_items_check (call, call->body, "members", s_member_fields);
+    if (refused == BR_REASON_OK &&
+        (body_fields == s_consent_fields || body_fields == s_withdraw_fields))
+        refused = s_items_check (call, call->body, "recipients", s_address_fields);
+    if (refused == BR_REASON_OK && body_fields == s_referral_fields)
+        refused = bn_api_fields (call, json_object_get (call->body, "recipient"), "recipient",
+                                 s_address_fields);
+    return refused;
+}
+
 br_reason_t
 bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 {
@@ -1657,6 +1817,9 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     int64_t now = br_now_ms ();
     if (streq (call->route->method, "POST") && !json_is_object (call->body))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+    br_reason_t refused = s_input_check (call);
+    if (refused != BR_REASON_OK)
+        return refused;
     const char *id = call->id;
     const char *action = call->route->action;
     br_reason_t reason = BR_REASON_NOT_FOUND;
@@ -1920,7 +2083,7 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
                                state->name))
         *verdict = BR_REASON_INVALID_STATE;
     if (*verdict == BR_REASON_OK && update->text && *update->text &&
-        !br_text_valid (update->text, BN_TEXT_MAX))
+        !br_note_valid (update->text, BN_TEXT_MAX))
         *verdict = BR_REASON_MALFORMED;
     br_reason_t reason = BR_REASON_OK;
     if (*verdict == BR_REASON_OK) {
@@ -2213,8 +2376,25 @@ static json_t *
 s_test_call_as (s_test_town_t *town, const char *offices, const char *method, const char *path,
                 const char *body, br_reason_t expected)
 {
+    //  "PATH?a=1&b=2": the query as the HTTP layer passes it
+    char bare[256];
+    snprintf (bare, sizeof (bare), "%s", path);
+    json_t *query = json_object ();
+    char *question = strchr (bare, '?');
+    if (question) {
+        *question = '\0';
+        char *saved = NULL;
+        for (char *pair = strtok_r (question + 1, "&", &saved); pair;
+             pair = strtok_r (NULL, "&", &saved)) {
+            char *equal = strchr (pair, '=');
+            if (equal)
+                *equal = '\0';
+            json_object_set_new (query, pair, json_string (equal ? equal + 1 : ""));
+        }
+    }
     bn_request_t call = {.method = method,
-                         .path = path,
+                         .path = bare,
+                         .query = query,
                          .user = "test-caseworker",
                          .role = BN_TOKENS_ROLE_CASEWORKER,
                          .offices = offices};
@@ -2236,6 +2416,7 @@ s_test_call_as (s_test_town_t *town, const char *offices, const char *method, co
     else
         bn_store_abort (town->store, &txn);
     json_decref (call.body);
+    json_decref (query);
     return call.result;
 }
 
@@ -2438,6 +2619,41 @@ bn_casework_test (bool verbose)
         s_test_call (&luenen, "POST", "/v1/cases", text, BR_REASON_MALFORMED);
         zstr_free (&text);
     }
+
+    //  Every field is what it must be, or the request is refused; nothing
+    //  is dropped. Names and notes count characters, not bytes
+    char umlauts[2 * 101 + 1] = "";
+    for (size_t index = 0; index < 100; index++)
+        strcat (umlauts, "\xc3\xbc");
+    const char *strict_format = "{\"kind\": \"person\", \"service\": \"jobcenter\", "
+                                "\"members\": [{\"name\": \"%s\", \"role\": \"self\", "
+                                "\"age\": 40}]%s}";
+    struct {
+        const char *name, *extra;
+        br_reason_t expected;
+    } strict[] = {
+        {"Ida Beispiel", ", \"caseworker\": \"Team\\nJobcenter\"", BR_REASON_MALFORMED},
+        {"Ida Beispiel", ", \"lotse\": 12", BR_REASON_MALFORMED},
+        {"Ida Beispiel", ", \"lotze\": \"Frau Beispiel\"", BR_REASON_MALFORMED},
+        {"Ida Beispiel", ", \"needs\": \"Kita\"", BR_REASON_MALFORMED},
+        {"Ida Beispiel", ", \"details\": []", BR_REASON_MALFORMED},
+        {"Ida\\tBeispiel", "", BR_REASON_MALFORMED},
+        {umlauts, "", BR_REASON_OK},
+        {"Ida Beispiel", ", \"notes\": [\"erste Zeile\\nzweite Zeile\"]", BR_REASON_OK},
+    };
+    for (size_t index = 0; index < sizeof (strict) / sizeof (strict[0]); index++) {
+        char *text = zsys_sprintf (strict_format, strict[index].name, strict[index].extra);
+        json_decref (s_test_call (&luenen, "POST", "/v1/cases", text, strict[index].expected));
+        zstr_free (&text);
+    }
+    strcat (umlauts, "\xc3\xbc"); //  101 characters
+    char *too_long = zsys_sprintf (strict_format, umlauts, "");
+    s_test_call (&luenen, "POST", "/v1/cases", too_long, BR_REASON_MALFORMED);
+    zstr_free (&too_long);
+    s_test_call (&luenen, "GET", "/v1/events?after=abc", NULL, BR_REASON_MALFORMED);
+    s_test_call (&luenen, "GET", "/v1/events?after=", NULL, BR_REASON_MALFORMED);
+    s_test_call (&luenen, "GET", "/v1/cases?nmae=Ida", NULL, BR_REASON_MALFORMED);
+    json_decref (s_test_call (&luenen, "GET", "/v1/events?after=0", NULL, BR_REASON_OK));
 
     //  Need-to-know: Lünen's Jugendamt neither sees nor touches the
     //  Jobcenter's case, its consent, or the list entries

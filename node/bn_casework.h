@@ -39,8 +39,8 @@
 #include <jansson.h>
 
 #define BN_ID_SIZE                  16   //  case, consent, referral ids
-#define BN_NAME_MAX                 100  //  a person's name, bytes
-#define BN_TEXT_MAX                 4000 //  a note or outcome, bytes
+#define BN_NAME_MAX                 100  //  a person's name, characters
+#define BN_TEXT_MAX                 4000 //  a note or outcome, characters
 #define BN_LIST_MAX                 64   //  members, needs, notes, subjects
 #define BN_EVENTS_MAX               1000 //  events in one listing
 #define BN_AGE_OF_MAJORITY          18   //  a member younger is a minor
