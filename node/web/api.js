@@ -223,3 +223,14 @@ export const cache = {
 export function clearCache() {
   cacheStore.clear();
 }
+
+// The offices (service codes) this node hosts, from GET /v1/status (the
+// header reads it on every page; read here only if it has not yet).
+export async function nodeOffices() {
+  let status = cacheStore.get('status');
+  if (!status || !Array.isArray(status.offices)) {
+    status = await get('/v1/status');
+    cacheStore.set('status', status);
+  }
+  return Array.isArray(status.offices) ? status.offices : [];
+}

@@ -3,7 +3,7 @@
 
 import * as api from './api.js';
 import { h, replace, clear, alertBox, statusBox, showError, showText, setBusy, field } from './dom.js';
-import { ROLES, label, nodeName } from './catalog.js';
+import { ROLES, label, nodeName, officesText } from './catalog.js';
 import * as cases from './pages/cases.js';
 import * as consents from './pages/consents.js';
 import * as referrals from './pages/referrals.js';
@@ -56,7 +56,7 @@ const nav = document.getElementById('site-nav');
 const headerInfo = document.getElementById('header-info');
 const dialog = document.getElementById('relogin-dialog');
 
-let session = null; // {user, role, csrf} while logged in
+let session = null; // {user, role, offices} while logged in
 let pendingFlash = ''; // a confirmation to show on the next page
 let pageAlert = null;
 let pageStatus = null;
@@ -116,6 +116,16 @@ function refusedPage(view, text) {
   showText(pageAlert, text);
 }
 
+// A record of an office the user does not act for: the page's heading says
+// so, the alert says why (the sentence for OFFICE_NOT_PERMITTED).
+function officeRefused(view) {
+  const heading = view.querySelector('h1');
+  if (heading) {
+    heading.textContent = 'Kein Zugriff';
+    document.title = 'Kein Zugriff – bruecke';
+  }
+}
+
 async function route() {
   if (!session) return;
   if (!location.hash.startsWith('#/') || location.hash === '#/') {
@@ -148,7 +158,12 @@ async function route() {
     params: found.params,
     query,
     // Shows a refusal that concerns the whole page (e.g. loading failed).
-    fail(error) { showError(alert, error); },
+    fail(error) {
+      showError(alert, error);
+      if (error instanceof api.ApiError && error.code === 'OFFICE_NOT_PERMITTED' && location.hash === here) {
+        officeRefused(view);
+      }
+    },
     // Goes to another page and shows a confirmation there.
     go(hash, flash) {
       pendingFlash = flash || '';
@@ -185,8 +200,31 @@ function renderNav(current) {
 
 const townText = h('span', { class: 'town', 'data-testid': 'header-town' });
 const connText = h('span', { class: 'conn', 'data-testid': 'header-connection' });
+const officeText = h('span', { class: 'offices', 'data-testid': 'header-offices' });
+
+// The offices the user acts for, in German ("Zuständig für: Jobcenter,
+// Frühe Hilfen"); the administration acts for none and is told nothing.
+function showOffices() {
+  if (!session || session.role === 'administration') {
+    officeText.textContent = '';
+    officeText.hidden = true;
+    return;
+  }
+  officeText.hidden = false;
+  officeText.textContent = session.offices.length
+    ? `Zuständig für: ${officesText(session.offices)}`
+    : 'Keiner Stelle zugeordnet';
+}
 
 async function refreshHeader() {
+  // The administration may change the user's offices at any time; they hold
+  // from the next request, so the header asks again on every page.
+  api.get('/ui/session').then((answer) => {
+    if (session && answer.user === session.user && Array.isArray(answer.offices)) {
+      session.offices = answer.offices;
+      showOffices();
+    }
+  }, () => {});
   try {
     const status = await api.get('/v1/status');
     api.cache.set('status', status);
@@ -204,8 +242,11 @@ function renderHeader() {
   clear(headerInfo);
   if (!session) return;
   headerInfo.appendChild(h('div', { class: 'where' }, townText, ' ', connText));
+  showOffices();
   headerInfo.appendChild(h('div', { class: 'who' },
     h('span', { 'data-testid': 'header-user' }, `Angemeldet: ${session.user} (${label(ROLES, session.role)})`),
+    ' ',
+    officeText,
     ' ',
     h('button', { type: 'button', class: 'secondary', 'data-testid': 'logout', on: { click: doLogout } },
       'Abmelden')));
@@ -284,8 +325,13 @@ function showLogin(message) {
   userInput.focus();
 }
 
+// The offices of a login or session answer (service codes).
+function officesOf(answer) {
+  return Array.isArray(answer.offices) ? answer.offices.filter((o) => typeof o === 'string') : [];
+}
+
 function startSession(answer) {
-  session = { user: answer.user, role: answer.role };
+  session = { user: answer.user, role: answer.role, offices: officesOf(answer) };
   renderHeader();
   refreshHeader();
   if (!location.hash.startsWith('#/') || location.hash === '#/') {
@@ -313,6 +359,8 @@ function askRelogin(error) {
   const { form, passwordInput } = loginForm('relogin', async (answer) => {
     dialog.close();
     if (answer.user === session.user && answer.role === session.role) {
+      session.offices = officesOf(answer);
+      showOffices();
       if (onlyReadsFailed) {
         pendingFlash = 'Sie sind wieder angemeldet.';
         route();

@@ -127,6 +127,7 @@ export const AUDIT_ACTIONS = {
   'case.create': 'Fall angelegt',
   'case.read': 'Fall gelesen',
   'cases.list': 'Fallliste gelesen',
+  'cases.search': 'Fälle nach Namen gesucht',
   'consents.list': 'Einwilligungsliste gelesen',
   'reports.read': 'Berichte gelesen',
   'consent.record': 'Einwilligung erfasst',
@@ -173,6 +174,11 @@ export function label(map, code) {
 
 export function options(map, codes) {
   return (codes || Object.keys(map)).map((code) => [code, label(map, code)]);
+}
+
+// "Jobcenter, Frühe Hilfen" for a list of offices (service codes); '' for none.
+export function officesText(codes) {
+  return (codes || []).map((code) => label(SERVICES, code)).join(', ');
 }
 
 export function nodeName(node) {

@@ -46,17 +46,20 @@ DASHBOARD_PORT=$(it_free_port)
 it_start_county_broker "dashboard=127.0.0.1:$DASHBOARD_PORT"
 for town in luenen unna kamen; do it_api_node "$town" caseworker; done
 
-#   web_user TOWN NAME ROLE PASSWORD: a web user of TOWN's node, acting for
-#   all its offices (the administration for none).
+#   web_user TOWN NAME ROLE PASSWORD [OFFICES]: a web user of TOWN's node,
+#   acting for OFFICES (comma-separated service codes), by default for all
+#   its offices (the administration for none).
 web_user () {
     local offices="${IT_SERVICES[$1]}"
     [[ $3 == administration ]] && offices=""
+    (($# >= 5)) && offices="$5"
     printf '%s\n' "$4" | it_cli web-user add --users "$WORK/state/$1/web-users" --name "$2" \
         --role "$3" --offices "$offices" >/dev/null || it_fail "cannot add web user $2 to $1"
 }
 #   Invented people, demo passwords
 web_user luenen erika sachbearbeitung 'Luenen-Demo-Erika-1'
 web_user luenen anna administration 'Luenen-Demo-Admin-1'
+web_user luenen greta sachbearbeitung 'Luenen-Demo-Greta-1' jugendamt
 web_user unna jonas sachbearbeitung 'Unna-Demo-Jonas-1'
 web_user kamen mira sachbearbeitung 'Kamen-Demo-Mira-1'
 for town in luenen unna kamen; do it_start_node "$town"; done
@@ -75,6 +78,7 @@ export BR_UNNA_URL="${API_URL[unna]}" BR_UNNA_TOKEN="${API_TOKEN[unna]}"
 export BR_KAMEN_URL="${API_URL[kamen]}" BR_KAMEN_TOKEN="${API_TOKEN[kamen]}"
 export BR_LUENEN_USER=erika BR_LUENEN_PASSWORD='Luenen-Demo-Erika-1'
 export BR_LUENEN_ADMIN=anna BR_LUENEN_ADMIN_PASSWORD='Luenen-Demo-Admin-1'
+export BR_LUENEN_JUGENDAMT=greta BR_LUENEN_JUGENDAMT_PASSWORD='Luenen-Demo-Greta-1'
 export BR_UNNA_USER=jonas BR_UNNA_PASSWORD='Unna-Demo-Jonas-1'
 export BR_KAMEN_USER=mira BR_KAMEN_PASSWORD='Kamen-Demo-Mira-1'
 

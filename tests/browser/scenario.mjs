@@ -9,7 +9,9 @@
 // shows it. And the refusals, each with a German message and no change: a
 // wrong password, a change without the CSRF token, a Sachbearbeitung user
 // opening the administration, a referral to a recipient the consent does not
-// name. Screenshots of each main page go to $BR_SCREENSHOTS.
+// name. Offices: Greta in Lünen acts for the Jugendamt only and cannot find
+// or open the Jobcenter family's case. Screenshots of each main page go to
+// $BR_SCREENSHOTS.
 //
 
 import { createHash } from 'node:crypto';
@@ -22,6 +24,10 @@ const LUENEN = town('luenen', 'Lünen');
 const UNNA = town('unna', 'Unna');
 const KAMEN = town('kamen', 'Kamen');
 const LUENEN_ADMIN = { ...LUENEN, user: env('BR_LUENEN_ADMIN'), password: env('BR_LUENEN_ADMIN_PASSWORD') };
+// A second caseworker in Lünen, acting for the Jugendamt only
+const LUENEN_JUGENDAMT = {
+  ...LUENEN, user: env('BR_LUENEN_JUGENDAMT'), password: env('BR_LUENEN_JUGENDAMT_PASSWORD'),
+};
 
 // The invented family and what the towns write about it
 const MOTHER = 'Petra Sonnenberg';
@@ -46,6 +52,9 @@ const TEXT = {
   completed: 'Die Überweisung wurde abgeschlossen.',
   submitted: 'An den Kreis übermittelt.',
   auditIntact: 'Das Protokoll ist unversehrt',
+  otherOffice: 'Dieser Vorgang gehört zu einer anderen Stelle.',
+  oneOffice: 'Ein Fachverfahren arbeitet für genau eine Stelle.',
+  someOffice: 'Bitte mindestens eine Stelle wählen.',
 };
 
 // ---- Page helpers ----------------------------------------------------------------------
@@ -195,6 +204,9 @@ async function main() {
       await login(erika);
       const header = await byTestId(erika.page, 'header-user').textContent();
       ok(header.includes(LUENEN.user) && header.includes('Sachbearbeitung'), `the header names Erika and her role (${header})`);
+      const offices = await byTestId(erika.page, 'header-offices').textContent();
+      ok(['Jobcenter', 'Jugendamt', 'Frühe Hilfen'].every((o) => offices.includes(o)),
+        `the header names Erika's offices (${offices})`);
       const cookies = await erika.context.cookies();
       const session = cookies.find((c) => c.name === 'bruecke_session');
       ok(session && session.httpOnly && session.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict');
@@ -247,6 +259,10 @@ async function main() {
       await go(page, '#/cases', 'Fälle');
       await byTestId(page, 'case-new').click();
       await see(page.locator('main h1'), 'Neuen Fall anlegen');
+      await settled(page);
+      const offered = await byTestId(page, 'case-service').locator('option[value]:not([value=""])')
+        .evaluateAll((items) => items.map((o) => o.value).sort());
+      eq(['fruehe-hilfen', 'jobcenter', 'jugendamt'], offered, 'the offices the case form offers Erika');
       await byTestId(page, 'case-kind').selectOption('family');
       await byTestId(page, 'case-service').selectOption('jobcenter');
       await byTestId(page, 'member-name').fill(MOTHER);
@@ -256,6 +272,9 @@ async function main() {
       await byTestId(page, 'member-name').nth(1).fill(CHILD);
       await byTestId(page, 'member-role').nth(1).fill('Kind');
       await byTestId(page, 'member-age').nth(1).fill('4');
+      //  The mother holds custody for Mia: only then may she consent for her
+      await page.locator(`[data-testid="custody-choice"][data-parent="${MOTHER}"][data-child="${CHILD}"]`).check();
+      eq(1, await byTestId(page, 'custody-choice').count(), 'custody choices (the mother for Mia)');
       await byTestId(page, 'case-needs-input').fill('Kita-Platz\nSprachförderung für Mia');
       await byTestId(page, 'detail-add').click();
       await byTestId(page, 'detail-category').selectOption('language');
@@ -269,6 +288,8 @@ async function main() {
       const kase = await api(LUENEN, 'GET', `/v1/cases/${state.caseId}`);
       eq(2, kase.members.length, 'members of the new case (API)');
       eq('jobcenter', kase.service, 'the new case\'s service (API)');
+      eq([CHILD], kase.members.find((m) => m.name === MOTHER).custody_for, 'the mother\'s custody (API)');
+      await see(byTestId(page, 'case-members'), 'Sorgerecht für');
       await screenshot(page, 'case');
       await go(page, '#/cases', 'Fälle');
       await byTestId(page, 'case-row').first().waitFor();
@@ -353,6 +374,9 @@ async function main() {
       for (const category of ['household', 'child-age', 'language']) {
         await byTestId(page, `referral-categories-${category}`).check();
       }
+      await see(byTestId(page, 'referral-service'), 'Jobcenter');
+      eq(0, await page.locator('select[data-testid="referral-service"]').count(),
+        'the referring office is shown as text, not chosen');
       await byTestId(page, 'referral-note').fill('Bitte um Kontaktaufnahme, Familie spricht Deutsch und Türkisch');
       await screenshot(page, 'referral-form');
       await byTestId(page, 'referral-submit').click();
@@ -362,6 +386,7 @@ async function main() {
       const referral = await api(LUENEN, 'GET', `/v1/referrals/${state.referralId}`);
       eq('unna', referral.peer.node, 'the referral\'s recipient node (API)');
       eq(['household', 'child-age', 'language'], referral.categories, 'the referral\'s categories (API)');
+      eq('jobcenter', referral.service, 'the referring office is the case\'s (API)');
     });
 
     // ---- Unna: the inbox, accept, progress, outcome -------------------------------------------------
@@ -435,6 +460,61 @@ async function main() {
       await see(byTestId(page, 'case-referral-row'), 'abgeschlossen');
       await see(byTestId(page, 'case-lotse'), LOTSE);
       ok(true, 'the case shows the referral completed and Unna\'s Lotse');
+    });
+
+    // ---- Offices: the Jugendamt does not see the Jobcenter's case -------------------------------------
+    await step('Lünen: Greta (Jugendamt only) cannot find or open the Jobcenter family\'s case', async () => {
+      const greta = await openDesk(browser, LUENEN, 'Lünen/greta');
+      await login(greta, LUENEN_JUGENDAMT);
+      const { page } = greta;
+      await see(page.locator('main h1'), 'Fälle');
+      const offices = await byTestId(page, 'header-offices').textContent();
+      ok(offices.includes('Jugendamt') && !offices.includes('Jobcenter'), `the header names Greta's one office (${offices})`);
+      //  The list: the Jobcenter's case is not there
+      const ownRow = page.locator(`[data-testid="case-row"][data-id="${state.caseId}"]`);
+      await see(byTestId(page, 'case-count'), 'Fälle');
+      eq(0, await ownRow.count(), 'the Jobcenter\'s case in Greta\'s list');
+      await see(byTestId(page, 'case-offices'), 'Jugendamt');
+      eq(0, (await api(LUENEN, 'GET', '/v1/cases')).cases.filter((c) => c.service === 'jugendamt').length,
+        'Jugendamt cases in Lünen (API), so Greta\'s list is empty');
+      await byTestId(page, 'case-table-empty').waitFor();
+      await screenshot(page, 'office-cases');
+      //  The name search: nothing for Greta, while the Jobcenter finds the family
+      eq(1, (await api(LUENEN, 'GET', '/v1/cases?name=Sonnenberg')).cases.length,
+        'cases with "Sonnenberg" for an account of all offices (API)');
+      await byTestId(page, 'cases-name-search').fill('Sonnenberg');
+      await byTestId(page, 'cases-name-submit').click();
+      await see(byTestId(page, 'case-count'), '„Sonnenberg“');
+      await see(byTestId(page, 'case-table-empty'), 'Kein Fall mit einer Person dieses Namens.');
+      eq(0, await ownRow.count(), 'the Jobcenter\'s case in Greta\'s name search');
+      //  The case's address: refused in German, nothing of the family shown
+      await go(page, `#/cases/${state.caseId}`, TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.otherOffice);
+      ok(true, `opening the case shows "${TEXT.noAccess}" and "${TEXT.otherOffice}"`);
+      const text = await page.locator('main').innerText();
+      ok(!text.includes(MOTHER) && !text.includes(CHILD), 'no name of the family on the refused page');
+      eq(0, await byTestId(page, 'case-members').count(), 'members shown to Greta');
+      await screenshot(page, 'office-refused');
+      const answer = await pageFetch(page, 'GET', `/v1/cases/${state.caseId}`);
+      eq(403, answer.status, 'the case for Greta (HTTP status)');
+      eq('OFFICE_NOT_PERMITTED', answer.data && answer.data.error, 'the case for Greta (reason)');
+      //  Nor the case's referral, consent or forms
+      await go(page, `#/referrals/${state.referralId}`, TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.otherOffice);
+      await go(page, `#/consents/${state.consentId}`, TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.otherOffice);
+      await go(page, `#/cases/${state.caseId}/referrals/new`, TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.otherOffice);
+      eq(0, await byTestId(page, 'referral-form').count(), 'referral form shown to Greta for the Jobcenter\'s case');
+      ok(true, 'the case\'s referral, consent and referral form are refused in German too');
+      //  A new case: only the Jugendamt, already chosen
+      await go(page, '#/cases/new', 'Neuen Fall anlegen');
+      const offered = await byTestId(page, 'case-service').locator('option')
+        .evaluateAll((items) => items.map((o) => o.value));
+      eq(['jugendamt'], offered, 'the offices the case form offers Greta');
+      eq('jugendamt', await byTestId(page, 'case-service').inputValue(), 'the one office is chosen');
+      await screenshot(page, 'office-case-form');
+      await greta.context.close();
     });
 
     // ---- The Transferbörse: one agreement from offer to ledger ---------------------------------------
@@ -607,14 +687,53 @@ async function main() {
       // The administration manages the web users: add one, see it, remove it
       await byTestId(page, 'admin-users-row').first().waitFor();
       ok((await byTestId(page, 'admin-users-table').innerText()).includes('erika'), 'the users list Erika');
+      const gretaRow = page.locator('[data-testid="admin-users-row"][data-id="greta"]');
+      await see(byTestId(gretaRow, 'admin-users-offices-text'), 'Jugendamt');
+      eq('Jugendamt', (await byTestId(gretaRow, 'admin-users-offices-text').textContent()).trim(),
+        'the offices the users list shows for Greta');
+      //  The administration acts for no office: no checkboxes for it
+      await byTestId(page, 'admin-users-role').selectOption('administration');
+      eq(false, await byTestId(page, 'admin-users-office').isVisible(), 'office checkboxes for a new administration user');
+      await see(byTestId(page, 'admin-users-no-office'), 'keine Stelle');
+      //  Leitung: without an office refused in German, nothing sent
       await byTestId(page, 'admin-users-name').fill('karl');
       await byTestId(page, 'admin-users-role').selectOption('leitung');
       await byTestId(page, 'admin-users-password').fill('Karl-Demo-Passwort-1');
       await byTestId(page, 'admin-users-add').click();
+      await see(byTestId(page, 'admin-users-alert'), TEXT.someOffice);
+      eq(0, await page.locator('[data-testid="admin-users-row"][data-id="karl"]').count(), 'karl without an office');
+      await byTestId(page, 'admin-users-office-jobcenter').check();
+      await byTestId(page, 'admin-users-office-jugendamt').check();
+      await byTestId(page, 'admin-users-add').click();
       await see(byTestId(page, 'admin-users-alert'), 'Benutzer karl angelegt.');
-      await page.locator('[data-testid="admin-users-row"][data-id="karl"]').waitFor();
+      const karlRow = page.locator('[data-testid="admin-users-row"][data-id="karl"]');
+      await karlRow.waitFor();
+      await see(byTestId(karlRow, 'admin-users-offices-text'), 'Jobcenter, Jugendamt');
+      const listed = async () => (await pageFetch(page, 'GET', '/ui/admin/users')).data.users
+        .find((u) => u.name === 'karl');
+      eq(['jobcenter', 'jugendamt'], (await listed()).offices.slice().sort(), 'karl\'s offices (API)');
       await screenshot(page, 'admin-users');
-      await page.locator('[data-testid="admin-users-row"][data-id="karl"] [data-testid="admin-users-remove"]').click();
+      //  "Stellen ändern": the Jugendamt only
+      await byTestId(karlRow, 'admin-users-offices-edit').click();
+      await byTestId(page, 'admin-users-offices-form').waitFor();
+      eq(true, await byTestId(page, 'admin-users-offices-jobcenter').isChecked(), 'karl\'s Jobcenter is ticked in the editor');
+      await byTestId(page, 'admin-users-offices-jobcenter').uncheck();
+      await screenshot(page, 'admin-users-offices');
+      await byTestId(page, 'admin-users-offices-save').click();
+      await see(byTestId(page, 'admin-users-alert'), 'Die Stellen von karl wurden geändert: Jugendamt.');
+      await see(byTestId(karlRow, 'admin-users-offices-text'), 'Jugendamt');
+      eq(['jugendamt'], (await listed()).offices, 'karl\'s offices after the change (API)');
+      ok(true, 'the administration changed karl\'s offices');
+      //  An integration token needs exactly one office: two are refused in German
+      await byTestId(page, 'admin-tokens-name').fill('fachverfahren');
+      await byTestId(page, 'admin-tokens-role').selectOption('integration');
+      await byTestId(page, 'admin-tokens-office-jobcenter').check();
+      await byTestId(page, 'admin-tokens-office-jugendamt').check();
+      await byTestId(page, 'admin-tokens-add').click();
+      await see(byTestId(page, 'admin-tokens-alert'), TEXT.oneOffice);
+      eq(0, await page.locator('[data-testid="admin-tokens-row"][data-id="fachverfahren"]').count(),
+        'an integration token with two offices');
+      await karlRow.locator('[data-testid="admin-users-remove"]').click();
       await see(byTestId(page, 'admin-users-alert'), 'Benutzer karl entfernt.');
       await page.locator('[data-testid="admin-users-row"][data-id="karl"]').waitFor({ state: 'detached' });
       ok(true, 'the administration added and removed a web user');

@@ -2,13 +2,14 @@
 // keys. Berichte (Leitung): counts of cases, consents, referrals and
 // transfers from GET /v1/reports, never names.
 
-import { get, post, p } from '../api.js';
+import { get, post, p, nodeOffices } from '../api.js';
 import {
   h, replace, table, field, fmtDateTime, shortId, alertBox, showError, showText, setBusy, select,
+  choiceGroup, checkedValues,
 } from '../dom.js';
 import {
   AUDIT_ACTIONS, label, nodeName, SERVICES, CASE_STATES, CONSENT_STATUS, REFERRAL_STATES,
-  TRANSFER_STATES, DIRECTIONS,
+  TRANSFER_STATES, DIRECTIONS, options, officesText,
 } from '../catalog.js';
 
 const AUDIT_PAGE = 1000;
@@ -21,9 +22,12 @@ export async function auditPage(view, ctx) {
   const area = h('div', {}, h('p', { class: 'loading' }, 'Protokoll wird geladen …'));
   const moreButton = h('button', { type: 'button', class: 'secondary', hidden: true, 'data-testid': 'audit-more' }, 'Weitere Einträge laden');
 
+  const accounts = h('section', { 'aria-labelledby': 'users-h' },
+    h('h2', { id: 'users-h' }, 'Benutzer und Schlüssel'),
+    h('p', { class: 'loading' }, 'Benutzer werden geladen …'));
   view.append(
     h('h1', {}, 'Administration'),
-    accountsSection(),
+    accounts,
     h('section', { 'aria-labelledby': 'verify-h' },
       h('h2', { id: 'verify-h' }, 'Prüfung des Protokolls'),
       h('p', {}, 'Jeder Zugriff auf Fälle, Einwilligungen, Überweisungen und Übergaben wird protokolliert. Die Einträge sind miteinander verkettet; die Prüfung zeigt, ob ein Eintrag verändert, gelöscht oder umsortiert wurde.'),
@@ -75,7 +79,8 @@ export async function auditPage(view, ctx) {
         ['Wer', (r) => nodeName(r.actor)],
         ['Aktion', (r) => label(AUDIT_ACTIONS, r.action)],
         ['Objekt', (r) => (r.object ? h('code', {}, shortId(r.object)) : '–')],
-        ['Stand', (r) => label({ ...REFERRAL_STATES, ...TRANSFER_STATES }, r.detail) || '–'],
+        ['Stand', (r) => (r.action === 'cases.search' ? 'Suchbegriff nicht im Klartext gespeichert'
+          : label({ ...REFERRAL_STATES, ...TRANSFER_STATES }, r.detail) || '–')],
       ],
     }));
   };
@@ -96,7 +101,7 @@ export async function auditPage(view, ctx) {
   };
   moreButton.addEventListener('click', load);
   filterInput.addEventListener('input', render);
-  await Promise.all([verify(), load()]);
+  await Promise.all([accountsSection(accounts, ctx), verify(), load()]);
 }
 
 // ---- Users of the web interface and API tokens ---------------------------------------
@@ -106,19 +111,124 @@ const TOKEN_ROLES = {
   caseworker: 'Sachbearbeitung (Programm)', integration: 'Fachverfahren', readonly: 'Nur lesen',
 };
 
+// The offices an account of `role` must have: none for the administration,
+// exactly one for the town's case software (Fachverfahren). Returns the
+// German sentence for what is wrong, or '' if the choice fits.
+function officeProblem(kind, role, offices, adding) {
+  if (role === 'integration' && offices.length !== 1) {
+    return 'Ein Fachverfahren arbeitet für genau eine Stelle. Bitte genau eine Stelle wählen.';
+  }
+  if (role === 'administration' && offices.length) {
+    return 'Die Administration arbeitet für keine Stelle. Bitte keine Stelle wählen.';
+  }
+  if (adding && kind === 'users' && role !== 'administration' && !offices.length) {
+    return 'Bitte mindestens eine Stelle wählen. Ohne Stelle sieht die Person keine Fälle.';
+  }
+  return '';
+}
+
+// The checkboxes of the node's offices (`hosted`), `checked` ticked.
+function officeChoices({ hosted, checked, name, testid, legend, hint }) {
+  if (!hosted.length) {
+    return h('fieldset', { class: 'choices', 'data-testid': testid },
+      h('legend', {}, legend),
+      h('p', { class: 'note' }, 'Für diesen Standort sind im Verzeichnis des Kreises keine Stellen eingetragen.'));
+  }
+  return choiceGroup({ legend, name, testid, hint, options: options(SERVICES, hosted), checked });
+}
+
 // One list with its form: the web users ("users") or the API tokens
-// ("tokens"), from /ui/admin/<kind>.
-function accountList(kind) {
+// ("tokens"), from /ui/admin/<kind>. `hosted`: the offices of this node.
+function accountList(kind, hosted) {
   const users = kind === 'users';
   const roles = users ? WEB_ROLES : TOKEN_ROLES;
+  const whose = (account) => (users ? `von ${account}` : `des Zugangsschlüssels ${account}`);
   const area = h('div', {}, h('p', { class: 'loading' }, 'Wird geladen …'));
   const alert = alertBox(`admin-${kind}-alert`);
+  const editor = h('div', {});
   const shown = h('p', { class: 'note', hidden: true, 'data-testid': 'admin-token-shown' });
   const name = h('input', { type: 'text', required: true, maxlength: '32', pattern: '[a-z0-9-]+', 'data-testid': `admin-${kind}-name` });
   const role = select({ required: true, 'data-testid': `admin-${kind}-role` }, Object.entries(roles));
   const password = users
     ? h('input', { type: 'password', required: true, minlength: '10', maxlength: '128', autocomplete: 'new-password', 'data-testid': 'admin-users-password' })
     : null;
+  const officeName = `${kind}-office`;
+  const offices = officeChoices({
+    hosted,
+    checked: hosted.length === 1 ? hosted : [],
+    name: officeName,
+    testid: `admin-${kind}-office`,
+    legend: users ? 'Stellen, für die die Person arbeitet' : 'Stellen, für die das Programm arbeitet',
+    hint: users ? 'Die Person sieht und bearbeitet nur die Fälle dieser Stellen.'
+      : 'Ein Fachverfahren arbeitet für genau eine Stelle.',
+  });
+  // The administration sees no cases and acts for no office
+  const noOffice = h('p', { class: 'note', hidden: true, 'data-testid': `admin-${kind}-no-office` },
+    'Die Administration arbeitet für keine Stelle und sieht keine Fälle.');
+  const switchRole = () => {
+    const admin = role.value === 'administration';
+    offices.hidden = admin;
+    offices.disabled = admin;
+    noOffice.hidden = !admin;
+  };
+  role.addEventListener('change', switchRole);
+  switchRole();
+
+  const editButton = (account) => area.querySelector(
+    `[data-id="${CSS.escape(account)}"] [data-testid="admin-${kind}-offices-edit"]`);
+  const closeEditor = (account) => {
+    replace(editor);
+    const button = account ? editButton(account) : null;
+    if (button) button.focus();
+  };
+  // "Stellen ändern": the row's offices as checkboxes, saved for the row.
+  const openEditor = (row) => {
+    const editAlert = alertBox(`admin-${kind}-offices-alert`);
+    const editName = `${kind}-offices-edit`;
+    const group = officeChoices({
+      hosted: [...new Set([...hosted, ...(row.offices || [])])],
+      checked: row.offices || [],
+      name: editName,
+      testid: `admin-${kind}-offices`,
+      legend: `Stellen von ${row.name} (${roles[row.role] || row.role})`,
+      hint: row.role === 'integration' ? 'Ein Fachverfahren arbeitet für genau eine Stelle.'
+        : 'Die Änderung gilt ab der nächsten Anfrage, ohne neue Anmeldung.',
+    });
+    const form = h('form', { class: 'stack card', 'data-testid': `admin-${kind}-offices-form` },
+      editAlert,
+      group,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', 'data-testid': `admin-${kind}-offices-save` }, 'Stellen speichern'),
+        h('button', {
+          type: 'button', class: 'secondary', 'data-testid': `admin-${kind}-offices-cancel`,
+          on: { click: () => closeEditor(row.name) },
+        }, 'Abbrechen')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const chosen = checkedValues(group, editName);
+      const problem = officeProblem(kind, row.role, chosen, false);
+      if (problem) {
+        showText(editAlert, problem);
+        return;
+      }
+      setBusy(form, true);
+      try {
+        await post(p`/ui/admin/${kind}/${row.name}/offices`, { offices: chosen });
+        showText(alert, `Die Stellen ${whose(row.name)} wurden geändert: ${chosen.length ? officesText(chosen) : 'keine'}. Das gilt ab der nächsten Anfrage.`);
+        replace(editor);
+        await load();
+        const button = editButton(row.name);
+        if (button) button.focus();
+      } catch (error) {
+        showError(editAlert, error);
+        setBusy(form, false);
+      }
+    });
+    replace(editor, form);
+    const first = form.querySelector('input');
+    if (first) first.focus();
+  };
+
   const load = async () => {
     try {
       const answer = await get(`/ui/admin/${kind}`);
@@ -130,22 +240,34 @@ function accountList(kind) {
         columns: [
           ['Name', (row) => row.name],
           ['Rolle', (row) => roles[row.role] || row.role],
-          ['', (row) => h('button', {
-            type: 'button', class: 'secondary', 'data-testid': `admin-${kind}-remove`,
-            on: { click: () => remove(row.name) },
-          }, users ? 'Entfernen' : 'Sperren')],
+          ['Stellen', (row) => h('span', { 'data-testid': `admin-${kind}-offices-text` },
+            (row.offices || []).length ? officesText(row.offices) : 'keine')],
+          ['Aktionen', (row) => h('div', { class: 'row-actions' },
+            row.role === 'administration' ? null : h('button', {
+              type: 'button', class: 'secondary', 'data-testid': `admin-${kind}-offices-edit`,
+              'aria-label': `Stellen von ${row.name} ändern`,
+              on: { click: () => openEditor(row) },
+            }, 'Stellen ändern'),
+            ' ',
+            h('button', {
+              type: 'button', class: 'secondary', 'data-testid': `admin-${kind}-remove`,
+              'aria-label': users ? `Benutzer ${row.name} entfernen` : `Zugangsschlüssel ${row.name} sperren`,
+              on: { click: () => remove(row.name) },
+            }, users ? 'Entfernen' : 'Sperren'))],
         ],
         rows,
         empty: users ? 'Keine Benutzer.' : 'Keine Zugangsschlüssel.',
       }));
     } catch (error) {
+      replace(area);
       showError(alert, error);
     }
   };
-  const remove = async (who) => {
+  const remove = async (account) => {
     try {
-      await post(p`/ui/admin/${kind}/${who}/remove`, {});
-      showText(alert, users ? `Benutzer ${who} entfernt.` : `Zugangsschlüssel ${who} gesperrt.`);
+      await post(p`/ui/admin/${kind}/${account}/remove`, {});
+      showText(alert, users ? `Benutzer ${account} entfernt.` : `Zugangsschlüssel ${account} gesperrt.`);
+      replace(editor);
       await load();
     } catch (error) {
       showError(alert, error);
@@ -156,11 +278,19 @@ function accountList(kind) {
     on: {
       submit: async (event) => {
         event.preventDefault();
+        const body = { name: name.value.trim(), role: role.value };
+        body.offices = role.value === 'administration' ? [] : checkedValues(offices, officeName);
+        const problem = officeProblem(kind, body.role, body.offices, true);
+        if (problem) {
+          showText(alert, problem);
+          const first = offices.querySelector('input');
+          if (first) first.focus();
+          return;
+        }
+        if (password) body.password = password.value;
         setBusy(form, true);
         shown.hidden = true;
         try {
-          const body = { name: name.value.trim(), role: role.value };
-          if (password) body.password = password.value;
           const answer = await post(`/ui/admin/${kind}`, body);
           if (answer.token) {
             shown.textContent = `Zugangsschlüssel (wird nur jetzt angezeigt): ${answer.token}`;
@@ -169,6 +299,7 @@ function accountList(kind) {
           showText(alert, users ? `Benutzer ${body.name} angelegt.` : `Zugangsschlüssel ${body.name} angelegt.`);
           name.value = '';
           if (password) password.value = '';
+          for (const box of offices.querySelectorAll('input[type="checkbox"]')) box.checked = hosted.length === 1;
           await load();
         } catch (error) {
           showError(alert, error);
@@ -180,23 +311,36 @@ function accountList(kind) {
   },
   field('Name', name, 'Kleinbuchstaben, Ziffern und Bindestriche, höchstens 32 Zeichen.'),
   field('Rolle', role),
+  offices,
+  noOffice,
   password ? field('Passwort', password, 'Mindestens 10 Zeichen. Geben Sie es der Person auf sicherem Weg weiter.') : null,
   h('p', { class: 'actions' }, h('button', { type: 'submit', 'data-testid': `admin-${kind}-add` },
     users ? 'Benutzer anlegen' : 'Zugangsschlüssel anlegen')));
-  load();
-  return h('div', {}, alert, area, shown, form);
+  const loaded = load();
+  return { element: h('div', {}, alert, area, editor, shown, form), loaded };
 }
 
-function accountsSection() {
-  return h('section', { 'aria-labelledby': 'users-h' },
+// The users and tokens, once the node's offices are known.
+async function accountsSection(section, ctx) {
+  let hosted = [];
+  try {
+    hosted = await nodeOffices();
+  } catch (error) {
+    ctx.fail(error);
+  }
+  const userList = accountList('users', hosted);
+  const tokenList = accountList('tokens', hosted);
+  replace(section,
     h('h2', { id: 'users-h' }, 'Benutzer und Schlüssel'),
     h('p', { 'data-testid': 'admin-users-note' },
       'Benutzer der Oberfläche (Sachbearbeitung, Leitung, Administration). Nach fünf falschen Passwörtern ist ein Name 15 Minuten gesperrt.'),
-    accountList('users'),
+    h('p', {}, `Stellen dieses Standorts laut Verzeichnis des Kreises: ${hosted.length ? officesText(hosted) : 'keine'}. Sachbearbeitung und Leitung sehen und bearbeiten nur die Fälle, Einwilligungen und Überweisungen der Stellen, für die sie arbeiten.`),
+    userList.element,
     h('h3', {}, 'Zugangsschlüssel für Programme'),
     h('p', {}, 'Fachverfahren und Werkzeuge greifen mit einem Zugangsschlüssel auf die Schnittstelle zu. Die Schlüssel der Stelle selbst werden mit ',
       h('code', {}, 'bruecke keygen'), ' erzeugt und beim Kreis eingetragen.'),
-    accountList('tokens'));
+    tokenList.element);
+  await Promise.all([userList.loaded, tokenList.loaded]);
 }
 
 // One report table: rows of "value" or "value value" keys with their counts,

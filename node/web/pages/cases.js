@@ -1,14 +1,14 @@
 // Fälle: the list with its filter, a case with members, needs, notes, details,
 // Lotse, consents and referrals, and the form that opens a case.
 
-import { get, post, p } from '../api.js';
+import { get, post, p, nodeOffices } from '../api.js';
 import {
   h, replace, alertBox, showError, showText, setBusy, field, select, table, dl, badge, link,
-  fmtDateTime, shortId, lines, oneLine, mapLimit, jsonView,
+  fmtDateTime, shortId, lines, oneLine, mapLimit, jsonView, uid,
 } from '../dom.js';
 import {
   CASE_KINDS, CASE_STATES, SERVICES, CATEGORIES, DETAIL_CATEGORIES, REFERRAL_STATES,
-  CONSENT_STATUS, PURPOSES, label, options, nodeName, peerText,
+  CONSENT_STATUS, PURPOSES, label, options, nodeName, peerText, officesText,
 } from '../catalog.js';
 import { consentsOfCase, consentIsUsable } from './consents.js';
 
@@ -39,8 +39,12 @@ export async function listPage(view, ctx) {
     nameSubmit);
   const count = h('p', { class: 'count', role: 'status', 'data-testid': 'case-count' });
   const listArea = h('div', { 'data-testid': 'case-list' }, h('p', { class: 'loading' }, 'Fälle werden geladen …'));
+  const offices = ctx.session.offices || [];
   view.append(
     h('h1', {}, 'Fälle'),
+    h('p', { class: 'hint', 'data-testid': 'case-offices' }, offices.length
+      ? `Sie sehen die Fälle der Stellen, für die Sie arbeiten: ${officesText(offices)}.`
+      : 'Sie sind keiner Stelle zugeordnet und sehen deshalb keine Fälle. Bitte wenden Sie sich an die Administration.'),
     h('p', { class: 'actions' }, link('#/cases/new', 'Neuen Fall anlegen', { class: 'button', 'data-testid': 'case-new' })),
     nameForm,
     nameAlert,
@@ -71,7 +75,7 @@ export async function listPage(view, ctx) {
     let empty = all.length ? 'Kein Fall passt zum Filter.' : 'Noch keine Fälle.';
     if (found && !found.length) empty = 'Kein Fall mit einer Person dieses Namens.';
     replace(listArea, table({
-      caption: found ? 'Fälle mit einer passenden Person' : 'Fälle dieser Stelle',
+      caption: found ? 'Fälle mit einer passenden Person' : 'Fälle Ihrer Stellen',
       testid: 'case-table',
       rowTestid: 'case-row',
       rowAttrs: (c) => ({ 'data-id': c.id }),
@@ -194,7 +198,8 @@ export async function detailPage(view, ctx) {
       h('h2', { id: 'members-h' }, 'Personen'),
       table({
         testid: 'case-members', rowTestid: 'case-member-row', rows: kase.members || [],
-        columns: [['Name', (m) => m.name], ['Rolle', (m) => m.role], ['Alter', (m) => `${m.age} Jahre`]],
+        columns: [['Name', (m) => m.name], ['Rolle', (m) => m.role], ['Alter', (m) => `${m.age} Jahre`],
+          ['Sorgerecht für', (m) => ((m.custody_for || []).length ? m.custody_for.join(', ') : '–')]],
       })),
     h('section', { 'aria-labelledby': 'needs-h' },
       h('h2', { id: 'needs-h' }, 'Bedarfe'),
@@ -286,7 +291,35 @@ async function referralsOfCase(caseId) {
 const ROLE_SUGGESTIONS = ['Mutter', 'Vater', 'Kind', 'Erziehungsberechtigte Person', 'Großmutter',
   'Großvater', 'Pflegemutter', 'Pflegevater', 'Person'];
 
-export function newPage(view) {
+// Age from which a person is of age (BN_AGE_OF_MAJORITY): a younger one is a
+// minor, for whom only a person with custody may consent.
+const AGE_OF_MAJORITY = 18;
+
+// The offices the user may open a case for: those it acts for (asked afresh,
+// since the administration may have changed them) that this node hosts, in
+// the node's order. Without the node's list, the user's own; the node
+// refuses a service it does not host.
+async function caseOffices(ctx) {
+  const [answer, hosted] = await Promise.all([
+    get('/ui/session').catch(() => null),
+    nodeOffices().catch(() => null),
+  ]);
+  const mine = answer && Array.isArray(answer.offices) ? answer.offices : ctx.session.offices || [];
+  return hosted ? hosted.filter((code) => mine.includes(code)) : mine;
+}
+
+export async function newPage(view, ctx) {
+  const body = h('div', {}, h('p', { class: 'loading' }, 'Wird geladen …'));
+  view.append(
+    h('p', { class: 'back' }, link('#/cases', 'Zurück zu den Fällen')),
+    h('h1', {}, 'Neuen Fall anlegen'),
+    body);
+  const offices = await caseOffices(ctx);
+  if (!offices.length) {
+    replace(body, h('p', { class: 'note', 'data-testid': 'case-no-office' },
+      'Sie sind keiner Stelle dieses Standorts zugeordnet und können deshalb keinen Fall anlegen. Bitte wenden Sie sich an die Administration.'));
+    return;
+  }
   const errorBox = alertBox('case-form-alert');
   const roleList = h('datalist', { id: 'member-roles' }, ROLE_SUGGESTIONS.map((r) => h('option', { value: r })));
   const memberRows = h('div', { class: 'rows', 'data-testid': 'case-members-rows' });
@@ -294,7 +327,8 @@ export function newPage(view) {
 
   const kindSelect = select({ name: 'kind', required: true, 'data-testid': 'case-kind' }, options(CASE_KINDS), { value: 'family' });
   const serviceSelect = select({ name: 'service', required: true, 'data-testid': 'case-service' },
-    options(SERVICES), { placeholder: 'Bitte wählen' });
+    options(SERVICES, offices),
+    offices.length === 1 ? { value: offices[0] } : { placeholder: 'Bitte wählen' });
   const needs = h('textarea', { name: 'needs', rows: '3', 'data-testid': 'case-needs-input' });
   const notes = h('textarea', { name: 'notes', rows: '3', 'data-testid': 'case-notes-input' });
   const caseworker = h('input', { type: 'text', name: 'caseworker', maxlength: '100', 'data-testid': 'case-caseworker' });
@@ -311,10 +345,54 @@ export function newPage(view) {
       field('Rolle', role, 'Zum Beispiel Mutter, Vater oder Kind. „Kind“ gibt das Alter der Kinder weiter.'),
       field('Alter in Jahren', age),
       h('button', { type: 'button', class: 'secondary small', 'data-testid': 'member-remove',
-        on: { click: () => { removeRow(memberRows, row, 'Person'); } } }, `Person ${n} entfernen`));
+        on: { click: () => { removeRow(memberRows, row, 'Person'); showCustody(); } } }, `Person ${n} entfernen`));
     memberRows.appendChild(row);
+    showCustody();
     if (focus) name.focus();
   };
+  // Custody (Sorgerecht): for each person, the minors of the case it holds
+  // custody for (custody_for). Built anew from the persons as they are typed;
+  // what was ticked stays ticked.
+  const custodyArea = h('div', {});
+  const custodyTicked = new Set(); // 'parent\u0000child'
+  const custodyKey = (parent, child) => `${parent}\u0000${child}`;
+  const persons = () => [...memberRows.querySelectorAll('[data-testid="member-row"]')].map((row) => {
+    const age = row.querySelector('[data-testid="member-age"]').value;
+    return {
+      name: oneLine(row.querySelector('[data-testid="member-name"]').value),
+      minor: age !== '' && Number(age) < AGE_OF_MAJORITY,
+    };
+  }).filter((person) => person.name);
+  function showCustody() {
+    const named = persons();
+    const minors = named.filter((person) => person.minor).map((person) => person.name);
+    if (!minors.length) {
+      replace(custodyArea, h('p', { class: 'empty', 'data-testid': 'case-custody-none' },
+        'Keine minderjährige Person erfasst (unter 18 Jahren).'));
+      return;
+    }
+    replace(custodyArea, named.map((parent) => {
+      const children = minors.filter((child) => child !== parent.name);
+      if (!children.length) return null;
+      return h('fieldset', { class: 'choices' },
+        h('legend', {}, `${parent.name} hat das Sorgerecht für`),
+        children.map((child) => {
+          const id = uid('custody');
+          const box = h('input', {
+            type: 'checkbox', id, checked: custodyTicked.has(custodyKey(parent.name, child)),
+            'data-testid': 'custody-choice', 'data-parent': parent.name, 'data-child': child,
+            on: { change: (event) => {
+              const key = custodyKey(parent.name, child);
+              if (event.target.checked) custodyTicked.add(key);
+              else custodyTicked.delete(key);
+            } },
+          });
+          return h('div', { class: 'choice' }, box, h('label', { for: id }, child));
+        }));
+    }));
+  }
+  memberRows.addEventListener('input', showCustody);
+
   const addDetail = (focus) => {
     const n = detailRows.children.length + 1;
     const category = select({ required: true, 'data-testid': 'detail-category' },
@@ -335,13 +413,18 @@ export function newPage(view) {
   const form = h('form', { class: 'stack', 'data-testid': 'case-form' },
     errorBox,
     field('Art des Falls', kindSelect),
-    field('Dienst, der den Fall führt', serviceSelect),
+    field('Dienst, der den Fall führt', serviceSelect,
+      offices.length === 1 ? 'Sie arbeiten nur für diese Stelle.' : 'Nur die Stellen, für die Sie arbeiten.'),
     h('fieldset', { class: 'group' },
       h('legend', {}, 'Personen'),
       roleList,
       memberRows,
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'member-add', on: { click: () => addMember(true) } },
         'Weitere Person hinzufügen')),
+    h('fieldset', { class: 'group', 'data-testid': 'case-custody' },
+      h('legend', {}, 'Sorgerecht'),
+      h('p', { class: 'hint' }, 'Für ein Kind willigt nur eine Person ein, die das Sorgerecht hat. Bitte für jede Person ankreuzen, für welche Kinder des Falls sie sorgeberechtigt ist.'),
+      custodyArea),
     field('Bedarfe', needs, 'Ein Bedarf je Zeile, zum Beispiel „Kita-Platz“.'),
     field('Notizen', notes, 'Eine Notiz je Zeile.'),
     h('fieldset', { class: 'group' },
@@ -367,6 +450,18 @@ export function newPage(view) {
     if (!members.length) {
       showText(errorBox, 'Bitte mindestens eine Person angeben.');
       return;
+    }
+    const names = members.map((m) => m.name);
+    if (new Set(names).size !== names.length) {
+      showText(errorBox, 'Zwei Personen haben denselben Namen. Bitte die Namen unterscheiden, zum Beispiel mit dem Geburtsjahr.');
+      errorBox.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+    const minors = members.filter((m) => m.age < AGE_OF_MAJORITY).map((m) => m.name);
+    for (const member of members) {
+      const custody = minors.filter((child) => child !== member.name
+        && custodyTicked.has(custodyKey(member.name, child)));
+      if (custody.length) member.custody_for = custody;
     }
     const details = {};
     for (const row of detailRows.querySelectorAll('[data-testid="detail-row"]')) {
@@ -396,9 +491,7 @@ export function newPage(view) {
     }
   });
 
-  view.append(
-    h('p', { class: 'back' }, link('#/cases', 'Zurück zu den Fällen')),
-    h('h1', {}, 'Neuen Fall anlegen'),
+  replace(body,
     h('p', { class: 'hint' }, 'Alle Angaben bleiben in dieser Stelle. Weitergegeben wird nur mit Einwilligung der Familie oder gesetzlicher Grundlage.'),
     form);
 }

@@ -4,7 +4,7 @@
 import { get, post, p, cache } from '../api.js';
 import {
   h, replace, alertBox, showError, showText, setBusy, field, select, choiceGroup, checkedValues,
-  table, dl, link, fmtDateTime, fmtDate, shortId, lines, oneLine, mapLimit, berlinMidnight,
+  table, dl, link, fmtDateTime, fmtDate, shortId, oneLine, mapLimit, berlinMidnight,
   isoDateBerlin, addDaysIso, badge,
 } from '../dom.js';
 import {
@@ -56,7 +56,6 @@ export async function newPage(view, ctx) {
     legend: 'Betroffene Personen (um deren Daten es geht)', name: 'subjects', options: names.map((n) => [n, n]),
     checked: names, testid: 'consent-subjects',
   });
-  const extraSubjects = h('textarea', { rows: '2', 'data-testid': 'consent-subjects-extra' });
   const purpose = select({ required: true, 'data-testid': 'consent-purpose' }, options(PURPOSES, CONSENT_PURPOSES), { placeholder: 'Bitte wählen' });
   const categories = choiceGroup({
     legend: 'Datenkategorien, die weitergegeben werden dürfen', name: 'categories', options: options(CATEGORIES),
@@ -65,7 +64,7 @@ export async function newPage(view, ctx) {
   const health = h('input', { type: 'checkbox', id: 'consent-health', 'data-testid': 'consent-health' });
   const recipientRows = h('div', { class: 'rows', 'data-testid': 'consent-recipients' });
   const today = isoDateBerlin(Date.now());
-  const validFrom = h('input', { type: 'date', required: true, value: today, 'data-testid': 'consent-valid-from' });
+  const validFrom = h('input', { type: 'date', required: true, value: today, min: today, 'data-testid': 'consent-valid-from' });
   const validUntil = h('input', { type: 'date', required: true, value: addDaysIso(today, 365), 'data-testid': 'consent-valid-until' });
   const formKind = select({ required: true, 'data-testid': 'consent-form-kind' }, options(CONSENT_FORMS), { value: 'written' });
   const evidenceFile = h('input', { type: 'file', accept: 'application/pdf,image/*', 'data-testid': 'consent-evidence-file' });
@@ -116,7 +115,7 @@ export async function newPage(view, ctx) {
 
   // What the form says now (for printing and for sending).
   const read = () => {
-    const subjectList = [...checkedValues(subjects, 'subjects'), ...lines(extraSubjects.value)];
+    const subjectList = checkedValues(subjects, 'subjects');
     const recipients = [...recipientRows.querySelectorAll('[data-testid="recipient-row"]')].map((row) => ({
       ags: row.querySelector('[data-testid="recipient-ags"]').value.trim(),
       service: row.querySelector('[data-testid="recipient-service"]').value,
@@ -128,7 +127,9 @@ export async function newPage(view, ctx) {
       purpose: purpose.value,
       categories: checkedValues(categories, 'categories'),
       recipients,
-      valid_from_ms: validFrom.value ? berlinMidnight(validFrom.value) : 0,
+      // From today means from now: a consent never holds before it is recorded
+      valid_from_ms: validFrom.value ? Math.max(berlinMidnight(validFrom.value),
+        validFrom.value === isoDateBerlin(Date.now()) ? Date.now() : 0) : 0,
       valid_until_ms: validUntil.value ? berlinMidnight(addDaysIso(validUntil.value, 1)) - 1 : 0,
       form: formKind.value,
       evidence_sha256: evidenceHash.value.trim().toLowerCase(),
@@ -140,9 +141,8 @@ export async function newPage(view, ctx) {
     errorBox,
     h('datalist', { id: 'grantor-names' }, names.map((n) => h('option', { value: n }))),
     agsDatalist('ags-list'),
-    field('Einwilligende Person', grantor, 'Ein Mitglied des Falls oder die gesetzliche Vertretung.'),
+    field('Einwilligende Person', grantor, 'Eine Person des Falls: volljährig, oder mit Sorgerecht für die betroffenen Kinder. Fehlt sie, bitte zuerst im Fall erfassen.'),
     subjects,
-    field('Weitere betroffene Personen', extraSubjects, 'Eine Person je Zeile, falls nicht oben genannt.'),
     field('Zweck', purpose),
     categories,
     h('div', { class: 'choice' }, health,
@@ -170,12 +170,14 @@ export async function newPage(view, ctx) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const data = read();
-    const problem = checkConsent(data);
+    const problem = checkConsent(data, kase.members || [], validFrom.value);
     if (problem) {
       showText(errorBox, problem);
       errorBox.scrollIntoView({ block: 'nearest' });
       return;
     }
+    // From today: the node takes the moment it records the consent
+    if (validFrom.value === isoDateBerlin(Date.now())) delete data.valid_from_ms;
     setBusy(form, true);
     try {
       const consent = await post('/v1/consents', data);
@@ -193,9 +195,30 @@ export async function newPage(view, ctx) {
     form);
 }
 
-function checkConsent(data) {
+// Age from which a person is of age; a minor's consent is given by a person
+// with custody for it (the node checks the same: GRANTOR_NOT_ENTITLED).
+const AGE_OF_MAJORITY = 18;
+
+// What is wrong with the consent `data` for a case with `members`, in
+// German, or ''. `fromDay` is the chosen first day (YYYY-MM-DD).
+function checkConsent(data, members, fromDay) {
   if (!data.grantor) return 'Bitte die einwilligende Person angeben.';
+  const grantor = members.find((m) => m.name === data.grantor);
+  if (!grantor) {
+    return `„${data.grantor}“ ist keine Person dieses Falls. Die einwilligende Person muss im Fall erfasst sein (bitte den Namen genau so schreiben).`;
+  }
   if (!data.subjects.length) return 'Bitte mindestens eine betroffene Person angeben.';
+  const custody = grantor.custody_for || [];
+  if (grantor.age < AGE_OF_MAJORITY && !custody.length) {
+    return `${grantor.name} ist minderjährig und kann nur als sorgeberechtigter Elternteil einwilligen.`;
+  }
+  const uncovered = data.subjects.filter((name) => {
+    const member = members.find((m) => m.name === name);
+    return member && member !== grantor && member.age < AGE_OF_MAJORITY && !custody.includes(name);
+  });
+  if (uncovered.length) {
+    return `${grantor.name} ist im Fall nicht als sorgeberechtigt für ${uncovered.join(', ')} eingetragen. Bitte eine sorgeberechtigte Person einwilligen lassen oder das Kind als betroffene Person abwählen.`;
+  }
   if (!data.purpose) return 'Bitte den Zweck wählen.';
   if (!data.categories.length) return 'Bitte mindestens eine Datenkategorie wählen.';
   if (data.categories.includes('health') && !data.health_data) {
@@ -209,6 +232,9 @@ function checkConsent(data) {
   const keys = data.recipients.map((r) => `${r.ags}|${r.service}`);
   if (new Set(keys).size !== keys.length) return 'Ein Empfänger ist doppelt angegeben.';
   if (!data.valid_from_ms || !data.valid_until_ms) return 'Bitte die Gültigkeit angeben.';
+  if (fromDay < isoDateBerlin(Date.now())) {
+    return 'Die Einwilligung kann nicht rückwirkend gelten. Bitte als Beginn heute oder einen späteren Tag wählen.';
+  }
   if (data.valid_until_ms <= data.valid_from_ms) return 'Das Ende der Gültigkeit muss nach ihrem Beginn liegen.';
   if (!/^[0-9a-f]{64}$/.test(data.evidence_sha256)) {
     return 'Bitte den unterschriebenen Nachweis wählen, damit seine Prüfsumme berechnet wird (64 Zeichen 0–9, a–f).';

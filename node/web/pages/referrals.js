@@ -114,7 +114,10 @@ export async function newPage(view, ctx) {
     field('Dienst der Empfängerstelle', statuteService),
     statuteCategories);
 
-  const ownService = select({ required: true, 'data-testid': 'referral-service' }, options(SERVICES), { value: kase.service });
+  // The referring office is the case's own: a case refers only from the
+  // office that keeps it.
+  const ownService = h('p', { class: 'readonly', 'data-testid': 'referral-service' },
+    `Überweisende Stelle: ${label(SERVICES, kase.service)} (die Stelle, die den Fall führt)`);
   const note = h('textarea', { rows: '3', maxlength: '4000', 'data-testid': 'referral-note' });
 
   const switchBasis = () => {
@@ -133,7 +136,7 @@ export async function newPage(view, ctx) {
     basis,
     consentPart,
     statutePart,
-    field('Überweisende Stelle (eigener Dienst)', ownService),
+    ownService,
     field('Nachricht an die Empfängerstelle', note, 'Optional. Bitte keine Angaben, die nicht zu den gewählten Datenkategorien gehören.'),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', 'data-testid': 'referral-submit' }, 'Überweisung senden'),
@@ -142,7 +145,7 @@ export async function newPage(view, ctx) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const mode = checkedValues(basis, 'basis')[0];
-    const request = { case_id: caseId, service: ownService.value };
+    const request = { case_id: caseId, service: kase.service };
     let recipientValue;
     if (mode === 'consent') {
       const consent = usable.find((c) => c.id === consentSelect.value);
