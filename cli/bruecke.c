@@ -238,7 +238,8 @@ s_roster_init (const s_command_t *command, zhash_t *options, zlist_t *arguments)
     }
     const char *days = s_option (options, "consent-days-max");
     char *end = NULL;
-    if (days && (!*days || strtoul (days, &end, 10) > BR_ROSTER_CONSENT_DAYS_LIMIT || *end)) {
+    unsigned long parsed = days ? strtoul (days, &end, 10) : 1;
+    if (days && (!*days || *end || parsed < 1 || parsed > BR_ROSTER_CONSENT_DAYS_LIMIT)) {
         fprintf (stderr, "bruecke roster init: --consent-days-max is 1 to %d days\n",
                  BR_ROSTER_CONSENT_DAYS_LIMIT);
         return S_EXIT_USAGE;

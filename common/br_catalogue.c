@@ -63,6 +63,17 @@ static const s_entry_t s_cancel_reasons[] = {
     {"other", "Anderer Grund"},
 };
 
+//  Why an office closes a case.
+static const s_entry_t s_close_reasons[] = {
+    {"goal-reached", "Ziel erreicht, Hilfe abgeschlossen"},
+    {"moved-away", "Familie ist verzogen"},
+    {"other-office", "Eine andere Stelle ist zust\xc3\xa4ndig"},
+    {"help-declined", "Die Familie m\xc3\xb6"
+                      "chte keine Hilfe mehr"},
+    {"no-contact", "Kein Kontakt mehr"},
+    {"other", "Anderer Grund"},
+};
+
 typedef struct {
     const char *code;  //  purpose code
     const char *label; //  what caseworkers read
@@ -167,6 +178,12 @@ br_catalogue_cancel_reason_code (size_t index)
 }
 
 const char *
+br_catalogue_close_reason (const char *code)
+{
+    return s_label (s_close_reasons, S_COUNT (s_close_reasons), code);
+}
+
+const char *
 br_catalogue_cancel_reason (const char *code)
 {
     return s_label (s_cancel_reasons, S_COUNT (s_cancel_reasons), code);
@@ -230,6 +247,7 @@ br_catalogue_test (bool verbose)
     assert (br_catalogue_topic ("uebergang-kita-grundschule"));
     assert (!br_catalogue_topic ("jugendamt"));
     assert (br_catalogue_cancel_reason ("no-capacity"));
+    assert (br_catalogue_close_reason ("goal-reached") && !br_catalogue_close_reason ("declined"));
     assert (!br_catalogue_cancel_reason ("kinderschutz"));
     assert (br_catalogue_statute ("SGB VIII \xc2\xa7"
                                   "8a"));

@@ -49,6 +49,11 @@ const char *br_catalogue_topic_code (size_t index);
 //  "offer-changed", "other"), or NULL if not in the catalogue.
 const char *br_catalogue_cancel_reason (const char *code);
 
+//  The German label of the reason an office closes a case ("goal-reached",
+//  "moved-away", "other-office", "help-declined", "no-contact", "other"),
+//  or NULL if not in the catalogue.
+const char *br_catalogue_close_reason (const char *code);
+
 //  The code of the cancellation reason at `index`, from 0; NULL after the
 //  last.
 const char *br_catalogue_cancel_reason_code (size_t index);

@@ -49,11 +49,12 @@ typedef struct {
 
 //  Path words of the API (node/openapi.yaml), logged as they are.
 static const char *s_path_words[] = {
-    "v1",       "status",   "cases",   "consents", "withdraw", "referrals",   "transfers",
-    "transfer", "accept",   "decline", "events",   "audit",    "verify",      "exchange",
-    "topics",   "board",    "offers",  "requests", "items",    "submissions", "agreements",
-    "schedule", "complete", "cancel",  "ledger",   "reports",  "ui",          "admin",
-    "users",    "tokens",   "remove",  "login",    "logout",   "session"};
+    "v1",       "status",   "cases",      "consents", "withdraw", "referrals",   "transfers",
+    "transfer", "accept",   "decline",    "events",   "audit",    "verify",      "exchange",
+    "topics",   "board",    "offers",     "requests", "items",    "submissions", "agreements",
+    "schedule", "complete", "cancel",     "ledger",   "reports",  "ui",          "admin",
+    "users",    "tokens",   "remove",     "login",    "logout",   "session",     "notes",
+    "close",    "reopen",   "follow-ups", "offices"};
 
 //  ---- Helpers for dispatchers ------------------------------------------------
 
@@ -170,7 +171,7 @@ bn_api_fields (bn_request_t *request, json_t *object, const char *where, const b
         }
         char wanted[96];
         s_field_wanted (field, wanted, sizeof (wanted));
-        if (!s_field_valid (field, value))
+        if (!s_field_valid (field, value) && !(field->nullable && json_is_null (value)))
             return bn_api_refuse (request, BR_REASON_MALFORMED, "%s%s%s: %s", where, dot,
                                   field->name, wanted);
     }
@@ -465,8 +466,8 @@ s_upload (s_request_t *request, const char *method, const char *data, size_t siz
     request->received += size;
     if (request->reason != BR_REASON_OK)
         return; //  refused already: thrown away
-    if (!streq (method, "POST")) {
-        s_refuse (request, BR_REASON_MALFORMED, "only POST requests take a body");
+    if (!streq (method, "POST") && !streq (method, "PATCH")) {
+        s_refuse (request, BR_REASON_MALFORMED, "only POST and PATCH requests take a body");
         return;
     }
     if (request->body_size + size > BN_API_BODY_MAX) {
@@ -758,7 +759,8 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
     bool users = streq (what, "users"), tokens = streq (what, "tokens");
     bn_tokens_t *file = users ? bn_web_users (self->web) : self->tokens;
     json_t *body = request->body_size
-                       ? json_loadb ((const char *) request->body, request->body_size, 0, NULL)
+                       ? json_loadb ((const char *) request->body, request->body_size,
+                                     JSON_REJECT_DUPLICATES, NULL)
                        : NULL;
     json_t *answer = NULL;
     int status = MHD_HTTP_OK;
@@ -860,7 +862,8 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
         detail = "not logged in";
     } else if (post && streq (url, "/ui/login")) {
         json_t *body = request->body_size
-                           ? json_loadb ((const char *) request->body, request->body_size, 0, NULL)
+                           ? json_loadb ((const char *) request->body, request->body_size,
+                                         JSON_REJECT_DUPLICATES, NULL)
                            : NULL;
         const bn_web_session_t *session = NULL;
         reason =

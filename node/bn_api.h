@@ -10,10 +10,16 @@
       polling thread; the dispatcher is called from that thread only, one
       request at a time;
     - requires "Authorization: Bearer <token>" on every request and checks
-      it against the token file (bn_tokens): 401 UNAUTHORIZED otherwise;
-    - lets the role "readonly" only GET: 403 FORBIDDEN otherwise;
-    - accepts GET and POST only, and a body only with POST: a JSON object of
-      at most BN_API_BODY_MAX bytes (413 TOO_LARGE, 400 MALFORMED);
+      it against the token file (bn_tokens), or a web session's cookie: 401
+      UNAUTHORIZED otherwise; the caller acts for the offices its entry
+      lists, read again on every request;
+    - matches the method and the path, as parsed, against the route table
+      (bn_routes) before any work: 404 NOT_FOUND for no such path, 405
+      METHOD_NOT_ALLOWED (with Allow) for another method, 403 FORBIDDEN for
+      a role the route does not list; an integration token must name the
+      person it acts for (BN_API_ON_BEHALF; 400 ON_BEHALF_MISSING);
+    - takes a body only with POST and PATCH: a JSON object of at most
+      BN_API_BODY_MAX bytes (413 TOO_LARGE, 400 MALFORMED);
     - answers application/json: on OK the dispatcher's result with its
       status, on refusal {"error": "<REASON_NAME>", "detail": "..."} with the
       status from bn_api_http_status;
@@ -22,7 +28,8 @@
       so no name a client puts into a path reaches the log. Bodies are never
       logged.
 
-    Unknown paths are the dispatcher's job: it refuses them with NOT_FOUND.
+    The dispatcher gets the request with its route; it checks each record
+    against the caller's offices.
     =========================================================================
 */
 
@@ -147,6 +154,7 @@ typedef struct {
     size_t max;           //  characters of a text, items of a list
     size_t item_max;      //  characters of each text of a list
     bool required;        //  it must be there
+    bool nullable;        //  null is allowed too (it clears the field)
 } bn_field_t;
 
 //  Checks `object`'s members against `fields` (ended by a NULL name): each

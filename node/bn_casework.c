@@ -21,6 +21,7 @@ struct _bn_casework_t {
     MDB_dbi referrals;       //  referral id -> sealed referral
     MDB_dbi transfers;       //  transfer id -> sealed transfer
     MDB_dbi events;          //  counter -> event
+    MDB_dbi meta;            //  "schema" -> the store's schema version
 };
 
 //  ---- Referral states ------------------------------------------------------
@@ -186,36 +187,10 @@ s_each (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, s_each_fn *each, void *a
     return reason;
 }
 
-//  The office a record belongs to: its "office"; for records made before
-//  offices, a case's or referral's "service", or an incoming transfer's
-//  office. NULL if it does not say (see s_record_office).
+//  The office a record belongs to, or NULL if it names none.
 static const char *
 s_office (json_t *record)
 {
-    const char *office = json_string_value (json_object_get (record, "office"));
-    if (!office)
-        office = json_string_value (json_object_get (record, "service"));
-    const char *direction = json_string_value (json_object_get (record, "direction"));
-    if (!office && direction && streq (direction, "incoming"))
-        office = json_string_value (json_object_get (json_object_get (record, "to"), "service"));
-    return office;
-}
-
-//  The office a record belongs to, as s_office, or else that of its case
-//  (consents and outgoing transfers made before offices), which is then
-//  set in `record`. NULL if neither tells.
-static const char *
-s_record_office (bn_casework_t *self, MDB_txn *txn, json_t *record)
-{
-    const char *office = s_office (record);
-    if (office || !json_object_get (record, "case_id"))
-        return office;
-    uint8_t case_id[BN_ID_SIZE];
-    json_t *found = NULL;
-    if (s_id_parse (json_string_value (json_object_get (record, "case_id")), case_id) &&
-        s_get (self, txn, self->cases, case_id, &found) == BR_REASON_OK && s_office (found))
-        json_object_set_new (record, "office", json_string (s_office (found)));
-    json_decref (found);
     return json_string_value (json_object_get (record, "office"));
 }
 
@@ -230,18 +205,18 @@ s_office_here (bn_casework_t *self, const char *office)
 
 //  True if the caller acts for the office `record` belongs to.
 static bool
-s_sees (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, json_t *record)
+s_sees (bn_request_t *call, json_t *record)
 {
-    const char *office = s_record_office (self, txn, record);
+    const char *office = s_office (record);
     return office && bn_routes_office_in (call->offices, office);
 }
 
 //  OK if the caller acts for the office `record` belongs to; else refuses
 //  OFFICE_NOT_PERMITTED (need-to-know: §35 SGB I, §§67 ff. SGB X).
 static br_reason_t
-s_permit (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, json_t *record)
+s_permit (bn_request_t *call, json_t *record)
 {
-    if (s_sees (self, txn, call, record))
+    if (s_sees (call, record))
         return BR_REASON_OK;
     return bn_api_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
                           "this belongs to an office you do not act for");
@@ -561,12 +536,12 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
                    json_object_get (body, "needs"), "notes", json_object_get (body, "notes"),
                    "details", details, "created_at_ms", (json_int_t) now);
     json_object_set_new (record, "office", json_string (service));
-    const char *caseworker = bn_api_text (body, "caseworker", BN_NAME_MAX);
-    const char *lotse = bn_api_text (body, "lotse", BN_NAME_MAX);
-    if (caseworker)
-        json_object_set_new (record, "caseworker", json_string (caseworker));
-    if (lotse)
-        json_object_set_new (record, "lotse", json_string (lotse));
+    const char *optional[] = {"caseworker", "lotse", "external_ref", "follow_up_ms"};
+    for (size_t index = 0; index < sizeof (optional) / sizeof (optional[0]); index++) {
+        json_t *given = json_object_get (body, optional[index]);
+        if (given)
+            json_object_set (record, optional[index], given);
+    }
     br_reason_t reason = s_put (self, txn, self->cases, id, record);
     if (reason == BR_REASON_OK)
         reason = s_event (self, txn, "case", id, "open", record, now);
@@ -574,6 +549,233 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
         reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     call->status = 201;
     call->result = record;
+    return reason;
+}
+
+//  Reads the case `hex` the caller may work, for a change: its id into
+//  `id` and a new reference in *record_p. Returns OK, or the refusal
+//  (NOT_FOUND, OFFICE_NOT_PERMITTED; INVALID_STATE unless its state is
+//  `state`).
+static br_reason_t
+s_case_to_change (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                  const char *state, uint8_t id[BN_ID_SIZE], json_t **record_p)
+{
+    *record_p = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->cases, id, record_p) != BR_REASON_OK)
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such case");
+    br_reason_t reason = s_permit (call, *record_p);
+    const char *now_state = json_string_value (json_object_get (*record_p, "state"));
+    if (reason == BR_REASON_OK && (!now_state || !streq (now_state, state)))
+        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not %s", state);
+    if (reason != BR_REASON_OK) {
+        json_decref (*record_p);
+        *record_p = NULL;
+    }
+    return reason;
+}
+
+//  Appends an entry to the case's history: what changed, when, by whom,
+//  and what it was before (`previous`, taken; may be NULL). Returns it.
+static json_t *
+s_case_history (json_t *record, const char *what, int64_t at, const char *by, json_t *previous)
+{
+    json_t *history = json_object_get (record, "history");
+    if (!json_is_array (history)) {
+        history = json_array ();
+        json_object_set_new (record, "history", history);
+    }
+    json_t *entry = json_pack ("{ss sI ss}", "change", what, "at_ms", (json_int_t) at, "by", by);
+    if (previous)
+        json_object_set_new (entry, "previous", previous);
+    json_array_append_new (history, entry);
+    return entry;
+}
+
+//  Stores a changed case with its event and audit record; the case is the
+//  result.
+static br_reason_t
+s_case_changed (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const uint8_t *id,
+                json_t *record, const char *detail, int64_t now)
+{
+    json_object_set_new (record, "updated_at_ms", json_integer (now));
+    br_reason_t reason = s_put (self, txn, self->cases, id, record);
+    if (reason == BR_REASON_OK)
+        reason = s_event (self, txn, "case", id,
+                          json_string_value (json_object_get (record, "state")), record, now);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, call->route->action, id, detail, now);
+    call->result = record;
+    return reason;
+}
+
+//  POST /v1/cases/{id}/notes: a note, appended for good with its author
+//  and time (the journal: notes are never changed or removed).
+static br_reason_t
+s_case_note (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *record = NULL;
+    br_reason_t reason = s_case_to_change (self, txn, call, hex, "open", id, &record);
+    if (reason != BR_REASON_OK)
+        return reason;
+    json_t *journal = json_object_get (record, "journal");
+    if (!json_is_array (journal)) {
+        journal = json_array ();
+        json_object_set_new (record, "journal", journal);
+    }
+    if (json_array_size (journal) >= BN_JOURNAL_MAX) {
+        json_decref (record);
+        return bn_api_refuse (call, BR_REASON_TOO_LARGE, "the case holds %d notes already",
+                              BN_JOURNAL_MAX);
+    }
+    json_array_append_new (journal,
+                           json_pack ("{sO sI ss}", "text", json_object_get (call->body, "text"),
+                                      "at_ms", (json_int_t) now, "by", call->user));
+    call->status = 201;
+    return s_case_changed (self, txn, call, id, record, "", now);
+}
+
+//  PATCH /v1/cases/{id}: corrects members and needs, sets the Lotse, the
+//  caseworker, the follow-up date (Wiedervorlage) or the reference of the
+//  town's own software; null clears the last four. Each change goes into
+//  the case's history with what was there before.
+static br_reason_t
+s_case_update (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, int64_t now)
+{
+    json_t *body = call->body;
+    if (json_object_size (body) == 0)
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "nothing to change");
+    br_reason_t reason = BR_REASON_OK;
+    if (json_object_get (body, "members"))
+        reason = s_members_check (call, json_object_get (body, "members"));
+    if (reason != BR_REASON_OK)
+        return reason;
+    uint8_t id[BN_ID_SIZE];
+    json_t *record = NULL;
+    reason = s_case_to_change (self, txn, call, hex, "open", id, &record);
+    if (reason != BR_REASON_OK)
+        return reason;
+    char changed[BN_AUDIT_DETAIL_MAX] = "";
+    const char *field;
+    json_t *value;
+    json_object_foreach (body, field, value)
+    {
+        json_t *before = json_object_get (record, field);
+        if (before ? json_equal (before, value) : json_is_null (value))
+            continue;
+        s_case_history (record, field, now, call->user, before ? json_incref (before) : NULL);
+        if (json_is_null (value))
+            json_object_del (record, field);
+        else
+            json_object_set (record, field, value);
+        size_t used = strlen (changed);
+        snprintf (changed + used, sizeof (changed) - used, "%s%s", used ? " " : "", field);
+    }
+    return s_case_changed (self, txn, call, id, record, changed, now);
+}
+
+//  POST /v1/cases/{id}/close and /reopen: the office ends its work with the
+//  family, giving a reason from the catalogue, or takes it up again.
+static br_reason_t
+s_case_close (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex, bool close,
+              int64_t now)
+{
+    const char *why = bn_api_text (call->body, "reason", S_REASON_MAX);
+    if (close && !br_catalogue_close_reason (why))
+        return bn_api_refuse (call, BR_REASON_MALFORMED,
+                              "reason: goal-reached, moved-away, other-office, help-declined, "
+                              "no-contact or other");
+    uint8_t id[BN_ID_SIZE];
+    json_t *record = NULL;
+    br_reason_t reason =
+        s_case_to_change (self, txn, call, hex, close ? "open" : "closed", id, &record);
+    if (reason != BR_REASON_OK)
+        return reason;
+    json_t *entry = s_case_history (record, close ? "closed" : "reopened", now, call->user, NULL);
+    if (why)
+        json_object_set_new (entry, "reason", json_string (why));
+    if (json_object_get (call->body, "text"))
+        json_object_set (entry, "text", json_object_get (call->body, "text"));
+    json_object_set_new (record, "state", json_string (close ? "closed" : "open"));
+    if (close) {
+        json_object_set_new (record, "closed_at_ms", json_integer (now));
+        json_object_set_new (record, "close_reason", json_string (why));
+    } else {
+        json_object_del (record, "closed_at_ms");
+        json_object_del (record, "close_reason");
+    }
+    return s_case_changed (self, txn, call, id, record, close ? why : "", now);
+}
+
+//  What a list of follow-ups collects.
+typedef struct {
+    bn_request_t *call;     //  whose offices
+    json_t *list;           //  the entries
+    const char *caseworker; //  only cases of this caseworker, or NULL
+    int64_t now;            //  what is due
+} s_follow_ups_t;
+
+static br_reason_t
+s_follow_up_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record,
+                   void *argument)
+{
+    (void) self;
+    (void) txn;
+    (void) id;
+    s_follow_ups_t *follow_ups = (s_follow_ups_t *) argument;
+    json_t *date = json_object_get (record, "follow_up_ms");
+    const char *state = json_string_value (json_object_get (record, "state"));
+    const char *caseworker = json_string_value (json_object_get (record, "caseworker"));
+    if (!json_is_integer (date) || !state || !streq (state, "open") ||
+        !s_sees (follow_ups->call, record) ||
+        (follow_ups->caseworker && (!caseworker || !streq (caseworker, follow_ups->caseworker))))
+        return BR_REASON_OK;
+    json_t *entry =
+        json_pack ("{sO sO sO sO sb}", "id", json_object_get (record, "id"), "kind",
+                   json_object_get (record, "kind"), "office", json_object_get (record, "office"),
+                   "follow_up_ms", date, "due", json_integer_value (date) <= follow_ups->now);
+    const char *staff[] = {"caseworker", "lotse", "external_ref"};
+    for (size_t index = 0; index < sizeof (staff) / sizeof (staff[0]); index++)
+        if (json_object_get (record, staff[index]))
+            json_object_set (entry, staff[index], json_object_get (record, staff[index]));
+    json_array_append_new (follow_ups->list, entry);
+    return BR_REASON_OK;
+}
+
+static int
+s_follow_up_compare (const void *one, const void *other)
+{
+    json_int_t first =
+        json_integer_value (json_object_get (*(json_t *const *) one, "follow_up_ms"));
+    json_int_t second =
+        json_integer_value (json_object_get (*(json_t *const *) other, "follow_up_ms"));
+    return (first > second) - (first < second);
+}
+
+//  GET /v1/follow-ups: the open cases of the caller's offices with a
+//  follow-up date, earliest first, each marked due or not; `caseworker`
+//  keeps one caseworker's. No family's data: ids, dates and staff.
+static br_reason_t
+s_follow_ups (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    s_follow_ups_t follow_ups = {
+        .call = call,
+        .list = json_array (),
+        .caseworker = json_string_value (json_object_get (call->query, "caseworker")),
+        .now = now};
+    br_reason_t reason = s_each (self, txn, self->cases, s_follow_up_entry, &follow_ups);
+    size_t count = json_array_size (follow_ups.list);
+    json_t **entries = (json_t **) calloc (count ? count : 1, sizeof (json_t *));
+    for (size_t index = 0; index < count; index++)
+        entries[index] = json_incref (json_array_get (follow_ups.list, index));
+    qsort (entries, count, sizeof (json_t *), s_follow_up_compare);
+    json_array_clear (follow_ups.list);
+    for (size_t index = 0; index < count; index++)
+        json_array_append_new (follow_ups.list, entries[index]);
+    free (entries);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, call->route->action, NULL, "", now);
+    call->result = json_pack ("{so sI}", "follow_ups", follow_ups.list, "at_ms", (json_int_t) now);
     return reason;
 }
 
@@ -605,9 +807,11 @@ s_member_named (json_t *record, const char *part)
 static br_reason_t
 s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
 {
+    (void) self;
+    (void) txn;
     (void) id;
     s_listing_t *listing = (s_listing_t *) argument;
-    if (!s_sees (self, txn, listing->call, record))
+    if (!s_sees (listing->call, record))
         return BR_REASON_OK; //  another office's
     const char *case_id = json_string_value (json_object_get (record, "case_id"));
     if (listing->case_id && (!case_id || !streq (listing->case_id, case_id)))
@@ -629,7 +833,9 @@ s_list_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *reco
                             "to",
                             "updated_at_ms",
                             "valid_from_ms",
-                            "valid_until_ms"};
+                            "valid_until_ms",
+                            "follow_up_ms",
+                            "external_ref"};
     for (size_t index = 0; index < sizeof (fields) / sizeof (fields[0]); index++) {
         json_t *value = json_object_get (record, fields[index]);
         if (value)
@@ -653,9 +859,9 @@ s_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, cons
                            .list = list,
                            .case_id = json_string_value (json_object_get (call->query, "case_id")),
                            .name = json_string_value (json_object_get (call->query, "name"))};
-    if (listing.name && (!*listing.name || strlen (listing.name) > BN_NAME_MAX)) {
+    if (listing.name && !br_line_valid (listing.name, BN_NAME_MAX)) {
         json_decref (list);
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "name is 1 to %d bytes", BN_NAME_MAX);
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "name is 1 to %d characters", BN_NAME_MAX);
     }
     br_reason_t reason = s_each (self, txn, dbi, s_list_entry, &listing);
     char detail[64] = "";
@@ -684,7 +890,7 @@ s_show (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, MDB_dbi dbi, cons
     if (reason == BR_REASON_NOT_FOUND)
         return bn_api_refuse (call, reason, "no such record");
     if (reason == BR_REASON_OK)
-        reason = s_permit (self, txn, call, record);
+        reason = s_permit (call, record);
     if (reason == BR_REASON_OK)
         reason = s_audit (self, txn, call->user, action, id, "", now);
     call->result = record;
@@ -713,8 +919,9 @@ s_resolve (bn_casework_t *self, bn_request_t *call, json_t *address, json_t **re
 //  Checks who consents for whom, and for how long, before anything else
 //  of a consent: the grantor and every subject are members of the case
 //  (`members`); the grantor is of age, or a parent marked as holding
-//  custody (custody_for); every minor subject other than the grantor is
-//  one the grantor holds custody for; the validity starts no earlier than
+//  custody (custody_for); every subject other than the grantor is a minor
+//  the grantor holds custody for (another adult consents for themself);
+//  the validity starts no earlier than
 //  now (less the clock skew), lasts at most what the county allows, and
 //  has not ended. Returns OK or the refusal, with its own reason each.
 static br_reason_t
@@ -748,10 +955,12 @@ s_consent_check (bn_casework_t *self, bn_request_t *call, json_t *members, int64
         if (!member)
             return bn_api_refuse (call, BR_REASON_SUBJECT_NOT_MEMBER,
                                   "subjects: item %zu is not a member of the case", index);
-        if (member != grantor && bn_api_integer (member, "age", 0) < BN_AGE_OF_MAJORITY &&
-            !s_list_has (custody, name))
+        //  Another adult consents for themself, a child through its custodian
+        if (member != grantor && (bn_api_integer (member, "age", 0) >= BN_AGE_OF_MAJORITY ||
+                                  !s_list_has (custody, name)))
             return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
-                                  "subjects: item %zu is a minor the grantor holds no custody for",
+                                  "subjects: item %zu is another adult, or a minor the grantor "
+                                  "holds no custody for",
                                   index);
     }
     if (from < now - BR_CLOCK_SKEW_MS)
@@ -775,7 +984,7 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
     if (!s_id_parse (bn_api_text (body, "case_id", S_ID_HEX), case_id) ||
         s_get (self, txn, self->cases, case_id, &found) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
-    br_reason_t permitted = s_permit (self, txn, call, found);
+    br_reason_t permitted = s_permit (call, found);
     char office[BR_SERVICE_MAX + 1];
     snprintf (office, sizeof (office), "%s", permitted == BR_REASON_OK ? s_office (found) : "");
     json_t *members = json_incref (json_object_get (found, "members"));
@@ -911,7 +1120,7 @@ s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const
     json_t *consent = NULL;
     if (!s_id_parse (hex, id) || s_get (self, txn, self->consents, id, &consent) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
-    br_reason_t permitted = s_permit (self, txn, call, consent);
+    br_reason_t permitted = s_permit (call, consent);
     if (permitted != BR_REASON_OK) {
         json_decref (consent);
         return permitted;
@@ -1005,9 +1214,19 @@ s_section (json_t *record, const char *category)
         }
         return json_pack ("{so}", "children_ages", ages);
     }
-    if (streq (category, "case-history"))
-        return json_pack ("{sO* sO*}", "needs", json_object_get (record, "needs"), "notes",
-                          json_object_get (record, "notes"));
+    if (streq (category, "case-history")) {
+        //  The notes made with the case, then those appended since, as texts
+        json_t *notes = json_deep_copy (json_object_get (record, "notes"));
+        size_t index;
+        json_t *entry;
+        json_array_foreach (json_object_get (record, "journal"), index, entry)
+        {
+            if (!notes)
+                notes = json_array ();
+            json_array_append (notes, json_object_get (entry, "text"));
+        }
+        return json_pack ("{sO* so*}", "needs", json_object_get (record, "needs"), "notes", notes);
+    }
     json_t *detail = json_object_get (json_object_get (record, "details"), category);
     return detail ? json_incref (detail) : json_object ();
 }
@@ -1113,7 +1332,7 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
     if (!s_id_parse (case_hex, case_id) ||
         s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
-    br_reason_t reason = s_permit (self, txn, call, record);
+    br_reason_t reason = s_permit (call, record);
     json_t *consent = NULL;
     json_t *recipient = NULL;
     if (reason != BR_REASON_OK)
@@ -1236,7 +1455,7 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (!s_id_parse (hex, id) || s_get (self, txn, self->referrals, id, &referral) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such referral");
     call->result = referral;
-    br_reason_t permitted = s_permit (self, txn, call, referral);
+    br_reason_t permitted = s_permit (call, referral);
     if (permitted != BR_REASON_OK)
         return permitted;
     const char *wanted = bn_api_text (call->body, "state", 16);
@@ -1309,7 +1528,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
     if (!s_id_parse (case_hex, case_id) ||
         s_get (self, txn, self->cases, case_id, &record) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such case");
-    br_reason_t permitted = s_permit (self, txn, call, record);
+    br_reason_t permitted = s_permit (call, record);
     if (permitted != BR_REASON_OK) {
         json_decref (record);
         return permitted;
@@ -1419,7 +1638,7 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     if (!s_id_parse (hex, id) || s_get (self, txn, self->transfers, id, &transfer) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such transfer");
     call->result = transfer;
-    br_reason_t permitted = s_permit (self, txn, call, transfer);
+    br_reason_t permitted = s_permit (call, transfer);
     if (permitted != BR_REASON_OK)
         return permitted;
     if (!streq (json_string_value (json_object_get (transfer, "direction")), "incoming"))
@@ -1456,6 +1675,7 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
             "details", details, "created_at_ms", (json_int_t) now, "transferred_from", "node",
             json_string_value (json_object_get (json_object_get (transfer, "peer"), "node")),
             "transfer_id", hex);
+        json_object_set (record, "office", json_object_get (record, "service"));
         reason = s_put (self, txn, self->cases, case_id, record);
         json_object_set_new (transfer, "case_id", json_string (case_hex));
         if (reason == BR_REASON_OK)
@@ -1596,10 +1816,11 @@ typedef struct {
 static br_reason_t
 s_tally (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record, void *argument)
 {
+    (void) self;
+    (void) txn;
     (void) id;
     s_tally_t *tally = (s_tally_t *) argument;
-    if (!streq (tally->call->role, BN_TOKENS_ROLE_ADMINISTRATION) &&
-        !s_sees (self, txn, tally->call, record))
+    if (!streq (tally->call->role, BN_TOKENS_ROLE_ADMINISTRATION) && !s_sees (tally->call, record))
         return BR_REASON_OK;
     char key[96] = "";
     for (size_t index = 0; index < 2 && tally->fields[index]; index++) {
@@ -1649,39 +1870,54 @@ s_reports (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
 
 #define S_LINE(name, max, required)                                                                \
     {                                                                                              \
-        name, BN_FIELD_LINE, max, 0, required                                                      \
+        name, BN_FIELD_LINE, max, 0, required, false                                               \
     }
 #define S_NOTE(name, max)                                                                          \
     {                                                                                              \
-        name, BN_FIELD_NOTE, max, 0, false                                                         \
+        name, BN_FIELD_NOTE, max, 0, false, false                                                  \
     }
 #define S_LINES(name, items, max, req)                                                             \
     {                                                                                              \
-        name, BN_FIELD_LINES, items, max, req                                                      \
+        name, BN_FIELD_LINES, items, max, req, false                                               \
     }
 #define S_OBJECTS(name, items, required)                                                           \
     {                                                                                              \
-        name, BN_FIELD_OBJECTS, items, 0, required                                                 \
+        name, BN_FIELD_OBJECTS, items, 0, required, false                                          \
     }
 #define S_END                                                                                      \
     {                                                                                              \
-        NULL, BN_FIELD_LINE, 0, 0, false                                                           \
+        NULL, BN_FIELD_LINE, 0, 0, false, false                                                    \
     }
 
 static const bn_field_t s_case_fields[] = {
     S_LINE ("kind", 16, true),
     S_LINE ("service", BR_SERVICE_MAX, true),
     S_OBJECTS ("members", BN_LIST_MAX, true),
-    {"needs", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false},
-    {"notes", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false},
-    {"details", BN_FIELD_OBJECT, 0, 0, false},
+    {"needs", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false, false},
+    {"notes", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false, false},
+    {"details", BN_FIELD_OBJECT, 0, 0, false, false},
     S_LINE ("caseworker", BN_NAME_MAX, false),
     S_LINE ("lotse", BN_NAME_MAX, false),
+    S_LINE ("external_ref", BN_REF_MAX, false),
+    {"follow_up_ms", BN_FIELD_INTEGER, 0, 0, false, false},
     S_END};
+static const bn_field_t s_update_fields[] = {
+    S_OBJECTS ("members", BN_LIST_MAX, false),
+    {"needs", BN_FIELD_NOTES, BN_LIST_MAX, BN_TEXT_MAX, false, false},
+    {"caseworker", BN_FIELD_LINE, BN_NAME_MAX, 0, false, true},
+    {"lotse", BN_FIELD_LINE, BN_NAME_MAX, 0, false, true},
+    {"external_ref", BN_FIELD_LINE, BN_REF_MAX, 0, false, true},
+    {"follow_up_ms", BN_FIELD_INTEGER, 0, 0, false, true},
+    S_END};
+static const bn_field_t s_note_fields[] = {{"text", BN_FIELD_NOTE, BN_TEXT_MAX, 0, true, false},
+                                           S_END};
+static const bn_field_t s_close_fields[] = {S_LINE ("reason", S_REASON_MAX, false),
+                                            S_NOTE ("text", BN_TEXT_MAX), S_END};
+static const bn_field_t s_follow_up_query[] = {S_LINE ("caseworker", BN_NAME_MAX, false), S_END};
 static const bn_field_t s_member_fields[] = {
     S_LINE ("name", BN_NAME_MAX, true),
     S_LINE ("role", BN_NAME_MAX, true),
-    {"age", BN_FIELD_INTEGER, 0, 0, true},
+    {"age", BN_FIELD_INTEGER, 0, 0, true, false},
     S_LINES ("custody_for", BN_LIST_MAX, BN_NAME_MAX, false),
     S_END};
 static const bn_field_t s_address_fields[] = {S_LINE ("ags", 8, true),
@@ -1693,11 +1929,11 @@ static const bn_field_t s_consent_fields[] = {
     S_LINE ("purpose", BR_PURPOSE_MAX, true),
     S_LINES ("categories", BR_CATEGORIES_MAX, BR_CATEGORY_MAX, true),
     S_OBJECTS ("recipients", BN_LIST_MAX, true),
-    {"valid_from_ms", BN_FIELD_INTEGER, 0, 0, false},
-    {"valid_until_ms", BN_FIELD_INTEGER, 0, 0, true},
+    {"valid_from_ms", BN_FIELD_INTEGER, 0, 0, false, false},
+    {"valid_until_ms", BN_FIELD_INTEGER, 0, 0, true, false},
     S_LINE ("form", 16, true),
     S_LINE ("evidence_sha256", S_SHA256_HEX, true),
-    {"health_data", BN_FIELD_BOOLEAN, 0, 0, false},
+    {"health_data", BN_FIELD_BOOLEAN, 0, 0, false, false},
     S_END};
 static const bn_field_t s_withdraw_fields[] = {S_OBJECTS ("recipients", BN_LIST_MAX, false), S_END};
 static const bn_field_t s_referral_fields[] = {
@@ -1706,7 +1942,7 @@ static const bn_field_t s_referral_fields[] = {
     S_LINE ("purpose", BR_PURPOSE_MAX, true),
     S_LINE ("consent_id", S_ID_HEX, false),
     S_LINE ("statute", BR_STATUTE_MAX, false),
-    {"recipient", BN_FIELD_OBJECT, 0, 0, true},
+    {"recipient", BN_FIELD_OBJECT, 0, 0, true, false},
     S_LINES ("categories", BR_CATEGORIES_MAX, BR_CATEGORY_MAX, true),
     S_NOTE ("note", BN_TEXT_MAX),
     S_END};
@@ -1736,6 +1972,19 @@ s_fields_of (bn_operation_t operation, const bn_field_t **body, const bn_field_t
             break;
         case BN_OP_CASE_TRANSFER:
             *body = s_transfer_fields;
+            break;
+        case BN_OP_CASE_NOTE:
+            *body = s_note_fields;
+            break;
+        case BN_OP_CASE_UPDATE:
+            *body = s_update_fields;
+            break;
+        case BN_OP_CASE_CLOSE:
+        case BN_OP_CASE_REOPEN:
+            *body = s_close_fields;
+            break;
+        case BN_OP_FOLLOW_UPS:
+            *query = s_follow_up_query;
             break;
         case BN_OP_CONSENT_RECORD:
             *body = s_consent_fields;
@@ -1794,7 +2043,7 @@ s_input_check (bn_request_t *call)
     br_reason_t refused = bn_api_fields (call, call->query, "query", query_fields);
     if (refused == BR_REASON_OK && call->body)
         refused = bn_api_fields (call, call->body, "", body_fields);
-    if (refused == BR_REASON_OK && body_fields == s_case_fields)
+    if (refused == BR_REASON_OK && (body_fields == s_case_fields || body_fields == s_update_fields))
         refused = s_items_check (call, call->body, "members", s_member_fields);
     if (refused == BR_REASON_OK &&
         (body_fields == s_consent_fields || body_fields == s_withdraw_fields))
@@ -1815,7 +2064,7 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     call->result = NULL;
     call->detail[0] = 0;
     int64_t now = br_now_ms ();
-    if (streq (call->route->method, "POST") && !json_is_object (call->body))
+    if (!streq (call->route->method, "GET") && !json_is_object (call->body))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
     br_reason_t refused = s_input_check (call);
     if (refused != BR_REASON_OK)
@@ -1835,6 +2084,20 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
             break;
         case BN_OP_CASE_TRANSFER:
             reason = s_transfer_send (self, txn, call, id, now);
+            break;
+        case BN_OP_CASE_NOTE:
+            reason = s_case_note (self, txn, call, id, now);
+            break;
+        case BN_OP_CASE_UPDATE:
+            reason = s_case_update (self, txn, call, id, now);
+            break;
+        case BN_OP_CASE_CLOSE:
+        case BN_OP_CASE_REOPEN:
+            reason =
+                s_case_close (self, txn, call, id, call->route->operation == BN_OP_CASE_CLOSE, now);
+            break;
+        case BN_OP_FOLLOW_UPS:
+            reason = s_follow_ups (self, txn, call, now);
             break;
         case BN_OP_CONSENT_RECORD:
             reason = s_consent_record (self, txn, call, now);
@@ -2026,6 +2289,7 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
         json_object_set_new (referral, "consent_id", json_string (consent_hex));
     } else
         json_object_set_new (referral, "statute", json_string (attestation->statute));
+    json_object_set_new (referral, "office", json_string (header->service));
     if (memcmp (key, message->referral_id.data, BN_ID_SIZE) != 0) {
         char wire_hex[S_ID_HEX];
         s_hex (message->referral_id.data, wire_hex);
@@ -2155,6 +2419,7 @@ s_receive_transfer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
                    br_identity_node_id (self->identity), "service", header->service, "statute",
                    attestation->statute ? attestation->statute : "", "sections", sections,
                    "created_at_ms", (json_int_t) now);
+    json_object_set_new (transfer, "office", json_string (header->service));
     s_history_add (transfer, "requested", header->created_at_ms, header->sender, NULL, NULL);
     br_reason_t reason = s_put (self, txn, self->transfers, message->transfer_id.data, transfer);
     if (reason == BR_REASON_OK)
@@ -2197,11 +2462,11 @@ s_receive_transfer_answer (bn_casework_t *self, MDB_txn *txn, const Bruecke__Hea
     br_reason_t reason = s_get (self, txn, self->cases, case_id, &record);
     if (reason == BR_REASON_OK) {
         if (answer->accepted) {
-            json_t *minimal =
-                json_pack ("{ss ss sO* ss sI ss}", "id", case_hex, "state", "transferred",
-                           "service", json_object_get (record, "service"), "transferred_to",
-                           header->sender, "transferred_at_ms", (json_int_t) now, "transfer_id",
-                           json_string_value (json_object_get (transfer, "id")));
+            json_t *minimal = json_pack (
+                "{ss ss sO* sO* ss sI ss}", "id", case_hex, "state", "transferred", "service",
+                json_object_get (record, "service"), "office", json_object_get (record, "office"),
+                "transferred_to", header->sender, "transferred_at_ms", (json_int_t) now,
+                "transfer_id", json_string_value (json_object_get (transfer, "id")));
             json_decref (record);
             record = minimal;
         } else
@@ -2282,6 +2547,120 @@ bn_casework_receive (bn_casework_t *self, MDB_txn *txn, br_envelope_t *envelope,
     return reason;
 }
 
+//  ---- Migration ----------------------------------------------------------------------
+
+//  The office of a record made before records named their office (schema
+//  1): a case's or referral's service, an incoming transfer's own service,
+//  or else the office of the record's case. NULL if none can be told.
+static const char *
+s_office_before (bn_casework_t *self, MDB_txn *txn, json_t *record)
+{
+    const char *office = json_string_value (json_object_get (record, "service"));
+    const char *direction = json_string_value (json_object_get (record, "direction"));
+    if (!office && direction && streq (direction, "incoming"))
+        office = json_string_value (json_object_get (json_object_get (record, "to"), "service"));
+    uint8_t case_id[BN_ID_SIZE];
+    json_t *found = NULL;
+    if (!office && s_id_parse (json_string_value (json_object_get (record, "case_id")), case_id) &&
+        s_get (self, txn, self->cases, case_id, &found) == BR_REASON_OK) {
+        json_object_set (record, "office", json_object_get (found, "service"));
+        office = s_office (record);
+    }
+    json_decref (found);
+    return office;
+}
+
+//  Gives a record of schema 1 its office, and counts those that stay
+//  without one (their office is unknown: no one but the audit sees them).
+static br_reason_t
+s_migrate_record (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record,
+                  void *argument)
+{
+    MDB_dbi dbi = *(MDB_dbi *) argument;
+    if (s_office (record))
+        return BR_REASON_OK;
+    const char *office = s_office_before (self, txn, record);
+    if (!office)
+        return BR_REASON_OK;
+    json_object_set_new (record, "office", json_string (office));
+    return s_put (self, txn, dbi, id, record);
+}
+
+//  Gives each event of schema 1 the office of its record.
+static br_reason_t
+s_migrate_events (bn_casework_t *self, MDB_txn *txn)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->events, &cursor);
+    if (rc != 0)
+        return br_store_reason (rc);
+    br_reason_t reason = BR_REASON_OK;
+    MDB_val key, value;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0 && reason == BR_REASON_OK;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+        json_t *event = json_loadb ((const char *) value.mv_data, value.mv_size, 0, NULL);
+        const char *kind = json_string_value (json_object_get (event, "kind"));
+        uint8_t id[BN_ID_SIZE];
+        json_t *record = NULL;
+        if (event && kind && !json_object_get (event, "office") &&
+            s_id_parse (json_string_value (json_object_get (event, "id")), id)) {
+            MDB_dbi dbi = streq (kind, "case")       ? self->cases
+                          : streq (kind, "consent")  ? self->consents
+                          : streq (kind, "referral") ? self->referrals
+                                                     : self->transfers;
+            json_object_set_new (event, "office",
+                                 json_string (s_get (self, txn, dbi, id, &record) == BR_REASON_OK &&
+                                                      s_office (record)
+                                                  ? s_office (record)
+                                                  : ""));
+            char *text = json_dumps (event, JSON_COMPACT);
+            uint8_t event_key[8];
+            memcpy (event_key, key.mv_data, sizeof (event_key));
+            reason = br_store_put (txn, self->events, event_key, sizeof (event_key), text,
+                                   strlen (text), 0);
+            free (text);
+        }
+        json_decref (record);
+        json_decref (event);
+    }
+    mdb_cursor_close (cursor);
+    return reason;
+}
+
+//  Brings a store made by an earlier version to BN_CASEWORK_SCHEMA, in one
+//  transaction; refuses one made by a later version.
+static br_reason_t
+s_migrate (bn_casework_t *self)
+{
+    uint64_t schema = 0;
+    br_reason_t reason = br_store_counter_get (self->env, self->meta, "schema", &schema);
+    if (reason != BR_REASON_OK || schema == BN_CASEWORK_SCHEMA)
+        return reason;
+    if (schema > BN_CASEWORK_SCHEMA) {
+        zsys_error ("casework: the store was made by a newer bruecke (schema %llu; this one "
+                    "knows %d): start the newer version, or restore a backup made for this one",
+                    (unsigned long long) schema, BN_CASEWORK_SCHEMA);
+        return BR_REASON_INVALID_STATE;
+    }
+    MDB_txn *txn = NULL;
+    reason = bn_store_begin (self->store, &txn);
+    //  Cases first: the others may take their office from their case
+    MDB_dbi tables[] = {self->cases, self->consents, self->referrals, self->transfers};
+    for (size_t index = 0; index < 4 && reason == BR_REASON_OK; index++)
+        reason = s_each (self, txn, tables[index], s_migrate_record, &tables[index]);
+    if (reason == BR_REASON_OK)
+        reason = s_migrate_events (self, txn);
+    if (reason == BR_REASON_OK)
+        reason = br_store_counter_put (txn, self->meta, "schema", BN_CASEWORK_SCHEMA);
+    if (reason == BR_REASON_OK)
+        reason = bn_store_commit (self->store, &txn);
+    bn_store_abort (self->store, &txn);
+    if (reason == BR_REASON_OK && br_store_count (self->env, self->cases) > 0)
+        zsys_info ("casework: store migrated from schema %llu to %d", (unsigned long long) schema,
+                   BN_CASEWORK_SCHEMA);
+    return reason;
+}
+
 //  ---- Life cycle -------------------------------------------------------------------
 
 bn_casework_t *
@@ -2295,12 +2674,12 @@ bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault, 
     self->identity = identity;
     self->vault = vault;
     self->audit = audit;
-    const br_store_db_t dbs[] = {{"cases", &self->cases},
-                                 {"consents", &self->consents},
-                                 {"referrals", &self->referrals},
-                                 {"transfers", &self->transfers},
-                                 {"events", &self->events}};
+    const br_store_db_t dbs[] = {{"cases", &self->cases},         {"consents", &self->consents},
+                                 {"referrals", &self->referrals}, {"transfers", &self->transfers},
+                                 {"events", &self->events},       {"casework-meta", &self->meta}};
     *reason = br_store_open_dbs (self->env, dbs, (sizeof (dbs) / sizeof (dbs[0])));
+    if (*reason == BR_REASON_OK)
+        *reason = s_migrate (self);
     if (*reason != BR_REASON_OK)
         bn_casework_destroy (&self);
     return self;
@@ -2655,6 +3034,76 @@ bn_casework_test (bool verbose)
     s_test_call (&luenen, "GET", "/v1/cases?nmae=Ida", NULL, BR_REASON_MALFORMED);
     json_decref (s_test_call (&luenen, "GET", "/v1/events?after=0", NULL, BR_REASON_OK));
 
+    //  The life of a case: notes appended, corrections with history, a
+    //  follow-up that falls due, closing with a reason and reopening
+    char *life = zsys_sprintf ("{\"kind\": \"person\", \"service\": \"jobcenter\", "
+                               "\"members\": [{\"name\": \"Ida Beispiel\", \"role\": "
+                               "\"self\", \"age\": 40}], \"external_ref\": \"JC-2026-17\"}");
+    json_t *lived = s_test_call (&luenen, "POST", "/v1/cases", life, BR_REASON_OK);
+    zstr_free (&life);
+    char life_path[128], life_action[160];
+    snprintf (life_path, sizeof (life_path), "/v1/cases/%s",
+              json_string_value (json_object_get (lived, "id")));
+    json_decref (lived);
+    snprintf (life_action, sizeof (life_action), "%s/notes", life_path);
+    json_decref (s_test_call (&luenen, "POST", life_action,
+                              "{\"text\": \"Erstgespr\xc3\xa4"
+                              "ch gef\xc3\xbchrt.\\nTermin folgt.\"}",
+                              BR_REASON_OK));
+    s_test_call (&luenen, "POST", life_action, "{\"text\": \"\"}", BR_REASON_MALFORMED);
+    s_test_call_as (&luenen, "jugendamt", "POST", life_action, "{\"text\": \"x\"}",
+                    BR_REASON_OFFICE_NOT_PERMITTED);
+    char *update = zsys_sprintf ("{\"lotse\": \"Frau Lotsin\", \"follow_up_ms\": %lld, "
+                                 "\"needs\": [\"Arbeit\"], \"caseworker\": \"Herr Beispiel\"}",
+                                 (long long) now - 1000);
+    json_t *updated = s_test_call (&luenen, "PATCH", life_path, update, BR_REASON_OK);
+    zstr_free (&update);
+    assert (streq (json_string_value (json_object_get (updated, "lotse")), "Frau Lotsin"));
+    assert (json_array_size (json_object_get (updated, "history")) == 4);
+    assert (json_array_size (json_object_get (updated, "journal")) == 1);
+    json_decref (updated);
+    updated =
+        s_test_call (&luenen, "PATCH", life_path, "{\"lotse\": \"Herr Lotse\"}", BR_REASON_OK);
+    json_t *last = json_array_get (json_object_get (updated, "history"), 4);
+    assert (streq (json_string_value (json_object_get (last, "change")), "lotse"));
+    assert (streq (json_string_value (json_object_get (last, "previous")), "Frau Lotsin"));
+    json_decref (updated);
+    s_test_call (&luenen, "PATCH", life_path, "{}", BR_REASON_MALFORMED);
+    s_test_call (&luenen, "PATCH", life_path, "{\"kind\": \"family\"}", BR_REASON_MALFORMED);
+    s_test_call (&luenen, "PATCH", life_path, "{\"needs\": null}", BR_REASON_MALFORMED);
+    json_t *due = s_test_call (&luenen, "GET", "/v1/follow-ups", NULL, BR_REASON_OK);
+    json_t *first = json_array_get (json_object_get (due, "follow_ups"), 0);
+    assert (json_is_true (json_object_get (first, "due")));
+    assert (streq (json_string_value (json_object_get (first, "external_ref")), "JC-2026-17"));
+    json_decref (due);
+    due = s_test_call (&luenen, "GET", "/v1/follow-ups?caseworker=Frau%20Niemand", NULL,
+                       BR_REASON_OK);
+    assert (json_array_size (json_object_get (due, "follow_ups")) == 0);
+    json_decref (due);
+    due = s_test_call_as (&luenen, "jugendamt", "GET", "/v1/follow-ups", NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (due, "follow_ups")) == 0);
+    json_decref (due);
+    json_decref (
+        s_test_call (&luenen, "PATCH", life_path, "{\"follow_up_ms\": null}", BR_REASON_OK));
+    due = s_test_call (&luenen, "GET", "/v1/follow-ups", NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (due, "follow_ups")) == 0);
+    json_decref (due);
+    snprintf (life_action, sizeof (life_action), "%s/close", life_path);
+    s_test_call (&luenen, "POST", life_action, "{\"reason\": \"weil\"}", BR_REASON_MALFORMED);
+    json_t *closed =
+        s_test_call (&luenen, "POST", life_action,
+                     "{\"reason\": \"goal-reached\", \"text\": \"Arbeit gefunden\"}", BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (closed, "state")), "closed"));
+    json_decref (closed);
+    s_test_call (&luenen, "POST", life_action, "{\"reason\": \"other\"}", BR_REASON_INVALID_STATE);
+    s_test_call (&luenen, "PATCH", life_path, "{\"lotse\": \"x\"}", BR_REASON_INVALID_STATE);
+    snprintf (life_action, sizeof (life_action), "%s/reopen", life_path);
+    json_t *reopened = s_test_call (&luenen, "POST", life_action, "{}", BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (reopened, "state")), "open"));
+    assert (!json_object_get (reopened, "close_reason"));
+    json_decref (reopened);
+    s_test_call (&luenen, "POST", life_action, "{}", BR_REASON_INVALID_STATE);
+
     //  Need-to-know: Lünen's Jugendamt neither sees nor touches the
     //  Jobcenter's case, its consent, or the list entries
     char record_path[128];
@@ -2883,6 +3332,75 @@ bn_casework_test (bool verbose)
     zstr_free (&status_path);
     zstr_free (&path);
     zstr_free (&consent_member);
+    //  A store of schema 1 (records without their office) is migrated at
+    //  start; one of a later schema is refused
+    s_test_town_t old;
+    s_test_town_new (&old, "luenen");
+    bn_casework_set_roster (old.casework, roster);
+    uint8_t old_ids[4][BN_ID_SIZE];
+    char old_hex[4][S_ID_HEX];
+    for (size_t index = 0; index < 4; index++) {
+        randombytes_buf (old_ids[index], BN_ID_SIZE);
+        s_hex (old_ids[index], old_hex[index]);
+    }
+    json_t *old_records[4] = {
+        json_pack ("{ss ss ss ss s[{ss ss si}]}", "id", old_hex[0], "kind", "person", "service",
+                   "jobcenter", "state", "open", "members", "name", "Ida Alt", "role", "self",
+                   "age", 50),
+        json_pack ("{ss ss ss}", "id", old_hex[1], "case_id", old_hex[0], "status", "active"),
+        json_pack ("{ss ss ss ss}", "id", old_hex[2], "direction", "incoming", "service",
+                   "fruehe-hilfen", "state", "received"),
+        json_pack ("{ss ss ss s{ss}}", "id", old_hex[3], "direction", "outgoing", "case_id",
+                   old_hex[0], "to", "service", "jugendamt")};
+    MDB_dbi old_tables[4] = {old.casework->cases, old.casework->consents, old.casework->referrals,
+                             old.casework->transfers};
+    MDB_txn *old_txn = NULL;
+    assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);
+    for (size_t index = 0; index < 4; index++)
+        assert (s_put (old.casework, old_txn, old_tables[index], old_ids[index],
+                       old_records[index]) == BR_REASON_OK);
+    char *old_event = zsys_sprintf ("{\"seq\": 1, \"at_ms\": 1, \"kind\": \"consent\", "
+                                    "\"id\": \"%s\", \"state\": \"active\"}",
+                                    old_hex[1]);
+    uint8_t event_key[8];
+    br_put_u64 (event_key, 1);
+    assert (br_store_put (old_txn, old.casework->events, event_key, 8, old_event,
+                          strlen (old_event), 0) == BR_REASON_OK);
+    zstr_free (&old_event);
+    assert (br_store_counter_put (old_txn, old.casework->meta, "schema", 1) == BR_REASON_OK);
+    assert (bn_store_commit (old.store, &old_txn) == BR_REASON_OK);
+    for (size_t index = 0; index < 4; index++)
+        json_decref (old_records[index]);
+    bn_casework_destroy (&old.casework);
+    old.casework = bn_casework_new (old.store, old.identity, old.vault, old.audit, &reason);
+    assert (old.casework && reason == BR_REASON_OK);
+    bn_casework_set_roster (old.casework, roster);
+    const char *old_offices[4] = {"jobcenter", "jobcenter", "fruehe-hilfen", "jobcenter"};
+    assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);
+    for (size_t index = 0; index < 4; index++) {
+        json_t *migrated = NULL;
+        assert (s_get (old.casework, old_txn, old_tables[index], old_ids[index], &migrated) ==
+                BR_REASON_OK);
+        assert (streq (s_office (migrated), old_offices[index]));
+        json_decref (migrated);
+    }
+    const void *event_data;
+    size_t event_size;
+    assert (br_store_get (old_txn, old.casework->events, event_key, 8, &event_data, &event_size) ==
+            BR_REASON_OK);
+    assert (memmem (event_data, event_size, "\"office\":\"jobcenter\"", 20));
+    assert (br_store_counter_put (old_txn, old.casework->meta, "schema", BN_CASEWORK_SCHEMA + 1) ==
+            BR_REASON_OK);
+    assert (bn_store_commit (old.store, &old_txn) == BR_REASON_OK);
+    //  The Jobcenter reads the migrated case; the Jugendamt does not
+    snprintf (record_path, sizeof (record_path), "/v1/cases/%s", old_hex[0]);
+    json_decref (s_test_call_as (&old, "jobcenter", "GET", record_path, NULL, BR_REASON_OK));
+    s_test_call_as (&old, "jugendamt", "GET", record_path, NULL, BR_REASON_OFFICE_NOT_PERMITTED);
+    bn_casework_destroy (&old.casework);
+    old.casework = bn_casework_new (old.store, old.identity, old.vault, old.audit, &reason);
+    assert (!old.casework && reason == BR_REASON_INVALID_STATE);
+    s_test_town_destroy (&old);
+
     br_roster_destroy (&roster);
     zchunk_destroy (&signed_roster);
     zconfig_destroy (&draft);

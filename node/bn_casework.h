@@ -15,7 +15,10 @@
         consents    consent id   -> sealed JSON consent
         referrals   referral id  -> sealed JSON referral with its history
         transfers   transfer id  -> sealed JSON transfer
-        events      counter      -> {seq, at_ms, kind, id, state} (no personal data)
+        events      counter      -> {seq, at_ms, kind, id, state, office} (no personal data)
+        casework-meta "schema"   -> the records' schema (BN_CASEWORK_SCHEMA); a store of
+                                    an earlier schema is migrated when the node starts,
+                                    one of a later schema refused
     Every read, write and transmission of personal data is recorded in the
     audit log (bn_audit) in the same transaction.
 
@@ -44,6 +47,10 @@
 #define BN_LIST_MAX                 64   //  members, needs, notes, subjects
 #define BN_EVENTS_MAX               1000 //  events in one listing
 #define BN_AGE_OF_MAJORITY          18   //  a member younger is a minor
+//  The records' schema: 1 before records named their office, 2 since.
+#define BN_CASEWORK_SCHEMA 2
+#define BN_REF_MAX                  64   //  the town software's own case reference, characters
+#define BN_JOURNAL_MAX              1000 //  notes appended to one case
 #define BN_MESSAGE_LIFETIME_MS      ((int64_t) 30 * 24 * 3600 * 1000) //  casework messages
 #define BN_DEFAULT_TRANSFER_SERVICE "jugendamt"
 

@@ -778,8 +778,8 @@ s_api_status (s_node_t *self, bn_request_t *request)
         json_array_append_new (offices, json_string (here->services[index]));
     request->result = json_pack (
         "{ss so sb sI sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "offices",
-        offices, "connected",
-        self->connected, "roster_version", (json_int_t) br_roster_version (self->roster), "outbox",
+        offices, "connected", self->connected, "roster_version",
+        (json_int_t) br_roster_version (self->roster), "outbox",
         (json_int_t) bn_store_outbox_count (self->store), "local",
         (json_int_t) bn_store_local_count (self->store), "inbox",
         (json_int_t) bn_store_inbox_count (self->store), "board_sequence",
@@ -892,6 +892,27 @@ s_start_web (s_node_t *self, br_config_t *config)
     return reason;
 }
 
+static void
+s_count_officeless (void *argument, const char *name, const char *role, const char *offices)
+{
+    (void) name;
+    if (!*offices && !streq (role, BN_TOKENS_ROLE_ADMINISTRATION))
+        (*(size_t *) argument)++;
+}
+
+//  Warns of tokens or web users in `entries` that act for no office (from
+//  before offices, say): they work no case until they are given offices.
+static void
+s_warn_officeless (bn_tokens_t *entries, const char *what, const char *command)
+{
+    size_t count = 0;
+    bn_tokens_list (entries, s_count_officeless, &count);
+    if (count)
+        zsys_warning ("node: %zu %s act for no office and see no case until they are given "
+                      "offices ('bruecke %s offices')",
+                      count, what, command);
+}
+
 //  Opens the casework and, if configured, the JSON API.
 static br_reason_t
 s_start_casework (s_node_t *self, br_config_t *config)
@@ -931,7 +952,10 @@ s_start_casework (s_node_t *self, br_config_t *config)
     zstr_free (&default_tokens);
     if (!self->tokens)
         return reason;
+    s_warn_officeless (self->tokens, "API token(s)", "api-token");
     reason = s_start_web (self, config);
+    if (reason == BR_REASON_OK && self->web)
+        s_warn_officeless (bn_web_users (self->web), "web user(s)", "web-user");
     if (reason != BR_REASON_OK)
         return reason;
     snprintf (self->api_endpoint, sizeof (self->api_endpoint), "inproc://bn-api-%p", (void *) self);

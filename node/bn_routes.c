@@ -32,6 +32,11 @@ static const bn_route_t s_routes[] = {
     S_CASEWORK ("GET", "/v1/cases", S_READ, "cases.list", CASE_LIST),
     S_CASEWORK ("GET", "/v1/cases/{id}", S_READ, "case.read", CASE_READ),
     S_CASEWORK ("POST", "/v1/cases/{id}/transfer", S_WORK, "transfer.send", CASE_TRANSFER),
+    S_CASEWORK ("POST", "/v1/cases/{id}/notes", S_WORK, "case.note", CASE_NOTE),
+    S_CASEWORK ("PATCH", "/v1/cases/{id}", S_WORK, "case.update", CASE_UPDATE),
+    S_CASEWORK ("POST", "/v1/cases/{id}/close", S_WORK, "case.close", CASE_CLOSE),
+    S_CASEWORK ("POST", "/v1/cases/{id}/reopen", S_WORK, "case.reopen", CASE_REOPEN),
+    S_CASEWORK ("GET", "/v1/follow-ups", S_READ, "followups.list", FOLLOW_UPS),
     S_CASEWORK ("POST", "/v1/consents", S_WORK, "consent.record", CONSENT_RECORD),
     S_CASEWORK ("GET", "/v1/consents", S_READ, "consents.list", CONSENT_LIST),
     S_CASEWORK ("GET", "/v1/consents/{id}", S_READ, "consent.read", CONSENT_READ),
@@ -288,7 +293,7 @@ bn_routes_test (bool verbose)
     assert (!route && reason == BR_REASON_METHOD_NOT_ALLOWED && streq (allow, "POST, GET"));
     snprintf (path, sizeof (path), "/v1/cases/%s", hex);
     route = bn_routes_match ("DELETE", path, id, allow, &reason);
-    assert (!route && reason == BR_REASON_METHOD_NOT_ALLOWED && streq (allow, "GET"));
+    assert (!route && reason == BR_REASON_METHOD_NOT_ALLOWED && streq (allow, "GET, PATCH"));
 
     //  Spellings that are not the path: nothing
     const char *variants[] = {

@@ -128,10 +128,12 @@ s_parse (char *text, zhashx_t *entries)
         char *offices = strtok_r (NULL, " \t\r", &saved_field);
         if (!role || !hash || strtok_r (NULL, " \t\r", &saved_field))
             return BR_REASON_CONFIG_INVALID;
+        //  A line from before offices acts for none, whatever its role: it
+        //  must not make the whole file unusable
         if (!offices)
-            offices = ""; //  a line from before offices: acts for none
+            offices = "";
         if (!br_token_valid (name, BN_TOKENS_NAME_MAX) ||
-            !bn_tokens_offices_valid (role, offices) ||
+            (*offices && !bn_tokens_offices_valid (role, offices)) ||
             !(bn_tokens_role_valid (role) || bn_tokens_web_role_valid (role)) ||
             strncmp (hash, crypto_pwhash_argon2id_STRPREFIX,
                      strlen (crypto_pwhash_argon2id_STRPREFIX)) != 0 ||
@@ -773,6 +775,16 @@ bn_tokens_test (bool verbose)
     assert (strstr (text, " jugendamt,jobcenter,fruehe-hilfen\n") && strstr (text, " jobcenter\n"));
     assert (bn_tokens_check (tokens, carol, &name, &role) == BR_REASON_OK);
     zstr_free (&text);
+
+    //  A line from before offices, of any role, acts for none; the file stays usable
+    text = s_test_read (path);
+    char *old_lines =
+        zsys_sprintf ("%sold-software integration $argon2id$v=19$m=65536,t=2,p=1$x\n", text);
+    s_test_write (path, old_lines, 0600);
+    zstr_free (&old_lines);
+    zstr_free (&text);
+    assert (bn_tokens_check (tokens, carol, &name, &role) == BR_REASON_OK);
+    assert (streq (bn_tokens_offices (tokens, "old-software"), ""));
 
     //  A file that disappears leaves no tokens
     assert (unlink (path) == 0);
