@@ -1,7 +1,7 @@
 // The node's API as the web interface uses it: the session calls under /ui/
 // and the JSON API under /v1/. The session cookie travels by itself
-// (credentials: 'same-origin'); every POST carries the CSRF token the login or
-// session answer gave. A refusal ({"error": CODE, "detail": English}) becomes
+// (credentials: 'same-origin'); every change (POST, PATCH) carries the CSRF
+// token the login or session answer gave. A refusal ({"error": CODE, "detail": English}) becomes
 // an ApiError; messageFor turns it into a German sentence.
 
 let csrfToken = '';
@@ -45,7 +45,7 @@ function codeForStatus(status) {
 async function request(method, path, body, { isLogin = false } = {}) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (method === 'POST') {
+  if (method !== 'GET') {
     headers['Content-Type'] = 'application/json';
     if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
     init.body = JSON.stringify(body === undefined ? {} : body);
@@ -95,6 +95,12 @@ export function get(path, query) {
 
 export function post(path, body) {
   return request('POST', path, body);
+}
+
+// A partial change (PATCH /v1/cases/{id}): only the members given change;
+// null clears one.
+export function patch(path, body) {
+  return request('PATCH', path, body);
 }
 
 // Ids in paths are 32 hex digits; encode anyway so nothing else slips in.
@@ -158,7 +164,7 @@ const MESSAGES = {
   OFFICE_NOT_PERMITTED: 'Dieser Vorgang gehört zu einer anderen Stelle. Sie dürfen ihn nicht einsehen oder bearbeiten (Sozialgeheimnis).',
   ON_BEHALF_MISSING: 'Die Fachanwendung hat nicht angegeben, für welche Mitarbeiterin oder welchen Mitarbeiter sie handelt.',
   GRANTOR_NOT_MEMBER: 'Die einwilligende Person gehört nicht zu diesem Fall. Bitte zuerst als Person des Falls erfassen.',
-  GRANTOR_NOT_ENTITLED: 'Die einwilligende Person kann nicht für alle betroffenen Personen einwilligen: Sie ist minderjährig oder für ein betroffenes Kind nicht als sorgeberechtigt eingetragen.',
+  GRANTOR_NOT_ENTITLED: 'Die einwilligende Person kann nicht für alle betroffenen Personen einwilligen: Sie ist minderjährig, für ein betroffenes Kind nicht als sorgeberechtigt eingetragen, oder eine betroffene Person ist volljährig und muss selbst einwilligen.',
   SUBJECT_NOT_MEMBER: 'Mindestens eine betroffene Person gehört nicht zu diesem Fall.',
   CONSENT_BACKDATED: 'Die Einwilligung kann nicht rückwirkend gelten. Der Beginn darf nicht vor der Erfassung liegen.',
   CONSENT_TOO_LONG: 'Die Einwilligung ist länger gültig, als der Kreis erlaubt. Bitte ein früheres Ende wählen.',

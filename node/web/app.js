@@ -10,6 +10,7 @@ import * as referrals from './pages/referrals.js';
 import * as transfers from './pages/transfers.js';
 import * as exchange from './pages/exchange.js';
 import * as admin from './pages/admin.js';
+import * as followUps from './pages/followups.js';
 
 // Who may use what. The server refuses the same things (403); the interface
 // only spares users the links they cannot use.
@@ -23,6 +24,7 @@ const ROUTES = [
   { path: 'cases/:id/consents/new', roles: WORK, page: consents.newPage },
   { path: 'cases/:id/referrals/new', roles: WORK, page: referrals.newPage },
   { path: 'cases/:id/transfer', roles: WORK, page: transfers.newPage },
+  { path: 'follow-ups', roles: WORK, page: followUps.followUpsPage },
   { path: 'consents/:id', roles: WORK, page: consents.detailPage },
   { path: 'inbox', roles: WORK, page: referrals.inboxPage },
   { path: 'referrals/:id', roles: WORK, page: referrals.detailPage },
@@ -43,6 +45,7 @@ const ROUTES = [
 
 const NAV = [
   { href: '#/cases', text: 'Fälle', testid: 'nav-cases', roles: WORK, prefix: ['cases', 'consents'] },
+  { href: '#/follow-ups', text: 'Wiedervorlagen', testid: 'nav-follow-ups', roles: WORK, prefix: ['follow-ups'] },
   { href: '#/inbox', text: 'Posteingang', testid: 'nav-inbox', roles: WORK, prefix: ['inbox', 'referrals'] },
   { href: '#/history', text: 'Verlauf', testid: 'nav-history', roles: WORK, prefix: ['history'] },
   { href: '#/transfers', text: 'Fallübergabe', testid: 'nav-transfers', roles: WORK, prefix: ['transfers'] },

@@ -65,7 +65,33 @@ export const STATUTES = [
 
 export const CASE_KINDS = { family: 'Familie', person: 'Einzelperson' };
 
-export const CASE_STATES = { open: 'offen', transferring: 'in Übergabe', transferred: 'übergeben' };
+export const CASE_STATES = {
+  open: 'offen',
+  closed: 'abgeschlossen',
+  transferring: 'in Übergabe',
+  transferred: 'übergeben',
+};
+
+// What PATCH /v1/cases/{id} may change (the `change` of a case's history
+// entry, and the audit detail of case.update).
+export const CASE_FIELDS = {
+  members: 'Personen',
+  needs: 'Bedarfe',
+  lotse: 'Lotse',
+  caseworker: 'Zuständige Sachbearbeitung',
+  follow_up_ms: 'Wiedervorlage',
+  external_ref: 'Aktenzeichen der Fachanwendung',
+};
+
+// Why an office closes a case (POST /v1/cases/{id}/close, `reason`).
+export const CLOSE_REASONS = {
+  'goal-reached': 'Ziel erreicht, Hilfe abgeschlossen',
+  'moved-away': 'Familie ist verzogen',
+  'other-office': 'Eine andere Stelle ist zuständig',
+  'help-declined': 'Die Familie möchte keine Hilfe mehr',
+  'no-contact': 'Kein Kontakt mehr',
+  other: 'Anderer Grund',
+};
 
 export const CONSENT_STATUS = { active: 'gültig', withdrawn: 'widerrufen', expired: 'abgelaufen' };
 
@@ -126,6 +152,11 @@ export const SUBMISSION_STATES = {
 export const AUDIT_ACTIONS = {
   'case.create': 'Fall angelegt',
   'case.read': 'Fall gelesen',
+  'case.note': 'Vermerk zum Fall geschrieben',
+  'case.update': 'Fall geändert',
+  'case.close': 'Fall abgeschlossen',
+  'case.reopen': 'Fall wieder aufgenommen',
+  'followups.list': 'Wiedervorlagen gelesen',
   'cases.list': 'Fallliste gelesen',
   'cases.search': 'Fälle nach Namen gesucht',
   'consents.list': 'Einwilligungsliste gelesen',

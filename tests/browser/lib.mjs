@@ -179,7 +179,7 @@ export async function api(townInfo, method, apiPath, body) {
     method,
     headers: { Authorization: `Bearer ${townInfo.token}`, Accept: 'application/json' },
   };
-  if (method === 'POST') {
+  if (method === 'POST' || method === 'PATCH') {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body === undefined ? {} : body);
   }

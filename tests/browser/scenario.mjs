@@ -6,7 +6,9 @@
 // progress and the outcome; Erika sees the outcome in the referral's history.
 // Then one Transferbörse agreement: Unna offers, Kamen asks, the county
 // matches, both accept, it is scheduled, both confirm it, and the ledger
-// shows it. And the refusals, each with a German message and no change: a
+// shows it. Erika also works a second case on its page: a Vermerk, a new
+// Lotse, a Wiedervorlage that is due, closed with a reason and reopened, all
+// in its Verlauf. And the refusals, each with a German message and no change: a
 // wrong password, a change without the CSRF token, a Sachbearbeitung user
 // opening the administration, a referral to a recipient the consent does not
 // name. Offices: Greta in Lünen acts for the Jugendamt only and cannot find
@@ -36,6 +38,13 @@ const LOTSE = 'Herr Brückner (Lotse, erfunden)';
 const PROGRESS = 'Erstgespräch geführt, Sprachkurs angefragt';
 const OUTCOME = 'Kita-Platz mit Sprachförderung ab August';
 const OFFER_TITLE = 'Lotsendienst Frühe Hilfen (erfunden)';
+// A second (invented) case, worked on its page: Vermerk, Bearbeiten, closed, reopened
+const CLIENT = 'Jan Winterfeld';
+const FIRST_LOTSE = 'Frau Kranich (Lotsin, erfunden)';
+const NEW_LOTSE = 'Herr Reiher (Lotse, erfunden)';
+const EXTERNAL_REF = 'JC-2026-0815';
+const NOTE = 'Erstgespräch im Jobcenter geführt.\nTermin beim Arbeitgeber-Service folgt.';
+const CLOSE_TEXT = 'Arbeitsstelle gefunden';
 
 // Texts the pages show (node/web/api.js, app.js and pages/*.js)
 const TEXT = {
@@ -55,6 +64,11 @@ const TEXT = {
   otherOffice: 'Dieser Vorgang gehört zu einer anderen Stelle.',
   oneOffice: 'Ein Fachverfahren arbeitet für genau eine Stelle.',
   someOffice: 'Bitte mindestens eine Stelle wählen.',
+  noteSaved: 'Der Vermerk wurde gespeichert.',
+  changesSaved: 'Die Änderungen wurden gespeichert.',
+  caseClosed: 'Der Fall wurde abgeschlossen.',
+  caseReopened: 'Der Fall wurde wieder aufgenommen.',
+  goalReached: 'Ziel erreicht, Hilfe abgeschlossen',
 };
 
 // ---- Page helpers ----------------------------------------------------------------------
@@ -139,6 +153,9 @@ async function reloadUntil(page, what, hash, fn) {
 }
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+// The day of the instant MS in Berlin, as a date input takes it (YYYY-MM-DD)
+const berlinDay = (ms) => new Intl.DateTimeFormat('en-CA',
+  { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
 const DAY_MS = 86400000;
 
 // ---- The scenario ------------------------------------------------------------------------
@@ -188,7 +205,7 @@ async function main() {
       ok(true, 'logged in with the keyboard alone');
       //  200 % zoom of a 1280 px window is 640 CSS px: no sideways scrolling
       await page.setViewportSize({ width: 640, height: 900 });
-      for (const hash of ['#/cases', '#/exchange']) {
+      for (const hash of ['#/cases', '#/follow-ups', '#/exchange']) {
         await page.goto(`/ui/${hash}`);
         await settled(page);
         const wide = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -666,6 +683,135 @@ async function main() {
       eq(0, ledger.total, 'the sum of the balances (API)');
       eq(true, ledger.verified, 'the ledger verifies (API)');
       await screenshot(mira.page, 'exchange-ledger');
+    });
+
+    // ---- Lünen: a second case worked on its page ------------------------------------------------------
+    await step('Lünen: Erika works a second case: Vermerk, Lotse, Wiedervorlage, closed and reopened', async () => {
+      const { page } = erika;
+      await go(page, '#/cases/new', 'Neuen Fall anlegen');
+      await byTestId(page, 'case-kind').selectOption('person');
+      await byTestId(page, 'case-service').selectOption('jobcenter');
+      await byTestId(page, 'member-name').fill(CLIENT);
+      await byTestId(page, 'member-role').fill('Person');
+      await byTestId(page, 'member-age').fill('41');
+      await byTestId(page, 'case-needs-input').fill('Arbeit\nKinderbetreuung');
+      await byTestId(page, 'case-caseworker').fill(LUENEN.user);
+      await byTestId(page, 'case-lotse-input').fill(FIRST_LOTSE);
+      await byTestId(page, 'case-external-ref-input').fill(EXTERNAL_REF);
+      await byTestId(page, 'case-submit').click();
+      await page.waitForURL(/#\/cases\/[0-9a-f]{32}$/);
+      state.secondCaseId = page.url().match(/#\/cases\/([0-9a-f]{32})$/)[1];
+      ok(state.secondCaseId !== state.caseId, 'a second case was opened');
+      await settled(page);
+      await see(byTestId(page, 'case-external-ref'), EXTERNAL_REF);
+      await byTestId(page, 'case-journal-empty').waitFor();
+      //  A Vermerk, its line break kept
+      await byTestId(page, 'case-note-text').fill(NOTE);
+      await byTestId(page, 'case-note-submit').click();
+      await see(pageStatus(page), TEXT.noteSaved);
+      await settled(page);
+      const entry = byTestId(page, 'journal-entry');
+      eq(1, await entry.count(), 'Vermerke on the case page');
+      eq(NOTE, await entry.locator('.journal-text').innerText(), 'the Vermerk as shown, with its line break');
+      await see(entry, LUENEN.user);
+      await byTestId(page, 'case-journal').scrollIntoViewIfNeeded();
+      await screenshot(page, 'case-journal');
+      //  Bearbeiten: another Lotse, a Wiedervorlage for yesterday, one need fewer
+      const yesterday = berlinDay(Date.now() - DAY_MS);
+      await byTestId(page, 'case-edit-open').click();
+      await byTestId(page, 'case-edit-form').waitFor();
+      eq(FIRST_LOTSE, await byTestId(page, 'case-edit-lotse').inputValue(), 'the Lotse in the form');
+      await byTestId(page, 'case-edit-lotse').fill(NEW_LOTSE);
+      await byTestId(page, 'case-edit-follow-up').fill(yesterday);
+      await byTestId(page, 'case-edit-needs').fill('Arbeit');
+      await byTestId(page, 'case-edit-form').scrollIntoViewIfNeeded();
+      await screenshot(page, 'case-edit');
+      await byTestId(page, 'case-edit-submit').click();
+      await see(pageStatus(page), TEXT.changesSaved);
+      await settled(page);
+      await see(byTestId(page, 'case-lotse'), NEW_LOTSE);
+      await see(byTestId(page, 'case-follow-up'), 'fällig');
+      eq(['Arbeit'], await byTestId(page, 'case-needs').locator('li').allInnerTexts(), 'the needs shown after the change');
+      const history = byTestId(page, 'case-history');
+      await see(history, 'Lotse geändert');
+      await see(history, NEW_LOTSE);
+      await see(history, 'Wiedervorlage gesetzt');
+      await see(history, 'Bedarfe korrigiert');
+      ok(true, 'the Verlauf shows the Lotse changed, the Wiedervorlage set and the needs corrected');
+      await history.scrollIntoViewIfNeeded();
+      await screenshot(page, 'case-history');
+      //  The Wiedervorlagen: the case is due; "nur meine" keeps it (Erika is its caseworker)
+      await byTestId(page, 'nav-follow-ups').click();
+      await see(page.locator('main h1'), 'Wiedervorlagen');
+      await settled(page);
+      const row = page.locator(`[data-testid="follow-up-row"][data-id="${state.secondCaseId}"]`);
+      await row.waitFor();
+      eq('true', await row.getAttribute('data-due'), 'the second case is due in the Wiedervorlagen');
+      await see(row, 'fällig');
+      await see(row, EXTERNAL_REF);
+      await see(row, NEW_LOTSE);
+      eq(0, await page.locator(`[data-testid="follow-up-row"][data-id="${state.caseId}"]`).count(),
+        'the first case (no Wiedervorlage) in the Wiedervorlagen');
+      await Promise.all([
+        page.waitForResponse((r) => r.url().includes(`/v1/follow-ups?caseworker=${LUENEN.user}`) && r.ok()),
+        byTestId(page, 'follow-ups-mine').check(),
+      ]);
+      await see(byTestId(page, 'follow-ups-count'), '1 Wiedervorlage, davon 1 fällig');
+      await row.waitFor();
+      ok(true, '"nur meine" keeps the case whose caseworker is Erika');
+      await screenshot(page, 'follow-ups');
+      await byTestId(row, 'follow-up-open').click();
+      await see(page.locator('main h1'), `Fall ${state.secondCaseId.slice(0, 8)}`);
+      await settled(page);
+      //  Closed with a reason: no more changes, a notice and "Fall wieder aufnehmen"
+      await byTestId(page, 'case-close-reason').selectOption('goal-reached');
+      await byTestId(page, 'case-close-text').fill(CLOSE_TEXT);
+      await byTestId(page, 'case-close').click();
+      await see(pageStatus(page), TEXT.caseClosed);
+      await settled(page);
+      await see(byTestId(page, 'case-state'), 'abgeschlossen');
+      await see(byTestId(page, 'case-closed-notice'), 'Abgeschlossen am');
+      await see(byTestId(page, 'case-closed-notice'), TEXT.goalReached);
+      await see(byTestId(page, 'case-history'), `Fall abgeschlossen: ${TEXT.goalReached}`);
+      for (const control of ['case-note-form', 'case-edit-open', 'case-close-form', 'case-referral-new']) {
+        eq(0, await byTestId(page, control).count(), `${control} on the closed case`);
+      }
+      await screenshot(page, 'case-closed');
+      const followUps = await pageFetch(page, 'GET', '/v1/follow-ups');
+      eq(false, followUps.data.follow_ups.some((f) => f.id === state.secondCaseId),
+        'the closed case among the Wiedervorlagen (API)');
+      await go(page, '#/cases', 'Fälle');
+      const listed = page.locator(`[data-testid="case-row"][data-id="${state.secondCaseId}"]`);
+      await see(listed, EXTERNAL_REF);
+      await see(listed, 'abgeschlossen');
+      await screenshot(page, 'cases-second');
+      //  Reopened
+      await go(page, `#/cases/${state.secondCaseId}`);
+      await byTestId(page, 'case-reopen').click();
+      await see(pageStatus(page), TEXT.caseReopened);
+      await settled(page);
+      await see(byTestId(page, 'case-state'), 'offen');
+      await see(byTestId(page, 'case-history'), 'Fall wieder aufgenommen');
+      await byTestId(page, 'case-note-form').waitFor();
+      eq(0, await byTestId(page, 'case-closed-notice').count(), 'the closed notice after reopening');
+      //  What the node holds (API, with Erika's session)
+      const answer = await pageFetch(page, 'GET', `/v1/cases/${state.secondCaseId}`);
+      eq(200, answer.status, 'the second case (HTTP status)');
+      const kase = answer.data;
+      eq([NOTE], (kase.journal || []).map((n) => n.text), 'the journal (API)');
+      eq(LUENEN.user, kase.journal[0].by, 'the note\'s author (API)');
+      const changes = (kase.history || []).map((e) => e.change);
+      eq(['closed', 'follow_up_ms', 'lotse', 'needs', 'reopened'], changes.slice().sort(), 'the history\'s changes (API)');
+      eq('reopened', changes[changes.length - 1], 'the last history entry (API)');
+      eq(FIRST_LOTSE, kase.history.find((e) => e.change === 'lotse').previous, 'the Lotse before the change (API)');
+      eq('goal-reached', kase.history.find((e) => e.change === 'closed').reason, 'the reason for closing (API)');
+      eq(CLOSE_TEXT, kase.history.find((e) => e.change === 'closed').text, 'the text for closing (API)');
+      eq('open', kase.state, 'the second case\'s state after reopening (API)');
+      eq(NEW_LOTSE, kase.lotse, 'the second case\'s Lotse (API)');
+      eq(['Arbeit'], kase.needs, 'the second case\'s needs (API)');
+      const midnight = await page.evaluate(async (day) => (await import('/ui/dom.js')).berlinMidnight(day), yesterday);
+      eq(midnight, kase.follow_up_ms, 'the Wiedervorlage: yesterday, 00:00 Berlin time (API)');
+      eq('open', (await api(LUENEN, 'GET', `/v1/cases/${state.caseId}`)).state, 'the first case is still open (API)');
     });
 
     // ---- The administration: the audit log --------------------------------------------------------

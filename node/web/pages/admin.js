@@ -9,7 +9,7 @@ import {
 } from '../dom.js';
 import {
   AUDIT_ACTIONS, label, nodeName, SERVICES, CASE_STATES, CONSENT_STATUS, REFERRAL_STATES,
-  TRANSFER_STATES, DIRECTIONS, options, officesText,
+  TRANSFER_STATES, DIRECTIONS, CASE_FIELDS, CLOSE_REASONS, options, officesText,
 } from '../catalog.js';
 
 const AUDIT_PAGE = 1000;
@@ -63,7 +63,8 @@ export async function auditPage(view, ctx) {
 
   const records = [];
   let after = 0;
-  const text = (r) => [r.actor, r.action, label(AUDIT_ACTIONS, r.action), r.object, r.detail, fmtDateTime(r.at_ms)]
+  const text = (r) => [r.actor, r.action, label(AUDIT_ACTIONS, r.action), r.object, r.detail,
+    auditDetail(r), fmtDateTime(r.at_ms)]
     .join(' ').toLowerCase();
   const render = () => {
     const words = filterInput.value.toLowerCase().split(/\s+/).filter((w) => w);
@@ -79,8 +80,7 @@ export async function auditPage(view, ctx) {
         ['Wer', (r) => nodeName(r.actor)],
         ['Aktion', (r) => label(AUDIT_ACTIONS, r.action)],
         ['Objekt', (r) => (r.object ? h('code', {}, shortId(r.object)) : '–')],
-        ['Stand', (r) => (r.action === 'cases.search' ? 'Suchbegriff nicht im Klartext gespeichert'
-          : label({ ...REFERRAL_STATES, ...TRANSFER_STATES }, r.detail) || '–')],
+        ['Stand', (r) => auditDetail(r)],
       ],
     }));
   };
@@ -102,6 +102,18 @@ export async function auditPage(view, ctx) {
   moreButton.addEventListener('click', load);
   filterInput.addEventListener('input', render);
   await Promise.all([accountsSection(accounts, ctx), verify(), load()]);
+}
+
+// The audit record's detail in German: a state, what of a case changed, why
+// it was closed.
+function auditDetail(record) {
+  if (record.action === 'cases.search') return 'Suchbegriff nicht im Klartext gespeichert';
+  if (record.action === 'case.update') {
+    const fields = (record.detail || '').split(' ').filter((f) => f);
+    return fields.length ? `Geändert: ${fields.map((f) => label(CASE_FIELDS, f)).join(', ')}` : '–';
+  }
+  if (record.action === 'case.close') return label(CLOSE_REASONS, record.detail);
+  return label({ ...REFERRAL_STATES, ...TRANSFER_STATES }, record.detail) || '–';
 }
 
 // ---- Users of the web interface and API tokens ---------------------------------------

@@ -1,16 +1,23 @@
 // Fälle: the list with its filter, a case with members, needs, notes, details,
-// Lotse, consents and referrals, and the form that opens a case.
+// Lotse, consents and referrals, and the form that opens a case. What is done
+// with a case on its page (Vermerke, Bearbeiten, Verlauf, Abschließen) is in
+// casework.js.
 
 import { get, post, p, nodeOffices } from '../api.js';
 import {
   h, replace, alertBox, showError, showText, setBusy, field, select, table, dl, badge, link,
-  fmtDateTime, shortId, lines, oneLine, mapLimit, jsonView, uid,
+  fmtDateTime, shortId, lines, oneLine, mapLimit, jsonView, berlinMidnight, fmtDate,
 } from '../dom.js';
 import {
   CASE_KINDS, CASE_STATES, SERVICES, CATEGORIES, DETAIL_CATEGORIES, REFERRAL_STATES,
   CONSENT_STATUS, PURPOSES, label, options, nodeName, peerText, officesText,
 } from '../catalog.js';
 import { consentsOfCase, consentIsUsable } from './consents.js';
+import { memberEditor, removeRow } from './members.js';
+import {
+  EXTERNAL_REF_MAX, EXTERNAL_REF_HINT, FOLLOW_UP_HINT, followUpView, closedNotice, journalSection,
+  editSection, historySection, closeSection,
+} from './casework.js';
 
 // ---- List --------------------------------------------------------------------------
 
@@ -49,7 +56,7 @@ export async function listPage(view, ctx) {
     nameForm,
     nameAlert,
     h('form', { class: 'filter', role: 'search', on: { submit: (e) => e.preventDefault() } },
-      field('Fälle filtern', filterInput, 'Sucht in Fallnummer, Art, Dienst, Stand und Datum.')),
+      field('Fälle filtern', filterInput, 'Sucht in Fallnummer, Art, Dienst, Stand, Aktenzeichen und Datum.')),
     count,
     listArea);
 
@@ -59,8 +66,10 @@ export async function listPage(view, ctx) {
   let searchSeq = 0; // the latest search; older answers are dropped
 
   const text = (c) => [c.id, label(CASE_KINDS, c.kind), label(SERVICES, c.service),
-    label(CASE_STATES, c.state), fmtDateTime(c.created_at_ms)].join(' ').toLowerCase();
+    label(CASE_STATES, c.state), fmtDateTime(c.created_at_ms), c.external_ref || '',
+    typeof c.follow_up_ms === 'number' ? fmtDate(c.follow_up_ms) : ''].join(' ').toLowerCase();
   const render = () => {
+    const now = Date.now();
     const base = found || all;
     const words = filterInput.value.toLowerCase().split(/\s+/).filter((w) => w);
     const shown = base.filter((c) => words.every((w) => text(c).includes(w)));
@@ -86,6 +95,8 @@ export async function listPage(view, ctx) {
         ['Art', (c) => label(CASE_KINDS, c.kind)],
         ['Dienst', (c) => label(SERVICES, c.service)],
         ['Stand', (c) => label(CASE_STATES, c.state)],
+        ['Aktenzeichen', (c) => c.external_ref || '–'],
+        ['Wiedervorlage', (c) => (c.state === 'open' ? followUpView(c.follow_up_ms, now) : '–')],
         ['Angelegt', (c) => fmtDateTime(c.created_at_ms)],
       ],
     }));
@@ -172,10 +183,23 @@ export async function detailPage(view, ctx) {
     return;
   }
   const open = kase.state === 'open';
+  const closed = kase.state === 'closed';
   const lotseBox = h('dd', { 'data-testid': 'case-lotse' }, kase.lotse || '–');
   const consentArea = h('div', { 'data-testid': 'case-consents' }, h('p', { class: 'loading' }, 'Einwilligungen werden geladen …'));
   const referralArea = h('div', { 'data-testid': 'case-referrals' }, h('p', { class: 'loading' }, 'Überweisungen werden geladen …'));
   const sectionAlert = alertBox('case-sections-alert');
+
+  let stateNote;
+  if (open) {
+    stateNote = h('p', { class: 'actions' },
+      link(`#/cases/${id}/consents/new`, 'Einwilligung erfassen', { class: 'button', 'data-testid': 'case-consent-new' }),
+      link(`#/cases/${id}/referrals/new`, 'Überweisung anlegen', { class: 'button', 'data-testid': 'case-referral-new' }),
+      link(`#/cases/${id}/transfer`, 'Fall übergeben', { class: 'button secondary', 'data-testid': 'case-transfer' }));
+  } else if (closed) {
+    stateNote = closedNotice(kase, ctx);
+  } else {
+    stateNote = h('p', { class: 'note' }, 'Dieser Fall wird gerade an eine andere Stelle übergeben; er kann so lange nicht bearbeitet werden.');
+  }
 
   replace(body,
     h('dl', { class: 'facts', 'data-testid': 'case-facts' },
@@ -184,15 +208,15 @@ export async function detailPage(view, ctx) {
       h('dt', {}, 'Dienst'), h('dd', {}, label(SERVICES, kase.service)),
       h('dt', {}, 'Stand'), h('dd', { 'data-testid': 'case-state' }, label(CASE_STATES, kase.state)),
       h('dt', {}, 'Angelegt'), h('dd', {}, fmtDateTime(kase.created_at_ms)),
-      h('dt', {}, 'Zuständige Sachbearbeitung'), h('dd', {}, kase.caseworker || '–'),
+      kase.updated_at_ms ? [h('dt', {}, 'Zuletzt geändert'), h('dd', {}, fmtDateTime(kase.updated_at_ms))] : null,
+      h('dt', {}, 'Zuständige Sachbearbeitung'), h('dd', { 'data-testid': 'case-caseworker-name' }, kase.caseworker || '–'),
       h('dt', {}, 'Lotse'), lotseBox,
+      h('dt', {}, 'Wiedervorlage'), h('dd', { 'data-testid': 'case-follow-up' },
+        open ? followUpView(kase.follow_up_ms) : fmtDate(kase.follow_up_ms)),
+      h('dt', {}, 'Aktenzeichen der Fachanwendung'), h('dd', { 'data-testid': 'case-external-ref' }, kase.external_ref || '–'),
       kase.transferred_from ? [h('dt', {}, 'Übernommen von'), h('dd', {}, nodeName(kase.transferred_from.node),
         kase.transfer_id ? [' (', link(`#/transfers/${kase.transfer_id}`, `Übergabe ${shortId(kase.transfer_id)}`), ')'] : null)] : null),
-    open ? h('p', { class: 'actions' },
-      link(`#/cases/${id}/consents/new`, 'Einwilligung erfassen', { class: 'button', 'data-testid': 'case-consent-new' }),
-      link(`#/cases/${id}/referrals/new`, 'Überweisung anlegen', { class: 'button', 'data-testid': 'case-referral-new' }),
-      link(`#/cases/${id}/transfer`, 'Fall übergeben', { class: 'button secondary', 'data-testid': 'case-transfer' }))
-      : h('p', { class: 'note' }, 'Dieser Fall wird gerade an eine andere Stelle übergeben; er kann so lange nicht bearbeitet werden.'),
+    stateNote,
 
     h('section', { 'aria-labelledby': 'members-h' },
       h('h2', { id: 'members-h' }, 'Personen'),
@@ -210,10 +234,14 @@ export async function detailPage(view, ctx) {
     h('section', { 'aria-labelledby': 'details-h' },
       h('h2', { id: 'details-h' }, 'Angaben nach Datenkategorie'),
       detailsView(kase.details)),
+    journalSection(kase, ctx, open),
+    open ? editSection(kase, ctx) : null,
     h('section', { 'aria-labelledby': 'consents-h' },
       h('h2', { id: 'consents-h' }, 'Einwilligungen'), sectionAlert, consentArea),
     h('section', { 'aria-labelledby': 'referrals-h' },
-      h('h2', { id: 'referrals-h' }, 'Überweisungen'), referralArea));
+      h('h2', { id: 'referrals-h' }, 'Überweisungen'), referralArea),
+    historySection(kase),
+    open ? closeSection(kase, ctx) : null);
 
   const [consentResult, referralResult] = await Promise.allSettled([
     consentsOfCase(id),
@@ -288,13 +316,6 @@ async function referralsOfCase(caseId) {
 
 // ---- New case ------------------------------------------------------------------------
 
-const ROLE_SUGGESTIONS = ['Mutter', 'Vater', 'Kind', 'Erziehungsberechtigte Person', 'Großmutter',
-  'Großvater', 'Pflegemutter', 'Pflegevater', 'Person'];
-
-// Age from which a person is of age (BN_AGE_OF_MAJORITY): a younger one is a
-// minor, for whom only a person with custody may consent.
-const AGE_OF_MAJORITY = 18;
-
 // The offices the user may open a case for: those it acts for (asked afresh,
 // since the administration may have changed them) that this node hosts, in
 // the node's order. Without the node's list, the user's own; the node
@@ -321,8 +342,7 @@ export async function newPage(view, ctx) {
     return;
   }
   const errorBox = alertBox('case-form-alert');
-  const roleList = h('datalist', { id: 'member-roles' }, ROLE_SUGGESTIONS.map((r) => h('option', { value: r })));
-  const memberRows = h('div', { class: 'rows', 'data-testid': 'case-members-rows' });
+  const members = memberEditor();
   const detailRows = h('div', { class: 'rows', 'data-testid': 'case-details-rows' });
 
   const kindSelect = select({ name: 'kind', required: true, 'data-testid': 'case-kind' }, options(CASE_KINDS), { value: 'family' });
@@ -333,65 +353,11 @@ export async function newPage(view, ctx) {
   const notes = h('textarea', { name: 'notes', rows: '3', 'data-testid': 'case-notes-input' });
   const caseworker = h('input', { type: 'text', name: 'caseworker', maxlength: '100', 'data-testid': 'case-caseworker' });
   const lotse = h('input', { type: 'text', name: 'lotse', maxlength: '100', 'data-testid': 'case-lotse-input' });
-
-  const addMember = (focus) => {
-    const n = memberRows.children.length + 1;
-    const name = h('input', { type: 'text', required: true, maxlength: '100', 'data-testid': 'member-name' });
-    const role = h('input', { type: 'text', required: true, maxlength: '100', list: 'member-roles', 'data-testid': 'member-role' });
-    const age = h('input', { type: 'number', required: true, min: '0', max: '130', step: '1', inputmode: 'numeric', 'data-testid': 'member-age' });
-    const row = h('fieldset', { class: 'row', 'data-testid': 'member-row' },
-      h('legend', {}, `Person ${n}`),
-      field('Name', name),
-      field('Rolle', role, 'Zum Beispiel Mutter, Vater oder Kind. „Kind“ gibt das Alter der Kinder weiter.'),
-      field('Alter in Jahren', age),
-      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'member-remove',
-        on: { click: () => { removeRow(memberRows, row, 'Person'); showCustody(); } } }, `Person ${n} entfernen`));
-    memberRows.appendChild(row);
-    showCustody();
-    if (focus) name.focus();
-  };
-  // Custody (Sorgerecht): for each person, the minors of the case it holds
-  // custody for (custody_for). Built anew from the persons as they are typed;
-  // what was ticked stays ticked.
-  const custodyArea = h('div', {});
-  const custodyTicked = new Set(); // 'parent\u0000child'
-  const custodyKey = (parent, child) => `${parent}\u0000${child}`;
-  const persons = () => [...memberRows.querySelectorAll('[data-testid="member-row"]')].map((row) => {
-    const age = row.querySelector('[data-testid="member-age"]').value;
-    return {
-      name: oneLine(row.querySelector('[data-testid="member-name"]').value),
-      minor: age !== '' && Number(age) < AGE_OF_MAJORITY,
-    };
-  }).filter((person) => person.name);
-  function showCustody() {
-    const named = persons();
-    const minors = named.filter((person) => person.minor).map((person) => person.name);
-    if (!minors.length) {
-      replace(custodyArea, h('p', { class: 'empty', 'data-testid': 'case-custody-none' },
-        'Keine minderjährige Person erfasst (unter 18 Jahren).'));
-      return;
-    }
-    replace(custodyArea, named.map((parent) => {
-      const children = minors.filter((child) => child !== parent.name);
-      if (!children.length) return null;
-      return h('fieldset', { class: 'choices' },
-        h('legend', {}, `${parent.name} hat das Sorgerecht für`),
-        children.map((child) => {
-          const id = uid('custody');
-          const box = h('input', {
-            type: 'checkbox', id, checked: custodyTicked.has(custodyKey(parent.name, child)),
-            'data-testid': 'custody-choice', 'data-parent': parent.name, 'data-child': child,
-            on: { change: (event) => {
-              const key = custodyKey(parent.name, child);
-              if (event.target.checked) custodyTicked.add(key);
-              else custodyTicked.delete(key);
-            } },
-          });
-          return h('div', { class: 'choice' }, box, h('label', { for: id }, child));
-        }));
-    }));
-  }
-  memberRows.addEventListener('input', showCustody);
+  const externalRef = h('input', {
+    type: 'text', name: 'external_ref', maxlength: String(EXTERNAL_REF_MAX), autocomplete: 'off',
+    spellcheck: 'false', 'data-testid': 'case-external-ref-input',
+  });
+  const followUp = h('input', { type: 'date', name: 'follow_up', 'data-testid': 'case-follow-up-input' });
 
   const addDetail = (focus) => {
     const n = detailRows.children.length + 1;
@@ -415,16 +381,8 @@ export async function newPage(view, ctx) {
     field('Art des Falls', kindSelect),
     field('Dienst, der den Fall führt', serviceSelect,
       offices.length === 1 ? 'Sie arbeiten nur für diese Stelle.' : 'Nur die Stellen, für die Sie arbeiten.'),
-    h('fieldset', { class: 'group' },
-      h('legend', {}, 'Personen'),
-      roleList,
-      memberRows,
-      h('button', { type: 'button', class: 'secondary', 'data-testid': 'member-add', on: { click: () => addMember(true) } },
-        'Weitere Person hinzufügen')),
-    h('fieldset', { class: 'group', 'data-testid': 'case-custody' },
-      h('legend', {}, 'Sorgerecht'),
-      h('p', { class: 'hint' }, 'Für ein Kind willigt nur eine Person ein, die das Sorgerecht hat. Bitte für jede Person ankreuzen, für welche Kinder des Falls sie sorgeberechtigt ist.'),
-      custodyArea),
+    members.persons,
+    members.custody,
     field('Bedarfe', needs, 'Ein Bedarf je Zeile, zum Beispiel „Kita-Platz“.'),
     field('Notizen', notes, 'Eine Notiz je Zeile.'),
     h('fieldset', { class: 'group' },
@@ -435,33 +393,19 @@ export async function newPage(view, ctx) {
         'Angabe hinzufügen')),
     field('Zuständige Sachbearbeitung', caseworker),
     field('Lotse', lotse, 'Die Person, die die Familie begleitet und den Überblick behält (optional).'),
+    field('Aktenzeichen der Fachanwendung', externalRef, EXTERNAL_REF_HINT),
+    field('Wiedervorlage', followUp, FOLLOW_UP_HINT),
     h('div', { class: 'actions' },
       h('button', { type: 'submit', 'data-testid': 'case-submit' }, 'Fall anlegen'),
       link('#/cases', 'Abbrechen', { class: 'button secondary' })));
-  addMember(false);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const members = [...memberRows.querySelectorAll('[data-testid="member-row"]')].map((row) => ({
-      name: oneLine(row.querySelector('[data-testid="member-name"]').value),
-      role: oneLine(row.querySelector('[data-testid="member-role"]').value),
-      age: Number(row.querySelector('[data-testid="member-age"]').value),
-    }));
-    if (!members.length) {
-      showText(errorBox, 'Bitte mindestens eine Person angeben.');
-      return;
-    }
-    const names = members.map((m) => m.name);
-    if (new Set(names).size !== names.length) {
-      showText(errorBox, 'Zwei Personen haben denselben Namen. Bitte die Namen unterscheiden, zum Beispiel mit dem Geburtsjahr.');
+    const collected = members.collect();
+    if (collected.error) {
+      showText(errorBox, collected.error);
       errorBox.scrollIntoView({ block: 'nearest' });
       return;
-    }
-    const minors = members.filter((m) => m.age < AGE_OF_MAJORITY).map((m) => m.name);
-    for (const member of members) {
-      const custody = minors.filter((child) => child !== member.name
-        && custodyTicked.has(custodyKey(member.name, child)));
-      if (custody.length) member.custody_for = custody;
     }
     const details = {};
     for (const row of detailRows.querySelectorAll('[data-testid="detail-row"]')) {
@@ -471,7 +415,7 @@ export async function newPage(view, ctx) {
       details[category] = details[category] || {};
       details[category][key] = value;
     }
-    const body = { kind: kindSelect.value, service: serviceSelect.value, members };
+    const body = { kind: kindSelect.value, service: serviceSelect.value, members: collected.members };
     const needList = lines(needs.value);
     const noteList = lines(notes.value);
     if (needList.length) body.needs = needList;
@@ -479,6 +423,8 @@ export async function newPage(view, ctx) {
     if (Object.keys(details).length) body.details = details;
     if (oneLine(caseworker.value)) body.caseworker = oneLine(caseworker.value);
     if (oneLine(lotse.value)) body.lotse = oneLine(lotse.value);
+    if (oneLine(externalRef.value)) body.external_ref = oneLine(externalRef.value);
+    if (followUp.value) body.follow_up_ms = berlinMidnight(followUp.value);
     setBusy(form, true);
     try {
       const created = await post('/v1/cases', body);
@@ -495,20 +441,3 @@ export async function newPage(view, ctx) {
     h('p', { class: 'hint' }, 'Alle Angaben bleiben in dieser Stelle. Weitergegeben wird nur mit Einwilligung der Familie oder gesetzlicher Grundlage.'),
     form);
 }
-
-// Removes a repeated row and puts the focus somewhere sensible.
-function removeRow(container, row, noun) {
-  const rows = [...container.children];
-  const index = rows.indexOf(row);
-  row.remove();
-  const rest = [...container.children];
-  rest.forEach((r, i) => {
-    r.querySelector('legend').textContent = `${noun} ${i + 1}`;
-    const button = r.querySelector('button');
-    if (button) button.textContent = `${noun} ${i + 1} entfernen`;
-  });
-  const target = rest[Math.min(index, rest.length - 1)];
-  const focusable = target ? target.querySelector('input, select') : container.parentElement.querySelector('button');
-  if (focusable) focusable.focus();
-}
-
