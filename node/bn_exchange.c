@@ -753,10 +753,11 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
     if (streq (step, "accept")) {
         kind = S_SENT_ACCEPT;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_ACCEPT;
-        if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED ||
-            (provider ? agreement->provider_accepted : agreement->receiver_accepted))
+        //  Accepting twice is allowed while proposed (PROTOCOL.md 16.6): it
+        //  is sent again, and the broker changes only the version
+        if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED)
             reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "only a proposal this town has not accepted can be accepted");
+                                    "only a proposal can be accepted");
     } else if (streq (step, "schedule")) {
         kind = S_SENT_SCHEDULE;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE;
@@ -1353,6 +1354,26 @@ bn_exchange_test (bool verbose)
     agreement.receiver = "broker";
     assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, &agreement.base) ==
             BR_REASON_FORBIDDEN);
+    agreement.receiver = "unna";
+
+    //  A proposal this town accepted already may be accepted again, as the
+    //  protocol and the broker allow: it goes out once more
+    uint8_t proposed_id[S_ID_SIZE] = {11};
+    agreement.transfer_id.data = proposed_id;
+    agreement.state = BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED;
+    agreement.receiver_accepted = true;
+    agreement.version = 1;
+    assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, &agreement.base) ==
+            BR_REASON_OK);
+    char again[96] = "/v1/exchange/agreements/";
+    br_hex_encode (proposed_id, S_ID_SIZE, again + strlen (again));
+    strcat (again, "/accept");
+    size_t queued = bn_store_outbox_count (test.store);
+    json_decref (s_test_call (&test, "POST", again, "{}", BR_REASON_OK));
+    json_decref (s_test_call (&test, "POST", again, "{}", BR_REASON_OK));
+    assert (bn_store_outbox_count (test.store) == queued + 2);
+    agreement.transfer_id.data = transfer;
+    agreement.receiver_accepted = false;
 
     //  Steps the agreement's state does not allow are refused here already
     char step[96];
@@ -1365,7 +1386,7 @@ bn_exchange_test (bool verbose)
     json_t *sent = s_test_call (&test, "POST", step, "{\"reason\": \"declined\"}", BR_REASON_OK);
     assert (json_is_string (json_object_get (sent, "message_id")));
     json_decref (sent);
-    assert (bn_store_outbox_count (test.store) == 1);
+    assert (bn_store_outbox_count (test.store) == queued + 3);
     //  Publishing: checked before it is queued
     json_decref (s_test_call (&test, "POST", "/v1/exchange/offers",
                               "{\"title\": \"x\", \"topics\": [\"kinderschutz\"], "
@@ -1377,10 +1398,10 @@ bn_exchange_test (bool verbose)
                               "{\"topic\": \"kinderschutz\"}", BR_REASON_OK));
     snprintf (step, sizeof (step), "/v1/exchange/items/%032x/withdraw", 0);
     json_decref (s_test_call (&test, "POST", step, "{}", BR_REASON_NOT_FOUND));
-    assert (bn_store_outbox_count (test.store) == 2);
+    assert (bn_store_outbox_count (test.store) == queued + 4);
     json_t *submissions =
         s_test_call (&test, "GET", "/v1/exchange/submissions", NULL, BR_REASON_OK);
-    assert (json_array_size (json_object_get (submissions, "submissions")) == 2);
+    assert (json_array_size (json_object_get (submissions, "submissions")) == 4);
     json_decref (submissions);
     json_decref (s_test_call (&test, "GET", "/v1/exchange/nothing", NULL, BR_REASON_NOT_FOUND));
     s_test_destroy (&test);
