@@ -181,7 +181,9 @@ it_api unna POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail 
 it_wait_until 30 "unna's acceptance reaches kamen" \
     field_is kamen "/v1/exchange/agreements/$T" .provider_accepted true
 it_assert_eq proposed "$(state_of kamen)" "the state after one acceptance"
-it_refused unna POST "/v1/exchange/agreements/$T/accept" '{}' INVALID_STATE "accepting twice"
+#   Accepting again while proposed is allowed (PROTOCOL.md 16.6): it changes nothing but the version
+it_api unna POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail "unna accepting again"
+it_assert_eq proposed "$(state_of unna)" "the state after accepting twice"
 it_refused unna POST "/v1/exchange/agreements/$T/complete" '{}' INVALID_STATE "completing before acceptance"
 it_api kamen POST "/v1/exchange/agreements/$T/accept" '{}' >/dev/null || it_fail "kamen accept"
 it_wait_until 30 "unna sees the transfer accepted" state_is unna "$T" accepted
