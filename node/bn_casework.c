@@ -22,6 +22,8 @@ struct _bn_casework_t {
     MDB_dbi transfers;       //  transfer id -> sealed transfer
     MDB_dbi events;          //  counter -> event
     MDB_dbi meta;            //  "schema" -> the store's schema version
+    MDB_dbi emergency;       //  grant id -> sealed emergency access (break-glass)
+    const char *break_glass; //  during a call under emergency access: its audit note
 };
 
 //  ---- Referral states ------------------------------------------------------
@@ -259,6 +261,12 @@ s_audit (bn_casework_t *self, MDB_txn *txn, const char *actor, const char *actio
     char hex[S_ID_HEX] = "";
     if (id)
         s_hex (id, hex);
+    //  What an administrator does under emergency access says so
+    char noted[BN_AUDIT_DETAIL_MAX + 1];
+    if (self->break_glass) {
+        snprintf (noted, sizeof (noted), "%s%s%s", self->break_glass, *detail ? " " : "", detail);
+        detail = noted;
+    }
     return bn_audit_append (self->audit, txn, now, actor, action, hex, detail);
 }
 
@@ -1866,6 +1874,185 @@ s_reports (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
     return reason;
 }
 
+//  ---- Emergency access (break-glass) ----------------------------------------------------
+
+//  The grant's state as of `now`: an active one whose time is up is expired.
+static const char *
+s_grant_state (json_t *grant, int64_t now)
+{
+    const char *state = json_string_value (json_object_get (grant, "state"));
+    if (state && streq (state, "active") && now >= bn_api_integer (grant, "until_ms", 0))
+        return "expired";
+    if (state && streq (state, "requested") &&
+        now >= bn_api_integer (grant, "requested_at_ms", 0) + BN_EMERGENCY_APPROVAL_MS)
+        return "expired";
+    return state ? state : "";
+}
+
+//  What an administration request may read: the offices of the emergency
+//  accesses approved for `user` and in force at `now`.
+typedef struct {
+    const char *user;                     //  the administrator
+    int64_t now;                          //  when
+    char offices[BN_TOKENS_OFFICES_SIZE]; //  their offices, comma-separated
+    char grants[BN_AUDIT_DETAIL_MAX];     //  "break-glass <id>[ <id>]" for the audit
+} s_emergency_t;
+
+static br_reason_t
+s_emergency_collect (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *grant,
+                     void *argument)
+{
+    (void) self;
+    (void) txn;
+    s_emergency_t *emergency = (s_emergency_t *) argument;
+    const char *by = json_string_value (json_object_get (grant, "requested_by"));
+    const char *office = s_office (grant);
+    if (!by || !streq (by, emergency->user) || !office ||
+        !streq (s_grant_state (grant, emergency->now), "active"))
+        return BR_REASON_OK;
+    size_t used = strlen (emergency->offices);
+    if (!bn_routes_office_in (emergency->offices, office))
+        snprintf (emergency->offices + used, sizeof (emergency->offices) - used, "%s%s",
+                  used ? "," : "", office);
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    used = strlen (emergency->grants);
+    snprintf (emergency->grants + used, sizeof (emergency->grants) - used, "%s%s",
+              used ? " " : "break-glass ", hex);
+    return BR_REASON_OK;
+}
+
+//  POST /v1/emergency: an administrator asks for emergency access to the
+//  cases of one office, with a reason, for at most BN_EMERGENCY_MINUTES_MAX
+//  minutes. It holds once a second administrator approves it.
+static br_reason_t
+s_emergency_request (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    const char *office = bn_api_text (call->body, "office", BR_SERVICE_MAX);
+    json_int_t minutes = bn_api_integer (call->body, "minutes", 0);
+    if (!br_catalogue_service (office) || !s_office_here (self, office))
+        return bn_api_refuse (call, BR_REASON_NO_ROUTE, "office: an office of this node");
+    if (minutes < 1 || minutes > BN_EMERGENCY_MINUTES_MAX)
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "minutes: 1 to %d",
+                              BN_EMERGENCY_MINUTES_MAX);
+    uint8_t id[BN_ID_SIZE];
+    randombytes_buf (id, sizeof (id));
+    char hex[S_ID_HEX];
+    s_hex (id, hex);
+    json_t *grant = json_pack ("{ss ss sO sI ss sI ss}", "id", hex, "office", office, "reason",
+                               json_object_get (call->body, "reason"), "minutes",
+                               (json_int_t) minutes, "requested_by", call->user, "requested_at_ms",
+                               (json_int_t) now, "state", "requested");
+    br_reason_t reason = s_put (self, txn, self->emergency, id, grant);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, call->route->action, id, office, now);
+    call->status = 201;
+    call->result = grant;
+    return reason;
+}
+
+//  POST /v1/emergency/{id}/approve and /end: a second administrator puts a
+//  request in force; either ends it early.
+static br_reason_t
+s_emergency_step (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                  bool approve, int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *grant = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->emergency, id, &grant) != BR_REASON_OK)
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such emergency access");
+    call->result = grant;
+    const char *state = s_grant_state (grant, now);
+    const char *by = json_string_value (json_object_get (grant, "requested_by"));
+    if (approve && !streq (state, "requested"))
+        return bn_api_refuse (call, BR_REASON_INVALID_STATE,
+                              "only a request of the last hour can be approved");
+    if (approve && by && streq (by, call->user))
+        return bn_api_refuse (call, BR_REASON_FORBIDDEN,
+                              "a second administrator approves, not the one who asked");
+    if (!approve && !streq (state, "requested") && !streq (state, "active"))
+        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "it is over already");
+    if (approve) {
+        json_object_set_new (grant, "state", json_string ("active"));
+        json_object_set_new (grant, "approved_by", json_string (call->user));
+        json_object_set_new (grant, "approved_at_ms", json_integer (now));
+        json_object_set_new (
+            grant, "until_ms",
+            json_integer (now + bn_api_integer (grant, "minutes", 0) * (json_int_t) 60000));
+    } else {
+        json_object_set_new (grant, "state", json_string ("ended"));
+        json_object_set_new (grant, "ended_by", json_string (call->user));
+        json_object_set_new (grant, "ended_at_ms", json_integer (now));
+    }
+    br_reason_t reason = s_put (self, txn, self->emergency, id, grant);
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, call->route->action, id, s_office (grant), now);
+    return reason;
+}
+
+//  The audit records made under the emergency accesses of a listing.
+static void
+s_emergency_action (void *argument, const bn_audit_entry_t *entry)
+{
+    json_t *grants = (json_t *) argument;
+    if (strncmp (entry->detail, "break-glass ", 12) != 0)
+        return;
+    size_t index;
+    json_t *grant;
+    json_array_foreach (grants, index, grant)
+    {
+        const char *id = json_string_value (json_object_get (grant, "id"));
+        json_t *actions = json_object_get (grant, "actions");
+        if (id && strstr (entry->detail + 12, id) && json_array_size (actions) < BN_EVENTS_MAX)
+            json_array_append_new (actions,
+                                   json_pack ("{sI ss ss}", "at_ms", (json_int_t) entry->at_ms,
+                                              "action", entry->action, "object", entry->object));
+    }
+}
+
+typedef struct {
+    bn_request_t *call; //  whose offices (the administration: all)
+    json_t *list;       //  the grants
+    int64_t now;        //  their states as of when
+} s_grants_t;
+
+static br_reason_t
+s_emergency_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *grant,
+                   void *argument)
+{
+    (void) self;
+    (void) txn;
+    (void) id;
+    s_grants_t *grants = (s_grants_t *) argument;
+    if (!streq (grants->call->role, BN_TOKENS_ROLE_ADMINISTRATION) && !s_sees (grants->call, grant))
+        return BR_REASON_OK;
+    json_object_set_new (grant, "state", json_string (s_grant_state (grant, grants->now)));
+    json_object_set_new (grant, "actions", json_array ());
+    json_array_append (grants->list, grant);
+    return BR_REASON_OK;
+}
+
+//  GET /v1/emergency: the emergency accesses, with what was read under
+//  each: all for the administration, those to its offices for the Leitung
+//  (the affected office sees who looked at its cases, and why).
+static br_reason_t
+s_emergency_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
+{
+    s_grants_t grants = {.call = call, .list = json_array (), .now = now};
+    br_reason_t reason = s_each (self, txn, self->emergency, s_emergency_entry, &grants);
+    if (json_array_size (grants.list)) {
+        uint64_t after = 0;
+        size_t read;
+        while ((read = bn_audit_read (self->audit, after, BN_EVENTS_MAX, s_emergency_action,
+                                      grants.list)) > 0)
+            after += read;
+    }
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, call->route->action, NULL, "", now);
+    call->result = json_pack ("{so}", "emergency", grants.list);
+    return reason;
+}
+
 //  ---- What each operation takes ------------------------------------------------------
 
 #define S_LINE(name, max, required)                                                                \
@@ -1914,6 +2101,11 @@ static const bn_field_t s_note_fields[] = {{"text", BN_FIELD_NOTE, BN_TEXT_MAX, 
 static const bn_field_t s_close_fields[] = {S_LINE ("reason", S_REASON_MAX, false),
                                             S_NOTE ("text", BN_TEXT_MAX), S_END};
 static const bn_field_t s_follow_up_query[] = {S_LINE ("caseworker", BN_NAME_MAX, false), S_END};
+static const bn_field_t s_emergency_fields[] = {
+    S_LINE ("office", BR_SERVICE_MAX, true),
+    {"reason", BN_FIELD_NOTE, BN_EMERGENCY_REASON_MAX, 0, true, false},
+    {"minutes", BN_FIELD_INTEGER, 0, 0, true, false},
+    S_END};
 static const bn_field_t s_member_fields[] = {
     S_LINE ("name", BN_NAME_MAX, true),
     S_LINE ("role", BN_NAME_MAX, true),
@@ -1985,6 +2177,9 @@ s_fields_of (bn_operation_t operation, const bn_field_t **body, const bn_field_t
             break;
         case BN_OP_FOLLOW_UPS:
             *query = s_follow_up_query;
+            break;
+        case BN_OP_EMERGENCY_REQUEST:
+            *body = s_emergency_fields;
             break;
         case BN_OP_CONSENT_RECORD:
             *body = s_consent_fields;
@@ -2069,6 +2264,18 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     br_reason_t refused = s_input_check (call);
     if (refused != BR_REASON_OK)
         return refused;
+    //  The administration reads an office's cases only under an emergency
+    //  access approved for it and in force, and its reads say so
+    s_emergency_t emergency = {.user = call->user, .now = now};
+    const char *offices = call->offices;
+    if (streq (call->role, BN_TOKENS_ROLE_ADMINISTRATION) &&
+        call->route->scope == BN_SCOPE_OFFICES && call->route->operation != BN_OP_EMERGENCY_LIST) {
+        refused = s_each (self, txn, self->emergency, s_emergency_collect, &emergency);
+        if (refused != BR_REASON_OK)
+            return refused;
+        call->offices = emergency.offices;
+        self->break_glass = *emergency.grants ? emergency.grants : NULL;
+    }
     const char *id = call->id;
     const char *action = call->route->action;
     br_reason_t reason = BR_REASON_NOT_FOUND;
@@ -2098,6 +2305,17 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
             break;
         case BN_OP_FOLLOW_UPS:
             reason = s_follow_ups (self, txn, call, now);
+            break;
+        case BN_OP_EMERGENCY_REQUEST:
+            reason = s_emergency_request (self, txn, call, now);
+            break;
+        case BN_OP_EMERGENCY_LIST:
+            reason = s_emergency_list (self, txn, call, now);
+            break;
+        case BN_OP_EMERGENCY_APPROVE:
+        case BN_OP_EMERGENCY_END:
+            reason = s_emergency_step (self, txn, call, id,
+                                       call->route->operation == BN_OP_EMERGENCY_APPROVE, now);
             break;
         case BN_OP_CONSENT_RECORD:
             reason = s_consent_record (self, txn, call, now);
@@ -2151,6 +2369,8 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
         default:
             break;
     }
+    call->offices = offices;
+    self->break_glass = NULL;
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
         bn_api_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
@@ -2676,7 +2896,8 @@ bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault, 
     self->audit = audit;
     const br_store_db_t dbs[] = {{"cases", &self->cases},         {"consents", &self->consents},
                                  {"referrals", &self->referrals}, {"transfers", &self->transfers},
-                                 {"events", &self->events},       {"casework-meta", &self->meta}};
+                                 {"events", &self->events},       {"casework-meta", &self->meta},
+                                 {"emergency", &self->emergency}};
     *reason = br_store_open_dbs (self->env, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
         *reason = s_migrate (self);
@@ -2749,11 +2970,11 @@ s_test_town_destroy (s_test_town_t *town)
     zstr_free (&town->directory);
 }
 
-//  Makes an API call as a caseworker acting for `offices`; asserts it ends
-//  with `expected`. Returns the result.
+//  Makes an API call as `user` of `role` acting for `offices`; asserts it
+//  ends with `expected`. Returns the result.
 static json_t *
-s_test_call_as (s_test_town_t *town, const char *offices, const char *method, const char *path,
-                const char *body, br_reason_t expected)
+s_test_call_by (s_test_town_t *town, const char *user, const char *role, const char *offices,
+                const char *method, const char *path, const char *body, br_reason_t expected)
 {
     //  "PATH?a=1&b=2": the query as the HTTP layer passes it
     char bare[256];
@@ -2774,8 +2995,8 @@ s_test_call_as (s_test_town_t *town, const char *offices, const char *method, co
     bn_request_t call = {.method = method,
                          .path = bare,
                          .query = query,
-                         .user = "test-caseworker",
-                         .role = BN_TOKENS_ROLE_CASEWORKER,
+                         .user = user,
+                         .role = role,
                          .offices = offices};
     call.body = body ? json_loads (body, 0, NULL) : NULL;
     assert (!body || call.body);
@@ -2797,6 +3018,15 @@ s_test_call_as (s_test_town_t *town, const char *offices, const char *method, co
     json_decref (call.body);
     json_decref (query);
     return call.result;
+}
+
+//  Makes an API call as a caseworker acting for `offices`.
+static json_t *
+s_test_call_as (s_test_town_t *town, const char *offices, const char *method, const char *path,
+                const char *body, br_reason_t expected)
+{
+    return s_test_call_by (town, "test-caseworker", BN_TOKENS_ROLE_CASEWORKER, offices, method,
+                           path, body, expected);
 }
 
 //  Makes an API call as the town's caseworker, for all its offices.
@@ -3103,6 +3333,63 @@ bn_casework_test (bool verbose)
     assert (!json_object_get (reopened, "close_reason"));
     json_decref (reopened);
     s_test_call (&luenen, "POST", life_action, "{}", BR_REASON_INVALID_STATE);
+
+    //  Emergency access: the administration reads a case only once a second
+    //  administrator approved it for that office, and its reads say so
+    const char *admin = BN_TOKENS_ROLE_ADMINISTRATION;
+    char glass_path[128];
+    snprintf (glass_path, sizeof (glass_path), "/v1/cases/%s", case_id);
+    s_test_call_by (&luenen, "anna", admin, "", "GET", glass_path, NULL,
+                    BR_REASON_OFFICE_NOT_PERMITTED);
+    json_t *listed_cases =
+        s_test_call_by (&luenen, "anna", admin, "", "GET", "/v1/cases", NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (listed_cases, "cases")) == 0);
+    json_decref (listed_cases);
+    s_test_call_by (&luenen, "anna", admin, "", "POST", "/v1/emergency",
+                    "{\"office\": \"fruehe-hilfen\", \"reason\": \"x\", \"minutes\": 30}",
+                    BR_REASON_NO_ROUTE);
+    s_test_call_by (&luenen, "anna", admin, "", "POST", "/v1/emergency",
+                    "{\"office\": \"jobcenter\", \"reason\": \"x\", \"minutes\": 999}",
+                    BR_REASON_MALFORMED);
+    json_t *grant = s_test_call_by (
+        &luenen, "anna", admin, "", "POST", "/v1/emergency",
+        "{\"office\": \"jobcenter\", \"reason\": \"Kind in Gefahr, Sachbearbeitung nicht "
+        "erreichbar\", \"minutes\": 30}",
+        BR_REASON_OK);
+    char grant_path[128];
+    snprintf (grant_path, sizeof (grant_path), "/v1/emergency/%s/approve",
+              json_string_value (json_object_get (grant, "id")));
+    s_test_call_by (&luenen, "anna", admin, "", "GET", glass_path, NULL,
+                    BR_REASON_OFFICE_NOT_PERMITTED); //  not yet approved
+    s_test_call_by (&luenen, "anna", admin, "", "POST", grant_path, "{}", BR_REASON_FORBIDDEN);
+    json_decref (
+        s_test_call_by (&luenen, "bernd", admin, "", "POST", grant_path, "{}", BR_REASON_OK));
+    s_test_call_by (&luenen, "bernd", admin, "", "POST", grant_path, "{}", BR_REASON_INVALID_STATE);
+    json_decref (
+        s_test_call_by (&luenen, "anna", admin, "", "GET", glass_path, NULL, BR_REASON_OK));
+    s_test_call_by (&luenen, "bernd", admin, "", "GET", glass_path, NULL,
+                    BR_REASON_OFFICE_NOT_PERMITTED); //  the approver has no access himself
+    //  The Jobcenter's Leitung sees who read its case, and why; the Jugendamt's does not
+    json_t *watched = s_test_call_by (&luenen, "lea", BN_TOKENS_ROLE_LEITUNG, "jobcenter", "GET",
+                                      "/v1/emergency", NULL, BR_REASON_OK);
+    json_t *seen_grant = json_array_get (json_object_get (watched, "emergency"), 0);
+    assert (streq (json_string_value (json_object_get (seen_grant, "state")), "active"));
+    assert (streq (json_string_value (json_object_get (seen_grant, "approved_by")), "bernd"));
+    json_t *seen_action = json_array_get (json_object_get (seen_grant, "actions"), 0);
+    assert (streq (json_string_value (json_object_get (seen_action, "action")), "case.read"));
+    assert (streq (json_string_value (json_object_get (seen_action, "object")), case_id));
+    json_decref (watched);
+    watched = s_test_call_by (&luenen, "jan", BN_TOKENS_ROLE_LEITUNG, "jugendamt", "GET",
+                              "/v1/emergency", NULL, BR_REASON_OK);
+    assert (json_array_size (json_object_get (watched, "emergency")) == 0);
+    json_decref (watched);
+    snprintf (grant_path, sizeof (grant_path), "/v1/emergency/%s/end",
+              json_string_value (json_object_get (grant, "id")));
+    json_decref (
+        s_test_call_by (&luenen, "anna", admin, "", "POST", grant_path, "{}", BR_REASON_OK));
+    s_test_call_by (&luenen, "anna", admin, "", "GET", glass_path, NULL,
+                    BR_REASON_OFFICE_NOT_PERMITTED);
+    json_decref (grant);
 
     //  Need-to-know: Lünen's Jugendamt neither sees nor touches the
     //  Jobcenter's case, its consent, or the list entries

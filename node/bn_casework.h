@@ -41,14 +41,17 @@
 #include "bn_vault.h"
 #include <jansson.h>
 
-#define BN_ID_SIZE                  16   //  case, consent, referral ids
-#define BN_NAME_MAX                 100  //  a person's name, characters
-#define BN_TEXT_MAX                 4000 //  a note or outcome, characters
-#define BN_LIST_MAX                 64   //  members, needs, notes, subjects
-#define BN_EVENTS_MAX               1000 //  events in one listing
-#define BN_AGE_OF_MAJORITY          18   //  a member younger is a minor
+#define BN_ID_SIZE               16                 //  case, consent, referral ids
+#define BN_NAME_MAX              100                //  a person's name, characters
+#define BN_TEXT_MAX              4000               //  a note or outcome, characters
+#define BN_LIST_MAX              64                 //  members, needs, notes, subjects
+#define BN_EVENTS_MAX            1000               //  events in one listing
+#define BN_AGE_OF_MAJORITY       18                 //  a member younger is a minor
+#define BN_EMERGENCY_MINUTES_MAX 240                //  the longest emergency access
+#define BN_EMERGENCY_REASON_MAX  1000               //  its reason, characters
+#define BN_EMERGENCY_APPROVAL_MS (60LL * 60 * 1000) //  a request waits this long for approval
 //  The records' schema: 1 before records named their office, 2 since.
-#define BN_CASEWORK_SCHEMA 2
+#define BN_CASEWORK_SCHEMA          2
 #define BN_REF_MAX                  64   //  the town software's own case reference, characters
 #define BN_JOURNAL_MAX              1000 //  notes appended to one case
 #define BN_MESSAGE_LIFETIME_MS      ((int64_t) 30 * 24 * 3600 * 1000) //  casework messages

@@ -14,6 +14,10 @@
     (BN_ROLE_CASEWORKER | BN_ROLE_INTEGRATION | BN_ROLE_READONLY | BN_ROLE_LEITUNG |               \
      BN_ROLE_ADMINISTRATION)
 #define S_AUDIT (BN_ROLE_READONLY | BN_ROLE_ADMINISTRATION)
+//  Reading casework: the administration too, which sees nothing there but
+//  under an approved emergency access (bn_casework)
+#define S_VIEW  (S_READ | BN_ROLE_ADMINISTRATION)
+#define S_ADMIN BN_ROLE_ADMINISTRATION
 #define S_ALL   (S_READ | BN_ROLE_ADMINISTRATION)
 
 #define S_CASEWORK(method, pattern, roles, action, operation)                                      \
@@ -29,8 +33,8 @@
 static const bn_route_t s_routes[] = {
     {"GET", "/v1/status", S_ALL, BN_SCOPE_NODE, NULL, BN_OWNER_NODE, BN_OP_STATUS},
     S_CASEWORK ("POST", "/v1/cases", S_WORK, "case.create", CASE_CREATE),
-    S_CASEWORK ("GET", "/v1/cases", S_READ, "cases.list", CASE_LIST),
-    S_CASEWORK ("GET", "/v1/cases/{id}", S_READ, "case.read", CASE_READ),
+    S_CASEWORK ("GET", "/v1/cases", S_VIEW, "cases.list", CASE_LIST),
+    S_CASEWORK ("GET", "/v1/cases/{id}", S_VIEW, "case.read", CASE_READ),
     S_CASEWORK ("POST", "/v1/cases/{id}/transfer", S_WORK, "transfer.send", CASE_TRANSFER),
     S_CASEWORK ("POST", "/v1/cases/{id}/notes", S_WORK, "case.note", CASE_NOTE),
     S_CASEWORK ("PATCH", "/v1/cases/{id}", S_WORK, "case.update", CASE_UPDATE),
@@ -38,19 +42,27 @@ static const bn_route_t s_routes[] = {
     S_CASEWORK ("POST", "/v1/cases/{id}/reopen", S_WORK, "case.reopen", CASE_REOPEN),
     S_CASEWORK ("GET", "/v1/follow-ups", S_READ, "followups.list", FOLLOW_UPS),
     S_CASEWORK ("POST", "/v1/consents", S_WORK, "consent.record", CONSENT_RECORD),
-    S_CASEWORK ("GET", "/v1/consents", S_READ, "consents.list", CONSENT_LIST),
-    S_CASEWORK ("GET", "/v1/consents/{id}", S_READ, "consent.read", CONSENT_READ),
+    S_CASEWORK ("GET", "/v1/consents", S_VIEW, "consents.list", CONSENT_LIST),
+    S_CASEWORK ("GET", "/v1/consents/{id}", S_VIEW, "consent.read", CONSENT_READ),
     S_CASEWORK ("POST", "/v1/consents/{id}/withdraw", S_WORK, "consent.withdraw", CONSENT_WITHDRAW),
     S_CASEWORK ("POST", "/v1/referrals", S_WORK, "referral.send", REFERRAL_SEND),
-    S_CASEWORK ("GET", "/v1/referrals", S_READ, "referrals.list", REFERRAL_LIST),
-    S_CASEWORK ("GET", "/v1/referrals/{id}", S_READ, "referral.read", REFERRAL_READ),
+    S_CASEWORK ("GET", "/v1/referrals", S_VIEW, "referrals.list", REFERRAL_LIST),
+    S_CASEWORK ("GET", "/v1/referrals/{id}", S_VIEW, "referral.read", REFERRAL_READ),
     S_CASEWORK ("POST", "/v1/referrals/{id}/status", S_WORK, "referral.status", REFERRAL_STATUS),
-    S_CASEWORK ("GET", "/v1/transfers", S_READ, "transfers.list", TRANSFER_LIST),
-    S_CASEWORK ("GET", "/v1/transfers/{id}", S_READ, "transfer.read", TRANSFER_READ),
+    S_CASEWORK ("GET", "/v1/transfers", S_VIEW, "transfers.list", TRANSFER_LIST),
+    S_CASEWORK ("GET", "/v1/transfers/{id}", S_VIEW, "transfer.read", TRANSFER_READ),
     S_CASEWORK ("POST", "/v1/transfers/{id}/accept", S_WORK, "transfer.accept", TRANSFER_ACCEPT),
     S_CASEWORK ("POST", "/v1/transfers/{id}/decline", S_WORK, "transfer.decline", TRANSFER_DECLINE),
     S_CASEWORK ("GET", "/v1/events", S_READ, NULL, EVENTS),
     S_CASEWORK ("GET", "/v1/reports", S_COUNT, "reports.read", REPORTS),
+    {"POST", "/v1/emergency", S_ADMIN, BN_SCOPE_NODE, "emergency.request", BN_OWNER_CASEWORK,
+     BN_OP_EMERGENCY_REQUEST},
+    {"GET", "/v1/emergency", S_ADMIN | BN_ROLE_LEITUNG, BN_SCOPE_OFFICES, "emergency.list",
+     BN_OWNER_CASEWORK, BN_OP_EMERGENCY_LIST},
+    {"POST", "/v1/emergency/{id}/approve", S_ADMIN, BN_SCOPE_NODE, "emergency.approve",
+     BN_OWNER_CASEWORK, BN_OP_EMERGENCY_APPROVE},
+    {"POST", "/v1/emergency/{id}/end", S_ADMIN, BN_SCOPE_NODE, "emergency.end", BN_OWNER_CASEWORK,
+     BN_OP_EMERGENCY_END},
     {"GET", "/v1/audit", S_AUDIT, BN_SCOPE_NODE, NULL, BN_OWNER_CASEWORK, BN_OP_AUDIT_LIST},
     {"GET", "/v1/audit/verify", S_AUDIT, BN_SCOPE_NODE, NULL, BN_OWNER_CASEWORK,
      BN_OP_AUDIT_VERIFY},
@@ -321,7 +333,10 @@ bn_routes_test (bool verbose)
     assert (!bn_routes_allows (route, "readonly") && !bn_routes_allows (route, "administration"));
     assert (!bn_routes_allows (route, "root") && !bn_routes_allows (route, NULL));
     route = bn_routes_match ("GET", "/v1/cases", id, allow, &reason);
-    assert (!bn_routes_allows (route, "administration") && bn_routes_allows (route, "readonly"));
+    assert (bn_routes_allows (route, "administration") && bn_routes_allows (route, "readonly"));
+    assert (route->scope == BN_SCOPE_OFFICES); //  the administration's offices: none
+    route = bn_routes_match ("POST", "/v1/cases", id, allow, &reason);
+    assert (!bn_routes_allows (route, "administration"));
     route = bn_routes_match ("GET", "/v1/reports", id, allow, &reason);
     assert (bn_routes_allows (route, "leitung") && !bn_routes_allows (route, "sachbearbeitung"));
     //  Every route is callable by someone, and has a distinct method and pattern

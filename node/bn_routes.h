@@ -12,18 +12,23 @@
     - the request then carries its entry, and its owner (bn_casework,
       bn_exchange, the node itself) dispatches on the entry's operation.
 
-    Matching is exact, on the path as the server parsed it: segments are
-    compared whole and case-sensitively, an empty segment ("//") or a
+    Matching is exact, on the path as the server decoded it (bn_api: its
+    percent-escapes decoded, but none at all where one is "%00"): segments
+    are compared whole and case-sensitively, an empty segment ("//") or a
     trailing "/" matches nothing, and "{id}" matches 1 to 64 lowercase hex
-    digits only. So no spelling of a path reaches an operation under checks
-    other than its own.
+    digits only. Authorization is decided on the route matched, and the
+    operation gets that same route: so no spelling of a path reaches an
+    operation under checks other than its own.
 
     Roles. API tokens are caseworker, integration (the town's case software,
     acting for one office and naming the person it acts for) or readonly;
     web users are sachbearbeitung, leitung or administration. Office scope
     OFFICES means the owner checks each record against the offices the
     caller acts for (bn_request_t.offices); NODE means the operation
-    concerns the node, not a family.
+    concerns the node, not a family. The administration acts for no
+    office: it may call the reading routes of casework, but reads nothing
+    there, except under an emergency access (break-glass) a second
+    administrator approved, for one office, for a limited time.
 
     node/openapi.yaml lists the same operations; a test compares both ways.
     =========================================================================
@@ -81,6 +86,10 @@ typedef enum {
     BN_OP_TRANSFER_DECLINE,
     BN_OP_EVENTS,
     BN_OP_REPORTS,
+    BN_OP_EMERGENCY_REQUEST,
+    BN_OP_EMERGENCY_LIST,
+    BN_OP_EMERGENCY_APPROVE,
+    BN_OP_EMERGENCY_END,
     BN_OP_AUDIT_LIST,
     BN_OP_AUDIT_VERIFY,
     BN_OP_EXCHANGE_TOPICS,
