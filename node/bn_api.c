@@ -914,6 +914,21 @@ s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url
     return s_send_refusal (connection, method, url, request->logged, reason, detail, NULL);
 }
 
+//  Decodes the percent-escapes of the path and the query as libmicrohttpd
+//  would, except that text holding an escaped NUL ("%00") stays as it came:
+//  decoded, it would cut the path short, so that "/v1/cases/ID%00x" would
+//  read as "/v1/cases/ID". Left whole, no route matches it.
+static size_t
+s_unescape (void *argument, struct MHD_Connection *connection, char *text)
+{
+    (void) argument;
+    (void) connection;
+    for (const char *at = strchr (text, '%'); at; at = strchr (at + 1, '%'))
+        if (at[1] == '0' && at[2] == '0')
+            return strlen (text);
+    return MHD_http_unescape (text);
+}
+
 //  libmicrohttpd calls this after the headers, for each piece of the body,
 //  and once the request is complete.
 static enum MHD_Result
@@ -1008,6 +1023,7 @@ bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, bn_api_disp
                           MHD_OPTION_CONNECTION_LIMIT, (unsigned int) BN_API_CONNECTION_MAX,    //
                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) BN_API_TIMEOUT_SECONDS, //
                           MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,                       //
+                          MHD_OPTION_UNESCAPE_CALLBACK, s_unescape, self,                       //
                           MHD_OPTION_END);
     if (!self->daemon) {
         zsys_error ("api: cannot listen on %s", address);
