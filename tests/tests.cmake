@@ -58,7 +58,7 @@ add_executable (bruecke-attack tests/integration/attack.c)
 target_link_libraries (bruecke-attack PRIVATE bruecke_common)
 set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter
                                casework casework_attacks exchange exchange_cli web
-                               rejoin clocks node_disk_full broker_hold local_referral)
+                               rejoin clocks node_disk_full broker_hold local_referral access)
 foreach (name ${BRUECKE_INTEGRATION_TESTS})
     add_test (NAME integration.${name}
               COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})

@@ -169,7 +169,9 @@ it_assert_eq "no agreements" "$(ex luenen agreements)" "luenen's agreements (no 
 out=$(ex unna accept "$TRANSFER") || it_fail "unna accept: $(cat "$WORK/last-stderr")"
 it_assert_match "^accept $TRANSFER submitted as message [0-9a-f]{32}$" "$out" "unna's acceptance"
 it_wait_until 30 "kamen sees unna's acceptance" line_has kamen "accepted by unna  "
-refused 1 INVALID_STATE "accepting twice" unna accept "$TRANSFER"
+#   Accepting again while proposed is allowed (PROTOCOL.md 16.6)
+out=$(ex unna accept "$TRANSFER") || it_fail "unna accepting again: $(cat "$WORK/last-stderr")"
+it_assert_match "^accept $TRANSFER submitted as message [0-9a-f]{32}$" "$out" "unna's second acceptance"
 out=$(ex kamen accept "$TRANSFER") || it_fail "kamen accept: $(cat "$WORK/last-stderr")"
 for town in unna kamen; do
     it_wait_until 30 "$town sees the transfer accepted" state_is "$town" accepted
