@@ -64,7 +64,8 @@
     X (GRANTOR_NOT_ENTITLED, 45, false)                                                            \
     X (SUBJECT_NOT_MEMBER, 46, false)                                                              \
     X (CONSENT_BACKDATED, 47, false)                                                               \
-    X (CONSENT_TOO_LONG, 48, false)
+    X (CONSENT_TOO_LONG, 48, false)                                                                \
+    X (EVIDENCE_MISMATCH, 49, false)
 
 #define BR_REASON_ENUM_ENTRY(name, number, retry) BR_REASON_##name = number,
 typedef enum { BR_REASON_LIST (BR_REASON_ENUM_ENTRY) } br_reason_t;

@@ -44,6 +44,7 @@ typedef struct {
     bool web;                                 //  a page, or the web interface's login and session
     uint8_t *body;                            //  request body so far (BN_API_BODY_MAX at most)
     size_t body_size;                         //  bytes in body
+    size_t body_capacity;                     //  bytes allocated for it
     size_t received;                          //  body bytes received, kept or thrown away
 } s_request_t;
 
@@ -257,6 +258,7 @@ bn_api_http_status (br_reason_t reason)
         case BR_REASON_SUBJECT_NOT_MEMBER:
         case BR_REASON_CONSENT_BACKDATED:
         case BR_REASON_CONSENT_TOO_LONG:
+        case BR_REASON_EVIDENCE_MISMATCH:
             return MHD_HTTP_UNPROCESSABLE_CONTENT;
         case BR_REASON_STORE_FULL:
         case BR_REASON_STORE_FAILED:
@@ -478,8 +480,17 @@ s_upload (s_request_t *request, const char *method, const char *data, size_t siz
         request->body_size = 0;
         return;
     }
-    if (!request->body)
-        request->body = (uint8_t *) zmalloc (BN_API_BODY_MAX);
+    //  The buffer grows as the body comes: most bodies are small
+    if (request->body_size + size > request->body_capacity) {
+        size_t capacity = request->body_capacity ? request->body_capacity : 16384;
+        while (capacity < request->body_size + size)
+            capacity *= 2;
+        if (capacity > BN_API_BODY_MAX)
+            capacity = BN_API_BODY_MAX;
+        request->body = (uint8_t *) realloc (request->body, capacity);
+        assert (request->body);
+        request->body_capacity = capacity;
+    }
     memcpy (request->body + request->body_size, data, size);
     request->body_size += size;
 }

@@ -47,8 +47,9 @@
 #define BN_API_DEFAULT_ADDRESS "127.0.0.1:8080"
 //  The same, as the URL clients use.
 #define BN_API_DEFAULT_URL "http://127.0.0.1:8080"
-//  Largest request body accepted.
-#define BN_API_BODY_MAX (256 * 1024)
+//  Largest request body accepted: a consent's signed form (1 MiB) in base64
+//  fits.
+#define BN_API_BODY_MAX (2 * 1024 * 1024)
 //  Largest body read (and thrown away) to refuse it politely; a larger one
 //  is refused before it is read and the connection closed.
 #define BN_API_DISCARD_MAX (4 * 1024 * 1024)

@@ -23,6 +23,7 @@ struct _bn_casework_t {
     MDB_dbi events;          //  counter -> event
     MDB_dbi meta;            //  "schema" -> the store's schema version
     MDB_dbi emergency;       //  grant id -> sealed emergency access (break-glass)
+    MDB_dbi forms;           //  consent id -> sealed signed form (type, NUL, bytes)
     const char *break_glass; //  during a call under emergency access: its audit note
 };
 
@@ -1201,6 +1202,123 @@ s_consent_withdraw (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const
     return reason;
 }
 
+//  POST /v1/consents/{id}/form: the signed form (a scan or PDF), kept sealed
+//  with the consent. It must be the document whose digest the consent
+//  recorded (EVIDENCE_MISMATCH); once stored it stays (INVALID_STATE).
+static br_reason_t
+s_consent_form_store (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                      int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *consent = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->consents, id, &consent) != BR_REASON_OK)
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
+    call->result = consent;
+    br_reason_t reason = s_permit (call, consent);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const char *type = bn_api_text (call->body, "content_type", 32);
+    if (!type || (!streq (type, "application/pdf") && !streq (type, "image/png") &&
+                  !streq (type, "image/jpeg")))
+        return bn_api_refuse (call, BR_REASON_MALFORMED,
+                              "content_type: application/pdf, image/png or image/jpeg");
+    const char *text = json_string_value (json_object_get (call->body, "data"));
+    size_t size = 0;
+    uint8_t *bytes = (uint8_t *) malloc (BN_FORM_MAX + 3);
+    assert (bytes);
+    if (!text ||
+        sodium_base642bin (bytes, BN_FORM_MAX + 3, text, strlen (text), NULL, &size, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        size == 0 || size > BN_FORM_MAX) {
+        free (bytes);
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "data: 1 byte to %d KiB in base64",
+                              BN_FORM_MAX / 1024);
+    }
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (digest, bytes, size);
+    char digest_hex[2 * crypto_hash_sha256_BYTES + 1];
+    br_hex_encode (digest, sizeof (digest), digest_hex);
+    const char *recorded = json_string_value (json_object_get (consent, "evidence_sha256"));
+    if (json_is_true (json_object_get (consent, "form_stored")))
+        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the signed form is stored already");
+    else if (!recorded || strcasecmp (recorded, digest_hex) != 0)
+        reason = bn_api_refuse (call, BR_REASON_EVIDENCE_MISMATCH,
+                                "the form's SHA-256 is not the consent's evidence_sha256");
+    if (reason == BR_REASON_OK) {
+        //  Sealed as content type, a NUL, the bytes
+        size_t type_size = strlen (type) + 1;
+        uint8_t *plain = (uint8_t *) malloc (type_size + size);
+        assert (plain);
+        memcpy (plain, type, type_size);
+        memcpy (plain + type_size, bytes, size);
+        zchunk_t *sealed = bn_vault_seal (self->vault, plain, type_size + size);
+        sodium_memzero (plain, type_size + size);
+        free (plain);
+        reason = br_store_put (txn, self->forms, id, BN_ID_SIZE, zchunk_data (sealed),
+                               zchunk_size (sealed), 0);
+        zchunk_destroy (&sealed);
+    }
+    sodium_memzero (bytes, size);
+    free (bytes);
+    if (reason == BR_REASON_OK) {
+        json_object_set_new (consent, "form_stored", json_true ());
+        json_object_set_new (consent, "form_type", json_string (type));
+        json_object_set_new (consent, "form_size", json_integer ((json_int_t) size));
+        reason = s_put (self, txn, self->consents, id, consent);
+    }
+    if (reason == BR_REASON_OK)
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
+    call->status = 201;
+    return reason;
+}
+
+//  GET /v1/consents/{id}/form: the signed form, for the consent's office.
+static br_reason_t
+s_consent_form_read (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
+                     int64_t now)
+{
+    uint8_t id[BN_ID_SIZE];
+    json_t *consent = NULL;
+    if (!s_id_parse (hex, id) || s_get (self, txn, self->consents, id, &consent) != BR_REASON_OK)
+        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such consent");
+    br_reason_t reason = s_permit (call, consent);
+    json_decref (consent);
+    if (reason != BR_REASON_OK)
+        return reason;
+    const void *sealed;
+    size_t sealed_size;
+    reason = br_store_get (txn, self->forms, id, BN_ID_SIZE, &sealed, &sealed_size);
+    if (reason == BR_REASON_NOT_FOUND)
+        return bn_api_refuse (call, reason, "no signed form is stored for this consent");
+    zchunk_t *plain = NULL;
+    if (reason == BR_REASON_OK)
+        reason = bn_vault_open (self->vault, sealed, sealed_size, &plain);
+    const uint8_t *data = plain ? zchunk_data (plain) : NULL;
+    const uint8_t *end = data ? data + zchunk_size (plain) : NULL;
+    const uint8_t *nul = data ? memchr (data, 0, zchunk_size (plain)) : NULL;
+    if (reason == BR_REASON_OK && !nul)
+        reason = BR_REASON_AUDIT_BROKEN; //  not what s_consent_form_store sealed
+    if (reason == BR_REASON_OK) {
+        size_t size = (size_t) (end - nul - 1);
+        size_t text_size = sodium_base64_ENCODED_LEN (size, sodium_base64_VARIANT_ORIGINAL);
+        char *text = (char *) malloc (text_size);
+        assert (text);
+        sodium_bin2base64 (text, text_size, nul + 1, size, sodium_base64_VARIANT_ORIGINAL);
+        uint8_t digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256 (digest, nul + 1, size);
+        char digest_hex[2 * crypto_hash_sha256_BYTES + 1];
+        br_hex_encode (digest, sizeof (digest), digest_hex);
+        call->result = json_pack ("{ss ss ss sI}", "content_type", (const char *) data, "data",
+                                  text, "sha256", digest_hex, "size", (json_int_t) size);
+        free (text);
+        reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
+    }
+    if (plain)
+        sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+    zchunk_destroy (&plain);
+    return reason;
+}
+
 //  ---- Referrals ----------------------------------------------------------------
 
 //  The parts of a case a data category stands for.
@@ -2127,6 +2245,10 @@ static const bn_field_t s_consent_fields[] = {
     S_LINE ("evidence_sha256", S_SHA256_HEX, true),
     {"health_data", BN_FIELD_BOOLEAN, 0, 0, false, false},
     S_END};
+static const bn_field_t s_form_fields[] = {
+    S_LINE ("content_type", 32, true),
+    {"data", BN_FIELD_LINE, BN_FORM_MAX / 3 * 4 + 4, 0, true, false},
+    S_END};
 static const bn_field_t s_withdraw_fields[] = {S_OBJECTS ("recipients", BN_LIST_MAX, false), S_END};
 static const bn_field_t s_referral_fields[] = {
     S_LINE ("case_id", S_ID_HEX, true),
@@ -2186,6 +2308,9 @@ s_fields_of (bn_operation_t operation, const bn_field_t **body, const bn_field_t
             break;
         case BN_OP_CONSENT_WITHDRAW:
             *body = s_withdraw_fields;
+            break;
+        case BN_OP_CONSENT_FORM_STORE:
+            *body = s_form_fields;
             break;
         case BN_OP_REFERRAL_SEND:
             *body = s_referral_fields;
@@ -2330,6 +2455,12 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
             break;
         case BN_OP_CONSENT_WITHDRAW:
             reason = s_consent_withdraw (self, txn, call, id, now);
+            break;
+        case BN_OP_CONSENT_FORM_STORE:
+            reason = s_consent_form_store (self, txn, call, id, now);
+            break;
+        case BN_OP_CONSENT_FORM_READ:
+            reason = s_consent_form_read (self, txn, call, id, now);
             break;
         case BN_OP_REFERRAL_SEND:
             reason = s_referral_send (self, txn, call, now);
@@ -2897,7 +3028,7 @@ bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault, 
     const br_store_db_t dbs[] = {{"cases", &self->cases},         {"consents", &self->consents},
                                  {"referrals", &self->referrals}, {"transfers", &self->transfers},
                                  {"events", &self->events},       {"casework-meta", &self->meta},
-                                 {"emergency", &self->emergency}};
+                                 {"emergency", &self->emergency}, {"forms", &self->forms}};
     *reason = br_store_open_dbs (self->env, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
         *reason = s_migrate (self);
@@ -3212,6 +3343,51 @@ bn_casework_test (bool verbose)
     json_t *after = s_test_call (&luenen, "GET", "/v1/consents", NULL, BR_REASON_OK);
     assert (json_array_size (json_object_get (after, "consents")) == consents_before + 2);
     json_decref (after);
+    //  The signed form: only the document the consent's digest names, once,
+    //  read back by the case's office only
+    const char *pdf = "%PDF-1.4 Einwilligung, unterschrieben (erfunden)";
+    uint8_t pdf_digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (pdf_digest, (const uint8_t *) pdf, strlen (pdf));
+    char pdf_hex[2 * crypto_hash_sha256_BYTES + 1], pdf_base64[128];
+    br_hex_encode (pdf_digest, sizeof (pdf_digest), pdf_hex);
+    sodium_bin2base64 (pdf_base64, sizeof (pdf_base64), (const uint8_t *) pdf, strlen (pdf),
+                       sodium_base64_VARIANT_ORIGINAL);
+    char *signed_body = zsys_sprintf (
+        "{\"case_id\": \"%s\", \"grantor\": \"Aylin Beispiel\", \"subjects\": [\"Deniz "
+        "Beispiel\"], \"purpose\": \"early-help\", \"categories\": [\"household\"], "
+        "\"recipients\": [{\"ags\": \"05978036\", \"service\": \"fruehe-hilfen\"}], "
+        "\"valid_until_ms\": %lld, \"form\": \"written\", \"evidence_sha256\": \"%s\"}",
+        case_id, (long long) now + day, pdf_hex);
+    json_t *signed_consent =
+        s_test_call (&luenen, "POST", "/v1/consents", signed_body, BR_REASON_OK);
+    zstr_free (&signed_body);
+    char form_path[128];
+    snprintf (form_path, sizeof (form_path), "/v1/consents/%s/form",
+              json_string_value (json_object_get (signed_consent, "id")));
+    json_decref (signed_consent);
+    s_test_call (&luenen, "GET", form_path, NULL, BR_REASON_NOT_FOUND);
+    char *upload = zsys_sprintf ("{\"content_type\": \"application/pdf\", \"data\": \"%s\"}",
+                                 "YW5kZXJlcyBEb2t1bWVudA==");
+    s_test_call (&luenen, "POST", form_path, upload, BR_REASON_EVIDENCE_MISMATCH);
+    zstr_free (&upload);
+    upload = zsys_sprintf ("{\"content_type\": \"text/html\", \"data\": \"%s\"}", pdf_base64);
+    s_test_call (&luenen, "POST", form_path, upload, BR_REASON_MALFORMED);
+    zstr_free (&upload);
+    upload = zsys_sprintf ("{\"content_type\": \"application/pdf\", \"data\": \"%s\"}", pdf_base64);
+    s_test_call_as (&luenen, "jugendamt", "POST", form_path, upload,
+                    BR_REASON_OFFICE_NOT_PERMITTED);
+    json_t *stored = s_test_call (&luenen, "POST", form_path, upload, BR_REASON_OK);
+    assert (json_is_true (json_object_get (stored, "form_stored")));
+    json_decref (stored);
+    s_test_call (&luenen, "POST", form_path, upload, BR_REASON_INVALID_STATE);
+    zstr_free (&upload);
+    json_t *form = s_test_call (&luenen, "GET", form_path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (form, "data")), pdf_base64));
+    assert (streq (json_string_value (json_object_get (form, "sha256")), pdf_hex));
+    assert (streq (json_string_value (json_object_get (form, "content_type")), "application/pdf"));
+    json_decref (form);
+    s_test_call_as (&luenen, "jugendamt", "GET", form_path, NULL, BR_REASON_OFFICE_NOT_PERMITTED);
+
     //  Members: a name once; custody only for a minor member
     const char *bad_members[] = {
         "[{\"name\": \"A B\", \"role\": \"mother\", \"age\": 30}, {\"name\": \"A B\", "

@@ -48,6 +48,7 @@
 #define BN_EVENTS_MAX            1000               //  events in one listing
 #define BN_AGE_OF_MAJORITY       18                 //  a member younger is a minor
 #define BN_EMERGENCY_MINUTES_MAX 240                //  the longest emergency access
+#define BN_FORM_MAX              (1024 * 1024)      //  a consent's signed form, bytes
 #define BN_EMERGENCY_REASON_MAX  1000               //  its reason, characters
 #define BN_EMERGENCY_APPROVAL_MS (60LL * 60 * 1000) //  a request waits this long for approval
 //  The records' schema: 1 before records named their office, 2 since.

@@ -25,6 +25,7 @@ typedef struct {
     br_identity_t *identity;                    //  this node's keys
     uint8_t county_public[BR_SIGN_PUBLIC_SIZE]; //  the pinned county key
     char *state_path;                           //  state directory
+    json_t *letterhead;                         //  the town's letterhead, for printed forms
     br_roster_t *roster;                        //  the roster in force
     bn_store_t *store;                          //  outbox, sent, inbox
     bn_answers_t *answers;                      //  answers sent lately, to send again
@@ -777,9 +778,9 @@ s_api_status (s_node_t *self, bn_request_t *request)
     for (size_t index = 0; here && index < here->n_services; index++)
         json_array_append_new (offices, json_string (here->services[index]));
     request->result = json_pack (
-        "{ss so sb sI sI sI sI sI sI so}", "node", br_identity_node_id (self->identity), "offices",
-        offices, "connected", self->connected, "roster_version",
-        (json_int_t) br_roster_version (self->roster), "outbox",
+        "{ss so sO sb sI sI sI sI sI sI so}", "node", br_identity_node_id (self->identity),
+        "offices", offices, "letterhead", self->letterhead, "connected", self->connected,
+        "roster_version", (json_int_t) br_roster_version (self->roster), "outbox",
         (json_int_t) bn_store_outbox_count (self->store), "local",
         (json_int_t) bn_store_local_count (self->store), "inbox",
         (json_int_t) bn_store_inbox_count (self->store), "board_sequence",
@@ -1210,6 +1211,15 @@ s_start (s_node_t *self, br_config_t *config)
     self->credit = (uint32_t) credit;
     self->window = (uint32_t) window;
     self->state_path = strdup (state);
+    //  What the printed consent form says of the town (strings; empty if not set)
+    self->letterhead = json_object ();
+    const char *letterhead[][2] = {{"name", "node/letterhead-name"},
+                                   {"address", "node/letterhead-address"},
+                                   {"contact", "node/letterhead-contact"},
+                                   {"dpo", "node/letterhead-dpo"}};
+    for (size_t index = 0; index < sizeof (letterhead) / sizeof (letterhead[0]); index++)
+        json_object_set_new (self->letterhead, letterhead[index][0],
+                             json_string (br_config_string (config, letterhead[index][1], "")));
     self->identity = br_identity_load (key_path, &reason);
     if (!self->identity) {
         zsys_error ("node: key %s: %s", key_path, br_reason_name (reason));
@@ -1328,6 +1338,7 @@ s_stop (s_node_t *self)
     bn_answers_destroy (&self->answers);
     br_identity_destroy (&self->identity);
     free (self->state_path);
+    json_decref (self->letterhead);
 }
 
 static void

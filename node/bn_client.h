@@ -34,6 +34,10 @@
         data-key = "/var/lib/bruecke/luenen/data.key"   (default: in state; made if missing)
         api = "127.0.0.1:8080"                 JSON API address (none: no API)
         api-tokens = "/var/lib/bruecke/luenen/api-tokens"   (default: in state)
+        letterhead-name = "Stadt Lünen – Der Bürgermeister"   printed consent forms'
+        letterhead-address = "Willy-Brandt-Platz 1, 44532 Lünen"  letterhead (GET
+        letterhead-contact = "Telefon 02306 104-0"           /v1/status); all
+        letterhead-dpo = "Datenschutzbeauftragte, …"          optional
 
     Casework (bn_casework) lives in the same store. Requests to the JSON API
     (bn_api, on its own HTTP thread) are handed to this actor, which runs

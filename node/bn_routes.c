@@ -45,6 +45,8 @@ static const bn_route_t s_routes[] = {
     S_CASEWORK ("GET", "/v1/consents", S_VIEW, "consents.list", CONSENT_LIST),
     S_CASEWORK ("GET", "/v1/consents/{id}", S_VIEW, "consent.read", CONSENT_READ),
     S_CASEWORK ("POST", "/v1/consents/{id}/withdraw", S_WORK, "consent.withdraw", CONSENT_WITHDRAW),
+    S_CASEWORK ("POST", "/v1/consents/{id}/form", S_WORK, "consent.form.store", CONSENT_FORM_STORE),
+    S_CASEWORK ("GET", "/v1/consents/{id}/form", S_VIEW, "consent.form.read", CONSENT_FORM_READ),
     S_CASEWORK ("POST", "/v1/referrals", S_WORK, "referral.send", REFERRAL_SEND),
     S_CASEWORK ("GET", "/v1/referrals", S_VIEW, "referrals.list", REFERRAL_LIST),
     S_CASEWORK ("GET", "/v1/referrals/{id}", S_VIEW, "referral.read", REFERRAL_READ),

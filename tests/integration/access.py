@@ -26,6 +26,8 @@ with verdict "ok" or "FAIL". Fixture failures end the script with status 2.
 """
 
 import http.client
+import base64
+import hashlib
 import json
 import re
 import sys
@@ -37,6 +39,10 @@ OWN, OTHER = "jobcenter", "jugendamt"
 LUENEN_AGS, UNNA_AGS = "05978024", "05978036"
 DAY_MS = 86400000
 EVIDENCE = "5f" * 32
+#   A signed consent form (invented), and its digest for the consents that name it
+FORM = b"%PDF-1.4 Einwilligung, unterschrieben (erfunden)"
+FORM_EVIDENCE = hashlib.sha256(FORM).hexdigest()
+FORM_BODY = {"content_type": "application/pdf", "data": base64.b64encode(FORM).decode()}
 #   Names of the invented families: no refusal may show them
 FAMILY_NAMES = ["Ausgedacht", "Beispielhaft"]
 SETTLE_TIMEOUT_S = 20
@@ -44,7 +50,8 @@ SETTLE_TIMEOUT_S = 20
 
 #   Routes the administration may call but where, without an emergency
 #   access, it finds nothing: records refused, lists empty
-ADMIN_BLIND = {"/v1/cases/{id}", "/v1/consents/{id}", "/v1/referrals/{id}", "/v1/transfers/{id}"}
+ADMIN_BLIND = {"/v1/cases/{id}", "/v1/consents/{id}", "/v1/referrals/{id}", "/v1/transfers/{id}",
+               "/v1/consents/{id}/form"}
 ADMIN_LISTS = {"/v1/cases": "cases", "/v1/consents": "consents", "/v1/referrals": "referrals",
                "/v1/transfers": "transfers"}
 
@@ -242,8 +249,17 @@ class Node:
                 "valid_from_ms": now, "valid_until_ms": now + 90 * DAY_MS,
                 "form": "written", "evidence_sha256": EVIDENCE}
 
-    def new_consent(self, case):
-        return self.admin.must("POST", "/v1/consents", self.consent_body(case), "consent")
+    def new_consent(self, case, signed=False):
+        body = self.consent_body(case)
+        if signed:
+            body["evidence_sha256"] = FORM_EVIDENCE
+        return self.admin.must("POST", "/v1/consents", body, "consent")
+
+    def new_signed_consent(self, case):
+        """A consent with its signed form stored."""
+        consent = self.new_consent(case, signed=True)
+        self.admin.must("POST", "/v1/consents/%s/form" % consent["id"], FORM_BODY, "form")
+        return consent
 
     def referral_body(self, case, consent):
         return {"case_id": case["id"], "service": case["service"], "purpose": "early-help",
@@ -379,6 +395,8 @@ class Matrix:
         for office in (OWN, OTHER):
             fixtures = self.fixtures[office]
             fixtures["consent"] = node.new_consent(fixtures["case"])
+            fixtures["signed"] = node.new_signed_consent(fixtures["case"])
+            fixtures["unsigned"] = node.new_consent(fixtures["case"], signed=True)
             fixtures["referral"] = node.new_referral(fixtures["case"], fixtures["consent"])
             fixtures["transfer"] = node.new_outgoing_transfer(office)
         self.fixtures[OWN]["incoming"] = self.waiting_own
@@ -428,6 +446,10 @@ class Matrix:
             ("POST", "/v1/consents"): lambda: ("/v1/consents", node.consent_body(case)),
             ("GET", "/v1/consents"): lambda: ("/v1/consents", None),
             ("GET", "/v1/consents/{id}"): lambda: (path(fixtures["consent"]["id"]), None),
+            ("POST", "/v1/consents/{id}/form"): lambda: (
+                path(node.new_consent(case, signed=True)["id"] if fresh
+                     else fixtures["unsigned"]["id"]), FORM_BODY),
+            ("GET", "/v1/consents/{id}/form"): lambda: (path(fixtures["signed"]["id"]), None),
             ("POST", "/v1/consents/{id}/withdraw"): lambda: (
                 path(node.new_consent(case)["id"] if fresh else fixtures["consent"]["id"]), {}),
             ("POST", "/v1/referrals"): lambda: (
