@@ -50,12 +50,13 @@ typedef struct {
 
 //  Path words of the API (node/openapi.yaml), logged as they are.
 static const char *s_path_words[] = {
-    "v1",       "status",   "cases",      "consents", "withdraw", "referrals",   "transfers",
-    "transfer", "accept",   "decline",    "events",   "audit",    "verify",      "exchange",
-    "topics",   "board",    "offers",     "requests", "items",    "submissions", "agreements",
-    "schedule", "complete", "cancel",     "ledger",   "reports",  "ui",          "admin",
-    "users",    "tokens",   "remove",     "login",    "logout",   "session",     "notes",
-    "close",    "reopen",   "follow-ups", "offices"};
+    "v1",       "status",   "cases",      "consents", "withdraw",  "referrals",   "transfers",
+    "transfer", "accept",   "decline",    "events",   "audit",     "verify",      "exchange",
+    "topics",   "board",    "offers",     "requests", "items",     "submissions", "agreements",
+    "schedule", "complete", "cancel",     "ledger",   "reports",   "ui",          "admin",
+    "users",    "tokens",   "remove",     "login",    "logout",    "session",     "notes",
+    "close",    "reopen",   "follow-ups", "offices",  "directory", "emergency",   "approve",
+    "end",      "form"};
 
 //  ---- Helpers for dispatchers ------------------------------------------------
 

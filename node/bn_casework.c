@@ -1930,6 +1930,32 @@ s_audit_verify (bn_casework_t *self, bn_request_t *call)
     return BR_REASON_OK;
 }
 
+//  GET /v1/directory: every office a consent may name and a referral may
+//  reach, from the roster: (AGS, service), the municipality's name, the
+//  node responsible and whether it is this node. Routes to revoked nodes
+//  are left out. No family's data.
+static br_reason_t
+s_directory (bn_casework_t *self, bn_request_t *call)
+{
+    const Bruecke__Roster *roster = br_roster_content (self->roster);
+    json_t *addresses = json_array ();
+    for (size_t index = 0; index < roster->n_routes; index++) {
+        const Bruecke__Route *route = roster->routes[index];
+        const Bruecke__RosterNode *node = br_roster_lookup_by_id (self->roster, route->node_id);
+        const Bruecke__RosterNode *place = br_roster_lookup_by_ags (self->roster, route->ags);
+        if (!node || node->revoked)
+            continue;
+        json_array_append_new (
+            addresses, json_pack ("{ss ss ss ss ss sb}", "ags", route->ags, "place",
+                                  place ? place->name : route->ags, "service", route->service,
+                                  "node", node->node_id, "node_name", node->name, "here",
+                                  streq (node->node_id, br_identity_node_id (self->identity))));
+    }
+    call->result = json_pack ("{so sI}", "addresses", addresses, "roster_version",
+                              (json_int_t) br_roster_version (self->roster));
+    return BR_REASON_OK;
+}
+
 //  ---- The API's routes -----------------------------------------------------------
 
 //  Counts records by the values of one or two of their fields.
@@ -2484,6 +2510,9 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
         case BN_OP_TRANSFER_DECLINE:
             reason = s_transfer_answer (self, txn, call, id,
                                         call->route->operation == BN_OP_TRANSFER_ACCEPT, now);
+            break;
+        case BN_OP_DIRECTORY:
+            reason = s_directory (self, call);
             break;
         case BN_OP_EVENTS:
             reason = s_events (self, txn, call);
@@ -3566,6 +3595,22 @@ bn_casework_test (bool verbose)
     s_test_call_by (&luenen, "anna", admin, "", "GET", glass_path, NULL,
                     BR_REASON_OFFICE_NOT_PERMITTED);
     json_decref (grant);
+
+    //  The directory: what a consent may name, from the roster
+    json_t *directory = s_test_call (&luenen, "GET", "/v1/directory", NULL, BR_REASON_OK);
+    size_t index_found = 0, here = 0;
+    json_t *address;
+    json_array_foreach (json_object_get (directory, "addresses"), index_found, address)
+    {
+        if (json_is_true (json_object_get (address, "here")))
+            here++;
+        if (streq (json_string_value (json_object_get (address, "ags")), "05978036") &&
+            streq (json_string_value (json_object_get (address, "service")), "fruehe-hilfen"))
+            assert (streq (json_string_value (json_object_get (address, "node")), "unna") &&
+                    streq (json_string_value (json_object_get (address, "place")), "Unna"));
+    }
+    assert (json_array_size (json_object_get (directory, "addresses")) == 4 && here == 1);
+    json_decref (directory);
 
     //  Need-to-know: Lünen's Jugendamt neither sees nor touches the
     //  Jobcenter's case, its consent, or the list entries

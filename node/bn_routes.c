@@ -55,6 +55,7 @@ static const bn_route_t s_routes[] = {
     S_CASEWORK ("GET", "/v1/transfers/{id}", S_VIEW, "transfer.read", TRANSFER_READ),
     S_CASEWORK ("POST", "/v1/transfers/{id}/accept", S_WORK, "transfer.accept", TRANSFER_ACCEPT),
     S_CASEWORK ("POST", "/v1/transfers/{id}/decline", S_WORK, "transfer.decline", TRANSFER_DECLINE),
+    {"GET", "/v1/directory", S_ALL, BN_SCOPE_NODE, NULL, BN_OWNER_CASEWORK, BN_OP_DIRECTORY},
     S_CASEWORK ("GET", "/v1/events", S_READ, NULL, EVENTS),
     S_CASEWORK ("GET", "/v1/reports", S_COUNT, "reports.read", REPORTS),
     {"POST", "/v1/emergency", S_ADMIN, BN_SCOPE_NODE, "emergency.request", BN_OWNER_CASEWORK,

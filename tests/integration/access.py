@@ -467,6 +467,7 @@ class Matrix:
             ("POST", "/v1/transfers/{id}/decline"): lambda: (
                 path(self.pool.pop() if fresh else fixtures["incoming"]),
                 {"reason": "INVALID_STATE"}),
+            ("GET", "/v1/directory"): lambda: ("/v1/directory", None),
             ("GET", "/v1/events"): lambda: ("/v1/events", None),
             ("GET", "/v1/reports"): lambda: ("/v1/reports", None),
             ("GET", "/v1/audit"): lambda: ("/v1/audit", None),
