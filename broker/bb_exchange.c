@@ -254,26 +254,24 @@ s_act (bb_exchange_t *self, MDB_txn *txn, const char *town, const Bruecke__Agree
         return reason;
     Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
     bool provider = streq (town, agreement->provider);
-    int state = agreement->state;
-    bool agreed = state == BRUECKE__AGREEMENT_STATE__AGREEMENT_ACCEPTED ||
-                  state == BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED;
     if (!provider && !streq (town, agreement->receiver))
         *verdict = BR_REASON_FORBIDDEN;
+    else if (action->step < BRUECKE__AGREEMENT_STEP__STEP_ACCEPT ||
+             action->step > BRUECKE__AGREEMENT_STEP__STEP_CANCEL)
+        *verdict = BR_REASON_MALFORMED;
+    else if (!br_agreement_allowed (agreement->state, action->step))
+        *verdict = BR_REASON_INVALID_STATE; //  by the table of br_states
     else if (action->step == BRUECKE__AGREEMENT_STEP__STEP_ACCEPT) {
-        if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED)
-            *verdict = BR_REASON_INVALID_STATE;
-        else {
-            if (provider)
-                agreement->provider_accepted = true;
-            else
-                agreement->receiver_accepted = true;
-            if (agreement->provider_accepted && agreement->receiver_accepted)
-                agreement->state = BRUECKE__AGREEMENT_STATE__AGREEMENT_ACCEPTED;
-            reason = s_agreement_put (self, txn, agreement, effects);
-        }
+        if (provider)
+            agreement->provider_accepted = true;
+        else
+            agreement->receiver_accepted = true;
+        if (agreement->provider_accepted && agreement->receiver_accepted)
+            agreement->state = BRUECKE__AGREEMENT_STATE__AGREEMENT_ACCEPTED;
+        reason = s_agreement_put (self, txn, agreement, effects);
     } else if (action->step == BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE) {
-        if (!agreed || agreement->completed_ms)
-            *verdict = BR_REASON_INVALID_STATE;
+        if (agreement->completed_ms)
+            *verdict = BR_REASON_INVALID_STATE; //  a town signed it: the date stands
         else if (action->scheduled_for_ms <= 0)
             *verdict = BR_REASON_MALFORMED;
         else {
@@ -282,24 +280,16 @@ s_act (bb_exchange_t *self, MDB_txn *txn, const char *town, const Bruecke__Agree
             reason = s_agreement_put (self, txn, agreement, effects);
         }
     } else if (action->step == BRUECKE__AGREEMENT_STEP__STEP_COMPLETE) {
-        if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED)
-            *verdict = BR_REASON_INVALID_STATE;
-        else
-            reason = s_complete (self, txn, action, agreement, provider, roster, now_ms, effects,
-                                 verdict);
-    } else if (action->step == BRUECKE__AGREEMENT_STEP__STEP_CANCEL) {
-        if (!s_open (agreement))
-            *verdict = BR_REASON_INVALID_STATE;
-        else if (!action->cancel_reason || !br_catalogue_cancel_reason (action->cancel_reason))
-            *verdict = BR_REASON_MALFORMED;
-        else {
-            agreement->state = BRUECKE__AGREEMENT_STATE__AGREEMENT_CANCELLED;
-            s_set_string (&agreement->cancel_reason, action->cancel_reason);
-            s_set_string (&agreement->cancelled_by, town);
-            reason = s_agreement_put (self, txn, agreement, effects);
-        }
-    } else
-        *verdict = BR_REASON_MALFORMED;
+        reason =
+            s_complete (self, txn, action, agreement, provider, roster, now_ms, effects, verdict);
+    } else if (!action->cancel_reason || !br_catalogue_cancel_reason (action->cancel_reason))
+        *verdict = BR_REASON_MALFORMED; //  cancel
+    else {
+        agreement->state = BRUECKE__AGREEMENT_STATE__AGREEMENT_CANCELLED;
+        s_set_string (&agreement->cancel_reason, action->cancel_reason);
+        s_set_string (&agreement->cancelled_by, town);
+        reason = s_agreement_put (self, txn, agreement, effects);
+    }
     br_proto_free (&message);
     return reason;
 }

@@ -16,6 +16,7 @@
 #include "br_seal.h"
 #include "br_attestation.h"
 #include "br_catalogue.h"
+#include "br_states.h"
 #include "br_roster.h"
 #include "br_roster_draft.h"
 #include "br_envelope.h"

@@ -27,62 +27,6 @@ struct _bn_casework_t {
     const char *break_glass; //  during a call under emergency access: its audit note
 };
 
-//  ---- Referral states ------------------------------------------------------
-
-typedef struct {
-    Bruecke__ReferralState state; //  wire value
-    const char *name;             //  API name
-    bool by_recipient;            //  set by the recipient (else by the sender)
-    bool final;                   //  no change after it
-} s_state_t;
-
-static const s_state_t s_states[] = {
-    {BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED, "requested", false, false},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED, "received", true, false},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_ACCEPTED, "accepted", true, false},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_DECLINED, "declined", true, true},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_IN_PROGRESS, "in_progress", true, false},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED, "completed", true, true},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_FAILED, "failed", true, true},
-    {BRUECKE__REFERRAL_STATE__REFERRAL_CANCELLED, "cancelled", false, true},
-};
-
-#define S_STATE_COUNT (sizeof (s_states) / sizeof (s_states[0]))
-
-static const s_state_t *
-s_state_by_name (const char *name)
-{
-    for (size_t index = 0; name && index < S_STATE_COUNT; index++)
-        if (streq (s_states[index].name, name))
-            return &s_states[index];
-    return NULL;
-}
-
-static const s_state_t *
-s_state_by_wire (int state)
-{
-    for (size_t index = 0; index < S_STATE_COUNT; index++)
-        if ((int) s_states[index].state == state)
-            return &s_states[index];
-    return NULL;
-}
-
-//  True if a referral may go from state `from` to state `to`.
-static bool
-s_transition_allowed (const char *from, const char *to)
-{
-    const s_state_t *current = s_state_by_name (from);
-    if (!current || current->final)
-        return false;
-    if (streq (to, "cancelled") || streq (to, "received"))
-        return streq (to, "cancelled") || streq (from, "requested");
-    if (streq (to, "accepted") || streq (to, "declined"))
-        return streq (from, "received") || streq (from, "requested");
-    if (streq (to, "in_progress") || streq (to, "completed") || streq (to, "failed"))
-        return streq (from, "accepted") || streq (from, "in_progress");
-    return false;
-}
-
 //  ---- Records ----------------------------------------------------------------
 
 static void
@@ -410,8 +354,9 @@ s_history_add (json_t *record, const char *state, int64_t at, const char *by, co
 
 //  Sends a REFERRAL_UPDATE about `referral` to its peer.
 static br_reason_t
-s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_state_t *state,
-               br_reason_t reason_code, const char *text, const char *lotse, int64_t now)
+s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral,
+               const br_referral_state_t *state, br_reason_t reason_code, const char *text,
+               const char *lotse, int64_t now)
 {
     json_t *peer = json_object_get (referral, "peer");
     const char *to = json_string_value (json_object_get (peer, "node"));
@@ -433,7 +378,7 @@ s_send_update (bn_casework_t *self, MDB_txn *txn, json_t *referral, const s_stat
     Bruecke__ReferralUpdate update = BRUECKE__REFERRAL_UPDATE__INIT;
     update.referral_id.data = referral_id;
     update.referral_id.len = BN_ID_SIZE;
-    update.state = state->state;
+    update.state = state->wire;
     update.reason = (Bruecke__ReasonCode) reason_code;
     update.text = (char *) (text ? text : "");
     update.lotse = (char *) (lotse ? lotse : "");
@@ -1101,8 +1046,8 @@ s_cancel_withdrawn (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t
     const char *direction = json_string_value (json_object_get (referral, "direction"));
     const char *node = json_string_value (json_object_get (peer, "node"));
     const char *service = json_string_value (json_object_get (peer, "service"));
-    const s_state_t *state =
-        s_state_by_name (json_string_value (json_object_get (referral, "state")));
+    const br_referral_state_t *state =
+        br_referral_state (json_string_value (json_object_get (referral, "state")));
     if (!consent || !streq (consent, withdrawal->consent_hex) || !direction ||
         streq (direction, "incoming") != withdrawal->incoming || !state || state->final)
         return BR_REASON_OK;
@@ -1588,11 +1533,11 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
     const char *reason_name = bn_api_text (call->body, "reason", S_REASON_MAX);
     const char *text = json_string_value (json_object_get (call->body, "text"));
     const char *lotse = bn_api_text (call->body, "lotse", BN_NAME_MAX);
-    const s_state_t *state = s_state_by_name (wanted);
+    const br_referral_state_t *state = br_referral_state (wanted);
     bool incoming = streq (json_string_value (json_object_get (referral, "direction")), "incoming");
     br_reason_t reason_code = BR_REASON_OK;
-    if (!state || state->state == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED ||
-        state->state == BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED)
+    if (!state || state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED ||
+        state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED)
         return bn_api_refuse (call, BR_REASON_MALFORMED,
                               "state: accepted, declined, in_progress, "
                               "completed, failed or cancelled");
@@ -1608,13 +1553,13 @@ s_referral_status (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
                                        : "only the receiving office sets this state");
     if (json_is_true (json_object_get (referral, "processing_stopped")))
         return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
-    if (!s_transition_allowed (json_string_value (json_object_get (referral, "state")), wanted))
+    if (!br_referral_allowed (json_string_value (json_object_get (referral, "state")), wanted))
         return bn_api_refuse (call, BR_REASON_INVALID_STATE, "not allowed from the current state");
     s_history_add (referral, wanted, now, call->user, reason_name, text);
     json_object_set_new (referral, "updated_at_ms", json_integer (now));
     if (lotse)
         json_object_set_new (referral, "lotse", json_string (lotse));
-    if (state->state == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && text)
+    if (state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && text)
         json_object_set_new (referral, "outcome", json_string (text));
     br_reason_t reason = s_send_update (self, txn, referral, state, reason_code, text, lotse, now);
     if (reason == BR_REASON_CONSENT_EXPIRED)
@@ -2400,6 +2345,48 @@ s_input_check (bn_request_t *call)
     return refused;
 }
 
+//  Adds to a record in an answer the changes its caller may make now
+//  ("actions", from br_states), so that an interface need not derive them.
+static void
+s_add_actions (bn_operation_t operation, json_t *record)
+{
+    const char *actions[BR_STATES_ACTIONS_MAX];
+    size_t count = 0;
+    const char *state = json_string_value (json_object_get (record, "state"));
+    const char *direction = json_string_value (json_object_get (record, "direction"));
+    switch (operation) {
+        case BN_OP_CASE_CREATE:
+        case BN_OP_CASE_READ:
+        case BN_OP_CASE_NOTE:
+        case BN_OP_CASE_UPDATE:
+        case BN_OP_CASE_CLOSE:
+        case BN_OP_CASE_REOPEN:
+            count = br_case_actions (state, actions);
+            break;
+        case BN_OP_REFERRAL_SEND:
+        case BN_OP_REFERRAL_READ:
+        case BN_OP_REFERRAL_STATUS:
+            if (direction && !json_is_true (json_object_get (record, "processing_stopped")))
+                count = br_referral_actions (state, streq (direction, "incoming"), actions);
+            break;
+        case BN_OP_CASE_TRANSFER:
+        case BN_OP_TRANSFER_READ:
+        case BN_OP_TRANSFER_ACCEPT:
+        case BN_OP_TRANSFER_DECLINE:
+            if (direction && streq (direction, "incoming") && state && streq (state, "requested")) {
+                actions[count++] = "accept";
+                actions[count++] = "decline";
+            }
+            break;
+        default:
+            return;
+    }
+    json_t *list = json_array ();
+    for (size_t index = 0; index < count; index++)
+        json_array_append_new (list, json_string (actions[index]));
+    json_object_set_new (record, "actions", list);
+}
+
 br_reason_t
 bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 {
@@ -2531,6 +2518,12 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     }
     call->offices = offices;
     self->break_glass = NULL;
+    //  What the caller may do next: not for the administration, which only reads
+    unsigned changers =
+        BN_ROLE_CASEWORKER | BN_ROLE_INTEGRATION | BN_ROLE_SACHBEARBEITUNG | BN_ROLE_LEITUNG;
+    if (reason == BR_REASON_OK && json_is_object (call->result) &&
+        (bn_routes_role (call->role) & changers))
+        s_add_actions (call->route->operation, call->result);
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
         bn_api_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
@@ -2679,7 +2672,7 @@ s_receive_referral (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *he
     s_history_add (referral, "received", now, br_identity_node_id (self->identity), NULL, NULL);
     //  The sender learns it arrived; a referral that cannot be answered is
     //  refused (the referring service is not routable back)
-    br_reason_t reason = s_send_update (self, txn, referral, s_state_by_name ("received"),
+    br_reason_t reason = s_send_update (self, txn, referral, br_referral_state ("received"),
                                         BR_REASON_OK, NULL, NULL, now);
     if (reason != BR_REASON_OK && reason != BR_REASON_STORE_FULL &&
         reason != BR_REASON_STORE_FAILED) {
@@ -2705,7 +2698,7 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
     //  The peer sets only its side's states: the recipient reports on our
     //  outgoing referral, the sender cancels our incoming one (which has a
     //  key of its own if the sender is another office of this node)
-    const s_state_t *state = s_state_by_wire (update->state);
+    const br_referral_state_t *state = br_referral_state_of (update->state);
     uint8_t key[BN_ID_SIZE];
     ProtobufCBinaryData record_id = update->referral_id;
     if (state && !state->by_recipient && record_id.len == BN_ID_SIZE) {
@@ -2720,11 +2713,10 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
     bool incoming = *verdict == BR_REASON_OK &&
                     streq (json_string_value (json_object_get (referral, "direction")), "incoming");
     if (*verdict == BR_REASON_OK && (!state || state->by_recipient == incoming ||
-                                     state->state == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED))
+                                     state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED))
         *verdict = BR_REASON_FORBIDDEN;
     if (*verdict == BR_REASON_OK &&
-        !s_transition_allowed (json_string_value (json_object_get (referral, "state")),
-                               state->name))
+        !br_referral_allowed (json_string_value (json_object_get (referral, "state")), state->name))
         *verdict = BR_REASON_INVALID_STATE;
     if (*verdict == BR_REASON_OK && update->text && *update->text &&
         !br_note_valid (update->text, BN_TEXT_MAX))
@@ -2738,7 +2730,7 @@ s_receive_update (bn_casework_t *self, MDB_txn *txn, const Bruecke__Header *head
         json_object_set_new (referral, "updated_at_ms", json_integer (now));
         if (update->lotse && *update->lotse)
             json_object_set_new (referral, "lotse", json_string (update->lotse));
-        if (state->state == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && update->text)
+        if (state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_COMPLETED && update->text)
             json_object_set_new (referral, "outcome", json_string (update->text));
         reason = s_put (self, txn, self->referrals, record_id.data, referral);
         if (reason == BR_REASON_OK)
@@ -3529,6 +3521,9 @@ bn_casework_test (bool verbose)
         s_test_call (&luenen, "POST", life_action,
                      "{\"reason\": \"goal-reached\", \"text\": \"Arbeit gefunden\"}", BR_REASON_OK);
     assert (streq (json_string_value (json_object_get (closed, "state")), "closed"));
+    assert (json_array_size (json_object_get (closed, "actions")) == 1);
+    assert (streq (json_string_value (json_array_get (json_object_get (closed, "actions"), 0)),
+                   "reopen"));
     json_decref (closed);
     s_test_call (&luenen, "POST", life_action, "{\"reason\": \"other\"}", BR_REASON_INVALID_STATE);
     s_test_call (&luenen, "PATCH", life_path, "{\"lotse\": \"x\"}", BR_REASON_INVALID_STATE);
@@ -3701,6 +3696,10 @@ bn_casework_test (bool verbose)
     char *path = zsys_sprintf ("/v1/referrals/%s", referral_id);
     json_t *received = s_test_call (&unna, "GET", path, NULL, BR_REASON_OK);
     assert (streq (json_string_value (json_object_get (received, "state")), "received"));
+    //  What Unna may do with it now: accept or decline
+    json_t *can = json_object_get (received, "actions");
+    assert (json_array_size (can) == 2 &&
+            streq (json_string_value (json_array_get (can, 0)), "accepted"));
     assert (
         json_integer_value (json_array_get (
             json_object_get (json_object_get (json_object_get (received, "sections"), "child-age"),

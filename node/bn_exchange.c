@@ -382,6 +382,17 @@ s_agreement_json (const Bruecke__Agreement *agreement, const char *me)
                          json_boolean (agreement->provider_signature.len > 0));
     json_object_set_new (object, "receiver_signed",
                          json_boolean (agreement->receiver_signature.len > 0));
+    //  What this town may do now (br_states): not sign twice, not move a signed date
+    bool signed_here = streq (agreement->provider, me) ? agreement->provider_signature.len > 0
+                                                       : agreement->receiver_signature.len > 0;
+    const char *steps[BR_STATES_ACTIONS_MAX];
+    size_t count = br_agreement_actions (agreement->state, steps);
+    json_t *actions = json_array ();
+    for (size_t index = 0; index < count; index++)
+        if (!(streq (steps[index], "complete") && signed_here) &&
+            !(streq (steps[index], "schedule") && agreement->completed_ms))
+            json_array_append_new (actions, json_string (steps[index]));
+    json_object_set_new (object, "actions", actions);
     if (agreement->cancel_reason && *agreement->cancel_reason) {
         json_object_set_new (object, "cancel_reason", s_text_json (agreement->cancel_reason));
         json_object_set_new (object, "cancelled_by", s_text_json (agreement->cancelled_by));
@@ -742,9 +753,6 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
     Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
     bool provider = streq (agreement->provider, br_identity_node_id (self->identity));
     int state = agreement->state;
-    bool agreed = state == BRUECKE__AGREEMENT_STATE__AGREEMENT_ACCEPTED ||
-                  state == BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED;
-    bool open = agreed || state == BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED;
     Bruecke__AgreementAction action = BRUECKE__AGREEMENT_ACTION__INIT;
     action.transfer_id.data = id;
     action.transfer_id.len = S_ID_SIZE;
@@ -755,14 +763,14 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
         action.step = BRUECKE__AGREEMENT_STEP__STEP_ACCEPT;
         //  Accepting twice is allowed while proposed (PROTOCOL.md 16.6): it
         //  is sent again, and the broker changes only the version
-        if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED)
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "only a proposal can be accepted");
+        if (!br_agreement_allowed (state, action.step))
+            reason =
+                bn_api_refuse (call, BR_REASON_INVALID_STATE, "only a proposal can be accepted");
     } else if (streq (step, "schedule")) {
         kind = S_SENT_SCHEDULE;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE;
         action.scheduled_for_ms = bn_api_integer (call->body, "scheduled_for_ms", 0);
-        if (!agreed || agreement->completed_ms)
+        if (!br_agreement_allowed (state, action.step) || agreement->completed_ms)
             reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
                                     "only an accepted transfer not yet being completed can be "
                                     "scheduled");
@@ -776,7 +784,7 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
         action.completed_ms = agreement->scheduled_for_ms;
         br_ledger_completion_t completion;
         br_ledger_completion_of (agreement, action.completed_ms, &completion);
-        if (state != BRUECKE__AGREEMENT_STATE__AGREEMENT_SCHEDULED ||
+        if (!br_agreement_allowed (state, action.step) ||
             (provider ? agreement->provider_signature.len : agreement->receiver_signature.len))
             reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
                                     "only a scheduled transfer this town has not signed can be "
@@ -793,7 +801,7 @@ s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *st
         kind = S_SENT_CANCEL;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_CANCEL;
         action.cancel_reason = (char *) json_string_value (json_object_get (call->body, "reason"));
-        if (!open)
+        if (!br_agreement_allowed (state, action.step))
             reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
                                     "a completed or cancelled transfer cannot be cancelled");
         else if (!action.cancel_reason || !br_catalogue_cancel_reason (action.cancel_reason))
@@ -1350,6 +1358,10 @@ bn_exchange_test (bool verbose)
     json_t *shown = s_test_call (&test, "GET", path, NULL, BR_REASON_OK);
     assert (streq (json_string_value (json_object_get (shown, "state")), "accepted"));
     assert (streq (json_string_value (json_object_get (shown, "role")), "receiver"));
+    json_t *steps_now = json_object_get (shown, "actions");
+    assert (json_array_size (steps_now) == 2 &&
+            streq (json_string_value (json_array_get (steps_now, 0)), "schedule") &&
+            streq (json_string_value (json_array_get (steps_now, 1)), "cancel"));
     json_decref (shown);
     agreement.receiver = "broker";
     assert (s_test_deliver (&test, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, &agreement.base) ==

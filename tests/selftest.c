@@ -38,6 +38,7 @@ static const s_test_t s_tests[] = {
     {"seal", br_seal_test},
     {"attestation", br_attestation_test},
     {"catalogue", br_catalogue_test},
+    {"states", br_states_test},
     {"roster", br_roster_test},
     {"roster_draft", br_roster_draft_test},
     {"envelope", br_envelope_test},

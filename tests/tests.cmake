@@ -1,6 +1,6 @@
 # Test registration. Each class selftest is its own ctest test.
 set (BRUECKE_SELFTESTS
-     reason util proto identity seal attestation catalogue roster roster_draft envelope store config
+     reason util proto identity seal attestation catalogue states roster roster_draft envelope store config
      ledger br_board
      bb_store bb_zap bb_verifier bb_match bb_exchange bb_dashboard
      bn_store bn_answers bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api
