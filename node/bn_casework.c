@@ -59,19 +59,63 @@ s_incoming_key (bn_casework_t *self, const uint8_t id[BN_ID_SIZE], const char *s
     crypto_generichash (key, BN_ID_SIZE, id, BN_ID_SIZE, domain, sizeof (domain));
 }
 
+//  The place of a record, which its seal is bound to: the table's name,
+//  a NUL, the id. Returns its size.
+static size_t
+s_place (bn_casework_t *self, MDB_dbi dbi, const uint8_t *id, uint8_t place[32 + BN_ID_SIZE])
+{
+    const char *table = dbi == self->cases       ? "cases"
+                        : dbi == self->consents  ? "consents"
+                        : dbi == self->referrals ? "referrals"
+                        : dbi == self->transfers ? "transfers"
+                        : dbi == self->forms     ? "forms"
+                        : dbi == self->emergency ? "emergency"
+                                                 : "";
+    assert (*table);
+    size_t size = strlen (table) + 1;
+    memcpy (place, table, size);
+    memcpy (place + size, id, BN_ID_SIZE);
+    return size + BN_ID_SIZE;
+}
+
+//  Seals `size` bytes for the place `id` of `dbi` and writes them there.
+static br_reason_t
+s_seal_at (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, const void *plain,
+           size_t size)
+{
+    uint8_t place[32 + BN_ID_SIZE];
+    size_t place_size = s_place (self, dbi, id, place);
+    zchunk_t *sealed = bn_vault_seal (self->vault, place, place_size, plain, size);
+    br_reason_t reason =
+        br_store_put (txn, dbi, id, BN_ID_SIZE, zchunk_data (sealed), zchunk_size (sealed), 0);
+    zchunk_destroy (&sealed);
+    return reason;
+}
+
+//  Reads and opens what is sealed at `id` of `dbi` into *plain_p (the
+//  caller wipes and frees it). Returns OK, NOT_FOUND, DECRYPT_FAILED (also
+//  for a record moved there from another place) or a store reason.
+static br_reason_t
+s_open_at (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, zchunk_t **plain_p)
+{
+    const void *sealed;
+    size_t size;
+    br_reason_t reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
+    if (reason != BR_REASON_OK)
+        return reason;
+    uint8_t place[32 + BN_ID_SIZE];
+    size_t place_size = s_place (self, dbi, id, place);
+    return bn_vault_open (self->vault, place, place_size, sealed, size, plain_p);
+}
+
 //  Reads and opens the record `id` of `dbi`. Returns OK and a new
 //  reference in *record_p, NOT_FOUND, or a store or decryption reason.
 static br_reason_t
 s_get (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t **record_p)
 {
     *record_p = NULL;
-    const void *sealed;
-    size_t size;
-    br_reason_t reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
-    if (reason != BR_REASON_OK)
-        return reason;
     zchunk_t *plain = NULL;
-    reason = bn_vault_open (self->vault, sealed, size, &plain);
+    br_reason_t reason = s_open_at (self, txn, dbi, id, &plain);
     if (reason != BR_REASON_OK)
         return reason;
     *record_p = json_loadb ((const char *) zchunk_data (plain), zchunk_size (plain), 0, NULL);
@@ -87,12 +131,9 @@ s_put (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t
     char *text = json_dumps (record, JSON_COMPACT);
     assert (text);
     size_t size = strlen (text);
-    zchunk_t *sealed = bn_vault_seal (self->vault, text, size);
+    br_reason_t reason = s_seal_at (self, txn, dbi, id, text, size);
     sodium_memzero (text, size);
     free (text);
-    br_reason_t reason =
-        br_store_put (txn, dbi, id, BN_ID_SIZE, zchunk_data (sealed), zchunk_size (sealed), 0);
-    zchunk_destroy (&sealed);
     return reason;
 }
 
@@ -1196,12 +1237,9 @@ s_consent_form_store (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, con
         assert (plain);
         memcpy (plain, type, type_size);
         memcpy (plain + type_size, bytes, size);
-        zchunk_t *sealed = bn_vault_seal (self->vault, plain, type_size + size);
+        reason = s_seal_at (self, txn, self->forms, id, plain, type_size + size);
         sodium_memzero (plain, type_size + size);
         free (plain);
-        reason = br_store_put (txn, self->forms, id, BN_ID_SIZE, zchunk_data (sealed),
-                               zchunk_size (sealed), 0);
-        zchunk_destroy (&sealed);
     }
     sodium_memzero (bytes, size);
     free (bytes);
@@ -1230,14 +1268,10 @@ s_consent_form_read (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, cons
     json_decref (consent);
     if (reason != BR_REASON_OK)
         return reason;
-    const void *sealed;
-    size_t sealed_size;
-    reason = br_store_get (txn, self->forms, id, BN_ID_SIZE, &sealed, &sealed_size);
+    zchunk_t *plain = NULL;
+    reason = s_open_at (self, txn, self->forms, id, &plain);
     if (reason == BR_REASON_NOT_FOUND)
         return bn_api_refuse (call, reason, "no signed form is stored for this consent");
-    zchunk_t *plain = NULL;
-    if (reason == BR_REASON_OK)
-        reason = bn_vault_open (self->vault, sealed, sealed_size, &plain);
     const uint8_t *data = plain ? zchunk_data (plain) : NULL;
     const uint8_t *end = data ? data + zchunk_size (plain) : NULL;
     const uint8_t *nul = data ? memchr (data, 0, zchunk_size (plain)) : NULL;
@@ -2103,6 +2137,7 @@ typedef struct {
     bn_request_t *call; //  whose offices (the administration: all)
     json_t *list;       //  the grants
     int64_t now;        //  their states as of when
+    bool mine;          //  only those the caller asked for
 } s_grants_t;
 
 static br_reason_t
@@ -2113,22 +2148,36 @@ s_emergency_entry (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t 
     (void) txn;
     (void) id;
     s_grants_t *grants = (s_grants_t *) argument;
+    const char *by = json_string_value (json_object_get (grant, "requested_by"));
     if (!streq (grants->call->role, BN_TOKENS_ROLE_ADMINISTRATION) && !s_sees (grants->call, grant))
         return BR_REASON_OK;
+    if (grants->mine && (!by || !streq (by, grants->call->user)))
+        return BR_REASON_OK;
     json_object_set_new (grant, "state", json_string (s_grant_state (grant, grants->now)));
-    json_object_set_new (grant, "actions", json_array ());
+    if (!grants->mine)
+        json_object_set_new (grant, "actions", json_array ());
     json_array_append (grants->list, grant);
     return BR_REASON_OK;
 }
 
 //  GET /v1/emergency: the emergency accesses, with what was read under
 //  each: all for the administration, those to its offices for the Leitung
-//  (the affected office sees who looked at its cases, and why).
+//  (the affected office sees who looked at its cases, and why). With
+//  mine=true only the caller's own, without what was read and not audited:
+//  what an interface asks on every page to show an access in force.
 static br_reason_t
 s_emergency_list (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
-    s_grants_t grants = {.call = call, .list = json_array (), .now = now};
+    const char *mine = json_string_value (json_object_get (call->query, "mine"));
+    if (mine && !streq (mine, "true") && !streq (mine, "false"))
+        return bn_api_refuse (call, BR_REASON_MALFORMED, "mine: true or false");
+    s_grants_t grants = {
+        .call = call, .list = json_array (), .now = now, .mine = mine && streq (mine, "true")};
     br_reason_t reason = s_each (self, txn, self->emergency, s_emergency_entry, &grants);
+    if (grants.mine) {
+        call->result = json_pack ("{so}", "emergency", grants.list);
+        return reason;
+    }
     if (json_array_size (grants.list)) {
         uint64_t after = 0;
         size_t read;
@@ -2190,6 +2239,7 @@ static const bn_field_t s_note_fields[] = {{"text", BN_FIELD_NOTE, BN_TEXT_MAX, 
 static const bn_field_t s_close_fields[] = {S_LINE ("reason", S_REASON_MAX, false),
                                             S_NOTE ("text", BN_TEXT_MAX), S_END};
 static const bn_field_t s_follow_up_query[] = {S_LINE ("caseworker", BN_NAME_MAX, false), S_END};
+static const bn_field_t s_emergency_query[] = {S_LINE ("mine", 5, false), S_END};
 static const bn_field_t s_emergency_fields[] = {
     S_LINE ("office", BR_SERVICE_MAX, true),
     {"reason", BN_FIELD_NOTE, BN_EMERGENCY_REASON_MAX, 0, true, false},
@@ -2273,6 +2323,9 @@ s_fields_of (bn_operation_t operation, const bn_field_t **body, const bn_field_t
             break;
         case BN_OP_EMERGENCY_REQUEST:
             *body = s_emergency_fields;
+            break;
+        case BN_OP_EMERGENCY_LIST:
+            *query = s_emergency_query;
             break;
         case BN_OP_CONSENT_RECORD:
             *body = s_consent_fields;
@@ -2999,6 +3052,48 @@ s_migrate_events (bn_casework_t *self, MDB_txn *txn)
     return reason;
 }
 
+//  Seals every record of `dbi` anew, bound to its place (schema 3): the
+//  records of before were sealed without it.
+static br_reason_t
+s_migrate_seals (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi)
+{
+    zlistx_t *ids = zlistx_new ();
+    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, dbi, &cursor);
+    if (rc != 0) {
+        zlistx_destroy (&ids);
+        return br_store_reason (rc);
+    }
+    MDB_val key, value;
+    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT))
+        if (key.mv_size == BN_ID_SIZE) {
+            char *copy = (char *) malloc (BN_ID_SIZE);
+            memcpy (copy, key.mv_data, BN_ID_SIZE);
+            zlistx_add_end (ids, copy);
+        }
+    mdb_cursor_close (cursor);
+    br_reason_t reason = BR_REASON_OK;
+    for (char *id = (char *) zlistx_first (ids); id && reason == BR_REASON_OK;
+         id = (char *) zlistx_next (ids)) {
+        const void *sealed;
+        size_t size;
+        zchunk_t *plain = NULL;
+        reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
+        if (reason == BR_REASON_OK)
+            reason = bn_vault_open_unbound (self->vault, sealed, size, &plain);
+        if (reason == BR_REASON_OK)
+            reason = s_seal_at (self, txn, dbi, (const uint8_t *) id, zchunk_data (plain),
+                                zchunk_size (plain));
+        if (plain)
+            sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+        zchunk_destroy (&plain);
+    }
+    zlistx_destroy (&ids);
+    return reason;
+}
+
 //  Brings a store made by an earlier version to BN_CASEWORK_SCHEMA, in one
 //  transaction; refuses one made by a later version.
 static br_reason_t
@@ -3016,11 +3111,16 @@ s_migrate (bn_casework_t *self)
     }
     MDB_txn *txn = NULL;
     reason = bn_store_begin (self->store, &txn);
-    //  Cases first: the others may take their office from their case
+    //  Schema 3: every seal bound to its record's place
+    MDB_dbi sealed[] = {self->cases,     self->consents, self->referrals,
+                        self->transfers, self->forms,    self->emergency};
+    for (size_t index = 0; index < 6 && reason == BR_REASON_OK && schema < 3; index++)
+        reason = s_migrate_seals (self, txn, sealed[index]);
+    //  Schema 2: offices; cases first, the others may take theirs from their case
     MDB_dbi tables[] = {self->cases, self->consents, self->referrals, self->transfers};
-    for (size_t index = 0; index < 4 && reason == BR_REASON_OK; index++)
+    for (size_t index = 0; index < 4 && reason == BR_REASON_OK && schema < 2; index++)
         reason = s_each (self, txn, tables[index], s_migrate_record, &tables[index]);
-    if (reason == BR_REASON_OK)
+    if (reason == BR_REASON_OK && schema < 2)
         reason = s_migrate_events (self, txn);
     if (reason == BR_REASON_OK)
         reason = br_store_counter_put (txn, self->meta, "schema", BN_CASEWORK_SCHEMA);
@@ -3583,6 +3683,17 @@ bn_casework_test (bool verbose)
                               "/v1/emergency", NULL, BR_REASON_OK);
     assert (json_array_size (json_object_get (watched, "emergency")) == 0);
     json_decref (watched);
+    //  One's own, cheaply: anna's access, and none for bernd who approved it
+    watched = s_test_call_by (&luenen, "anna", admin, "", "GET", "/v1/emergency?mine=true", NULL,
+                              BR_REASON_OK);
+    assert (json_array_size (json_object_get (watched, "emergency")) == 1);
+    assert (
+        !json_object_get (json_array_get (json_object_get (watched, "emergency"), 0), "actions"));
+    json_decref (watched);
+    watched = s_test_call_by (&luenen, "bernd", admin, "", "GET", "/v1/emergency?mine=true", NULL,
+                              BR_REASON_OK);
+    assert (json_array_size (json_object_get (watched, "emergency")) == 0);
+    json_decref (watched);
     snprintf (grant_path, sizeof (grant_path), "/v1/emergency/%s/end",
               json_string_value (json_object_get (grant, "id")));
     json_decref (
@@ -3863,9 +3974,16 @@ bn_casework_test (bool verbose)
                              old.casework->transfers};
     MDB_txn *old_txn = NULL;
     assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);
-    for (size_t index = 0; index < 4; index++)
-        assert (s_put (old.casework, old_txn, old_tables[index], old_ids[index],
-                       old_records[index]) == BR_REASON_OK);
+    //  Sealed as before: not bound to their place
+    for (size_t index = 0; index < 4; index++) {
+        char *old_text = json_dumps (old_records[index], JSON_COMPACT);
+        zchunk_t *old_sealed = bn_vault_seal_unbound (old.vault, old_text, strlen (old_text));
+        assert (br_store_put (old_txn, old_tables[index], old_ids[index], BN_ID_SIZE,
+                              zchunk_data (old_sealed), zchunk_size (old_sealed),
+                              0) == BR_REASON_OK);
+        zchunk_destroy (&old_sealed);
+        free (old_text);
+    }
     char *old_event = zsys_sprintf ("{\"seq\": 1, \"at_ms\": 1, \"kind\": \"consent\", "
                                     "\"id\": \"%s\", \"state\": \"active\"}",
                                     old_hex[1]);
@@ -3896,6 +4014,25 @@ bn_casework_test (bool verbose)
     assert (br_store_get (old_txn, old.casework->events, event_key, 8, &event_data, &event_size) ==
             BR_REASON_OK);
     assert (memmem (event_data, event_size, "\"office\":\"jobcenter\"", 20));
+    //  A record moved to another id does not open there
+    const void *moved_data;
+    size_t moved_size;
+    assert (br_store_get (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, &moved_data,
+                          &moved_size) == BR_REASON_OK);
+    uint8_t *copied = (uint8_t *) malloc (moved_size);
+    memcpy (copied, moved_data, moved_size);
+    uint8_t elsewhere[BN_ID_SIZE] = {7};
+    assert (br_store_put (old_txn, old_tables[0], elsewhere, BN_ID_SIZE, copied, moved_size, 0) ==
+            BR_REASON_OK);
+    assert (br_store_put (old_txn, old_tables[1], elsewhere, BN_ID_SIZE, copied, moved_size, 0) ==
+            BR_REASON_OK);
+    free (copied);
+    json_t *swapped = NULL;
+    assert (s_get (old.casework, old_txn, old_tables[0], elsewhere, &swapped) ==
+            BR_REASON_DECRYPT_FAILED);
+    assert (s_get (old.casework, old_txn, old_tables[1], elsewhere, &swapped) ==
+            BR_REASON_DECRYPT_FAILED);
+    assert (!swapped);
     assert (br_store_counter_put (old_txn, old.casework->meta, "schema", BN_CASEWORK_SCHEMA + 1) ==
             BR_REASON_OK);
     assert (bn_store_commit (old.store, &old_txn) == BR_REASON_OK);

@@ -51,8 +51,9 @@
 #define BN_FORM_MAX              (1024 * 1024)      //  a consent's signed form, bytes
 #define BN_EMERGENCY_REASON_MAX  1000               //  its reason, characters
 #define BN_EMERGENCY_APPROVAL_MS (60LL * 60 * 1000) //  a request waits this long for approval
-//  The records' schema: 1 before records named their office, 2 since.
-#define BN_CASEWORK_SCHEMA          2
+//  The records' schema: 1 before records named their office, 2 before their
+//  seals were bound to their place (table and id), 3 since.
+#define BN_CASEWORK_SCHEMA          3
 #define BN_REF_MAX                  64   //  the town software's own case reference, characters
 #define BN_JOURNAL_MAX              1000 //  notes appended to one case
 #define BN_MESSAGE_LIFETIME_MS      ((int64_t) 30 * 24 * 3600 * 1000) //  casework messages

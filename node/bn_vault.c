@@ -97,7 +97,7 @@ bn_vault_destroy (bn_vault_t **self_p)
 }
 
 zchunk_t *
-bn_vault_seal (bn_vault_t *self, const void *plain, size_t size)
+bn_vault_seal_unbound (bn_vault_t *self, const void *plain, size_t size)
 {
     assert (self && (plain || size == 0));
     zchunk_t *sealed = zchunk_new (NULL, size + BN_VAULT_OVERHEAD);
@@ -110,7 +110,7 @@ bn_vault_seal (bn_vault_t *self, const void *plain, size_t size)
 }
 
 br_reason_t
-bn_vault_open (bn_vault_t *self, const void *sealed, size_t size, zchunk_t **plain_p)
+bn_vault_open_unbound (bn_vault_t *self, const void *sealed, size_t size, zchunk_t **plain_p)
 {
     assert (self && plain_p);
     *plain_p = NULL;
@@ -121,6 +121,53 @@ bn_vault_open (bn_vault_t *self, const void *sealed, size_t size, zchunk_t **pla
     zchunk_t *plain = zchunk_new (NULL, plain_size + 1); //  room for a terminator
     if (crypto_secretbox_open_easy (zchunk_data (plain), nonce + crypto_secretbox_NONCEBYTES,
                                     size - crypto_secretbox_NONCEBYTES, nonce, self->key) != 0) {
+        zchunk_destroy (&plain);
+        return BR_REASON_DECRYPT_FAILED;
+    }
+    zchunk_data (plain)[plain_size] = 0;
+    zchunk_set (plain, NULL, plain_size);
+    *plain_p = plain;
+    return BR_REASON_OK;
+}
+
+#define S_BOUND_VERSION 2 //  the first byte of a bound record
+
+zchunk_t *
+bn_vault_seal (bn_vault_t *self, const void *context, size_t context_size, const void *plain,
+               size_t size)
+{
+    assert (self && context && (plain || size == 0));
+    zchunk_t *sealed = zchunk_new (NULL, size + BN_VAULT_BOUND_OVERHEAD);
+    uint8_t *bytes = zchunk_data (sealed);
+    bytes[0] = S_BOUND_VERSION;
+    uint8_t *nonce = bytes + 1;
+    randombytes_buf (nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    unsigned long long sealed_size = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt (
+        nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &sealed_size, (const uint8_t *) plain,
+        size, (const uint8_t *) context, context_size, NULL, nonce, self->key);
+    zchunk_set (sealed, NULL, size + BN_VAULT_BOUND_OVERHEAD);
+    return sealed;
+}
+
+br_reason_t
+bn_vault_open (bn_vault_t *self, const void *context, size_t context_size, const void *sealed,
+               size_t size, zchunk_t **plain_p)
+{
+    assert (self && context && plain_p);
+    *plain_p = NULL;
+    const uint8_t *bytes = (const uint8_t *) sealed;
+    if (!sealed || size < BN_VAULT_BOUND_OVERHEAD || bytes[0] != S_BOUND_VERSION)
+        return BR_REASON_DECRYPT_FAILED;
+    const uint8_t *nonce = bytes + 1;
+    size_t plain_size = size - BN_VAULT_BOUND_OVERHEAD;
+    zchunk_t *plain = zchunk_new (NULL, plain_size + 1); //  room for a terminator
+    unsigned long long opened = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt (
+            zchunk_data (plain), &opened, NULL,
+            nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+            size - 1 - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, (const uint8_t *) context,
+            context_size, nonce, self->key) != 0) {
         zchunk_destroy (&plain);
         return BR_REASON_DECRYPT_FAILED;
     }
@@ -160,24 +207,43 @@ bn_vault_test (bool verbose)
     assert (stat (path, &status) == 0 && (status.st_mode & 0777) == 0600);
 
     const char *record = "{\"name\": \"Erika Beispiel\"}"; //  invented
-    zchunk_t *sealed = bn_vault_seal (vault, record, strlen (record));
+    //  Bound to its place: opens there only
+    zchunk_t *bound = bn_vault_seal (vault, "cases/1", 7, record, strlen (record));
+    assert (zchunk_size (bound) == strlen (record) + BN_VAULT_BOUND_OVERHEAD);
+    assert (!memmem (zchunk_data (bound), zchunk_size (bound), "Erika", 5));
+    zchunk_t *opened = NULL;
+    assert (bn_vault_open (vault, "cases/1", 7, zchunk_data (bound), zchunk_size (bound),
+                           &opened) == BR_REASON_OK);
+    assert (streq ((char *) zchunk_data (opened), record));
+    zchunk_destroy (&opened);
+    assert (bn_vault_open (vault, "cases/2", 7, zchunk_data (bound), zchunk_size (bound),
+                           &opened) == BR_REASON_DECRYPT_FAILED);
+    assert (bn_vault_open (vault, "consents/1", 10, zchunk_data (bound), zchunk_size (bound),
+                           &opened) == BR_REASON_DECRYPT_FAILED);
+    assert (opened == NULL);
+    assert (bn_vault_open_unbound (vault, zchunk_data (bound), zchunk_size (bound), &opened) ==
+            BR_REASON_DECRYPT_FAILED);
+    zchunk_destroy (&bound);
+    //  The records of before: unbound, opened for the migration
+    zchunk_t *sealed = bn_vault_seal_unbound (vault, record, strlen (record));
     assert (zchunk_size (sealed) == strlen (record) + BN_VAULT_OVERHEAD);
     assert (!memmem (zchunk_data (sealed), zchunk_size (sealed), "Erika", 5));
     //  The same key loaded again opens it
     bn_vault_t *again = bn_vault_load (path, true, &reason);
     assert (again);
     zchunk_t *plain = NULL;
-    assert (bn_vault_open (again, zchunk_data (sealed), zchunk_size (sealed), &plain) ==
+    assert (bn_vault_open_unbound (again, zchunk_data (sealed), zchunk_size (sealed), &plain) ==
             BR_REASON_OK);
     assert (zchunk_size (plain) == strlen (record));
     assert (streq ((char *) zchunk_data (plain), record));
     zchunk_destroy (&plain);
     //  A flipped bit or a short record does not open
     zchunk_data (sealed)[30] ^= 1;
-    assert (bn_vault_open (again, zchunk_data (sealed), zchunk_size (sealed), &plain) ==
+    assert (bn_vault_open_unbound (again, zchunk_data (sealed), zchunk_size (sealed), &plain) ==
             BR_REASON_DECRYPT_FAILED);
     assert (plain == NULL);
-    assert (bn_vault_open (again, zchunk_data (sealed), 10, &plain) == BR_REASON_DECRYPT_FAILED);
+    assert (bn_vault_open_unbound (again, zchunk_data (sealed), 10, &plain) ==
+            BR_REASON_DECRYPT_FAILED);
     zchunk_destroy (&sealed);
     //  Tags: equal for equal text under one key, else different
     char tag[2 * BN_VAULT_TAG_SIZE + 1], other[2 * BN_VAULT_TAG_SIZE + 1];

@@ -1,12 +1,13 @@
 /*  =========================================================================
     bn_vault - the node's data key: seals case records at rest
 
-    Every record of casework (cases, consents, referrals, transfers) is
-    stored sealed with this key (libsodium secretbox, XSalsa20-Poly1305, a
-    fresh random nonce per record), so the LMDB files hold no personal data
-    in clear. The key lives in its own file, mode 0600, apart from the node
-    identity: losing it loses the records; backing it up is the operator's
-    job (deploy/enroll.md).
+    Every record of casework (cases, consents, referrals, transfers, signed
+    forms, emergency accesses) is stored sealed with this key (libsodium's
+    XChaCha20-Poly1305, a fresh random nonce per record, its table and id as
+    associated data), so the LMDB files hold no personal data in clear and
+    a record moved to another place does not open. The key lives in its own file, mode 0600, apart
+   from the node identity: losing it loses the records; backing it up is the operator's job
+   (deploy/enroll.md).
 
     Key file (ZPL):
         data-key
@@ -34,13 +35,28 @@ bn_vault_t *bn_vault_load (const char *path, bool create, br_reason_t *reason);
 //  Wipes the key and nulls the pointer. Safe to call twice.
 void bn_vault_destroy (bn_vault_t **self_p);
 
-//  Seals `size` bytes. Returns a new chunk (nonce, then box) the caller owns.
-zchunk_t *bn_vault_seal (bn_vault_t *self, const void *plain, size_t size);
+//  Seals `size` bytes bound to `context` (what and where the record is,
+//  e.g. its table and id): XChaCha20-Poly1305 with `context` as associated
+//  data, so that a sealed record opens only in its own place; moved to
+//  another id or table it does not open. Returns a new chunk (a version
+//  byte, the nonce, then the box) the caller owns.
+#define BN_VAULT_BOUND_OVERHEAD (1 + 24 + 16)
+zchunk_t *bn_vault_seal (bn_vault_t *self, const void *context, size_t context_size,
+                         const void *plain, size_t size);
 
-//  Opens a sealed record. Returns OK and a new chunk in *plain_p (the
-//  caller wipes and frees it), or DECRYPT_FAILED.
-br_reason_t bn_vault_open (bn_vault_t *self, const void *sealed, size_t size,
-                           zchunk_t **plain_p) BR_WUR;
+//  Opens what bn_vault_seal sealed for `context`. Returns OK and a new
+//  chunk in *plain_p (the caller wipes and frees it), or DECRYPT_FAILED.
+br_reason_t bn_vault_open (bn_vault_t *self, const void *context, size_t context_size,
+                           const void *sealed, size_t size, zchunk_t **plain_p) BR_WUR;
+
+//  Opens a record sealed before records were bound to their place
+//  (secretbox: nonce, then box; casework schema 2 and before), for the
+//  migration. Returns as bn_vault_open.
+br_reason_t bn_vault_open_unbound (bn_vault_t *self, const void *sealed, size_t size,
+                                   zchunk_t **plain_p) BR_WUR;
+
+//  Seals as records were sealed before (for tests of the migration).
+zchunk_t *bn_vault_seal_unbound (bn_vault_t *self, const void *plain, size_t size);
 
 //  A keyed digest of `size` bytes (BLAKE2b under a key derived from the
 //  data key for this one use), as hex of 2 * BN_VAULT_TAG_SIZE digits into
