@@ -167,6 +167,7 @@ const MESSAGES = {
   GRANTOR_NOT_ENTITLED: 'Die einwilligende Person kann nicht für alle betroffenen Personen einwilligen: Sie ist minderjährig, für ein betroffenes Kind nicht als sorgeberechtigt eingetragen, oder eine betroffene Person ist volljährig und muss selbst einwilligen.',
   SUBJECT_NOT_MEMBER: 'Mindestens eine betroffene Person gehört nicht zu diesem Fall.',
   CONSENT_BACKDATED: 'Die Einwilligung kann nicht rückwirkend gelten. Der Beginn darf nicht vor der Erfassung liegen.',
+  EVIDENCE_MISMATCH: 'Diese Datei ist nicht die unterschriebene Einwilligung, die bei der Erfassung angegeben wurde (die Prüfsumme stimmt nicht überein).',
   CONSENT_TOO_LONG: 'Die Einwilligung ist länger gültig, als der Kreis erlaubt. Bitte ein früheres Ende wählen.',
   TOO_EARLY: 'Der vereinbarte Termin ist noch nicht erreicht. Ein Abschluss ist erst ab dem vereinbarten Termin möglich.',
   EXPIRED: 'Die Nachricht ist abgelaufen und wurde nicht zugestellt.',

@@ -11,26 +11,30 @@ import * as transfers from './pages/transfers.js';
 import * as exchange from './pages/exchange.js';
 import * as admin from './pages/admin.js';
 import * as followUps from './pages/followups.js';
+import * as emergency from './pages/emergency.js';
 
 // Who may use what. The server refuses the same things (403); the interface
-// only spares users the links they cannot use.
+// only spares users the links they cannot use. `emergency`: a page that
+// only reads, which the administration may also use while it holds an
+// emergency access (Notfallzugriff); it then shows no control that changes
+// anything.
 const WORK = ['sachbearbeitung', 'leitung'];
 const ADMIN = ['administration'];
 
 const ROUTES = [
-  { path: 'cases', roles: WORK, page: cases.listPage },
+  { path: 'cases', roles: WORK, page: cases.listPage, emergency: true },
   { path: 'cases/new', roles: WORK, page: cases.newPage },
-  { path: 'cases/:id', roles: WORK, page: cases.detailPage },
+  { path: 'cases/:id', roles: WORK, page: cases.detailPage, emergency: true },
   { path: 'cases/:id/consents/new', roles: WORK, page: consents.newPage },
   { path: 'cases/:id/referrals/new', roles: WORK, page: referrals.newPage },
   { path: 'cases/:id/transfer', roles: WORK, page: transfers.newPage },
   { path: 'follow-ups', roles: WORK, page: followUps.followUpsPage },
-  { path: 'consents/:id', roles: WORK, page: consents.detailPage },
+  { path: 'consents/:id', roles: WORK, page: consents.detailPage, emergency: true },
   { path: 'inbox', roles: WORK, page: referrals.inboxPage },
-  { path: 'referrals/:id', roles: WORK, page: referrals.detailPage },
+  { path: 'referrals/:id', roles: WORK, page: referrals.detailPage, emergency: true },
   { path: 'history', roles: WORK, page: referrals.historyPage },
   { path: 'transfers', roles: WORK, page: transfers.listPage },
-  { path: 'transfers/:id', roles: WORK, page: transfers.detailPage },
+  { path: 'transfers/:id', roles: WORK, page: transfers.detailPage, emergency: true },
   { path: 'exchange', roles: WORK, page: exchange.boardPage },
   { path: 'exchange/mine', roles: WORK, page: exchange.minePage },
   { path: 'exchange/offer', roles: WORK, page: exchange.offerPage },
@@ -40,6 +44,7 @@ const ROUTES = [
   { path: 'exchange/agreements', roles: WORK, page: exchange.agreementsPage },
   { path: 'exchange/ledger', roles: WORK, page: exchange.ledgerPage },
   { path: 'reports', roles: ['leitung'], page: admin.reportsPage },
+  { path: 'emergency', roles: ['leitung'], page: emergency.leitungPage },
   { path: 'admin', roles: ADMIN, page: admin.auditPage },
 ];
 
@@ -51,18 +56,27 @@ const NAV = [
   { href: '#/transfers', text: 'Fallübergabe', testid: 'nav-transfers', roles: WORK, prefix: ['transfers'] },
   { href: '#/exchange', text: 'Transferbörse', testid: 'nav-exchange', roles: WORK, prefix: ['exchange'] },
   { href: '#/reports', text: 'Berichte', testid: 'nav-reports', roles: ['leitung'], prefix: ['reports'] },
+  { href: '#/emergency', text: 'Notfallzugriffe', testid: 'nav-emergency', roles: ['leitung'], prefix: ['emergency'] },
   { href: '#/admin', text: 'Administration', testid: 'nav-admin', roles: ADMIN, prefix: ['admin'] },
+  // Only while the administrator holds an emergency access
+  { href: '#/cases', text: 'Fälle (Notfallzugriff)', testid: 'nav-emergency-cases', roles: ADMIN,
+    prefix: ['cases', 'consents', 'referrals', 'transfers'], emergency: true },
 ];
 
 const main = document.getElementById('main');
 const nav = document.getElementById('site-nav');
 const headerInfo = document.getElementById('header-info');
 const dialog = document.getElementById('relogin-dialog');
+const banner = document.getElementById('emergency-banner');
 
 let session = null; // {user, role, offices} while logged in
 let pendingFlash = ''; // a confirmation to show on the next page
 let pageAlert = null;
 let pageStatus = null;
+let routeSeq = 0; // the latest page shown; an older one still loading stops
+let emergencyList = null; // the administration: GET /v1/emergency as last read
+let accesses = []; // the administration: its emergency accesses in force
+let accessTimer = 0; // ends the banner when the first access runs out
 
 function homeFor(role) {
   return role === 'administration' ? '#/admin' : '#/cases';
@@ -114,6 +128,13 @@ function focusHeading(view) {
   }
 }
 
+// May the session use this route? The administration uses the reading
+// pages while it holds an emergency access.
+function allowed(route) {
+  if (route.roles.includes(session.role)) return true;
+  return Boolean(route.emergency) && session.role === 'administration' && accesses.length > 0;
+}
+
 function refusedPage(view, text) {
   view.appendChild(h('h1', {}, 'Kein Zugriff'));
   showText(pageAlert, text);
@@ -137,10 +158,21 @@ async function route() {
     }
     return; // '#main' from the skip link and the like: not a page
   }
+  const seq = ++routeSeq;
   const { segments, query } = parseHash();
   renderNav(segments[0]);
   refreshHeader();
   const view = pageFrame();
+  if (session.role === 'administration') {
+    // Whether an emergency access is in force decides the banner, the
+    // navigation and the reading pages: asked afresh on every page
+    const waiting = h('p', { class: 'loading' }, 'Wird geladen …');
+    view.appendChild(waiting);
+    await loadEmergency().catch(() => {});
+    if (seq !== routeSeq || !session) return;
+    waiting.remove();
+    renderNav(segments[0]);
+  }
   const found = matchRoute(segments);
   if (!found) {
     view.appendChild(h('h1', {}, 'Seite nicht gefunden'));
@@ -149,17 +181,34 @@ async function route() {
     focusHeading(view);
     return;
   }
-  if (!found.route.roles.includes(session.role)) {
-    refusedPage(view, 'Dafür fehlt Ihnen die Berechtigung.');
+  if (!allowed(found.route)) {
+    refusedPage(view, found.route.emergency && session.role === 'administration'
+      ? 'Die Administration sieht Fälle nur während eines freigegebenen Notfallzugriffs. Er wird auf der Seite „Administration“ beantragt.'
+      : 'Dafür fehlt Ihnen die Berechtigung.');
     focusHeading(view);
     return;
   }
   const alert = pageAlert; // this page's, even if the user has moved on
   const here = location.hash;
+  const readOnly = session.role === 'administration';
   const ctx = {
     session,
     params: found.params,
     query,
+    // The administration under an emergency access: it reads, and the
+    // pages show no control that changes anything; `emergencyOffices` are
+    // the offices whose records it may read now.
+    readOnly,
+    emergencyOffices: readOnly ? emergency.accessOffices(accesses) : [],
+    // The administration: GET /v1/emergency as read for this page.
+    emergency: readOnly ? emergencyList : null,
+    // Reads the emergency accesses again after a change, updates the banner
+    // and the navigation, and returns them (throws if they cannot be read).
+    async emergencyChanged() {
+      const list = await loadEmergency();
+      if (session && location.hash === here) renderNav(segments[0]);
+      return list;
+    },
     // Shows a refusal that concerns the whole page (e.g. loading failed).
     fail(error) {
       showError(alert, error);
@@ -192,6 +241,7 @@ function renderNav(current) {
   const list = h('ul', {});
   for (const item of NAV) {
     if (!item.roles.includes(session.role)) continue;
+    if (item.emergency && !accesses.length) continue;
     const active = item.prefix.includes(current);
     list.appendChild(h('li', {}, h('a', {
       href: item.href, 'data-testid': item.testid, 'aria-current': active ? 'page' : undefined,
@@ -199,6 +249,53 @@ function renderNav(current) {
   }
   nav.appendChild(list);
   nav.hidden = false;
+}
+
+// ---- Emergency access (the administration) -----------------------------------------
+
+// Reads GET /v1/emergency and shows the accesses in force; returns the list.
+// On failure the administration is taken to hold none.
+async function loadEmergency() {
+  try {
+    //  Only one's own, cheap and not audited: asked on every page
+    const answer = await api.get('/v1/emergency', { mine: 'true' });
+    emergencyList = answer.emergency || [];
+  } catch (error) {
+    emergencyList = null;
+    showAccesses([]);
+    throw error;
+  }
+  if (session) showAccesses(emergency.activeFor(emergencyList, session.user));
+  return emergencyList;
+}
+
+// The banner on every page while the administrator holds an emergency
+// access; when the first one runs out, the page is shown again without it.
+function showAccesses(active) {
+  accesses = active;
+  clearTimeout(accessTimer);
+  accessTimer = 0;
+  if (!active.length) {
+    banner.hidden = true;
+    clear(banner);
+    return;
+  }
+  replace(banner, h('p', {},
+    h('strong', {}, `Notfallzugriff aktiv für ${emergency.accessesText(active)}`),
+    ' – alle Zugriffe werden protokolliert.'));
+  banner.hidden = false;
+  const first = Math.min(...active.map((grant) => grant.until_ms));
+  accessTimer = setTimeout(() => {
+    accessTimer = 0;
+    if (!session) return;
+    const { segments } = parseHash();
+    const found = matchRoute(segments);
+    if (found && found.route.emergency) {
+      route(); // the page reads no more: show it again, refused
+    } else {
+      loadEmergency().then(() => renderNav(segments[0]), () => renderNav(segments[0]));
+    }
+  }, Math.max(0, first - Date.now()) + 1000);
 }
 
 const townText = h('span', { class: 'town', 'data-testid': 'header-town' });
@@ -263,6 +360,8 @@ async function doLogout() {
   }
   session = null;
   api.clearCache();
+  emergencyList = null;
+  showAccesses([]);
   townText.textContent = '';
   renderHeader();
   clear(nav);
@@ -335,6 +434,8 @@ function officesOf(answer) {
 
 function startSession(answer) {
   session = { user: answer.user, role: answer.role, offices: officesOf(answer) };
+  emergencyList = null;
+  showAccesses([]);
   renderHeader();
   refreshHeader();
   if (!location.hash.startsWith('#/') || location.hash === '#/') {

@@ -179,6 +179,34 @@ export const AUDIT_ACTIONS = {
   'transfer.decline': 'Fallübergabe abgelehnt',
   'transfer.receive': 'Fallübergabe empfangen',
   'transfer.answer': 'Antwort auf Fallübergabe empfangen',
+  'emergency.request': 'Notfallzugriff beantragt',
+  'emergency.approve': 'Notfallzugriff freigegeben',
+  'emergency.end': 'Notfallzugriff beendet',
+  'emergency.list': 'Notfallzugriffe angesehen',
+};
+
+// The states of an emergency access (Notfallzugriff, GET /v1/emergency).
+export const EMERGENCY_STATES = {
+  requested: 'wartet auf Freigabe',
+  active: 'aktiv',
+  ended: 'beendet',
+  expired: 'abgelaufen',
+};
+
+// What can be read under an emergency access (its `actions`), in words: a
+// record ("Fall 1a2b3c4d angesehen") or a list.
+export const EMERGENCY_RECORDS = {
+  'case.read': 'Fall',
+  'consent.read': 'Einwilligung',
+  'referral.read': 'Überweisung',
+  'transfer.read': 'Fallübergabe',
+};
+export const EMERGENCY_LISTS = {
+  'cases.list': 'Fallliste angesehen',
+  'cases.search': 'Fälle nach Namen gesucht',
+  'consents.list': 'Einwilligungen aufgelistet',
+  'referrals.list': 'Überweisungen aufgelistet',
+  'transfers.list': 'Fallübergaben aufgelistet',
 };
 
 // Suggestions for AGS fields and names for node ids: the reference county,

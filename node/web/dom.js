@@ -52,6 +52,7 @@ const TZ = 'Europe/Berlin';
 const dateTimeFormat = new Intl.DateTimeFormat('de-DE',
   { timeZone: TZ, dateStyle: 'medium', timeStyle: 'short' });
 const dateFormat = new Intl.DateTimeFormat('de-DE', { timeZone: TZ, dateStyle: 'medium' });
+const timeFormat = new Intl.DateTimeFormat('de-DE', { timeZone: TZ, timeStyle: 'short' });
 const dateFormatUtc = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC', dateStyle: 'medium' });
 
 export function fmtDateTime(ms) {
@@ -60,6 +61,13 @@ export function fmtDateTime(ms) {
 
 export function fmtDate(ms) {
   return typeof ms === 'number' && ms > 0 ? dateFormat.format(new Date(ms)) : '–';
+}
+
+// '14:35 Uhr' for an instant of today (Berlin), else '13.03.2026, 14:35 Uhr'.
+export function fmtClock(ms, now = Date.now()) {
+  if (typeof ms !== 'number' || ms <= 0) return '–';
+  const time = `${timeFormat.format(new Date(ms))} Uhr`;
+  return isoDateBerlin(ms) === isoDateBerlin(now) ? time : `${dateFormat.format(new Date(ms))}, ${time}`;
 }
 
 // A date chosen as a UTC midnight (the Transferbörse's scheduled_for_ms).

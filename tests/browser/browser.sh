@@ -60,6 +60,10 @@ web_user () {
 web_user luenen erika sachbearbeitung 'Luenen-Demo-Erika-1'
 web_user luenen anna administration 'Luenen-Demo-Admin-1'
 web_user luenen greta sachbearbeitung 'Luenen-Demo-Greta-1' jugendamt
+#   A second administrator (approves Anna's emergency access) and the
+#   Leitung of Lünen's Jobcenter (sees it)
+web_user luenen bernd administration 'Luenen-Demo-Bernd-1'
+web_user luenen lea leitung 'Luenen-Demo-Lea-1' jobcenter
 web_user unna jonas sachbearbeitung 'Unna-Demo-Jonas-1'
 web_user kamen mira sachbearbeitung 'Kamen-Demo-Mira-1'
 for town in luenen unna kamen; do it_start_node "$town"; done
@@ -79,6 +83,8 @@ export BR_KAMEN_URL="${API_URL[kamen]}" BR_KAMEN_TOKEN="${API_TOKEN[kamen]}"
 export BR_LUENEN_USER=erika BR_LUENEN_PASSWORD='Luenen-Demo-Erika-1'
 export BR_LUENEN_ADMIN=anna BR_LUENEN_ADMIN_PASSWORD='Luenen-Demo-Admin-1'
 export BR_LUENEN_JUGENDAMT=greta BR_LUENEN_JUGENDAMT_PASSWORD='Luenen-Demo-Greta-1'
+export BR_LUENEN_ADMIN2=bernd BR_LUENEN_ADMIN2_PASSWORD='Luenen-Demo-Bernd-1'
+export BR_LUENEN_LEITUNG=lea BR_LUENEN_LEITUNG_PASSWORD='Luenen-Demo-Lea-1'
 export BR_UNNA_USER=jonas BR_UNNA_PASSWORD='Unna-Demo-Jonas-1'
 export BR_KAMEN_USER=mira BR_KAMEN_PASSWORD='Kamen-Demo-Mira-1'
 

@@ -166,9 +166,12 @@ export async function openDesk(browser, townInfo, label) {
   return { context, page, town: townInfo, label };
 }
 
-export async function screenshot(page, name) {
+// screenshot(page, name[, part]): the whole page, or only the element
+// `part` (a locator) of a long one.
+export async function screenshot(page, name, part) {
   const file = path.join(env('BR_SCREENSHOTS'), `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  if (part) await part.screenshot({ path: file });
+  else await page.screenshot({ path: file, fullPage: true });
   log(`screenshot ${name}.png`);
 }
 

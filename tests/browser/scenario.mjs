@@ -12,8 +12,11 @@
 // wrong password, a change without the CSRF token, a Sachbearbeitung user
 // opening the administration, a referral to a recipient the consent does not
 // name. Offices: Greta in Lünen acts for the Jugendamt only and cannot find
-// or open the Jobcenter family's case. Screenshots of each main page go to
-// $BR_SCREENSHOTS.
+// or open the Jobcenter family's case. Emergency access: Anna (administration)
+// sees no case until Bernd, a second administrator, approves her request for
+// the Jobcenter; she then reads the family's case (nothing to change), the
+// Jobcenter's Leitung sees who read what and why, and once Anna ends it the
+// case is refused again. Screenshots of each main page go to $BR_SCREENSHOTS.
 //
 
 import { createHash } from 'node:crypto';
@@ -30,6 +33,9 @@ const LUENEN_ADMIN = { ...LUENEN, user: env('BR_LUENEN_ADMIN'), password: env('B
 const LUENEN_JUGENDAMT = {
   ...LUENEN, user: env('BR_LUENEN_JUGENDAMT'), password: env('BR_LUENEN_JUGENDAMT_PASSWORD'),
 };
+// A second administrator in Lünen, and the Leitung of its Jobcenter
+const LUENEN_ADMIN2 = { ...LUENEN, user: env('BR_LUENEN_ADMIN2'), password: env('BR_LUENEN_ADMIN2_PASSWORD') };
+const LUENEN_LEITUNG = { ...LUENEN, user: env('BR_LUENEN_LEITUNG'), password: env('BR_LUENEN_LEITUNG_PASSWORD') };
 
 // The invented family and what the towns write about it
 const MOTHER = 'Petra Sonnenberg';
@@ -45,6 +51,8 @@ const NEW_LOTSE = 'Herr Reiher (Lotse, erfunden)';
 const EXTERNAL_REF = 'JC-2026-0815';
 const NOTE = 'Erstgespräch im Jobcenter geführt.\nTermin beim Arbeitgeber-Service folgt.';
 const CLOSE_TEXT = 'Arbeitsstelle gefunden';
+// Why the administration needs to read the Jobcenter's cases (invented)
+const EMERGENCY_REASON = 'Meldung nach § 8a SGB VIII zur Familie Sonnenberg; das Jobcenter ist heute nicht erreichbar.';
 
 // Texts the pages show (node/web/api.js, app.js and pages/*.js)
 const TEXT = {
@@ -69,6 +77,12 @@ const TEXT = {
   caseClosed: 'Der Fall wurde abgeschlossen.',
   caseReopened: 'Der Fall wurde wieder aufgenommen.',
   goalReached: 'Ziel erreicht, Hilfe abgeschlossen',
+  emergencyOnly: 'Die Administration sieht Fälle nur während eines freigegebenen Notfallzugriffs.',
+  emergencyRequested: 'Der Notfallzugriff auf Jobcenter ist beantragt.',
+  emergencyApproved: 'ist freigegeben bis',
+  emergencyEnded: 'Der Notfallzugriff auf Jobcenter wurde beendet.',
+  emergencyBanner: 'Notfallzugriff aktiv für Jobcenter bis',
+  emergencyLogged: 'alle Zugriffe werden protokolliert',
 };
 
 // ---- Page helpers ----------------------------------------------------------------------
@@ -134,6 +148,11 @@ async function pageFetch(page, method, path, body, headers = {}) {
     try { data = await response.json(); } catch { data = null; }
     return { status: response.status, data };
   }, { method, path, body, headers });
+}
+
+// The session's CSRF token, for a change sent with pageFetch.
+async function csrfOf(page) {
+  return page.evaluate(async () => (await (await fetch('/ui/session')).json()).csrf);
 }
 
 // The German sentence the pages show for a refusal (node/web/api.js).
@@ -883,6 +902,154 @@ async function main() {
       await see(byTestId(page, 'admin-users-alert'), 'Benutzer karl entfernt.');
       await page.locator('[data-testid="admin-users-row"][data-id="karl"]').waitFor({ state: 'detached' });
       ok(true, 'the administration added and removed a web user');
+    });
+
+    // ---- The administration: emergency access (Notfallzugriff) -------------------------------------
+    await step('Lünen: emergency access: Anna asks, Bernd approves, Anna reads the Jobcenter case, the Leitung sees it', async () => {
+      const anna = await openDesk(browser, LUENEN, 'Lünen/anna (Notfall)');
+      await login(anna, LUENEN_ADMIN);
+      const { page } = anna;
+      await see(page.locator('main h1'), 'Administration');
+      await settled(page);
+      const short = state.caseId.slice(0, 8);
+      //  Without an access: no link, no banner, no case, in the page and in the API
+      eq(0, await byTestId(page, 'nav-emergency-cases').count(), 'the link to the cases without an emergency access');
+      eq(false, await byTestId(page, 'emergency-banner').isVisible(), 'the banner without an emergency access');
+      await see(byTestId(page, 'emergency-note'), 'zweite Person der Administration');
+      eq([], (await pageFetch(page, 'GET', '/v1/cases')).data.cases, 'the cases the administration sees (API)');
+      await go(page, '#/cases', TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.emergencyOnly);
+      await go(page, `#/cases/${state.caseId}`, TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.emergencyOnly);
+      ok(!(await page.locator('main').innerText()).includes(MOTHER), 'no name of the family for the administration');
+      const refused = await pageFetch(page, 'GET', `/v1/cases/${state.caseId}`);
+      eq(403, refused.status, 'the case for the administration (HTTP status)');
+      eq('OFFICE_NOT_PERMITTED', refused.data && refused.data.error, 'the case for the administration (reason)');
+      //  Anna asks for 30 minutes of the Jobcenter's cases
+      await go(page, '#/admin', 'Administration');
+      const offered = await byTestId(page, 'emergency-office').locator('option[value]:not([value=""])')
+        .evaluateAll((items) => items.map((o) => o.textContent).sort());
+      eq(['Frühe Hilfen', 'Jobcenter', 'Jugendamt'], offered, 'the offices the emergency form offers, in German');
+      await byTestId(page, 'emergency-office').selectOption('jobcenter');
+      await byTestId(page, 'emergency-reason-input').fill(EMERGENCY_REASON);
+      await byTestId(page, 'emergency-minutes').selectOption('30');
+      await byTestId(page, 'emergency-submit').click();
+      await see(byTestId(page, 'emergency-status'), TEXT.emergencyRequested);
+      const asked = page.locator('[data-testid="emergency-row"][data-state="requested"]');
+      await asked.first().waitFor();
+      eq(1, await asked.count(), 'requests waiting');
+      state.emergencyId = await asked.getAttribute('data-id');
+      await see(byTestId(asked, 'emergency-state'), 'wartet auf Freigabe');
+      await see(byTestId(asked, 'emergency-reason'), EMERGENCY_REASON);
+      eq(0, await byTestId(asked, 'emergency-approve').count(), '"Freigeben" on Anna\'s own request');
+      await screenshot(page, 'emergency-request', byTestId(page, 'emergency-section'));
+      const own = await pageFetch(page, 'POST', `/v1/emergency/${state.emergencyId}/approve`, {},
+        { 'X-CSRF-Token': await csrfOf(page) });
+      eq(403, own.status, 'Anna approving her own request (HTTP status)');
+      eq([], (await pageFetch(page, 'GET', '/v1/cases')).data.cases, 'the cases Anna sees before the approval (API)');
+      //  Bernd, a second administrator, sees the request and approves it
+      const bernd = await openDesk(browser, LUENEN, 'Lünen/bernd');
+      await login(bernd, LUENEN_ADMIN2);
+      const waiting = bernd.page.locator(`[data-testid="emergency-row"][data-id="${state.emergencyId}"]`);
+      await see(byTestId(waiting, 'emergency-state'), 'wartet auf Freigabe');
+      await see(byTestId(waiting, 'emergency-requested-by'), LUENEN_ADMIN.user);
+      await see(byTestId(waiting, 'emergency-reason'), EMERGENCY_REASON);
+      await see(waiting, 'Jobcenter');
+      await screenshot(bernd.page, 'emergency-approve', byTestId(bernd.page, 'emergency-section'));
+      await byTestId(waiting, 'emergency-approve').click();
+      await see(byTestId(bernd.page, 'emergency-status'), TEXT.emergencyApproved);
+      const approved = bernd.page.locator(`[data-testid="emergency-row"][data-id="${state.emergencyId}"][data-state="active"]`);
+      await see(byTestId(approved, 'emergency-state'), 'aktiv bis');
+      await see(byTestId(approved, 'emergency-approved-by'), LUENEN_ADMIN2.user);
+      eq(false, await byTestId(bernd.page, 'emergency-banner').isVisible(), 'a banner for Bernd, who holds no access');
+      eq(0, await byTestId(bernd.page, 'nav-emergency-cases').count(), 'the link to the cases for Bernd');
+      //  Anna reloads: the banner, and the Jobcenter's cases, read-only
+      await page.reload();
+      await byTestId(page, 'header-user').waitFor();
+      await see(byTestId(page, 'emergency-banner'), TEXT.emergencyBanner);
+      await see(byTestId(page, 'emergency-banner'), TEXT.emergencyLogged);
+      await see(byTestId(page, 'nav-emergency-cases'), 'Fälle (Notfallzugriff)');
+      await byTestId(page, 'nav-emergency-cases').click();
+      await see(page.locator('main h1'), 'Fälle (Notfallzugriff)');
+      await settled(page);
+      await see(byTestId(page, 'case-offices'), 'Jobcenter');
+      const jobcenter = (await api(LUENEN, 'GET', '/v1/cases')).cases.filter((c) => c.service === 'jobcenter')
+        .map((c) => c.id).sort();
+      const listed = (await byTestId(page, 'case-row').evaluateAll((rows) => rows.map((r) => r.dataset.id))).sort();
+      eq(jobcenter, listed, 'the cases Anna sees: the Jobcenter\'s');
+      eq(0, await byTestId(page, 'case-new').count(), '"Neuen Fall anlegen" for the administration');
+      await page.locator(`[data-testid="case-row"][data-id="${state.caseId}"] [data-testid="case-open"]`).click();
+      await see(page.locator('main h1'), `Fall ${short}`);
+      await settled(page);
+      await see(byTestId(page, 'case-members'), MOTHER);
+      await see(byTestId(page, 'case-read-only'), 'nur lesen');
+      for (const control of ['case-note-form', 'case-edit-open', 'case-close-form', 'case-reopen-form',
+        'case-consent-new', 'case-referral-new', 'case-transfer']) {
+        eq(0, await byTestId(page, control).count(), `${control} for the administration`);
+      }
+      eq(0, await page.locator('main form button[type="submit"]').count(), 'buttons that send a change on the case page');
+      await see(byTestId(page, 'emergency-banner'), TEXT.emergencyBanner);
+      await screenshot(page, 'emergency-banner');
+      //  The consent reads too, without "widerrufen" or a referral
+      await byTestId(page, 'consent-open').first().click();
+      await see(page.locator('main h1'), 'Einwilligung');
+      await settled(page);
+      await byTestId(page, 'consent-facts').waitFor();
+      eq(0, await byTestId(page, 'consent-withdraw-form').count(), 'the withdraw form for the administration');
+      eq(0, await byTestId(page, 'consent-referral-new').count(), 'a new referral for the administration');
+      //  The node refuses any change all the same
+      const note = await pageFetch(page, 'POST', `/v1/cases/${state.caseId}/notes`, { text: 'Notfall' },
+        { 'X-CSRF-Token': await csrfOf(page) });
+      eq(403, note.status, 'a Vermerk by the administration under the emergency access (HTTP status)');
+      //  What was read, as the node lists it (API, with Anna's session)
+      const grants = (await pageFetch(page, 'GET', '/v1/emergency')).data.emergency;
+      const grant = grants.find((g) => g.id === state.emergencyId);
+      eq('active', grant.state, 'the access (API)');
+      eq(LUENEN_ADMIN2.user, grant.approved_by, 'who approved it (API)');
+      ok(grant.actions.some((a) => a.action === 'case.read' && a.object === state.caseId),
+        'the access lists case.read of the family\'s case (API)');
+      ok(grant.actions.some((a) => a.action === 'consent.read' && a.object === state.consentId),
+        'the access lists consent.read of the family\'s consent (API)');
+      //  ... and as the administration page shows it
+      await go(page, '#/admin', 'Administration');
+      const mine = page.locator(`[data-testid="emergency-row"][data-id="${state.emergencyId}"]`);
+      const read = mine.locator(`[data-testid="emergency-action"][data-action="case.read"][data-object="${state.caseId}"]`);
+      await see(read.first(), `Fall ${short} angesehen`);
+      //  The Leitung of the Jobcenter sees who read what, and why
+      const lea = await openDesk(browser, LUENEN, 'Lünen/lea');
+      await login(lea, LUENEN_LEITUNG);
+      await byTestId(lea.page, 'nav-emergency').click();
+      await see(lea.page.locator('main h1'), 'Notfallzugriffe auf Ihre Stellen');
+      await settled(lea.page);
+      const seen = lea.page.locator(`[data-testid="emergency-row"][data-id="${state.emergencyId}"]`);
+      await see(byTestId(seen, 'emergency-requested-by'), LUENEN_ADMIN.user);
+      await see(byTestId(seen, 'emergency-approved-by'), LUENEN_ADMIN2.user);
+      await see(byTestId(seen, 'emergency-reason'), EMERGENCY_REASON);
+      await see(byTestId(seen, 'emergency-state'), 'aktiv bis');
+      await see(seen.locator(`[data-testid="emergency-action"][data-action="case.read"][data-object="${state.caseId}"]`).first(),
+        `Fall ${short} angesehen`);
+      eq(0, await lea.page.locator('[data-testid="emergency-approve"], [data-testid="emergency-end"]').count(),
+        'buttons for the Leitung');
+      await screenshot(lea.page, 'emergency-leitung');
+      //  Anna ends the access: the banner goes, the case is refused again
+      await byTestId(mine, 'emergency-end').click();
+      await see(byTestId(page, 'emergency-status'), TEXT.emergencyEnded);
+      await see(byTestId(page.locator(`[data-testid="emergency-row"][data-id="${state.emergencyId}"][data-state="ended"]`),
+        'emergency-state'), 'beendet');
+      await byTestId(page, 'emergency-banner').waitFor({ state: 'hidden' });
+      eq(0, await byTestId(page, 'nav-emergency-cases').count(), 'the link to the cases after the end');
+      await go(page, `#/cases/${state.caseId}`, TEXT.noAccess);
+      await see(byTestId(page, 'page-alert'), TEXT.emergencyOnly);
+      ok(!(await page.locator('main').innerText()).includes(MOTHER), 'no name of the family after the end');
+      const after = await pageFetch(page, 'GET', `/v1/cases/${state.caseId}`);
+      eq(403, after.status, 'the case after the end (HTTP status)');
+      eq('OFFICE_NOT_PERMITTED', after.data && after.data.error, 'the case after the end (reason)');
+      log(`the pages would say: ${await germanFor(page, after.status, after.data)}`);
+      eq([], (await pageFetch(page, 'GET', '/v1/cases')).data.cases, 'the cases Anna sees after the end (API)');
+      //  The Leitung sees it ended
+      await go(lea.page, '#/emergency', 'Notfallzugriffe auf Ihre Stellen');
+      await see(byTestId(seen, 'emergency-state'), 'beendet');
+      await Promise.all([anna.context.close(), bernd.context.close(), lea.context.close()]);
     });
 
     // ---- The county coordination office: the dashboard on the broker ------------------------

@@ -1,5 +1,5 @@
-// Administration: the audit log and its verification, notes on users and
-// keys. Berichte (Leitung): counts of cases, consents, referrals and
+// Administration: the emergency access (Notfallzugriff, in emergency.js),
+// the audit log and its verification, notes on users and keys. Berichte (Leitung): counts of cases, consents, referrals and
 // transfers from GET /v1/reports, never names.
 
 import { get, post, p, nodeOffices } from '../api.js';
@@ -11,6 +11,7 @@ import {
   AUDIT_ACTIONS, label, nodeName, SERVICES, CASE_STATES, CONSENT_STATUS, REFERRAL_STATES,
   TRANSFER_STATES, DIRECTIONS, CASE_FIELDS, CLOSE_REASONS, options, officesText,
 } from '../catalog.js';
+import { adminSection as emergencySection } from './emergency.js';
 
 const AUDIT_PAGE = 1000;
 
@@ -25,8 +26,10 @@ export async function auditPage(view, ctx) {
   const accounts = h('section', { 'aria-labelledby': 'users-h' },
     h('h2', { id: 'users-h' }, 'Benutzer und Schlüssel'),
     h('p', { class: 'loading' }, 'Benutzer werden geladen …'));
+  const emergency = emergencySection(ctx);
   view.append(
     h('h1', {}, 'Administration'),
+    emergency.element,
     accounts,
     h('section', { 'aria-labelledby': 'verify-h' },
       h('h2', { id: 'verify-h' }, 'Prüfung des Protokolls'),
@@ -101,12 +104,23 @@ export async function auditPage(view, ctx) {
   };
   moreButton.addEventListener('click', load);
   filterInput.addEventListener('input', render);
-  await Promise.all([accountsSection(accounts, ctx), verify(), load()]);
+  await Promise.all([emergency.loaded, accountsSection(accounts, ctx), verify(), load()]);
 }
 
 // The audit record's detail in German: a state, what of a case changed, why
-// it was closed.
+// it was closed, the office of an emergency access, and whether it was read
+// under one ("break-glass <id> …").
 function auditDetail(record) {
+  const words = (record.detail || '').split(' ');
+  if (words[0] === 'break-glass') {
+    let next = 1;
+    while (next < words.length && /^[0-9a-f]{32}$/.test(words[next])) next += 1;
+    const rest = auditDetail({ ...record, detail: words.slice(next).join(' ') });
+    return rest === '–' ? 'im Notfallzugriff' : `im Notfallzugriff · ${rest}`;
+  }
+  if (record.action.startsWith('emergency.')) {
+    return record.detail ? `Stelle: ${label(SERVICES, record.detail)}` : '–';
+  }
   if (record.action === 'cases.search') return 'Suchbegriff nicht im Klartext gespeichert';
   if (record.action === 'case.update') {
     const fields = (record.detail || '').split(' ').filter((f) => f);
@@ -159,7 +173,7 @@ function accountList(kind, hosted) {
   const alert = alertBox(`admin-${kind}-alert`);
   const editor = h('div', {});
   const shown = h('p', { class: 'note', hidden: true, 'data-testid': 'admin-token-shown' });
-  const name = h('input', { type: 'text', required: true, maxlength: '32', pattern: '[a-z0-9-]+', 'data-testid': `admin-${kind}-name` });
+  const name = h('input', { type: 'text', required: true, maxlength: '32', pattern: '[a-z0-9\\-]+', 'data-testid': `admin-${kind}-name` });
   const role = select({ required: true, 'data-testid': `admin-${kind}-role` }, Object.entries(roles));
   const password = users
     ? h('input', { type: 'password', required: true, minlength: '10', maxlength: '128', autocomplete: 'new-password', 'data-testid': 'admin-users-password' })

@@ -46,13 +46,18 @@ export async function listPage(view, ctx) {
     nameSubmit);
   const count = h('p', { class: 'count', role: 'status', 'data-testid': 'case-count' });
   const listArea = h('div', { 'data-testid': 'case-list' }, h('p', { class: 'loading' }, 'Fälle werden geladen …'));
-  const offices = ctx.session.offices || [];
+  const offices = ctx.readOnly ? ctx.emergencyOffices : ctx.session.offices || [];
+  let officesNote = offices.length
+    ? `Sie sehen die Fälle der Stellen, für die Sie arbeiten: ${officesText(offices)}.`
+    : 'Sie sind keiner Stelle zugeordnet und sehen deshalb keine Fälle. Bitte wenden Sie sich an die Administration.';
+  if (ctx.readOnly) {
+    officesNote = `Notfallzugriff: Sie sehen die Fälle von ${officesText(offices)}, nur zum Lesen. Jeder Aufruf wird protokolliert, und die Leitung der Stelle sieht ihn.`;
+  }
   view.append(
-    h('h1', {}, 'Fälle'),
-    h('p', { class: 'hint', 'data-testid': 'case-offices' }, offices.length
-      ? `Sie sehen die Fälle der Stellen, für die Sie arbeiten: ${officesText(offices)}.`
-      : 'Sie sind keiner Stelle zugeordnet und sehen deshalb keine Fälle. Bitte wenden Sie sich an die Administration.'),
-    h('p', { class: 'actions' }, link('#/cases/new', 'Neuen Fall anlegen', { class: 'button', 'data-testid': 'case-new' })),
+    h('h1', {}, ctx.readOnly ? 'Fälle (Notfallzugriff)' : 'Fälle'),
+    h('p', { class: ctx.readOnly ? 'note read-only' : 'hint', 'data-testid': 'case-offices' }, officesNote),
+    ctx.readOnly ? null
+      : h('p', { class: 'actions' }, link('#/cases/new', 'Neuen Fall anlegen', { class: 'button', 'data-testid': 'case-new' })),
     nameForm,
     nameAlert,
     h('form', { class: 'filter', role: 'search', on: { submit: (e) => e.preventDefault() } },
@@ -84,7 +89,7 @@ export async function listPage(view, ctx) {
     let empty = all.length ? 'Kein Fall passt zum Filter.' : 'Noch keine Fälle.';
     if (found && !found.length) empty = 'Kein Fall mit einer Person dieses Namens.';
     replace(listArea, table({
-      caption: found ? 'Fälle mit einer passenden Person' : 'Fälle Ihrer Stellen',
+      caption: found ? 'Fälle mit einer passenden Person' : ctx.readOnly ? 'Fälle im Notfallzugriff' : 'Fälle Ihrer Stellen',
       testid: 'case-table',
       rowTestid: 'case-row',
       rowAttrs: (c) => ({ 'data-id': c.id }),
@@ -182,7 +187,8 @@ export async function detailPage(view, ctx) {
       ], { 'data-testid': 'case-facts' }));
     return;
   }
-  const open = kase.state === 'open';
+  // The administration under an emergency access only reads
+  const open = kase.state === 'open' && !ctx.readOnly;
   const closed = kase.state === 'closed';
   const lotseBox = h('dd', { 'data-testid': 'case-lotse' }, kase.lotse || '–');
   const consentArea = h('div', { 'data-testid': 'case-consents' }, h('p', { class: 'loading' }, 'Einwilligungen werden geladen …'));
@@ -190,7 +196,13 @@ export async function detailPage(view, ctx) {
   const sectionAlert = alertBox('case-sections-alert');
 
   let stateNote;
-  if (open) {
+  if (ctx.readOnly) {
+    stateNote = [
+      closed ? closedNotice(kase, ctx, { readOnly: true }) : null,
+      h('p', { class: 'note read-only', 'data-testid': 'case-read-only' },
+        'Notfallzugriff: Sie können diesen Fall nur lesen. Der Aufruf wird protokolliert, und die Leitung der Stelle sieht ihn.'),
+    ];
+  } else if (open) {
     stateNote = h('p', { class: 'actions' },
       link(`#/cases/${id}/consents/new`, 'Einwilligung erfassen', { class: 'button', 'data-testid': 'case-consent-new' }),
       link(`#/cases/${id}/referrals/new`, 'Überweisung anlegen', { class: 'button', 'data-testid': 'case-referral-new' }),
@@ -212,7 +224,7 @@ export async function detailPage(view, ctx) {
       h('dt', {}, 'Zuständige Sachbearbeitung'), h('dd', { 'data-testid': 'case-caseworker-name' }, kase.caseworker || '–'),
       h('dt', {}, 'Lotse'), lotseBox,
       h('dt', {}, 'Wiedervorlage'), h('dd', { 'data-testid': 'case-follow-up' },
-        open ? followUpView(kase.follow_up_ms) : fmtDate(kase.follow_up_ms)),
+        kase.state === 'open' ? followUpView(kase.follow_up_ms) : fmtDate(kase.follow_up_ms)),
       h('dt', {}, 'Aktenzeichen der Fachanwendung'), h('dd', { 'data-testid': 'case-external-ref' }, kase.external_ref || '–'),
       kase.transferred_from ? [h('dt', {}, 'Übernommen von'), h('dd', {}, nodeName(kase.transferred_from.node),
         kase.transfer_id ? [' (', link(`#/transfers/${kase.transfer_id}`, `Übergabe ${shortId(kase.transfer_id)}`), ')'] : null)] : null),

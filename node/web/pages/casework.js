@@ -23,7 +23,7 @@ export const FOLLOW_UP_HINT = 'An diesem Tag erscheint der Fall unter „Wiederv
 
 // Text that may span lines, as the API takes it: line breaks as \n, no
 // other control characters, no blank start or end.
-function noteText(text) {
+export function noteText(text) {
   return text.replace(/\r\n?/g, '\n')
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
     .trim();
@@ -39,8 +39,9 @@ export function followUpView(ms, now = Date.now()) {
 
 // ---- Closed ------------------------------------------------------------------------------
 
-// On a closed case: when and why, and the form that takes it up again.
-export function closedNotice(kase, ctx) {
+// On a closed case: when and why, and the form that takes it up again
+// (not for `readOnly`, the administration under an emergency access).
+export function closedNotice(kase, ctx, { readOnly = false } = {}) {
   const closing = [...(kase.history || [])].reverse().find((e) => e.change === 'closed');
   const errorBox = alertBox('case-reopen-alert');
   const text = h('textarea', { rows: '2', maxlength: String(NOTE_MAX), 'data-testid': 'case-reopen-text' });
@@ -74,7 +75,7 @@ export function closedNotice(kase, ctx) {
         ` – ${label(CLOSE_REASONS, kase.close_reason)}`),
       closing && closing.text ? h('p', { class: 'journal-text quoted' }, closing.text) : null,
       h('p', { class: 'hint' }, 'Ein abgeschlossener Fall kann nicht geändert werden. Wird er wieder aufgenommen, ist er wieder offen.')),
-    form);
+    readOnly ? null : form);
 }
 
 // ---- Vermerke ----------------------------------------------------------------------------

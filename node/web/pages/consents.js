@@ -285,7 +285,7 @@ export async function detailPage(view, ctx) {
     h('p', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'consent-print',
         on: { click: () => printConsent(consent) } }, 'Formular drucken'),
-      usable ? link(`#/cases/${consent.case_id}/referrals/new?consent=${consent.id}`, 'Überweisung mit dieser Einwilligung',
+      usable && !ctx.readOnly ? link(`#/cases/${consent.case_id}/referrals/new?consent=${consent.id}`, 'Überweisung mit dieser Einwilligung',
         { class: 'button', 'data-testid': 'consent-referral-new' }) : null),
     h('section', { 'aria-labelledby': 'recipients-h' },
       h('h2', { id: 'recipients-h' }, 'Empfänger'),
@@ -297,7 +297,7 @@ export async function detailPage(view, ctx) {
           ['Stand', (r) => (r.withdrawn_at_ms ? badge(`widerrufen am ${fmtDateTime(r.withdrawn_at_ms)}`, 'warn') : badge('erteilt', 'ok'))],
         ],
       })),
-    open.length ? withdrawSection(consent, open, ctx) : null);
+    open.length && !ctx.readOnly ? withdrawSection(consent, open, ctx) : null);
 }
 
 function withdrawSection(consent, open, ctx) {

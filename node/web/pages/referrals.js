@@ -290,8 +290,9 @@ function reasonLabel(code) {
 export async function detailPage(view, ctx) {
   const { id } = ctx.params;
   const body = h('div', {}, h('p', { class: 'loading' }, 'Überweisung wird geladen …'));
-  view.append(h('p', { class: 'back' }, link('#/inbox', 'Zurück zum Posteingang')),
-    h('h1', {}, `Überweisung ${shortId(id)}`), body);
+  // The administration (emergency access) has no Posteingang: back to the case
+  const back = h('p', { class: 'back' }, ctx.readOnly ? null : link('#/inbox', 'Zurück zum Posteingang'));
+  view.append(back, h('h1', {}, `Überweisung ${shortId(id)}`), body);
   let r;
   try {
     r = await get(p`/v1/referrals/${id}`);
@@ -302,6 +303,7 @@ export async function detailPage(view, ctx) {
   }
   const incoming = r.direction === 'incoming';
   const expired = typeof r.valid_until_ms === 'number' && r.valid_until_ms <= Date.now();
+  if (ctx.readOnly) replace(back, link(r.case_id ? `#/cases/${r.case_id}` : '#/cases', r.case_id ? 'Zurück zum Fall' : 'Zurück zu den Fällen'));
   replace(body,
     dl([
       ['Richtung', label(DIRECTIONS, r.direction)],
@@ -326,7 +328,7 @@ export async function detailPage(view, ctx) {
       h('h2', { id: 'sections-h' }, 'Übermittelte Angaben'),
       h('div', { 'data-testid': 'referral-sections' }, Object.entries(r.sections).map(([category, value]) =>
         h('div', { class: 'section-data' }, h('h3', {}, label(CATEGORIES, category)), jsonView(value))))) : null,
-    actionsFor(r, expired, ctx),
+    ctx.readOnly ? null : actionsFor(r, expired, ctx),
     h('section', { 'aria-labelledby': 'history-h' },
       h('h2', { id: 'history-h' }, 'Verlauf'),
       historyList(r.history)));

@@ -122,8 +122,10 @@ export async function listPage(view, ctx) {
 export async function detailPage(view, ctx) {
   const { id } = ctx.params;
   const body = h('div', {}, h('p', { class: 'loading' }, 'Übergabe wird geladen …'));
-  view.append(h('p', { class: 'back' }, link('#/transfers', 'Zurück zur Fallübergabe')),
-    h('h1', {}, `Fallübergabe ${shortId(id)}`), body);
+  // The administration (emergency access) has no list of transfers: back to the cases
+  view.append(h('p', { class: 'back' }, ctx.readOnly ? link('#/cases', 'Zurück zu den Fällen')
+    : link('#/transfers', 'Zurück zur Fallübergabe')),
+  h('h1', {}, `Fallübergabe ${shortId(id)}`), body);
   let t;
   try {
     t = await get(p`/v1/transfers/${id}`);
@@ -148,7 +150,7 @@ export async function detailPage(view, ctx) {
       h('h2', { id: 'tsec-h' }, 'Übermittelte Angaben'),
       h('div', { 'data-testid': 'transfer-sections' }, Object.entries(t.sections).map(([category, value]) =>
         h('div', { class: 'section-data' }, h('h3', {}, label(CATEGORIES, category)), jsonView(value))))) : null,
-    incoming && t.state === 'requested' ? answerForms(t, ctx) : null,
+    incoming && t.state === 'requested' && !ctx.readOnly ? answerForms(t, ctx) : null,
     h('section', { 'aria-labelledby': 'thist-h' },
       h('h2', { id: 'thist-h' }, 'Verlauf'),
       (t.history || []).length ? h('ol', { class: 'timeline', 'data-testid': 'transfer-history' }, t.history.map((e) =>
