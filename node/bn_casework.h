@@ -3,18 +3,29 @@
 
     The reason bruecke exists. A caseworker (or the town's case software)
     records a case and the family's consent, refers the family to an office
-    in another town under that consent, and follows the referral to its
-    outcome; when a family moves, the case goes to the town now responsible
-    under a statute. Every step is a signed message through the broker,
-    and both towns keep the same history.
+    in another town, or another office of this one, under that consent, and
+    follows the referral to its outcome; when a family moves, the case goes
+    to the town now responsible under a statute. Every step is a signed
+    message (through the broker, or the local queue between two offices of
+    this node), and both offices keep the same history.
+
+    The office is the unit of access: every record names the office it
+    belongs to, and a caller sees and changes only the records of the
+    offices it acts for (bn_request_t.offices; OFFICE_NOT_PERMITTED). The
+    administration acts for none, except for reading under an emergency
+    access a second administrator approved.
 
     Records live in the node's LMDB environment, each sealed with the
-    node's data key (bn_vault); keys are random ids, so nothing in the
-    files names a person:
-        cases       case id      -> sealed JSON case
+    node's data key (bn_vault), bound to its table and id; keys are random
+    ids, so nothing in the files names a person:
+        cases       case id      -> sealed JSON case (with its journal and history)
         consents    consent id   -> sealed JSON consent
-        referrals   referral id  -> sealed JSON referral with its history
+        forms       consent id   -> sealed signed form (content type, NUL, bytes)
+        referrals   referral id  -> sealed JSON referral with its history (an
+                                    incoming one from this node: a key derived
+                                    from the id, see s_incoming_key)
         transfers   transfer id  -> sealed JSON transfer
+        emergency   grant id     -> sealed JSON emergency access
         events      counter      -> {seq, at_ms, kind, id, state, office} (no personal data)
         casework-meta "schema"   -> the records' schema (BN_CASEWORK_SCHEMA); a store of
                                     an earlier schema is migrated when the node starts,
@@ -24,8 +35,10 @@
 
     All operations run on the node actor's thread, inside a write
     transaction the caller opens and commits, so a change, the messages it
-    sends (into the outbox) and its audit records commit together or not
-    at all.
+    sends (into the outbox or the local queue) and its audit records commit
+    together or not at all. Each request is checked against what its
+    operation takes (bn_api_fields) before any work; answers list the
+    actions the caller may take next (br_states).
 
     The operations are the node's JSON API (node/openapi.yaml), given as a
     method, a path and a parsed body; bn_api carries them over HTTP.
