@@ -203,22 +203,6 @@ bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1])
 }
 
 int
-bn_api_split (const char *path, char *copy, char *parts[BN_API_PARTS_MAX])
-{
-    if (strlen (path) >= BN_API_PATH_MAX || strncmp (path, "/v1/", 4) != 0)
-        return -1;
-    strcpy (copy, path + 4);
-    int count = 0;
-    char *saved = NULL;
-    for (char *part = strtok_r (copy, "/", &saved); part; part = strtok_r (NULL, "/", &saved)) {
-        if (count == BN_API_PARTS_MAX)
-            return -1;
-        parts[count++] = part;
-    }
-    return count;
-}
-
-int
 bn_api_http_status (br_reason_t reason)
 {
     switch (reason) {

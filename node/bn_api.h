@@ -96,13 +96,13 @@ typedef struct _bn_api_t bn_api_t;
 //  handing requests to `dispatch` with `argument`. With `web` (borrowed
 //  likewise; may be NULL) it also serves the web interface: its pages
 //  under /ui/ ("/" leads there), POST /ui/login ({"user", "password"} ->
-//  {"user", "role", "csrf"} and the session cookie), GET /ui/session and
-//  POST /ui/logout; and it takes the session cookie instead of a token for
-//  /v1, mapping Sachbearbeitung and Leitung to caseworker and
-//  Administration to readonly (and the only one to read /v1/audit; only
-//  Leitung and Administration read /v1/reports), and
-//  refusing a POST without the session's X-CSRF-Token (FORBIDDEN). Staff
-//  names stay out of the log: it says "web:<role>". Returns NULL and sets
+//  {"user", "role", "csrf", "offices"} and the session cookie), GET
+//  /ui/session, POST /ui/logout and the administration's /ui/admin; and it
+//  takes the session cookie instead of a token for /v1, with the web role
+//  and the user's offices as they are in the users file now (the route
+//  table decides what each role may call), refusing a change without the
+//  session's X-CSRF-Token (FORBIDDEN). Staff names stay out of the log: it
+//  says "web:<role>". Returns NULL and sets
 //  *reason: CONFIG_INVALID (bad address) or IO_ERROR (cannot listen).
 bn_api_t *bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web,
                       bn_api_dispatch_fn *dispatch, void *argument, br_reason_t *reason);
@@ -114,18 +114,16 @@ uint16_t bn_api_port (bn_api_t *self);
 //  Safe to call twice.
 void bn_api_destroy (bn_api_t **self_p);
 
-//  Returns the HTTP status for a reason code: OK 200, MALFORMED and
-//  ATTESTATION_INVALID 400, UNAUTHORIZED 401, FORBIDDEN 403, NOT_FOUND 404,
-//  INVALID_STATE 409, TOO_LARGE 413, consent, route and roster refusals and
-//  CLOCK_SKEW (a time too far ahead) 422,
-//  STORE_FULL, STORE_FAILED, BUSY and IO_ERROR 503, anything else 500.
+//  Returns the HTTP status for a reason code: OK 200, MALFORMED,
+//  ATTESTATION_INVALID and ON_BEHALF_MISSING 400, UNAUTHORIZED 401,
+//  FORBIDDEN and OFFICE_NOT_PERMITTED 403, NOT_FOUND 404, METHOD_NOT_ALLOWED
+//  405, INVALID_STATE 409, TOO_LARGE 413, consent, route and roster
+//  refusals, the consent checks' refusals, EVIDENCE_MISMATCH and CLOCK_SKEW
+//  (a time too far ahead) 422, TOO_MANY_ATTEMPTS 429, STORE_FULL,
+//  STORE_FAILED, BUSY and IO_ERROR 503, anything else 500.
 int bn_api_http_status (br_reason_t reason);
 
 //  ---- Helpers for dispatchers ----
-
-//  Longest request path a dispatcher splits, and most parts after "/v1".
-#define BN_API_PATH_MAX  256
-#define BN_API_PARTS_MAX 4
 
 //  Writes a refusal's detail (printf-style, never personal data) into
 //  `request` and returns `reason`.
@@ -174,10 +172,6 @@ json_int_t bn_api_integer (json_t *object, const char *name, json_int_t fallback
 //  fuzzers). Returns OK, NOT_FOUND or METHOD_NOT_ALLOWED (route NULL).
 br_reason_t bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1]);
 
-//  Splits "/v1/a/b/c" into `copy` (BN_API_PATH_MAX bytes) and at most
-//  BN_API_PARTS_MAX parts after "/v1". Returns the count, or -1 if the
-//  path is not under /v1 or has too many parts.
-int bn_api_split (const char *path, char *copy, char *parts[BN_API_PARTS_MAX]);
 
 //  Self test of this class.
 void bn_api_test (bool verbose);
