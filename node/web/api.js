@@ -231,13 +231,27 @@ export function clearCache() {
   cacheStore.clear();
 }
 
-// The offices (service codes) this node hosts, from GET /v1/status (the
-// header reads it on every page; read here only if it has not yet).
-export async function nodeOffices() {
+// GET /v1/status (the header reads it on every page; read here only if it
+// has not yet).
+export async function nodeStatus() {
   let status = cacheStore.get('status');
   if (!status || !Array.isArray(status.offices)) {
     status = await get('/v1/status');
     cacheStore.set('status', status);
   }
+  return status;
+}
+
+// The offices (service codes) this node hosts, from GET /v1/status.
+export async function nodeOffices() {
+  const status = await nodeStatus();
   return Array.isArray(status.offices) ? status.offices : [];
+}
+
+// The offices a consent may name and a referral may reach (GET
+// /v1/directory): [{ags, place, service, node, node_name, here}]. Read
+// afresh each time, as the county's roster may change.
+export async function directoryAddresses() {
+  const answer = await get('/v1/directory');
+  return Array.isArray(answer.addresses) ? answer.addresses : [];
 }

@@ -6,6 +6,7 @@ import { h, replace, clear, alertBox, statusBox, showError, showText, setBusy, f
 import { ROLES, label, nodeName, officesText } from './catalog.js';
 import * as cases from './pages/cases.js';
 import * as consents from './pages/consents.js';
+import * as consentPrint from './pages/consent-print.js';
 import * as referrals from './pages/referrals.js';
 import * as transfers from './pages/transfers.js';
 import * as exchange from './pages/exchange.js';
@@ -30,6 +31,7 @@ const ROUTES = [
   { path: 'cases/:id/transfer', roles: WORK, page: transfers.newPage },
   { path: 'follow-ups', roles: WORK, page: followUps.followUpsPage },
   { path: 'consents/:id', roles: WORK, page: consents.detailPage, emergency: true },
+  { path: 'consents/:id/print', roles: WORK, page: consentPrint.printPage, emergency: true },
   { path: 'inbox', roles: WORK, page: referrals.inboxPage },
   { path: 'referrals/:id', roles: WORK, page: referrals.detailPage, emergency: true },
   { path: 'history', roles: WORK, page: referrals.historyPage },

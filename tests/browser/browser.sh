@@ -44,7 +44,14 @@ QUARTER="${YEAR}Q$((($(date -u +%-m) - 1) / 3 + 1))"
 it_make_county luenen unna kamen
 DASHBOARD_PORT=$(it_free_port)
 it_start_county_broker "dashboard=127.0.0.1:$DASHBOARD_PORT"
-for town in luenen unna kamen; do it_api_node "$town" caseworker; done
+#   Lünen prints its consent forms with a letterhead (invented); Unna and
+#   Kamen have none configured
+LUENEN_LETTERHEAD='Stadt Lünen (erfunden)'
+it_api_node luenen caseworker "letterhead-name=$LUENEN_LETTERHEAD" \
+    'letterhead-address=Musterplatz 1, 44532 Lünen' \
+    'letterhead-contact=Telefon 02306 000-0, familienbuero@luenen.example' \
+    'letterhead-dpo=Datenschutzbeauftragte der Stadt Lünen, Musterplatz 1, 44532 Lünen, datenschutz@luenen.example'
+for town in unna kamen; do it_api_node "$town" caseworker; done
 
 #   web_user TOWN NAME ROLE PASSWORD [OFFICES]: a web user of TOWN's node,
 #   acting for OFFICES (comma-separated service codes), by default for all
@@ -77,6 +84,7 @@ export BR_BRUECKE="$BRUECKE"
 export BR_BROKER_STATE="$BROKER_STATE"
 export BR_QUARTER="$QUARTER"
 export BR_DASHBOARD_URL="http://127.0.0.1:$DASHBOARD_PORT/"
+export BR_LUENEN_LETTERHEAD="$LUENEN_LETTERHEAD"
 export BR_LUENEN_URL="${API_URL[luenen]}" BR_LUENEN_TOKEN="${API_TOKEN[luenen]}"
 export BR_UNNA_URL="${API_URL[unna]}" BR_UNNA_TOKEN="${API_TOKEN[unna]}"
 export BR_KAMEN_URL="${API_URL[kamen]}" BR_KAMEN_TOKEN="${API_TOKEN[kamen]}"

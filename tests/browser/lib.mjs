@@ -125,14 +125,15 @@ export async function launch() {
 }
 
 // A caseworker's own browser (cookies apart from everyone else's), on a
-// fixed viewport, in German and Berlin time, with one page.
+// fixed viewport, in German and Berlin time, with one page. Downloads are
+// kept until the context closes (the signed consent form).
 export async function openDesk(browser, townInfo, label) {
   const context = await browser.newContext({
     baseURL: townInfo.url,
     viewport: { width: 1280, height: 900 },
     locale: 'de-DE',
     timezoneId: 'Europe/Berlin',
-    acceptDownloads: false,
+    acceptDownloads: true,
   });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);

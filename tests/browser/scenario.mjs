@@ -20,12 +20,15 @@
 //
 
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   town, env, step, ok, eq, log, summary, uncaughtPageErrors, launch, openDesk, screenshot, api,
   waitFor, runMatching,
 } from './lib.mjs';
 
 const LUENEN = town('luenen', 'Lünen');
+// Lünen's letterhead on printed forms (browser.sh configures it)
+const LUENEN_LETTERHEAD = env('BR_LUENEN_LETTERHEAD');
 const UNNA = town('unna', 'Unna');
 const KAMEN = town('kamen', 'Kamen');
 const LUENEN_ADMIN = { ...LUENEN, user: env('BR_LUENEN_ADMIN'), password: env('BR_LUENEN_ADMIN_PASSWORD') };
@@ -62,7 +65,15 @@ const TEXT = {
   noAccess: 'Kein Zugriff',
   recipientMismatch: 'Dieser Empfänger ist in der Einwilligung nicht genannt.',
   notBeforeDate: 'Ein Abschluss ist erst ab dem vereinbarten Termin möglich.',
-  consentSaved: 'Die Einwilligung wurde gespeichert.',
+  consentSaved: 'Die Einwilligung wurde gespeichert',
+  formSaved: 'mit dem unterschriebenen Formular',
+  formStored: 'Unterschriebene Einwilligung gespeichert (PDF, ',
+  here: 'in dieser Verwaltung',
+  // The withdrawal right on the printed form (node/web/consent-texts.js)
+  withdrawDe: 'Sie können die Einwilligung jederzeit widerrufen',
+  withdrawTr: 'Onayınızı istediğiniz zaman geri alabilirsiniz',
+  withdrawAr: 'يمكنك سحب موافقتك في أي وقت',
+  bindingUk: 'Юридичну силу має лише текст німецькою мовою.',
   referralSent: 'Die Überweisung wurde gesendet.',
   accepted: 'Die Überweisung wurde angenommen.',
   progressSent: 'Der Zwischenstand wurde gesendet.',
@@ -333,7 +344,7 @@ async function main() {
       await screenshot(page, 'cases');
     });
 
-    await step('Lünen: Erika records the family\'s consent, with the scanned form\'s hash', async () => {
+    await step('Lünen: Erika records the family\'s consent: recipients from the directory, the signed form stored', async () => {
       const { page } = erika;
       await go(page, `#/cases/${state.caseId}`);
       await byTestId(page, 'case-consent-new').click();
@@ -344,8 +355,17 @@ async function main() {
       for (const category of ['household', 'child-age', 'language']) {
         await byTestId(page, `consent-categories-${category}`).check();
       }
-      await byTestId(page, 'recipient-ags').fill('05978036');
-      await byTestId(page, 'recipient-service').selectOption('fruehe-hilfen');
+      // The recipients offered are the directory's, less the case's own office
+      const directory = (await api(LUENEN, 'GET', '/v1/directory')).addresses;
+      const offered = directory.filter((a) => !(a.here && a.service === 'jobcenter'))
+        .map((a) => `${a.ags}|${a.service}`).sort();
+      eq(offered, (await byTestId(page, 'consent-recipients').locator('input[name="recipients"]')
+        .evaluateAll((inputs) => inputs.map((i) => i.value))).sort(), 'the recipients offered are the directory\'s');
+      eq('05978024', await byTestId(page, 'consent-recipients-place').first().getAttribute('data-ags'),
+        'this town\'s offices come first');
+      await see(byTestId(page, 'consent-recipients-place').first(), TEXT.here);
+      ok(true, `this town\'s offices are marked "${TEXT.here}"`);
+      await byTestId(page, 'consent-recipients-05978036|fruehe-hilfen').check();
       // The signed form as scanned: an invented PDF, in memory
       const scan = Buffer.from(`%PDF-1.4\n% Einwilligung ${MOTHER}, erfunden, ${Date.now()}\n%%EOF\n`);
       const expected = createHash('sha256').update(scan).digest('hex');
@@ -354,27 +374,92 @@ async function main() {
       });
       await see(byTestId(page, 'consent-evidence-status'), 'berechnet');
       eq(expected, await byTestId(page, 'consent-evidence-sha256').inputValue(), 'the evidence hash the page computed');
+      eq(false, await byTestId(page, 'consent-evidence-sha256').isVisible(), 'no hash to type where the browser computes it');
+      await screenshot(page, 'consent-form');
+      // The form as filled in so far, to print before signing (Ukrainian beside German)
+      await page.evaluate(() => { window.print = () => {}; });
+      await byTestId(page, 'consent-print-language').selectOption('uk');
+      await byTestId(page, 'consent-print').click();
+      const area = page.locator('#print-area');
+      await area.locator('[lang="uk"]').first().waitFor({ state: 'attached' });
+      const areaText = await area.textContent();
+      ok(areaText.includes(MOTHER) && areaText.includes(TEXT.bindingUk),
+        'the form printed from the new consent names the grantor and says in Ukrainian that German binds');
+      await page.emulateMedia({ media: 'print' });
+      await screenshot(page, 'consent-print');
+      await page.emulateMedia({ media: 'screen' });
+      await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
       await byTestId(page, 'consent-submit').click();
       await page.waitForURL(/#\/consents\/[0-9a-f]{32}$/);
       state.consentId = page.url().match(/#\/consents\/([0-9a-f]{32})$/)[1];
       await see(pageStatus(page), TEXT.consentSaved);
+      await see(pageStatus(page), TEXT.formSaved);
       await settled(page);
       const consent = await api(LUENEN, 'GET', `/v1/consents/${state.consentId}`);
       eq(expected, consent.evidence_sha256, 'the consent\'s evidence hash (API)');
       eq(['05978036|fruehe-hilfen|unna'], consent.recipients.map((r) => `${r.ags}|${r.service}|${r.node}`),
         'the consent\'s recipients (API)');
       eq(state.caseId, consent.case_id, 'the consent\'s case (API)');
-      // The print view: the form for the family's signature
-      await page.evaluate(() => { window.print = () => {}; });
-      await byTestId(page, 'consent-print').click();
-      // (on screen the print area is hidden; print.css shows it alone)
-      await page.locator('#print-area').filter({ hasText: 'Einwilligung in die Übermittlung personenbezogener Daten' })
-        .waitFor({ state: 'attached' });
-      ok((await page.locator('#print-area').textContent()).includes(MOTHER), 'the print view names the grantor');
-      await page.emulateMedia({ media: 'print' });
-      await screenshot(page, 'consent-print');
-      await page.emulateMedia({ media: 'screen' });
+      eq([true, 'application/pdf', scan.length], [consent.form_stored, consent.form_type, consent.form_size],
+        'the signed form is stored with the consent (API)');
+      await see(byTestId(page, 'consent-form-stored'), TEXT.formStored);
+      ok(true, `the page says "${await byTestId(page, 'consent-form-stored').textContent()}"`);
+      eq(0, await byTestId(page, 'consent-form-upload-form').count(), 'no second upload once stored');
+      // Downloaded again: the same bytes
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        byTestId(page, 'consent-form-download').click(),
+      ]);
+      eq(`einwilligung-${state.consentId.slice(0, 8)}.pdf`, download.suggestedFilename(), 'the downloaded file\'s name');
+      const downloaded = createHash('sha256').update(await readFile(await download.path())).digest('hex');
+      eq(expected, downloaded, 'the SHA-256 of the file "Herunterladen" gives');
+      await byTestId(page, 'consent-form-file').waitFor({ state: 'visible' });
+      const stored = await api(LUENEN, 'GET', `/v1/consents/${state.consentId}/form`);
+      eq(expected, stored.sha256, 'the stored form\'s SHA-256 (API)');
+      ok(Buffer.from(stored.data, 'base64').equals(scan), 'the stored form is the scanned file (API)');
       await screenshot(page, 'consent');
+    });
+
+    await step('Lünen: the consent\'s form prints with Turkish beside German, and Arabic right to left', async () => {
+      const { page } = erika;
+      await byTestId(page, 'consent-print').click();
+      await see(page.locator('main h1'), 'Einwilligungsformular');
+      await settled(page);
+      await byTestId(page, 'consent-print-language').selectOption('tr');
+      const sheet = page.locator('main');
+      const letterhead = byTestId(sheet, 'consent-print-letterhead');
+      await see(letterhead, LUENEN_LETTERHEAD);
+      ok(true, `the letterhead names "${LUENEN_LETTERHEAD}"`);
+      const german = byTestId(sheet, 'consent-print-german');
+      const second = byTestId(sheet, 'consent-print-second');
+      await second.first().waitFor();
+      eq(await german.count(), await second.count(), 'a Turkish cell beside each German one');
+      const langs = await second.evaluateAll((cells) => [...new Set(cells.map((c) => `${c.lang}/${c.dir}`))]);
+      eq(['tr/ltr'], langs, 'the second column\'s language and direction');
+      const germanText = (await german.allTextContents()).join(' ');
+      const turkishText = (await second.allTextContents()).join(' ');
+      ok(germanText.includes(TEXT.withdrawDe) && germanText.includes(MOTHER), 'the German column: the grantor and the withdrawal right');
+      ok(turkishText.includes(LUENEN_LETTERHEAD), 'the Turkish column names the town (controller)');
+      ok(turkishText.includes(TEXT.withdrawTr), `the Turkish column says "${TEXT.withdrawTr}"`);
+      ok(turkishText.includes('Sprachförderung / Dil desteği'), 'the purpose in German and Turkish');
+      ok(/[?&]lang=tr$/.test(page.url()), 'the address keeps the language');
+      // "Drucken" opens the print dialog
+      await page.evaluate(() => { window.printed = 0; window.print = () => { window.printed += 1; }; });
+      await byTestId(page, 'consent-print-button').click();
+      eq(1, await page.evaluate(() => window.printed), 'print dialogs opened by "Drucken"');
+      await page.emulateMedia({ media: 'print' });
+      eq(false, await page.locator('main h1').first().isVisible(), 'on paper: no page heading or controls');
+      await screenshot(page, 'consent-print-tr');
+      await page.emulateMedia({ media: 'screen' });
+      await byTestId(page, 'consent-print-language').selectOption('ar');
+      await second.first().waitFor();
+      eq(['ar/rtl'], await second.evaluateAll((cells) => [...new Set(cells.map((c) => `${c.lang}/${c.dir}`))]),
+        'the Arabic column\'s language and direction');
+      ok((await second.allTextContents()).join(' ').includes(TEXT.withdrawAr), 'the Arabic column states the withdrawal right');
+      await page.emulateMedia({ media: 'print' });
+      await screenshot(page, 'consent-print-ar');
+      await page.emulateMedia({ media: 'screen' });
+      await screenshot(page, 'consent-form-screen');
     });
 
     // ---- Refused: a recipient the consent does not name ------------------------------------------

@@ -1,17 +1,23 @@
-// Einwilligung: record a consent for a case (with the SHA-256 of the scanned
-// form, computed in the browser), show it, print it for signature, withdraw it.
+// Einwilligung: record a consent for a case (its recipients from the
+// county's directory, the SHA-256 of the signed form computed in the
+// browser and the form stored right after), show it, store or download the
+// signed form, withdraw it. The printed form is in consent-print.js.
 
-import { get, post, p, cache } from '../api.js';
+import { get, post, p, directoryAddresses } from '../api.js';
 import {
   h, replace, alertBox, showError, showText, setBusy, field, select, choiceGroup, checkedValues,
-  table, dl, link, fmtDateTime, fmtDate, shortId, oneLine, mapLimit, berlinMidnight,
-  isoDateBerlin, addDaysIso, badge,
+  dl, link, table, fmtDateTime, shortId, oneLine, mapLimit, berlinMidnight, isoDateBerlin, addDaysIso,
+  badge, uid,
 } from '../dom.js';
 import {
-  CATEGORIES, CONSENT_PURPOSES, PURPOSES, SERVICES, CONSENT_FORMS, CONSENT_STATUS, PLACES,
+  CATEGORIES, CONSENT_PURPOSES, PURPOSES, SERVICES, CONSENT_FORMS, CONSENT_STATUS,
   label, options, addressText, nodeName,
 } from '../catalog.js';
 import { caseFormPage } from './casepage.js';
+import { languageSelect, letterheadOf, printConsentForm } from './consent-print.js';
+import {
+  FORM_ACCEPT, canHash, formFileProblem, formSection, sha256Hex, sizeText, uploadErrorText, uploadForm,
+} from './consent-evidence.js';
 
 // ---- Which consents belong to a case ------------------------------------------------
 
@@ -36,8 +42,45 @@ export function usableRecipients(consent) {
 
 // ---- Recording a consent ----------------------------------------------------------------
 
-function agsDatalist(id) {
-  return h('datalist', { id }, PLACES.filter((pl) => pl.ags).map((pl) => h('option', { value: pl.ags }, pl.name)));
+// The recipients a consent may name: the directory's addresses (GET
+// /v1/directory), grouped by place, this node's first, without the case's
+// own office. Checkboxes `consent-recipients-<ags>|<service>`.
+function recipientChoices(addresses, ownService) {
+  const offered = addresses.filter((a) => !(a.here && a.service === ownService));
+  const container = h('fieldset', { class: 'choices recipients', 'data-testid': 'consent-recipients' },
+    h('legend', {}, 'Empfänger (Stellen, an die Daten gehen dürfen)'),
+    h('p', { class: 'hint' }, 'Angeboten werden die Stellen aus dem Verzeichnis des Kreises, die Daten empfangen können.'));
+  if (!offered.length) {
+    container.appendChild(h('p', { class: 'empty', 'data-testid': 'consent-recipients-empty' },
+      'Im Verzeichnis des Kreises ist keine Stelle eingetragen, an die Daten gehen können.'));
+    return container;
+  }
+  const places = new Map();
+  for (const address of offered) {
+    if (!places.has(address.ags)) places.set(address.ags, { ags: address.ags, place: address.place, here: false, items: [] });
+    const group = places.get(address.ags);
+    group.here = group.here || address.here;
+    group.items.push(address);
+  }
+  const serviceOrder = Object.keys(SERVICES);
+  const rank = (code) => (serviceOrder.includes(code) ? serviceOrder.indexOf(code) : serviceOrder.length);
+  const groups = [...places.values()].sort((a, b) => (a.here === b.here
+    ? (a.place || a.ags).localeCompare(b.place || b.ags, 'de') : (a.here ? -1 : 1)));
+  for (const group of groups) {
+    group.items.sort((a, b) => rank(a.service) - rank(b.service) || a.service.localeCompare(b.service));
+    container.appendChild(h('fieldset', { class: 'place', 'data-testid': 'consent-recipients-place', 'data-ags': group.ags },
+      h('legend', {}, `${group.place || nodeName(group.items[0].node)} (AGS ${group.ags})`),
+      group.items.map((address) => {
+        const value = `${address.ags}|${address.service}`;
+        const id = uid('recipient');
+        const other = address.node_name && address.node_name !== address.place ? ` (Stelle: ${address.node_name})` : '';
+        return h('div', { class: 'choice' },
+          h('input', { type: 'checkbox', id, name: 'recipients', value, 'data-testid': `consent-recipients-${value}` }),
+          h('label', { for: id }, label(SERVICES, address.service), other,
+            address.here ? h('span', { class: 'here' }, ' – in dieser Verwaltung') : null));
+      })));
+  }
+  return container;
 }
 
 export async function newPage(view, ctx) {
@@ -49,8 +92,19 @@ export async function newPage(view, ctx) {
     replace(body, h('p', { class: 'note' }, 'Für diesen Fall kann keine Einwilligung erfasst werden, weil er nicht mehr hier geführt wird.'));
     return;
   }
-  const names = (kase.members || []).map((m) => m.name);
   const errorBox = alertBox('consent-form-alert');
+  // The directory decides which recipients can be chosen; the letterhead is
+  // for the printed form
+  let addresses = [];
+  let directoryError = null;
+  let letterhead = { name: '', address: '', contact: '', dpo: '' };
+  await Promise.all([
+    directoryAddresses().then((list) => { addresses = list; }, (error) => { directoryError = error; }),
+    letterheadOf().then((lh) => { letterhead = lh; }, () => {}),
+  ]);
+  if (directoryError) showError(errorBox, directoryError);
+
+  const names = (kase.members || []).map((m) => m.name);
   const grantor = h('input', { type: 'text', required: true, maxlength: '100', list: 'grantor-names', 'data-testid': 'consent-grantor' });
   const subjects = choiceGroup({
     legend: 'Betroffene Personen (um deren Daten es geht)', name: 'subjects', options: names.map((n) => [n, n]),
@@ -62,52 +116,54 @@ export async function newPage(view, ctx) {
     testid: 'consent-categories', hint: 'Nur was für den Zweck nötig ist.',
   });
   const health = h('input', { type: 'checkbox', id: 'consent-health', 'data-testid': 'consent-health' });
-  const recipientRows = h('div', { class: 'rows', 'data-testid': 'consent-recipients' });
+  const recipients = directoryError
+    ? h('p', { class: 'note warn', 'data-testid': 'consent-recipients-unavailable' },
+      'Das Verzeichnis der Stellen konnte nicht geladen werden, daher können keine Empfänger gewählt werden. Bitte die Seite neu laden.')
+    : recipientChoices(addresses, kase.service);
   const today = isoDateBerlin(Date.now());
   const validFrom = h('input', { type: 'date', required: true, value: today, min: today, 'data-testid': 'consent-valid-from' });
   const validUntil = h('input', { type: 'date', required: true, value: addDaysIso(today, 365), 'data-testid': 'consent-valid-until' });
   const formKind = select({ required: true, 'data-testid': 'consent-form-kind' }, options(CONSENT_FORMS), { value: 'written' });
-  const evidenceFile = h('input', { type: 'file', accept: 'application/pdf,image/*', 'data-testid': 'consent-evidence-file' });
+  const evidenceFile = h('input', { type: 'file', accept: FORM_ACCEPT, 'data-testid': 'consent-evidence-file' });
+  // Only where the browser cannot hash (no secure connection): the
+  // checksum typed by hand
   const evidenceHash = h('input', {
-    type: 'text', required: true, pattern: '[0-9a-f]{64}', maxlength: '64', spellcheck: 'false', autocomplete: 'off',
+    type: 'text', pattern: '[0-9a-f]{64}', maxlength: '64', spellcheck: 'false', autocomplete: 'off',
     class: 'mono', title: '64 Zeichen 0–9 und a–f', 'data-testid': 'consent-evidence-sha256',
   });
+  const hashField = field('Prüfsumme der Datei (SHA-256)', evidenceHash,
+    'Dieser Browser kann die Prüfsumme hier nicht berechnen (keine sichere Verbindung). Bitte die Prüfsumme der Datei von Hand eintragen, zum Beispiel mit „sha256sum“ ermittelt.');
+  hashField.hidden = true;
   const evidenceStatus = h('p', { class: 'hint', role: 'status', 'data-testid': 'consent-evidence-status' });
-
-  const addRecipient = (focus) => {
-    const n = recipientRows.children.length + 1;
-    const ags = h('input', {
-      type: 'text', required: true, pattern: '[0-9]{8}', maxlength: '8', inputmode: 'numeric', list: 'ags-list',
-      title: '8 Ziffern', 'data-testid': 'recipient-ags',
-    });
-    const service = select({ required: true, 'data-testid': 'recipient-service' }, options(SERVICES), { placeholder: 'Bitte wählen' });
-    const row = h('fieldset', { class: 'row', 'data-testid': 'recipient-row' },
-      h('legend', {}, `Empfänger ${n}`),
-      field('Gemeinde (AGS, 8 Ziffern)', ags),
-      field('Dienst', service),
-      h('button', { type: 'button', class: 'secondary small', 'data-testid': 'recipient-remove', on: { click: () => {
-        row.remove();
-        [...recipientRows.children].forEach((r, i) => { r.querySelector('legend').textContent = `Empfänger ${i + 1}`; });
-        addButton.focus();
-      } } }, 'Empfänger entfernen'));
-    recipientRows.appendChild(row);
-    if (focus) ags.focus();
-  };
-  const addButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'recipient-add', on: { click: () => addRecipient(true) } },
-    'Weiteren Empfänger hinzufügen');
-  addRecipient(false);
+  const printLanguage = languageSelect('', 'consent-print-language');
+  // The chosen file, if the node can keep it: stored right after the consent
+  let uploadable = null;
 
   evidenceFile.addEventListener('change', async () => {
     const file = evidenceFile.files && evidenceFile.files[0];
-    if (!file) return;
-    if (!(window.crypto && crypto.subtle)) {
-      evidenceStatus.textContent = 'Dieser Browser kann die Prüfsumme hier nicht berechnen (keine sichere Verbindung). Bitte die Prüfsumme von Hand eintragen.';
+    uploadable = null;
+    evidenceHash.value = '';
+    if (!file) {
+      evidenceStatus.textContent = '';
+      return;
+    }
+    const problem = formFileProblem(file);
+    const keep = problem
+      ? ` ${problem} Gespeichert wird dann nur die Prüfsumme; das Original gehört in die Fallakte.`
+      : ' Die Datei wird mit der Einwilligung gespeichert.';
+    if (!canHash()) {
+      hashField.hidden = false;
+      uploadable = problem ? null : file;
+      evidenceStatus.textContent = `Die Prüfsumme kann hier nicht berechnet werden.${keep}`;
       return;
     }
     evidenceStatus.textContent = 'Prüfsumme wird berechnet …';
     try {
-      evidenceHash.value = await sha256Hex(file);
-      evidenceStatus.textContent = `Prüfsumme von „${file.name}“ berechnet.`;
+      const hash = await sha256Hex(file);
+      if (evidenceFile.files[0] !== file) return; // another file was chosen meanwhile
+      evidenceHash.value = hash;
+      uploadable = problem ? null : file;
+      evidenceStatus.textContent = `Prüfsumme von „${file.name}“ berechnet (${sizeText(file.size)}).${keep}`;
     } catch {
       evidenceStatus.textContent = 'Die Datei konnte nicht gelesen werden.';
     }
@@ -116,17 +172,17 @@ export async function newPage(view, ctx) {
   // What the form says now (for printing and for sending).
   const read = () => {
     const subjectList = checkedValues(subjects, 'subjects');
-    const recipients = [...recipientRows.querySelectorAll('[data-testid="recipient-row"]')].map((row) => ({
-      ags: row.querySelector('[data-testid="recipient-ags"]').value.trim(),
-      service: row.querySelector('[data-testid="recipient-service"]').value,
-    })).filter((r) => r.ags || r.service);
+    const chosen = directoryError ? [] : checkedValues(recipients, 'recipients').map((value) => {
+      const [ags, service] = value.split('|');
+      return { ags, service };
+    });
     return {
       case_id: caseId,
       grantor: oneLine(grantor.value),
       subjects: [...new Set(subjectList)],
       purpose: purpose.value,
       categories: checkedValues(categories, 'categories'),
-      recipients,
+      recipients: chosen,
       // From today means from now: a consent never holds before it is recorded
       valid_from_ms: validFrom.value ? Math.max(berlinMidnight(validFrom.value),
         validFrom.value === isoDateBerlin(Date.now()) ? Date.now() : 0) : 0,
@@ -140,30 +196,33 @@ export async function newPage(view, ctx) {
   const form = h('form', { class: 'stack', 'data-testid': 'consent-form' },
     errorBox,
     h('datalist', { id: 'grantor-names' }, names.map((n) => h('option', { value: n }))),
-    agsDatalist('ags-list'),
     field('Einwilligende Person', grantor, 'Eine Person des Falls: volljährig, oder mit Sorgerecht für die betroffenen Kinder. Fehlt sie, bitte zuerst im Fall erfassen.'),
     subjects,
     field('Zweck', purpose),
     categories,
     h('div', { class: 'choice' }, health,
       h('label', { for: 'consent-health' }, 'Die Einwilligung umfasst ausdrücklich Gesundheitsdaten (Art. 9 DSGVO).')),
-    h('fieldset', { class: 'group' },
-      h('legend', {}, 'Empfänger (Stellen, an die Daten gehen dürfen)'),
-      recipientRows, addButton),
+    recipients,
     h('fieldset', { class: 'group' },
       h('legend', {}, 'Gültigkeit'),
       field('Gültig ab', validFrom),
       field('Gültig bis einschließlich', validUntil)),
     field('Form der Einwilligung', formKind),
     h('fieldset', { class: 'group' },
-      h('legend', {}, 'Nachweis'),
-      h('p', { class: 'hint' }, 'Die Datei wird nicht hochgeladen. Gespeichert wird nur ihre Prüfsumme (SHA-256); das unterschriebene Original gehört in die Fallakte.'),
-      field('Unterschriebenes Formular (Scan)', evidenceFile),
+      h('legend', {}, 'Formular zur Unterschrift'),
+      h('p', { class: 'hint' }, 'Drucken Sie das Formular aus, so wie es jetzt ausgefüllt ist, und lassen Sie es unterschreiben. Eine zweite Sprache steht neben dem verbindlichen deutschen Text.'),
+      h('div', { class: 'actions' },
+        field('Zweite Sprache', printLanguage),
+        h('button', { type: 'button', class: 'secondary', 'data-testid': 'consent-print',
+          on: { click: () => printConsentForm({ ...read(), office: kase.service },
+            { letterhead, directory: addresses, second: printLanguage.value }) } }, 'Formular drucken'))),
+    h('fieldset', { class: 'group' },
+      h('legend', {}, 'Unterschriebene Einwilligung'),
+      h('p', { class: 'hint' }, 'Wählen Sie den Scan des unterschriebenen Formulars (PDF, PNG oder JPEG, höchstens 1 MiB). Seine Prüfsumme (SHA-256) wird hier berechnet und mit der Einwilligung gespeichert, die Datei selbst gleich danach.'),
+      field('Scan des unterschriebenen Formulars', evidenceFile),
       evidenceStatus,
-      field('Prüfsumme des Nachweises (SHA-256)', evidenceHash, 'Wird aus der gewählten Datei berechnet.')),
+      hashField),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary', 'data-testid': 'consent-print',
-        on: { click: () => printConsent(read()) } }, 'Formular drucken'),
       h('button', { type: 'submit', 'data-testid': 'consent-submit' }, 'Einwilligung speichern'),
       link(`#/cases/${caseId}`, 'Abbrechen', { class: 'button secondary' })));
 
@@ -179,15 +238,27 @@ export async function newPage(view, ctx) {
     // From today: the node takes the moment it records the consent
     if (validFrom.value === isoDateBerlin(Date.now())) delete data.valid_from_ms;
     setBusy(form, true);
+    let consent;
     try {
-      const consent = await post('/v1/consents', data);
-      ctx.go(`#/consents/${consent.id}`, 'Die Einwilligung wurde gespeichert.');
+      consent = await post('/v1/consents', data);
     } catch (error) {
       showError(errorBox, error);
       errorBox.scrollIntoView({ block: 'nearest' });
-    } finally {
       setBusy(form, false);
+      return;
     }
+    // The signed form itself, right after: the consent stands without it
+    let saved = 'Die Einwilligung wurde gespeichert.';
+    if (uploadable) {
+      try {
+        await uploadForm(consent.id, uploadable);
+        saved = 'Die Einwilligung wurde gespeichert, mit dem unterschriebenen Formular.';
+      } catch (error) {
+        saved = `Die Einwilligung wurde gespeichert, das unterschriebene Formular aber nicht: ${uploadErrorText(error)} Sie können es unten auf dieser Seite hochladen.`;
+      }
+    }
+    setBusy(form, false);
+    ctx.go(`#/consents/${consent.id}`, saved);
   });
 
   replace(body,
@@ -224,27 +295,16 @@ function checkConsent(data, members, fromDay) {
   if (data.categories.includes('health') && !data.health_data) {
     return 'Gesundheitsdaten dürfen nur mit ausdrücklicher Einwilligung in Gesundheitsdaten weitergegeben werden. Bitte das Kästchen dazu ankreuzen oder die Kategorie Gesundheit abwählen.';
   }
-  if (!data.recipients.length) return 'Bitte mindestens einen Empfänger angeben.';
-  for (const r of data.recipients) {
-    if (!/^[0-9]{8}$/.test(r.ags)) return 'Der Gemeindeschlüssel (AGS) eines Empfängers hat nicht 8 Ziffern.';
-    if (!r.service) return 'Bitte für jeden Empfänger den Dienst wählen.';
-  }
-  const keys = data.recipients.map((r) => `${r.ags}|${r.service}`);
-  if (new Set(keys).size !== keys.length) return 'Ein Empfänger ist doppelt angegeben.';
+  if (!data.recipients.length) return 'Bitte mindestens einen Empfänger wählen.';
   if (!data.valid_from_ms || !data.valid_until_ms) return 'Bitte die Gültigkeit angeben.';
   if (fromDay < isoDateBerlin(Date.now())) {
     return 'Die Einwilligung kann nicht rückwirkend gelten. Bitte als Beginn heute oder einen späteren Tag wählen.';
   }
   if (data.valid_until_ms <= data.valid_from_ms) return 'Das Ende der Gültigkeit muss nach ihrem Beginn liegen.';
   if (!/^[0-9a-f]{64}$/.test(data.evidence_sha256)) {
-    return 'Bitte den unterschriebenen Nachweis wählen, damit seine Prüfsumme berechnet wird (64 Zeichen 0–9, a–f).';
+    return 'Bitte den Scan des unterschriebenen Formulars wählen, damit seine Prüfsumme berechnet wird.';
   }
   return '';
-}
-
-async function sha256Hex(file) {
-  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // ---- Showing and withdrawing a consent ---------------------------------------------------
@@ -278,13 +338,12 @@ export async function detailPage(view, ctx) {
       ['Gesundheitsdaten', consent.health_data ? 'ausdrücklich umfasst' : 'nicht umfasst'],
       ['Gültig', `vom ${fmtDateTime(consent.valid_from_ms)} bis ${fmtDateTime(consent.valid_until_ms)}`],
       ['Form', label(CONSENT_FORMS, consent.form)],
-      ['Prüfsumme des Nachweises', h('code', { class: 'mono wrap' }, consent.evidence_sha256)],
+      ['Prüfsumme des unterschriebenen Formulars', h('code', { class: 'mono wrap' }, consent.evidence_sha256)],
       ['Erfasst', fmtDateTime(consent.recorded_at_ms)],
       consent.withdrawn_at_ms ? ['Widerrufen', fmtDateTime(consent.withdrawn_at_ms)] : null,
     ], { 'data-testid': 'consent-facts' }),
     h('p', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary', 'data-testid': 'consent-print',
-        on: { click: () => printConsent(consent) } }, 'Formular drucken'),
+      link(`#/consents/${consent.id}/print`, 'Formular zum Drucken', { class: 'button secondary', 'data-testid': 'consent-print' }),
       usable && !ctx.readOnly ? link(`#/cases/${consent.case_id}/referrals/new?consent=${consent.id}`, 'Überweisung mit dieser Einwilligung',
         { class: 'button', 'data-testid': 'consent-referral-new' }) : null),
     h('section', { 'aria-labelledby': 'recipients-h' },
@@ -297,6 +356,7 @@ export async function detailPage(view, ctx) {
           ['Stand', (r) => (r.withdrawn_at_ms ? badge(`widerrufen am ${fmtDateTime(r.withdrawn_at_ms)}`, 'warn') : badge('erteilt', 'ok'))],
         ],
       })),
+    formSection(consent, ctx),
     open.length && !ctx.readOnly ? withdrawSection(consent, open, ctx) : null);
 }
 
@@ -349,46 +409,3 @@ function withdrawSection(consent, open, ctx) {
   });
   return h('section', { 'aria-labelledby': 'withdraw-h' }, h('h2', { id: 'withdraw-h' }, 'Einwilligung widerrufen'), form);
 }
-
-// ---- Printing ----------------------------------------------------------------------------
-
-// Fills the print area with the consent form and opens the print dialog.
-// `data` is a recorded consent or what the form says so far; what is missing
-// is printed as an empty line to fill in by hand.
-export function printConsent(data) {
-  const area = document.getElementById('print-area');
-  const blank = (text) => (text ? text : h('span', { class: 'blank' }, ''));
-  const status = cache.get('status');
-  const town = status ? nodeName(status.node) : '';
-  const until = data.valid_until_ms ? fmtDate(data.valid_until_ms) : '';
-  replace(area, h('article', { class: 'consent-print' },
-    h('p', { class: 'print-office' }, town ? `Stelle: ${town}` : ''),
-    h('h1', {}, 'Einwilligung in die Übermittlung personenbezogener Daten'),
-    h('p', {}, 'nach Art. 6 Abs. 1 lit. a und Art. 9 Abs. 2 lit. a DSGVO, § 67b SGB X'),
-    h('dl', { class: 'print-facts' },
-      h('dt', {}, 'Fallnummer'), h('dd', {}, data.case_id || blank()),
-      h('dt', {}, 'Einwilligende Person'), h('dd', {}, blank(data.grantor)),
-      h('dt', {}, 'Betroffene Personen'), h('dd', {}, data.subjects && data.subjects.length
-        ? h('ul', {}, data.subjects.map((s) => h('li', {}, s))) : blank()),
-      h('dt', {}, 'Zweck der Übermittlung'), h('dd', {}, data.purpose ? label(PURPOSES, data.purpose) : blank()),
-      h('dt', {}, 'Daten, die übermittelt werden dürfen'), h('dd', {}, data.categories && data.categories.length
-        ? h('ul', {}, data.categories.map((c) => h('li', {}, label(CATEGORIES, c)))) : blank()),
-      h('dt', {}, 'Gesundheitsdaten'), h('dd', {}, data.health_data
-        ? 'Die Einwilligung umfasst ausdrücklich auch Gesundheitsdaten.'
-        : 'Gesundheitsdaten sind nicht umfasst.'),
-      h('dt', {}, 'Empfänger'), h('dd', {}, data.recipients && data.recipients.length
-        ? h('ul', {}, data.recipients.map((r) => h('li', {}, addressText(r)))) : blank()),
-      h('dt', {}, 'Gültigkeit'), h('dd', {}, data.valid_from_ms
-        ? `vom ${fmtDate(data.valid_from_ms)} bis einschließlich ${until}` : blank())),
-    h('p', {}, 'Ich bin damit einverstanden, dass die oben genannten Daten zu dem genannten Zweck an die genannten Stellen übermittelt werden. Die Stellen dürfen die Daten nur für diesen Zweck verwenden.'),
-    h('p', {}, 'Die Einwilligung ist freiwillig. Wenn ich sie nicht erteile, entstehen mir daraus keine Nachteile. Ich kann sie jederzeit ganz oder für einzelne Empfänger ohne Angabe von Gründen widerrufen, formlos bei der oben genannten Stelle. Der Widerruf gilt für die Zukunft; bis dahin übermittelte Daten bleiben davon unberührt.'),
-    h('div', { class: 'signatures' },
-      h('div', { class: 'signature' }, h('span', { class: 'line' }), h('span', {}, 'Ort, Datum')),
-      h('div', { class: 'signature' }, h('span', { class: 'line' }), h('span', {}, 'Unterschrift der einwilligenden Person')),
-      h('div', { class: 'signature' }, h('span', { class: 'line' }), h('span', {}, 'Name und Unterschrift der Mitarbeiterin / des Mitarbeiters'))),
-    data.id ? h('p', { class: 'print-ref' }, `Erfasst unter Nr. ${data.id} am ${fmtDateTime(data.recorded_at_ms)}.`) : null));
-  document.body.classList.add('print-consent');
-  window.addEventListener('afterprint', () => document.body.classList.remove('print-consent'), { once: true });
-  window.print();
-}
-
