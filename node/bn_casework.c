@@ -547,21 +547,33 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
     return reason;
 }
 
-//  Reads the case `hex` the caller may work, for a change: its id into
+//  OK if the case `record` is in a state that allows `action` (br_states:
+//  note, update, close, reopen, transfer, consent, refer); else refuses
+//  INVALID_STATE.
+static br_reason_t
+s_case_allows (bn_request_t *call, json_t *record, const char *action)
+{
+    const char *state = json_string_value (json_object_get (record, "state"));
+    if (br_case_allowed (state, action))
+        return BR_REASON_OK;
+    return bn_api_refuse (call, BR_REASON_INVALID_STATE,
+                          "the case's state (%s) does not allow this", state ? state : "none");
+}
+
+//  Reads the case `hex` the caller may work, for `action`: its id into
 //  `id` and a new reference in *record_p. Returns OK, or the refusal
-//  (NOT_FOUND, OFFICE_NOT_PERMITTED; INVALID_STATE unless its state is
-//  `state`).
+//  (NOT_FOUND, OFFICE_NOT_PERMITTED; INVALID_STATE if the case's state does
+//  not allow `action`).
 static br_reason_t
 s_case_to_change (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *hex,
-                  const char *state, uint8_t id[BN_ID_SIZE], json_t **record_p)
+                  const char *action, uint8_t id[BN_ID_SIZE], json_t **record_p)
 {
     *record_p = NULL;
     if (!s_id_parse (hex, id) || s_get (self, txn, self->cases, id, record_p) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such case");
     br_reason_t reason = s_permit (call, *record_p);
-    const char *now_state = json_string_value (json_object_get (*record_p, "state"));
-    if (reason == BR_REASON_OK && (!now_state || !streq (now_state, state)))
-        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not %s", state);
+    if (reason == BR_REASON_OK)
+        reason = s_case_allows (call, *record_p, action);
     if (reason != BR_REASON_OK) {
         json_decref (*record_p);
         *record_p = NULL;
@@ -610,7 +622,7 @@ s_case_note (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char *
 {
     uint8_t id[BN_ID_SIZE];
     json_t *record = NULL;
-    br_reason_t reason = s_case_to_change (self, txn, call, hex, "open", id, &record);
+    br_reason_t reason = s_case_to_change (self, txn, call, hex, "note", id, &record);
     if (reason != BR_REASON_OK)
         return reason;
     json_t *journal = json_object_get (record, "journal");
@@ -647,7 +659,7 @@ s_case_update (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char
         return reason;
     uint8_t id[BN_ID_SIZE];
     json_t *record = NULL;
-    reason = s_case_to_change (self, txn, call, hex, "open", id, &record);
+    reason = s_case_to_change (self, txn, call, hex, "update", id, &record);
     if (reason != BR_REASON_OK)
         return reason;
     char changed[BN_AUDIT_DETAIL_MAX] = "";
@@ -683,7 +695,7 @@ s_case_close (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const char 
     uint8_t id[BN_ID_SIZE];
     json_t *record = NULL;
     br_reason_t reason =
-        s_case_to_change (self, txn, call, hex, close ? "open" : "closed", id, &record);
+        s_case_to_change (self, txn, call, hex, close ? "close" : "reopen", id, &record);
     if (reason != BR_REASON_OK)
         return reason;
     json_t *entry = s_case_history (record, close ? "closed" : "reopened", now, call->user, NULL);
@@ -980,6 +992,8 @@ s_consent_record (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t
         s_get (self, txn, self->cases, case_id, &found) != BR_REASON_OK)
         return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
     br_reason_t permitted = s_permit (call, found);
+    if (permitted == BR_REASON_OK)
+        permitted = s_case_allows (call, found, "consent");
     char office[BR_SERVICE_MAX + 1];
     snprintf (office, sizeof (office), "%s", permitted == BR_REASON_OK ? s_office (found) : "");
     json_t *members = json_incref (json_object_get (found, "members"));
@@ -1442,8 +1456,8 @@ s_referral_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t 
     json_t *recipient = NULL;
     if (reason != BR_REASON_OK)
         ; //  another office's case
-    else if (!streq (json_string_value (json_object_get (record, "state")), "open"))
-        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
+    else if ((reason = s_case_allows (call, record, "refer")) != BR_REASON_OK)
+        ; //  closed, or handed over
     else if (!service || !br_catalogue_service (service))
         reason = bn_api_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
     else if (!streq (service, s_office (record)))
@@ -1668,8 +1682,7 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
             return s_audit (self, txn, call->user, "transfer.repeat", id, "", now);
         }
         json_decref (existing);
-        if (!streq (json_string_value (json_object_get (record, "state")), "open"))
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the case is not open here");
+        reason = s_case_allows (call, record, "transfer");
     }
     char hex[S_ID_HEX];
     s_hex (id, hex);
@@ -3627,6 +3640,15 @@ bn_casework_test (bool verbose)
     json_decref (closed);
     s_test_call (&luenen, "POST", life_action, "{\"reason\": \"other\"}", BR_REASON_INVALID_STATE);
     s_test_call (&luenen, "PATCH", life_path, "{\"lotse\": \"x\"}", BR_REASON_INVALID_STATE);
+    //  A closed case takes no consent (br_states: consent only while open)
+    char *closed_consent = zsys_sprintf (
+        "{\"case_id\": \"%s\", \"grantor\": \"Ida Beispiel\", \"subjects\": [\"Ida "
+        "Beispiel\"], \"purpose\": \"employment-support\", \"categories\": [\"household\"], "
+        "\"recipients\": [{\"ags\": \"05978036\", \"service\": \"fruehe-hilfen\"}], "
+        "\"valid_until_ms\": %lld, \"form\": \"written\", \"evidence_sha256\": \"%064d\"}",
+        life_path + strlen ("/v1/cases/"), (long long) now + 86400000LL, 7);
+    s_test_call (&luenen, "POST", "/v1/consents", closed_consent, BR_REASON_INVALID_STATE);
+    zstr_free (&closed_consent);
     snprintf (life_action, sizeof (life_action), "%s/reopen", life_path);
     json_t *reopened = s_test_call (&luenen, "POST", life_action, "{}", BR_REASON_OK);
     assert (streq (json_string_value (json_object_get (reopened, "state")), "open"));
