@@ -414,16 +414,22 @@ s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method, 
     if (!header && self->web)
         s_admit_session (self, connection, method, request);
     else if (bn_tokens_check (self->tokens, token, &name, &role) != BR_REASON_OK ||
-             !bn_tokens_role_valid (role) || !bn_tokens_offices (self->tokens, name)) {
+             !bn_tokens_role_valid (role)) {
         s_refuse (request, BR_REASON_UNAUTHORIZED,
                   "a valid API token is required (Authorization: Bearer <token>)");
         return;
     } else {
+        //  Copied first: the next call on the token set may read its file
+        //  again and free what `name` and `role` point into
         snprintf (request->user, sizeof (request->user), "%s", name);
         snprintf (request->logged, sizeof (request->logged), "%s", name);
         snprintf (request->role, sizeof (request->role), "%s", role);
-        snprintf (request->offices, sizeof (request->offices), "%s",
-                  bn_tokens_offices (self->tokens, name));
+        const char *offices = bn_tokens_offices (self->tokens, request->user);
+        if (!offices) {
+            s_refuse (request, BR_REASON_UNAUTHORIZED, "the token was removed just now");
+            return;
+        }
+        snprintf (request->offices, sizeof (request->offices), "%s", offices);
     }
     if (request->reason != BR_REASON_OK)
         return;

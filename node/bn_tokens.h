@@ -118,8 +118,10 @@ void bn_tokens_destroy (bn_tokens_t **self_p);
 br_reason_t bn_tokens_check (bn_tokens_t *self, const char *token, const char **name,
                              const char **role) BR_WUR;
 
-//  The offices entry `name` acts for, as last read ("" none), or NULL if
-//  there is no such entry. Valid until the next call on `self`.
+//  The offices entry `name` acts for ("" none), or NULL if there is no such
+//  entry, after reading the file again if it has changed: what an earlier
+//  call returned may be gone then, so pass a copy of a name, not the
+//  pointer bn_tokens_check gave. Valid until the next call on `self`.
 const char *bn_tokens_offices (bn_tokens_t *self, const char *name);
 
 //  Called for each entry of a listing.
