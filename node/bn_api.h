@@ -172,7 +172,6 @@ json_int_t bn_api_integer (json_t *object, const char *name, json_int_t fallback
 //  fuzzers). Returns OK, NOT_FOUND or METHOD_NOT_ALLOWED (route NULL).
 br_reason_t bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1]);
 
-
 //  Self test of this class.
 void bn_api_test (bool verbose);
 

@@ -137,22 +137,19 @@ s_put (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t
     return reason;
 }
 
-//  Calls `each` for every record of `dbi`; stops at the first non-OK.
-typedef br_reason_t (s_each_fn) (bn_casework_t *self, MDB_txn *txn, const uint8_t *id,
-                                 json_t *record, void *argument);
-
+//  The record ids of `dbi` as `txn` sees them, in a new list in *ids_p
+//  (also on failure), so that the caller may write while it goes through
+//  them. Returns OK or a store reason.
 static br_reason_t
-s_each (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, s_each_fn *each, void *argument)
+s_ids (MDB_txn *txn, MDB_dbi dbi, zlistx_t **ids_p)
 {
-    //  Collect the ids first: `each` may write to the same database
     zlistx_t *ids = zlistx_new ();
     zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+    *ids_p = ids;
     MDB_cursor *cursor;
     int rc = mdb_cursor_open (txn, dbi, &cursor);
-    if (rc != 0) {
-        zlistx_destroy (&ids);
+    if (rc != 0)
         return br_store_reason (rc);
-    }
     MDB_val key, value;
     for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT))
@@ -162,7 +159,19 @@ s_each (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, s_each_fn *each, void *a
             zlistx_add_end (ids, copy);
         }
     mdb_cursor_close (cursor);
-    br_reason_t reason = BR_REASON_OK;
+    return BR_REASON_OK;
+}
+
+//  Calls `each` for every record of `dbi`; stops at the first non-OK.
+typedef br_reason_t (s_each_fn) (bn_casework_t *self, MDB_txn *txn, const uint8_t *id,
+                                 json_t *record, void *argument);
+
+static br_reason_t
+s_each (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, s_each_fn *each, void *argument)
+{
+    //  Collect the ids first: `each` may write to the same database
+    zlistx_t *ids = NULL;
+    br_reason_t reason = s_ids (txn, dbi, &ids);
     for (char *id = (char *) zlistx_first (ids); id && reason == BR_REASON_OK;
          id = (char *) zlistx_next (ids)) {
         json_t *record = NULL;
@@ -3070,24 +3079,8 @@ s_migrate_events (bn_casework_t *self, MDB_txn *txn)
 static br_reason_t
 s_migrate_seals (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi)
 {
-    zlistx_t *ids = zlistx_new ();
-    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, dbi, &cursor);
-    if (rc != 0) {
-        zlistx_destroy (&ids);
-        return br_store_reason (rc);
-    }
-    MDB_val key, value;
-    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT))
-        if (key.mv_size == BN_ID_SIZE) {
-            char *copy = (char *) malloc (BN_ID_SIZE);
-            memcpy (copy, key.mv_data, BN_ID_SIZE);
-            zlistx_add_end (ids, copy);
-        }
-    mdb_cursor_close (cursor);
-    br_reason_t reason = BR_REASON_OK;
+    zlistx_t *ids = NULL;
+    br_reason_t reason = s_ids (txn, dbi, &ids);
     for (char *id = (char *) zlistx_first (ids); id && reason == BR_REASON_OK;
          id = (char *) zlistx_next (ids)) {
         const void *sealed;
