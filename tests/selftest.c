@@ -17,6 +17,7 @@
 #include "bn_answers.h"
 #include "bn_audit.h"
 #include "bn_vault.h"
+#include "bn_record.h"
 #include "bn_casework.h"
 #include "bn_exchange.h"
 #include "bn_web.h"
@@ -56,6 +57,7 @@ static const s_test_t s_tests[] = {
     {"bn_answers", bn_answers_test},
     {"bn_audit", bn_audit_test},
     {"bn_vault", bn_vault_test},
+    {"bn_record", bn_record_test},
     {"bn_casework", bn_casework_test},
     {"bn_exchange", bn_exchange_test},
     {"bn_web", bn_web_test},
