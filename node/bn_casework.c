@@ -25,6 +25,7 @@ struct _bn_casework_t {
     MDB_dbi emergency;       //  grant id -> sealed emergency access (break-glass)
     MDB_dbi forms;           //  consent id -> sealed signed form (type, NUL, bytes)
     const char *break_glass; //  during a call under emergency access: its audit note
+    bool intact;             //  at start, the records were those this node wrote last
 };
 
 //  ---- Records ----------------------------------------------------------------
@@ -59,53 +60,164 @@ s_incoming_key (bn_casework_t *self, const uint8_t id[BN_ID_SIZE], const char *s
     crypto_generichash (key, BN_ID_SIZE, id, BN_ID_SIZE, domain, sizeof (domain));
 }
 
-//  The place of a record, which its seal is bound to: the table's name,
-//  a NUL, the id. Returns its size.
-static size_t
-s_place (bn_casework_t *self, MDB_dbi dbi, const uint8_t *id, uint8_t place[32 + BN_ID_SIZE])
+//  The name and record type of table `dbi`.
+static const char *
+s_table (bn_casework_t *self, MDB_dbi dbi, const ProtobufCMessageDescriptor **type_p)
 {
-    const char *table = dbi == self->cases       ? "cases"
-                        : dbi == self->consents  ? "consents"
-                        : dbi == self->referrals ? "referrals"
-                        : dbi == self->transfers ? "transfers"
-                        : dbi == self->forms     ? "forms"
-                        : dbi == self->emergency ? "emergency"
-                                                 : "";
-    assert (*table);
-    size_t size = strlen (table) + 1;
-    memcpy (place, table, size);
-    memcpy (place + size, id, BN_ID_SIZE);
-    return size + BN_ID_SIZE;
+    const struct {
+        MDB_dbi dbi;
+        const char *name;
+        const ProtobufCMessageDescriptor *type;
+    } tables[] = {{self->cases, "cases", &bruecke__store__case_record__descriptor},
+                  {self->consents, "consents", &bruecke__store__consent_record__descriptor},
+                  {self->referrals, "referrals", &bruecke__store__referral_record__descriptor},
+                  {self->transfers, "transfers", &bruecke__store__transfer_record__descriptor},
+                  {self->forms, "forms", &bruecke__store__signed_form__descriptor},
+                  {self->emergency, "emergency", &bruecke__store__emergency_record__descriptor}};
+    for (size_t index = 0; index < sizeof (tables) / sizeof (tables[0]); index++)
+        if (tables[index].dbi == dbi) {
+            if (type_p)
+                *type_p = tables[index].type;
+            return tables[index].name;
+        }
+    assert (false);
+    return NULL;
 }
 
-//  Seals `size` bytes for the place `id` of `dbi` and writes them there.
+//  What a record's seal is bound to (its associated data): the table's
+//  name, a NUL, the id; from schema 4 on also the schema and the record's
+//  revision (1 byte, then 8 big-endian). Returns its size.
+#define S_CONTEXT_MAX (16 + BN_ID_SIZE + 1 + 8)
+static size_t
+s_context (bn_casework_t *self, MDB_dbi dbi, const uint8_t *id, uint64_t schema, uint64_t revision,
+           uint8_t context[S_CONTEXT_MAX])
+{
+    const char *table = s_table (self, dbi, NULL);
+    size_t size = strlen (table) + 1;
+    memcpy (context, table, size);
+    memcpy (context + size, id, BN_ID_SIZE);
+    size += BN_ID_SIZE;
+    if (schema >= 4) {
+        context[size] = (uint8_t) schema;
+        br_put_u64 (context + size + 1, revision);
+        size += 1 + 8;
+    }
+    return size;
+}
+
+//  A stored record (schema 4): the schema (1 byte), its revision (8 bytes,
+//  big-endian: 1 when first written, one more at each write), then the
+//  sealed message.
+#define S_HEADER_SIZE (1 + 8)
+
+//  The revision of the record at `id` of `dbi`, 0 if there is none.
+static uint64_t
+s_revision (MDB_txn *txn, MDB_dbi dbi, const uint8_t *id)
+{
+    const void *stored;
+    size_t size;
+    if (br_store_get (txn, dbi, id, BN_ID_SIZE, &stored, &size) != BR_REASON_OK ||
+        size < S_HEADER_SIZE || *(const uint8_t *) stored != BN_CASEWORK_SCHEMA)
+        return 0;
+    return br_get_u64 ((const uint8_t *) stored + 1);
+}
+
+//  ---- Inventory ----------------------------------------------------------------
+//  casework-meta "inventory" is the XOR of a keyed digest of the place and
+//  revision (s_context) of every record. A record put back from an earlier
+//  copy, removed or added behind the node's back leaves it unmatched, which
+//  the node finds at start (s_inventory_check); a whole store restored from
+//  a backup matches, and is the operator's to know.
+
+#define S_INVENTORY "inventory"
+
+//  Folds record `id` of `dbi` at `revision` into `inventory`.
+static void
+s_inventory_fold (bn_casework_t *self, MDB_dbi dbi, const uint8_t *id, uint64_t revision,
+                  uint8_t inventory[BN_VAULT_TAG_SIZE])
+{
+    uint8_t context[S_CONTEXT_MAX];
+    size_t size = s_context (self, dbi, id, BN_CASEWORK_SCHEMA, revision, context);
+    uint8_t mac[BN_VAULT_TAG_SIZE];
+    bn_vault_mac (self->vault, "bruecke record inventory", context, size, mac);
+    for (size_t index = 0; index < BN_VAULT_TAG_SIZE; index++)
+        inventory[index] ^= mac[index];
+}
+
+//  The inventory as `txn` sees it, into `inventory` (zeros for none).
+static br_reason_t
+s_inventory_get (bn_casework_t *self, MDB_txn *txn, uint8_t inventory[BN_VAULT_TAG_SIZE])
+{
+    memset (inventory, 0, BN_VAULT_TAG_SIZE);
+    const void *stored;
+    size_t size;
+    br_reason_t reason =
+        br_store_get (txn, self->meta, S_INVENTORY, strlen (S_INVENTORY), &stored, &size);
+    if (reason == BR_REASON_OK && size == BN_VAULT_TAG_SIZE)
+        memcpy (inventory, stored, size);
+    return reason == BR_REASON_NOT_FOUND ? BR_REASON_OK : reason;
+}
+
+//  Record `id` of `dbi` goes from revision `from` to `to` (0: none).
+static br_reason_t
+s_inventory_move (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, uint64_t from,
+                  uint64_t to)
+{
+    uint8_t inventory[BN_VAULT_TAG_SIZE];
+    br_reason_t reason = s_inventory_get (self, txn, inventory);
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (from)
+        s_inventory_fold (self, dbi, id, from, inventory);
+    if (to)
+        s_inventory_fold (self, dbi, id, to, inventory);
+    return br_store_put (txn, self->meta, S_INVENTORY, strlen (S_INVENTORY), inventory,
+                         sizeof (inventory), 0);
+}
+
+//  Seals `size` bytes (a record message) for the place `id` of `dbi`, as
+//  the next revision of what is there, and writes them there.
 static br_reason_t
 s_seal_at (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, const void *plain,
            size_t size)
 {
-    uint8_t place[32 + BN_ID_SIZE];
-    size_t place_size = s_place (self, dbi, id, place);
-    zchunk_t *sealed = bn_vault_seal (self->vault, place, place_size, plain, size);
+    uint64_t revision = s_revision (txn, dbi, id) + 1;
+    uint8_t context[S_CONTEXT_MAX];
+    size_t context_size = s_context (self, dbi, id, BN_CASEWORK_SCHEMA, revision, context);
+    zchunk_t *sealed = bn_vault_seal (self->vault, context, context_size, plain, size);
+    uint8_t header[S_HEADER_SIZE] = {BN_CASEWORK_SCHEMA};
+    br_put_u64 (header + 1, revision);
+    zchunk_t *stored = zchunk_new (header, sizeof (header));
+    zchunk_extend (stored, zchunk_data (sealed), zchunk_size (sealed));
     br_reason_t reason =
-        br_store_put (txn, dbi, id, BN_ID_SIZE, zchunk_data (sealed), zchunk_size (sealed), 0);
+        br_store_put (txn, dbi, id, BN_ID_SIZE, zchunk_data (stored), zchunk_size (stored), 0);
+    if (reason == BR_REASON_OK)
+        reason = s_inventory_move (self, txn, dbi, id, revision - 1, revision);
+    zchunk_destroy (&stored);
     zchunk_destroy (&sealed);
     return reason;
 }
 
 //  Reads and opens what is sealed at `id` of `dbi` into *plain_p (the
 //  caller wipes and frees it). Returns OK, NOT_FOUND, DECRYPT_FAILED (also
-//  for a record moved there from another place) or a store reason.
+//  for a record moved there from another place, or altered) or a store
+//  reason.
 static br_reason_t
 s_open_at (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, zchunk_t **plain_p)
 {
-    const void *sealed;
+    const void *stored;
     size_t size;
-    br_reason_t reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
+    br_reason_t reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &stored, &size);
     if (reason != BR_REASON_OK)
         return reason;
-    uint8_t place[32 + BN_ID_SIZE];
-    size_t place_size = s_place (self, dbi, id, place);
-    return bn_vault_open (self->vault, place, place_size, sealed, size, plain_p);
+    const uint8_t *header = (const uint8_t *) stored;
+    if (size < S_HEADER_SIZE || header[0] != BN_CASEWORK_SCHEMA)
+        return BR_REASON_DECRYPT_FAILED;
+    uint8_t context[S_CONTEXT_MAX];
+    size_t context_size =
+        s_context (self, dbi, id, BN_CASEWORK_SCHEMA, br_get_u64 (header + 1), context);
+    return bn_vault_open (self->vault, context, context_size, header + S_HEADER_SIZE,
+                          size - S_HEADER_SIZE, plain_p);
 }
 
 //  Reads and opens the record `id` of `dbi`. Returns OK and a new
@@ -118,22 +230,40 @@ s_get (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t
     br_reason_t reason = s_open_at (self, txn, dbi, id, &plain);
     if (reason != BR_REASON_OK)
         return reason;
-    *record_p = json_loadb ((const char *) zchunk_data (plain), zchunk_size (plain), 0, NULL);
+    const ProtobufCMessageDescriptor *type;
+    s_table (self, dbi, &type);
+    reason = bn_record_decode (type, zchunk_data (plain), zchunk_size (plain), record_p);
     sodium_memzero (zchunk_data (plain), zchunk_size (plain));
     zchunk_destroy (&plain);
-    return *record_p ? BR_REASON_OK : BR_REASON_MALFORMED;
+    return reason;
 }
 
-//  Seals and writes `record` under `id`.
+//  Seals and writes `record` under `id` as its table's record type, and
+//  makes `record` what was stored. Returns OK, MALFORMED if the record
+//  does not fit its type (a fault of this code: logged), or a store reason.
 static br_reason_t
 s_put (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, json_t *record)
 {
-    char *text = json_dumps (record, JSON_COMPACT);
-    assert (text);
-    size_t size = strlen (text);
-    br_reason_t reason = s_seal_at (self, txn, dbi, id, text, size);
-    sodium_memzero (text, size);
-    free (text);
+    const ProtobufCMessageDescriptor *type;
+    const char *table = s_table (self, dbi, &type);
+    zchunk_t *plain = NULL;
+    char problem[BN_RECORD_PROBLEM_MAX];
+    br_reason_t reason = bn_record_encode (type, record, &plain, problem);
+    if (reason != BR_REASON_OK) {
+        //  Names a field, never a value
+        zsys_error ("casework: a record for %s does not fit its type (%s)", table, problem);
+        return reason;
+    }
+    json_t *stored = NULL;
+    reason = bn_record_decode (type, zchunk_data (plain), zchunk_size (plain), &stored);
+    if (reason == BR_REASON_OK) {
+        json_object_clear (record);
+        json_object_update (record, stored);
+        reason = s_seal_at (self, txn, dbi, id, zchunk_data (plain), zchunk_size (plain));
+    }
+    json_decref (stored);
+    sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+    zchunk_destroy (&plain);
     return reason;
 }
 
@@ -529,6 +659,17 @@ s_case_create (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, int64_t no
         if (!br_catalogue_category (category) || !json_is_object (value))
             return bn_api_refuse (call, BR_REASON_MALFORMED,
                                   "details: an object per data category code");
+        const char *keyword;
+        json_t *text;
+        json_object_foreach (value, keyword, text)
+        {
+            if (!br_line_valid (keyword, BN_NAME_MAX) || !json_is_string (text) ||
+                !br_note_valid (json_string_value (text), BN_TEXT_MAX))
+                return bn_api_refuse (call, BR_REASON_MALFORMED,
+                                      "details.%s: keywords of 1 to %d characters, each with a "
+                                      "text of 1 to %d characters",
+                                      category, BN_NAME_MAX, BN_TEXT_MAX);
+        }
     }
     uint8_t id[BN_ID_SIZE];
     randombytes_buf (id, sizeof (id));
@@ -1254,15 +1395,15 @@ s_consent_form_store (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, con
         reason = bn_api_refuse (call, BR_REASON_EVIDENCE_MISMATCH,
                                 "the form's SHA-256 is not the consent's evidence_sha256");
     if (reason == BR_REASON_OK) {
-        //  Sealed as content type, a NUL, the bytes
-        size_t type_size = strlen (type) + 1;
-        uint8_t *plain = (uint8_t *) malloc (type_size + size);
-        assert (plain);
-        memcpy (plain, type, type_size);
-        memcpy (plain + type_size, bytes, size);
-        reason = s_seal_at (self, txn, self->forms, id, plain, type_size + size);
-        sodium_memzero (plain, type_size + size);
-        free (plain);
+        Bruecke__Store__SignedForm form = BRUECKE__STORE__SIGNED_FORM__INIT;
+        form.content_type = (char *) type;
+        form.has_data = true;
+        form.data.data = bytes;
+        form.data.len = size;
+        zchunk_t *plain = br_proto_encode (&form.base);
+        reason = s_seal_at (self, txn, self->forms, id, zchunk_data (plain), zchunk_size (plain));
+        sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+        zchunk_destroy (&plain);
     }
     sodium_memzero (bytes, size);
     free (bytes);
@@ -1295,26 +1436,32 @@ s_consent_form_read (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, cons
     reason = s_open_at (self, txn, self->forms, id, &plain);
     if (reason == BR_REASON_NOT_FOUND)
         return bn_api_refuse (call, reason, "no signed form is stored for this consent");
-    const uint8_t *data = plain ? zchunk_data (plain) : NULL;
-    const uint8_t *end = data ? data + zchunk_size (plain) : NULL;
-    const uint8_t *nul = data ? memchr (data, 0, zchunk_size (plain)) : NULL;
-    if (reason == BR_REASON_OK && !nul)
-        reason = BR_REASON_AUDIT_BROKEN; //  not what s_consent_form_store sealed
+    Bruecke__Store__SignedForm *form = NULL;
+    if (reason == BR_REASON_OK)
+        form = (Bruecke__Store__SignedForm *) br_proto_decode (
+            &bruecke__store__signed_form__descriptor, zchunk_data (plain), zchunk_size (plain),
+            BN_RECORD_MAX, &reason);
+    if (reason == BR_REASON_OK && (!form->content_type || !form->has_data))
+        reason = BR_REASON_MALFORMED; //  not what s_consent_form_store sealed
     if (reason == BR_REASON_OK) {
-        size_t size = (size_t) (end - nul - 1);
+        size_t size = form->data.len;
         size_t text_size = sodium_base64_ENCODED_LEN (size, sodium_base64_VARIANT_ORIGINAL);
         char *text = (char *) malloc (text_size);
         assert (text);
-        sodium_bin2base64 (text, text_size, nul + 1, size, sodium_base64_VARIANT_ORIGINAL);
+        sodium_bin2base64 (text, text_size, form->data.data, size, sodium_base64_VARIANT_ORIGINAL);
         uint8_t digest[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256 (digest, nul + 1, size);
+        crypto_hash_sha256 (digest, form->data.data, size);
         char digest_hex[2 * crypto_hash_sha256_BYTES + 1];
         br_hex_encode (digest, sizeof (digest), digest_hex);
-        call->result = json_pack ("{ss ss ss sI}", "content_type", (const char *) data, "data",
-                                  text, "sha256", digest_hex, "size", (json_int_t) size);
+        call->result = json_pack ("{ss ss ss sI}", "content_type", form->content_type, "data", text,
+                                  "sha256", digest_hex, "size", (json_int_t) size);
+        sodium_memzero (text, text_size);
         free (text);
         reason = s_audit (self, txn, call->user, call->route->action, id, "", now);
     }
+    if (form)
+        sodium_memzero (form->data.data, form->data.len);
+    br_proto_free ((ProtobufCMessage **) &form);
     if (plain)
         sodium_memzero (zchunk_data (plain), zchunk_size (plain));
     zchunk_destroy (&plain);
@@ -1748,6 +1895,65 @@ s_transfer_send (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const ch
     return reason;
 }
 
+//  A new object of the members of `object`, each as text: a member that
+//  is not a text as its JSON text.
+static json_t *
+s_texts_of (json_t *object)
+{
+    json_t *texts = json_object ();
+    const char *keyword;
+    json_t *value;
+    json_object_foreach (object, keyword, value)
+    {
+        char *text = json_is_string (value) ? NULL : json_dumps (value, JSON_ENCODE_ANY);
+        json_object_set_new (texts, keyword, text ? json_string (text) : json_incref (value));
+        free (text);
+    }
+    return texts;
+}
+
+//  The details of a case taken over from received `sections`: each
+//  category but those built from the case (household, child-age,
+//  case-history), its members as texts (a member that is no text, from
+//  another implementation, as its JSON text).
+static json_t *
+s_details_of (json_t *sections)
+{
+    json_t *details = json_object ();
+    const char *category;
+    json_t *section;
+    json_object_foreach (sections, category, section)
+    {
+        if (!streq (category, "household") && !streq (category, "child-age") &&
+            !streq (category, "case-history"))
+            json_object_set_new (details, category, s_texts_of (section));
+    }
+    return details;
+}
+
+//  The household members received, each with only the members a case's
+//  member has (PROTOCOL.md 15.3: a recipient ignores the others); NULL if
+//  `members` is absent.
+static json_t *
+s_members_known (json_t *members)
+{
+    if (!json_is_array (members))
+        return members ? json_incref (members) : NULL;
+    json_t *known = json_array ();
+    size_t index;
+    json_t *member;
+    json_array_foreach (members, index, member)
+    {
+        json_t *copy = json_is_object (member) ? json_object () : json_incref (member);
+        const char *fields[] = {"name", "role", "age", "custody_for"};
+        for (size_t field = 0; json_is_object (member) && field < 4; field++)
+            if (json_object_get (member, fields[field]))
+                json_object_set (copy, fields[field], json_object_get (member, fields[field]));
+        json_array_append_new (known, copy);
+    }
+    return known;
+}
+
 //  Parses a section's JSON text into an object.
 static json_t *
 s_section_parse (json_t *sections, const char *category)
@@ -1785,29 +1991,27 @@ s_transfer_answer (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, const 
         randombytes_buf (case_id, sizeof (case_id));
         char case_hex[S_ID_HEX];
         s_hex (case_id, case_hex);
-        json_t *details = json_object ();
-        const char *category;
-        json_t *value;
-        json_object_foreach (sections, category, value)
-        {
-            if (!streq (category, "household") && !streq (category, "case-history"))
-                json_object_set (details, category, value);
-        }
+        json_t *details = s_details_of (sections);
         json_t *record = json_pack (
-            "{ss sO* ss ss sO* sO* sO* so sI s{ss ss}}", "id", case_hex, "kind",
+            "{ss sO* ss ss so* sO* sO* so sI s{ss ss}}", "id", case_hex, "kind",
             json_object_get (household, "kind"), "service",
             json_string_value (json_object_get (json_object_get (transfer, "to"), "service")),
-            "state", "open", "members", json_object_get (household, "members"), "needs",
-            json_object_get (history, "needs"), "notes", json_object_get (history, "notes"),
-            "details", details, "created_at_ms", (json_int_t) now, "transferred_from", "node",
+            "state", "open", "members", s_members_known (json_object_get (household, "members")),
+            "needs", json_object_get (history, "needs"), "notes",
+            json_object_get (history, "notes"), "details", details, "created_at_ms",
+            (json_int_t) now, "transferred_from", "node",
             json_string_value (json_object_get (json_object_get (transfer, "peer"), "node")),
             "transfer_id", hex);
         json_object_set (record, "office", json_object_get (record, "service"));
         reason = s_put (self, txn, self->cases, case_id, record);
-        json_object_set_new (transfer, "case_id", json_string (case_hex));
         if (reason == BR_REASON_OK)
             reason = s_event (self, txn, "case", case_id, "open", record, now);
         json_decref (record);
+        if (reason == BR_REASON_MALFORMED)
+            return bn_api_refuse (call, reason,
+                                  "the case data received do not have the shapes of the "
+                                  "protocol (kind, members, needs, notes): decline the transfer");
+        json_object_set_new (transfer, "case_id", json_string (case_hex));
     }
     const char *reason_name = bn_api_text (call->body, "reason", S_REASON_MAX);
     br_reason_t reason_code = BR_REASON_OK;
@@ -1922,8 +2126,8 @@ s_audit_verify (bn_casework_t *self, bn_request_t *call)
     br_reason_t reason = bn_audit_verify (self->audit, &checked, &first_bad, &problem);
     if (reason != BR_REASON_OK && reason != BR_REASON_AUDIT_BROKEN)
         return reason;
-    call->result =
-        json_pack ("{sb sI}", "intact", reason == BR_REASON_OK, "records", (json_int_t) checked);
+    call->result = json_pack ("{sb sI sb}", "intact", reason == BR_REASON_OK, "records",
+                              (json_int_t) checked, "records_intact", self->intact);
     if (problem) {
         json_object_set_new (call->result, "first_bad", json_integer ((json_int_t) first_bad));
         json_object_set_new (call->result, "problem", json_string (problem));
@@ -3017,22 +3221,6 @@ s_office_before (bn_casework_t *self, MDB_txn *txn, json_t *record)
     return office;
 }
 
-//  Gives a record of schema 1 its office, and counts those that stay
-//  without one (their office is unknown: no one but the audit sees them).
-static br_reason_t
-s_migrate_record (bn_casework_t *self, MDB_txn *txn, const uint8_t *id, json_t *record,
-                  void *argument)
-{
-    MDB_dbi dbi = *(MDB_dbi *) argument;
-    if (s_office (record))
-        return BR_REASON_OK;
-    const char *office = s_office_before (self, txn, record);
-    if (!office)
-        return BR_REASON_OK;
-    json_object_set_new (record, "office", json_string (office));
-    return s_put (self, txn, dbi, id, record);
-}
-
 //  Gives each event of schema 1 the office of its record.
 static br_reason_t
 s_migrate_events (bn_casework_t *self, MDB_txn *txn)
@@ -3074,29 +3262,69 @@ s_migrate_events (bn_casework_t *self, MDB_txn *txn)
     return reason;
 }
 
-//  Seals every record of `dbi` anew, bound to its place (schema 3): the
-//  records of before were sealed without it.
+//  Opens a record as an earlier schema sealed it: without binding before
+//  schema 3, bound to table and id in schema 3. Returns as s_open_at.
 static br_reason_t
-s_migrate_seals (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi)
+s_open_before (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id, uint64_t schema,
+               zchunk_t **plain_p)
 {
-    zlistx_t *ids = NULL;
-    br_reason_t reason = s_ids (txn, dbi, &ids);
-    for (char *id = (char *) zlistx_first (ids); id && reason == BR_REASON_OK;
-         id = (char *) zlistx_next (ids)) {
-        const void *sealed;
-        size_t size;
-        zchunk_t *plain = NULL;
-        reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
-        if (reason == BR_REASON_OK)
-            reason = bn_vault_open_unbound (self->vault, sealed, size, &plain);
-        if (reason == BR_REASON_OK)
-            reason = s_seal_at (self, txn, dbi, (const uint8_t *) id, zchunk_data (plain),
-                                zchunk_size (plain));
-        if (plain)
-            sodium_memzero (zchunk_data (plain), zchunk_size (plain));
-        zchunk_destroy (&plain);
+    const void *sealed;
+    size_t size;
+    br_reason_t reason = br_store_get (txn, dbi, id, BN_ID_SIZE, &sealed, &size);
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (schema < 3)
+        return bn_vault_open_unbound (self->vault, sealed, size, plain_p);
+    uint8_t context[S_CONTEXT_MAX];
+    size_t context_size = s_context (self, dbi, id, schema, 0, context);
+    return bn_vault_open (self->vault, context, context_size, sealed, size, plain_p);
+}
+
+//  A record of an earlier schema, its JSON text in `plain`, as a record of
+//  this one: a signed form was its content type, a NUL, the bytes; a
+//  record without an office (schema 1) gets the one it can be told; a
+//  case's details become texts (they could be any JSON before).
+static br_reason_t
+s_migrate_record (bn_casework_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *id,
+                  uint64_t schema, zchunk_t *plain)
+{
+    const uint8_t *data = zchunk_data (plain);
+    size_t size = zchunk_size (plain);
+    if (dbi == self->forms) {
+        const uint8_t *nul = (const uint8_t *) memchr (data, 0, size);
+        if (!nul)
+            return BR_REASON_MALFORMED;
+        Bruecke__Store__SignedForm form = BRUECKE__STORE__SIGNED_FORM__INIT;
+        form.content_type = (char *) data;
+        form.has_data = true;
+        form.data.data = (uint8_t *) nul + 1;
+        form.data.len = (size_t) (data + size - nul - 1);
+        zchunk_t *message = br_proto_encode (&form.base);
+        br_reason_t reason =
+            s_seal_at (self, txn, dbi, id, zchunk_data (message), zchunk_size (message));
+        sodium_memzero (zchunk_data (message), zchunk_size (message));
+        zchunk_destroy (&message);
+        return reason;
     }
-    zlistx_destroy (&ids);
+    json_t *record = json_loadb ((const char *) data, size, 0, NULL);
+    if (!json_is_object (record)) {
+        json_decref (record);
+        return BR_REASON_MALFORMED;
+    }
+    if (schema < 2 && !s_office (record)) {
+        const char *office = s_office_before (self, txn, record);
+        if (office)
+            json_object_set_new (record, "office", json_string (office));
+    }
+    json_t *details = json_object_get (record, "details");
+    const char *category;
+    json_t *value;
+    json_object_foreach (details, category, value)
+    {
+        json_object_set_new (details, category, s_texts_of (value));
+    }
+    br_reason_t reason = s_put (self, txn, dbi, id, record);
+    json_decref (record);
     return reason;
 }
 
@@ -3117,15 +3345,35 @@ s_migrate (bn_casework_t *self)
     }
     MDB_txn *txn = NULL;
     reason = bn_store_begin (self->store, &txn);
-    //  Schema 3: every seal bound to its record's place
-    MDB_dbi sealed[] = {self->cases,     self->consents, self->referrals,
-                        self->transfers, self->forms,    self->emergency};
-    for (size_t index = 0; index < 6 && reason == BR_REASON_OK && schema < 3; index++)
-        reason = s_migrate_seals (self, txn, sealed[index]);
-    //  Schema 2: offices; cases first, the others may take theirs from their case
-    MDB_dbi tables[] = {self->cases, self->consents, self->referrals, self->transfers};
-    for (size_t index = 0; index < 4 && reason == BR_REASON_OK && schema < 2; index++)
-        reason = s_each (self, txn, tables[index], s_migrate_record, &tables[index]);
+    //  Every record becomes a typed one (schema 4); cases first, as the
+    //  others of schema 1 may take their office from their case
+    MDB_dbi tables[] = {self->cases,     self->consents,  self->referrals,
+                        self->transfers, self->emergency, self->forms};
+    for (size_t index = 0; index < 6 && reason == BR_REASON_OK; index++) {
+        zlistx_t *ids = NULL;
+        reason = s_ids (txn, tables[index], &ids);
+        for (char *id = (char *) zlistx_first (ids); id && reason == BR_REASON_OK;
+             id = (char *) zlistx_next (ids)) {
+            zchunk_t *plain = NULL;
+            reason = s_open_before (self, txn, tables[index], (const uint8_t *) id, schema, &plain);
+            //  Written anew, as its first revision
+            MDB_val key = {BN_ID_SIZE, id};
+            if (reason == BR_REASON_OK)
+                reason = br_store_reason (mdb_del (txn, tables[index], &key, NULL));
+            if (reason == BR_REASON_OK)
+                reason = s_migrate_record (self, txn, tables[index], (const uint8_t *) id, schema,
+                                           plain);
+            if (plain)
+                sodium_memzero (zchunk_data (plain), zchunk_size (plain));
+            zchunk_destroy (&plain);
+        }
+        zlistx_destroy (&ids);
+        if (reason != BR_REASON_OK)
+            zsys_error ("casework: a record of %s could not be migrated from schema %llu (%s)",
+                        s_table (self, tables[index], NULL), (unsigned long long) schema,
+                        br_reason_name (reason));
+    }
+    //  Schema 2: events name their record's office
     if (reason == BR_REASON_OK && schema < 2)
         reason = s_migrate_events (self, txn);
     if (reason == BR_REASON_OK)
@@ -3136,6 +3384,45 @@ s_migrate (bn_casework_t *self)
     if (reason == BR_REASON_OK && br_store_count (self->env, self->cases) > 0)
         zsys_info ("casework: store migrated from schema %llu to %d", (unsigned long long) schema,
                    BN_CASEWORK_SCHEMA);
+    return reason;
+}
+
+//  Whether the records are those this node wrote last: their inventory
+//  from the store's contents (headers only, nothing is opened) against the
+//  one kept. Returns OK and *intact, or a store reason.
+static br_reason_t
+s_inventory_check (bn_casework_t *self, bool *intact)
+{
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->env, false, &txn);
+    uint8_t found[BN_VAULT_TAG_SIZE] = {0};
+    bool strangers = false; //  values that are no record of this schema
+    MDB_dbi tables[] = {self->cases,     self->consents,  self->referrals,
+                        self->transfers, self->emergency, self->forms};
+    for (size_t index = 0; index < 6 && reason == BR_REASON_OK; index++) {
+        MDB_cursor *cursor;
+        int rc = mdb_cursor_open (txn, tables[index], &cursor);
+        reason = br_store_reason (rc);
+        MDB_val key, value;
+        for (rc = rc ? rc : mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
+            const uint8_t *header = (const uint8_t *) value.mv_data;
+            if (key.mv_size == BN_ID_SIZE && value.mv_size >= S_HEADER_SIZE &&
+                header[0] == BN_CASEWORK_SCHEMA)
+                s_inventory_fold (self, tables[index], (const uint8_t *) key.mv_data,
+                                  br_get_u64 (header + 1), found);
+            else
+                strangers = true;
+        }
+        if (reason == BR_REASON_OK)
+            mdb_cursor_close (cursor);
+    }
+    uint8_t kept[BN_VAULT_TAG_SIZE];
+    if (reason == BR_REASON_OK)
+        reason = s_inventory_get (self, txn, kept);
+    br_store_abort (&txn);
+    *intact =
+        reason == BR_REASON_OK && !strangers && sodium_memcmp (found, kept, sizeof (kept)) == 0;
     return reason;
 }
 
@@ -3159,6 +3446,12 @@ bn_casework_new (bn_store_t *store, br_identity_t *identity, bn_vault_t *vault, 
     *reason = br_store_open_dbs (self->env, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
         *reason = s_migrate (self);
+    if (*reason == BR_REASON_OK)
+        *reason = s_inventory_check (self, &self->intact);
+    if (*reason == BR_REASON_OK && !self->intact)
+        zsys_error ("casework: the records are not those this node wrote last: one was put back "
+                    "from an earlier copy, removed or added outside bruecke; the node serves "
+                    "on, and GET /v1/audit/verify reports it (records_intact)");
     if (*reason != BR_REASON_OK)
         bn_casework_destroy (&self);
     return self;
@@ -3955,6 +4248,18 @@ bn_casework_test (bool verbose)
     assert (json_is_true (json_object_get (intact, "intact")));
     json_decref (intact);
     s_test_call (&luenen, "POST", "/v1/cases", "[]", BR_REASON_MALFORMED);
+    //  Details are texts by keyword, by data category
+    const char *details[] = {"{\"language\": {\"Kind\": 5}}", "{\"language\": {\"\": \"x\"}}",
+                             "{\"language\": {\"Kind\": \"\"}}", "{\"language\": [\"x\"]}",
+                             "{\"sprache\": {\"Kind\": \"x\"}}"};
+    for (size_t index = 0; index < sizeof (details) / sizeof (details[0]); index++) {
+        char *body = zsys_sprintf ("{\"kind\": \"person\", \"service\": \"jobcenter\", "
+                                   "\"members\": [{\"name\": \"Ida Test\", \"role\": \"self\", "
+                                   "\"age\": 40}], \"details\": %s}",
+                                   details[index]);
+        s_test_call (&luenen, "POST", "/v1/cases", body, BR_REASON_MALFORMED);
+        zstr_free (&body);
+    }
 
     zstr_free (&case_path);
     zstr_free (&kamen_case);
@@ -3977,9 +4282,9 @@ bn_casework_test (bool verbose)
         s_hex (old_ids[index], old_hex[index]);
     }
     json_t *old_records[4] = {
-        json_pack ("{ss ss ss ss s[{ss ss si}]}", "id", old_hex[0], "kind", "person", "service",
-                   "jobcenter", "state", "open", "members", "name", "Ida Alt", "role", "self",
-                   "age", 50),
+        json_pack ("{ss ss ss ss s[{ss ss si}] s{s{si ss}}}", "id", old_hex[0], "kind", "person",
+                   "service", "jobcenter", "state", "open", "members", "name", "Ida Alt", "role",
+                   "self", "age", 50, "details", "language", "Stufe", 2, "Kind", "spricht Deutsch"),
         json_pack ("{ss ss ss}", "id", old_hex[1], "case_id", old_hex[0], "status", "active"),
         json_pack ("{ss ss ss ss}", "id", old_hex[2], "direction", "incoming", "service",
                    "fruehe-hilfen", "state", "received"),
@@ -4022,6 +4327,12 @@ bn_casework_test (bool verbose)
         assert (s_get (old.casework, old_txn, old_tables[index], old_ids[index], &migrated) ==
                 BR_REASON_OK);
         assert (streq (s_office (migrated), old_offices[index]));
+        //  Details were any JSON before: now texts
+        json_t *language = json_object_get (json_object_get (migrated, "details"), "language");
+        assert (
+            index > 0 ||
+            (streq (json_string_value (json_object_get (language, "Stufe")), "2") &&
+             streq (json_string_value (json_object_get (language, "Kind")), "spricht Deutsch")));
         json_decref (migrated);
     }
     const void *event_data;
@@ -4029,6 +4340,59 @@ bn_casework_test (bool verbose)
     assert (br_store_get (old_txn, old.casework->events, event_key, 8, &event_data, &event_size) ==
             BR_REASON_OK);
     assert (memmem (event_data, event_size, "\"office\":\"jobcenter\"", 20));
+    assert (bn_store_commit (old.store, &old_txn) == BR_REASON_OK);
+    //  The records are those the node wrote
+    bool records_intact = false;
+    assert (s_inventory_check (old.casework, &records_intact) == BR_REASON_OK && records_intact);
+    //  A record's revision and schema are bound to its seal
+    const void *stored_data;
+    size_t stored_size;
+    assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);
+    assert (br_store_get (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, &stored_data,
+                          &stored_size) == BR_REASON_OK);
+    zchunk_t *earlier = zchunk_new (stored_data, stored_size);
+    uint8_t *altered = (uint8_t *) malloc (stored_size);
+    json_t *opened = NULL;
+    for (size_t at = 0; at < S_HEADER_SIZE; at += S_HEADER_SIZE - 1) {
+        memcpy (altered, stored_data, stored_size);
+        altered[at] ^= 1;
+        assert (br_store_put (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, altered, stored_size,
+                              0) == BR_REASON_OK);
+        assert (s_get (old.casework, old_txn, old_tables[0], old_ids[0], &opened) ==
+                BR_REASON_DECRYPT_FAILED);
+    }
+    free (altered);
+    //  A record put back from an earlier copy opens, but the inventory
+    //  tells: the node reports it, and again all is well once it is undone
+    assert (br_store_put (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, zchunk_data (earlier),
+                          zchunk_size (earlier), 0) == BR_REASON_OK);
+    assert (s_get (old.casework, old_txn, old_tables[0], old_ids[0], &opened) == BR_REASON_OK);
+    assert (s_revision (old_txn, old_tables[0], old_ids[0]) == 1);
+    assert (s_put (old.casework, old_txn, old_tables[0], old_ids[0], opened) == BR_REASON_OK);
+    assert (s_revision (old_txn, old_tables[0], old_ids[0]) == 2);
+    assert (br_store_get (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, &stored_data,
+                          &stored_size) == BR_REASON_OK);
+    zchunk_t *later = zchunk_new (stored_data, stored_size);
+    assert (br_store_put (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, zchunk_data (earlier),
+                          zchunk_size (earlier), 0) == BR_REASON_OK);
+    assert (bn_store_commit (old.store, &old_txn) == BR_REASON_OK);
+    json_decref (opened);
+    assert (s_inventory_check (old.casework, &records_intact) == BR_REASON_OK && !records_intact);
+    bn_casework_destroy (&old.casework);
+    old.casework = bn_casework_new (old.store, old.identity, old.vault, old.audit, &reason);
+    assert (old.casework && reason == BR_REASON_OK);
+    bn_casework_set_roster (old.casework, roster);
+    json_t *verified = s_test_call (&old, "GET", "/v1/audit/verify", NULL, BR_REASON_OK);
+    assert (json_is_false (json_object_get (verified, "records_intact")));
+    json_decref (verified);
+    assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);
+    assert (br_store_put (old_txn, old_tables[0], old_ids[0], BN_ID_SIZE, zchunk_data (later),
+                          zchunk_size (later), 0) == BR_REASON_OK);
+    assert (bn_store_commit (old.store, &old_txn) == BR_REASON_OK);
+    assert (s_inventory_check (old.casework, &records_intact) == BR_REASON_OK && records_intact);
+    zchunk_destroy (&earlier);
+    zchunk_destroy (&later);
+    assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);
     //  A record moved to another id does not open there
     const void *moved_data;
     size_t moved_size;

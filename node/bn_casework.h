@@ -15,21 +15,32 @@
     administration acts for none, except for reading under an emergency
     access a second administrator approved.
 
-    Records live in the node's LMDB environment, each sealed with the
-    node's data key (bn_vault), bound to its table and id; keys are random
-    ids, so nothing in the files names a person:
-        cases       case id      -> sealed JSON case (with its journal and history)
-        consents    consent id   -> sealed JSON consent
-        forms       consent id   -> sealed signed form (content type, NUL, bytes)
-        referrals   referral id  -> sealed JSON referral with its history (an
-                                    incoming one from this node: a key derived
-                                    from the id, see s_incoming_key)
-        transfers   transfer id  -> sealed JSON transfer
-        emergency   grant id     -> sealed JSON emergency access
+    Records live in the node's LMDB environment; keys are random ids, so
+    nothing in the files names a person. Each record is a message of
+    proto/records.proto (bn_record maps it to the JSON of the API), stored
+    as: the schema (1 byte, BN_CASEWORK_SCHEMA), the record's revision (8
+    bytes, big-endian; 1 when first written, one more at each write), then
+    the message sealed with the node's data key (bn_vault: XChaCha20-
+    Poly1305) with associated data = table name, NUL, id (16 bytes), schema
+    (1 byte), revision (8 bytes). A record moved to another table or id,
+    or its schema or revision changed, does not open.
+        cases       case id      -> CaseRecord (with its journal and history)
+        consents    consent id   -> ConsentRecord
+        forms       consent id   -> SignedForm
+        referrals   referral id  -> ReferralRecord with its history (an incoming
+                                    one from this node: a key derived from the
+                                    id, see s_incoming_key)
+        transfers   transfer id  -> TransferRecord
+        emergency   grant id     -> EmergencyRecord
         events      counter      -> {seq, at_ms, kind, id, state, office} (no personal data)
-        casework-meta "schema"   -> the records' schema (BN_CASEWORK_SCHEMA); a store of
-                                    an earlier schema is migrated when the node starts,
-                                    one of a later schema refused
+        casework-meta "schema"   -> the records' schema; a store of an earlier schema is
+                                    migrated when the node starts, one of a later schema
+                                    refused
+                      "inventory" -> the XOR of a keyed digest (bn_vault_mac) of table,
+                                    id, schema and revision of every record: a record
+                                    put back from an earlier copy, removed or added
+                                    outside bruecke leaves it unmatched; the node checks
+                                    it at start and GET /v1/audit/verify reports it
     Every read, write and transmission of personal data is recorded in the
     audit log (bn_audit) in the same transaction.
 
@@ -50,6 +61,7 @@
 
 #include "bn_api.h"
 #include "bn_audit.h"
+#include "bn_record.h"
 #include "bn_store.h"
 #include "bn_vault.h"
 #include <jansson.h>
@@ -66,7 +78,7 @@
 #define BN_EMERGENCY_APPROVAL_MS (60LL * 60 * 1000) //  a request waits this long for approval
 //  The records' schema: 1 before records named their office, 2 before their
 //  seals were bound to their place (table and id), 3 since.
-#define BN_CASEWORK_SCHEMA          3
+#define BN_CASEWORK_SCHEMA          4
 #define BN_REF_MAX                  64   //  the town software's own case reference, characters
 #define BN_JOURNAL_MAX              1000 //  notes appended to one case
 #define BN_MESSAGE_LIFETIME_MS      ((int64_t) 30 * 24 * 3600 * 1000) //  casework messages

@@ -178,15 +178,23 @@ bn_vault_open (bn_vault_t *self, const void *context, size_t context_size, const
 }
 
 void
+bn_vault_mac (bn_vault_t *self, const char *use, const void *data, size_t size,
+              uint8_t mac[BN_VAULT_TAG_SIZE])
+{
+    assert (self && use && (data || size == 0) && mac);
+    uint8_t subkey[crypto_generichash_KEYBYTES];
+    crypto_generichash (subkey, sizeof (subkey), (const uint8_t *) use, strlen (use), self->key,
+                        BN_VAULT_KEY_SIZE);
+    crypto_generichash (mac, BN_VAULT_TAG_SIZE, (const uint8_t *) data, size, subkey,
+                        sizeof (subkey));
+    sodium_memzero (subkey, sizeof (subkey));
+}
+
+void
 bn_vault_tag (bn_vault_t *self, const void *data, size_t size, char hex[2 * BN_VAULT_TAG_SIZE + 1])
 {
-    assert (self && (data || size == 0) && hex);
-    uint8_t subkey[crypto_generichash_KEYBYTES];
-    crypto_generichash (subkey, sizeof (subkey), (const uint8_t *) "bruecke audit term tag", 22,
-                        self->key, BN_VAULT_KEY_SIZE);
     uint8_t tag[BN_VAULT_TAG_SIZE];
-    crypto_generichash (tag, sizeof (tag), (const uint8_t *) data, size, subkey, sizeof (subkey));
-    sodium_memzero (subkey, sizeof (subkey));
+    bn_vault_mac (self, "bruecke audit term tag", data, size, tag);
     br_hex_encode (tag, sizeof (tag), hex);
 }
 
@@ -251,6 +259,11 @@ bn_vault_test (bool verbose)
     bn_vault_tag (again, "Beispiel", 8, other);
     assert (strlen (tag) == 32 && streq (tag, other) && !strstr (tag, "Beispiel"));
     bn_vault_tag (vault, "Beispiel", 7, other);
+    assert (!streq (tag, other));
+    //  A digest for another use differs for the same bytes
+    uint8_t mac[BN_VAULT_TAG_SIZE];
+    bn_vault_mac (vault, "another use", "Beispiel", 8, mac);
+    br_hex_encode (mac, sizeof (mac), other);
     assert (!streq (tag, other));
     bn_vault_destroy (&again);
     bn_vault_destroy (&vault);

@@ -58,11 +58,15 @@ br_reason_t bn_vault_open_unbound (bn_vault_t *self, const void *sealed, size_t 
 //  Seals as records were sealed before (for tests of the migration).
 zchunk_t *bn_vault_seal_unbound (bn_vault_t *self, const void *plain, size_t size);
 
-//  A keyed digest of `size` bytes (BLAKE2b under a key derived from the
-//  data key for this one use), as hex of 2 * BN_VAULT_TAG_SIZE digits into
-//  `hex`: it tells whether two texts were the same, and nothing else
-//  without the key. For search terms in the audit log.
+//  A keyed digest of `size` bytes into `mac`: BLAKE2b under a key derived
+//  from the data key for `use` (a name of the one use), so that it tells
+//  whether two inputs were the same, and nothing else without the key.
 #define BN_VAULT_TAG_SIZE 16
+void bn_vault_mac (bn_vault_t *self, const char *use, const void *data, size_t size,
+                   uint8_t mac[BN_VAULT_TAG_SIZE]);
+
+//  The digest of a search term for the audit log (bn_vault_mac for that
+//  use), as hex of 2 * BN_VAULT_TAG_SIZE digits into `hex`.
 void bn_vault_tag (bn_vault_t *self, const void *data, size_t size,
                    char hex[2 * BN_VAULT_TAG_SIZE + 1]);
 

@@ -80,6 +80,7 @@ const TEXT = {
   completed: 'Die Überweisung wurde abgeschlossen.',
   submitted: 'An den Kreis übermittelt.',
   auditIntact: 'Das Protokoll ist unversehrt',
+  recordsIntact: 'Die Fallakten sind so, wie bruecke sie zuletzt gespeichert hat',
   otherOffice: 'Dieser Vorgang gehört zu einer anderen Stelle.',
   oneOffice: 'Ein Fachverfahren arbeitet für genau eine Stelle.',
   someOffice: 'Bitte mindestens eine Stelle wählen.',
@@ -926,6 +927,7 @@ async function main() {
       await see(page.locator('main h1'), 'Administration');
       await settled(page);
       await see(byTestId(page, 'audit-verify'), TEXT.auditIntact);
+      await see(byTestId(page, 'audit-verify'), TEXT.recordsIntact);
       await byTestId(page, 'audit-row').first().waitFor();
       await see(byTestId(page, 'audit-table'), 'Überweisung gesendet');
       ok(true, 'the audit log shows the referral and verifies');

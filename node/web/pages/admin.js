@@ -33,7 +33,7 @@ export async function auditPage(view, ctx) {
     accounts,
     h('section', { 'aria-labelledby': 'verify-h' },
       h('h2', { id: 'verify-h' }, 'Prüfung des Protokolls'),
-      h('p', {}, 'Jeder Zugriff auf Fälle, Einwilligungen, Überweisungen und Übergaben wird protokolliert. Die Einträge sind miteinander verkettet; die Prüfung zeigt, ob ein Eintrag verändert, gelöscht oder umsortiert wurde.'),
+      h('p', {}, 'Jeder Zugriff auf Fälle, Einwilligungen, Überweisungen und Übergaben wird protokolliert. Die Einträge sind miteinander verkettet; die Prüfung zeigt, ob ein Eintrag verändert, gelöscht oder umsortiert wurde, und ob eine Fallakte aus einer älteren Kopie zurückgespielt wurde.'),
       verifyBox, h('p', { class: 'actions' }, verifyButton)),
     h('section', { 'aria-labelledby': 'audit-h' },
       h('h2', { id: 'audit-h' }, 'Protokoll'),
@@ -47,14 +47,23 @@ export async function auditPage(view, ctx) {
     try {
       const result = await get('/v1/audit/verify');
       verifyBox.dataset.intact = String(Boolean(result.intact));
-      if (result.intact) {
+      verifyBox.dataset.recordsIntact = String(result.records_intact !== false);
+      const records = result.records_intact === false
+        ? h('p', {}, 'Die Fallakten sind nicht mehr so, wie bruecke sie zuletzt gespeichert hat: Ein Datensatz wurde aus einer älteren Kopie zurückgespielt, entfernt oder außerhalb von bruecke hinzugefügt. Bitte den Vorfall der IT und der oder dem Datenschutzbeauftragten melden.')
+        : h('p', {}, 'Die Fallakten sind so, wie bruecke sie zuletzt gespeichert hat.');
+      if (result.intact && result.records_intact !== false) {
         verifyBox.className = 'verify ok';
-        verifyBox.textContent = `Das Protokoll ist unversehrt: ${result.records} Einträge geprüft.`;
+        replace(verifyBox, h('p', {}, `Das Protokoll ist unversehrt: ${result.records} Einträge geprüft.`),
+          records);
+      } else if (result.intact) {
+        verifyBox.className = 'verify warn';
+        replace(verifyBox, h('p', {}, `Das Protokoll ist unversehrt: ${result.records} Einträge geprüft.`),
+          records);
       } else {
         verifyBox.className = 'verify warn';
         replace(verifyBox,
           h('p', {}, `Das Protokoll ist beschädigt, ab Eintrag ${result.first_bad}. Geprüft: ${result.records} Einträge. Bitte den Vorfall melden.`),
-          result.problem ? h('p', { class: 'detail', lang: 'en' }, result.problem) : null);
+          result.problem ? h('p', { class: 'detail', lang: 'en' }, result.problem) : null, records);
       }
     } catch (error) {
       verifyBox.className = 'verify warn';
