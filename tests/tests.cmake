@@ -3,7 +3,7 @@ set (BRUECKE_SELFTESTS
      reason util proto identity seal attestation catalogue states roster roster_draft envelope store config
      ledger br_board
      bb_store bb_zap bb_verifier bb_match bb_exchange bb_dashboard
-     bn_store bn_answers bn_audit bn_vault bn_casework bn_exchange bn_tokens bn_web bn_http bn_api
+     bn_store bn_answers bn_audit bn_vault bn_record bn_casework bn_exchange bn_tokens bn_web bn_http bn_api
      bn_routes)
 foreach (name ${BRUECKE_SELFTESTS})
     add_test (NAME selftest.${name} COMMAND bruecke-selftest -t ${name})
@@ -58,7 +58,8 @@ add_executable (bruecke-attack tests/integration/attack.c)
 target_link_libraries (bruecke-attack PRIVATE bruecke_common)
 set (BRUECKE_INTEGRATION_TESTS delivery offline_crash sender_crash attacks disk_full dead_letter
                                casework casework_attacks exchange exchange_cli web
-                               rejoin clocks node_disk_full broker_hold local_referral access)
+                               rejoin clocks node_disk_full broker_hold local_referral access
+                               store_migration)
 foreach (name ${BRUECKE_INTEGRATION_TESTS})
     add_test (NAME integration.${name}
               COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/${name}.sh ${CMAKE_BINARY_DIR})
