@@ -99,11 +99,11 @@ br_board_item_decode (const uint8_t *data, size_t size, br_board_item_t *item)
     return BR_REASON_OK;
 }
 
-//  True if `text` is empty or valid text of at most `max` bytes.
+//  True if `text` is empty or a note of at most `max` characters.
 static bool
 s_optional_text (const char *text, size_t max)
 {
-    return text && (text[0] == '\0' || br_text_valid (text, max));
+    return text && (text[0] == '\0' || br_note_valid (text, max));
 }
 
 //  True if `topic` is a Transferbörse topic code.
@@ -119,7 +119,7 @@ s_offer_check (const Bruecke__Offer *offer)
 {
     if (offer->offer_id.len != BR_BOARD_ID_SIZE || offer->n_topics < 1 ||
         offer->n_topics > BR_BOARD_TOPICS_MAX || !offer->title ||
-        !br_text_valid (offer->title, BR_BOARD_TITLE_MAX) ||
+        !br_line_valid (offer->title, BR_BOARD_TITLE_MAX) ||
         !s_optional_text (offer->target_group, BR_BOARD_TEXT_MAX) ||
         !s_optional_text (offer->results, BR_BOARD_TEXT_MAX) ||
         !s_optional_text (offer->success_factors, BR_BOARD_TEXT_MAX) ||
@@ -1236,18 +1236,29 @@ br_board_test (bool verbose)
                 offer.offer.published_at_ms = 0;
                 break;
             default:
-                offer.offer.target_group = "Zeile\neins";
+                offer.offer.target_group = "Steuer\x01zeichen";
                 break;
         }
         assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
                                 &sequence) == BR_REASON_MALFORMED);
     }
-    //  ... the longest texts still pass
+    //  ... the longest texts still pass: limits count characters, and texts
+    //  may span lines
     s_test_offer (&offer, "luenen", 8);
-    long_title[BR_BOARD_TITLE_MAX] = '\0';
-    long_text[BR_BOARD_TEXT_MAX] = '\0';
-    offer.offer.title = long_title;
-    offer.offer.pitfalls = long_text;
+    char *wide_title = (char *) zmalloc (2 * BR_BOARD_TITLE_MAX + 1);
+    for (size_t index = 0; index < BR_BOARD_TITLE_MAX; index++)
+        memcpy (wide_title + 2 * index, "\xc3\x9c", 2); //  Ü
+    char *wide_text = (char *) zmalloc (3 * BR_BOARD_TEXT_MAX + 1);
+    char *end = wide_text;
+    for (size_t index = 0; index < BR_BOARD_TEXT_MAX; index++) {
+        size_t size = index % 80 == 79 ? 1 : 3;
+        memcpy (end, size == 1 ? "\n" : "\xe2\x82\xac", size); //  €, a line feed
+        end += size;
+    }
+    offer.offer.title = wide_title;
+    offer.offer.target_group = offer.offer.results = offer.offer.success_factors =
+        offer.offer.pitfalls = wide_text;
+    assert (protobuf_c_message_get_packed_size (&offer.offer.base) > 32 * 1024);
     offer.offer.coaching_hours = BR_BOARD_HOURS_MAX;
     offer.offer.capacity_per_quarter = BR_BOARD_CAPACITY_MAX;
     for (size_t index = 0; index < BR_BOARD_TOPICS_MAX; index++)
@@ -1262,6 +1273,8 @@ br_board_test (bool verbose)
     assert (sequence == 5);
     zstr_free (&long_title);
     zstr_free (&long_text);
+    zstr_free (&wide_title);
+    zstr_free (&wide_text);
     //  ... requests with both topic and offer, neither, a bad topic, a long note
     s_test_request (&request, "unna", 3, "fruehe-hilfen", NULL);
     request.request.offer_id.data = luenen_offer.id;

@@ -66,19 +66,21 @@ const char *br_board_domain (bool is_offer);
 #define BR_BOARD_ID_SIZE 16
 //  Topics an offer may have, at least one.
 #define BR_BOARD_TOPICS_MAX 8
-//  Longest title, in bytes of UTF-8; a title is required.
+//  Longest title, in characters (br_line_valid); a title is required.
 #define BR_BOARD_TITLE_MAX 200
 //  Longest text of an offer (target group, results, success factors,
-//  pitfalls), in bytes of UTF-8; each may be empty.
+//  pitfalls), in characters of a note (br_note_valid: line breaks
+//  allowed); each may be empty.
 #define BR_BOARD_TEXT_MAX 4000
-//  Longest note of a request, in bytes of UTF-8; may be empty.
+//  Longest note of a request, in characters of a note; may be empty.
 #define BR_BOARD_NOTE_MAX 1000
 //  Most coaching hours one offer may give per coaching.
 #define BR_BOARD_HOURS_MAX 1000
 //  Most coaching hours per quarter an offer may announce.
 #define BR_BOARD_CAPACITY_MAX 10000
-//  Largest serialized Offer or ExchangeRequest.
-#define BR_BOARD_ITEM_MAX (32 * 1024)
+//  Largest serialized Offer or ExchangeRequest: room for every text at
+//  its limit in characters of up to 4 bytes each.
+#define BR_BOARD_ITEM_MAX (80 * 1024)
 //  Largest SignedBoardItem: the item, the signature, the framing.
 #define BR_BOARD_SIGNED_MAX (BR_BOARD_ITEM_MAX + 256)
 //  Largest BoardChange: a SignedBoardItem plus sequence and time.

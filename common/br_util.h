@@ -16,6 +16,8 @@
 #define BR_NODE_ID_MAX 32
 //  Longest service code: [a-z0-9-], 1 to 48 characters.
 #define BR_SERVICE_MAX 48
+//  Longest other catalogue code: topics, cancellation reasons (a token too).
+#define BR_CODE_MAX 48
 //  Largest file the helpers read into memory.
 #define BR_FILE_MAX_SIZE (8 * 1024 * 1024)
 

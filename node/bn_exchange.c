@@ -477,15 +477,12 @@ s_id (const char *hex, uint8_t id[S_ID_SIZE])
     return strlen (hex) == 2 * S_ID_SIZE && br_hex_decode (hex, id, S_ID_SIZE) == 0;
 }
 
-//  An optional text member: "" if missing; NULL if present but not valid.
+//  An optional text member (checked by s_fields_check): "" if missing.
 static const char *
-s_optional (json_t *body, const char *name, size_t max)
+s_optional (json_t *body, const char *name)
 {
-    json_t *value = json_object_get (body, name);
-    if (!value)
-        return "";
-    const char *text = json_string_value (value);
-    return text && (!*text || br_text_valid (text, max)) ? text : NULL;
+    const char *text = json_string_value (json_object_get (body, name));
+    return text ? text : "";
 }
 
 //  Sends `body` to the broker's exchange in a transaction of its own and
@@ -543,9 +540,7 @@ s_offer (bn_exchange_t *self, bn_request_t *call, int64_t now)
     uint8_t id[S_ID_SIZE];
     if (!s_id (json_string_value (json_object_get (body, "id")), id))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "id must be 32 hex digits");
-    const char *title = bn_api_text (body, "title", BR_BOARD_TITLE_MAX);
-    if (!title)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "an offer needs a title");
+    const char *title = json_string_value (json_object_get (body, "title"));
     json_t *topics = json_object_get (body, "topics");
     size_t count = json_array_size (topics);
     if (count < 1 || count > BR_BOARD_TOPICS_MAX)
@@ -559,16 +554,8 @@ s_offer (bn_exchange_t *self, bn_request_t *call, int64_t now)
                                   "topic %zu is not in the catalogue (GET /v1/exchange/topics)",
                                   index + 1);
     }
-    const char *texts[4] = {s_optional (body, "target_group", BR_BOARD_TEXT_MAX),
-                            s_optional (body, "results", BR_BOARD_TEXT_MAX),
-                            s_optional (body, "success_factors", BR_BOARD_TEXT_MAX),
-                            s_optional (body, "pitfalls", BR_BOARD_TEXT_MAX)};
-    for (size_t index = 0; index < 4; index++)
-        if (!texts[index])
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "target_group, results, success_factors and pitfalls are "
-                                  "texts of at most %d bytes",
-                                  BR_BOARD_TEXT_MAX);
+    const char *texts[4] = {s_optional (body, "target_group"), s_optional (body, "results"),
+                            s_optional (body, "success_factors"), s_optional (body, "pitfalls")};
     json_int_t hours = bn_api_integer (body, "coaching_hours", 0);
     //  Capacity is in hours per quarter; without one, the town coaches once
     json_int_t capacity = bn_api_integer (body, "capacity_per_quarter", hours);
@@ -603,6 +590,7 @@ s_request (bn_exchange_t *self, bn_request_t *call, int64_t now)
     s_id (NULL, id);
     const char *topic = json_string_value (json_object_get (body, "topic"));
     const char *offer_hex = json_string_value (json_object_get (body, "offer_id"));
+    const char *note = s_optional (body, "note");
     if (!topic == !offer_hex)
         return bn_api_refuse (call, BR_REASON_MALFORMED,
                               "a request names either a topic or an offer_id");
@@ -611,10 +599,6 @@ s_request (bn_exchange_t *self, bn_request_t *call, int64_t now)
                               "the topic is not in the catalogue (GET /v1/exchange/topics)");
     if (offer_hex && !s_id (offer_hex, offer_id))
         return bn_api_refuse (call, BR_REASON_MALFORMED, "offer_id must be 32 hex digits");
-    const char *note = s_optional (body, "note", BR_BOARD_NOTE_MAX);
-    if (!note)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "note is a text of at most %d bytes",
-                              BR_BOARD_NOTE_MAX);
     Bruecke__ExchangeRequest request = BRUECKE__EXCHANGE_REQUEST__INIT;
     request.request_id.data = id;
     request.request_id.len = S_ID_SIZE;
@@ -910,6 +894,70 @@ s_ledger (bn_exchange_t *self, bn_request_t *call)
 
 //  ---- Routes -----------------------------------------------------------------------
 
+//  What each operation takes: body and query members, with their types
+//  and limits in characters (bn_api_fields). Nothing else is accepted.
+static const bn_field_t s_offer_fields[] = {
+    {"id", BN_FIELD_LINE, 2 * S_ID_SIZE, 0, false, false},
+    {"title", BN_FIELD_LINE, BR_BOARD_TITLE_MAX, 0, true, false},
+    {"topics", BN_FIELD_LINES, BR_BOARD_TOPICS_MAX, BR_CODE_MAX, true, false},
+    {"target_group", BN_FIELD_NOTE, BR_BOARD_TEXT_MAX, 0, false, false},
+    {"results", BN_FIELD_NOTE, BR_BOARD_TEXT_MAX, 0, false, false},
+    {"success_factors", BN_FIELD_NOTE, BR_BOARD_TEXT_MAX, 0, false, false},
+    {"pitfalls", BN_FIELD_NOTE, BR_BOARD_TEXT_MAX, 0, false, false},
+    {"presentation", BN_FIELD_BOOLEAN, 0, 0, false, false},
+    {"documents", BN_FIELD_BOOLEAN, 0, 0, false, false},
+    {"coaching_hours", BN_FIELD_INTEGER, 0, 0, true, false},
+    {"capacity_per_quarter", BN_FIELD_INTEGER, 0, 0, false, false},
+    {NULL, BN_FIELD_LINE, 0, 0, false, false}};
+static const bn_field_t s_request_fields[] = {
+    {"topic", BN_FIELD_LINE, BR_CODE_MAX, 0, false, false},
+    {"offer_id", BN_FIELD_LINE, 2 * S_ID_SIZE, 0, false, false},
+    {"note", BN_FIELD_NOTE, BR_BOARD_NOTE_MAX, 0, false, false},
+    {NULL, BN_FIELD_LINE, 0, 0, false, false}};
+static const bn_field_t s_schedule_fields[] = {
+    {"scheduled_for_ms", BN_FIELD_INTEGER, 0, 0, true, false},
+    {NULL, BN_FIELD_LINE, 0, 0, false, false}};
+static const bn_field_t s_cancel_fields[] = {{"reason", BN_FIELD_LINE, BR_CODE_MAX, 0, true, false},
+                                             {NULL, BN_FIELD_LINE, 0, 0, false, false}};
+static const bn_field_t s_board_query[] = {{"topic", BN_FIELD_LINE, BR_CODE_MAX, 0, false, false},
+                                           {NULL, BN_FIELD_LINE, 0, 0, false, false}};
+static const bn_field_t s_agreements_query[] = {{"state", BN_FIELD_LINE, 16, 0, false, false},
+                                                {NULL, BN_FIELD_LINE, 0, 0, false, false}};
+static const bn_field_t s_no_fields[] = {{NULL, BN_FIELD_LINE, 0, 0, false, false}};
+
+//  Checks the call's body and query against what its operation takes.
+static br_reason_t
+s_fields_check (bn_request_t *call)
+{
+    const bn_field_t *body = s_no_fields, *query = s_no_fields;
+    switch (call->route->operation) {
+        case BN_OP_EXCHANGE_OFFER:
+            body = s_offer_fields;
+            break;
+        case BN_OP_EXCHANGE_REQUEST:
+            body = s_request_fields;
+            break;
+        case BN_OP_EXCHANGE_SCHEDULE:
+            body = s_schedule_fields;
+            break;
+        case BN_OP_EXCHANGE_CANCEL:
+            body = s_cancel_fields;
+            break;
+        case BN_OP_EXCHANGE_BOARD:
+            query = s_board_query;
+            break;
+        case BN_OP_EXCHANGE_AGREEMENTS:
+            query = s_agreements_query;
+            break;
+        default:
+            break;
+    }
+    br_reason_t reason = bn_api_fields (call, call->query, "query", query);
+    if (reason == BR_REASON_OK)
+        reason = bn_api_fields (call, call->body, "", body);
+    return reason;
+}
+
 void
 bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
 {
@@ -923,6 +971,8 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
     br_reason_t reason = BR_REASON_NOT_FOUND;
     if (streq (call->route->method, "POST") && !json_is_object (call->body))
         reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+    else if (s_fields_check (call) != BR_REASON_OK)
+        reason = BR_REASON_MALFORMED;
     else
         switch (call->route->operation) {
             case BN_OP_EXCHANGE_TOPICS:
@@ -1408,12 +1458,41 @@ bn_exchange_test (bool verbose)
                               BR_REASON_MALFORMED));
     json_decref (s_test_call (&test, "POST", "/v1/exchange/requests",
                               "{\"topic\": \"kinderschutz\"}", BR_REASON_OK));
+    //  Every member is one the operation takes, of its type; texts are
+    //  counted in characters, and those people write may span lines
+    const char *refused[] = {
+        "{\"title\": \"x\", \"topics\": [\"kinderschutz\"], \"coaching_hours\": 2, "
+        "\"titel\": \"y\"}",
+        "{\"title\": \"x\", \"topics\": [\"kinderschutz\"], \"coaching_hours\": 2, "
+        "\"presentation\": \"ja\"}",
+        "{\"title\": \"x\", \"topics\": [\"kinderschutz\"], \"coaching_hours\": \"2\"}",
+        "{\"title\": \"Zeile\\nzwei\", \"topics\": [\"kinderschutz\"], \"coaching_hours\": 2}",
+        "{\"title\": \"x\", \"topics\": [\"kinderschutz\"], \"coaching_hours\": 2, "
+        "\"results\": \"\"}"};
+    for (size_t index = 0; index < sizeof (refused) / sizeof (refused[0]); index++)
+        json_decref (s_test_call (&test, "POST", "/v1/exchange/offers", refused[index],
+                                  BR_REASON_MALFORMED));
+    bn_request_t misspelt = {
+        .method = "GET", .path = "/v1/exchange/board", .user = "test", .offices = ""};
+    misspelt.query = json_pack ("{ss}", "topc", "kinderschutz");
+    char misspelt_id[BN_ROUTES_ID_MAX + 1];
+    assert (bn_api_route (&misspelt, misspelt_id) == BR_REASON_OK);
+    bn_exchange_call (test.exchange, &misspelt);
+    assert (misspelt.reason == BR_REASON_MALFORMED && strstr (misspelt.detail, "query.topc"));
+    json_decref (misspelt.query);
+    char *long_note = (char *) zmalloc (2 * BR_BOARD_NOTE_MAX + 64);
+    strcpy (long_note, "{\"topic\": \"elternbildung\", \"note\": \"");
+    for (size_t index = 0; index < BR_BOARD_NOTE_MAX - 1; index++)
+        strcat (long_note, "\xc3\xa4"); //  ä: 2 bytes, one character
+    strcat (long_note, "\\n\"}");
+    json_decref (s_test_call (&test, "POST", "/v1/exchange/requests", long_note, BR_REASON_OK));
+    free (long_note);
     snprintf (step, sizeof (step), "/v1/exchange/items/%032x/withdraw", 0);
     json_decref (s_test_call (&test, "POST", step, "{}", BR_REASON_NOT_FOUND));
-    assert (bn_store_outbox_count (test.store) == queued + 4);
+    assert (bn_store_outbox_count (test.store) == queued + 5);
     json_t *submissions =
         s_test_call (&test, "GET", "/v1/exchange/submissions", NULL, BR_REASON_OK);
-    assert (json_array_size (json_object_get (submissions, "submissions")) == 4);
+    assert (json_array_size (json_object_get (submissions, "submissions")) == 5);
     json_decref (submissions);
     json_decref (s_test_call (&test, "GET", "/v1/exchange/nothing", NULL, BR_REASON_NOT_FOUND));
     s_test_destroy (&test);

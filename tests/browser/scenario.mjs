@@ -47,6 +47,7 @@ const LOTSE = 'Herr Brückner (Lotse, erfunden)';
 const PROGRESS = 'Erstgespräch geführt, Sprachkurs angefragt';
 const OUTCOME = 'Kita-Platz mit Sprachförderung ab August';
 const OFFER_TITLE = 'Lotsendienst Frühe Hilfen (erfunden)';
+const OFFER_PITFALLS = 'Datenschutzfragen früh klären.\nEltern von Anfang an einbeziehen.';
 // A second (invented) case, worked on its page: Vermerk, Bearbeiten, closed, reopened
 const CLIENT = 'Jan Winterfeld';
 const FIRST_LOTSE = 'Frau Kranich (Lotsin, erfunden)';
@@ -653,7 +654,7 @@ async function main() {
       await byTestId(page, 'offer-target-group').fill('Familien mit Kindern unter drei Jahren (erfunden)');
       await byTestId(page, 'offer-results').fill('Mehr Familien erreicht, weniger Abbrüche (erfundene Zahlen)');
       await byTestId(page, 'offer-success-factors').fill('Feste Ansprechpersonen, kurze Wege');
-      await byTestId(page, 'offer-pitfalls').fill('Datenschutzfragen früh klären');
+      await byTestId(page, 'offer-pitfalls').fill(OFFER_PITFALLS);
       await byTestId(page, 'offer-presentation').check();
       await byTestId(page, 'offer-hours').fill('4');
       await byTestId(page, 'offer-capacity').fill('8');
@@ -665,6 +666,9 @@ async function main() {
         const offer = (board.offers || []).find((o) => o.town === 'unna' && o.title === OFFER_TITLE);
         return offer && offer.id;
       });
+      const published = ((await api(KAMEN, 'GET', '/v1/exchange/board')).offers || [])
+        .find((o) => o.id === state.offerId);
+      ok(published.pitfalls === OFFER_PITFALLS, 'an offer\'s text keeps its paragraphs on the board');
       await reloadUntil(page, 'Unna\'s submission shows confirmed', '#/exchange/submissions',
         async (p) => (await byTestId(p, 'submission-row').first().getAttribute('data-state')) !== 'queued');
 
@@ -675,6 +679,7 @@ async function main() {
       const card = byTestId(mira.page, 'board-offer').and(mira.page.locator(`[data-id="${state.offerId}"]`));
       await see(card, OFFER_TITLE);
       await see(card, 'Unna');
+      ok((await card.innerText()).includes(OFFER_PITFALLS), 'and shows them as paragraphs');
       await screenshot(mira.page, 'exchange-board');
       await byTestId(mira.page, 'exchange-nav-request').click();
       await see(mira.page.locator('main h1'), 'Anfrage stellen');

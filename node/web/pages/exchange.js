@@ -235,15 +235,17 @@ export async function offerPage(view, ctx) {
     const body = {
       title: oneLine(title.value),
       topics: chosen,
-      target_group: oneLine(targetGroup.value),
-      results: oneLine(results.value),
-      success_factors: oneLine(successFactors.value),
-      pitfalls: oneLine(pitfalls.value),
       presentation: presentation.checked,
       documents: documents.checked,
       coaching_hours: Number(coachingHours.value),
       capacity_per_quarter: Number(capacity.value),
     };
+    // The texts keep their paragraphs; an empty one is left out
+    [['target_group', targetGroup], ['results', results], ['success_factors', successFactors],
+      ['pitfalls', pitfalls]].forEach(([name, input]) => {
+      const text = input.value.trim();
+      if (text) body[name] = text;
+    });
     if (existing) body.id = existing.id;
     const inRange = (n, low, high) => Number.isInteger(n) && n >= low && n <= high;
     let problem = null;
@@ -321,7 +323,7 @@ export async function requestPage(view, ctx) {
       if (!topic.value) { showText(errorBox, 'Bitte ein Thema wählen.'); topic.focus(); return; }
       body.topic = topic.value;
     }
-    const text = oneLine(note.value);
+    const text = note.value.trim();
     if (text) body.note = text;
     setBusy(form, true);
     try {
