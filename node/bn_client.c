@@ -539,11 +539,17 @@ s_apply_local (s_node_t *self, MDB_txn *txn, uint64_t sequence, const uint8_t *d
     if (envelope)
         verdict = br_envelope_verify_in_roster (envelope, self->roster);
     if (verdict != BR_REASON_OK) {
-        //  This node made it: its own bytes no longer verify (a new key?)
-        zsys_error ("node: local message %llu does not verify (%s); dropped",
+        //  This node made it: its own bytes no longer verify (a new key, a
+        //  roster without it?). The sending office learns it was refused
+        zsys_error ("node: local message %llu does not verify (%s); refused",
                     (unsigned long long) sequence, br_reason_name (verdict));
+        br_reason_t reason = BR_REASON_OK;
+        if (envelope)
+            reason = bn_store_sent_update (self->store, txn,
+                                           br_envelope_header (envelope)->message_id.data,
+                                           BN_SENT_REFUSED, verdict, now);
         br_envelope_destroy (&envelope);
-        return bn_store_local_drop (self->store, txn, sequence);
+        return reason == BR_REASON_OK ? bn_store_local_drop (self->store, txn, sequence) : reason;
     }
     const Bruecke__Header *header = br_envelope_header (envelope);
     verdict = s_check_delivery (self, envelope, now);
