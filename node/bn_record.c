@@ -272,7 +272,8 @@ bn_record_encode (const ProtobufCMessageDescriptor *descriptor, json_t *json, zc
 
 static json_t *s_message_out (const ProtobufCMessage *message);
 
-//  One value of `field` at `slot` as JSON, or NULL if it holds no JSON.
+//  One value of `field` at `slot` as JSON, or NULL if it holds no JSON (a
+//  string that is no UTF-8 text).
 static json_t *
 s_value_out (const ProtobufCFieldDescriptor *field, const void *slot)
 {
@@ -318,12 +319,13 @@ s_field_out (const ProtobufCFieldDescriptor *field, const ProtobufCMessage *mess
             const ProtobufCFieldDescriptor *value = &entry->descriptor->fields[1];
             const char *name = *(char *const *) ((const uint8_t *) entry + key->offset);
             json_t *item = s_field_out (value, entry, true);
-            if (!name || !item) {
-                json_decref (item);
+            //  A key that is no UTF-8 text is refused (set_new takes the item)
+            if (!name || !item || json_object_set_new (json, name, item) != 0) {
+                if (!name)
+                    json_decref (item);
                 json_decref (json);
                 return NULL;
             }
-            json_object_set_new (json, name, item);
         } else {
             json_t *item = s_value_out (field, array + index * s_value_size (field));
             if (!item) {
@@ -502,6 +504,24 @@ bn_record_test (bool verbose)
     assert (bn_record_decode (&bruecke__store__json_object__descriptor, zchunk_data (bytes),
                               zchunk_size (bytes), &back) == BR_REASON_MALFORMED);
     zchunk_destroy (&bytes);
+    //  Nor do texts that are no UTF-8, as a value or as a key
+    Bruecke__Store__TextMap__EntriesEntry entry = BRUECKE__STORE__TEXT_MAP__ENTRIES_ENTRY__INIT;
+    Bruecke__Store__TextMap__EntriesEntry *entries[] = {&entry};
+    Bruecke__Store__TextMap texts = BRUECKE__STORE__TEXT_MAP__INIT;
+    texts.entries = entries;
+    texts.n_entries = 1;
+    const char *pairs[][2] = {
+        {"Kind", "spricht\xff"}, {"Kind\xf2", "spricht"}, {"Kind", "spricht"}};
+    for (size_t index = 0; index < 3; index++) {
+        entry.key = (char *) pairs[index][0];
+        entry.value = (char *) pairs[index][1];
+        bytes = br_proto_encode (&texts.base);
+        reason = bn_record_decode (&bruecke__store__text_map__descriptor, zchunk_data (bytes),
+                                   zchunk_size (bytes), &back);
+        assert (reason == (index < 2 ? BR_REASON_MALFORMED : BR_REASON_OK));
+        json_decref (back);
+        zchunk_destroy (&bytes);
+    }
     //  Bytes that are no record do not decode
     const uint8_t garbage[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
     assert (bn_record_decode (&bruecke__store__case_record__descriptor, garbage, sizeof (garbage),
