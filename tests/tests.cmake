@@ -36,7 +36,7 @@ set_tests_properties (cli.audit PROPERTIES ENVIRONMENT "TMPDIR=${CMAKE_BINARY_DI
 # reproducer runs through the fuzz targets' own entry points, so each stays a
 # regression test. A libFuzzer build (BRUECKE_FUZZ) has the fuzz_* targets
 # themselves instead; see tests/fuzz/fuzz.cmake.
-set (BRUECKE_FUZZ_TARGETS envelope roster attestation casework exchange)
+set (BRUECKE_FUZZ_TARGETS envelope roster attestation casework exchange record)
 if (NOT BRUECKE_FUZZ)
     foreach (name ${BRUECKE_FUZZ_TARGETS})
         add_executable (fuzz_replay_${name} tests/fuzz/fuzz_${name}.c tests/fuzz/fuzz_fixture.c

@@ -2,8 +2,8 @@
 # BRUECKE_FUZZ is ON. That option already builds everything with
 # AddressSanitizer and UndefinedBehaviorSanitizer; here the common, broker and
 # node libraries get libFuzzer's coverage instrumentation and each target
-# links libFuzzer (and the node and broker libraries, which fuzz_casework and
-# fuzz_exchange need).
+# links libFuzzer (and the node and broker libraries, which fuzz_casework,
+# fuzz_exchange and fuzz_record need).
 # See tests/fuzz/README.md.
 if (NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message (FATAL_ERROR "BRUECKE_FUZZ needs clang for libFuzzer, but the C compiler is "

@@ -11,7 +11,10 @@
     DIR/casework holds casework bodies for fuzz_casework; their verdicts
     come from the node's casework, which this generator does not link: the
     target shows them (FUZZ_CASEWORK_TRACE). DIR/exchange likewise holds
-    Transferbörse bodies for fuzz_exchange (FUZZ_EXCHANGE_TRACE).
+    Transferbörse bodies for fuzz_exchange (FUZZ_EXCHANGE_TRACE). DIR/record
+    holds node store records (proto/records.proto) for fuzz_record, written
+    field by field as the generator lacks their descriptors; bn_record's
+    verdicts show with FUZZ_RECORD_TRACE.
 
     The output is the same on every run, byte for byte: message ids are
     fixed, Ed25519 signatures are deterministic, and the generator replaces
@@ -1336,6 +1339,546 @@ s_exchange_node (void)
     s_write ("exchange", "empty.bin", NULL, 0);
 }
 
+//  ---- Store records ------------------------------------------------------
+
+//  The control byte of a fuzz_record input: which record of
+//  proto/records.proto follows (fuzz_record.c takes it modulo S_RECORD_TYPES).
+#define S_RECORD_CASE      0 //  CaseRecord
+#define S_RECORD_CONSENT   1 //  ConsentRecord
+#define S_RECORD_REFERRAL  2 //  ReferralRecord
+#define S_RECORD_TRANSFER  3 //  TransferRecord
+#define S_RECORD_EMERGENCY 4 //  EmergencyRecord
+#define S_RECORD_TYPES     5 //  record types
+
+//  The generator does not link the node library, where the records'
+//  descriptors live, so it writes their wire format itself: a record is a
+//  chunk of fields appended in order, numbered as in records.proto.
+#define S_WIRE_VARINT    0  //  wire type: int64, bool
+#define S_WIRE_LENGTH    2  //  wire type: string, message, map entry
+#define S_WIRE_TAG_SHIFT 3  //  a tag is the field number shifted, or'd with the wire type
+#define S_VARINT_MAX     10 //  bytes of the longest varint
+
+static void
+s_wire_varint (zchunk_t *chunk, uint64_t value)
+{
+    uint8_t bytes[S_VARINT_MAX];
+    size_t size = 0;
+    do {
+        bytes[size] = (uint8_t) (value & 0x7f);
+        value >>= 7;
+        if (value)
+            bytes[size] |= 0x80;
+        size++;
+    } while (value);
+    zchunk_extend (chunk, bytes, size);
+}
+
+//  Appends field `field` of wire type varint: an int64 or bool.
+static void
+s_wire_integer (zchunk_t *chunk, uint32_t field, int64_t value)
+{
+    s_wire_varint (chunk, ((uint64_t) field << S_WIRE_TAG_SHIFT) | S_WIRE_VARINT);
+    s_wire_varint (chunk, (uint64_t) value);
+}
+
+//  Appends field `field` of wire type length-delimited: `size` bytes.
+static void
+s_wire_bytes (zchunk_t *chunk, uint32_t field, const void *data, size_t size)
+{
+    s_wire_varint (chunk, ((uint64_t) field << S_WIRE_TAG_SHIFT) | S_WIRE_LENGTH);
+    s_wire_varint (chunk, size);
+    zchunk_extend (chunk, data, size);
+}
+
+//  Appends string field `field`.
+static void
+s_wire_text (zchunk_t *chunk, uint32_t field, const char *text)
+{
+    s_wire_bytes (chunk, field, text, strlen (text));
+}
+
+//  Appends message field `field`: the message `*message_p`, which it destroys.
+static void
+s_wire_message (zchunk_t *chunk, uint32_t field, zchunk_t **message_p)
+{
+    s_wire_bytes (chunk, field, zchunk_data (*message_p), zchunk_size (*message_p));
+    zchunk_destroy (message_p);
+}
+
+//  A map entry of string values (key 1, value 2).
+static zchunk_t *
+s_wire_entry (const char *key, const char *value)
+{
+    zchunk_t *entry = zchunk_new (NULL, 0);
+    s_wire_text (entry, 1, key);
+    s_wire_text (entry, 2, value);
+    return entry;
+}
+
+//  A map entry of message values: `*value_p`, which it destroys.
+static zchunk_t *
+s_wire_entry_message (const char *key, zchunk_t **value_p)
+{
+    zchunk_t *entry = zchunk_new (NULL, 0);
+    s_wire_text (entry, 1, key);
+    s_wire_message (entry, 2, value_p);
+    return entry;
+}
+
+//  A Member: name, role, age; and a member it holds custody for, if any.
+static zchunk_t *
+s_record_member (const char *name, const char *role, int64_t age, const char *custody_for)
+{
+    zchunk_t *member = zchunk_new (NULL, 0);
+    s_wire_text (member, 1, name);
+    if (role)
+        s_wire_text (member, 2, role);
+    s_wire_integer (member, 3, age);
+    if (custody_for)
+        s_wire_text (member, 4, custody_for);
+    return member;
+}
+
+//  An Address: node, service, AGS, and when consent was withdrawn for it (if not 0).
+static zchunk_t *
+s_record_address (const char *node, const char *service, const char *ags, int64_t withdrawn_ms)
+{
+    zchunk_t *address = zchunk_new (NULL, 0);
+    s_wire_text (address, 1, node);
+    s_wire_text (address, 2, service);
+    s_wire_text (address, 3, ags);
+    if (withdrawn_ms)
+        s_wire_integer (address, 4, withdrawn_ms);
+    return address;
+}
+
+//  A StateChange: state, when, by whom, and a reason and text if any.
+static zchunk_t *
+s_record_state (const char *state, int64_t at_ms, const char *by, const char *reason,
+                const char *text)
+{
+    zchunk_t *change = zchunk_new (NULL, 0);
+    s_wire_text (change, 1, state);
+    s_wire_integer (change, 2, at_ms);
+    s_wire_text (change, 3, by);
+    if (reason)
+        s_wire_text (change, 4, reason);
+    if (text)
+        s_wire_text (change, 5, text);
+    return change;
+}
+
+//  A CaseChange: field `change` changed, with `previous` (a FieldValue,
+//  destroyed) if not NULL.
+static zchunk_t *
+s_record_change (const char *change, int64_t at_ms, zchunk_t **previous_p)
+{
+    zchunk_t *record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, change);
+    s_wire_integer (record, 2, at_ms);
+    s_wire_text (record, 3, "a.muster");
+    if (previous_p)
+        s_wire_message (record, 4, previous_p);
+    return record;
+}
+
+//  A map entry of sections (map<string, JsonObject>): `category` with JSON text `json`.
+static zchunk_t *
+s_record_section (const char *category, const char *json)
+{
+    zchunk_t *object = zchunk_new (NULL, 0);
+    s_wire_text (object, 1, json);
+    return s_wire_entry_message (category, &object);
+}
+
+//  Writes record/name: the control byte for `type`, then `*record_p`,
+//  which it destroys.
+static void
+s_record (const char *name, uint8_t type, zchunk_t **record_p)
+{
+    FUZZ_CHECK (type < S_RECORD_TYPES);
+    zchunk_t *chunk = zchunk_new (&type, 1);
+    zchunk_extend (chunk, zchunk_data (*record_p), zchunk_size (*record_p));
+    s_write_chunk ("record", name, chunk);
+    zchunk_destroy (&chunk);
+    zchunk_destroy (record_p);
+}
+
+//  A case with every field of an open case: members, details, a history
+//  with each kind of previous value, a journal.
+static zchunk_t *
+s_record_case_full (void)
+{
+    zchunk_t *record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "00112233445566778899aabbccddeeff"); //  id
+    s_wire_text (record, 2, "family");                           //  kind
+    s_wire_text (record, 3, "fruehe-hilfen");                    //  service
+    s_wire_text (record, 4, "fruehe-hilfen");                    //  office
+    s_wire_text (record, 5, "open");                             //  state
+    zchunk_t *member = s_record_member ("Aylin Beispiel", "mother", 29, "Deniz Beispiel");
+    s_wire_text (member, 4, "Emre Beispiel"); //  custody_for, a second one
+    s_wire_message (record, 6, &member);      //  members
+    member = s_record_member ("Deniz Beispiel", "child", 5, NULL);
+    s_wire_message (record, 6, &member);
+    member = s_record_member ("Emre Beispiel", "child", 0, NULL);
+    s_wire_message (record, 6, &member);
+    s_wire_text (record, 7, "Kita-Platz");             //  needs
+    s_wire_text (record, 7, "Sprachf\xc3\xb6rderung"); //  needs
+    s_wire_text (record, 8,
+                 "Erstgespr\xc3\xa4"
+                 "ch am Dienstag");           //  notes
+    zchunk_t *details = zchunk_new (NULL, 0); //  details: TextMap
+    zchunk_t *entry = s_wire_entry ("Kind", "spricht wenig Deutsch");
+    s_wire_message (details, 1, &entry);
+    entry = s_wire_entry ("Mutter", "T\xc3\xbcrkisch, Deutsch B1");
+    s_wire_message (details, 1, &entry);
+    entry = s_wire_entry_message ("language", &details);
+    s_wire_message (record, 9, &entry);
+    details = zchunk_new (NULL, 0); //  an empty category
+    entry = s_wire_entry_message ("contact", &details);
+    s_wire_message (record, 9, &entry);
+    s_wire_text (record, 10, "Frau Muster");                     //  caseworker
+    s_wire_text (record, 11, "Herr Beispiel");                   //  lotse
+    s_wire_text (record, 12, "UN-2025-0042");                    //  external_ref
+    s_wire_integer (record, 13, FUZZ_NOW_MS + 14 * FUZZ_DAY_MS); //  follow_up_ms
+    s_wire_integer (record, 14, FUZZ_NOW_MS - 30 * FUZZ_DAY_MS); //  created_at_ms
+    s_wire_integer (record, 15, FUZZ_NOW_MS - FUZZ_DAY_MS);      //  updated_at_ms
+
+    //  history: previous values as text, integer, texts, no texts, members
+    int64_t at_ms = FUZZ_NOW_MS - 20 * FUZZ_DAY_MS;
+    zchunk_t *previous = zchunk_new (NULL, 0);
+    s_wire_text (previous, 1, "Herr Alt"); //  as_text
+    zchunk_t *change = s_record_change ("caseworker", at_ms, &previous);
+    s_wire_message (record, 18, &change);
+    previous = zchunk_new (NULL, 0);
+    s_wire_integer (previous, 2, -1); //  as_integer, ten bytes on the wire
+    change = s_record_change ("follow_up_ms", at_ms + 1, &previous);
+    s_wire_message (record, 18, &change);
+    zchunk_t *texts = zchunk_new (NULL, 0);
+    s_wire_text (texts, 1, "Kita-Platz");
+    previous = zchunk_new (NULL, 0);
+    s_wire_message (previous, 3, &texts); //  as_texts
+    change = s_record_change ("needs", at_ms + 2, &previous);
+    s_wire_message (record, 18, &change);
+    texts = zchunk_new (NULL, 0);
+    previous = zchunk_new (NULL, 0);
+    s_wire_message (previous, 3, &texts); //  as_texts, none
+    change = s_record_change ("needs", at_ms + 3, &previous);
+    s_wire_message (record, 18, &change);
+    zchunk_t *members = zchunk_new (NULL, 0);
+    member = s_record_member ("Aylin Beispiel", NULL, 28, NULL);
+    s_wire_message (members, 1, &member);
+    previous = zchunk_new (NULL, 0);
+    s_wire_message (previous, 4, &members); //  as_members
+    change = s_record_change ("members", at_ms + 4, &previous);
+    s_wire_message (record, 18, &change);
+    change = s_record_change ("lotse", at_ms + 5, NULL); //  none before
+    s_wire_message (record, 18, &change);
+    change = s_record_change ("closed", at_ms + 6, NULL);
+    s_wire_text (change, 5, "goal-reached");        //  reason
+    s_wire_text (change, 6, "Kita-Platz gefunden"); //  text
+    s_wire_message (record, 18, &change);
+    change = zchunk_new (NULL, 0);
+    s_wire_text (change, 1, "reopened");
+    s_wire_integer (change, 2, at_ms + 7);
+    s_wire_text (change, 3, "t-4711 f\xc3\xbcr Frau Muster");
+    s_wire_text (change, 5, "new-need");
+    s_wire_message (record, 18, &change);
+
+    //  journal
+    zchunk_t *note = zchunk_new (NULL, 0);
+    s_wire_text (note, 1, "Mutter angerufen, Termin vereinbart");
+    s_wire_integer (note, 2, at_ms);
+    s_wire_text (note, 3, "a.muster");
+    s_wire_message (record, 19, &note);
+    note = zchunk_new (NULL, 0);
+    s_wire_text (note, 1, "");
+    s_wire_integer (note, 2, at_ms + 1);
+    s_wire_message (record, 19, &note);
+    return record;
+}
+
+//  Seeds for fuzz_record: each record type with every field, and records
+//  that each break one rule. Names end in the verdict bn_record_decode
+//  gives ("valid": OK; "malformed": MALFORMED); the generator does not link
+//  the node library: FUZZ_RECORD_TRACE shows them.
+static void
+s_records (void)
+{
+    //  ---- Cases
+    zchunk_t *record = s_record_case_full ();
+    zchunk_t *truncated = s_truncated (record, zchunk_size (record) / 2);
+    s_record ("case-full-valid.bin", S_RECORD_CASE, &record);
+    s_record ("case-truncated-malformed.bin", S_RECORD_CASE, &truncated);
+
+    //  A case handed over to Lünen, come from Werne before
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "ffeeddccbbaa99887766554433221100"); //  id
+    s_wire_text (record, 2, "person");                           //  kind
+    s_wire_text (record, 5, "transferred");                      //  state
+    s_wire_integer (record, 16, FUZZ_NOW_MS - FUZZ_DAY_MS);      //  closed_at_ms
+    s_wire_text (record, 17, "transferred");                     //  close_reason
+    zchunk_t *from = zchunk_new (NULL, 0);                       //  transferred_from
+    s_wire_text (from, 1, "werne");
+    s_wire_text (from, 2, "72727272727272727272727272727272");
+    s_wire_message (record, 20, &from);
+    s_wire_text (record, 21, "luenen");                           //  transferred_to
+    s_wire_integer (record, 22, FUZZ_NOW_MS - FUZZ_DAY_MS);       //  transferred_at_ms
+    s_wire_text (record, 23, "73737373737373737373737373737373"); //  transfer_id
+    s_record ("case-transferred-valid.bin", S_RECORD_CASE, &record);
+
+    record = zchunk_new (NULL, 0);
+    s_record ("case-empty-valid.bin", S_RECORD_CASE, &record);
+    //  Any control byte chooses a type: 255 is a case
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 5, "open");
+    const uint8_t wraps = 0xff;
+    zchunk_t *chunk = zchunk_new (&wraps, 1);
+    zchunk_extend (chunk, zchunk_data (record), zchunk_size (record));
+    s_write_chunk ("record", "case-control-wraps-valid.bin", chunk);
+    zchunk_destroy (&chunk);
+    zchunk_destroy (&record);
+
+    //  Integers at their ends, a field the schema lacks (skipped)
+    record = zchunk_new (NULL, 0);
+    s_wire_integer (record, 13, INT64_MIN); //  follow_up_ms
+    s_wire_integer (record, 14, INT64_MAX); //  created_at_ms
+    zchunk_t *member = s_record_member ("Greta Alt", "grandmother", INT64_MAX, NULL);
+    s_wire_message (record, 6, &member);
+    s_wire_integer (record, 99, 1); //  no such field
+    s_record ("case-integers-extreme-valid.bin", S_RECORD_CASE, &record);
+
+    //  A field given twice: protobuf keeps the last; a choice with two
+    //  values set: the first shows
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 11, "Herr Erst");
+    s_wire_text (record, 11, "Frau Zweit");
+    zchunk_t *previous = zchunk_new (NULL, 0);
+    s_wire_text (previous, 1, "Herr Alt");
+    s_wire_integer (previous, 2, 7);
+    zchunk_t *change = s_record_change ("lotse", FUZZ_NOW_MS, &previous);
+    s_wire_message (record, 18, &change);
+    s_record ("case-field-twice-valid.bin", S_RECORD_CASE, &record);
+
+    //  A choice with nothing set has no JSON
+    record = zchunk_new (NULL, 0);
+    previous = zchunk_new (NULL, 0);
+    change = s_record_change ("lotse", FUZZ_NOW_MS, &previous);
+    s_wire_message (record, 18, &change);
+    s_record ("case-previous-none-malformed.bin", S_RECORD_CASE, &record);
+
+    //  Details: a key given twice (the last counts), an entry without a
+    //  value, an entry without a key, a key that is not UTF-8
+    record = zchunk_new (NULL, 0);
+    zchunk_t *details = zchunk_new (NULL, 0);
+    zchunk_t *entry = s_wire_entry ("Kind", "erst");
+    s_wire_message (details, 1, &entry);
+    entry = s_wire_entry ("Kind", "zweit");
+    s_wire_message (details, 1, &entry);
+    entry = s_wire_entry_message ("language", &details);
+    s_wire_message (record, 9, &entry);
+    s_record ("case-details-key-twice-valid.bin", S_RECORD_CASE, &record);
+    record = zchunk_new (NULL, 0);
+    entry = zchunk_new (NULL, 0);
+    s_wire_text (entry, 1, "language");
+    s_wire_message (record, 9, &entry);
+    s_record ("case-details-no-value-malformed.bin", S_RECORD_CASE, &record);
+    record = zchunk_new (NULL, 0);
+    details = zchunk_new (NULL, 0);
+    entry = zchunk_new (NULL, 0);
+    s_wire_message (entry, 2, &details);
+    s_wire_message (record, 9, &entry);
+    s_record ("case-details-no-key-malformed.bin", S_RECORD_CASE, &record);
+    record = zchunk_new (NULL, 0);
+    details = zchunk_new (NULL, 0);
+    entry = s_wire_entry ("Kind\xff", "spricht Deutsch");
+    s_wire_message (details, 1, &entry);
+    entry = s_wire_entry_message ("language", &details);
+    s_wire_message (record, 9, &entry);
+    s_record ("case-details-key-not-utf8-malformed.bin", S_RECORD_CASE, &record);
+
+    //  Texts: not UTF-8; with a NUL (a C string ends there)
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 11, "Herr M\xc3\x28ller");
+    s_record ("case-text-not-utf8-malformed.bin", S_RECORD_CASE, &record);
+    record = zchunk_new (NULL, 0);
+    s_wire_bytes (record, 11, "Herr\0Muster", 11);
+    s_record ("case-text-nul-valid.bin", S_RECORD_CASE, &record);
+
+    //  Wrong wire type (an id as a number), bytes that are no record
+    record = zchunk_new (NULL, 0);
+    s_wire_integer (record, 1, 42);
+    s_record ("case-id-wire-type-malformed.bin", S_RECORD_CASE, &record);
+    const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    record = zchunk_new (junk, sizeof (junk));
+    s_record ("case-junk-malformed.bin", S_RECORD_CASE, &record);
+
+    //  ---- Consents
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"); //  id
+    s_wire_text (record, 2, "00112233445566778899aabbccddeeff"); //  case_id
+    s_wire_text (record, 3, "fruehe-hilfen");                    //  office
+    s_wire_text (record, 4, "Aylin Beispiel");                   //  grantor
+    s_wire_text (record, 5, "Aylin Beispiel");                   //  subjects
+    s_wire_text (record, 5, "Deniz Beispiel");
+    s_wire_text (record, 6, "language-support"); //  purpose
+    s_wire_text (record, 7, "household");        //  categories
+    s_wire_text (record, 7, "child-age");
+    s_wire_text (record, 7, "language");
+    zchunk_t *address = s_record_address ("luenen", "jobcenter", "05978024", 0);
+    s_wire_message (record, 8, &address); //  recipients
+    address = s_record_address ("kreis-unna", "gesundheitsamt", "05978", FUZZ_NOW_MS - FUZZ_DAY_MS);
+    s_wire_message (record, 8, &address);
+    s_wire_integer (record, 9, FUZZ_NOW_MS - 30 * FUZZ_DAY_MS);  //  valid_from_ms
+    s_wire_integer (record, 10, FUZZ_NOW_MS + 30 * FUZZ_DAY_MS); //  valid_until_ms
+    s_wire_text (record, 11, "written");                         //  form
+    s_wire_text (record, 12,
+                 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"); //  evidence
+    s_wire_integer (record, 13, 1);                              //  health_data
+    s_wire_text (record, 14, "active");                          //  status
+    s_wire_integer (record, 15, FUZZ_NOW_MS - 30 * FUZZ_DAY_MS); //  recorded_at_ms
+    s_wire_integer (record, 17, 1);                              //  form_stored
+    s_wire_text (record, 18, "application/pdf");                 //  form_type
+    s_wire_integer (record, 19, 48213);                          //  form_size
+    s_record ("consent-recipients-valid.bin", S_RECORD_CONSENT, &record);
+
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"); //  id
+    s_wire_text (record, 14, "withdrawn");                       //  status
+    s_wire_integer (record, 16, FUZZ_NOW_MS);                    //  withdrawn_at_ms
+    s_wire_integer (record, 13, 0);                              //  health_data: false, set
+    s_wire_integer (record, 17, 2);                              //  form_stored: any non-zero
+    s_record ("consent-withdrawn-valid.bin", S_RECORD_CONSENT, &record);
+
+    //  ---- Referrals: sections hold the sender's JSON text
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "71717171717171717171717171717171"); //  id
+    s_wire_text (record, 2, "incoming");                         //  direction
+    s_wire_text (record, 4, "fruehe-hilfen");                    //  office
+    s_wire_text (record, 5, "fruehe-hilfen");                    //  service
+    address = s_record_address ("luenen", "jobcenter", "05978024", 0);
+    s_wire_message (record, 6, &address);        //  peer
+    s_wire_text (record, 7, "language-support"); //  purpose
+    s_wire_text (record, 8, "household");        //  categories
+    s_wire_text (record, 8, "language");
+    s_wire_text (record, 9, "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"); //  consent_id
+    s_wire_text (record, 11,
+                 "Bitte um R\xc3\xbc"
+                 "ckruf");                                       //  note
+    s_wire_integer (record, 12, FUZZ_NOW_MS + 30 * FUZZ_DAY_MS); //  valid_until_ms
+    s_wire_integer (record, 13, FUZZ_NOW_MS - 2 * FUZZ_DAY_MS);  //  created_at_ms
+    s_wire_integer (record, 14, FUZZ_NOW_MS - FUZZ_DAY_MS);      //  updated_at_ms
+    s_wire_text (record, 15, "accepted");                        //  state
+    change = s_record_state ("received", FUZZ_NOW_MS - 2 * FUZZ_DAY_MS, "luenen", NULL, NULL);
+    s_wire_message (record, 16, &change); //  history
+    change = s_record_state ("accepted", FUZZ_NOW_MS - FUZZ_DAY_MS, "a.muster", "OK",
+                             "Erstgespr\xc3\xa4"
+                             "ch vereinbart");
+    s_wire_message (record, 16, &change);
+    s_wire_text (record, 18, "71717171717171717171717171717171"); //  wire_id
+    s_wire_text (record, 19, "Herr Beispiel");                    //  lotse
+    s_wire_text (record, 20, "in-progress");                      //  outcome
+    s_wire_integer (record, 21, 0);                               //  processing_stopped
+    entry = s_record_section ("household", "{\"kind\":\"family\",\"members\":[{\"name\":\"X\","
+                                           "\"age\":3,\"shoe\":[1,{\"a\":null}],\"h\":1.25}]}");
+    s_wire_message (record, 22, &entry); //  sections
+    entry = s_record_section ("language", "{}");
+    s_wire_message (record, 22, &entry);
+    entry = s_record_section ("child-age",
+                              " { \"note\" : \"Sprachf\\u00f6rderung \\ud83d\\ude00\", \"n\": -0, "
+                              "\"big\": 9007199254740993, \"e\": 1e-3, \"t\": true } ");
+    s_wire_message (record, 22, &entry);
+    s_record ("referral-sections-valid.bin", S_RECORD_REFERRAL, &record);
+
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "74747474747474747474747474747474"); //  id
+    s_wire_text (record, 2, "outgoing");                         //  direction
+    s_wire_text (record, 3, "00112233445566778899aabbccddeeff"); //  case_id
+    s_wire_text (record, 10,
+                 "SGB VIII \xc2\xa7"
+                 "8a");                                           //  statute
+    s_wire_text (record, 17, "75757575757575757575757575757575"); //  message_id
+    s_wire_integer (record, 21, 1);                               //  processing_stopped
+    s_record ("referral-outgoing-statute-valid.bin", S_RECORD_REFERRAL, &record);
+
+    //  Sections that are no JSON object: a list, text cut short, a NUL
+    //  (jansson refuses it), no text at all
+    const char *not_objects[][2] = {
+        {"referral-section-list-malformed.bin", "[1]"},
+        {"referral-section-cut-malformed.bin", "{\"members\":[{\"name\":"},
+        {"referral-section-nul-malformed.bin", "{\"a\":\"\\u0000\"}"},
+        {"referral-section-text-malformed.bin", "\"household\""},
+    };
+    for (size_t index = 0; index < sizeof (not_objects) / sizeof (not_objects[0]); index++) {
+        record = zchunk_new (NULL, 0);
+        entry = s_record_section ("household", not_objects[index][1]);
+        s_wire_message (record, 22, &entry);
+        s_record (not_objects[index][0], S_RECORD_REFERRAL, &record);
+    }
+    record = zchunk_new (NULL, 0);
+    zchunk_t *object = zchunk_new (NULL, 0);
+    entry = s_wire_entry_message ("household", &object);
+    s_wire_message (record, 22, &entry);
+    s_record ("referral-section-no-text-malformed.bin", S_RECORD_REFERRAL, &record);
+
+    //  ---- Transfers
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "72727272727272727272727272727272"); //  id
+    s_wire_text (record, 2, "incoming");                         //  direction
+    s_wire_text (record, 4, "jugendamt");                        //  office
+    address = s_record_address ("unna", "jugendamt", "05978036", 0);
+    s_wire_message (record, 5, &address); //  to
+    address = s_record_address ("luenen", "jugendamt", "05978024", 0);
+    s_wire_message (record, 6, &address); //  peer
+    s_wire_text (record, 7,
+                 "SGB VIII \xc2\xa7"
+                 "86c");                  //  statute
+    s_wire_text (record, 8, "case-file"); //  categories
+    s_wire_text (record, 8, "household");
+    entry = s_record_section ("case-file", "{\"opened\":\"2025-03-01\",\"notes\":[\"a\",\"b\"]}");
+    s_wire_message (record, 9, &entry); //  sections
+    entry = s_record_section ("household", "{\"kind\":\"person\"}");
+    s_wire_message (record, 9, &entry);
+    s_wire_integer (record, 10, FUZZ_NOW_MS - FUZZ_DAY_MS); //  created_at_ms
+    s_wire_text (record, 11, "received");                   //  state
+    change = s_record_state ("received", FUZZ_NOW_MS - FUZZ_DAY_MS, "luenen", NULL, NULL);
+    s_wire_message (record, 12, &change); //  history
+    s_record ("transfer-incoming-valid.bin", S_RECORD_TRANSFER, &record);
+
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "73737373737373737373737373737373"); //  id
+    s_wire_text (record, 2, "outgoing");                         //  direction
+    s_wire_text (record, 3, "ffeeddccbbaa99887766554433221100"); //  case_id
+    s_wire_text (record, 11, "declined");                        //  state
+    change =
+        s_record_state ("declined", FUZZ_NOW_MS, "luenen", "FORBIDDEN", "nicht zust\xc3\xa4ndig");
+    s_wire_message (record, 12, &change);
+    s_record ("transfer-declined-valid.bin", S_RECORD_TRANSFER, &record);
+
+    //  ---- Emergency access
+    record = zchunk_new (NULL, 0);
+    s_wire_text (record, 1, "76767676767676767676767676767676");         //  id
+    s_wire_text (record, 2, "jugendamt");                                //  office
+    s_wire_text (record, 3, "Kindeswohlgef\xc3\xa4hrdung, Nachtdienst"); //  reason
+    s_wire_integer (record, 4, 120);                                     //  minutes
+    s_wire_text (record, 5, "b.bereit");                                 //  requested_by
+    s_wire_integer (record, 6, FUZZ_NOW_MS - FUZZ_HOUR_MS);              //  requested_at_ms
+    s_wire_text (record, 7, "ended");                                    //  state
+    s_wire_text (record, 8, "c.leitung");                                //  approved_by
+    s_wire_integer (record, 9, FUZZ_NOW_MS - FUZZ_HOUR_MS + 60000);      //  approved_at_ms
+    s_wire_integer (record, 10, FUZZ_NOW_MS + FUZZ_HOUR_MS);             //  until_ms
+    s_wire_text (record, 11, "b.bereit");                                //  ended_by
+    s_wire_integer (record, 12, FUZZ_NOW_MS);                            //  ended_at_ms
+    s_record ("emergency-ended-valid.bin", S_RECORD_EMERGENCY, &record);
+
+    record = zchunk_new (NULL, 0);
+    s_wire_integer (record, 4, -5); //  minutes: typed, not checked here
+    s_wire_text (record, 7, "requested");
+    s_record ("emergency-requested-valid.bin", S_RECORD_EMERGENCY, &record);
+
+    s_write ("record", "empty.bin", NULL, 0);
+}
+
 //  ---- A fixed random stream ---------------------------------------------
 
 static uint64_t s_random_calls = 0; //  how many times the stream was drawn from
@@ -1389,7 +1932,7 @@ main (int argc, char *argv[])
         return 1;
     }
     fuzz_fixture ();
-    const char *kinds[] = {"envelope", "roster", "attestation", "casework", "exchange"};
+    const char *kinds[] = {"envelope", "roster", "attestation", "casework", "exchange", "record"};
     for (size_t index = 0; index < sizeof (kinds) / sizeof (kinds[0]); index++)
         if (zsys_dir_create ("%s/%s", s_root, kinds[index]) != 0) {
             fprintf (stderr, "bruecke-make-corpus: cannot create %s/%s\n", s_root, kinds[index]);
@@ -1403,6 +1946,7 @@ main (int argc, char *argv[])
     //  temporary store), which must not move the seeds before
     s_exchange_broker ();
     s_exchange_node ();
+    s_records ();
     printf ("bruecke-make-corpus: wrote %zu files under %s\n", s_written, s_root);
     return 0;
 }
