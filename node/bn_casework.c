@@ -3490,6 +3490,8 @@ typedef struct {
 static void
 s_test_town_new (s_test_town_t *town, const char *id)
 {
+    memset (town, 0, sizeof (*town));
+    town->offices = ""; //  until the test names them
     town->identity = br_identity_new (id);
     town->directory = br_temp_directory ("bn_casework");
     assert (town->directory);
@@ -4382,7 +4384,8 @@ bn_casework_test (bool verbose)
     old.casework = bn_casework_new (old.store, old.identity, old.vault, old.audit, &reason);
     assert (old.casework && reason == BR_REASON_OK);
     bn_casework_set_roster (old.casework, roster);
-    json_t *verified = s_test_call (&old, "GET", "/v1/audit/verify", NULL, BR_REASON_OK);
+    json_t *verified =
+        s_test_call_as (&old, "jobcenter", "GET", "/v1/audit/verify", NULL, BR_REASON_OK);
     assert (json_is_false (json_object_get (verified, "records_intact")));
     json_decref (verified);
     assert (bn_store_begin (old.store, &old_txn) == BR_REASON_OK);

@@ -82,6 +82,24 @@
 #define S_POLL_MS          50
 #define S_HELLO_CREDIT     16 //  deliveries welcome with --await-recipient
 #define S_MONITOR_ENDPOINT "inproc://bruecke-attack-monitor"
+#define S_WATCHDOG_S       20 //  past --wait-ms: the tool has hung
+#define S_TEARDOWN_S       10 //  after the verdict: closing the sockets has hung
+
+//  Set once the verdict is on stdout: what a caller needs is there.
+static volatile sig_atomic_t s_verdict_given = 0;
+
+//  The watchdog: a tool that hangs must not hang its test. Before the
+//  verdict that is a failure of the tool (exit 3, said so); after it, a
+//  hang in libzmq's teardown, which the verdict does not depend on (exit 0).
+static void
+s_watchdog (int signal)
+{
+    (void) signal;
+    static const char hung[] = "bruecke-attack: hung before giving its verdict\n";
+    if (!s_verdict_given && write (STDERR_FILENO, hung, sizeof (hung) - 1) < 0)
+        _exit (4);
+    _exit (s_verdict_given ? 0 : 3);
+}
 
 //  What the command line asked for.
 typedef struct {
@@ -678,6 +696,8 @@ main (int argc, char *argv[])
         return 1;
     }
 
+    signal (SIGALRM, s_watchdog);
+    alarm ((unsigned) (options.wait_ms / 1000) + S_WATCHDOG_S);
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     zsock_set_linger (dealer, 0);
     br_identity_t *keys = NULL;
@@ -751,6 +771,8 @@ main (int argc, char *argv[])
     }
     printf ("%s\n", verdict);
     fflush (stdout);
+    s_verdict_given = 1;
+    alarm (S_TEARDOWN_S);
 
     zpoller_destroy (&poller);
     zmq_socket_monitor (zsock_resolve (dealer), NULL, 0);
