@@ -1441,8 +1441,9 @@ s_consent_form_read (bn_casework_t *self, MDB_txn *txn, bn_request_t *call, cons
         form = (Bruecke__Store__SignedForm *) br_proto_decode (
             &bruecke__store__signed_form__descriptor, zchunk_data (plain), zchunk_size (plain),
             BN_RECORD_MAX, &reason);
-    if (reason == BR_REASON_OK && (!form->content_type || !form->has_data))
-        reason = BR_REASON_MALFORMED; //  not what s_consent_form_store sealed
+    if (reason == BR_REASON_MALFORMED ||
+        (reason == BR_REASON_OK && (!form->content_type || !form->has_data)))
+        reason = BR_REASON_DECRYPT_FAILED; //  not what s_consent_form_store sealed: broken
     if (reason == BR_REASON_OK) {
         size_t size = form->data.len;
         size_t text_size = sodium_base64_ENCODED_LEN (size, sodium_base64_VARIANT_ORIGINAL);
