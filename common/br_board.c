@@ -295,17 +295,15 @@ s_write (br_board_t *self, MDB_txn *txn, const uint8_t *id, zchunk_t *item, cons
     MDB_txn *nested = NULL;
     int rc = mdb_txn_begin (br_store_env (self->store), txn, 0, &nested);
     br_reason_t reason = br_store_reason (rc);
-    if (reason == BR_REASON_OK) {
-        if (item)
-            reason = br_store_put (nested, self->items, id, BR_BOARD_ID_SIZE, zchunk_data (item),
-                                   zchunk_size (item), 0);
-        if (item && reason == BR_REASON_OK)
+    if (reason == BR_REASON_OK && item) {
+        reason = br_store_put (nested, self->items, id, BR_BOARD_ID_SIZE, zchunk_data (item),
+                               zchunk_size (item), 0);
+        if (reason == BR_REASON_OK)
             reason =
                 br_store_put (nested, self->owners, id, BR_BOARD_ID_SIZE, owner, strlen (owner), 0);
-        else {
-            MDB_val id_key = {.mv_size = BR_BOARD_ID_SIZE, .mv_data = (void *) id};
-            reason = br_store_reason (mdb_del (nested, self->items, &id_key, NULL));
-        }
+    } else if (reason == BR_REASON_OK) {
+        MDB_val id_key = {.mv_size = BR_BOARD_ID_SIZE, .mv_data = (void *) id};
+        reason = br_store_reason (mdb_del (nested, self->items, &id_key, NULL));
     }
     if (reason == BR_REASON_OK)
         reason = br_store_put (nested, self->changes, key, sizeof (key), zchunk_data (encoded),
@@ -1271,6 +1269,39 @@ br_board_test (bool verbose)
     assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
                             &sequence) == BR_REASON_OK);
     assert (sequence == 5);
+    //  ... and on a full store, a new offer is refused STORE_FULL, with
+    //  nothing written (it was once taken for a withdrawal: NOT_FOUND)
+    char *full_path = br_temp_directory ("br_board_full");
+    br_store_t *full = br_store_new (full_path, 1024 * 1024, &reason);
+    assert (full);
+    br_board_t *full_board = br_board_new (full, &reason);
+    assert (full_board);
+    MDB_dbi junk;
+    assert (br_store_open_db (full, "junk", MDB_CREATE, &junk) == BR_REASON_OK);
+    uint8_t filler[4000] = {0};
+    for (uint32_t count = 0;; count++) {
+        MDB_txn *txn = NULL;
+        assert (br_store_begin (full, true, &txn) == BR_REASON_OK);
+        uint8_t key[8];
+        br_put_u64 (key, count);
+        br_reason_t filled =
+            br_store_put (txn, junk, key, sizeof (key), filler, sizeof (filler), 0);
+        if (filled == BR_REASON_OK)
+            filled = br_store_commit (&txn);
+        br_store_abort (&txn);
+        if (filled != BR_REASON_OK)
+            break;
+    }
+    uint64_t full_head = s_test_head (full_board);
+    assert (s_test_publish (full_board, full, county.luenen, &offer.offer.base, "luenen", roster,
+                            &sequence) == BR_REASON_STORE_FULL);
+    assert (s_test_head (full_board) == full_head);
+    br_board_destroy (&full_board);
+    br_store_destroy (&full);
+    char *remove_full = zsys_sprintf ("rm -rf '%s'", full_path);
+    assert (system (remove_full) == 0);
+    zstr_free (&remove_full);
+    zstr_free (&full_path);
     zstr_free (&long_title);
     zstr_free (&long_text);
     zstr_free (&wide_title);
