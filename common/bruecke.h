@@ -21,6 +21,7 @@
 #include "br_roster_draft.h"
 #include "br_envelope.h"
 #include "br_store.h"
+#include "br_chain.h"
 #include "br_ledger.h"
 #include "br_board.h"
 #include "br_config.h"

@@ -1,11 +1,10 @@
 /*  =========================================================================
     bn_audit - the node's audit log: append-only and hash-chained
 
-    The record layout and the chain rules are in bn_audit.h. Verification
-    reads the records in key order and checks, for each: its key is the next
-    sequence, its hash covers its body, its body carries its own sequence,
-    and its `prev` is the hash of the record before; then that the head names
-    the last record and its hash.
+    The record layout and the chain rules are in bn_audit.h; the chain
+    itself (records, head, the verifying walk) is br_chain's. A record's
+    payload is its actor, action, object and detail, each a 1-byte length
+    and its bytes.
     =========================================================================
 */
 
@@ -14,34 +13,26 @@
 //  Version of the record layout, its first byte.
 #define S_FORMAT 1
 //  Size of a sequence number, as key and inside records.
-#define S_SEQUENCE_SIZE 8
-//  Offsets in a record body.
-#define S_OFFSET_SEQUENCE 1
-#define S_OFFSET_AT       (S_OFFSET_SEQUENCE + S_SEQUENCE_SIZE)
-#define S_OFFSET_PREV     (S_OFFSET_AT + 8)
-#define S_OFFSET_STRINGS  (S_OFFSET_PREV + BN_AUDIT_HASH_SIZE)
+#define S_SEQUENCE_SIZE BR_CHAIN_SEQUENCE_SIZE
 //  Number of length-prefixed strings in a record, each with a 1-byte length.
 #define S_STRING_COUNT 4
 //  Smallest and largest record, hash included.
-#define S_RECORD_MIN (S_OFFSET_STRINGS + S_STRING_COUNT + BN_AUDIT_HASH_SIZE)
+#define S_RECORD_MIN (BR_CHAIN_OVERHEAD + S_STRING_COUNT)
 #define S_RECORD_MAX                                                                               \
     (S_RECORD_MIN + BN_AUDIT_ACTOR_MAX + BN_AUDIT_ACTION_MAX + BN_AUDIT_OBJECT_MAX +               \
      BN_AUDIT_DETAIL_MAX)
-//  The head record: sequence + hash of the last record.
-#define S_HEAD_KEY  "head"
-#define S_HEAD_SIZE (S_SEQUENCE_SIZE + BN_AUDIT_HASH_SIZE)
 
-//  What bn_audit_verify reports.
-#define S_PROBLEM_EDITED     "record edited"
-#define S_PROBLEM_MALFORMED  "record malformed"
-#define S_PROBLEM_MISSING    "record missing"
-#define S_PROBLEM_MOVED      "record out of place"
-#define S_PROBLEM_CHAIN      "chain broken: record does not follow the one before"
-#define S_PROBLEM_KEY        "unexpected key"
-#define S_PROBLEM_HEAD       "head does not match"
-#define S_PROBLEM_NO_HEAD    "head missing"
-#define S_PROBLEM_BAD_HEAD   "head malformed"
-#define S_PROBLEM_AFTER_HEAD "record after head"
+//  What bn_audit_verify reports (br_chain's words).
+#define S_PROBLEM_EDITED     BR_CHAIN_EDITED
+#define S_PROBLEM_MALFORMED  BR_CHAIN_MALFORMED
+#define S_PROBLEM_MISSING    BR_CHAIN_MISSING
+#define S_PROBLEM_MOVED      BR_CHAIN_MOVED
+#define S_PROBLEM_CHAIN      BR_CHAIN_BROKEN
+#define S_PROBLEM_KEY        BR_CHAIN_KEY
+#define S_PROBLEM_HEAD       BR_CHAIN_HEAD
+#define S_PROBLEM_NO_HEAD    BR_CHAIN_NO_HEAD
+#define S_PROBLEM_BAD_HEAD   BR_CHAIN_BAD_HEAD
+#define S_PROBLEM_AFTER_HEAD BR_CHAIN_AFTER_HEAD
 
 //  Characters allowed in action codes and object ids, besides [a-z0-9].
 #define S_ACTION_EXTRA "._-"
@@ -51,6 +42,7 @@ struct _bn_audit_t {
     br_store_t *store; //  the node's LMDB environment (not ours)
     MDB_dbi records;   //  "audit": sequence -> record
     MDB_dbi head;      //  "audit-head": "head" -> sequence + hash of the last record
+    br_chain_t *chain; //  the two as a chain
 };
 
 bn_audit_t *
@@ -63,7 +55,9 @@ bn_audit_new (br_store_t *store, br_reason_t *reason)
     self->store = store;
     const br_store_db_t dbs[] = {{"audit", &self->records}, {"audit-head", &self->head}};
     *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
-    if (*reason != BR_REASON_OK)
+    if (*reason == BR_REASON_OK)
+        self->chain = br_chain_new (self->records, self->head, S_FORMAT, "bn_audit");
+    else
         bn_audit_destroy (&self);
     return self;
 }
@@ -73,7 +67,8 @@ bn_audit_destroy (bn_audit_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
-        //  Database handles belong to the environment; nothing else to free
+        //  Database handles belong to the environment
+        br_chain_destroy (&(*self_p)->chain);
         free (*self_p);
         *self_p = NULL;
     }
@@ -95,14 +90,6 @@ s_code_valid (const char *text, size_t min, size_t max, const char *extra)
     return true;
 }
 
-//  Computes the hash of a record body.
-static void
-s_hash (const uint8_t *body, size_t size, uint8_t hash[BN_AUDIT_HASH_SIZE])
-{
-    int rc = crypto_generichash (hash, BN_AUDIT_HASH_SIZE, body, size, NULL, 0);
-    assert (rc == 0);
-}
-
 //  Appends a length-prefixed string at `*cursor` and advances it.
 static void
 s_put_string (uint8_t **cursor, const char *text)
@@ -112,28 +99,6 @@ s_put_string (uint8_t **cursor, const char *text)
     **cursor = (uint8_t) length;
     memcpy (*cursor + 1, text, length);
     *cursor += 1 + length;
-}
-
-//  Encodes a record (body and hash) into `record` of S_RECORD_MAX bytes;
-//  returns its size. The strings must have been validated.
-static size_t
-s_record_encode (const bn_audit_entry_t *entry, const uint8_t prev[BN_AUDIT_HASH_SIZE],
-                 uint8_t *record)
-{
-    record[0] = S_FORMAT;
-    br_put_u64 (record + S_OFFSET_SEQUENCE, entry->sequence);
-    br_put_u64 (record + S_OFFSET_AT, (uint64_t) entry->at_ms);
-    memcpy (record + S_OFFSET_PREV, prev, BN_AUDIT_HASH_SIZE);
-    uint8_t *cursor = record + S_OFFSET_STRINGS;
-    s_put_string (&cursor, entry->actor);
-    s_put_string (&cursor, entry->action);
-    s_put_string (&cursor, entry->object);
-    s_put_string (&cursor, entry->detail);
-    size_t body_size = (size_t) (cursor - record);
-    s_hash (record, body_size, cursor);
-    size_t size = body_size + BN_AUDIT_HASH_SIZE;
-    assert (size <= S_RECORD_MAX);
-    return size;
 }
 
 //  Reads a length-prefixed string of at most `max` bytes from `*cursor`,
@@ -155,44 +120,33 @@ s_get_string (const uint8_t **cursor, const uint8_t *end, size_t max, char *text
     return true;
 }
 
-//  Decodes a record into `entry` and `prev` without checking its hash.
-//  Returns false if it is not a well-formed record.
+//  Reads a record's envelope and strings into `entry` without checking its
+//  hash. Returns false if it is not a well-formed record.
 static bool
-s_record_decode (const uint8_t *record, size_t size, bn_audit_entry_t *entry,
-                 uint8_t prev[BN_AUDIT_HASH_SIZE])
+s_entry_of (const br_chain_record_t *record, size_t size, bn_audit_entry_t *entry)
 {
-    if (size < S_RECORD_MIN || size > S_RECORD_MAX || record[0] != S_FORMAT)
+    if (size < S_RECORD_MIN || size > S_RECORD_MAX)
         return false;
-    const uint8_t *end = record + size - BN_AUDIT_HASH_SIZE;
-    entry->sequence = br_get_u64 (record + S_OFFSET_SEQUENCE);
-    entry->at_ms = (int64_t) br_get_u64 (record + S_OFFSET_AT);
-    memcpy (prev, record + S_OFFSET_PREV, BN_AUDIT_HASH_SIZE);
-    const uint8_t *cursor = record + S_OFFSET_STRINGS;
+    entry->sequence = record->sequence;
+    entry->at_ms = record->time_ms;
+    const uint8_t *cursor = record->payload;
+    const uint8_t *end = record->payload + record->payload_size;
     if (!s_get_string (&cursor, end, BN_AUDIT_ACTOR_MAX, entry->actor) ||
         !s_get_string (&cursor, end, BN_AUDIT_ACTION_MAX, entry->action) ||
         !s_get_string (&cursor, end, BN_AUDIT_OBJECT_MAX, entry->object) ||
         !s_get_string (&cursor, end, BN_AUDIT_DETAIL_MAX, entry->detail) || cursor != end)
         return false;
-    memcpy (entry->hash, end, BN_AUDIT_HASH_SIZE);
+    memcpy (entry->hash, record->hash, BN_AUDIT_HASH_SIZE);
     return true;
 }
 
-//  Reads the head in `txn`: OK with the last sequence and hash, NOT_FOUND
-//  if there is none, AUDIT_BROKEN if it is malformed, or a store reason.
-static br_reason_t
-s_head_read (bn_audit_t *self, MDB_txn *txn, uint64_t *sequence, uint8_t hash[BN_AUDIT_HASH_SIZE])
+//  br_chain_parse_fn: the strings of a record are well formed.
+static bool
+s_payload_valid (void *argument, const br_chain_record_t *record)
 {
-    const void *value;
-    size_t size;
-    br_reason_t reason =
-        br_store_get (txn, self->head, S_HEAD_KEY, strlen (S_HEAD_KEY), &value, &size);
-    if (reason != BR_REASON_OK)
-        return reason;
-    if (size != S_HEAD_SIZE)
-        return BR_REASON_AUDIT_BROKEN;
-    *sequence = br_get_u64 ((const uint8_t *) value);
-    memcpy (hash, (const uint8_t *) value + S_SEQUENCE_SIZE, BN_AUDIT_HASH_SIZE);
-    return BR_REASON_OK;
+    (void) argument;
+    bn_audit_entry_t entry;
+    return s_entry_of (record, record->payload_size + BR_CHAIN_OVERHEAD, &entry);
 }
 
 br_reason_t
@@ -213,125 +167,20 @@ bn_audit_append (bn_audit_t *self, MDB_txn *txn, int64_t at_ms, const char *acto
 
     //  The head, read in this transaction: never a stale cached copy
     uint64_t last = 0;
-    uint8_t prev[BN_AUDIT_HASH_SIZE] = {0};
-    br_reason_t reason = s_head_read (self, txn, &last, prev);
-    if (reason == BR_REASON_NOT_FOUND) {
-        last = 0;
-        memset (prev, 0, sizeof (prev));
-    } else if (reason != BR_REASON_OK)
+    uint8_t prev[BN_AUDIT_HASH_SIZE];
+    br_reason_t reason = br_chain_last (self->chain, txn, &last, prev);
+    if (reason != BR_REASON_OK)
         return reason;
-
-    bn_audit_entry_t entry = {.sequence = last + 1, .at_ms = at_ms};
-    snprintf (entry.actor, sizeof (entry.actor), "%s", actor);
-    snprintf (entry.action, sizeof (entry.action), "%s", action);
-    snprintf (entry.object, sizeof (entry.object), "%s", object);
-    snprintf (entry.detail, sizeof (entry.detail), "%s", detail);
     uint8_t record[S_RECORD_MAX];
-    size_t size = s_record_encode (&entry, prev, record);
-
-    //  Appended past every existing key, never over one: a head that lags
-    //  behind the records means the log was tampered with
-    uint8_t key[S_SEQUENCE_SIZE];
-    br_put_u64 (key, entry.sequence);
-    MDB_val key_val = {.mv_size = sizeof (key), .mv_data = key};
-    MDB_val record_val = {.mv_size = size, .mv_data = record};
-    int rc = mdb_put (txn, self->records, &key_val, &record_val, MDB_NOOVERWRITE | MDB_APPEND);
-    if (rc == MDB_KEYEXIST) {
-        zsys_error ("bn_audit: head at %llu lags behind the records: log tampered with",
-                    (unsigned long long) last);
-        return BR_REASON_AUDIT_BROKEN;
-    }
-    if (rc != MDB_SUCCESS)
-        return br_store_reason (rc);
-
-    uint8_t head[S_HEAD_SIZE];
-    br_put_u64 (head, entry.sequence);
-    memcpy (head + S_SEQUENCE_SIZE, record + size - BN_AUDIT_HASH_SIZE, BN_AUDIT_HASH_SIZE);
-    return br_store_put (txn, self->head, S_HEAD_KEY, strlen (S_HEAD_KEY), head, sizeof (head), 0);
-}
-
-//  Walks the chain in `txn`; see bn_audit_verify.
-static br_reason_t
-s_verify (bn_audit_t *self, MDB_txn *txn, uint64_t *checked, uint64_t *first_bad,
-          const char **problem)
-{
-    uint64_t head_sequence = 0;
-    uint8_t head_hash[BN_AUDIT_HASH_SIZE];
-    br_reason_t head_reason = s_head_read (self, txn, &head_sequence, head_hash);
-    if (head_reason != BR_REASON_OK && head_reason != BR_REASON_NOT_FOUND &&
-        head_reason != BR_REASON_AUDIT_BROKEN)
-        return head_reason;
-
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->records, &cursor);
-    if (rc != MDB_SUCCESS)
-        return br_store_reason (rc);
-    uint64_t expected = 1;
-    uint8_t prev[BN_AUDIT_HASH_SIZE] = {0}; //  hash of the record before
-    const char *found = NULL;               //  the problem, once found
-    MDB_val key, value;
-    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS && !found;
-         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-        if (key.mv_size != S_SEQUENCE_SIZE) {
-            found = S_PROBLEM_KEY;
-            break;
-        }
-        uint64_t sequence = br_get_u64 ((const uint8_t *) key.mv_data);
-        if (sequence != expected) {
-            //  Keys sort numerically: a larger one means some are gone
-            found = sequence > expected ? S_PROBLEM_MISSING : S_PROBLEM_KEY;
-            break;
-        }
-        const uint8_t *record = (const uint8_t *) value.mv_data;
-        size_t size = value.mv_size;
-        uint8_t hash[BN_AUDIT_HASH_SIZE];
-        if (size < S_RECORD_MIN || size > S_RECORD_MAX) {
-            found = S_PROBLEM_EDITED;
-            break;
-        }
-        s_hash (record, size - BN_AUDIT_HASH_SIZE, hash);
-        if (sodium_memcmp (hash, record + size - BN_AUDIT_HASH_SIZE, BN_AUDIT_HASH_SIZE) != 0) {
-            found = S_PROBLEM_EDITED;
-            break;
-        }
-        bn_audit_entry_t entry;
-        uint8_t record_prev[BN_AUDIT_HASH_SIZE];
-        if (!s_record_decode (record, size, &entry, record_prev))
-            found = S_PROBLEM_MALFORMED;
-        else if (entry.sequence != sequence)
-            found = S_PROBLEM_MOVED;
-        else if (memcmp (record_prev, prev, BN_AUDIT_HASH_SIZE) != 0)
-            found = S_PROBLEM_CHAIN;
-        else {
-            memcpy (prev, hash, BN_AUDIT_HASH_SIZE);
-            expected++;
-        }
-    }
-    mdb_cursor_close (cursor);
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-        return br_store_reason (rc);
-
-    uint64_t last = expected - 1; //  the last record verified
-    if (!found) {
-        if (head_reason == BR_REASON_AUDIT_BROKEN)
-            found = S_PROBLEM_BAD_HEAD, expected = last ? last : 1;
-        else if (head_reason == BR_REASON_NOT_FOUND) {
-            if (last > 0)
-                found = S_PROBLEM_NO_HEAD, expected = last;
-        } else if (head_sequence > last)
-            found = S_PROBLEM_MISSING; //  the last records were deleted
-        else if (head_sequence < last)
-            found = S_PROBLEM_AFTER_HEAD, expected = head_sequence + 1;
-        else if (sodium_memcmp (head_hash, prev, BN_AUDIT_HASH_SIZE) != 0)
-            found = S_PROBLEM_HEAD, expected = last;
-    }
-    *checked = last;
-    if (found) {
-        *first_bad = expected;
-        *problem = found;
-        return BR_REASON_AUDIT_BROKEN;
-    }
-    return BR_REASON_OK;
+    uint8_t *cursor = record + BR_CHAIN_OFFSET_PAYLOAD;
+    s_put_string (&cursor, actor);
+    s_put_string (&cursor, action);
+    s_put_string (&cursor, object);
+    s_put_string (&cursor, detail);
+    size_t size = br_chain_seal (S_FORMAT, last + 1, at_ms, prev, record + BR_CHAIN_OFFSET_PAYLOAD,
+                                 (size_t) (cursor - record) - BR_CHAIN_OFFSET_PAYLOAD, record);
+    assert (size <= S_RECORD_MAX);
+    return br_chain_put (self->chain, txn, record, size);
 }
 
 br_reason_t
@@ -346,7 +195,8 @@ bn_audit_verify (bn_audit_t *self, uint64_t *checked, uint64_t *first_bad, const
     br_reason_t reason = br_store_begin (self->store, false, &txn);
     if (reason != BR_REASON_OK)
         return reason;
-    reason = s_verify (self, txn, checked, first_bad, problem);
+    reason = br_chain_verify (self->chain, txn, s_payload_valid, NULL, NULL, checked, first_bad,
+                              problem);
     br_store_abort (&txn);
     return reason;
 }
@@ -362,11 +212,30 @@ bn_audit_head (bn_audit_t *self, uint64_t *sequence, uint8_t hash[BN_AUDIT_HASH_
     br_reason_t reason = br_store_begin (self->store, false, &txn);
     if (reason != BR_REASON_OK)
         return reason;
-    reason = s_head_read (self, txn, sequence, hash);
+    reason = br_chain_head (self->chain, txn, sequence, hash);
     if (reason == BR_REASON_NOT_FOUND)
         reason = BR_REASON_OK;
     br_store_abort (&txn);
     return reason;
+}
+
+//  What bn_audit_read hands each record to.
+typedef struct {
+    bn_audit_t *self;   //  the log
+    bn_audit_fn *entry; //  the caller's function
+    void *argument;     //  its argument
+} s_reading_t;
+
+static bool
+s_read_one (void *argument, const uint8_t *data, size_t size)
+{
+    s_reading_t *reading = (s_reading_t *) argument;
+    br_chain_record_t record;
+    bn_audit_entry_t entry;
+    if (!br_chain_parse (S_FORMAT, data, size, &record) || !s_entry_of (&record, size, &entry))
+        return false;
+    reading->entry (reading->argument, &entry);
+    return true;
 }
 
 size_t
@@ -374,29 +243,11 @@ bn_audit_read (bn_audit_t *self, uint64_t after, size_t max, bn_audit_fn *entry,
 {
     assert (self);
     assert (entry);
-    size_t count = 0;
     MDB_txn *txn = NULL;
-    if (max == 0 || after == UINT64_MAX ||
-        br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
         return 0;
-    MDB_cursor *cursor;
-    if (mdb_cursor_open (txn, self->records, &cursor) == MDB_SUCCESS) {
-        uint8_t start[S_SEQUENCE_SIZE];
-        br_put_u64 (start, after + 1);
-        MDB_val key = {.mv_size = sizeof (start), .mv_data = start}, value;
-        int rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
-        while (rc == MDB_SUCCESS && count < max) {
-            bn_audit_entry_t record;
-            uint8_t prev[BN_AUDIT_HASH_SIZE];
-            if (key.mv_size != S_SEQUENCE_SIZE ||
-                !s_record_decode ((const uint8_t *) value.mv_data, value.mv_size, &record, prev))
-                break;
-            entry (argument, &record);
-            count++;
-            rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
-        }
-        mdb_cursor_close (cursor);
-    }
+    s_reading_t reading = {.self = self, .entry = entry, .argument = argument};
+    size_t count = br_chain_read (self->chain, txn, after, max, s_read_one, &reading);
     br_store_abort (&txn);
     return count;
 }
@@ -520,6 +371,28 @@ s_test_entry (void *argument, const bn_audit_entry_t *entry)
         strlen (entry->object) != 32 || !streq (entry->detail, "opened the case view") ||
         entry->at_ms < 1700000000000)
         seen->ok = false;
+}
+
+//  `value` as the same record sealed anew by whoever has the code: at
+//  `sequence` (0: its own) and with `detail` (NULL: its own), its own hash
+//  recomputed, into *edited.
+static void
+s_test_reseal (const s_test_value_t *value, uint64_t sequence, const char *detail,
+               s_test_value_t *edited)
+{
+    br_chain_record_t parsed;
+    bn_audit_entry_t entry;
+    assert (br_chain_parse (S_FORMAT, value->bytes, value->size, &parsed) &&
+            s_entry_of (&parsed, value->size, &entry));
+    uint8_t *cursor = edited->bytes + BR_CHAIN_OFFSET_PAYLOAD;
+    s_put_string (&cursor, entry.actor);
+    s_put_string (&cursor, entry.action);
+    s_put_string (&cursor, entry.object);
+    s_put_string (&cursor, detail ? detail : entry.detail);
+    edited->size =
+        br_chain_seal (S_FORMAT, sequence ? sequence : entry.sequence, entry.at_ms, parsed.prev,
+                       edited->bytes + BR_CHAIN_OFFSET_PAYLOAD,
+                       (size_t) (cursor - edited->bytes) - BR_CHAIN_OFFSET_PAYLOAD, edited->bytes);
 }
 
 void
@@ -656,11 +529,7 @@ bn_audit_test (bool verbose)
     s_test_expect (audit, last, 0, NULL);
 
     //  An edit that recomputes the record's own hash still breaks the chain
-    bn_audit_entry_t entry;
-    uint8_t prev[BN_AUDIT_HASH_SIZE];
-    assert (s_record_decode (original.bytes, original.size, &entry, prev));
-    snprintf (entry.detail, sizeof (entry.detail), "nothing happened");
-    edited.size = s_record_encode (&entry, prev, edited.bytes);
+    s_test_reseal (&original, 0, "nothing happened", &edited);
     s_test_record_put (store, audit, 4, &edited);
     s_test_expect (audit, 0, 5, S_PROBLEM_CHAIN);
     s_test_record_put (store, audit, 4, &original);
@@ -708,9 +577,7 @@ bn_audit_test (bool verbose)
     s_test_record_put (store, audit, 4, &third);
     s_test_expect (audit, 0, 3, S_PROBLEM_MOVED);
     //  ... and renumbered with their own hashes recomputed
-    assert (s_record_decode (fourth.bytes, fourth.size, &entry, prev));
-    entry.sequence = 3;
-    edited.size = s_record_encode (&entry, prev, edited.bytes);
+    s_test_reseal (&fourth, 3, NULL, &edited);
     s_test_record_put (store, audit, 3, &edited);
     s_test_expect (audit, 0, 3, S_PROBLEM_CHAIN);
     s_test_record_put (store, audit, 3, &third);
@@ -719,13 +586,12 @@ bn_audit_test (bool verbose)
 
     //  The head: edited, malformed, behind the records, deleted
     s_test_value_t head;
-    s_test_raw_get (store, audit->head, S_HEAD_KEY, strlen (S_HEAD_KEY), &head);
+    s_test_raw_get (store, audit->head, "head", 4, &head);
     s_test_value_t bad_head = head;
     bad_head.bytes[S_SEQUENCE_SIZE] ^= 0x80;
-    s_test_raw_put (store, audit->head, S_HEAD_KEY, strlen (S_HEAD_KEY), bad_head.bytes,
-                    bad_head.size);
+    s_test_raw_put (store, audit->head, "head", 4, bad_head.bytes, bad_head.size);
     s_test_expect (audit, 0, last, S_PROBLEM_HEAD);
-    s_test_raw_put (store, audit->head, S_HEAD_KEY, strlen (S_HEAD_KEY), bad_head.bytes, 5);
+    s_test_raw_put (store, audit->head, "head", 4, bad_head.bytes, 5);
     s_test_expect (audit, 0, last, S_PROBLEM_BAD_HEAD);
     assert (bn_audit_head (audit, &head_sequence, head_hash) == BR_REASON_AUDIT_BROKEN);
     //  Head moved back one record, as if the last append were undone
@@ -735,21 +601,20 @@ bn_audit_test (bool verbose)
     br_put_u64 (bad_head.bytes, last - 1);
     memcpy (bad_head.bytes + S_SEQUENCE_SIZE,
             before_last.bytes + before_last.size - BN_AUDIT_HASH_SIZE, BN_AUDIT_HASH_SIZE);
-    s_test_raw_put (store, audit->head, S_HEAD_KEY, strlen (S_HEAD_KEY), bad_head.bytes,
-                    bad_head.size);
+    s_test_raw_put (store, audit->head, "head", 4, bad_head.bytes, bad_head.size);
     s_test_expect (audit, 0, last, S_PROBLEM_AFTER_HEAD);
     //  An append then refuses: it would land on an existing record
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (bn_audit_append (audit, txn, now, "node", "case.read", "", "") ==
             BR_REASON_AUDIT_BROKEN);
     br_store_abort (&txn);
-    s_test_raw_delete (store, audit->head, S_HEAD_KEY, strlen (S_HEAD_KEY));
+    s_test_raw_delete (store, audit->head, "head", 4);
     s_test_expect (audit, 0, last, S_PROBLEM_NO_HEAD);
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (bn_audit_append (audit, txn, now, "node", "case.read", "", "") ==
             BR_REASON_AUDIT_BROKEN);
     br_store_abort (&txn);
-    s_test_raw_put (store, audit->head, S_HEAD_KEY, strlen (S_HEAD_KEY), head.bytes, head.size);
+    s_test_raw_put (store, audit->head, "head", 4, head.bytes, head.size);
     s_test_expect (audit, last, 0, NULL);
 
     //  A stray key of another size
