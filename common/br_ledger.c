@@ -11,21 +11,19 @@
 */
 
 #include "br_ledger.h"
+#include "br_chain.h"
 #include "br_roster_draft.h" //  for the selftest's roster
 
 //  Version of the record layout, its first byte.
 #define S_FORMAT 1
 //  Size of a sequence number, as key and inside records and the head.
-#define S_SEQUENCE_SIZE 8
+#define S_SEQUENCE_SIZE BR_CHAIN_SEQUENCE_SIZE
 //  Size of a signed 64-bit integer on disk and in statements.
 #define S_INT_SIZE 8
 //  Size of a record's statement length field.
 #define S_STATEMENT_LENGTH_SIZE 2
-//  Offsets in a record.
-#define S_OFFSET_SEQUENCE  1
-#define S_OFFSET_RECORDED  (S_OFFSET_SEQUENCE + S_SEQUENCE_SIZE)
-#define S_OFFSET_PREV      (S_OFFSET_RECORDED + S_INT_SIZE)
-#define S_OFFSET_STATEMENT (S_OFFSET_PREV + BR_LEDGER_HASH_SIZE)
+//  Where a record's payload (br_chain) begins: its statement's length.
+#define S_OFFSET_STATEMENT BR_CHAIN_OFFSET_PAYLOAD
 //  Smallest statement: one-character ids and topic.
 #define S_STATEMENT_MIN                                                                            \
     (BR_LEDGER_DOMAIN_SIZE + BR_LEDGER_TRANSFER_ID_SIZE + 3 * 2 + 2 * S_INT_SIZE)
@@ -37,13 +35,13 @@
 #define S_HEAD_KEY  "head"
 #define S_HEAD_SIZE (S_SEQUENCE_SIZE + BR_LEDGER_HASH_SIZE)
 
-//  What br_ledger_verify reports.
-#define S_PROBLEM_EDITED     "record edited"
-#define S_PROBLEM_MALFORMED  "record malformed"
-#define S_PROBLEM_MISSING    "record missing"
-#define S_PROBLEM_MOVED      "record out of place"
-#define S_PROBLEM_CHAIN      "chain broken: record does not follow the one before"
-#define S_PROBLEM_KEY        "unexpected key"
+//  What br_ledger_verify reports: br_chain's words, and the ledger's own.
+#define S_PROBLEM_EDITED     BR_CHAIN_EDITED
+#define S_PROBLEM_MALFORMED  BR_CHAIN_MALFORMED
+#define S_PROBLEM_MISSING    BR_CHAIN_MISSING
+#define S_PROBLEM_MOVED      BR_CHAIN_MOVED
+#define S_PROBLEM_CHAIN      BR_CHAIN_BROKEN
+#define S_PROBLEM_KEY        BR_CHAIN_KEY
 #define S_PROBLEM_UNBALANCED "entries do not sum to zero"
 #define S_PROBLEM_ENTRIES    "entries do not match the completion"
 #define S_PROBLEM_UNKNOWN    "town not in the roster"
@@ -51,10 +49,10 @@
 #define S_PROBLEM_REPEATED   "transfer id repeated"
 #define S_PROBLEM_INDEX      "transfer index does not match the records"
 #define S_PROBLEM_BALANCE    "balance does not match the records"
-#define S_PROBLEM_HEAD       "head does not match"
-#define S_PROBLEM_NO_HEAD    "head missing"
-#define S_PROBLEM_BAD_HEAD   "head malformed"
-#define S_PROBLEM_AFTER_HEAD "record after head"
+#define S_PROBLEM_HEAD       BR_CHAIN_HEAD
+#define S_PROBLEM_NO_HEAD    BR_CHAIN_NO_HEAD
+#define S_PROBLEM_BAD_HEAD   BR_CHAIN_BAD_HEAD
+#define S_PROBLEM_AFTER_HEAD BR_CHAIN_AFTER_HEAD
 
 struct _br_ledger_t {
     br_store_t *store; //  the LMDB environment (not ours)
@@ -62,6 +60,7 @@ struct _br_ledger_t {
     MDB_dbi balances;  //  "ledger-balance": node id -> balance
     MDB_dbi transfers; //  "ledger-transfer": transfer id -> sequence
     MDB_dbi meta;      //  "ledger-meta": "head" -> sequence + hash of the last record
+    br_chain_t *chain; //  records and head as a chain
 };
 
 br_ledger_t *
@@ -77,7 +76,9 @@ br_ledger_new (br_store_t *store, br_reason_t *reason)
                                  {"ledger-transfer", &self->transfers},
                                  {"ledger-meta", &self->meta}};
     *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
-    if (*reason != BR_REASON_OK)
+    if (*reason == BR_REASON_OK)
+        self->chain = br_chain_new (self->records, self->meta, S_FORMAT, "br_ledger");
+    else
         br_ledger_destroy (&self);
     return self;
 }
@@ -87,7 +88,8 @@ br_ledger_destroy (br_ledger_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
-        //  Database handles belong to the environment; nothing else to free
+        //  Database handles belong to the environment
+        br_chain_destroy (&(*self_p)->chain);
         free (*self_p);
         *self_p = NULL;
     }
@@ -283,13 +285,6 @@ br_ledger_signature_check (const br_ledger_completion_t *completion, const char 
 //  ---- Records ----------------------------------------------------------------
 
 //  Computes the hash of a record's bytes before the hash.
-static void
-s_hash (const uint8_t *data, size_t size, uint8_t hash[BR_LEDGER_HASH_SIZE])
-{
-    int rc = crypto_generichash (hash, BR_LEDGER_HASH_SIZE, data, size, NULL, 0);
-    assert (rc == 0);
-}
-
 //  Fills the two entries of a record from its completion.
 static void
 s_entries_fill (br_ledger_record_t *record)
@@ -308,10 +303,7 @@ s_entries_fill (br_ledger_record_t *record)
 static size_t
 s_record_encode (br_ledger_record_t *record, uint8_t *data)
 {
-    data[0] = S_FORMAT;
-    br_put_u64 (data + S_OFFSET_SEQUENCE, record->sequence);
-    br_put_u64 (data + S_OFFSET_RECORDED, (uint64_t) record->recorded_ms);
-    memcpy (data + S_OFFSET_PREV, record->prev, BR_LEDGER_HASH_SIZE);
+    //  The payload in place, then br_chain's envelope around it
     uint8_t *cursor = data + S_OFFSET_STATEMENT + S_STATEMENT_LENGTH_SIZE;
     size_t statement_size = s_statement_encode (&record->completion, cursor);
     data[S_OFFSET_STATEMENT] = (uint8_t) (statement_size >> 8);
@@ -327,10 +319,10 @@ s_record_encode (br_ledger_record_t *record, uint8_t *data)
     cursor += BR_SIGNATURE_SIZE;
     memcpy (cursor, record->receiver_signature, BR_SIGNATURE_SIZE);
     cursor += BR_SIGNATURE_SIZE;
-    size_t body_size = (size_t) (cursor - data);
-    s_hash (data, body_size, record->hash);
-    memcpy (cursor, record->hash, BR_LEDGER_HASH_SIZE);
-    size_t size = body_size + BR_LEDGER_HASH_SIZE;
+    size_t size = br_chain_seal (S_FORMAT, record->sequence, record->recorded_ms, record->prev,
+                                 data + S_OFFSET_STATEMENT,
+                                 (size_t) (cursor - data) - S_OFFSET_STATEMENT, data);
+    memcpy (record->hash, data + size - BR_LEDGER_HASH_SIZE, BR_LEDGER_HASH_SIZE);
     assert (size >= S_RECORD_MIN && size <= BR_LEDGER_RECORD_MAX);
     record->data = data;
     record->size = size;
@@ -343,12 +335,14 @@ static bool
 s_record_parse (const uint8_t *data, size_t size, br_ledger_record_t *record)
 {
     memset (record, 0, sizeof (*record));
-    if (size < S_RECORD_MIN || size > BR_LEDGER_RECORD_MAX || data[0] != S_FORMAT)
+    br_chain_record_t envelope;
+    if (size < S_RECORD_MIN || size > BR_LEDGER_RECORD_MAX ||
+        !br_chain_parse (S_FORMAT, data, size, &envelope))
         return false;
     const uint8_t *end = data + size - BR_LEDGER_HASH_SIZE;
-    record->sequence = br_get_u64 (data + S_OFFSET_SEQUENCE);
-    record->recorded_ms = (int64_t) br_get_u64 (data + S_OFFSET_RECORDED);
-    memcpy (record->prev, data + S_OFFSET_PREV, BR_LEDGER_HASH_SIZE);
+    record->sequence = envelope.sequence;
+    record->recorded_ms = envelope.time_ms;
+    memcpy (record->prev, envelope.prev, BR_LEDGER_HASH_SIZE);
     size_t statement_size =
         ((size_t) data[S_OFFSET_STATEMENT] << 8) | (size_t) data[S_OFFSET_STATEMENT + 1];
     const uint8_t *cursor = data + S_OFFSET_STATEMENT + S_STATEMENT_LENGTH_SIZE;
@@ -373,17 +367,6 @@ s_record_parse (const uint8_t *data, size_t size, br_ledger_record_t *record)
     record->data = data;
     record->size = size;
     return true;
-}
-
-//  True if the record's stored hash is the hash of its bytes.
-static bool
-s_record_hash_valid (const uint8_t *data, size_t size)
-{
-    if (size < BR_LEDGER_HASH_SIZE)
-        return false;
-    uint8_t hash[BR_LEDGER_HASH_SIZE];
-    s_hash (data, size - BR_LEDGER_HASH_SIZE, hash);
-    return sodium_memcmp (hash, data + size - BR_LEDGER_HASH_SIZE, BR_LEDGER_HASH_SIZE) == 0;
 }
 
 //  Checks a parsed record's entries: NULL if they sum to zero and are
@@ -412,7 +395,7 @@ br_ledger_record_decode (const uint8_t *data, size_t size, br_ledger_record_t *r
 {
     assert (data || size == 0);
     assert (record);
-    if (!data || !s_record_parse (data, size, record) || !s_record_hash_valid (data, size) ||
+    if (!data || !s_record_parse (data, size, record) || !br_chain_hash_valid (data, size) ||
         s_entries_problem (record) != NULL) {
         memset (record, 0, sizeof (*record));
         return BR_REASON_MALFORMED;
@@ -475,36 +458,6 @@ s_signatures_check (br_roster_t *roster, const br_ledger_completion_t *completio
 
 //  Reads the head in `txn`: OK with the last sequence and hash, NOT_FOUND
 //  if there is none, AUDIT_BROKEN if it is malformed, or a store reason.
-static br_reason_t
-s_head_read (br_ledger_t *self, MDB_txn *txn, uint64_t *sequence, uint8_t hash[BR_LEDGER_HASH_SIZE])
-{
-    const void *value;
-    size_t size;
-    br_reason_t reason =
-        br_store_get (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), &value, &size);
-    if (reason != BR_REASON_OK)
-        return reason;
-    if (size != S_HEAD_SIZE)
-        return BR_REASON_AUDIT_BROKEN;
-    *sequence = br_get_u64 ((const uint8_t *) value);
-    memcpy (hash, (const uint8_t *) value + S_SEQUENCE_SIZE, BR_LEDGER_HASH_SIZE);
-    return BR_REASON_OK;
-}
-
-//  Reads the head for appending: no head is an empty chain.
-static br_reason_t
-s_head_for_append (br_ledger_t *self, MDB_txn *txn, uint64_t *sequence,
-                   uint8_t hash[BR_LEDGER_HASH_SIZE])
-{
-    br_reason_t reason = s_head_read (self, txn, sequence, hash);
-    if (reason == BR_REASON_NOT_FOUND) {
-        *sequence = 0;
-        memset (hash, 0, BR_LEDGER_HASH_SIZE);
-        reason = BR_REASON_OK;
-    }
-    return reason;
-}
-
 //  Reads a stored balance in `txn` (0 if none). Returns OK, AUDIT_BROKEN
 //  if it is malformed, or a store reason.
 static br_reason_t
@@ -550,23 +503,15 @@ s_transfer_find (br_ledger_t *self, MDB_txn *txn, const uint8_t *transfer_id, ui
 static br_reason_t
 s_store_record (br_ledger_t *self, MDB_txn *txn, const br_ledger_record_t *record)
 {
+    br_reason_t reason = br_chain_put (self->chain, txn, record->data, record->size);
+    if (reason != BR_REASON_OK)
+        return reason;
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, record->sequence);
-    MDB_val key_val = {.mv_size = sizeof (key), .mv_data = key};
-    MDB_val record_val = {.mv_size = record->size, .mv_data = (void *) record->data};
-    int rc = mdb_put (txn, self->records, &key_val, &record_val, MDB_NOOVERWRITE | MDB_APPEND);
-    if (rc == MDB_KEYEXIST) {
-        zsys_error ("br_ledger: head at %llu lags behind the records: ledger tampered with",
-                    (unsigned long long) record->sequence - 1);
-        return BR_REASON_AUDIT_BROKEN;
-    }
-    if (rc != MDB_SUCCESS)
-        return br_store_reason (rc);
-
     MDB_val transfer_val = {.mv_size = BR_LEDGER_TRANSFER_ID_SIZE,
                             .mv_data = (void *) record->completion.transfer_id};
     MDB_val sequence_val = {.mv_size = sizeof (key), .mv_data = key};
-    rc = mdb_put (txn, self->transfers, &transfer_val, &sequence_val, MDB_NOOVERWRITE);
+    int rc = mdb_put (txn, self->transfers, &transfer_val, &sequence_val, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST)
         return BR_REASON_REPLAYED;
     if (rc != MDB_SUCCESS)
@@ -575,7 +520,7 @@ s_store_record (br_ledger_t *self, MDB_txn *txn, const br_ledger_record_t *recor
     for (size_t index = 0; index < BR_LEDGER_ENTRY_COUNT; index++) {
         const br_ledger_entry_t *entry = &record->entries[index];
         int64_t balance;
-        br_reason_t reason = s_balance_read (self, txn, entry->node_id, &balance);
+        reason = s_balance_read (self, txn, entry->node_id, &balance);
         if (reason != BR_REASON_OK)
             return reason;
         if (__builtin_add_overflow (balance, entry->amount, &balance))
@@ -587,11 +532,7 @@ s_store_record (br_ledger_t *self, MDB_txn *txn, const br_ledger_record_t *recor
         if (reason != BR_REASON_OK)
             return reason;
     }
-
-    uint8_t head[S_HEAD_SIZE];
-    br_put_u64 (head, record->sequence);
-    memcpy (head + S_SEQUENCE_SIZE, record->hash, BR_LEDGER_HASH_SIZE);
-    return br_store_put (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), head, sizeof (head), 0);
+    return BR_REASON_OK;
 }
 
 //  Runs `body` in `txn`, or in a transaction of its own that it commits
@@ -669,7 +610,7 @@ s_append_body (br_ledger_t *self, MDB_txn *txn, void *argument)
         return reason;
 
     br_ledger_record_t record = {.recorded_ms = append->now_ms};
-    reason = s_head_for_append (self, txn, &record.sequence, record.prev);
+    reason = br_chain_last (self->chain, txn, &record.sequence, record.prev);
     if (reason != BR_REASON_OK)
         return reason;
     record.sequence++;
@@ -736,7 +677,7 @@ s_copy_body (br_ledger_t *self, MDB_txn *txn, void *argument)
     const br_ledger_record_t *record = copy->record;
     uint64_t head_sequence;
     uint8_t head_hash[BR_LEDGER_HASH_SIZE];
-    br_reason_t reason = s_head_for_append (self, txn, &head_sequence, head_hash);
+    br_reason_t reason = br_chain_last (self->chain, txn, &head_sequence, head_hash);
     if (reason != BR_REASON_OK)
         return reason;
 
@@ -800,7 +741,7 @@ br_ledger_head (br_ledger_t *self, uint64_t *sequence, uint8_t hash[BR_LEDGER_HA
     br_reason_t reason = br_store_begin (self->store, false, &txn);
     if (reason != BR_REASON_OK)
         return reason;
-    reason = s_head_read (self, txn, sequence, hash);
+    reason = br_chain_head (self->chain, txn, sequence, hash);
     if (reason == BR_REASON_NOT_FOUND)
         reason = BR_REASON_OK;
     if (reason != BR_REASON_OK) {
@@ -811,35 +752,34 @@ br_ledger_head (br_ledger_t *self, uint64_t *sequence, uint8_t hash[BR_LEDGER_HA
     return reason;
 }
 
+//  What br_ledger_read hands each record to.
+typedef struct {
+    br_ledger_record_fn *record_fn; //  the caller's function
+    void *argument;                 //  its argument
+} s_reading_t;
+
+static bool
+s_read_one (void *argument, const uint8_t *data, size_t size)
+{
+    s_reading_t *reading = (s_reading_t *) argument;
+    br_ledger_record_t record;
+    if (br_ledger_record_decode (data, size, &record) != BR_REASON_OK)
+        return false;
+    reading->record_fn (reading->argument, &record);
+    return true;
+}
+
 size_t
 br_ledger_read (br_ledger_t *self, uint64_t after, size_t max, br_ledger_record_fn *record_fn,
                 void *argument)
 {
     assert (self);
     assert (record_fn);
-    size_t count = 0;
     MDB_txn *txn = NULL;
-    if (max == 0 || after == UINT64_MAX ||
-        br_store_begin (self->store, false, &txn) != BR_REASON_OK)
+    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
         return 0;
-    MDB_cursor *cursor;
-    if (mdb_cursor_open (txn, self->records, &cursor) == MDB_SUCCESS) {
-        uint8_t start[S_SEQUENCE_SIZE];
-        br_put_u64 (start, after + 1);
-        MDB_val key = {.mv_size = sizeof (start), .mv_data = start}, value;
-        int rc = mdb_cursor_get (cursor, &key, &value, MDB_SET_RANGE);
-        while (rc == MDB_SUCCESS && count < max) {
-            br_ledger_record_t record;
-            if (key.mv_size != S_SEQUENCE_SIZE ||
-                br_ledger_record_decode ((const uint8_t *) value.mv_data, value.mv_size, &record) !=
-                    BR_REASON_OK)
-                break;
-            record_fn (argument, &record);
-            count++;
-            rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
-        }
-        mdb_cursor_close (cursor);
-    }
+    s_reading_t reading = {.record_fn = record_fn, .argument = argument};
+    size_t count = br_chain_read (self->chain, txn, after, max, s_read_one, &reading);
     br_store_abort (&txn);
     return count;
 }
@@ -997,137 +937,97 @@ s_balances_compare (br_ledger_t *self, MDB_txn *txn, zhashx_t *computed)
     return reason;
 }
 
-//  Checks one record, already known to be at its key `sequence` and
-//  parsed, against the chain so far; returns NULL or the problem, or sets
-//  *reason to a store reason.
-static const char *
-s_verify_record (br_ledger_t *self, MDB_txn *txn, br_roster_t *roster,
-                 const br_ledger_record_t *record, uint64_t sequence,
-                 const uint8_t prev[BR_LEDGER_HASH_SIZE], br_reason_t *reason)
+//  What the ledger's part of the walk keeps.
+typedef struct {
+    br_ledger_t *self;   //  the ledger
+    br_roster_t *roster; //  for the towns' keys
+    zhashx_t *balances;  //  recomputed: node id -> int64_t *
+} s_walk_t;
+
+//  br_chain_parse_fn: the record is a well-formed ledger record.
+static bool
+s_walk_parse (void *argument, const br_chain_record_t *envelope)
 {
-    if (record->sequence != sequence)
-        return S_PROBLEM_MOVED;
-    if (memcmp (record->prev, prev, BR_LEDGER_HASH_SIZE) != 0)
-        return S_PROBLEM_CHAIN;
-    const char *problem = s_entries_problem (record);
+    (void) argument;
+    br_ledger_record_t record;
+    return s_record_parse (envelope->payload - S_OFFSET_STATEMENT,
+                           envelope->payload_size + BR_CHAIN_OVERHEAD, &record);
+}
+
+//  br_chain_check_fn: a record in its place, following the one before:
+//  its entries, signatures and transfer index; counts its entries.
+static const char *
+s_walk_check (void *argument, MDB_txn *txn, const br_chain_record_t *envelope, br_reason_t *reason)
+{
+    s_walk_t *walk = (s_walk_t *) argument;
+    br_ledger_record_t record;
+    bool parsed = s_record_parse (envelope->payload - S_OFFSET_STATEMENT,
+                                  envelope->payload_size + BR_CHAIN_OVERHEAD, &record);
+    assert (parsed); //  s_walk_parse said so
+    const char *problem = s_entries_problem (&record);
     if (problem)
         return problem;
-    br_reason_t signed_reason = s_signatures_check (
-        roster, &record->completion, record->provider_signature, record->receiver_signature, false);
+    br_reason_t signed_reason =
+        s_signatures_check (walk->roster, &record.completion, record.provider_signature,
+                            record.receiver_signature, false);
     if (signed_reason == BR_REASON_UNKNOWN_NODE)
         return S_PROBLEM_UNKNOWN;
     if (signed_reason != BR_REASON_OK)
         return S_PROBLEM_SIGNATURE;
     uint64_t indexed = 0;
     br_reason_t index_reason =
-        s_transfer_find (self, txn, record->completion.transfer_id, &indexed);
-    if (index_reason == BR_REASON_OK && indexed == sequence)
-        return NULL;
-    if (index_reason == BR_REASON_OK && indexed < sequence)
+        s_transfer_find (walk->self, txn, record.completion.transfer_id, &indexed);
+    if (index_reason == BR_REASON_OK && indexed < record.sequence)
         return S_PROBLEM_REPEATED; //  an earlier record holds this transfer
-    if (index_reason == BR_REASON_OK || index_reason == BR_REASON_NOT_FOUND ||
-        index_reason == BR_REASON_AUDIT_BROKEN)
+    if (index_reason == BR_REASON_OK && indexed != record.sequence)
         return S_PROBLEM_INDEX;
-    *reason = index_reason;
+    if (index_reason == BR_REASON_NOT_FOUND || index_reason == BR_REASON_AUDIT_BROKEN)
+        return S_PROBLEM_INDEX;
+    if (index_reason != BR_REASON_OK) {
+        *reason = index_reason;
+        return NULL;
+    }
+    for (size_t index = 0; index < BR_LEDGER_ENTRY_COUNT; index++)
+        s_balance_add (walk->balances, record.entries[index].node_id, record.entries[index].amount);
     return NULL;
 }
 
-//  Walks the ledger in `txn`; see br_ledger_verify.
+//  Walks the ledger in `txn`; see br_ledger_verify. The chain first, then
+//  what only the ledger has: the transfer index and the balances.
 static br_reason_t
 s_verify (br_ledger_t *self, MDB_txn *txn, br_roster_t *roster, uint64_t *checked,
           uint64_t *first_bad, const char **problem)
 {
-    uint64_t head_sequence = 0;
-    uint8_t head_hash[BR_LEDGER_HASH_SIZE];
-    br_reason_t head_reason = s_head_read (self, txn, &head_sequence, head_hash);
-    if (head_reason != BR_REASON_OK && head_reason != BR_REASON_NOT_FOUND &&
-        head_reason != BR_REASON_AUDIT_BROKEN)
-        return head_reason;
-
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, self->records, &cursor);
-    if (rc != MDB_SUCCESS)
-        return br_store_reason (rc);
-    zhashx_t *balances = zhashx_new ();
-    assert (balances);
-    zhashx_set_destructor (balances, s_balance_free);
-    br_reason_t reason = BR_REASON_OK;
-    uint64_t expected = 1;
-    uint8_t prev[BR_LEDGER_HASH_SIZE] = {0}; //  hash of the record before
-    const char *found = NULL;                //  the problem, once found
-    MDB_val key, value;
-    for (rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST);
-         rc == MDB_SUCCESS && !found && reason == BR_REASON_OK;
-         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-        if (key.mv_size != S_SEQUENCE_SIZE) {
-            found = S_PROBLEM_KEY;
-            break;
-        }
-        uint64_t sequence = br_get_u64 ((const uint8_t *) key.mv_data);
-        if (sequence != expected) {
-            //  Keys sort numerically: a larger one means some are gone
-            found = sequence > expected ? S_PROBLEM_MISSING : S_PROBLEM_KEY;
-            break;
-        }
-        const uint8_t *data = (const uint8_t *) value.mv_data;
-        br_ledger_record_t record;
-        if (!s_record_hash_valid (data, value.mv_size))
-            found = S_PROBLEM_EDITED;
-        else if (!s_record_parse (data, value.mv_size, &record))
-            found = S_PROBLEM_MALFORMED;
-        else
-            found = s_verify_record (self, txn, roster, &record, sequence, prev, &reason);
-        if (found || reason != BR_REASON_OK)
-            break;
-        for (size_t index = 0; index < BR_LEDGER_ENTRY_COUNT; index++)
-            s_balance_add (balances, record.entries[index].node_id, record.entries[index].amount);
-        memcpy (prev, record.hash, BR_LEDGER_HASH_SIZE);
-        expected++;
-    }
-    mdb_cursor_close (cursor);
-    if (reason == BR_REASON_OK && !found && rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
-        reason = br_store_reason (rc);
-
-    uint64_t last = expected - 1; //  the last record verified
-    if (reason == BR_REASON_OK && !found) {
-        if (head_reason == BR_REASON_AUDIT_BROKEN)
-            found = S_PROBLEM_BAD_HEAD, expected = last ? last : 1;
-        else if (head_reason == BR_REASON_NOT_FOUND) {
-            if (last > 0)
-                found = S_PROBLEM_NO_HEAD, expected = last;
-        } else if (head_sequence > last)
-            found = S_PROBLEM_MISSING; //  the last records were deleted
-        else if (head_sequence < last)
-            found = S_PROBLEM_AFTER_HEAD, expected = head_sequence + 1;
-        else if (sodium_memcmp (head_hash, prev, BR_LEDGER_HASH_SIZE) != 0)
-            found = S_PROBLEM_HEAD, expected = last;
-    }
-    if (reason == BR_REASON_OK && !found) {
+    s_walk_t walk = {.self = self, .roster = roster, .balances = zhashx_new ()};
+    assert (walk.balances);
+    zhashx_set_destructor (walk.balances, s_balance_free);
+    br_reason_t reason = br_chain_verify (self->chain, txn, s_walk_parse, s_walk_check, &walk,
+                                          checked, first_bad, problem);
+    uint64_t last = *checked;
+    const char *found = NULL;
+    if (reason == BR_REASON_OK) {
         //  Every record's transfer id was found at its record: no others
         MDB_stat stat;
-        rc = mdb_stat (txn, self->transfers, &stat);
+        int rc = mdb_stat (txn, self->transfers, &stat);
         if (rc != MDB_SUCCESS)
             reason = br_store_reason (rc);
         else if (stat.ms_entries != last)
-            found = S_PROBLEM_INDEX, expected = last ? last : 1;
+            found = S_PROBLEM_INDEX;
     }
     if (reason == BR_REASON_OK && !found) {
-        br_reason_t compared = s_balances_compare (self, txn, balances);
+        br_reason_t compared = s_balances_compare (self, txn, walk.balances);
         if (compared == BR_REASON_AUDIT_BROKEN)
-            found = S_PROBLEM_BALANCE, expected = last ? last : 1;
+            found = S_PROBLEM_BALANCE;
         else
             reason = compared;
     }
-    zhashx_destroy (&balances);
-    if (reason != BR_REASON_OK)
-        return reason;
-    *checked = last;
+    zhashx_destroy (&walk.balances);
     if (found) {
-        *first_bad = expected;
+        *first_bad = last ? last : 1;
         *problem = found;
         return BR_REASON_AUDIT_BROKEN;
     }
-    return BR_REASON_OK;
+    return reason;
 }
 
 br_reason_t
@@ -1898,7 +1798,7 @@ br_ledger_test (bool verbose)
     assert (s_test_replicate (replica, first, roster) == BR_REASON_REPLAYED);
     //  A damaged copy is refused
     zchunk_t *damaged = zchunk_dup (following);
-    zchunk_data (damaged)[S_OFFSET_RECORDED] ^= 0x01;
+    zchunk_data (damaged)[1 + S_SEQUENCE_SIZE] ^= 0x01; //  its recorded time
     assert (s_test_replicate (replica, damaged, roster) == BR_REASON_MALFORMED);
     zchunk_destroy (&damaged);
     //  ... and so is one with other hours and fresh hashes, signed by nobody
