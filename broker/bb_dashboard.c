@@ -7,6 +7,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bb_dashboard.h"
 #include <microhttpd.h>
 #include <pthread.h>

@@ -27,7 +27,10 @@
 #ifndef BB_DASHBOARD_H_INCLUDED
 #define BB_DASHBOARD_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_util.h"
+#include "br_roster.h"
 
 //  Flow cells with fewer referrals than this are shown as "< 5" and left
 //  out of the metrics.

@@ -5,6 +5,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bb_exchange.h"
 
 #define S_ID_SIZE     BR_BOARD_ID_SIZE

@@ -49,7 +49,13 @@
 #ifndef BB_EXCHANGE_H_INCLUDED
 #define BB_EXCHANGE_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_store.h"
+#include "br_roster.h"
+#include "br_envelope.h"
+#include "br_ledger.h"
+#include "br_board.h"
 #include "bb_match.h"
 
 //  Largest encoded Agreement.

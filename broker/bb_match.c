@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bb_match.h"
 
 #define S_ID_HEX_SIZE       (2 * BB_MATCH_ID_SIZE + 1)

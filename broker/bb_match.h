@@ -55,7 +55,9 @@
 #ifndef BB_MATCH_H_INCLUDED
 #define BB_MATCH_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_util.h"
 
 //  Offer and request ids: 16 random bytes chosen by their town.
 #define BB_MATCH_ID_SIZE 16

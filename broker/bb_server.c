@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bb_server.h"
 #include "bb_exchange.h"
 #include "bb_dashboard.h"

@@ -41,7 +41,9 @@
 #ifndef BB_SERVER_H_INCLUDED
 #define BB_SERVER_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_daemon.h"
 
 #define BB_DEFAULT_ENDPOINT "tcp://0.0.0.0:5570"
 #define BB_RING_SIZE        16384 //  jobs in the verifiers at most

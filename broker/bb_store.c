@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bb_store.h"
 
 #define S_COUNTER_SIZE    8

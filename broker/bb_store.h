@@ -25,7 +25,11 @@
 #ifndef BB_STORE_H_INCLUDED
 #define BB_STORE_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_store.h"
+#include "br_util.h"
+#include "br_envelope.h"
 
 //  States of a message the broker has accepted.
 typedef enum {

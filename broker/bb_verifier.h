@@ -27,7 +27,11 @@
 #ifndef BB_VERIFIER_H_INCLUDED
 #define BB_VERIFIER_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_roster.h"
+#include "br_envelope.h"
+#include "br_util.h"
 
 //  One received frame on its way through a verifier.
 typedef struct {

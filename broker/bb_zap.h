@@ -24,7 +24,9 @@
 #ifndef BB_ZAP_H_INCLUDED
 #define BB_ZAP_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_roster.h"
 
 #define BB_ZAP_DOMAIN   "bruecke"
 #define BB_ZAP_ENDPOINT "inproc://zeromq.zap.01"

@@ -8,6 +8,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "br_board.h"
 
 //  Size of a sequence number, as key and as the stored head.

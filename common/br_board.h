@@ -53,7 +53,11 @@
 #ifndef BR_BOARD_H_INCLUDED
 #define BR_BOARD_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_store.h"
+#include "br_identity.h"
+#include "br_roster.h"
 
 //  The domain-separation prefix of the signed bytes, without a NUL.
 #define BR_BOARD_DOMAIN_OFFER   "bruecke-board-offer-v1"

@@ -18,7 +18,9 @@
 #ifndef BN_ANSWERS_H_INCLUDED
 #define BN_ANSWERS_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_envelope.h"
 
 #define BN_ANSWERS_KEPT 4096 //  answers kept, the newest
 

@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_api.h"
 #include "bn_http.h"
 #include "bn_routes.h"

@@ -36,7 +36,8 @@
 #ifndef BN_API_H_INCLUDED
 #define BN_API_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 #include "bn_audit.h"
 #include "bn_routes.h"
 #include "bn_tokens.h"

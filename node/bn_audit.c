@@ -8,6 +8,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_audit.h"
 
 //  Version of the record layout, its first byte.

@@ -40,7 +40,9 @@
 #ifndef BN_AUDIT_H_INCLUDED
 #define BN_AUDIT_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_store.h"
 
 //  Longest actor: an API user name ("<token> für <person>" for the town's
 //  case software), "node" or a node id (UTF-8 text, bytes).

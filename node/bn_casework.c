@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_casework.h"
 
 #define S_ID_HEX     (2 * BN_ID_SIZE + 1)

@@ -59,6 +59,11 @@
 #ifndef BN_CASEWORK_H_INCLUDED
 #define BN_CASEWORK_H_INCLUDED
 
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_identity.h"
+#include "br_roster.h"
+#include "br_envelope.h"
 #include "bn_api.h"
 #include "bn_audit.h"
 #include "bn_record.h"

@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_client.h"
 #include "bn_answers.h"
 #include "bn_api.h"

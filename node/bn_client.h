@@ -64,7 +64,9 @@
 #ifndef BN_CLIENT_H_INCLUDED
 #define BN_CLIENT_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_daemon.h"
 
 #define BN_DEFAULT_CREDIT        64
 #define BN_DEFAULT_WINDOW        256

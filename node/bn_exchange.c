@@ -5,6 +5,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_exchange.h"
 
 #define S_ID_SIZE   BR_BOARD_ID_SIZE

@@ -46,7 +46,14 @@
 #ifndef BN_EXCHANGE_H_INCLUDED
 #define BN_EXCHANGE_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_store.h"
+#include "br_identity.h"
+#include "br_roster.h"
+#include "br_envelope.h"
+#include "br_ledger.h"
+#include "br_board.h"
 #include "bn_api.h"
 #include "bn_store.h"
 

@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_http.h"
 #include <netdb.h>
 #include <netinet/in.h>

@@ -14,7 +14,8 @@
 #ifndef BN_HTTP_H_INCLUDED
 #define BN_HTTP_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 
 //  Largest response (headers and body) read.
 #define BN_HTTP_RESPONSE_MAX (16 * 1024 * 1024)

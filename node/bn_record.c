@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_record.h"
 
 //  How a message is written in JSON (records.proto, top).

@@ -14,7 +14,8 @@
 #ifndef BN_RECORD_H_INCLUDED
 #define BN_RECORD_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 #include "records.pb-c.h"
 #include <jansson.h>
 

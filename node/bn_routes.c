@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_routes.h"
 #include "bn_tokens.h"
 

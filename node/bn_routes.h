@@ -37,7 +37,8 @@
 #ifndef BN_ROUTES_H_INCLUDED
 #define BN_ROUTES_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 
 //  The roles, as bits of a route's `roles`.
 #define BN_ROLE_CASEWORKER      (1u << 0)

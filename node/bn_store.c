@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_store.h"
 
 #define S_SENT_SIZE    (8 + 1 + 1 + 4 + 8 + BR_NODE_ID_MAX)

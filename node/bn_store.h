@@ -23,7 +23,10 @@
 #ifndef BN_STORE_H_INCLUDED
 #define BN_STORE_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
+#include "br_store.h"
+#include "br_util.h"
 
 //  What became of a message this node sent.
 typedef enum {

@@ -41,7 +41,8 @@
 #ifndef BN_TOKENS_H_INCLUDED
 #define BN_TOKENS_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 
 //  Longest token name: [a-z0-9-], 1 to 32 characters.
 #define BN_TOKENS_NAME_MAX 32

@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "bn_vault.h"
 
 #include <sys/stat.h>

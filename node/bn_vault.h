@@ -18,7 +18,8 @@
 #ifndef BN_VAULT_H_INCLUDED
 #define BN_VAULT_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 
 #define BN_VAULT_KEY_SIZE     32        //  secretbox key
 #define BN_VAULT_OVERHEAD     (24 + 16) //  nonce + MAC

@@ -34,7 +34,8 @@
 #ifndef BN_WEB_H_INCLUDED
 #define BN_WEB_H_INCLUDED
 
-#include "bruecke.h"
+#include "br_prelude.h"
+#include "br_reason.h"
 #include "bn_tokens.h"
 
 //  The session cookie's name.
