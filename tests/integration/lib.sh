@@ -463,8 +463,11 @@ it_start_county_broker () {
 
 #   it_start_node NAME: starts node NAME and waits until its control socket
 #   answers (not until it is connected: see it_wait_connected).
+#   If another process took its API port meanwhile (the tests run two at a
+#   time), it moves the API to another free port and starts it again.
 it_start_node () {
-    local name="$1"
+    local name="$1" taken port
+    taken=$(it_log_count "$name" "Address already in use")
     it_launch "$name" "$NODE_BIN"
     local pid="${IT_PID[$name]}" deadline=$(($(date +%s) + IT_START_TIMEOUT_S))
     while ! it_cli node status --state "$WORK/state/$name" >/dev/null; do
@@ -473,6 +476,16 @@ it_start_node () {
             local rc=$?
             unset "IT_PID[$name]"
             it_unwatch "$name"
+            if (($(it_log_count "$name" "Address already in use") > taken)) &&
+                grep -q '^ *api = "127.0.0.1:' "${IT_CONFIG[$name]}" &&
+                ((${IT_PORT_RETRIES:-0} < 5)); then
+                port=$(it_free_port)
+                it_log "the API port of $name was taken; trying $port"
+                sed -i "s|^\( *api = \"127.0.0.1:\)[0-9]*\"|\1$port\"|" "${IT_CONFIG[$name]}"
+                [[ -n "${API_URL[$name]:-}" ]] && API_URL[$name]="http://127.0.0.1:$port"
+                IT_PORT_RETRIES=$((${IT_PORT_RETRIES:-0} + 1)) it_start_node "$name"
+                return
+            fi
             it_fail "node $name exited with $rc while starting: $(tail -n 5 "$WORK/logs/$name.log")"
         fi
         (($(date +%s) < deadline)) || it_fail "node $name did not start within ${IT_START_TIMEOUT_S}s"
