@@ -112,14 +112,6 @@ bb_exchange_effects_clear (bb_exchange_effects_t *effects)
     memset (effects, 0, sizeof (*effects));
 }
 
-bool
-bb_exchange_takes (int type)
-{
-    return type == BRUECKE__MESSAGE_TYPE__TYPE_BOARD_PUBLISH ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_BOARD_WITHDRAW ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION;
-}
-
 //  ---- Agreements -------------------------------------------------------------
 
 //  Reads agreement `id` inside `txn` into *agreement (the caller frees it

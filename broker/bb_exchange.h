@@ -103,10 +103,6 @@ br_reason_t bb_exchange_plan_topic (bb_exchange_t *self, const char *topic,
 void bb_exchange_effects_init (bb_exchange_effects_t *effects);
 void bb_exchange_effects_clear (bb_exchange_effects_t *effects);
 
-//  True for the types a town sends to the broker's exchange:
-//  BOARD_PUBLISH, BOARD_WITHDRAW, AGREEMENT_ACTION.
-bool bb_exchange_takes (int type);
-
 //  Takes one verified message of such a type from its town, inside `txn`.
 //  A refusal goes into *verdict: MALFORMED (a body that does not decode or
 //  has wrong fields), the board's reasons (br_board_put, br_board_withdraw),

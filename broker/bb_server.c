@@ -751,22 +751,6 @@ s_dashboard_update (s_server_t *self, int64_t now)
 
 //  ---- Group commit ---------------------------------------------------------
 
-//  True for types whose sender gets ACCEPTED once they are stored (or, for
-//  the exchange's, applied).
-static bool
-s_acknowledged (int type)
-{
-    return br_message_type_content (type) || bb_exchange_takes (type);
-}
-
-//  True for the answers a recipient gives about a delivered message.
-static bool
-s_is_answer (int type)
-{
-    return type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL;
-}
-
 //  A recipient answered (receipt or refusal) a delivered message: remove it
 //  from the queue and pass the answer on to its sender, unless the answered
 //  message was itself an answer or a broker notice.
@@ -794,7 +778,8 @@ s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t has
     br_proto_free (&body);
     //  Also an answer about a message given up while on its way (its sender
     //  has a DEAD_LETTER): the recipient's word is the truth, the sender hears it
-    if (reason == BR_REASON_OK && news != BB_ANSWER_AGAIN && !s_is_answer (record.type) &&
+    if (reason == BR_REASON_OK && news != BB_ANSWER_AGAIN &&
+        br_message_type_at_broker (record.type) != BR_AT_BROKER_ANSWER &&
         record.type != BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER &&
         !streq (header->recipient, br_identity_node_id (self->identity))) {
         reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
@@ -813,7 +798,7 @@ static bool
 s_held_back (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
 {
     s_session_t *session = s_session (self, job->node_id);
-    if (session->held_sequence == 0 || !s_acknowledged (header->type))
+    if (session->held_sequence == 0 || !br_message_type_acknowledged (header->type))
         return false;
     if (header->sequence <= session->held_sequence) {
         session->held_sequence = 0; //  the refused one is back: release
@@ -828,7 +813,7 @@ s_held_back (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
 static void
 s_hold_or_release (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
 {
-    if (!s_acknowledged (header->type))
+    if (!br_message_type_acknowledged (header->type))
         return;
     s_session_t *session = s_session (self, job->node_id);
     if (br_reason_retry (job->reason)) {
@@ -852,7 +837,7 @@ s_hold_refused (s_server_t *self)
     for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
          job = (bb_job_t *) zlistx_next (self->batch)) {
         const Bruecke__Header *header = br_envelope_header (job->envelope);
-        if (!br_reason_retry (job->reason) || !s_acknowledged (header->type))
+        if (!br_reason_retry (job->reason) || !br_message_type_acknowledged (header->type))
             continue;
         if (txn && bb_store_check_id (self->store, txn, header->sender, header->message_id.data,
                                       job->digest, NULL) == BB_ID_DUPLICATE)
@@ -882,14 +867,14 @@ s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
     if (status == BB_ID_DUPLICATE)
         return BR_REASON_OK; //  a retransmission: acknowledge again, store nothing
     br_reason_t reason;
-    if (s_is_answer (header->type)) {
+    if (br_message_type_at_broker (header->type) == BR_AT_BROKER_ANSWER) {
         reason = s_store_answer (self, txn, job, hash);
         if (reason == BR_REASON_NOT_FOUND || reason == BR_REASON_FORBIDDEN ||
             reason == BR_REASON_MALFORMED) {
             job->reason = reason; //  answers a message this node never got
             reason = BR_REASON_OK;
         }
-    } else if (bb_exchange_takes (header->type)) {
+    } else if (br_message_type_at_broker (header->type) == BR_AT_BROKER_EXCHANGE) {
         reason = s_exchange_take (self, txn, job);
         job->stored = reason == BR_REASON_OK && job->reason == BR_REASON_OK;
     } else if (s_consent_withdrawn (self, txn, header,
@@ -922,7 +907,7 @@ s_acknowledge (s_server_t *self)
     for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
          job = (bb_job_t *) zlistx_next (self->batch)) {
         if (job->reason != BR_REASON_OK ||
-            !s_acknowledged (br_envelope_header (job->envelope)->type))
+            !br_message_type_acknowledged (br_envelope_header (job->envelope)->type))
             continue;
         zlistx_t *jobs = (zlistx_t *) zhashx_lookup (accepted, job->node_id);
         if (!jobs) {
@@ -996,7 +981,8 @@ s_commit_batch (s_server_t *self)
             if (job->stored && header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL)
                 s_flow_count (self, header->sender, header->recipient);
             if (job->reason == BR_REASON_OK &&
-                s_is_answer (br_envelope_header (job->envelope)->type))
+                br_message_type_at_broker (br_envelope_header (job->envelope)->type) ==
+                    BR_AT_BROKER_ANSWER)
                 s_session (self, job->node_id)->last_answer_clock = br_clock_ms ();
         }
         s_acknowledge (self);

@@ -15,40 +15,54 @@ struct _br_envelope_t {
     Bruecke__Message *message; //  decoded inner message, set by a successful verify
 };
 
-//  What the protocol says about each message type.
+//  What the protocol says about each message type, and where each party
+//  takes it: the one table of message types (PROTOCOL.md 6, 9, 15, 16).
 typedef struct {
     Bruecke__MessageType type; //  the type
     const char *name;          //  its name without TYPE_
     bool sealed;               //  body sealed to the recipient
     bool personal;             //  may carry personal data: attestation required
-    bool content;              //  node-to-node content for a service, acknowledged
+    bool content;              //  node-to-node content for a service
     bool session;              //  a session message: handled at once, never stored
+    bool acknowledged;         //  the broker answers ACCEPTED once it took it
+    bool broker_queued;        //  the broker's own, delivered through its queue with a receipt
+    br_at_broker_t at_broker;  //  where the broker takes it
+    br_at_node_t at_node;      //  where a node takes it
 } s_type_info_t;
 
+#define S_TYPE(type) BRUECKE__MESSAGE_TYPE__TYPE_##type, #type
+#define S_SESSION    BR_AT_BROKER_SESSION
+#define S_QUEUE      BR_AT_BROKER_QUEUE
+#define S_EXCHANGE   BR_AT_BROKER_EXCHANGE
+#define S_ANSWER     BR_AT_BROKER_ANSWER
+#define N_BROKER     BR_AT_NODE_BROKER
+#define N_INBOX      BR_AT_NODE_INBOX
+#define N_CASEWORK   BR_AT_NODE_CASEWORK
+#define N_EXCHANGE   BR_AT_NODE_EXCHANGE
+
 static const s_type_info_t s_types[] = {
-    {BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "HELLO", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, "HEARTBEAT", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, "ACCEPTED", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, "REFUSAL", false, false, false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT, "RECEIPT", false, false, false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CREDIT, "CREDIT", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, "ROSTER_UPDATE", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, "DEAD_LETTER", false, false, false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "TEST_NOTE", true, true, true, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL, "REFERRAL", true, true, true, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE, "REFERRAL_UPDATE", true, true, true, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL, "CONSENT_WITHDRAWAL", false, false, true,
-     false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER, "CASE_TRANSFER", true, true, true, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER, "CASE_TRANSFER_ANSWER", false, false, true,
-     false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_BOARD_PUBLISH, "BOARD_PUBLISH", false, false, false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_BOARD_WITHDRAW, "BOARD_WITHDRAW", false, false, false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION, "AGREEMENT_ACTION", false, false, false, false},
-    {BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC, "EXCHANGE_SYNC", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE, "BOARD_UPDATE", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE, "LEDGER_UPDATE", false, false, false, true},
-    {BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, "AGREEMENT", false, false, false, false},
+    //  type                    sealed personal content session ack.  queued at broker  at node
+    {S_TYPE (HELLO), false, false, false, true, false, false, S_SESSION, N_BROKER},
+    {S_TYPE (HEARTBEAT), false, false, false, true, false, false, S_SESSION, N_BROKER},
+    {S_TYPE (ACCEPTED), false, false, false, true, false, false, S_SESSION, N_BROKER},
+    {S_TYPE (REFUSAL), false, false, false, false, false, false, S_ANSWER, N_BROKER},
+    {S_TYPE (RECEIPT), false, false, false, false, false, false, S_ANSWER, N_BROKER},
+    {S_TYPE (CREDIT), false, false, false, true, false, false, S_SESSION, N_BROKER},
+    {S_TYPE (ROSTER_UPDATE), false, false, false, true, false, false, S_SESSION, N_BROKER},
+    {S_TYPE (DEAD_LETTER), false, false, false, false, false, true, S_QUEUE, N_INBOX},
+    {S_TYPE (TEST_NOTE), true, true, true, false, true, false, S_QUEUE, N_INBOX},
+    {S_TYPE (REFERRAL), true, true, true, false, true, false, S_QUEUE, N_CASEWORK},
+    {S_TYPE (REFERRAL_UPDATE), true, true, true, false, true, false, S_QUEUE, N_CASEWORK},
+    {S_TYPE (CONSENT_WITHDRAWAL), false, false, true, false, true, false, S_QUEUE, N_CASEWORK},
+    {S_TYPE (CASE_TRANSFER), true, true, true, false, true, false, S_QUEUE, N_CASEWORK},
+    {S_TYPE (CASE_TRANSFER_ANSWER), false, false, true, false, true, false, S_QUEUE, N_CASEWORK},
+    {S_TYPE (BOARD_PUBLISH), false, false, false, false, true, false, S_EXCHANGE, N_BROKER},
+    {S_TYPE (BOARD_WITHDRAW), false, false, false, false, true, false, S_EXCHANGE, N_BROKER},
+    {S_TYPE (AGREEMENT_ACTION), false, false, false, false, true, false, S_EXCHANGE, N_BROKER},
+    {S_TYPE (EXCHANGE_SYNC), false, false, false, true, false, false, S_SESSION, N_BROKER},
+    {S_TYPE (BOARD_UPDATE), false, false, false, true, false, false, S_SESSION, N_EXCHANGE},
+    {S_TYPE (LEDGER_UPDATE), false, false, false, true, false, false, S_SESSION, N_EXCHANGE},
+    {S_TYPE (AGREEMENT), false, false, false, false, false, true, S_QUEUE, N_EXCHANGE},
 };
 
 static const s_type_info_t *
@@ -92,6 +106,34 @@ br_message_type_session (int type)
 {
     const s_type_info_t *info = s_type_info (type);
     return info && info->session;
+}
+
+bool
+br_message_type_acknowledged (int type)
+{
+    const s_type_info_t *info = s_type_info (type);
+    return info && info->acknowledged;
+}
+
+bool
+br_message_type_broker_queued (int type)
+{
+    const s_type_info_t *info = s_type_info (type);
+    return info && info->broker_queued;
+}
+
+br_at_broker_t
+br_message_type_at_broker (int type)
+{
+    const s_type_info_t *info = s_type_info (type);
+    return info ? info->at_broker : BR_AT_BROKER_NONE;
+}
+
+br_at_node_t
+br_message_type_at_node (int type)
+{
+    const s_type_info_t *info = s_type_info (type);
+    return info ? info->at_node : BR_AT_NODE_NONE;
 }
 
 const char *
@@ -431,6 +473,22 @@ br_envelope_test (bool verbose)
     if (verbose)
         printf (" * br_envelope: ");
     //  @selftest
+    //  The type table agrees with itself: content is queued and
+    //  acknowledged, what the Transferbörse applies is acknowledged, the
+    //  broker's queued own messages are no content, a session message is
+    //  never acknowledged, a sealed body is personal data
+    for (size_t index = 0; index < sizeof (s_types) / sizeof (s_types[0]); index++) {
+        const s_type_info_t *info = &s_types[index];
+        assert (!info->content || (info->acknowledged && info->at_broker == BR_AT_BROKER_QUEUE));
+        assert (info->at_broker != BR_AT_BROKER_EXCHANGE || info->acknowledged);
+        assert (!info->broker_queued || (!info->content && info->at_broker == BR_AT_BROKER_QUEUE));
+        assert (!info->session || !info->acknowledged);
+        assert (!info->sealed || info->personal);
+        assert (info->at_node != BR_AT_NODE_CASEWORK || info->content);
+        assert (br_message_type_at_broker ((int) info->type) == info->at_broker);
+    }
+    assert (br_message_type_at_node (9999) == BR_AT_NODE_NONE);
+    assert (!br_message_type_acknowledged (9999));
     int64_t now = br_now_ms ();
     int64_t day = 24 * 3600 * 1000LL;
     br_identity_t *luenen = br_identity_new ("luenen");

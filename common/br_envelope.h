@@ -148,6 +148,36 @@ bool br_message_type_content (int type);
 //  remembered, and so not subject to the clock rules of PROTOCOL.md 10.
 bool br_message_type_session (int type);
 
+//  True if the broker answers ACCEPTED to the sender of `type` once it has
+//  stored it (content) or applied it (the Transferbörse's BOARD_PUBLISH,
+//  BOARD_WITHDRAW, AGREEMENT_ACTION).
+bool br_message_type_acknowledged (int type);
+
+//  True if `type` is the broker's own message that reaches a node through
+//  its queue and is receipted (DEAD_LETTER, AGREEMENT); the broker's other
+//  messages come directly and are handled at once.
+bool br_message_type_broker_queued (int type);
+
+//  Where the broker takes a message of a type.
+typedef enum {
+    BR_AT_BROKER_NONE,     //  not a type of this version
+    BR_AT_BROKER_SESSION,  //  handled at once (session messages)
+    BR_AT_BROKER_QUEUE,    //  stored for its recipient and delivered
+    BR_AT_BROKER_EXCHANGE, //  applied by the Transferbörse
+    BR_AT_BROKER_ANSWER    //  a recipient's answer about a delivered message
+} br_at_broker_t;
+br_at_broker_t br_message_type_at_broker (int type);
+
+//  Where a node takes a message of a type.
+typedef enum {
+    BR_AT_NODE_NONE,     //  not a type of this version
+    BR_AT_NODE_BROKER,   //  the connection's own (or never sent to a node)
+    BR_AT_NODE_INBOX,    //  stored in the inbox
+    BR_AT_NODE_CASEWORK, //  applied by casework, with the message
+    BR_AT_NODE_EXCHANGE  //  applied to the Transferbörse's copies; only from the broker
+} br_at_node_t;
+br_at_node_t br_message_type_at_node (int type);
+
 //  The type's name as in the schema without TYPE_, e.g. "TEST_NOTE".
 const char *br_message_type_name (int type);
 

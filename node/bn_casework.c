@@ -2816,16 +2816,6 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
 
 //  ---- Receiving --------------------------------------------------------------------
 
-bool
-bn_casework_takes (int type)
-{
-    return type == BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL_UPDATE ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_CASE_TRANSFER_ANSWER;
-}
-
 //  Turns received sections into {category: object}, refusing categories
 //  the attestation does not cover and content that is not a JSON object.
 static br_reason_t

@@ -110,9 +110,6 @@ void bn_casework_set_roster (bn_casework_t *self, br_roster_t *roster);
 //  changed or sent), or a store reason. Does not set request->reason.
 br_reason_t bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *request) BR_WUR;
 
-//  True if messages of `type` are casework that bn_casework_receive takes.
-bool bn_casework_takes (int type);
-
 //  Applies a delivered, verified casework message inside `txn` (before the
 //  store records its id). Sets *verdict to OK if it was taken, or to why
 //  the recipient refuses it (CATEGORY_NOT_COVERED, FORBIDDEN,

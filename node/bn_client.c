@@ -498,12 +498,12 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
     }
     //  Casework is applied with the message, in the same transaction; what
     //  it refuses is not stored
-    bool exchange = bn_exchange_takes (header->type);
+    bool exchange = br_message_type_at_node (header->type) == BR_AT_NODE_EXCHANGE;
     if (exchange && !streq (br_envelope_signer (envelope), self->broker_id)) {
         s_answer (self, drain, header, BR_REASON_FORBIDDEN, now); //  only the broker's
         return BR_REASON_OK;
     }
-    if ((exchange || bn_casework_takes (header->type)) &&
+    if ((exchange || br_message_type_at_node (header->type) == BR_AT_NODE_CASEWORK) &&
         !bn_store_seen (self->store, txn, header)) {
         br_reason_t reason =
             exchange ? bn_exchange_receive (self->exchange, txn, envelope, &verdict)
@@ -554,7 +554,7 @@ s_apply_local (s_node_t *self, MDB_txn *txn, uint64_t sequence, const uint8_t *d
     }
     const Bruecke__Header *header = br_envelope_header (envelope);
     verdict = s_check_delivery (self, envelope, now);
-    if (verdict == BR_REASON_OK && !bn_casework_takes (header->type))
+    if (verdict == BR_REASON_OK && br_message_type_at_node (header->type) != BR_AT_NODE_CASEWORK)
         verdict = BR_REASON_UNSUPPORTED_TYPE;
     br_reason_t reason = BR_REASON_OK;
     if (verdict == BR_REASON_OK && !bn_store_seen (self->store, txn, header))
@@ -608,15 +608,6 @@ s_deliver_local (s_node_t *self)
     }
 }
 
-//  True for the broker's own messages that come through its queue, with a
-//  receipt; its other messages come directly.
-static bool
-s_queued_by_broker (int type)
-{
-    return type == BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT;
-}
-
 //  Asks the broker for what the exchange's copies missed, at most once a
 //  second.
 static void
@@ -666,7 +657,7 @@ s_receive (s_node_t *self)
         bool from_broker = streq (br_envelope_signer (envelope), self->broker_id);
         if (from_broker)
             self->last_heard_clock = br_clock_ms ();
-        if (from_broker && !s_queued_by_broker (header->type)) {
+        if (from_broker && !br_message_type_broker_queued (header->type)) {
             s_read_broker_clock (self, header, now);
             failure = s_handle_broker (self, txn, envelope, now);
         } else if (!self->awaiting_hello)

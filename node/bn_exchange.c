@@ -99,14 +99,6 @@ bn_exchange_rolled_back (bn_exchange_t *self)
     self->sync_due = true;
 }
 
-bool
-bn_exchange_takes (int type)
-{
-    return type == BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE ||
-           type == BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT;
-}
-
 void
 bn_exchange_want_sync (bn_exchange_t *self)
 {

@@ -73,10 +73,6 @@ void bn_exchange_destroy (bn_exchange_t **self_p);
 //  Sets the roster in force (borrowed).
 void bn_exchange_set_roster (bn_exchange_t *self, br_roster_t *roster);
 
-//  True for the broker's exchange messages: BOARD_UPDATE, LEDGER_UPDATE
-//  (sent directly) and AGREEMENT (queued, answered with a receipt).
-bool bn_exchange_takes (int type);
-
 //  Applies one of those, verified and from the broker, inside `txn`. What
 //  does not fit (a forged item, a broken record) is left out and logged; an
 //  AGREEMENT that is not well-formed or not for this town is refused in

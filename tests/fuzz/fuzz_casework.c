@@ -340,7 +340,8 @@ s_envelope_accept (zchunk_t *chunk)
     FUZZ_CHECK (br_envelope_verify_in_roster (envelope, fixture->roster) == BR_REASON_OK);
     FUZZ_CHECK (br_envelope_check_time (envelope, FUZZ_NOW_MS) == BR_REASON_OK);
     FUZZ_CHECK (br_envelope_check_attestation (envelope, FUZZ_NOW_MS) == BR_REASON_OK);
-    FUZZ_CHECK (bn_casework_takes (br_envelope_header (envelope)->type));
+    FUZZ_CHECK (br_message_type_at_node (br_envelope_header (envelope)->type) ==
+                BR_AT_NODE_CASEWORK);
     return envelope;
 }
 

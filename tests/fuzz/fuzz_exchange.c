@@ -587,7 +587,8 @@ s_broker_run (Bruecke__MessageType type, br_identity_t *sender, const uint8_t *b
     const char *town = br_identity_node_id (sender);
     zchunk_t *chunk = s_envelope_build (type, sender, "", body, size);
     br_envelope_t *envelope = s_envelope_accept (chunk);
-    FUZZ_CHECK (bb_exchange_takes (br_envelope_header (envelope)->type));
+    FUZZ_CHECK (br_message_type_at_broker (br_envelope_header (envelope)->type) ==
+                BR_AT_BROKER_EXCHANGE);
     uint64_t board_head, ledger_head, head;
     uint8_t hash[BR_LEDGER_HASH_SIZE];
     FUZZ_CHECK (br_board_head (bb_exchange_board (s_world->broker), &board_head) == BR_REASON_OK);
@@ -806,7 +807,8 @@ s_node_run (Bruecke__MessageType type, const uint8_t *body, size_t size)
     zchunk_t *chunk = s_envelope_build (type, exchange->broker, "unna", body, size);
     br_envelope_t *envelope = s_envelope_accept (chunk);
     FUZZ_CHECK (streq (br_envelope_signer (envelope), br_identity_node_id (exchange->broker)));
-    FUZZ_CHECK (bn_exchange_takes (br_envelope_header (envelope)->type));
+    FUZZ_CHECK (br_message_type_at_node (br_envelope_header (envelope)->type) ==
+                BR_AT_NODE_EXCHANGE);
     Bruecke__ExchangeSync held_before, held_after;
     FUZZ_CHECK (bn_exchange_held (s_world->node, &held_before));
 
