@@ -165,6 +165,8 @@ export const AUDIT_ACTIONS = {
   'consent.read': 'Einwilligung gelesen',
   'consent.withdraw': 'Einwilligung widerrufen',
   'consent.withdrawn': 'Widerruf empfangen',
+  'consent.form.store': 'Unterschriebene Einwilligung abgelegt',
+  'consent.form.read': 'Unterschriebene Einwilligung heruntergeladen',
   'referral.send': 'Überweisung gesendet',
   'referral.read': 'Überweisung gelesen',
   'referrals.list': 'Überweisungsliste gelesen',

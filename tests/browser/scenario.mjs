@@ -940,6 +940,11 @@ async function main() {
       ok(loaded < 1000, `all ${loaded} audit records fit on one page`);
       eq(false, await byTestId(page, 'audit-more').isVisible(), '"Weitere Einträge laden" with one page of records');
       await screenshot(page, 'admin-audit');
+      // Every action in German, none as its code (the signed form's were once missing)
+      const actions = await byTestId(page, 'audit-row').locator('td:nth-child(4)').allInnerTexts();
+      const codes = actions.filter((a) => /^[a-z_-]+(\.[a-z_-]+)+$/.test(a.trim()));
+      eq('', [...new Set(codes)].join(' '), `each of ${actions.length} audit actions is named in German`);
+      ok(actions.some((a) => a.includes('Unterschriebene Einwilligung')), 'the signed form\'s actions among them');
       eq(false, await byTestId(page, 'nav-cases').isVisible(), 'the administration sees no link to the cases');
       // The administration manages the web users: add one, see it, remove it
       await byTestId(page, 'admin-users-row').first().waitFor();
