@@ -939,19 +939,19 @@ s_balances_compare (br_ledger_t *self, MDB_txn *txn, zhashx_t *computed)
 
 //  What the ledger's part of the walk keeps.
 typedef struct {
-    br_ledger_t *self;   //  the ledger
-    br_roster_t *roster; //  for the towns' keys
-    zhashx_t *balances;  //  recomputed: node id -> int64_t *
+    br_ledger_t *self;         //  the ledger
+    br_roster_t *roster;       //  for the towns' keys
+    zhashx_t *balances;        //  recomputed: node id -> int64_t *
+    br_ledger_record_t record; //  the record s_walk_parse parsed, for s_walk_check
 } s_walk_t;
 
 //  br_chain_parse_fn: the record is a well-formed ledger record.
 static bool
 s_walk_parse (void *argument, const br_chain_record_t *envelope)
 {
-    (void) argument;
-    br_ledger_record_t record;
+    s_walk_t *walk = (s_walk_t *) argument;
     return s_record_parse (envelope->payload - S_OFFSET_STATEMENT,
-                           envelope->payload_size + BR_CHAIN_OVERHEAD, &record);
+                           envelope->payload_size + BR_CHAIN_OVERHEAD, &walk->record);
 }
 
 //  br_chain_check_fn: a record in its place, following the one before:
@@ -959,27 +959,25 @@ s_walk_parse (void *argument, const br_chain_record_t *envelope)
 static const char *
 s_walk_check (void *argument, MDB_txn *txn, const br_chain_record_t *envelope, br_reason_t *reason)
 {
+    (void) envelope; //  parsed by s_walk_parse just before
     s_walk_t *walk = (s_walk_t *) argument;
-    br_ledger_record_t record;
-    bool parsed = s_record_parse (envelope->payload - S_OFFSET_STATEMENT,
-                                  envelope->payload_size + BR_CHAIN_OVERHEAD, &record);
-    assert (parsed); //  s_walk_parse said so
-    const char *problem = s_entries_problem (&record);
+    const br_ledger_record_t *record = &walk->record;
+    const char *problem = s_entries_problem (record);
     if (problem)
         return problem;
     br_reason_t signed_reason =
-        s_signatures_check (walk->roster, &record.completion, record.provider_signature,
-                            record.receiver_signature, false);
+        s_signatures_check (walk->roster, &record->completion, record->provider_signature,
+                            record->receiver_signature, false);
     if (signed_reason == BR_REASON_UNKNOWN_NODE)
         return S_PROBLEM_UNKNOWN;
     if (signed_reason != BR_REASON_OK)
         return S_PROBLEM_SIGNATURE;
     uint64_t indexed = 0;
     br_reason_t index_reason =
-        s_transfer_find (walk->self, txn, record.completion.transfer_id, &indexed);
-    if (index_reason == BR_REASON_OK && indexed < record.sequence)
+        s_transfer_find (walk->self, txn, record->completion.transfer_id, &indexed);
+    if (index_reason == BR_REASON_OK && indexed < record->sequence)
         return S_PROBLEM_REPEATED; //  an earlier record holds this transfer
-    if (index_reason == BR_REASON_OK && indexed != record.sequence)
+    if (index_reason == BR_REASON_OK && indexed != record->sequence)
         return S_PROBLEM_INDEX;
     if (index_reason == BR_REASON_NOT_FOUND || index_reason == BR_REASON_AUDIT_BROKEN)
         return S_PROBLEM_INDEX;
@@ -988,7 +986,8 @@ s_walk_check (void *argument, MDB_txn *txn, const br_chain_record_t *envelope, b
         return NULL;
     }
     for (size_t index = 0; index < BR_LEDGER_ENTRY_COUNT; index++)
-        s_balance_add (walk->balances, record.entries[index].node_id, record.entries[index].amount);
+        s_balance_add (walk->balances, record->entries[index].node_id,
+                       record->entries[index].amount);
     return NULL;
 }
 
