@@ -69,11 +69,15 @@
         --completion TEXT    completion: "provider,receiver,topic,hours,completed_ms"
         --completion-key FILE  completion: who signs the statement
 
-    Exit codes: 0 a verdict was printed, 1 setup failed, 2 usage error.
+    Exit codes: 0 a verdict was printed, 1 setup failed, 2 usage error,
+    3 the tool hung before its verdict (its threads' stacks are on stderr
+    when gdb is installed).
     =========================================================================
 */
 
 #include "bruecke.h"
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #define S_DEFAULT_WAIT_MS  3000
 #define S_DEFAULT_OVERSIZE (BR_ENVELOPE_MAX_SIZE + 64 * 1024)
@@ -88,17 +92,41 @@
 //  Set once the verdict is on stdout: what a caller needs is there.
 static volatile sig_atomic_t s_verdict_given = 0;
 
+//  Our pid as text for gdb, written before the watchdog is armed: the
+//  handler may only call async-signal-safe functions.
+static char s_pid_text[24];
+
+//  Writes every thread's stack to stderr with gdb, if it is installed: a
+//  rare hang is diagnosed from the first log that shows it.
+static void
+s_write_stacks (void)
+{
+    pid_t child = fork ();
+    if (child == 0) {
+        dup2 (STDERR_FILENO, STDOUT_FILENO);
+        execlp ("gdb", "gdb", "-q", "-batch", "-p", s_pid_text, "-ex", "thread apply all bt",
+                (char *) NULL);
+        _exit (127);
+    }
+    if (child > 0)
+        waitpid (child, NULL, 0);
+}
+
 //  The watchdog: a tool that hangs must not hang its test. Before the
-//  verdict that is a failure of the tool (exit 3, said so); after it, a
-//  hang in libzmq's teardown, which the verdict does not depend on (exit 0).
+//  verdict that is a failure of the tool (exit 3, said so, with the
+//  stacks); after it, a hang in libzmq's teardown, which the verdict does
+//  not depend on (exit 0).
 static void
 s_watchdog (int signal)
 {
     (void) signal;
-    static const char hung[] = "bruecke-attack: hung before giving its verdict\n";
-    if (!s_verdict_given && write (STDERR_FILENO, hung, sizeof (hung) - 1) < 0)
+    static const char hung[] = "bruecke-attack: hung before giving its verdict; stacks follow\n";
+    if (s_verdict_given)
+        _exit (0);
+    if (write (STDERR_FILENO, hung, sizeof (hung) - 1) < 0)
         _exit (4);
-    _exit (s_verdict_given ? 0 : 3);
+    s_write_stacks ();
+    _exit (3);
 }
 
 //  What the command line asked for.
@@ -696,6 +724,8 @@ main (int argc, char *argv[])
         return 1;
     }
 
+    snprintf (s_pid_text, sizeof (s_pid_text), "%d", (int) getpid ());
+    prctl (PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0); //  gdb, our child, may attach
     signal (SIGALRM, s_watchdog);
     alarm ((unsigned) (options.wait_ms / 1000) + S_WATCHDOG_S);
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
