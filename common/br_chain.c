@@ -14,6 +14,7 @@
 #define S_NAME_MAX        31
 
 struct _br_chain_t {
+    br_store_t *store;         //  the environment, the caller's
     MDB_dbi records;           //  sequence -> record
     MDB_dbi heads;             //  "head" -> sequence + hash of the last record
     uint8_t format;            //  the records' first byte
@@ -21,12 +22,18 @@ struct _br_chain_t {
 };
 
 br_chain_t *
-br_chain_new (MDB_dbi records, MDB_dbi heads, uint8_t format, const char *name)
+br_chain_new (br_store_t *store, const char *records, const char *heads, uint8_t format,
+              const char *name, br_reason_t *reason)
 {
-    assert (name);
+    assert (store && records && heads && name && reason);
     br_chain_t *self = (br_chain_t *) zmalloc (sizeof (br_chain_t));
-    self->records = records;
-    self->heads = heads;
+    self->store = store;
+    const br_store_db_t dbs[] = {{records, &self->records}, {heads, &self->heads}};
+    *reason = br_store_open_dbs (store, dbs, sizeof (dbs) / sizeof (dbs[0]));
+    if (*reason != BR_REASON_OK) {
+        free (self);
+        return NULL;
+    }
     self->format = format;
     snprintf (self->name, sizeof (self->name), "%s", name);
     return self;
@@ -47,6 +54,29 @@ s_hash (const uint8_t *data, size_t size, uint8_t hash[BR_CHAIN_HASH_SIZE])
 {
     int rc = crypto_generichash (hash, BR_CHAIN_HASH_SIZE, data, size, NULL, 0);
     assert (rc == 0);
+}
+
+MDB_dbi
+br_chain_records (br_chain_t *self)
+{
+    assert (self);
+    return self->records;
+}
+
+MDB_dbi
+br_chain_heads (br_chain_t *self)
+{
+    assert (self);
+    return self->heads;
+}
+
+br_reason_t
+br_chain_get (br_chain_t *self, MDB_txn *txn, uint64_t sequence, const void **data, size_t *size)
+{
+    assert (self && txn && data && size);
+    uint8_t key[BR_CHAIN_SEQUENCE_SIZE];
+    br_put_u64 (key, sequence);
+    return br_store_get (txn, self->records, key, sizeof (key), data, size);
 }
 
 bool
@@ -104,6 +134,22 @@ br_chain_last (br_chain_t *self, MDB_txn *txn, uint64_t *sequence, uint8_t hash[
     return reason;
 }
 
+br_reason_t
+br_chain_current (br_chain_t *self, uint64_t *sequence, uint8_t hash[BR_CHAIN_HASH_SIZE])
+{
+    assert (self && sequence && hash);
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason == BR_REASON_OK)
+        reason = br_chain_last (self, txn, sequence, hash);
+    br_store_abort (&txn);
+    if (reason != BR_REASON_OK) {
+        *sequence = 0;
+        memset (hash, 0, BR_CHAIN_HASH_SIZE);
+    }
+    return reason;
+}
+
 size_t
 br_chain_seal (uint8_t format, uint64_t sequence, int64_t time_ms,
                const uint8_t prev[BR_CHAIN_HASH_SIZE], const uint8_t *payload, size_t size,
@@ -143,14 +189,11 @@ br_chain_put (br_chain_t *self, MDB_txn *txn, const uint8_t *data, size_t size)
     return br_store_put (txn, self->heads, S_HEAD_KEY, strlen (S_HEAD_KEY), head, sizeof (head), 0);
 }
 
-br_reason_t
-br_chain_verify (br_chain_t *self, MDB_txn *txn, br_chain_parse_fn *parse, br_chain_check_fn *check,
-                 void *argument, uint64_t *checked, uint64_t *first_bad, const char **problem)
+//  br_chain_verify in `txn`.
+static br_reason_t
+s_verify (br_chain_t *self, MDB_txn *txn, br_chain_parse_fn *parse, br_chain_check_fn *check,
+          void *argument, uint64_t *checked, uint64_t *first_bad, const char **problem)
 {
-    assert (self && txn && checked && first_bad && problem);
-    *checked = 0;
-    *first_bad = 0;
-    *problem = NULL;
     uint64_t head_sequence = 0;
     uint8_t head_hash[BR_CHAIN_HASH_SIZE];
     br_reason_t head_reason = br_chain_head (self, txn, &head_sequence, head_hash);
@@ -218,6 +261,13 @@ br_chain_verify (br_chain_t *self, MDB_txn *txn, br_chain_parse_fn *parse, br_ch
         else if (sodium_memcmp (head_hash, prev, BR_CHAIN_HASH_SIZE) != 0)
             found = BR_CHAIN_HEAD, expected = last;
     }
+    if (!found && check) {
+        //  The whole log, in the owner's eyes
+        found = check (argument, txn, NULL, &reason);
+        if (reason != BR_REASON_OK)
+            return reason;
+        expected = last ? last : 1;
+    }
     *checked = last;
     if (found) {
         *first_bad = expected;
@@ -227,15 +277,37 @@ br_chain_verify (br_chain_t *self, MDB_txn *txn, br_chain_parse_fn *parse, br_ch
     return BR_REASON_OK;
 }
 
-size_t
-br_chain_read (br_chain_t *self, MDB_txn *txn, uint64_t after, size_t max, br_chain_each_fn *each,
-               void *argument)
+br_reason_t
+br_chain_verify (br_chain_t *self, br_chain_parse_fn *parse, br_chain_check_fn *check,
+                 void *argument, uint64_t *checked, uint64_t *first_bad, const char **problem)
 {
-    assert (self && txn && each);
+    assert (self && checked && first_bad && problem);
+    *checked = 0;
+    *first_bad = 0;
+    *problem = NULL;
+    MDB_txn *txn = NULL;
+    br_reason_t reason = br_store_begin (self->store, false, &txn);
+    if (reason != BR_REASON_OK)
+        return reason;
+    reason = s_verify (self, txn, parse, check, argument, checked, first_bad, problem);
+    br_store_abort (&txn);
+    return reason;
+}
+
+size_t
+br_chain_read (br_chain_t *self, uint64_t after, size_t max, br_chain_each_fn *each, void *argument)
+{
+    assert (self && each);
     size_t count = 0;
+    MDB_txn *txn = NULL;
     MDB_cursor *cursor;
-    if (max == 0 || after == UINT64_MAX || mdb_cursor_open (txn, self->records, &cursor) != 0)
+    if (max == 0 || after == UINT64_MAX ||
+        br_store_begin (self->store, false, &txn) != BR_REASON_OK)
         return 0;
+    if (mdb_cursor_open (txn, self->records, &cursor) != 0) {
+        br_store_abort (&txn);
+        return 0;
+    }
     uint8_t start[BR_CHAIN_SEQUENCE_SIZE];
     br_put_u64 (start, after + 1);
     MDB_val key = {.mv_size = sizeof (start), .mv_data = start}, value;
@@ -246,7 +318,32 @@ br_chain_read (br_chain_t *self, MDB_txn *txn, uint64_t after, size_t max, br_ch
         rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT);
     }
     mdb_cursor_close (cursor);
+    br_store_abort (&txn);
     return count;
+}
+
+void
+br_chain_put_text (uint8_t **cursor, const char *text)
+{
+    size_t length = strlen (text);
+    assert (length <= UINT8_MAX);
+    **cursor = (uint8_t) length;
+    memcpy (*cursor + 1, text, length);
+    *cursor += 1 + length;
+}
+
+bool
+br_chain_get_text (const uint8_t **cursor, const uint8_t *end, size_t max, char *text)
+{
+    if (*cursor >= end)
+        return false;
+    size_t length = **cursor;
+    if (length > max || (size_t) (end - *cursor - 1) < length || memchr (*cursor + 1, '\0', length))
+        return false;
+    memcpy (text, *cursor + 1, length);
+    text[length] = '\0';
+    *cursor += 1 + length;
+    return true;
 }
 
 //  ---- Self test ----------------------------------------------------------------------
@@ -261,20 +358,25 @@ s_test_each (void *argument, const uint8_t *data, size_t size)
     return true;
 }
 
-//  A payload of "ok" passes the owner's check, anything else does not.
+//  A payload of "ok" passes the owner's check, anything else does not; a
+//  log of more than 4 records fails its whole-log check.
 static const char *
 s_test_check (void *argument, MDB_txn *txn, const br_chain_record_t *record, br_reason_t *reason)
 {
-    (void) argument;
     (void) txn;
     (void) reason;
+    if (!record)
+        return *(uint64_t *) argument > 4 ? "too long" : NULL;
+    *(uint64_t *) argument = record->sequence;
     return record->payload_size == 2 && memcmp (record->payload, "ok", 2) == 0 ? NULL : "not ok";
 }
 
-//  Appends a record of `payload` in `txn`.
+//  Appends a record of `payload` in a transaction of its own.
 static void
-s_test_append (br_chain_t *chain, MDB_txn *txn, const char *payload)
+s_test_append (br_chain_t *chain, br_store_t *store, const char *payload)
 {
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     uint64_t last;
     uint8_t prev[BR_CHAIN_HASH_SIZE];
     assert (br_chain_last (chain, txn, &last, prev) == BR_REASON_OK);
@@ -283,6 +385,15 @@ s_test_append (br_chain_t *chain, MDB_txn *txn, const char *payload)
                                  (const uint8_t *) payload, strlen (payload), data);
     assert (size == BR_CHAIN_OVERHEAD + strlen (payload));
     assert (br_chain_put (chain, txn, data, size) == BR_REASON_OK);
+    assert (br_store_commit (&txn) == BR_REASON_OK);
+}
+
+//  Verifies with s_test_check; returns the reason.
+static br_reason_t
+s_test_verify (br_chain_t *chain, uint64_t *checked, uint64_t *first_bad, const char **problem)
+{
+    uint64_t seen = 0;
+    return br_chain_verify (chain, NULL, s_test_check, &seen, checked, first_bad, problem);
 }
 
 void
@@ -296,51 +407,75 @@ br_chain_test (bool verbose)
     br_reason_t reason;
     br_store_t *store = br_store_new (path, 0, &reason);
     assert (store);
-    MDB_dbi records, heads;
-    const br_store_db_t dbs[] = {{"chain", &records}, {"chain-head", &heads}};
-    assert (br_store_open_dbs (store, dbs, 2) == BR_REASON_OK);
-    br_chain_t *chain = br_chain_new (records, heads, 7, "br_chain test");
-    MDB_txn *txn = NULL;
+    br_chain_t *chain = br_chain_new (store, "chain", "chain-head", 7, "br_chain test", &reason);
+    assert (chain);
+    MDB_dbi records = br_chain_records (chain);
+    assert (records != br_chain_heads (chain));
     uint64_t checked, first_bad;
     const char *problem;
 
     //  An empty chain verifies; three records do
-    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
-    assert (br_chain_verify (chain, txn, NULL, s_test_check, NULL, &checked, &first_bad,
-                             &problem) == BR_REASON_OK &&
-            checked == 0);
-    uint64_t sequence;
-    uint8_t hash[BR_CHAIN_HASH_SIZE];
-    assert (br_chain_head (chain, txn, &sequence, hash) == BR_REASON_NOT_FOUND);
+    assert (s_test_verify (chain, &checked, &first_bad, &problem) == BR_REASON_OK && checked == 0);
+    uint64_t sequence = 1;
+    uint8_t hash[BR_CHAIN_HASH_SIZE] = {1};
+    assert (br_chain_current (chain, &sequence, hash) == BR_REASON_OK && sequence == 0 &&
+            sodium_is_zero (hash, sizeof (hash)));
     for (int index = 0; index < 3; index++)
-        s_test_append (chain, txn, "ok");
-    assert (br_chain_verify (chain, txn, NULL, s_test_check, NULL, &checked, &first_bad,
-                             &problem) == BR_REASON_OK &&
-            checked == 3);
-    assert (br_chain_head (chain, txn, &sequence, hash) == BR_REASON_OK && sequence == 3);
+        s_test_append (chain, store, "ok");
+    assert (s_test_verify (chain, &checked, &first_bad, &problem) == BR_REASON_OK && checked == 3);
+    assert (br_chain_current (chain, &sequence, hash) == BR_REASON_OK && sequence == 3);
     size_t count = 0;
-    assert (br_chain_read (chain, txn, 1, 10, s_test_each, &count) == 2 && count == 2);
+    assert (br_chain_read (chain, 1, 10, s_test_each, &count) == 2 && count == 2);
 
-    //  The owner's check; a record edited; a record over one already there
-    s_test_append (chain, txn, "no");
-    assert (br_chain_verify (chain, txn, NULL, s_test_check, NULL, &checked, &first_bad,
-                             &problem) == BR_REASON_AUDIT_BROKEN);
-    assert (first_bad == 4 && streq (problem, "not ok") && checked == 3);
+    //  The owner's check of the whole log, and of a record
+    s_test_append (chain, store, "ok");
+    s_test_append (chain, store, "ok");
+    assert (s_test_verify (chain, &checked, &first_bad, &problem) == BR_REASON_AUDIT_BROKEN);
+    assert (first_bad == 5 && streq (problem, "too long") && checked == 5);
+    s_test_append (chain, store, "no");
+    assert (s_test_verify (chain, &checked, &first_bad, &problem) == BR_REASON_AUDIT_BROKEN);
+    assert (first_bad == 6 && streq (problem, "not ok") && checked == 5);
+    assert (br_chain_verify (chain, NULL, NULL, NULL, &checked, &first_bad, &problem) ==
+                BR_REASON_OK &&
+            checked == 6);
+
+    //  A record edited; a record over one already there
+    MDB_txn *txn = NULL;
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     uint8_t key[BR_CHAIN_SEQUENCE_SIZE];
     br_put_u64 (key, 2);
     const void *value;
     size_t size;
-    assert (br_store_get (txn, records, key, sizeof (key), &value, &size) == BR_REASON_OK);
+    assert (br_chain_get (chain, txn, 99, &value, &size) == BR_REASON_NOT_FOUND);
+    assert (br_chain_get (chain, txn, 2, &value, &size) == BR_REASON_OK);
     uint8_t copy[BR_CHAIN_OVERHEAD + 16];
     memcpy (copy, value, size);
     copy[BR_CHAIN_OFFSET_PAYLOAD] ^= 1;
     assert (br_store_put (txn, records, key, sizeof (key), copy, size, 0) == BR_REASON_OK);
-    assert (br_chain_verify (chain, txn, NULL, NULL, NULL, &checked, &first_bad, &problem) ==
+    assert (br_store_commit (&txn) == BR_REASON_OK);
+    assert (br_chain_verify (chain, NULL, NULL, NULL, &checked, &first_bad, &problem) ==
             BR_REASON_AUDIT_BROKEN);
     assert (first_bad == 2 && streq (problem, BR_CHAIN_EDITED));
     copy[BR_CHAIN_OFFSET_PAYLOAD] ^= 1;
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (br_chain_put (chain, txn, copy, size) == BR_REASON_AUDIT_BROKEN);
     br_store_abort (&txn);
+
+    //  Texts in payloads
+    uint8_t buffer[300];
+    uint8_t *write = buffer;
+    br_chain_put_text (&write, "jobcenter");
+    br_chain_put_text (&write, "");
+    const uint8_t *read = buffer;
+    char text[16];
+    assert (br_chain_get_text (&read, write, 15, text) && streq (text, "jobcenter"));
+    assert (br_chain_get_text (&read, write, 15, text) && streq (text, "") && read == write);
+    assert (!br_chain_get_text (&read, write, 15, text));
+    read = buffer;
+    assert (!br_chain_get_text (&read, write, 8, text) && read == buffer); //  too long
+    assert (!br_chain_get_text (&read, buffer + 5, 15, text));             //  past the end
+    buffer[3] = '\0';
+    assert (!br_chain_get_text (&read, write, 15, text)); //  a NUL inside
 
     br_chain_destroy (&chain);
     br_chain_destroy (&chain);

@@ -53,14 +53,23 @@ typedef struct {
 
 typedef struct _br_chain_t br_chain_t;
 
-//  A chain of records in `records` with its head in `heads` (databases of
-//  an environment the caller owns), of records whose first byte is
-//  `format`; `name` names it in the log.
-br_chain_t *br_chain_new (MDB_dbi records, MDB_dbi heads, uint8_t format, const char *name);
-
+//  The chain in the databases named `records` and `heads` of `store`
+//  (which the caller owns and keeps open), opened here, of records whose
+//  first byte is `format`; `name` names it in the log. NULL with *reason
+//  if the databases cannot be opened.
+br_chain_t *br_chain_new (br_store_t *store, const char *records, const char *heads, uint8_t format,
+                          const char *name, br_reason_t *reason);
 //  Frees the chain (not its databases) and nulls the pointer.
 void br_chain_destroy (br_chain_t **self_p);
 
+//  The records and the heads database, for the owners' selftests that
+//  edit them by hand.
+MDB_dbi br_chain_records (br_chain_t *self);
+MDB_dbi br_chain_heads (br_chain_t *self);
+//  The record at `sequence` in `txn`: OK with its bytes (valid until the
+//  transaction ends), NOT_FOUND, or a store reason.
+br_reason_t br_chain_get (br_chain_t *self, MDB_txn *txn, uint64_t sequence, const void **data,
+                          size_t *size) BR_WUR;
 //  Reads the envelope of `size` bytes into *record, checking the sizes and
 //  that the first byte is `format`, not the hash. True if it is one.
 bool br_chain_parse (uint8_t format, const uint8_t *data, size_t size, br_chain_record_t *record);
@@ -78,6 +87,11 @@ br_reason_t br_chain_head (br_chain_t *self, MDB_txn *txn, uint64_t *sequence,
 br_reason_t br_chain_last (br_chain_t *self, MDB_txn *txn, uint64_t *sequence,
                            uint8_t hash[BR_CHAIN_HASH_SIZE]) BR_WUR;
 
+//  The head now, in a read transaction of its own: OK with the last
+//  sequence and hash, 0 and zeros when the chain is empty; on a failure
+//  its reason, with 0 and zeros.
+br_reason_t br_chain_current (br_chain_t *self, uint64_t *sequence,
+                              uint8_t hash[BR_CHAIN_HASH_SIZE]) BR_WUR;
 //  Writes the record of `format` for `payload` into `data`
 //  (BR_CHAIN_OVERHEAD + size bytes; `payload` may already be in place
 //  there), hash included. Returns its size.
@@ -93,28 +107,36 @@ br_reason_t br_chain_put (br_chain_t *self, MDB_txn *txn, const uint8_t *data, s
 //  The owner's part of verification. `parse` says whether a record's
 //  payload is well formed (MALFORMED if not); `check` looks at a record
 //  that is in its place and follows the one before: NULL, or its own
-//  problem; it may set *reason to a store reason to stop the walk.
+//  problem; it may set *reason to a store reason to stop the walk. When
+//  the whole chain holds, `check` is called once more with a NULL record,
+//  for what the owner checks over the whole log (its problem is then
+//  reported at the last record).
 typedef bool (br_chain_parse_fn) (void *argument, const br_chain_record_t *record);
 typedef const char *(br_chain_check_fn) (void *argument, MDB_txn *txn,
                                          const br_chain_record_t *record, br_reason_t *reason);
-
-//  Walks the chain in `txn`: each key the next sequence, each record's
-//  hash over its bytes, its envelope and payload well formed, its own
-//  sequence its key's, its prev the hash of the one before, the owner's
-//  check; then the head names the last record and its hash. Returns OK
-//  with *checked records, AUDIT_BROKEN with the first bad sequence and the
-//  problem, or a store reason.
-br_reason_t br_chain_verify (br_chain_t *self, MDB_txn *txn, br_chain_parse_fn *parse,
-                             br_chain_check_fn *check, void *argument, uint64_t *checked,
-                             uint64_t *first_bad, const char **problem) BR_WUR;
-
+//  Walks the chain in a read transaction of its own: each key the next
+//  sequence, each record's hash over its bytes, its envelope and payload
+//  well formed, its own sequence its key's, its prev the hash of the one
+//  before, the owner's check; then the head names the last record and its
+//  hash. Returns OK with *checked records, AUDIT_BROKEN with the first bad
+//  sequence and the problem, or a store reason.
+br_reason_t br_chain_verify (br_chain_t *self, br_chain_parse_fn *parse, br_chain_check_fn *check,
+                             void *argument, uint64_t *checked, uint64_t *first_bad,
+                             const char **problem) BR_WUR;
 //  Calls `each` with the records after sequence `after`, at most `max`, in
-//  order, in `txn`; stops at the first that is not a record of this chain
-//  or for which `each` returns false. Returns how many it was given.
+//  order, in a read transaction of its own; stops at the first that is not
+//  a record of this chain or for which `each` returns false. Returns how
+//  many it was given.
 typedef bool (br_chain_each_fn) (void *argument, const uint8_t *data, size_t size);
-size_t br_chain_read (br_chain_t *self, MDB_txn *txn, uint64_t after, size_t max,
-                      br_chain_each_fn *each, void *argument);
-
+size_t br_chain_read (br_chain_t *self, uint64_t after, size_t max, br_chain_each_fn *each,
+                      void *argument);
+//  Payload helpers: a text of at most 255 bytes with its 1-byte length.
+//  br_chain_put_text writes it at `*cursor` and advances it;
+//  br_chain_get_text reads one of at most `max` bytes without a NUL, not
+//  past `end`, into `text` (max + 1 bytes) and advances. False if there is
+//  none.
+void br_chain_put_text (uint8_t **cursor, const char *text);
+bool br_chain_get_text (const uint8_t **cursor, const uint8_t *end, size_t max, char *text);
 //  Self test of this class.
 void br_chain_test (bool verbose);
 

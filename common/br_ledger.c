@@ -36,12 +36,6 @@
 #define S_HEAD_SIZE (S_SEQUENCE_SIZE + BR_LEDGER_HASH_SIZE)
 
 //  What br_ledger_verify reports: br_chain's words, and the ledger's own.
-#define S_PROBLEM_EDITED     BR_CHAIN_EDITED
-#define S_PROBLEM_MALFORMED  BR_CHAIN_MALFORMED
-#define S_PROBLEM_MISSING    BR_CHAIN_MISSING
-#define S_PROBLEM_MOVED      BR_CHAIN_MOVED
-#define S_PROBLEM_CHAIN      BR_CHAIN_BROKEN
-#define S_PROBLEM_KEY        BR_CHAIN_KEY
 #define S_PROBLEM_UNBALANCED "entries do not sum to zero"
 #define S_PROBLEM_ENTRIES    "entries do not match the completion"
 #define S_PROBLEM_UNKNOWN    "town not in the roster"
@@ -49,18 +43,12 @@
 #define S_PROBLEM_REPEATED   "transfer id repeated"
 #define S_PROBLEM_INDEX      "transfer index does not match the records"
 #define S_PROBLEM_BALANCE    "balance does not match the records"
-#define S_PROBLEM_HEAD       BR_CHAIN_HEAD
-#define S_PROBLEM_NO_HEAD    BR_CHAIN_NO_HEAD
-#define S_PROBLEM_BAD_HEAD   BR_CHAIN_BAD_HEAD
-#define S_PROBLEM_AFTER_HEAD BR_CHAIN_AFTER_HEAD
 
 struct _br_ledger_t {
     br_store_t *store; //  the LMDB environment (not ours)
-    MDB_dbi records;   //  "ledger": sequence -> record
+    br_chain_t *chain; //  "ledger": sequence -> record, "ledger-meta": its head
     MDB_dbi balances;  //  "ledger-balance": node id -> balance
     MDB_dbi transfers; //  "ledger-transfer": transfer id -> sequence
-    MDB_dbi meta;      //  "ledger-meta": "head" -> sequence + hash of the last record
-    br_chain_t *chain; //  records and head as a chain
 };
 
 br_ledger_t *
@@ -71,14 +59,12 @@ br_ledger_new (br_store_t *store, br_reason_t *reason)
     br_ledger_t *self = (br_ledger_t *) zmalloc (sizeof (br_ledger_t));
     assert (self);
     self->store = store;
-    const br_store_db_t dbs[] = {{"ledger", &self->records},
-                                 {"ledger-balance", &self->balances},
-                                 {"ledger-transfer", &self->transfers},
-                                 {"ledger-meta", &self->meta}};
+    const br_store_db_t dbs[] = {{"ledger-balance", &self->balances},
+                                 {"ledger-transfer", &self->transfers}};
     *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
     if (*reason == BR_REASON_OK)
-        self->chain = br_chain_new (self->records, self->meta, S_FORMAT, "br_ledger");
-    else
+        self->chain = br_chain_new (store, "ledger", "ledger-meta", S_FORMAT, "br_ledger", reason);
+    if (!self->chain)
         br_ledger_destroy (&self);
     return self;
 }
@@ -129,34 +115,12 @@ br_ledger_completion_check (const br_ledger_completion_t *completion)
     return BR_REASON_OK;
 }
 
-//  Appends a token with its 1-byte length at `*cursor` and advances it.
-static void
-s_put_token (uint8_t **cursor, const char *text)
-{
-    size_t length = strlen (text);
-    assert (length <= UINT8_MAX);
-    **cursor = (uint8_t) length;
-    memcpy (*cursor + 1, text, length);
-    *cursor += 1 + length;
-}
-
-//  Reads a token of 1..`max` characters with its 1-byte length from
-//  `*cursor`, not past `end`, into `text` (max + 1 bytes), and advances.
-//  False if it does not fit or is not a token.
+//  Reads a token of 1..`max` characters with its 1-byte length; see
+//  br_chain_get_text.
 static bool
 s_get_token (const uint8_t **cursor, const uint8_t *end, size_t max, char *text)
 {
-    if (*cursor >= end)
-        return false;
-    size_t length = **cursor;
-    if (length == 0 || length > max || (size_t) (end - *cursor - 1) < length)
-        return false;
-    memcpy (text, *cursor + 1, length);
-    text[length] = '\0';
-    if (!br_token_valid (text, max))
-        return false;
-    *cursor += 1 + length;
-    return true;
+    return br_chain_get_text (cursor, end, max, text) && br_token_valid (text, max);
 }
 
 //  Encodes a valid completion's statement; returns its size.
@@ -168,9 +132,9 @@ s_statement_encode (const br_ledger_completion_t *completion, uint8_t *statement
     cursor += BR_LEDGER_DOMAIN_SIZE;
     memcpy (cursor, completion->transfer_id, BR_LEDGER_TRANSFER_ID_SIZE);
     cursor += BR_LEDGER_TRANSFER_ID_SIZE;
-    s_put_token (&cursor, completion->provider);
-    s_put_token (&cursor, completion->receiver);
-    s_put_token (&cursor, completion->topic);
+    br_chain_put_text (&cursor, completion->provider);
+    br_chain_put_text (&cursor, completion->receiver);
+    br_chain_put_text (&cursor, completion->topic);
     br_put_u64 (cursor, (uint64_t) completion->hours);
     cursor += S_INT_SIZE;
     br_put_u64 (cursor, (uint64_t) completion->completed_ms);
@@ -311,7 +275,7 @@ s_record_encode (br_ledger_record_t *record, uint8_t *data)
     cursor += statement_size;
     *cursor++ = BR_LEDGER_ENTRY_COUNT;
     for (size_t index = 0; index < BR_LEDGER_ENTRY_COUNT; index++) {
-        s_put_token (&cursor, record->entries[index].node_id);
+        br_chain_put_text (&cursor, record->entries[index].node_id);
         br_put_u64 (cursor, (uint64_t) record->entries[index].amount);
         cursor += S_INT_SIZE;
     }
@@ -591,13 +555,11 @@ s_append_body (br_ledger_t *self, MDB_txn *txn, void *argument)
     br_reason_t reason = s_transfer_find (self, txn, completion->transfer_id, &earlier);
     if (reason == BR_REASON_OK) {
         //  Tell a repeat of this very completion from another under its id
-        uint8_t key[S_SEQUENCE_SIZE];
-        br_put_u64 (key, earlier);
         const void *value;
         size_t size;
         br_ledger_record_t record;
         uint8_t ours[BR_LEDGER_STATEMENT_MAX], theirs[BR_LEDGER_STATEMENT_MAX];
-        if (br_store_get (txn, self->records, key, sizeof (key), &value, &size) == BR_REASON_OK &&
+        if (br_chain_get (self->chain, txn, earlier, &value, &size) == BR_REASON_OK &&
             s_record_parse ((const uint8_t *) value, size, &record)) {
             size_t ours_size = s_statement_encode (completion, ours);
             size_t theirs_size = s_statement_encode (&record.completion, theirs);
@@ -683,11 +645,9 @@ s_copy_body (br_ledger_t *self, MDB_txn *txn, void *argument)
 
     if (record->sequence <= head_sequence) {
         //  One we hold already: harmless if it is the same, a fork if not
-        uint8_t key[S_SEQUENCE_SIZE];
-        br_put_u64 (key, record->sequence);
         const void *value;
         size_t size;
-        reason = br_store_get (txn, self->records, key, sizeof (key), &value, &size);
+        reason = br_chain_get (self->chain, txn, record->sequence, &value, &size);
         if (reason == BR_REASON_OK)
             return size == record->size && memcmp (value, record->data, size) == 0
                        ? BR_REASON_REPLAYED
@@ -734,22 +694,7 @@ br_reason_t
 br_ledger_head (br_ledger_t *self, uint64_t *sequence, uint8_t hash[BR_LEDGER_HASH_SIZE])
 {
     assert (self);
-    assert (sequence && hash);
-    *sequence = 0;
-    memset (hash, 0, BR_LEDGER_HASH_SIZE);
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (self->store, false, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    reason = br_chain_head (self->chain, txn, sequence, hash);
-    if (reason == BR_REASON_NOT_FOUND)
-        reason = BR_REASON_OK;
-    if (reason != BR_REASON_OK) {
-        *sequence = 0;
-        memset (hash, 0, BR_LEDGER_HASH_SIZE);
-    }
-    br_store_abort (&txn);
-    return reason;
+    return br_chain_current (self->chain, sequence, hash);
 }
 
 //  What br_ledger_read hands each record to.
@@ -775,13 +720,8 @@ br_ledger_read (br_ledger_t *self, uint64_t after, size_t max, br_ledger_record_
 {
     assert (self);
     assert (record_fn);
-    MDB_txn *txn = NULL;
-    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
-        return 0;
     s_reading_t reading = {.record_fn = record_fn, .argument = argument};
-    size_t count = br_chain_read (self->chain, txn, after, max, s_read_one, &reading);
-    br_store_abort (&txn);
-    return count;
+    return br_chain_read (self->chain, after, max, s_read_one, &reading);
 }
 
 br_reason_t
@@ -943,6 +883,7 @@ typedef struct {
     br_roster_t *roster;       //  for the towns' keys
     zhashx_t *balances;        //  recomputed: node id -> int64_t *
     br_ledger_record_t record; //  the record s_walk_parse parsed, for s_walk_check
+    uint64_t records;          //  records checked so far
 } s_walk_t;
 
 //  br_chain_parse_fn: the record is a well-formed ledger record.
@@ -954,13 +895,38 @@ s_walk_parse (void *argument, const br_chain_record_t *envelope)
                            envelope->payload_size + BR_CHAIN_OVERHEAD, &walk->record);
 }
 
+//  What only the ledger has, after the whole chain holds: every record's
+//  transfer id was found at its record and there are no others; the
+//  balances are the sums of the entries.
+static const char *
+s_walk_finish (s_walk_t *walk, MDB_txn *txn, br_reason_t *reason)
+{
+    MDB_stat stat;
+    int rc = mdb_stat (txn, walk->self->transfers, &stat);
+    if (rc != MDB_SUCCESS) {
+        *reason = br_store_reason (rc);
+        return NULL;
+    }
+    if (stat.ms_entries != walk->records)
+        return S_PROBLEM_INDEX;
+    br_reason_t compared = s_balances_compare (walk->self, txn, walk->balances);
+    if (compared == BR_REASON_AUDIT_BROKEN)
+        return S_PROBLEM_BALANCE;
+    *reason = compared;
+    return NULL;
+}
+
 //  br_chain_check_fn: a record in its place, following the one before:
-//  its entries, signatures and transfer index; counts its entries.
+//  its entries, signatures and transfer index; counts its entries. After
+//  the last, s_walk_finish.
 static const char *
 s_walk_check (void *argument, MDB_txn *txn, const br_chain_record_t *envelope, br_reason_t *reason)
 {
-    (void) envelope; //  parsed by s_walk_parse just before
     s_walk_t *walk = (s_walk_t *) argument;
+    if (!envelope)
+        return s_walk_finish (walk, txn, reason);
+    //  The envelope was parsed by s_walk_parse just before, into walk->record
+    walk->records++;
     const br_ledger_record_t *record = &walk->record;
     const char *problem = s_entries_problem (record);
     if (problem)
@@ -991,60 +957,18 @@ s_walk_check (void *argument, MDB_txn *txn, const br_chain_record_t *envelope, b
     return NULL;
 }
 
-//  Walks the ledger in `txn`; see br_ledger_verify. The chain first, then
-//  what only the ledger has: the transfer index and the balances.
-static br_reason_t
-s_verify (br_ledger_t *self, MDB_txn *txn, br_roster_t *roster, uint64_t *checked,
-          uint64_t *first_bad, const char **problem)
-{
-    s_walk_t walk = {.self = self, .roster = roster, .balances = zhashx_new ()};
-    assert (walk.balances);
-    zhashx_set_destructor (walk.balances, s_balance_free);
-    br_reason_t reason = br_chain_verify (self->chain, txn, s_walk_parse, s_walk_check, &walk,
-                                          checked, first_bad, problem);
-    uint64_t last = *checked;
-    const char *found = NULL;
-    if (reason == BR_REASON_OK) {
-        //  Every record's transfer id was found at its record: no others
-        MDB_stat stat;
-        int rc = mdb_stat (txn, self->transfers, &stat);
-        if (rc != MDB_SUCCESS)
-            reason = br_store_reason (rc);
-        else if (stat.ms_entries != last)
-            found = S_PROBLEM_INDEX;
-    }
-    if (reason == BR_REASON_OK && !found) {
-        br_reason_t compared = s_balances_compare (self, txn, walk.balances);
-        if (compared == BR_REASON_AUDIT_BROKEN)
-            found = S_PROBLEM_BALANCE;
-        else
-            reason = compared;
-    }
-    zhashx_destroy (&walk.balances);
-    if (found) {
-        *first_bad = last ? last : 1;
-        *problem = found;
-        return BR_REASON_AUDIT_BROKEN;
-    }
-    return reason;
-}
-
 br_reason_t
 br_ledger_verify (br_ledger_t *self, br_roster_t *roster, uint64_t *checked, uint64_t *first_bad,
                   const char **problem)
 {
     assert (self);
     assert (roster);
-    assert (checked && first_bad && problem);
-    *checked = 0;
-    *first_bad = 0;
-    *problem = NULL;
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (self->store, false, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    reason = s_verify (self, txn, roster, checked, first_bad, problem);
-    br_store_abort (&txn);
+    s_walk_t walk = {.self = self, .roster = roster, .balances = zhashx_new ()};
+    assert (walk.balances);
+    zhashx_set_destructor (walk.balances, s_balance_free);
+    br_reason_t reason = br_chain_verify (self->chain, s_walk_parse, s_walk_check, &walk, checked,
+                                          first_bad, problem);
+    zhashx_destroy (&walk.balances);
     return reason;
 }
 
@@ -1258,7 +1182,7 @@ s_test_record_get (br_ledger_t *ledger, uint64_t sequence, s_test_value_t *copy)
 {
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, sequence);
-    assert (s_test_raw_get (ledger, ledger->records, key, sizeof (key), copy));
+    assert (s_test_raw_get (ledger, br_chain_records (ledger->chain), key, sizeof (key), copy));
 }
 
 //  Writes `copy` as record `sequence`, or deletes the record if NULL.
@@ -1267,8 +1191,8 @@ s_test_record_put (br_ledger_t *ledger, uint64_t sequence, const s_test_value_t 
 {
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, sequence);
-    s_test_raw_set (ledger, ledger->records, key, sizeof (key), copy ? copy->bytes : NULL,
-                    copy ? copy->size : 0);
+    s_test_raw_set (ledger, br_chain_records (ledger->chain), key, sizeof (key),
+                    copy ? copy->bytes : NULL, copy ? copy->size : 0);
 }
 
 //  Replaces record `edited->sequence` with `edited` and, as a careful forger
@@ -1298,7 +1222,8 @@ s_test_rewrite (br_ledger_t *ledger, br_ledger_record_t *edited)
     uint8_t head[S_HEAD_SIZE];
     br_put_u64 (head, last);
     memcpy (head + S_SEQUENCE_SIZE, prev, BR_LEDGER_HASH_SIZE);
-    s_test_raw_set (ledger, ledger->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), head, sizeof (head));
+    s_test_raw_set (ledger, br_chain_heads (ledger->chain), S_HEAD_KEY, strlen (S_HEAD_KEY), head,
+                    sizeof (head));
 }
 
 //  Records as read, copied so that they outlive the read.
@@ -1886,17 +1811,17 @@ br_ledger_test (bool verbose)
     edited = original;
     br_put_u64 (edited.bytes + hours_offset, 40);
     s_test_record_put (ledger, 2, &edited);
-    s_test_expect (ledger, roster, 0, 2, S_PROBLEM_EDITED);
+    s_test_expect (ledger, roster, 0, 2, BR_CHAIN_EDITED);
     for (size_t offset = 0; offset < original.size; offset++) {
         edited = original;
         edited.bytes[offset] ^= 0x01;
         s_test_record_put (ledger, 2, &edited);
-        s_test_expect (ledger, roster, 0, 2, S_PROBLEM_EDITED);
+        s_test_expect (ledger, roster, 0, 2, BR_CHAIN_EDITED);
     }
     edited = original;
     edited.size--;
     s_test_record_put (ledger, 2, &edited);
-    s_test_expect (ledger, roster, 0, 2, S_PROBLEM_EDITED);
+    s_test_expect (ledger, roster, 0, 2, BR_CHAIN_EDITED);
     s_test_record_put (ledger, 2, &original);
     s_test_expect (ledger, roster, last, 0, NULL);
 
@@ -1926,7 +1851,7 @@ br_ledger_test (bool verbose)
     memcpy (edited.bytes, data, size);
     edited.size = size;
     s_test_record_put (ledger, 2, &edited);
-    s_test_expect (ledger, roster, 0, 3, S_PROBLEM_CHAIN);
+    s_test_expect (ledger, roster, 0, 3, BR_CHAIN_BROKEN);
     s_test_record_put (ledger, 2, &original);
     s_test_expect (ledger, roster, last, 0, NULL);
 
@@ -1934,22 +1859,22 @@ br_ledger_test (bool verbose)
     s_test_value_t third_value, first_value, last_value;
     s_test_record_get (ledger, 3, &third_value);
     s_test_record_put (ledger, 3, NULL);
-    s_test_expect (ledger, roster, 0, 3, S_PROBLEM_MISSING);
+    s_test_expect (ledger, roster, 0, 3, BR_CHAIN_MISSING);
     s_test_record_put (ledger, 3, &third_value);
     s_test_record_get (ledger, 1, &first_value);
     s_test_record_put (ledger, 1, NULL);
-    s_test_expect (ledger, roster, 0, 1, S_PROBLEM_MISSING);
+    s_test_expect (ledger, roster, 0, 1, BR_CHAIN_MISSING);
     s_test_record_put (ledger, 1, &first_value);
     s_test_record_get (ledger, last, &last_value);
     s_test_record_put (ledger, last, NULL);
-    s_test_expect (ledger, roster, 0, last, S_PROBLEM_MISSING);
+    s_test_expect (ledger, roster, 0, last, BR_CHAIN_MISSING);
     s_test_record_put (ledger, last, &last_value);
     s_test_expect (ledger, roster, last, 0, NULL);
 
     //  Two records swapped
     s_test_record_put (ledger, 2, &third_value);
     s_test_record_put (ledger, 3, &original);
-    s_test_expect (ledger, roster, 0, 2, S_PROBLEM_MOVED);
+    s_test_expect (ledger, roster, 0, 2, BR_CHAIN_MOVED);
     s_test_record_put (ledger, 2, &original);
     s_test_record_put (ledger, 3, &third_value);
     s_test_expect (ledger, roster, last, 0, NULL);
@@ -1993,9 +1918,11 @@ br_ledger_test (bool verbose)
 
     //  The head: malformed, moved back (appends then refuse), deleted
     s_test_value_t head;
-    assert (s_test_raw_get (ledger, ledger->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), &head));
-    s_test_raw_set (ledger, ledger->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), head.bytes, 5);
-    s_test_expect (ledger, roster, 0, last, S_PROBLEM_BAD_HEAD);
+    assert (s_test_raw_get (ledger, br_chain_heads (ledger->chain), S_HEAD_KEY, strlen (S_HEAD_KEY),
+                            &head));
+    s_test_raw_set (ledger, br_chain_heads (ledger->chain), S_HEAD_KEY, strlen (S_HEAD_KEY),
+                    head.bytes, 5);
+    s_test_expect (ledger, roster, 0, last, BR_CHAIN_BAD_HEAD);
     uint64_t head_sequence;
     assert (br_ledger_head (ledger, &head_sequence, head_hash) == BR_REASON_AUDIT_BROKEN);
     s_test_completion (&bad, 9, "unna", "kamen", 2);
@@ -2007,13 +1934,16 @@ br_ledger_test (bool verbose)
     s_test_record_get (ledger, last - 1, &value);
     memcpy (moved.bytes + S_SEQUENCE_SIZE, value.bytes + value.size - BR_LEDGER_HASH_SIZE,
             BR_LEDGER_HASH_SIZE);
-    s_test_raw_set (ledger, ledger->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), moved.bytes, moved.size);
-    s_test_expect (ledger, roster, 0, last, S_PROBLEM_AFTER_HEAD);
+    s_test_raw_set (ledger, br_chain_heads (ledger->chain), S_HEAD_KEY, strlen (S_HEAD_KEY),
+                    moved.bytes, moved.size);
+    s_test_expect (ledger, roster, 0, last, BR_CHAIN_AFTER_HEAD);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, receiver_signature, roster,
                               now, NULL) == BR_REASON_AUDIT_BROKEN);
-    s_test_raw_set (ledger, ledger->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), NULL, 0);
-    s_test_expect (ledger, roster, 0, last, S_PROBLEM_NO_HEAD);
-    s_test_raw_set (ledger, ledger->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), head.bytes, head.size);
+    s_test_raw_set (ledger, br_chain_heads (ledger->chain), S_HEAD_KEY, strlen (S_HEAD_KEY), NULL,
+                    0);
+    s_test_expect (ledger, roster, 0, last, BR_CHAIN_NO_HEAD);
+    s_test_raw_set (ledger, br_chain_heads (ledger->chain), S_HEAD_KEY, strlen (S_HEAD_KEY),
+                    head.bytes, head.size);
     s_test_expect (ledger, roster, last, 0, NULL);
 
     //  The ledger survives a reopen and continues its chain

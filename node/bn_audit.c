@@ -23,27 +23,12 @@
     (S_RECORD_MIN + BN_AUDIT_ACTOR_MAX + BN_AUDIT_ACTION_MAX + BN_AUDIT_OBJECT_MAX +               \
      BN_AUDIT_DETAIL_MAX)
 
-//  What bn_audit_verify reports (br_chain's words).
-#define S_PROBLEM_EDITED     BR_CHAIN_EDITED
-#define S_PROBLEM_MALFORMED  BR_CHAIN_MALFORMED
-#define S_PROBLEM_MISSING    BR_CHAIN_MISSING
-#define S_PROBLEM_MOVED      BR_CHAIN_MOVED
-#define S_PROBLEM_CHAIN      BR_CHAIN_BROKEN
-#define S_PROBLEM_KEY        BR_CHAIN_KEY
-#define S_PROBLEM_HEAD       BR_CHAIN_HEAD
-#define S_PROBLEM_NO_HEAD    BR_CHAIN_NO_HEAD
-#define S_PROBLEM_BAD_HEAD   BR_CHAIN_BAD_HEAD
-#define S_PROBLEM_AFTER_HEAD BR_CHAIN_AFTER_HEAD
-
 //  Characters allowed in action codes and object ids, besides [a-z0-9].
 #define S_ACTION_EXTRA "._-"
 #define S_OBJECT_EXTRA "._:-"
 
 struct _bn_audit_t {
-    br_store_t *store; //  the node's LMDB environment (not ours)
-    MDB_dbi records;   //  "audit": sequence -> record
-    MDB_dbi head;      //  "audit-head": "head" -> sequence + hash of the last record
-    br_chain_t *chain; //  the two as a chain
+    br_chain_t *chain; //  "audit": sequence -> record, "audit-head": its head
 };
 
 bn_audit_t *
@@ -53,13 +38,11 @@ bn_audit_new (br_store_t *store, br_reason_t *reason)
     assert (reason);
     bn_audit_t *self = (bn_audit_t *) zmalloc (sizeof (bn_audit_t));
     assert (self);
-    self->store = store;
-    const br_store_db_t dbs[] = {{"audit", &self->records}, {"audit-head", &self->head}};
-    *reason = br_store_open_dbs (store, dbs, (sizeof (dbs) / sizeof (dbs[0])));
-    if (*reason == BR_REASON_OK)
-        self->chain = br_chain_new (self->records, self->head, S_FORMAT, "bn_audit");
-    else
-        bn_audit_destroy (&self);
+    self->chain = br_chain_new (store, "audit", "audit-head", S_FORMAT, "bn_audit", reason);
+    if (!self->chain) {
+        free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -91,36 +74,6 @@ s_code_valid (const char *text, size_t min, size_t max, const char *extra)
     return true;
 }
 
-//  Appends a length-prefixed string at `*cursor` and advances it.
-static void
-s_put_string (uint8_t **cursor, const char *text)
-{
-    size_t length = strlen (text);
-    assert (length <= UINT8_MAX);
-    **cursor = (uint8_t) length;
-    memcpy (*cursor + 1, text, length);
-    *cursor += 1 + length;
-}
-
-//  Reads a length-prefixed string of at most `max` bytes from `*cursor`,
-//  not past `end`, into `text` (max + 1 bytes). False if it does not fit or
-//  holds a NUL.
-static bool
-s_get_string (const uint8_t **cursor, const uint8_t *end, size_t max, char *text)
-{
-    if (*cursor >= end)
-        return false;
-    size_t length = **cursor;
-    if (length > max || (size_t) (end - *cursor - 1) < length)
-        return false;
-    memcpy (text, *cursor + 1, length);
-    text[length] = '\0';
-    if (strlen (text) != length)
-        return false;
-    *cursor += 1 + length;
-    return true;
-}
-
 //  Reads a record's envelope and strings into `entry` without checking its
 //  hash. Returns false if it is not a well-formed record.
 static bool
@@ -132,10 +85,10 @@ s_entry_of (const br_chain_record_t *record, size_t size, bn_audit_entry_t *entr
     entry->at_ms = record->time_ms;
     const uint8_t *cursor = record->payload;
     const uint8_t *end = record->payload + record->payload_size;
-    if (!s_get_string (&cursor, end, BN_AUDIT_ACTOR_MAX, entry->actor) ||
-        !s_get_string (&cursor, end, BN_AUDIT_ACTION_MAX, entry->action) ||
-        !s_get_string (&cursor, end, BN_AUDIT_OBJECT_MAX, entry->object) ||
-        !s_get_string (&cursor, end, BN_AUDIT_DETAIL_MAX, entry->detail) || cursor != end)
+    if (!br_chain_get_text (&cursor, end, BN_AUDIT_ACTOR_MAX, entry->actor) ||
+        !br_chain_get_text (&cursor, end, BN_AUDIT_ACTION_MAX, entry->action) ||
+        !br_chain_get_text (&cursor, end, BN_AUDIT_OBJECT_MAX, entry->object) ||
+        !br_chain_get_text (&cursor, end, BN_AUDIT_DETAIL_MAX, entry->detail) || cursor != end)
         return false;
     memcpy (entry->hash, record->hash, BN_AUDIT_HASH_SIZE);
     return true;
@@ -174,10 +127,10 @@ bn_audit_append (bn_audit_t *self, MDB_txn *txn, int64_t at_ms, const char *acto
         return reason;
     uint8_t record[S_RECORD_MAX];
     uint8_t *cursor = record + BR_CHAIN_OFFSET_PAYLOAD;
-    s_put_string (&cursor, actor);
-    s_put_string (&cursor, action);
-    s_put_string (&cursor, object);
-    s_put_string (&cursor, detail);
+    br_chain_put_text (&cursor, actor);
+    br_chain_put_text (&cursor, action);
+    br_chain_put_text (&cursor, object);
+    br_chain_put_text (&cursor, detail);
     size_t size = br_chain_seal (S_FORMAT, last + 1, at_ms, prev, record + BR_CHAIN_OFFSET_PAYLOAD,
                                  (size_t) (cursor - record) - BR_CHAIN_OFFSET_PAYLOAD, record);
     assert (size <= S_RECORD_MAX);
@@ -188,36 +141,14 @@ br_reason_t
 bn_audit_verify (bn_audit_t *self, uint64_t *checked, uint64_t *first_bad, const char **problem)
 {
     assert (self);
-    assert (checked && first_bad && problem);
-    *checked = 0;
-    *first_bad = 0;
-    *problem = NULL;
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (self->store, false, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    reason = br_chain_verify (self->chain, txn, s_payload_valid, NULL, NULL, checked, first_bad,
-                              problem);
-    br_store_abort (&txn);
-    return reason;
+    return br_chain_verify (self->chain, s_payload_valid, NULL, NULL, checked, first_bad, problem);
 }
 
 br_reason_t
 bn_audit_head (bn_audit_t *self, uint64_t *sequence, uint8_t hash[BN_AUDIT_HASH_SIZE])
 {
     assert (self);
-    assert (sequence && hash);
-    *sequence = 0;
-    memset (hash, 0, BN_AUDIT_HASH_SIZE);
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (self->store, false, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    reason = br_chain_head (self->chain, txn, sequence, hash);
-    if (reason == BR_REASON_NOT_FOUND)
-        reason = BR_REASON_OK;
-    br_store_abort (&txn);
-    return reason;
+    return br_chain_current (self->chain, sequence, hash);
 }
 
 //  What bn_audit_read hands each record to.
@@ -244,13 +175,8 @@ bn_audit_read (bn_audit_t *self, uint64_t after, size_t max, bn_audit_fn *entry,
 {
     assert (self);
     assert (entry);
-    MDB_txn *txn = NULL;
-    if (br_store_begin (self->store, false, &txn) != BR_REASON_OK)
-        return 0;
     s_reading_t reading = {.self = self, .entry = entry, .argument = argument};
-    size_t count = br_chain_read (self->chain, txn, after, max, s_read_one, &reading);
-    br_store_abort (&txn);
-    return count;
+    return br_chain_read (self->chain, after, max, s_read_one, &reading);
 }
 
 //  --------------------------------------------------------------------------
@@ -335,7 +261,7 @@ s_test_record_get (br_store_t *store, bn_audit_t *audit, uint64_t sequence, s_te
 {
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, sequence);
-    s_test_raw_get (store, audit->records, key, sizeof (key), copy);
+    s_test_raw_get (store, br_chain_records (audit->chain), key, sizeof (key), copy);
 }
 
 //  Writes `copy` as record `sequence`, as an editor of the file would.
@@ -345,7 +271,8 @@ s_test_record_put (br_store_t *store, bn_audit_t *audit, uint64_t sequence,
 {
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, sequence);
-    s_test_raw_put (store, audit->records, key, sizeof (key), copy->bytes, copy->size);
+    s_test_raw_put (store, br_chain_records (audit->chain), key, sizeof (key), copy->bytes,
+                    copy->size);
 }
 
 static void
@@ -353,7 +280,7 @@ s_test_record_delete (br_store_t *store, bn_audit_t *audit, uint64_t sequence)
 {
     uint8_t key[S_SEQUENCE_SIZE];
     br_put_u64 (key, sequence);
-    s_test_raw_delete (store, audit->records, key, sizeof (key));
+    s_test_raw_delete (store, br_chain_records (audit->chain), key, sizeof (key));
 }
 
 typedef struct {
@@ -386,10 +313,10 @@ s_test_reseal (const s_test_value_t *value, uint64_t sequence, const char *detai
     assert (br_chain_parse (S_FORMAT, value->bytes, value->size, &parsed) &&
             s_entry_of (&parsed, value->size, &entry));
     uint8_t *cursor = edited->bytes + BR_CHAIN_OFFSET_PAYLOAD;
-    s_put_string (&cursor, entry.actor);
-    s_put_string (&cursor, entry.action);
-    s_put_string (&cursor, entry.object);
-    s_put_string (&cursor, detail ? detail : entry.detail);
+    br_chain_put_text (&cursor, entry.actor);
+    br_chain_put_text (&cursor, entry.action);
+    br_chain_put_text (&cursor, entry.object);
+    br_chain_put_text (&cursor, detail ? detail : entry.detail);
     edited->size =
         br_chain_seal (S_FORMAT, sequence ? sequence : entry.sequence, entry.at_ms, parsed.prev,
                        edited->bytes + BR_CHAIN_OFFSET_PAYLOAD,
@@ -512,27 +439,27 @@ bn_audit_test (bool verbose)
         edited = original;
         edited.bytes[offset] ^= 0x01;
         s_test_record_put (store, audit, 4, &edited);
-        s_test_expect (audit, 0, 4, S_PROBLEM_EDITED);
+        s_test_expect (audit, 0, 4, BR_CHAIN_EDITED);
     }
     //  A shortened or lengthened record too
     edited = original;
     edited.size--;
     s_test_record_put (store, audit, 4, &edited);
-    s_test_expect (audit, 0, 4, S_PROBLEM_EDITED);
+    s_test_expect (audit, 0, 4, BR_CHAIN_EDITED);
     edited.size = 3;
     s_test_record_put (store, audit, 4, &edited);
-    s_test_expect (audit, 0, 4, S_PROBLEM_EDITED);
+    s_test_expect (audit, 0, 4, BR_CHAIN_EDITED);
     edited = original;
     edited.bytes[edited.size++] = 0;
     s_test_record_put (store, audit, 4, &edited);
-    s_test_expect (audit, 0, 4, S_PROBLEM_EDITED);
+    s_test_expect (audit, 0, 4, BR_CHAIN_EDITED);
     s_test_record_put (store, audit, 4, &original);
     s_test_expect (audit, last, 0, NULL);
 
     //  An edit that recomputes the record's own hash still breaks the chain
     s_test_reseal (&original, 0, "nothing happened", &edited);
     s_test_record_put (store, audit, 4, &edited);
-    s_test_expect (audit, 0, 5, S_PROBLEM_CHAIN);
+    s_test_expect (audit, 0, 5, BR_CHAIN_BROKEN);
     s_test_record_put (store, audit, 4, &original);
     s_test_expect (audit, last, 0, NULL);
 
@@ -540,9 +467,9 @@ bn_audit_test (bool verbose)
     s_test_value_t sixth;
     s_test_record_get (store, audit, 6, &sixth);
     s_test_record_delete (store, audit, 6);
-    s_test_expect (audit, 0, 6, S_PROBLEM_MISSING);
+    s_test_expect (audit, 0, 6, BR_CHAIN_MISSING);
     s_test_record_put (store, audit, 6, &original);
-    s_test_expect (audit, 0, 6, S_PROBLEM_MOVED);
+    s_test_expect (audit, 0, 6, BR_CHAIN_MOVED);
     s_test_record_put (store, audit, 6, &sixth);
     s_test_expect (audit, last, 0, NULL);
 
@@ -550,7 +477,7 @@ bn_audit_test (bool verbose)
     s_test_value_t first;
     s_test_record_get (store, audit, 1, &first);
     s_test_record_delete (store, audit, 1);
-    s_test_expect (audit, 0, 1, S_PROBLEM_MISSING);
+    s_test_expect (audit, 0, 1, BR_CHAIN_MISSING);
     s_test_record_put (store, audit, 1, &first);
     s_test_expect (audit, last, 0, NULL);
 
@@ -558,14 +485,14 @@ bn_audit_test (bool verbose)
     s_test_value_t last_record;
     s_test_record_get (store, audit, last, &last_record);
     s_test_record_delete (store, audit, last);
-    s_test_expect (audit, 0, last, S_PROBLEM_MISSING);
+    s_test_expect (audit, 0, last, BR_CHAIN_MISSING);
     //  An append now lands after the gap and does not hide it
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (bn_audit_append (audit, txn, now, "node", "case.read", "", "") == BR_REASON_OK);
     br_store_abort (&txn);
     //  Two breaks: the earliest is reported
     s_test_record_delete (store, audit, 6);
-    s_test_expect (audit, 0, 6, S_PROBLEM_MISSING);
+    s_test_expect (audit, 0, 6, BR_CHAIN_MISSING);
     s_test_record_put (store, audit, 6, &sixth);
     s_test_record_put (store, audit, last, &last_record);
     s_test_expect (audit, last, 0, NULL);
@@ -576,24 +503,24 @@ bn_audit_test (bool verbose)
     s_test_record_get (store, audit, 4, &fourth);
     s_test_record_put (store, audit, 3, &fourth);
     s_test_record_put (store, audit, 4, &third);
-    s_test_expect (audit, 0, 3, S_PROBLEM_MOVED);
+    s_test_expect (audit, 0, 3, BR_CHAIN_MOVED);
     //  ... and renumbered with their own hashes recomputed
     s_test_reseal (&fourth, 3, NULL, &edited);
     s_test_record_put (store, audit, 3, &edited);
-    s_test_expect (audit, 0, 3, S_PROBLEM_CHAIN);
+    s_test_expect (audit, 0, 3, BR_CHAIN_BROKEN);
     s_test_record_put (store, audit, 3, &third);
     s_test_record_put (store, audit, 4, &fourth);
     s_test_expect (audit, last, 0, NULL);
 
     //  The head: edited, malformed, behind the records, deleted
     s_test_value_t head;
-    s_test_raw_get (store, audit->head, "head", 4, &head);
+    s_test_raw_get (store, br_chain_heads (audit->chain), "head", 4, &head);
     s_test_value_t bad_head = head;
     bad_head.bytes[S_SEQUENCE_SIZE] ^= 0x80;
-    s_test_raw_put (store, audit->head, "head", 4, bad_head.bytes, bad_head.size);
-    s_test_expect (audit, 0, last, S_PROBLEM_HEAD);
-    s_test_raw_put (store, audit->head, "head", 4, bad_head.bytes, 5);
-    s_test_expect (audit, 0, last, S_PROBLEM_BAD_HEAD);
+    s_test_raw_put (store, br_chain_heads (audit->chain), "head", 4, bad_head.bytes, bad_head.size);
+    s_test_expect (audit, 0, last, BR_CHAIN_HEAD);
+    s_test_raw_put (store, br_chain_heads (audit->chain), "head", 4, bad_head.bytes, 5);
+    s_test_expect (audit, 0, last, BR_CHAIN_BAD_HEAD);
     assert (bn_audit_head (audit, &head_sequence, head_hash) == BR_REASON_AUDIT_BROKEN);
     //  Head moved back one record, as if the last append were undone
     s_test_value_t before_last;
@@ -602,27 +529,27 @@ bn_audit_test (bool verbose)
     br_put_u64 (bad_head.bytes, last - 1);
     memcpy (bad_head.bytes + S_SEQUENCE_SIZE,
             before_last.bytes + before_last.size - BN_AUDIT_HASH_SIZE, BN_AUDIT_HASH_SIZE);
-    s_test_raw_put (store, audit->head, "head", 4, bad_head.bytes, bad_head.size);
-    s_test_expect (audit, 0, last, S_PROBLEM_AFTER_HEAD);
+    s_test_raw_put (store, br_chain_heads (audit->chain), "head", 4, bad_head.bytes, bad_head.size);
+    s_test_expect (audit, 0, last, BR_CHAIN_AFTER_HEAD);
     //  An append then refuses: it would land on an existing record
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (bn_audit_append (audit, txn, now, "node", "case.read", "", "") ==
             BR_REASON_AUDIT_BROKEN);
     br_store_abort (&txn);
-    s_test_raw_delete (store, audit->head, "head", 4);
-    s_test_expect (audit, 0, last, S_PROBLEM_NO_HEAD);
+    s_test_raw_delete (store, br_chain_heads (audit->chain), "head", 4);
+    s_test_expect (audit, 0, last, BR_CHAIN_NO_HEAD);
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (bn_audit_append (audit, txn, now, "node", "case.read", "", "") ==
             BR_REASON_AUDIT_BROKEN);
     br_store_abort (&txn);
-    s_test_raw_put (store, audit->head, "head", 4, head.bytes, head.size);
+    s_test_raw_put (store, br_chain_heads (audit->chain), "head", 4, head.bytes, head.size);
     s_test_expect (audit, last, 0, NULL);
 
     //  A stray key of another size
     const uint8_t stray_key[1] = {0}; //  sorts before record 1
-    s_test_raw_put (store, audit->records, stray_key, sizeof (stray_key), "y", 1);
-    s_test_expect (audit, 0, 1, S_PROBLEM_KEY);
-    s_test_raw_delete (store, audit->records, stray_key, sizeof (stray_key));
+    s_test_raw_put (store, br_chain_records (audit->chain), stray_key, sizeof (stray_key), "y", 1);
+    s_test_expect (audit, 0, 1, BR_CHAIN_KEY);
+    s_test_raw_delete (store, br_chain_records (audit->chain), stray_key, sizeof (stray_key));
     s_test_expect (audit, last, 0, NULL);
 
     bn_audit_destroy (&audit);
