@@ -742,10 +742,7 @@ s_test_broker_destroy (s_test_broker_t *self)
     bb_exchange_destroy (&self->exchange);
     bb_exchange_destroy (&self->exchange);
     br_store_destroy (&self->store);
-    char *command = zsys_sprintf ("rm -rf '%s'", self->path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&self->path);
+    assert (br_temp_directory_remove (&self->path));
 }
 
 //  Town `town` sends `body` as `type` to the exchange, which takes it in a

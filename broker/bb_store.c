@@ -836,10 +836,7 @@ bb_store_test (bool verbose)
     assert (bb_store_dead_count (store) == 1);
 
     bb_store_destroy (&store);
-    char *command = zsys_sprintf ("rm -rf '%s'", path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&path);
+    assert (br_temp_directory_remove (&path));
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -5,6 +5,7 @@
 
 #include "bruecke.h"
 #include "bb_verifier.h"
+#include "br_testing.h"
 
 bb_job_t *
 bb_job_new (zframe_t **routing_id_p, const char *node_id, zframe_t **data_p, int64_t received_ms)
@@ -168,60 +169,9 @@ bb_verifier_set_roster (zactor_t *verifier, br_roster_t **roster_p)
 
 //  ---- Self test ------------------------------------------------------------
 
-//  Test fixture: a county with a broker and three towns, one revoked.
-typedef struct {
-    br_identity_t *county, *broker, *luenen, *unna, *selm;
-    br_roster_t *roster;
-    zchunk_t *signed_roster;
-} s_test_county_t;
-
-static void
-s_test_county (s_test_county_t *self)
-{
-    self->county = br_identity_new ("county");
-    self->broker = br_identity_new ("broker");
-    self->luenen = br_identity_new ("luenen");
-    self->unna = br_identity_new ("unna");
-    self->selm = br_identity_new ("selm");
-    zconfig_t *draft = br_roster_draft_new ("05978", "Kreis Unna");
-    br_reason_t reason = br_roster_draft_add_node (draft, self->broker, "Broker", "05978",
-                                                   BRUECKE__NODE_ROLE__ROLE_BROKER, "");
-    assert (reason == BR_REASON_OK);
-    reason = br_roster_draft_add_node (draft, self->luenen, "L\xc3\xbcnen", "05978024",
-                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "jobcenter");
-    assert (reason == BR_REASON_OK);
-    reason = br_roster_draft_add_node (draft, self->unna, "Unna", "05978036",
-                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "fruehe-hilfen");
-    assert (reason == BR_REASON_OK);
-    reason = br_roster_draft_add_node (draft, self->selm, "Selm", "05978032",
-                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt");
-    assert (reason == BR_REASON_OK);
-    reason = br_roster_draft_revoke (draft, "selm");
-    assert (reason == BR_REASON_OK);
-    int64_t now = br_now_ms ();
-    self->signed_roster = br_roster_draft_sign (draft, self->county, now, 3600000, &reason);
-    self->roster =
-        br_roster_verify (zchunk_data (self->signed_roster), zchunk_size (self->signed_roster),
-                          br_identity_sign_public (self->county), NULL, now, &reason);
-    assert (self->roster);
-    zconfig_destroy (&draft);
-}
-
-static void
-s_test_county_destroy (s_test_county_t *self)
-{
-    br_roster_destroy (&self->roster);
-    zchunk_destroy (&self->signed_roster);
-    br_identity_destroy (&self->county);
-    br_identity_destroy (&self->broker);
-    br_identity_destroy (&self->luenen);
-    br_identity_destroy (&self->unna);
-    br_identity_destroy (&self->selm);
-}
-
 //  Builds a message from `signer`; a TEST_NOTE gets an attestation if asked.
 static zchunk_t *
-s_test_message (s_test_county_t *county, br_identity_t *signer, Bruecke__MessageType type,
+s_test_message (br_testing_county_t *county, br_identity_t *signer, Bruecke__MessageType type,
                 const char *recipient, const char *service, bool attested)
 {
     int64_t now = br_now_ms ();
@@ -251,7 +201,7 @@ s_test_message (s_test_county_t *county, br_identity_t *signer, Bruecke__Message
 
 //  Runs one check as connection `node_id` and returns the verdict.
 static br_reason_t
-s_test_check (s_test_county_t *county, const char *node_id, zchunk_t **chunk_p)
+s_test_check (br_testing_county_t *county, const char *node_id, zchunk_t **chunk_p)
 {
     zframe_t *routing_id = zframe_new ("r", 1);
     zframe_t *data = zframe_new (zchunk_data (*chunk_p), zchunk_size (*chunk_p));
@@ -272,42 +222,41 @@ bb_verifier_test (bool verbose)
     if (verbose)
         printf (" * bb_verifier: ");
     //  @selftest
-    s_test_county_t county;
-    s_test_county (&county);
+    br_testing_county_t *county = br_testing_county_new ();
     zchunk_t *chunk;
     const Bruecke__MessageType NOTE = BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE;
 
-    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", true);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_OK);
+    chunk = s_test_message (county, county->luenen, NOTE, "unna", "fruehe-hilfen", true);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_OK);
     //  Signed by Lünen, sent over Unna's connection
-    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", true);
-    assert (s_test_check (&county, "unna", &chunk) == BR_REASON_SENDER_MISMATCH);
+    chunk = s_test_message (county, county->luenen, NOTE, "unna", "fruehe-hilfen", true);
+    assert (s_test_check (county, "unna", &chunk) == BR_REASON_SENDER_MISMATCH);
     //  Personal data without attestation
-    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", false);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_ATTESTATION_MISSING);
+    chunk = s_test_message (county, county->luenen, NOTE, "unna", "fruehe-hilfen", false);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_ATTESTATION_MISSING);
     //  A service the recipient does not offer; an unknown and a revoked recipient
-    chunk = s_test_message (&county, county.luenen, NOTE, "unna", "jobcenter", true);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_NO_ROUTE);
-    chunk = s_test_message (&county, county.luenen, NOTE, "werne", "jugendamt", true);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_UNKNOWN_NODE);
-    chunk = s_test_message (&county, county.luenen, NOTE, "selm", "jugendamt", true);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_NODE_REVOKED);
+    chunk = s_test_message (county, county->luenen, NOTE, "unna", "jobcenter", true);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_NO_ROUTE);
+    chunk = s_test_message (county, county->luenen, NOTE, "werne", "jugendamt", true);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_UNKNOWN_NODE);
+    chunk = s_test_message (county, county->luenen, NOTE, "selm", "jugendamt", true);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_NODE_REVOKED);
     //  A revoked sender
-    chunk = s_test_message (&county, county.selm, NOTE, "unna", "fruehe-hilfen", true);
-    assert (s_test_check (&county, "selm", &chunk) == BR_REASON_NODE_REVOKED);
+    chunk = s_test_message (county, county->selm, NOTE, "unna", "fruehe-hilfen", true);
+    assert (s_test_check (county, "selm", &chunk) == BR_REASON_NODE_REVOKED);
     //  Types a node may not send, or not to the broker
-    chunk = s_test_message (&county, county.luenen, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, "", "",
+    chunk = s_test_message (county, county->luenen, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, "", "",
                             false);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_UNSUPPORTED_TYPE);
-    chunk = s_test_message (&county, county.luenen, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "unna", "",
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_UNSUPPORTED_TYPE);
+    chunk = s_test_message (county, county->luenen, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "unna", "",
                             false);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_UNSUPPORTED_TYPE);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_UNSUPPORTED_TYPE);
     chunk =
-        s_test_message (&county, county.luenen, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "", "", false);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_OK);
+        s_test_message (county, county->luenen, BRUECKE__MESSAGE_TYPE__TYPE_HELLO, "", "", false);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_OK);
     //  Garbage
     chunk = zchunk_new ("\xff\xff\xff", 3);
-    assert (s_test_check (&county, "luenen", &chunk) == BR_REASON_MALFORMED);
+    assert (s_test_check (county, "luenen", &chunk) == BR_REASON_MALFORMED);
 
     //  Through two actors: every job comes back, checked
     zsock_t *jobs = zsock_new_push ("@inproc://bb-verifier-test-jobs");
@@ -318,8 +267,8 @@ bb_verifier_test (bool verbose)
     for (int index = 0; index < 2; index++) {
         workers[index] = zactor_new (bb_verifier_actor, &args);
         br_roster_t *copy = br_roster_verify (
-            zchunk_data (county.signed_roster), zchunk_size (county.signed_roster),
-            br_identity_sign_public (county.county), NULL, br_now_ms (), &(br_reason_t){0});
+            zchunk_data (county->signed_roster), zchunk_size (county->signed_roster),
+            br_identity_sign_public (county->county), NULL, br_now_ms (), &(br_reason_t){0});
         bb_verifier_set_roster (workers[index], &copy);
         assert (copy == NULL);
     }
@@ -328,7 +277,7 @@ bb_verifier_test (bool verbose)
     memset (bundles, 0, sizeof (bundles));
     for (int index = 0; index < jobs_sent; index++) {
         chunk =
-            s_test_message (&county, county.luenen, NOTE, "unna", "fruehe-hilfen", index % 2 == 0);
+            s_test_message (county, county->luenen, NOTE, "unna", "fruehe-hilfen", index % 2 == 0);
         zframe_t *routing_id = zframe_new ("r", 1);
         zframe_t *data = zframe_new (zchunk_data (chunk), zchunk_size (chunk));
         zchunk_destroy (&chunk);
@@ -361,7 +310,7 @@ bb_verifier_test (bool verbose)
         zactor_destroy (&workers[index]);
     zsock_destroy (&jobs);
     zsock_destroy (&results);
-    s_test_county_destroy (&county);
+    br_testing_county_destroy (&county);
     //  @end
     if (verbose)
         printf ("OK\n");

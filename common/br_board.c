@@ -10,6 +10,7 @@
 
 #include "bruecke.h"
 #include "br_board.h"
+#include "br_testing.h"
 
 //  Size of a sequence number, as key and as the stored head.
 #define S_SEQUENCE_SIZE 8
@@ -704,68 +705,6 @@ br_board_prune (br_board_t *self, MDB_txn *txn, size_t keep, size_t *removed)
 //  Changes left after the prune in the test.
 #define S_TEST_KEEP 4
 
-//  Test fixture: a county with a broker, three towns, a revoked town and a
-//  stranger the roster does not know.
-typedef struct {
-    br_identity_t *county;   //  signs the roster
-    br_identity_t *broker;   //  in the roster, not a town
-    br_identity_t *luenen;   //  a town
-    br_identity_t *unna;     //  a town
-    br_identity_t *kamen;    //  a town
-    br_identity_t *selm;     //  a revoked town
-    br_identity_t *stranger; //  not in the roster
-    zconfig_t *draft;        //  the county's roster draft
-    br_roster_t *roster;     //  the signed roster, verified
-} s_test_county_t;
-
-static void
-s_test_county (s_test_county_t *self)
-{
-    self->county = br_identity_new ("county");
-    self->broker = br_identity_new ("broker");
-    self->luenen = br_identity_new ("luenen");
-    self->unna = br_identity_new ("unna");
-    self->kamen = br_identity_new ("kamen");
-    self->selm = br_identity_new ("selm");
-    self->stranger = br_identity_new ("fremd");
-    self->draft = br_roster_draft_new ("05978", "Kreis Unna");
-    assert (br_roster_draft_add_node (self->draft, self->broker, "Broker", "05978",
-                                      BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->luenen, "L\xc3\xbcnen", "05978024",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jobcenter") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->unna, "Unna", "05978036",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN,
-                                      "fruehe-hilfen") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->kamen, "Kamen", "05978016",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->selm, "Selm", "05978032",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
-    assert (br_roster_draft_revoke (self->draft, "selm") == BR_REASON_OK);
-    br_reason_t reason;
-    int64_t now = br_now_ms ();
-    zchunk_t *signed_roster =
-        br_roster_draft_sign (self->draft, self->county, now, 3600000, &reason);
-    assert (signed_roster);
-    self->roster = br_roster_verify (zchunk_data (signed_roster), zchunk_size (signed_roster),
-                                     br_identity_sign_public (self->county), NULL, now, &reason);
-    assert (self->roster);
-    zchunk_destroy (&signed_roster);
-}
-
-static void
-s_test_county_destroy (s_test_county_t *self)
-{
-    br_roster_destroy (&self->roster);
-    zconfig_destroy (&self->draft);
-    br_identity_destroy (&self->county);
-    br_identity_destroy (&self->broker);
-    br_identity_destroy (&self->luenen);
-    br_identity_destroy (&self->unna);
-    br_identity_destroy (&self->kamen);
-    br_identity_destroy (&self->selm);
-    br_identity_destroy (&self->stranger);
-}
-
 //  An offer under construction, with room for its id and topics.
 typedef struct {
     Bruecke__Offer offer;                  //  the offer
@@ -1086,9 +1025,8 @@ br_board_test (bool verbose)
     if (verbose)
         printf (" * br_board: ");
     //  @selftest
-    s_test_county_t county;
-    s_test_county (&county);
-    br_roster_t *roster = county.roster;
+    br_testing_county_t *county = br_testing_county_new ();
+    br_roster_t *roster = county->roster;
     char *path = br_temp_directory ("br_board");
     assert (path);
     br_reason_t reason;
@@ -1111,46 +1049,46 @@ br_board_test (bool verbose)
     s_test_offer (&luenen_offer, "luenen", 1);
     luenen_offer.topics[1] = "sprachfoerderung";
     luenen_offer.offer.n_topics = 2;
-    assert (s_test_publish (board, store, county.luenen, &luenen_offer.offer.base, "luenen", roster,
-                            &sequence) == BR_REASON_OK);
+    assert (s_test_publish (board, store, county->luenen, &luenen_offer.offer.base, "luenen",
+                            roster, &sequence) == BR_REASON_OK);
     assert (sequence == 1);
     s_test_offer (&unna_offer, "unna", 2);
     unna_offer.topics[0] = "elternbildung";
     unna_offer.offer.documents = true;
-    assert (s_test_publish (board, store, county.unna, &unna_offer.offer.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &unna_offer.offer.base, "unna", roster,
                             &sequence) == BR_REASON_OK);
     assert (sequence == 2);
     s_test_request_t topic_request, offer_request, request;
     s_test_request (&topic_request, "kamen", 1, "fruehe-hilfen", NULL);
-    assert (s_test_publish (board, store, county.kamen, &topic_request.request.base, "kamen",
+    assert (s_test_publish (board, store, county->kamen, &topic_request.request.base, "kamen",
                             roster, &sequence) == BR_REASON_OK);
     assert (sequence == 3);
     s_test_request (&offer_request, "kamen", 2, NULL, luenen_offer.id);
     offer_request.request.note = "";
-    assert (s_test_publish (board, store, county.kamen, &offer_request.request.base, "kamen",
+    assert (s_test_publish (board, store, county->kamen, &offer_request.request.base, "kamen",
                             roster, &sequence) == BR_REASON_OK);
     assert (sequence == 4 && s_test_head (board) == 4);
 
     //  Refused: a forged signature, one without the domain, another town's
     zchunk_t *signed_item =
-        s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_FORGED);
+        s_test_signed (county->luenen, &luenen_offer.offer.base, S_TEST_SIGN_FORGED);
     assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
             BR_REASON_BAD_SIGNATURE);
     assert (sequence == 0);
     zchunk_destroy (&signed_item);
-    signed_item = s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_NO_DOMAIN);
+    signed_item = s_test_signed (county->luenen, &luenen_offer.offer.base, S_TEST_SIGN_NO_DOMAIN);
     assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
             BR_REASON_BAD_SIGNATURE);
     zchunk_destroy (&signed_item);
     //  Signed as a request, claimed as an offer: the prefix tells them apart
-    signed_item = s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_OTHER_KIND);
+    signed_item = s_test_signed (county->luenen, &luenen_offer.offer.base, S_TEST_SIGN_OTHER_KIND);
     assert (s_test_put (board, store, signed_item, "luenen", roster, &sequence) ==
             BR_REASON_BAD_SIGNATURE);
     zchunk_destroy (&signed_item);
-    assert (s_test_publish (board, store, county.unna, &luenen_offer.offer.base, "luenen", roster,
+    assert (s_test_publish (board, store, county->unna, &luenen_offer.offer.base, "luenen", roster,
                             &sequence) == BR_REASON_BAD_SIGNATURE);
     //  ... the item's bytes changed after signing (a signed item re-serialized differently)
-    signed_item = s_test_signed (county.luenen, &luenen_offer.offer.base, S_TEST_SIGN_OK);
+    signed_item = s_test_signed (county->luenen, &luenen_offer.offer.base, S_TEST_SIGN_OK);
     uint8_t *bytes = zchunk_data (signed_item);
     uint8_t *title_at = (uint8_t *) memmem (bytes, zchunk_size (signed_item), "Quartier", 8);
     assert (title_at);
@@ -1159,17 +1097,17 @@ br_board_test (bool verbose)
             BR_REASON_BAD_SIGNATURE);
     zchunk_destroy (&signed_item);
     //  ... a sender that is not the item's town, even with its valid signature
-    assert (s_test_publish (board, store, county.luenen, &luenen_offer.offer.base, "unna", roster,
+    assert (s_test_publish (board, store, county->luenen, &luenen_offer.offer.base, "unna", roster,
                             &sequence) == BR_REASON_SENDER_MISMATCH);
     //  ... a town unknown, revoked, the broker as a town
     s_test_offer (&offer, "fremd", 9);
-    assert (s_test_publish (board, store, county.stranger, &offer.offer.base, "fremd", roster,
+    assert (s_test_publish (board, store, county->stranger, &offer.offer.base, "fremd", roster,
                             &sequence) == BR_REASON_UNKNOWN_NODE);
     s_test_offer (&offer, "selm", 9);
-    assert (s_test_publish (board, store, county.selm, &offer.offer.base, "selm", roster,
+    assert (s_test_publish (board, store, county->selm, &offer.offer.base, "selm", roster,
                             &sequence) == BR_REASON_NODE_REVOKED);
     s_test_offer (&offer, "broker", 9);
-    assert (s_test_publish (board, store, county.broker, &offer.offer.base, "broker", roster,
+    assert (s_test_publish (board, store, county->broker, &offer.offer.base, "broker", roster,
                             &sequence) == BR_REASON_FORBIDDEN);
     //  ... bytes that are no item, too many of them
     uint8_t garbage[] = {0xff, 0xff, 0xff};
@@ -1238,7 +1176,7 @@ br_board_test (bool verbose)
                 offer.offer.target_group = "Steuer\x01zeichen";
                 break;
         }
-        assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
+        assert (s_test_publish (board, store, county->luenen, &offer.offer.base, "luenen", roster,
                                 &sequence) == BR_REASON_MALFORMED);
     }
     //  ... the longest texts still pass: limits count characters, and texts
@@ -1267,7 +1205,7 @@ br_board_test (bool verbose)
                                       "kinderschutz",           "gesundheitsfoerderung",
                                       "uebergang-schule-beruf", "familienzentren"}[index];
     offer.offer.n_topics = BR_BOARD_TOPICS_MAX;
-    assert (s_test_publish (board, store, county.luenen, &offer.offer.base, "luenen", roster,
+    assert (s_test_publish (board, store, county->luenen, &offer.offer.base, "luenen", roster,
                             &sequence) == BR_REASON_OK);
     assert (sequence == 5);
     //  ... and on a full store, a new offer is refused STORE_FULL, with
@@ -1294,15 +1232,12 @@ br_board_test (bool verbose)
             break;
     }
     uint64_t full_head = s_test_head (full_board);
-    assert (s_test_publish (full_board, full, county.luenen, &offer.offer.base, "luenen", roster,
+    assert (s_test_publish (full_board, full, county->luenen, &offer.offer.base, "luenen", roster,
                             &sequence) == BR_REASON_STORE_FULL);
     assert (s_test_head (full_board) == full_head);
     br_board_destroy (&full_board);
     br_store_destroy (&full);
-    char *remove_full = zsys_sprintf ("rm -rf '%s'", full_path);
-    assert (system (remove_full) == 0);
-    zstr_free (&remove_full);
-    zstr_free (&full_path);
+    assert (br_temp_directory_remove (&full_path));
     zstr_free (&long_title);
     zstr_free (&long_text);
     zstr_free (&wide_title);
@@ -1311,31 +1246,31 @@ br_board_test (bool verbose)
     s_test_request (&request, "unna", 3, "fruehe-hilfen", NULL);
     request.request.offer_id.data = luenen_offer.id;
     request.request.offer_id.len = BR_BOARD_ID_SIZE;
-    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_MALFORMED);
     request.request.offer_id.len = 0;
     request.request.topic = "";
-    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_MALFORMED);
     request.request.topic = "jugendamt";
-    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_MALFORMED);
     //  ... a request for an offer not on the board, or for a request
     uint8_t unknown[BR_BOARD_ID_SIZE] = {0xb0, 0x77};
     s_test_request (&request, "unna", 3, NULL, unknown);
-    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_NOT_FOUND);
     s_test_request (&request, "unna", 3, NULL, topic_request.id);
-    assert (s_test_publish (board, store, county.unna, &request.request.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &request.request.base, "unna", roster,
                             &sequence) == BR_REASON_NOT_FOUND);
     //  ... an id another town has on the board; the same town's other kind
     s_test_offer (&offer, "unna", 1);
     assert (memcmp (offer.id, luenen_offer.id, BR_BOARD_ID_SIZE) == 0);
-    assert (s_test_publish (board, store, county.unna, &offer.offer.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &offer.offer.base, "unna", roster,
                             &sequence) == BR_REASON_FORBIDDEN);
     s_test_request (&request, "luenen", 1, "kinderschutz", NULL);
     memcpy (request.id, luenen_offer.id, BR_BOARD_ID_SIZE);
-    assert (s_test_publish (board, store, county.luenen, &request.request.base, "luenen", roster,
+    assert (s_test_publish (board, store, county->luenen, &request.request.base, "luenen", roster,
                             &sequence) == BR_REASON_INVALID_STATE);
     //  ... withdrawing another town's item, an unknown one, a short id
     assert (s_test_withdraw (board, store, luenen_offer.id, "unna", &sequence) ==
@@ -1353,8 +1288,8 @@ br_board_test (bool verbose)
     s_test_title (board, luenen_offer.id, title, sizeof (title));
     assert (streq (title, "Fr\xc3\xbche Hilfen im Quartier"));
     luenen_offer.offer.title = "Fr\xc3\xbche Hilfen im Quartier, zweite Auflage";
-    assert (s_test_publish (board, store, county.luenen, &luenen_offer.offer.base, "luenen", roster,
-                            &sequence) == BR_REASON_OK);
+    assert (s_test_publish (board, store, county->luenen, &luenen_offer.offer.base, "luenen",
+                            roster, &sequence) == BR_REASON_OK);
     assert (sequence == 6);
     s_test_title (board, luenen_offer.id, title, sizeof (title));
     assert (streq (title, "Fr\xc3\xbche Hilfen im Quartier, zweite Auflage"));
@@ -1366,7 +1301,7 @@ br_board_test (bool verbose)
     //  Abort leaves nothing: a publish and a withdraw in an aborted transaction
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     s_test_offer (&offer, "kamen", 20);
-    signed_item = s_test_signed (county.kamen, &offer.offer.base, S_TEST_SIGN_OK);
+    signed_item = s_test_signed (county->kamen, &offer.offer.base, S_TEST_SIGN_OK);
     assert (br_board_put (board, txn, zchunk_data (signed_item), zchunk_size (signed_item), "kamen",
                           roster, S_TEST_EPOCH_MS, &sequence) == BR_REASON_OK);
     assert (sequence == 7);
@@ -1392,7 +1327,7 @@ br_board_test (bool verbose)
     s_test_replica_t reader;
     assert (s_test_snapshot (board, &reader) == seen);
     assert (!br_board_needs_snapshot (board, seen));
-    br_identity_t *towns[] = {county.luenen, county.unna, county.kamen};
+    br_identity_t *towns[] = {county->luenen, county->unna, county->kamen};
     const char *town_ids[] = {"luenen", "unna", "kamen"};
     for (uint8_t number = 0; number < 7; number++) {
         s_test_offer (&offer, town_ids[number % 3], (uint8_t) (30 + number));
@@ -1411,7 +1346,7 @@ br_board_test (bool verbose)
     //  ... and stays Unna's: Kamen cannot take it over
     s_test_offer_t taken;
     s_test_offer (&taken, "kamen", 2);
-    assert (s_test_publish (board, store, county.kamen, &taken.offer.base, "kamen", roster,
+    assert (s_test_publish (board, store, county->kamen, &taken.offer.base, "kamen", roster,
                             &sequence) == BR_REASON_FORBIDDEN);
     //  The reader catches up with exactly those ten, in order
     assert (!br_board_needs_snapshot (board, seen));
@@ -1449,7 +1384,7 @@ br_board_test (bool verbose)
     s_test_copy_equal (&copy, board, &snapshot);
     //  ... a forged put does not enter the copy
     s_test_offer (&offer, "unna", 77);
-    signed_item = s_test_signed (county.unna, &offer.offer.base, S_TEST_SIGN_FORGED);
+    signed_item = s_test_signed (county->unna, &offer.offer.base, S_TEST_SIGN_FORGED);
     ProtobufCMessage *forged =
         br_proto_decode (&bruecke__signed_board_item__descriptor, zchunk_data (signed_item),
                          zchunk_size (signed_item), BR_BOARD_SIGNED_MAX, &reason);
@@ -1464,10 +1399,7 @@ br_board_test (bool verbose)
     zchunk_destroy (&signed_item);
     br_board_destroy (&copy.board);
     br_store_destroy (&copy.store);
-    char *copy_command = zsys_sprintf ("rm -rf '%s'", copy_path);
-    assert (system (copy_command) == 0);
-    zstr_free (&copy_command);
-    zstr_free (&copy_path);
+    assert (br_temp_directory_remove (&copy_path));
     //  ... or in pages of three
     s_test_replica_new (&fresh);
     fresh.next = 1;
@@ -1504,7 +1436,7 @@ br_board_test (bool verbose)
     assert (store && reason == BR_REASON_OK);
     board = br_board_new (store, &reason);
     assert (board && reason == BR_REASON_OK);
-    assert (s_test_publish (board, store, county.unna, &unna_offer.offer.base, "unna", roster,
+    assert (s_test_publish (board, store, county->unna, &unna_offer.offer.base, "unna", roster,
                             &sequence) == BR_REASON_OK);
     assert (sequence == head + 1);
     assert (br_board_changes (board, head, SIZE_MAX, s_test_take_change, &reader) == 1);
@@ -1516,11 +1448,8 @@ br_board_test (bool verbose)
     zhashx_destroy (&snapshot.items);
     br_board_destroy (&board);
     br_store_destroy (&store);
-    char *command = zsys_sprintf ("rm -rf '%s'", path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&path);
-    s_test_county_destroy (&county);
+    assert (br_temp_directory_remove (&path));
+    br_testing_county_destroy (&county);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -480,10 +480,7 @@ br_chain_test (bool verbose)
     br_chain_destroy (&chain);
     br_chain_destroy (&chain);
     br_store_destroy (&store);
-    char *command = zsys_sprintf ("rm -rf '%s'", path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&path);
+    assert (br_temp_directory_remove (&path));
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -11,6 +11,7 @@
 */
 
 #include "br_ledger.h"
+#include "br_testing.h"
 #include "br_chain.h"
 #include "br_roster_draft.h" //  for the selftest's roster
 
@@ -984,77 +985,6 @@ br_ledger_verify (br_ledger_t *self, br_roster_t *roster, uint64_t *checked, uin
 #define S_TEST_PARTIES 6
 #define S_TEST_TOWNS   3
 
-//  Test fixture: a county with a broker, four towns (one revoked) and a
-//  stranger that the roster does not know.
-typedef struct {
-    br_identity_t *county;   //  signs the roster
-    br_identity_t *broker;   //  in the roster, but not a town
-    br_identity_t *luenen;   //  a town
-    br_identity_t *unna;     //  a town
-    br_identity_t *kamen;    //  a town
-    br_identity_t *selm;     //  a revoked town
-    br_identity_t *stranger; //  not in the roster
-    zconfig_t *draft;        //  the county's roster draft
-    br_roster_t *roster;     //  the signed roster, verified
-} s_test_county_t;
-
-//  Signs the draft and verifies it into a roster the caller owns.
-static br_roster_t *
-s_test_roster (s_test_county_t *self)
-{
-    br_reason_t reason;
-    int64_t now = br_now_ms ();
-    zchunk_t *signed_roster =
-        br_roster_draft_sign (self->draft, self->county, now, 3600000, &reason);
-    assert (signed_roster);
-    br_roster_t *roster =
-        br_roster_verify (zchunk_data (signed_roster), zchunk_size (signed_roster),
-                          br_identity_sign_public (self->county), NULL, now, &reason);
-    assert (roster);
-    zchunk_destroy (&signed_roster);
-    return roster;
-}
-
-static void
-s_test_county (s_test_county_t *self)
-{
-    self->county = br_identity_new ("county");
-    self->broker = br_identity_new ("broker");
-    self->luenen = br_identity_new ("luenen");
-    self->unna = br_identity_new ("unna");
-    self->kamen = br_identity_new ("kamen");
-    self->selm = br_identity_new ("selm");
-    self->stranger = br_identity_new ("fremd");
-    self->draft = br_roster_draft_new ("05978", "Kreis Unna");
-    assert (br_roster_draft_add_node (self->draft, self->broker, "Broker", "05978",
-                                      BRUECKE__NODE_ROLE__ROLE_BROKER, "") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->luenen, "L\xc3\xbcnen", "05978024",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jobcenter") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->unna, "Unna", "05978036",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN,
-                                      "fruehe-hilfen") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->kamen, "Kamen", "05978016",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (self->draft, self->selm, "Selm", "05978032",
-                                      BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
-    assert (br_roster_draft_revoke (self->draft, "selm") == BR_REASON_OK);
-    self->roster = s_test_roster (self);
-}
-
-static void
-s_test_county_destroy (s_test_county_t *self)
-{
-    br_roster_destroy (&self->roster);
-    zconfig_destroy (&self->draft);
-    br_identity_destroy (&self->county);
-    br_identity_destroy (&self->broker);
-    br_identity_destroy (&self->luenen);
-    br_identity_destroy (&self->unna);
-    br_identity_destroy (&self->kamen);
-    br_identity_destroy (&self->selm);
-    br_identity_destroy (&self->stranger);
-}
-
 //  Fills a completion; `number` makes its transfer id.
 static void
 s_test_completion (br_ledger_completion_t *completion, uint64_t number, const char *provider,
@@ -1302,10 +1232,7 @@ s_test_ledger_destroy (br_ledger_t **ledger, char **path, br_store_t **store)
     br_ledger_destroy (ledger);
     assert (*ledger == NULL);
     br_store_destroy (store);
-    char *command = zsys_sprintf ("rm -rf '%s'", *path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (path);
+    assert (br_temp_directory_remove (path));
 }
 
 //  ---- Property test ----------------------------------------------------------
@@ -1357,7 +1284,7 @@ s_prop_expected (size_t provider, size_t receiver, int64_t hours, bool signature
 //  Many random completions, valid and not: after each, the ledger agrees
 //  with a model, sums to zero, verifies, and a replica keeps up.
 static void
-s_prop_test (s_test_county_t *county, bool verbose)
+s_prop_test (br_testing_county_t *county, bool verbose)
 {
     uint64_t seed;
     const char *given = getenv (S_TEST_SEED_VARIABLE);
@@ -1476,9 +1403,8 @@ br_ledger_test (bool verbose)
     if (verbose)
         printf (" * br_ledger: ");
     //  @selftest
-    s_test_county_t county;
-    s_test_county (&county);
-    br_roster_t *roster = county.roster;
+    br_testing_county_t *county = br_testing_county_new ();
+    br_roster_t *roster = county->roster;
     char *path;
     br_store_t *store;
     br_ledger_t *ledger = s_test_ledger_new ("br_ledger_test", &path, &store);
@@ -1551,23 +1477,23 @@ br_ledger_test (bool verbose)
     bad.completed_ms = 0;
     assert (br_ledger_completion_check (&bad) == BR_REASON_MALFORMED);
     uint8_t provider_signature[BR_SIGNATURE_SIZE], receiver_signature[BR_SIGNATURE_SIZE];
-    assert (br_ledger_sign (county.luenen, &bad, provider_signature) == BR_REASON_MALFORMED);
+    assert (br_ledger_sign (county->luenen, &bad, provider_signature) == BR_REASON_MALFORMED);
 
     //  Four valid completions: own transactions and the caller's
-    s_test_append (ledger, roster, &completion, county.luenen, county.unna, 1);
+    s_test_append (ledger, roster, &completion, county->luenen, county->unna, 1);
     br_ledger_completion_t second, third, fourth;
     s_test_completion (&second, 2, "unna", "kamen", 4);
     s_test_completion (&third, 3, "kamen", "luenen", 7);
     s_test_completion (&fourth, 4, "luenen", "kamen", 3);
-    s_test_append (ledger, roster, &second, county.unna, county.kamen, 2);
+    s_test_append (ledger, roster, &second, county->unna, county->kamen, 2);
     MDB_txn *txn = NULL;
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     uint64_t sequence = 0;
-    s_test_sign (&third, county.kamen, county.luenen, provider_signature, receiver_signature);
+    s_test_sign (&third, county->kamen, county->luenen, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, txn, &third, provider_signature, receiver_signature, roster,
                               br_now_ms (), &sequence) == BR_REASON_OK);
     assert (sequence == 3);
-    s_test_sign (&fourth, county.luenen, county.kamen, provider_signature, receiver_signature);
+    s_test_sign (&fourth, county->luenen, county->kamen, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, txn, &fourth, provider_signature, receiver_signature, roster,
                               br_now_ms (), &sequence) == BR_REASON_OK);
     assert (sequence == 4);
@@ -1583,7 +1509,7 @@ br_ledger_test (bool verbose)
     //  Refusals; none of them leaves a record behind
     br_ledger_completion_t fifth;
     s_test_completion (&fifth, 5, "unna", "luenen", 2);
-    s_test_sign (&fifth, county.unna, county.luenen, provider_signature, receiver_signature);
+    s_test_sign (&fifth, county->unna, county->luenen, provider_signature, receiver_signature);
     int64_t now = br_now_ms ();
     uint8_t blank[BR_SIGNATURE_SIZE] = {0}, forged[BR_SIGNATURE_SIZE];
     //  Signed by one town only
@@ -1597,10 +1523,10 @@ br_ledger_test (bool verbose)
     assert (br_ledger_append (ledger, NULL, &fifth, provider_signature, provider_signature, roster,
                               now, NULL) == BR_REASON_BAD_SIGNATURE);
     //  Forged: the receiver's signature made with another key
-    assert (br_ledger_sign (county.stranger, &fifth, forged) == BR_REASON_OK);
+    assert (br_ledger_sign (county->stranger, &fifth, forged) == BR_REASON_OK);
     assert (br_ledger_append (ledger, NULL, &fifth, provider_signature, forged, roster, now,
                               NULL) == BR_REASON_BAD_SIGNATURE);
-    assert (br_ledger_sign (county.kamen, &fifth, forged) == BR_REASON_OK);
+    assert (br_ledger_sign (county->kamen, &fifth, forged) == BR_REASON_OK);
     assert (br_ledger_append (ledger, NULL, &fifth, forged, receiver_signature, roster, now,
                               NULL) == BR_REASON_BAD_SIGNATURE);
     //  Swapped signatures
@@ -1614,40 +1540,40 @@ br_ledger_test (bool verbose)
     //  A revoked town, an unknown one, the broker, the same town twice
     uint8_t selm_signature[BR_SIGNATURE_SIZE];
     s_test_completion (&bad, 6, "selm", "luenen", 2);
-    s_test_sign (&bad, county.selm, county.luenen, selm_signature, receiver_signature);
+    s_test_sign (&bad, county->selm, county->luenen, selm_signature, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &bad, selm_signature, receiver_signature, roster, now,
                               NULL) == BR_REASON_NODE_REVOKED);
     s_test_completion (&bad, 6, "luenen", "selm", 2);
-    s_test_sign (&bad, county.luenen, county.selm, provider_signature, selm_signature);
+    s_test_sign (&bad, county->luenen, county->selm, provider_signature, selm_signature);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, selm_signature, roster, now,
                               NULL) == BR_REASON_NODE_REVOKED);
     s_test_completion (&bad, 6, "fremd", "luenen", 2);
-    s_test_sign (&bad, county.stranger, county.luenen, forged, receiver_signature);
+    s_test_sign (&bad, county->stranger, county->luenen, forged, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &bad, forged, receiver_signature, roster, now, NULL) ==
             BR_REASON_UNKNOWN_NODE);
     s_test_completion (&bad, 6, "luenen", "broker", 2);
-    s_test_sign (&bad, county.luenen, county.broker, provider_signature, forged);
+    s_test_sign (&bad, county->luenen, county->broker, provider_signature, forged);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, forged, roster, now, NULL) ==
             BR_REASON_FORBIDDEN);
     s_test_completion (&bad, 6, "luenen", "luenen", 2);
-    br_identity_sign (county.luenen, (const uint8_t *) "x", 1, forged);
+    br_identity_sign (county->luenen, (const uint8_t *) "x", 1, forged);
     assert (br_ledger_append (ledger, NULL, &bad, forged, forged, roster, now, NULL) ==
             BR_REASON_MALFORMED);
     //  Completed too far in the future
     s_test_completion (&bad, 6, "luenen", "unna", 2);
     bad.completed_ms = now + BR_LEDGER_CLOCK_SKEW_MS + 1000;
-    s_test_sign (&bad, county.luenen, county.unna, provider_signature, receiver_signature);
+    s_test_sign (&bad, county->luenen, county->unna, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, receiver_signature, roster,
                               now, NULL) == BR_REASON_TOO_EARLY);
     //  A transfer id already in the ledger: the same completion again, and
     //  another completion, validly signed, under the same id
-    s_test_sign (&completion, county.luenen, county.unna, provider_signature, receiver_signature);
+    s_test_sign (&completion, county->luenen, county->unna, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &completion, provider_signature, receiver_signature,
                               roster, now, &sequence) == BR_REASON_REPLAYED);
     assert (sequence == 1);
     bad = completion;
     bad.hours = 11;
-    s_test_sign (&bad, county.luenen, county.unna, provider_signature, receiver_signature);
+    s_test_sign (&bad, county->luenen, county->unna, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, receiver_signature, roster,
                               now, &sequence) == BR_REASON_REPLAYED);
     assert (sequence == 0);
@@ -1657,7 +1583,7 @@ br_ledger_test (bool verbose)
 
     //  In the caller's transaction, a refusal leaves the transaction usable;
     //  an aborted transaction leaves nothing, and the head is not stale
-    s_test_sign (&fifth, county.unna, county.luenen, provider_signature, receiver_signature);
+    s_test_sign (&fifth, county->unna, county->luenen, provider_signature, receiver_signature);
     assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
     assert (br_ledger_append (ledger, txn, &fifth, provider_signature, receiver_signature, roster,
                               now, &sequence) == BR_REASON_OK);
@@ -1677,7 +1603,7 @@ br_ledger_test (bool verbose)
                               now, NULL) == BR_REASON_MALFORMED);
     br_ledger_completion_t sixth;
     s_test_completion (&sixth, 6, "kamen", "unna", 1);
-    s_test_sign (&sixth, county.kamen, county.unna, provider_signature, receiver_signature);
+    s_test_sign (&sixth, county->kamen, county->unna, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, txn, &sixth, provider_signature, receiver_signature, roster,
                               now, &sequence) == BR_REASON_OK);
     assert (sequence == 6);
@@ -1735,7 +1661,7 @@ br_ledger_test (bool verbose)
     //  ... and one from a town the roster does not know
     s_test_completion (&record.completion, 77, "fremd", "unna", 2);
     s_entries_fill (&record);
-    s_test_sign (&record.completion, county.stranger, county.unna, record.provider_signature,
+    s_test_sign (&record.completion, county->stranger, county->unna, record.provider_signature,
                  record.receiver_signature);
     size = s_record_encode (&record, data);
     assert (br_ledger_append_record (replica, NULL, data, size, roster) == BR_REASON_UNKNOWN_NODE);
@@ -1764,8 +1690,8 @@ br_ledger_test (bool verbose)
     assert (br_store_commit (&txn) == BR_REASON_OK);
     assert (s_test_head (replica, NULL) == 3);
     //  Records from a town revoked since still copy and verify
-    assert (br_roster_draft_revoke (county.draft, "luenen") == BR_REASON_OK);
-    br_roster_t *later_roster = s_test_roster (&county);
+    assert (br_roster_draft_revoke (county->draft, "luenen") == BR_REASON_OK);
+    br_roster_t *later_roster = br_testing_county_sign (county);
     for (copy = fourth_copy; copy; copy = (zchunk_t *) zlistx_next (copies.records))
         assert (s_test_replicate (replica, copy, later_roster) == BR_REASON_OK);
     zlistx_destroy (&copies.records);
@@ -1779,21 +1705,21 @@ br_ledger_test (bool verbose)
     assert (s_test_balance (replica, "unna") == -5);
     //  ... but no new completion of the revoked town enters
     s_test_completion (&bad, 8, "luenen", "unna", 2);
-    s_test_sign (&bad, county.luenen, county.unna, provider_signature, receiver_signature);
+    s_test_sign (&bad, county->luenen, county->unna, provider_signature, receiver_signature);
     assert (br_ledger_append (replica, NULL, &bad, provider_signature, receiver_signature,
                               later_roster, now, NULL) == BR_REASON_NODE_REVOKED);
     br_roster_destroy (&later_roster);
     //  A roster that does not know a town fails verification at its first record
     zconfig_t *other_draft = br_roster_draft_new ("05978", "Kreis Unna");
-    assert (br_roster_draft_add_node (other_draft, county.unna, "Unna", "05978036",
+    assert (br_roster_draft_add_node (other_draft, county->unna, "Unna", "05978036",
                                       BRUECKE__NODE_ROLE__ROLE_TOWN,
                                       "fruehe-hilfen") == BR_REASON_OK);
-    assert (br_roster_draft_add_node (other_draft, county.kamen, "Kamen", "05978016",
+    assert (br_roster_draft_add_node (other_draft, county->kamen, "Kamen", "05978016",
                                       BRUECKE__NODE_ROLE__ROLE_TOWN, "jugendamt") == BR_REASON_OK);
-    zconfig_t *county_draft = county.draft;
-    county.draft = other_draft;
-    br_roster_t *other_roster = s_test_roster (&county);
-    county.draft = county_draft;
+    zconfig_t *county_draft = county->draft;
+    county->draft = other_draft;
+    br_roster_t *other_roster = br_testing_county_sign (county);
+    county->draft = county_draft;
     zconfig_destroy (&other_draft);
     s_test_expect (replica, other_roster, 0, 1, S_PROBLEM_UNKNOWN);
     br_roster_destroy (&other_roster);
@@ -1926,7 +1852,7 @@ br_ledger_test (bool verbose)
     uint64_t head_sequence;
     assert (br_ledger_head (ledger, &head_sequence, head_hash) == BR_REASON_AUDIT_BROKEN);
     s_test_completion (&bad, 9, "unna", "kamen", 2);
-    s_test_sign (&bad, county.unna, county.kamen, provider_signature, receiver_signature);
+    s_test_sign (&bad, county->unna, county->kamen, provider_signature, receiver_signature);
     assert (br_ledger_append (ledger, NULL, &bad, provider_signature, receiver_signature, roster,
                               now, NULL) == BR_REASON_AUDIT_BROKEN);
     s_test_value_t moved = head;
@@ -1963,8 +1889,8 @@ br_ledger_test (bool verbose)
     s_test_ledger_destroy (&ledger, &path, &store);
 
     //  Many random completions, valid and not
-    s_prop_test (&county, verbose);
-    s_test_county_destroy (&county);
+    s_prop_test (county, verbose);
+    br_testing_county_destroy (&county);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -193,6 +193,19 @@ br_temp_directory (const char *prefix)
     return path;
 }
 
+bool
+br_temp_directory_remove (char **path_p)
+{
+    assert (path_p);
+    if (!*path_p)
+        return true;
+    char *command = zsys_sprintf ("rm -rf '%s'", *path_p);
+    bool removed = system (command) == 0;
+    zstr_free (&command);
+    zstr_free (path_p);
+    return removed;
+}
+
 zchunk_t *
 br_file_read (const char *path, size_t max_size, br_reason_t *reason)
 {
@@ -442,10 +455,11 @@ br_util_test (bool verbose)
     snprintf (path, sizeof (path), "%s/missing", directory);
     assert (br_file_read (path, 100, &reason) == NULL && reason == BR_REASON_IO_ERROR);
     assert (br_file_read (directory, 100, &reason) == NULL && reason == BR_REASON_IO_ERROR);
-    snprintf (path, sizeof (path), "%s/file", directory);
-    unlink (path);
-    rmdir (directory);
-    zstr_free (&directory);
+    //  Removed with what it holds
+    snprintf (path, sizeof (path), "%s", directory);
+    assert (br_temp_directory_remove (&directory) && directory == NULL);
+    assert (access (path, F_OK) != 0);
+    assert (br_temp_directory_remove (&directory));
 
     //  The seeded generator repeats itself for the same seed, and keeps to its range
     uint64_t one = 42, two = 42;

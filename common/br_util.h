@@ -87,6 +87,10 @@ void br_get_node_id (const uint8_t *bytes, char *node_id);
 //  frees, or NULL if it cannot.
 char *br_temp_directory (const char *prefix);
 
+//  Removes a directory made by br_temp_directory with all it holds, frees
+//  its path and nulls the pointer. False if it could not be removed.
+bool br_temp_directory_remove (char **path_p);
+
 //  Reads a whole file of at most `max_size` bytes. Returns a chunk the caller
 //  owns, or NULL and sets *reason (IO_ERROR, TOO_LARGE).
 zchunk_t *br_file_read (const char *path, size_t max_size, br_reason_t *reason);

@@ -22,6 +22,7 @@
 #include "br_envelope.h"
 #include "br_store.h"
 #include "br_chain.h"
+#include "br_testing.h"
 #include "br_ledger.h"
 #include "br_board.h"
 #include "br_config.h"

@@ -554,10 +554,7 @@ bn_audit_test (bool verbose)
 
     bn_audit_destroy (&audit);
     br_store_destroy (&store);
-    char *command = zsys_sprintf ("rm -rf '%s'", path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&path);
+    assert (br_temp_directory_remove (&path));
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -3509,10 +3509,7 @@ s_test_town_destroy (s_test_town_t *town)
     bn_vault_destroy (&town->vault);
     bn_store_destroy (&town->store);
     br_identity_destroy (&town->identity);
-    char *command = zsys_sprintf ("rm -rf '%s'", town->directory);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&town->directory);
+    assert (br_temp_directory_remove (&town->directory));
 }
 
 //  Makes an API call as `user` of `role` acting for `offices`; asserts it

@@ -1081,10 +1081,7 @@ s_test_new (s_test_t *self)
 static void
 s_test_remove (char **path)
 {
-    char *command = zsys_sprintf ("rm -rf '%s'", *path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (path);
+    assert (br_temp_directory_remove (path));
 }
 
 static void

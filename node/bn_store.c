@@ -726,10 +726,7 @@ bn_store_test (bool verbose)
     assert (bn_store_inbox_count (store) == 2);
 
     bn_store_destroy (&store);
-    char *command = zsys_sprintf ("rm -rf '%s'", path);
-    assert (system (command) == 0);
-    zstr_free (&command);
-    zstr_free (&path);
+    assert (br_temp_directory_remove (&path));
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -391,13 +391,10 @@ bn_web_test (bool verbose)
     assert (strstr (bn_web_cookie_attributes (web), "; Secure"));
     bn_web_destroy (&web);
     bn_web_destroy (&web);
-    char *command = zsys_sprintf ("rm -rf '%s'", directory);
-    assert (system (command) == 0);
-    zstr_free (&command);
     zstr_free (&index);
     zstr_free (&root);
     zstr_free (&users);
-    zstr_free (&directory);
+    assert (br_temp_directory_remove (&directory));
     //  @end
     if (verbose)
         printf ("OK\n");
