@@ -68,4 +68,8 @@
 //  the real bruecke-broker process.
 void bb_server_actor (zsock_t *pipe, void *args);
 
+//  Self test of this class: a broker and two towns in this process. It is
+//  in tests/daemons_test.c, as it needs both daemons.
+void bb_server_test (bool verbose);
+
 #endif

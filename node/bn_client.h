@@ -89,4 +89,8 @@
 //  the real bruecke-node process.
 void bn_client_actor (zsock_t *pipe, void *args);
 
+//  Self test of this class: a broker and two towns in this process. It is
+//  in tests/daemons_test.c, as it needs both daemons.
+void bn_client_test (bool verbose);
+
 #endif
