@@ -8,6 +8,7 @@
 #include "bb_exchange.h"
 #include "bb_dashboard.h"
 #include "bb_store.h"
+#include "bb_sync.h"
 #include "bb_verifier.h"
 #include "bb_zap.h"
 
@@ -405,203 +406,39 @@ s_exchange_take (s_server_t *self, MDB_txn *txn, bb_job_t *job)
 }
 
 static void
-s_destroy_message (void **item)
-{
-    br_proto_free ((ProtobufCMessage **) item);
-}
-
-static void
 s_free_bytes (void **item)
 {
     free (*item);
     *item = NULL;
 }
 
-//  Room for the items or changes of one BoardUpdate or LedgerUpdate.
-#define S_UPDATE_BUDGET (256 * 1024)
-
-//  Parts of an update being packed for one session.
+//  To whom bb_sync sends.
 typedef struct {
-    s_server_t *server;           //  the broker
-    s_session_t *session;         //  to whom
-    Bruecke__BoardUpdate board;   //  the board part being filled
-    Bruecke__LedgerUpdate ledger; //  the ledger part being filled
-    zlistx_t *pieces;             //  zchunk_t *: the bytes the part points into
-    ProtobufCBinaryData *records; //  ledger records of the part
-    void **entries;               //  board changes or items of the part
-    size_t count;                 //  entries or records in the part
-    size_t bytes;                 //  their size
-    uint64_t head;                //  the head the update is current to
-    bool snapshot_started;        //  a snapshot part went out
-    bool failed;                  //  a part could not go: send no more (the node will
-                                  //  see a gap, or no snapshot's last part, and ask again)
-} s_packer_t;
+    s_server_t *server;   //  the broker
+    s_session_t *session; //  the town
+} s_update_t;
 
-static void
-s_packer_init (s_packer_t *packer, s_server_t *server, s_session_t *session, uint64_t head)
+//  bb_sync_send_fn: one update to the session's connection.
+static bool
+s_send_update (void *argument, Bruecke__MessageType type, const ProtobufCMessage *body)
 {
-    memset (packer, 0, sizeof (*packer));
-    packer->server = server;
-    packer->session = session;
-    packer->head = head;
-    packer->pieces = zlistx_new ();
-    zlistx_set_destructor (packer->pieces, s_destroy_message);
+    s_update_t *update = (s_update_t *) argument;
+    return s_send_own (update->server, update->session->routing_id, type, update->session->node_id,
+                       body);
 }
 
+//  Sends a session what it has not had of the board and the ledger.
 static void
-s_packer_clear (s_packer_t *packer)
+s_send_updates (s_server_t *self, s_session_t *session, uint64_t board_after, bool snapshot,
+                uint64_t ledger_after)
 {
-    zlistx_purge (packer->pieces);
-    free (packer->entries);
-    free (packer->records);
-    packer->entries = NULL;
-    packer->records = NULL;
-    packer->count = 0;
-    packer->bytes = 0;
-}
-
-static void
-s_packer_destroy (s_packer_t *packer)
-{
-    s_packer_clear (packer);
-    zlistx_destroy (&packer->pieces);
-}
-
-//  Sends the board part packed so far; `last` ends a snapshot.
-static void
-s_board_flush (s_packer_t *packer, bool snapshot, bool last)
-{
-    if (packer->failed || (packer->count == 0 && !(snapshot && last))) {
-        s_packer_clear (packer);
+    if (!session->routing_id)
         return;
-    }
-    Bruecke__BoardUpdate update = BRUECKE__BOARD_UPDATE__INIT;
-    update.head = packer->head;
-    if (snapshot) {
-        update.snapshot = true;
-        update.first = !packer->snapshot_started;
-        update.last = last;
-        update.items = (Bruecke__SignedBoardItem **) packer->entries;
-        update.n_items = packer->count;
-        packer->snapshot_started = true;
-    } else {
-        update.changes = (Bruecke__BoardChange **) packer->entries;
-        update.n_changes = packer->count;
-        update.after = update.changes[0]->sequence - 1;
-    }
-    packer->failed = !s_send_own (packer->server, packer->session->routing_id,
-                                  BRUECKE__MESSAGE_TYPE__TYPE_BOARD_UPDATE,
-                                  packer->session->node_id, &update.base);
-    s_packer_clear (packer);
-}
-
-//  Adds one decoded entry to the part, sending the part when full.
-static void
-s_board_add (s_packer_t *packer, ProtobufCMessage *entry, size_t size, bool snapshot)
-{
-    if (packer->count > 0 && packer->bytes + size > S_UPDATE_BUDGET)
-        s_board_flush (packer, snapshot, false);
-    packer->entries = (void **) realloc (packer->entries, (packer->count + 1) * sizeof (void *));
-    assert (packer->entries);
-    packer->entries[packer->count++] = entry;
-    packer->bytes += size;
-    zlistx_add_end (packer->pieces, entry);
-}
-
-static void
-s_pack_change (void *argument, uint64_t sequence, const uint8_t *data, size_t size)
-{
-    (void) sequence;
-    br_reason_t reason;
-    ProtobufCMessage *change = br_proto_decode (&bruecke__board_change__descriptor, data, size,
-                                                BR_BOARD_CHANGE_MAX, &reason);
-    if (change)
-        s_board_add ((s_packer_t *) argument, change, size, false);
-}
-
-static void
-s_pack_item (void *argument, const uint8_t *data, size_t size)
-{
-    br_reason_t reason;
-    ProtobufCMessage *item = br_proto_decode (&bruecke__signed_board_item__descriptor, data, size,
-                                              BR_BOARD_SIGNED_MAX, &reason);
-    if (item)
-        s_board_add ((s_packer_t *) argument, item, size, true);
-}
-
-//  Sends a session the board after `after`: the changes if they are all
-//  kept and no snapshot is asked for, else the whole board in parts.
-static void
-s_send_board (s_server_t *self, s_session_t *session, uint64_t after, bool snapshot)
-{
-    br_board_t *board = bb_exchange_board (self->exchange);
-    uint64_t head = 0;
-    if (!session->routing_id || br_board_head (board, &head) != BR_REASON_OK ||
-        (after == head && !snapshot))
-        return;
-    s_packer_t packer;
-    s_packer_init (&packer, self, session, head);
-    if (snapshot || br_board_needs_snapshot (board, after)) {
-        if (br_board_snapshot (board, s_pack_item, &packer, &packer.head) == BR_REASON_OK)
-            s_board_flush (&packer, true, true);
-    } else {
-        br_board_changes (board, after, SIZE_MAX, s_pack_change, &packer);
-        s_board_flush (&packer, false, false);
-    }
-    s_packer_destroy (&packer);
-}
-
-static void
-s_ledger_flush (s_packer_t *packer)
-{
-    if (packer->failed || packer->count == 0) {
-        s_packer_clear (packer);
-        return;
-    }
-    Bruecke__LedgerUpdate update = BRUECKE__LEDGER_UPDATE__INIT;
-    update.records = packer->records;
-    update.n_records = packer->count;
-    update.head = packer->head;
-    packer->failed = !s_send_own (packer->server, packer->session->routing_id,
-                                  BRUECKE__MESSAGE_TYPE__TYPE_LEDGER_UPDATE,
-                                  packer->session->node_id, &update.base);
-    s_packer_clear (packer);
-}
-
-static void
-s_pack_record (void *argument, const br_ledger_record_t *record)
-{
-    s_packer_t *packer = (s_packer_t *) argument;
-    if (packer->count > 0 && packer->bytes + record->size > S_UPDATE_BUDGET)
-        s_ledger_flush (packer);
-    packer->records = (ProtobufCBinaryData *) realloc (
-        packer->records, (packer->count + 1) * sizeof (ProtobufCBinaryData));
-    assert (packer->records);
-    uint8_t *copy = (uint8_t *) malloc (record->size);
-    assert (copy);
-    memcpy (copy, record->data, record->size);
-    zlistx_add_end (packer->pieces, copy);
-    packer->records[packer->count].data = copy;
-    packer->records[packer->count++].len = record->size;
-    packer->bytes += record->size;
-}
-
-//  Sends a session the ledger records after `after`.
-static void
-s_send_ledger (s_server_t *self, s_session_t *session, uint64_t after)
-{
-    br_ledger_t *ledger = bb_exchange_ledger (self->exchange);
-    uint64_t head = 0;
-    uint8_t hash[BR_LEDGER_HASH_SIZE];
-    if (!session->routing_id || br_ledger_head (ledger, &head, hash) != BR_REASON_OK ||
-        after >= head)
-        return;
-    s_packer_t packer;
-    s_packer_init (&packer, self, session, head);
-    zlistx_set_destructor (packer.pieces, s_free_bytes);
-    br_ledger_read (ledger, after, SIZE_MAX, s_pack_record, &packer);
-    s_ledger_flush (&packer);
-    s_packer_destroy (&packer);
+    s_update_t update = {self, session};
+    bb_sync_board (bb_exchange_board (self->exchange), board_after, snapshot, BB_SYNC_BUDGET,
+                   s_send_update, &update);
+    bb_sync_ledger (bb_exchange_ledger (self->exchange), ledger_after, BB_SYNC_BUDGET,
+                    s_send_update, &update);
 }
 
 //  A node asks for what it missed of the board and the ledger. A node that
@@ -622,8 +459,8 @@ s_sync (s_server_t *self, s_session_t *session, bb_job_t *job)
         return;
     }
     Bruecke__ExchangeSync *sync = (Bruecke__ExchangeSync *) body;
-    s_send_board (self, session, sync->board_sequence, sync->board_snapshot);
-    s_send_ledger (self, session, sync->ledger_sequence);
+    s_send_updates (self, session, sync->board_sequence, sync->board_snapshot,
+                    sync->ledger_sequence);
     br_proto_free (&body);
 }
 
@@ -644,12 +481,8 @@ s_broadcast (s_server_t *self)
     if (board_head == self->board_sent && ledger_head == self->ledger_sent)
         return;
     for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-         session = (s_session_t *) zhashx_next (self->sessions)) {
-        if (board_head != self->board_sent)
-            s_send_board (self, session, self->board_sent, false);
-        if (ledger_head != self->ledger_sent)
-            s_send_ledger (self, session, self->ledger_sent);
-    }
+         session = (s_session_t *) zhashx_next (self->sessions))
+        s_send_updates (self, session, self->board_sent, false, self->ledger_sent);
     self->board_sent = board_head;
     self->ledger_sent = ledger_head;
 }
