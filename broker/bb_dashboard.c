@@ -1,16 +1,14 @@
 /*  =========================================================================
     bb_dashboard - the county dashboard, served by the broker
 
-    See bb_dashboard.h. The page and the metrics are rendered by the actor's
-    thread in bb_dashboard_update and swapped in under a mutex; the HTTP
-    thread only copies out the latest text.
+    See bb_dashboard.h. The page and the metrics are rendered on the
+    broker's thread in bb_dashboard_update and sent to the dashboard's own
+    actor, which serves the latest it was sent (br_http, in its thread).
     =========================================================================
 */
 
 #include "bruecke.h"
 #include "bb_dashboard.h"
-#include <microhttpd.h>
-#include <pthread.h>
 
 #define S_PLOT_WIDTH  640
 #define S_PLOT_HEIGHT 160
@@ -26,11 +24,10 @@ typedef struct {
 } s_sample_t;
 
 struct _bb_dashboard_t {
-    struct MHD_Daemon *daemon;                //  the HTTP server
+    zactor_t *server;                         //  serves what it was sent last (s_server)
     uint16_t port;                            //  its port
-    pthread_mutex_t lock;                     //  guards page and metrics
-    char *page;                               //  the page served now
-    char *metrics;                            //  the metrics served now
+    char *page;                               //  the page rendered last
+    char *metrics;                            //  the metrics rendered last
     s_sample_t history[BB_DASHBOARD_HISTORY]; //  a ring of samples
     size_t samples;                           //  samples taken in all
 };
@@ -371,41 +368,36 @@ bb_dashboard_update (bb_dashboard_t *self, const bb_dashboard_figures_t *figures
     for (int reason = 0; reason < BB_DASHBOARD_REASONS; reason++)
         sample->refused += figures->refusals[reason];
     self->samples++;
-    char *page = s_render_page (self, figures);
-    char *metrics = s_render_metrics (figures);
-    pthread_mutex_lock (&self->lock);
     free (self->page);
     free (self->metrics);
-    self->page = page;
-    self->metrics = metrics;
-    pthread_mutex_unlock (&self->lock);
-}
-
-static char *
-s_copy (bb_dashboard_t *self, bool page)
-{
-    pthread_mutex_lock (&self->lock);
-    const char *text = page ? self->page : self->metrics;
-    char *copy = strdup (text ? text : "");
-    pthread_mutex_unlock (&self->lock);
-    return copy;
+    self->page = s_render_page (self, figures);
+    self->metrics = s_render_metrics (figures);
+    zstr_sendm (self->server, "UPDATE");
+    zstr_sendm (self->server, self->page);
+    zstr_send (self->server, self->metrics);
 }
 
 char *
 bb_dashboard_page (bb_dashboard_t *self)
 {
     assert (self);
-    return s_copy (self, true);
+    return strdup (self->page);
 }
 
 char *
 bb_dashboard_metrics (bb_dashboard_t *self)
 {
     assert (self);
-    return s_copy (self, false);
+    return strdup (self->metrics);
 }
 
 //  ---- Serving --------------------------------------------------------------------
+
+//  What the server actor serves: the texts it was sent last.
+typedef struct {
+    char *page;    //  the page
+    char *metrics; //  the metrics
+} s_served_t;
 
 static enum MHD_Result
 s_handle (void *argument, struct MHD_Connection *connection, const char *url, const char *method,
@@ -413,9 +405,9 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
 {
     (void) version;
     (void) upload_data;
-    bb_dashboard_t *self = (bb_dashboard_t *) argument;
+    s_served_t *served = (s_served_t *) argument;
     if (!*state_p) {
-        *state_p = self; //  the headers are in; answer once the request is
+        *state_p = served; //  the headers are in; answer once the request is
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -430,9 +422,9 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
         text = strdup ("only GET\n");
         type = "text/plain; charset=utf-8";
     } else if (streq (url, "/"))
-        text = bb_dashboard_page (self);
+        text = strdup (served->page);
     else if (streq (url, "/metrics")) {
-        text = bb_dashboard_metrics (self);
+        text = strdup (served->metrics);
         type = "text/plain; version=0.0.4; charset=utf-8";
     } else {
         status = MHD_HTTP_NOT_FOUND;
@@ -456,38 +448,73 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
     return result;
 }
 
+//  "UPDATE" page metrics: serve these from now on.
+static void
+s_update (void *argument, const char *name, zmsg_t *message)
+{
+    s_served_t *served = (s_served_t *) argument;
+    if (!streq (name, "UPDATE") || zmsg_size (message) != 2)
+        return;
+    zstr_free (&served->page);
+    zstr_free (&served->metrics);
+    served->page = zmsg_popstr (message);
+    served->metrics = zmsg_popstr (message);
+}
+
+//  How the server actor is started and what it tells its starter.
+typedef struct {
+    const char *address; //  where to listen
+    br_reason_t reason;  //  OK if it listens
+    uint16_t port;       //  then its port
+} s_start_t;
+
+//  The server actor: listens, then serves until $TERM.
+static void
+s_server (zsock_t *pipe, void *args)
+{
+    s_start_t *start = (s_start_t *) args;
+    s_served_t served = {
+        strdup ("<!doctype html><title>Kreis-Dashboard</title><p>Wird erstellt ...</p>\n"),
+        strdup ("")};
+    const struct MHD_OptionItem options[] = {
+        {MHD_OPTION_CONNECTION_LIMIT, BB_DASHBOARD_CONNECTION_MAX, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, BB_DASHBOARD_TIMEOUT_SECONDS, NULL},
+        {MHD_OPTION_END, 0, NULL}};
+    br_http_t *http =
+        br_http_new ("dashboard", start->address, s_handle, &served, options, &start->reason);
+    if (http) {
+        start->port = br_http_port (http);
+        if (!br_http_loopback (http))
+            zsys_warning ("dashboard: listening on %s, reachable beyond this machine: put it "
+                          "behind TLS and a login",
+                          start->address);
+        zsys_info ("dashboard: on %s (port %u)", start->address, (unsigned) start->port);
+    }
+    zsock_signal (pipe, 0);
+    if (http)
+        br_http_serve (http, pipe, s_update, &served);
+    br_http_destroy (&http);
+    zstr_free (&served.page);
+    zstr_free (&served.metrics);
+}
+
 bb_dashboard_t *
 bb_dashboard_new (const char *address, br_reason_t *reason)
 {
     assert (address && reason);
-    struct sockaddr_storage socket_address;
-    bool ipv6 = false;
-    *reason = br_address_parse (address, &socket_address, &ipv6);
-    if (*reason != BR_REASON_OK)
-        return NULL;
-    if (!br_address_loopback (&socket_address))
-        zsys_warning ("dashboard: listening on %s, reachable beyond this machine: put it behind "
-                      "TLS and a login",
-                      address);
-    bb_dashboard_t *self = (bb_dashboard_t *) zmalloc (sizeof (bb_dashboard_t));
-    pthread_mutex_init (&self->lock, NULL);
-    self->page = strdup ("<!doctype html><title>Kreis-Dashboard</title><p>Wird erstellt ...</p>\n");
-    self->metrics = strdup ("");
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0);
-    self->daemon =
-        MHD_start_daemon (flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_SOCK_ADDR,
-                          (struct sockaddr *) &socket_address, MHD_OPTION_CONNECTION_LIMIT, 32U,
-                          MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
-    if (!self->daemon) {
-        zsys_error ("dashboard: cannot listen on %s", address);
-        *reason = BR_REASON_IO_ERROR;
-        bb_dashboard_destroy (&self);
+    s_start_t start = {.address = address};
+    zactor_t *server = zactor_new (s_server, &start);
+    *reason = start.reason;
+    if (start.reason != BR_REASON_OK) {
+        zactor_destroy (&server);
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    self->port = info ? info->port : 0;
-    zsys_info ("dashboard: on %s (port %u)", address, (unsigned) self->port);
+    bb_dashboard_t *self = (bb_dashboard_t *) zmalloc (sizeof (bb_dashboard_t));
+    assert (self);
+    self->server = server;
+    self->port = start.port;
+    self->page = strdup ("");
+    self->metrics = strdup ("");
     return self;
 }
 
@@ -495,16 +522,14 @@ void
 bb_dashboard_destroy (bb_dashboard_t **self_p)
 {
     assert (self_p);
-    if (*self_p) {
-        bb_dashboard_t *self = *self_p;
-        if (self->daemon)
-            MHD_stop_daemon (self->daemon);
-        pthread_mutex_destroy (&self->lock);
-        free (self->page);
-        free (self->metrics);
-        free (self);
-        *self_p = NULL;
-    }
+    bb_dashboard_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->server);
+    free (self->page);
+    free (self->metrics);
+    free (self);
+    *self_p = NULL;
 }
 
 uint16_t
@@ -516,6 +541,33 @@ bb_dashboard_port (bb_dashboard_t *self)
 
 //  --------------------------------------------------------------------------
 //  Selftest
+
+//  GETs `path` from the dashboard on `port`; returns the answer's body, or
+//  the empty string (the caller frees it).
+static char *
+s_test_get (uint16_t port, const char *path)
+{
+    int client = socket (AF_INET, SOCK_STREAM, 0);
+    assert (client >= 0);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port = htons (port),
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    assert (connect (client, (struct sockaddr *) &address, sizeof (address)) == 0);
+    char *request = zsys_sprintf ("GET %s HTTP/1.0\r\n\r\n", path);
+    assert (send (client, request, strlen (request), MSG_NOSIGNAL) == (ssize_t) strlen (request));
+    zstr_free (&request);
+    zchunk_t *answer = zchunk_new (NULL, 0);
+    char buffer[4096];
+    ssize_t size;
+    while ((size = recv (client, buffer, sizeof (buffer), 0)) > 0)
+        zchunk_extend (answer, buffer, (size_t) size);
+    close (client);
+    zchunk_extend (answer, "", 1);
+    const char *body = strstr ((const char *) zchunk_data (answer), "\r\n\r\n");
+    char *text = strdup (body ? body + 4 : "");
+    zchunk_destroy (&answer);
+    return text;
+}
 
 void
 bb_dashboard_test (bool verbose)
@@ -577,6 +629,23 @@ bb_dashboard_test (bool verbose)
     assert (strstr (metrics, "bruecke_exchange_balance_hours{node=\"unna\"} -4\n"));
     assert (strstr (metrics, "bruecke_town_clock_offset_seconds{node=\"luenen\"} 432.000\n"));
     assert (strstr (metrics, "bruecke_town_clock_offset_seconds{node=\"unna\"} -0.300\n"));
+    //  Its actor serves the latest rendering (sent to it: wait for it)
+    char *served = NULL;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        zstr_free (&served);
+        served = s_test_get (bb_dashboard_port (dashboard), "/");
+        if (streq (served, page))
+            break;
+        zclock_sleep (20);
+    }
+    assert (streq (served, page));
+    zstr_free (&served);
+    served = s_test_get (bb_dashboard_port (dashboard), "/metrics");
+    assert (streq (served, metrics));
+    zstr_free (&served);
+    served = s_test_get (bb_dashboard_port (dashboard), "/anderswo");
+    assert (streq (served, "not found\n"));
+    zstr_free (&served);
     zstr_free (&page);
     zstr_free (&metrics);
     bb_dashboard_destroy (&dashboard);

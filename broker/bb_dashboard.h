@@ -14,8 +14,9 @@
 
     The broker's actor gathers the figures and hands them over with
     bb_dashboard_update every few seconds; this class keeps a history of
-    them, renders the page and the metrics then, and its own HTTP thread
-    (libmicrohttpd) serves the latest rendering:
+    them, renders the page and the metrics then on the broker's thread, and
+    sends them to its own actor, which serves the latest it was sent
+    (br_http in the actor's thread; nothing is shared between the two):
 
         GET /          the page (text/html, German)
         GET /metrics   Prometheus text format 0.0.4
@@ -39,6 +40,9 @@
 #define BB_DASHBOARD_HISTORY 720
 //  How often the page renews itself, in seconds.
 #define BB_DASHBOARD_REFRESH_S 10
+//  Most connections open at once, and seconds an idle one stays open.
+#define BB_DASHBOARD_CONNECTION_MAX  32
+#define BB_DASHBOARD_TIMEOUT_SECONDS 30
 //  Reason codes counted (0 .. BB_DASHBOARD_REASONS - 1).
 #define BB_DASHBOARD_REASONS 64
 

@@ -8,12 +8,14 @@
 
 #define S_NAME_MAX     31
 #define S_LOG_LINE_MAX 200
+#define S_POLL_MAX_MS  1000 //  br_http_serve runs the server at least this often
 
 struct _br_http_t {
     struct MHD_Daemon *daemon; //  libmicrohttpd, without a thread
     int fd;                    //  its epoll descriptor
     uint16_t port;             //  where it listens
     bool loopback;             //  on a loopback address only
+    bool stopped;              //  br_http_serve ends
     char name[S_NAME_MAX + 1]; //  for the log
 };
 
@@ -116,6 +118,37 @@ br_http_run (br_http_t *self)
     MHD_run (self->daemon);
 }
 
+void
+br_http_serve (br_http_t *self, zsock_t *pipe, br_http_command_fn *command, void *argument)
+{
+    assert (self && pipe);
+    while (!self->stopped) {
+        zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                                  {NULL, self->fd, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 2, br_http_timeout (self, S_POLL_MAX_MS)) < 0 && errno != EINTR)
+            break; //  the context ends
+        if (items[0].revents & ZMQ_POLLIN) {
+            zmsg_t *message = zmsg_recv (pipe);
+            char *name = message ? zmsg_popstr (message) : NULL;
+            if (!name || streq (name, "$TERM"))
+                self->stopped = true;
+            else if (command)
+                command (argument, name, message);
+            zstr_free (&name);
+            zmsg_destroy (&message);
+        }
+        if (!self->stopped)
+            br_http_run (self);
+    }
+}
+
+void
+br_http_stop (br_http_t *self)
+{
+    assert (self);
+    self->stopped = true;
+}
+
 //  ---- Self test ----------------------------------------------------------------
 
 //  Answers every request with "hallo <path>", counting them.
@@ -138,15 +171,16 @@ s_test_handler (void *argument, struct MHD_Connection *connection, const char *u
     return result;
 }
 
-//  Sends `request` to the server over a non-blocking socket while running
-//  the server on this thread; returns what came back (the caller frees it).
+//  Sends `request` to the server on `port` over a non-blocking socket;
+//  runs the server on this thread meanwhile unless `http` is NULL (an
+//  actor serves it). Returns what came back (the caller frees it).
 static char *
-s_test_exchange (br_http_t *http, const char *request)
+s_test_exchange (br_http_t *http, uint16_t port, const char *request)
 {
     int client = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     assert (client >= 0);
     struct sockaddr_in address = {.sin_family = AF_INET,
-                                  .sin_port = htons (br_http_port (http)),
+                                  .sin_port = htons (port),
                                   .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     int rc = connect (client, (struct sockaddr *) &address, sizeof (address));
     assert (rc == 0 || errno == EINPROGRESS);
@@ -154,10 +188,11 @@ s_test_exchange (br_http_t *http, const char *request)
     char answer[1024] = "";
     int64_t deadline = zclock_mono () + 5000;
     while (zclock_mono () < deadline) {
-        zmq_pollitem_t items[] = {{NULL, br_http_fd (http), ZMQ_POLLIN, 0},
-                                  {NULL, client, ZMQ_POLLIN | ZMQ_POLLOUT, 0}};
-        zmq_poll (items, 2, br_http_timeout (http, 50));
-        br_http_run (http);
+        zmq_pollitem_t items[] = {{NULL, client, ZMQ_POLLIN | ZMQ_POLLOUT, 0},
+                                  {NULL, http ? br_http_fd (http) : -1, ZMQ_POLLIN, 0}};
+        zmq_poll (items, http ? 2 : 1, http ? br_http_timeout (http, 50) : 50);
+        if (http)
+            br_http_run (http);
         if (sent < strlen (request)) {
             ssize_t size = send (client, request + sent, strlen (request) - sent, MSG_NOSIGNAL);
             sent += size > 0 ? (size_t) size : 0;
@@ -170,6 +205,39 @@ s_test_exchange (br_http_t *http, const char *request)
     close (client);
     answer[received] = '\0';
     return strdup (answer);
+}
+
+//  The test actor's state: requests served, commands added, its port.
+typedef struct {
+    int requests;  //  requests and ADD amounts
+    uint16_t port; //  where it listens
+} s_test_actor_t;
+
+//  "ADD <n>" adds n to the count.
+static void
+s_test_command (void *argument, const char *name, zmsg_t *message)
+{
+    zframe_t *amount = zmsg_first (message);
+    if (streq (name, "ADD") && amount && zframe_size (amount) < 8) {
+        char text[8] = "";
+        memcpy (text, zframe_data (amount), zframe_size (amount));
+        *(int *) argument += atoi (text);
+    }
+}
+
+//  Serves with br_http_serve.
+static void
+s_test_actor (zsock_t *pipe, void *args)
+{
+    s_test_actor_t *state = (s_test_actor_t *) args;
+    br_reason_t reason;
+    br_http_t *http =
+        br_http_new ("test", "127.0.0.1:0", s_test_handler, &state->requests, NULL, &reason);
+    assert (http);
+    state->port = br_http_port (http);
+    zsock_signal (pipe, 0);
+    br_http_serve (http, pipe, s_test_command, &state->requests);
+    br_http_destroy (&http);
 }
 
 void
@@ -194,14 +262,29 @@ br_http_test (bool verbose)
     zstr_free (&taken);
 
     //  Requests are answered on this thread, in br_http_run
-    char *answer = s_test_exchange (http, "GET /eins HTTP/1.0\r\n\r\n");
+    char *answer = s_test_exchange (http, br_http_port (http), "GET /eins HTTP/1.0\r\n\r\n");
     assert (strncmp (answer, "HTTP/1.1 200", 12) == 0 && strstr (answer, "\r\n\r\nhallo /eins"));
     zstr_free (&answer);
-    answer = s_test_exchange (http, "GET /zwei HTTP/1.0\r\n\r\n");
+    answer = s_test_exchange (http, br_http_port (http), "GET /zwei HTTP/1.0\r\n\r\n");
     assert (strstr (answer, "hallo /zwei") && requests == 2);
     zstr_free (&answer);
     br_http_destroy (&http);
     br_http_destroy (&http);
+
+    //  The same in an actor: requests and commands on its thread, $TERM ends it
+    s_test_actor_t state = {0};
+    zactor_t *actor = zactor_new (s_test_actor, &state);
+    assert (state.port > 0);
+    answer = s_test_exchange (NULL, state.port, "GET /drei HTTP/1.0\r\n\r\n");
+    assert (strstr (answer, "hallo /drei"));
+    zstr_free (&answer);
+    zstr_sendm (actor, "ADD");
+    zstr_send (actor, "10");
+    answer = s_test_exchange (NULL, state.port, "GET /vier HTTP/1.0\r\n\r\n");
+    assert (strstr (answer, "hallo /vier"));
+    zstr_free (&answer);
+    zactor_destroy (&actor);
+    assert (state.requests == 12);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -6,7 +6,7 @@
     than br_http_timeout says, and calls br_http_run, inside which the
     handler is called on the owner's thread. So the node's API and the
     county dashboard each run as one actor with no shared state, no mutex
-    and no thread besides the actor's.
+    and no thread besides the actor's; br_http_serve is that actor's loop.
     =========================================================================
 */
 
@@ -45,6 +45,20 @@ int br_http_timeout (br_http_t *self, int max_ms);
 
 //  Does what the connections need now, calling the handler for requests.
 void br_http_run (br_http_t *self);
+
+//  What an actor serving HTTP does with a message on its pipe other than
+//  $TERM: `name` is its first frame, `message` the frames after it (both
+//  still br_http_serve's).
+typedef void (br_http_command_fn) (void *argument, const char *name, zmsg_t *message);
+
+//  An actor's loop: serves until `pipe` says $TERM (or the context ends)
+//  or br_http_stop is called, handing every other message on the pipe to
+//  `command` (or dropping it, if NULL).
+void br_http_serve (br_http_t *self, zsock_t *pipe, br_http_command_fn *command, void *argument);
+
+//  Ends br_http_serve once the current br_http_run returns; for a handler
+//  that saw $TERM on the pipe itself.
+void br_http_stop (br_http_t *self);
 
 //  Self test of this class.
 void br_http_test (bool verbose);
