@@ -8,7 +8,7 @@
 #include "bn_http.h"
 #include "bn_routes.h"
 #include "bn_web.h"
-#include <microhttpd.h>
+#include "br_http.h"
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -16,17 +16,25 @@
 #define S_LOG_PATH_MAX 160
 //  Length of an id in a path: 16 bytes as hex.
 #define S_ID_HEX 32
-//  Longest message libmicrohttpd logs through us.
-#define S_LOG_LINE_MAX 256
+//  Longest inproc endpoint name.
+#define S_ENDPOINT_MAX 63
 
+//  The owner's side.
 struct _bn_api_t {
-    struct MHD_Daemon *daemon;    //  the libmicrohttpd server
-    bn_tokens_t *tokens;          //  API tokens (borrowed; used from the HTTP thread)
-    bn_web_t *web;                //  the web interface, or NULL (borrowed, likewise)
-    bn_api_dispatch_fn *dispatch; //  does the work of each request
-    void *argument;               //  the dispatcher's argument
-    uint16_t port;                //  the port listened on
+    zactor_t *server;                  //  the HTTP server (s_server_actor)
+    zsock_t *requests;                 //  REP: requests the server hands over
+    char endpoint[S_ENDPOINT_MAX + 1]; //  its inproc endpoint
+    uint16_t port;                     //  the port listened on
 };
+
+//  The HTTP server actor's state.
+typedef struct {
+    br_http_t *http;     //  libmicrohttpd, run in this actor's loop
+    zsock_t *pipe;       //  the actor's pipe: $TERM
+    zsock_t *owner;      //  REQ to the owner's requests socket
+    bn_tokens_t *tokens; //  API tokens (the owner's; used here only)
+    bn_web_t *web;       //  the web interface, or NULL (likewise)
+} s_server_t;
 
 //  What the HTTP layer keeps for one request between libmicrohttpd's calls.
 typedef struct {
@@ -314,17 +322,6 @@ s_log_method (const char *method)
     return "OTHER";
 }
 
-//  libmicrohttpd's own error messages.
-static void __attribute__ ((format (printf, 2, 0)))
-s_mhd_log (void *argument, const char *format, va_list arguments)
-{
-    (void) argument;
-    char line[S_LOG_LINE_MAX];
-    vsnprintf (line, sizeof (line), format, arguments);
-    line[strcspn (line, "\r\n")] = '\0';
-    zsys_warning ("api: libmicrohttpd: %s", line);
-}
-
 //  ---- Requests ---------------------------------------------------------------
 
 //  Refuses the request with `reason` and a detail text, unless it is
@@ -343,7 +340,7 @@ s_refuse (s_request_t *request, br_reason_t reason, const char *format, ...)
 
 //  The session of the request's cookie, or NULL.
 static const bn_web_session_t *
-s_session (bn_api_t *self, struct MHD_Connection *connection)
+s_session (s_server_t *self, struct MHD_Connection *connection)
 {
     if (!self->web)
         return NULL;
@@ -354,7 +351,7 @@ s_session (bn_api_t *self, struct MHD_Connection *connection)
 //  Admits a request of a web interface user, by the session cookie: the
 //  API role for the web role, and the CSRF token on every change.
 static void
-s_admit_session (bn_api_t *self, struct MHD_Connection *connection, const char *method,
+s_admit_session (s_server_t *self, struct MHD_Connection *connection, const char *method,
                  s_request_t *request)
 {
     const bn_web_session_t *session = s_session (self, connection);
@@ -400,7 +397,7 @@ s_on_behalf (struct MHD_Connection *connection, s_request_t *request)
 
 //  Checks what the headers tell: token or session, method, role.
 static void
-s_admit (bn_api_t *self, struct MHD_Connection *connection, const char *method, const char *url,
+s_admit (s_server_t *self, struct MHD_Connection *connection, const char *method, const char *url,
          s_request_t *request)
 {
     const char *header =
@@ -552,9 +549,42 @@ s_send_refusal (struct MHD_Connection *connection, const char *method, const cha
     return result;
 }
 
+//  Hands the request to the owner, which dispatches it on its thread, and
+//  waits until it is done. If $TERM comes meanwhile, the owner is stopping
+//  and will not take the request: it is refused as BUSY and the server
+//  ends after this answer.
+static void
+s_hand_over (s_server_t *self, bn_request_t *request)
+{
+    if (zsock_send (self->owner, "p", request) != 0) {
+        request->reason = BR_REASON_BUSY;
+        snprintf (request->detail, sizeof (request->detail), "the node is stopping");
+        return;
+    }
+    while (true) {
+        zmq_pollitem_t items[] = {{zsock_resolve (self->owner), 0, ZMQ_POLLIN, 0},
+                                  {zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, 2, -1) < 0 && errno != EINTR)
+            break;
+        int done = -1;
+        if ((items[0].revents & ZMQ_POLLIN) && zsock_recv (self->owner, "i", &done) == 0)
+            return; //  the owner set the request's reason and result
+        if (items[1].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (self->pipe);
+            bool stop = !command || streq (command, "$TERM");
+            zstr_free (&command);
+            if (stop)
+                break;
+        }
+    }
+    br_http_stop (self->http);
+    request->reason = BR_REASON_BUSY;
+    snprintf (request->detail, sizeof (request->detail), "the node is stopping");
+}
+
 //  The whole request is in: parse, dispatch, answer.
 static enum MHD_Result
-s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, const char *method,
+s_answer (s_server_t *self, struct MHD_Connection *connection, const char *url, const char *method,
           s_request_t *request)
 {
     if (request->reason != BR_REASON_OK)
@@ -593,7 +623,7 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
     call.route = request->route;
     call.id = request->id;
     call.reason = BR_REASON_OK;
-    self->dispatch (self->argument, &call);
+    s_hand_over (self, &call);
     json_decref (query);
     json_decref (body);
 
@@ -620,7 +650,7 @@ s_answer (bn_api_t *self, struct MHD_Connection *connection, const char *url, co
 
 //  True if `url` is the web interface's: "/" and everything under /ui.
 static bool
-s_web_path (bn_api_t *self, const char *url)
+s_web_path (s_server_t *self, const char *url)
 {
     return self->web && (streq (url, "/") ||
                          (strncmp (url, "/ui", 3) == 0 && (url[3] == '\0' || url[3] == '/')));
@@ -676,7 +706,7 @@ s_offices_json (const char *offices)
 //  Answers a session as JSON {user, role, csrf}, setting its cookie if
 //  `cookie` (after a login).
 static enum MHD_Result
-s_web_session_answer (bn_api_t *self, struct MHD_Connection *connection,
+s_web_session_answer (s_server_t *self, struct MHD_Connection *connection,
                       const bn_web_session_t *session, bool cookie)
 {
     json_t *answer = json_pack (
@@ -735,7 +765,7 @@ s_offices_of (json_t *body, char offices[BN_TOKENS_OFFICES_SIZE])
 //      POST /ui/admin/{users|tokens}/{name}/remove             -> 200 {}
 //  Administration sessions only (FORBIDDEN), with the CSRF token on POST.
 static enum MHD_Result
-s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *url,
+s_answer_admin (s_server_t *self, struct MHD_Connection *connection, const char *url,
                 const char *method, s_request_t *request)
 {
     const bn_web_session_t *session = s_session (self, connection);
@@ -845,7 +875,7 @@ s_answer_admin (bn_api_t *self, struct MHD_Connection *connection, const char *u
 
 //  The web interface's own requests: its files, login, session, logout.
 static enum MHD_Result
-s_answer_web (bn_api_t *self, struct MHD_Connection *connection, const char *url,
+s_answer_web (s_server_t *self, struct MHD_Connection *connection, const char *url,
               const char *method, s_request_t *request)
 {
     if (request->reason != BR_REASON_OK)
@@ -939,7 +969,7 @@ s_handle (void *argument, struct MHD_Connection *connection, const char *url, co
           const char *version, const char *upload_data, size_t *upload_data_size, void **state_p)
 {
     (void) version;
-    bn_api_t *self = (bn_api_t *) argument;
+    s_server_t *self = (s_server_t *) argument;
     s_request_t *request = (s_request_t *) *state_p;
     if (!request) {
         //  The headers are in
@@ -993,52 +1023,87 @@ s_completed (void *argument, struct MHD_Connection *connection, void **state_p,
 
 //  ---- The server --------------------------------------------------------------
 
-bn_api_t *
-bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, bn_api_dispatch_fn *dispatch,
-            void *argument, br_reason_t *reason)
-{
-    assert (tokens && dispatch && reason);
-    if (!address)
-        address = BN_API_DEFAULT_ADDRESS;
-    struct sockaddr_storage socket_address;
-    bool ipv6 = false;
-    *reason = br_address_parse (address, &socket_address, &ipv6);
-    if (*reason != BR_REASON_OK)
-        return NULL;
-    if (!br_address_loopback (&socket_address))
-        zsys_warning ("api: listening on %s, reachable beyond this machine: the API speaks "
-                      "plain HTTP, so put it behind TLS",
-                      address);
+//  What the server actor is started with and tells its starter.
+typedef struct {
+    const char *address;  //  where to listen
+    bn_tokens_t *tokens;  //  the owner's tokens
+    bn_web_t *web;        //  the owner's web interface, or NULL
+    const char *endpoint; //  the owner's requests socket
+    br_reason_t reason;   //  OK if it listens
+    uint16_t port;        //  then its port
+} s_start_t;
 
+//  The HTTP server: listens, then serves until $TERM.
+static void
+s_server_actor (zsock_t *pipe, void *args)
+{
+    s_start_t *start = (s_start_t *) args;
+    s_server_t self = {.pipe = pipe, .tokens = start->tokens, .web = start->web};
+    const struct MHD_OptionItem options[] = {
+        {MHD_OPTION_CONNECTION_LIMIT, BN_API_CONNECTION_MAX, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, BN_API_TIMEOUT_SECONDS, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) s_completed, &self},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t) s_unescape, &self},
+        {MHD_OPTION_END, 0, NULL}};
+    self.http = br_http_new ("api", start->address, s_handle, &self, options, &start->reason);
+    if (self.http) {
+        start->port = br_http_port (self.http);
+        if (!br_http_loopback (self.http))
+            zsys_warning ("api: listening on %s, reachable beyond this machine: the API speaks "
+                          "plain HTTP, so put it behind TLS",
+                          start->address);
+        zsys_info ("api: listening on %s (port %u)", start->address, (unsigned) start->port);
+        self.owner = zsock_new (ZMQ_REQ);
+        int rc = zsock_connect (self.owner, "%s", start->endpoint);
+        assert (rc == 0);
+    }
+    zsock_signal (pipe, 0);
+    if (self.http)
+        br_http_serve (self.http, pipe, NULL, NULL);
+    br_http_destroy (&self.http);
+    zsock_destroy (&self.owner);
+}
+
+bn_api_t *
+bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, br_reason_t *reason)
+{
+    assert (tokens && reason);
     bn_api_t *self = (bn_api_t *) zmalloc (sizeof (bn_api_t));
-    self->tokens = tokens;
-    self->web = web;
-    self->dispatch = dispatch;
-    self->argument = argument;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
-    //  The logger comes first, so that it gets every message
-    self->daemon =
-        MHD_start_daemon (flags, 0, NULL, NULL, s_handle, self,                                 //
-                          MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,                          //
-                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &socket_address,            //
-                          MHD_OPTION_CONNECTION_LIMIT, (unsigned int) BN_API_CONNECTION_MAX,    //
-                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) BN_API_TIMEOUT_SECONDS, //
-                          MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,                       //
-                          MHD_OPTION_UNESCAPE_CALLBACK, s_unescape, self,                       //
-                          MHD_OPTION_END);
-    if (!self->daemon) {
-        zsys_error ("api: cannot listen on %s", address);
-        free (self);
-        *reason = BR_REASON_IO_ERROR;
+    assert (self);
+    snprintf (self->endpoint, sizeof (self->endpoint), "inproc://bn-api-%p", (void *) self);
+    self->requests = zsock_new (ZMQ_REP);
+    int rc = zsock_bind (self->requests, "%s", self->endpoint);
+    assert (rc == 0);
+    s_start_t start = {.address = address ? address : BN_API_DEFAULT_ADDRESS,
+                       .tokens = tokens,
+                       .web = web,
+                       .endpoint = self->endpoint};
+    self->server = zactor_new (s_server_actor, &start);
+    *reason = start.reason;
+    if (start.reason != BR_REASON_OK) {
+        bn_api_destroy (&self);
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    self->port = info ? info->port : 0;
-    zsys_info ("api: listening on %s (port %u)", address, (unsigned) self->port);
+    self->port = start.port;
     return self;
+}
+
+zsock_t *
+bn_api_requests (bn_api_t *self)
+{
+    assert (self);
+    return self->requests;
+}
+
+void
+bn_api_serve (bn_api_t *self, bn_api_dispatch_fn *dispatch, void *argument)
+{
+    assert (self && dispatch);
+    bn_request_t *request = NULL;
+    if (zsock_recv (self->requests, "p", &request) != 0 || !request)
+        return;
+    dispatch (argument, request);
+    zsock_send (self->requests, "i", 0);
 }
 
 uint16_t
@@ -1052,12 +1117,13 @@ void
 bn_api_destroy (bn_api_t **self_p)
 {
     assert (self_p);
-    if (*self_p) {
-        bn_api_t *self = *self_p;
-        MHD_stop_daemon (self->daemon);
-        free (self);
-        *self_p = NULL;
-    }
+    bn_api_t *self = *self_p;
+    if (!self)
+        return;
+    zactor_destroy (&self->server); //  a request waiting for us is refused as BUSY
+    zsock_destroy (&self->requests);
+    free (self);
+    *self_p = NULL;
 }
 
 //  @selftest
@@ -1110,6 +1176,58 @@ s_test_dispatch (void *argument, bn_request_t *request)
         request->reason = BR_REASON_NOT_FOUND;
         snprintf (request->detail, sizeof (request->detail), "no such operation");
     }
+}
+
+//  The API's owner in the test: an actor that serves requests with
+//  s_test_dispatch until $TERM; or, if not `serving`, leaves the first
+//  where it is and says "WAITING".
+typedef struct {
+    bn_tokens_t *tokens; //  the tokens
+    s_test_seen_t *seen; //  what the dispatcher saw
+    bool serving;        //  false: requests are never taken
+    bn_api_t *api;       //  the API it runs
+} s_test_owner_t;
+
+static void
+s_test_owner (zsock_t *pipe, void *args)
+{
+    s_test_owner_t *owner = (s_test_owner_t *) args;
+    br_reason_t reason;
+    owner->api = bn_api_new ("127.0.0.1:0", owner->tokens, NULL, &reason);
+    assert (owner->api);
+    zsock_signal (pipe, 0);
+    zsock_t *requests = bn_api_requests (owner->api);
+    zpoller_t *poller = zpoller_new (pipe, requests, NULL);
+    while (zpoller_wait (poller, -1) == requests) {
+        if (owner->serving)
+            bn_api_serve (owner->api, s_test_dispatch, owner->seen);
+        else {
+            zpoller_remove (poller, requests); //  it waits; say so once
+            zstr_send (pipe, "WAITING");
+        }
+    }
+    zpoller_destroy (&poller);
+    bn_api_destroy (&owner->api); //  $TERM, not read: the actor's shim reads it
+}
+
+//  A request made on a thread of its own, while the API stops.
+typedef struct {
+    const char *url;    //  the API
+    const char *token;  //  a good token
+    br_reason_t reason; //  how the request ended
+    int status;         //  and its status, if it was answered
+} s_test_waiting_t;
+
+static void
+s_test_waiting_client (zsock_t *pipe, void *args)
+{
+    s_test_waiting_t *waiting = (s_test_waiting_t *) args;
+    zsock_signal (pipe, 0);
+    zchunk_t *response = NULL;
+    waiting->reason = bn_http_request (waiting->url, "GET", "/v1/referrals", waiting->token, NULL,
+                                       0, &waiting->status, &response);
+    zchunk_destroy (&response);
+    zsock_signal (pipe, 0);
 }
 
 //  Makes one request; returns the answer as JSON and sets *status.
@@ -1197,17 +1315,17 @@ bn_api_test (bool verbose)
         "nonsense",  "127.0.0.1",    "127.0.0.1:99999", "127.0.0.1:", "[::1",
         "[::1]8080", "300.1.1.1:80", "name.example:80", NULL};
     for (size_t index = 0; bad_addresses[index]; index++) {
-        assert (bn_api_new (bad_addresses[index], tokens, NULL, s_test_dispatch, &seen, &reason) ==
-                NULL);
+        assert (bn_api_new (bad_addresses[index], tokens, NULL, &reason) == NULL);
         assert (reason == BR_REASON_CONFIG_INVALID);
     }
 
-    bn_api_t *api = bn_api_new ("127.0.0.1:0", tokens, NULL, s_test_dispatch, &seen, &reason);
-    assert (api && reason == BR_REASON_OK);
-    assert (bn_api_port (api) > 0);
+    s_test_owner_t owner = {.tokens = tokens, .seen = &seen, .serving = true};
+    zactor_t *owner_actor = zactor_new (s_test_owner, &owner);
+    bn_api_t *api = owner.api;
+    assert (api && bn_api_port (api) > 0);
     //  The port is taken now
     char *taken = zsys_sprintf ("127.0.0.1:%u", (unsigned) bn_api_port (api));
-    assert (bn_api_new (taken, tokens, NULL, s_test_dispatch, &seen, &reason) == NULL);
+    assert (bn_api_new (taken, tokens, NULL, &reason) == NULL);
     assert (reason == BR_REASON_IO_ERROR);
     zstr_free (&taken);
     char *url = zsys_sprintf ("http://127.0.0.1:%u", (unsigned) bn_api_port (api));
@@ -1340,10 +1458,26 @@ bn_api_test (bool verbose)
     zstr_free (&file_text);
     zstr_free (&rewritten);
 
-    bn_api_destroy (&api);
-    bn_api_destroy (&api);
+    zactor_destroy (&owner_actor);
     assert (bn_http_request (url, "GET", "/v1/referrals", reader, NULL, 0, &status, &response) ==
             BR_REASON_IO_ERROR);
+    zstr_free (&url);
+
+    //  The API stops while a request waits for its owner, who never takes
+    //  it: the stop does not wait for it, and the request ends
+    owner.serving = false;
+    owner_actor = zactor_new (s_test_owner, &owner);
+    url = zsys_sprintf ("http://127.0.0.1:%u", (unsigned) bn_api_port (owner.api));
+    s_test_waiting_t waiting = {.url = url, .token = reader, .reason = BR_REASON_OK};
+    zactor_t *client = zactor_new (s_test_waiting_client, &waiting);
+    char *said = zstr_recv (owner_actor);
+    assert (said && streq (said, "WAITING")); //  the request is with the owner now
+    zstr_free (&said);
+    zactor_destroy (&owner_actor);
+    zsock_wait (client);
+    zactor_destroy (&client);
+    assert (waiting.reason == BR_REASON_IO_ERROR ||
+            (waiting.reason == BR_REASON_OK && waiting.status == 503));
     bn_tokens_destroy (&tokens);
     zstr_free (&seen.query);
     zstr_free (&seen.body);

@@ -6,9 +6,10 @@
     class is the HTTP layer only; a dispatcher given by the caller does the
     work of each request. The HTTP layer:
 
-    - listens on one address, localhost by default, with one internal
-      polling thread; the dispatcher is called from that thread only, one
-      request at a time;
+    - listens on one address, localhost by default, as an actor of its own
+      (br_http); each request that passes its checks is handed to the
+      caller's actor as a message, dispatched on that actor's thread, one
+      request at a time, and answered when it is done;
     - requires "Authorization: Bearer <token>" on every request and checks
       it against the token file (bn_tokens), or a web session's cookie: 401
       UNAUTHORIZED otherwise; the caller acts for the offices its entry
@@ -93,26 +94,36 @@ typedef struct _bn_api_t bn_api_t;
 
 //  Starts the API on `address` ("127.0.0.1:8080", "[::1]:8080", port 0 for
 //  a free one; NULL for BN_API_DEFAULT_ADDRESS), checking tokens against
-//  `tokens` (borrowed; used from the HTTP thread only from now on) and
-//  handing requests to `dispatch` with `argument`. With `web` (borrowed
-//  likewise; may be NULL) it also serves the web interface: its pages
-//  under /ui/ ("/" leads there), POST /ui/login ({"user", "password"} ->
-//  {"user", "role", "csrf", "offices"} and the session cookie), GET
+//  `tokens`. With `web` (may be NULL) it also serves the web interface: its
+//  pages under /ui/ ("/" leads there), POST /ui/login ({"user", "password"}
+//  -> {"user", "role", "csrf", "offices"} and the session cookie), GET
 //  /ui/session, POST /ui/logout and the administration's /ui/admin; and it
 //  takes the session cookie instead of a token for /v1, with the web role
 //  and the user's offices as they are in the users file now (the route
 //  table decides what each role may call), refusing a change without the
 //  session's X-CSRF-Token (FORBIDDEN). Staff names stay out of the log: it
-//  says "web:<role>". Returns NULL and sets
-//  *reason: CONFIG_INVALID (bad address) or IO_ERROR (cannot listen).
-bn_api_t *bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web,
-                      bn_api_dispatch_fn *dispatch, void *argument, br_reason_t *reason);
+//  says "web:<role>".
+//  The HTTP server is an actor of its own (br_http in its thread): from now
+//  until bn_api_destroy returns, `tokens` and `web` (both the caller's) are
+//  used by it only. It hands each request that passed its checks to the
+//  caller, an actor that polls bn_api_requests and calls bn_api_serve.
+//  Returns NULL and sets *reason: CONFIG_INVALID (bad address) or
+//  IO_ERROR (cannot listen).
+bn_api_t *bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, br_reason_t *reason);
+
+//  The socket on which requests arrive for the caller to poll: when it is
+//  readable, call bn_api_serve.
+zsock_t *bn_api_requests (bn_api_t *self);
+
+//  Takes one request and lets `dispatch` (with `argument`) do its work on
+//  the caller's thread; the server then answers it.
+void bn_api_serve (bn_api_t *self, bn_api_dispatch_fn *dispatch, void *argument);
 
 //  Returns the port the API listens on (useful with port 0).
 uint16_t bn_api_port (bn_api_t *self);
 
-//  Stops the API (waiting for a request in progress) and nulls the pointer.
-//  Safe to call twice.
+//  Stops the API and nulls the pointer; a request handed over and not yet
+//  served is refused as BUSY ("the node is stopping"). Safe to call twice.
 void bn_api_destroy (bn_api_t **self_p);
 
 //  Returns the HTTP status for a reason code: OK 200, MALFORMED,

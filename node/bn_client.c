@@ -10,8 +10,6 @@
 #include "bn_casework.h"
 #include "bn_exchange.h"
 #include "bn_store.h"
-#include <pthread.h>
-#include <stdatomic.h>
 
 #define S_ROSTER_FILE "roster.bin"
 #define S_TEXT_MAX    4096 //  longest test note text
@@ -56,12 +54,9 @@ typedef struct {
     bn_exchange_t *exchange;              //  the town's part in the Transferbörse
     int64_t last_sync_clock;              //  when EXCHANGE_SYNC was last sent
     int64_t local_retry_clock;            //  the local queue failed: not before this
-    bn_tokens_t *tokens;                  //  API tokens (used by the API thread)
-    bn_web_t *web;         //  the web interface's users and sessions (likewise), or NULL
-    bn_api_t *api;         //  the JSON API, or NULL if not configured
-    zsock_t *api_requests; //  REP: requests handed over by the API thread
-    char api_endpoint[64]; //  its inproc endpoint
-    zsock_t *api_caller;   //  REQ: the API thread's end (used by that thread only)
+    bn_tokens_t *tokens;                  //  API tokens (used by the API's actor)
+    bn_web_t *web; //  the web interface's users and sessions (likewise), or NULL
+    bn_api_t *api; //  the JSON API, or NULL if not configured
 } s_node_t;
 
 //  ---- Sending --------------------------------------------------------------
@@ -746,25 +741,6 @@ s_monitor_event (s_node_t *self)
 
 //  ---- The JSON API ---------------------------------------------------------------
 
-//  Runs on the API's HTTP thread: hands the request to the actor, which owns
-//  the store, and waits for it to be done.
-static void
-s_api_dispatch (void *argument, bn_request_t *request)
-{
-    s_node_t *self = (s_node_t *) argument;
-    if (!self->api_caller) {
-        self->api_caller = zsock_new (ZMQ_REQ);
-        int rc = zsock_connect (self->api_caller, "%s", self->api_endpoint);
-        assert (rc == 0);
-    }
-    int done = -1; //  the actor sets request->reason and the result
-    if (zsock_send (self->api_caller, "p", request) != 0 ||
-        zsock_recv (self->api_caller, "i", &done) != 0 || done != 0) {
-        request->reason = BR_REASON_BUSY;
-        snprintf (request->detail, sizeof (request->detail), "the node is stopping");
-    }
-}
-
 static void
 s_api_status (s_node_t *self, bn_request_t *request)
 {
@@ -788,13 +764,12 @@ s_api_status (s_node_t *self, bn_request_t *request)
     request->reason = BR_REASON_OK;
 }
 
-//  Carries out one API request on the actor's thread, in one transaction.
+//  bn_api_dispatch_fn: carries out one API request on the actor's thread,
+//  in one transaction.
 static void
-s_api_request (s_node_t *self)
+s_api_call (void *argument, bn_request_t *request)
 {
-    bn_request_t *request = NULL;
-    if (zsock_recv (self->api_requests, "p", &request) != 0 || !request)
-        return;
+    s_node_t *self = (s_node_t *) argument;
     //  The HTTP layer matched the route (bn_routes): its owner carries it out
     if (request->route->owner == BN_OWNER_NODE)
         s_api_status (self, request);
@@ -818,51 +793,7 @@ s_api_request (s_node_t *self)
         }
         request->reason = reason;
     }
-    zsock_send (self->api_requests, "i", 0);
     s_pump (self); //  what the request queued goes out now
-}
-
-typedef struct {
-    bn_api_t *api;    //  the API to stop
-    atomic_bool done; //  set once it has stopped
-} s_api_stopper_t;
-
-static void *
-s_api_stop (void *argument)
-{
-    s_api_stopper_t *stopper = (s_api_stopper_t *) argument;
-    bn_api_destroy (&stopper->api);
-    atomic_store (&stopper->done, true);
-    return NULL;
-}
-
-//  Stops the API. Stopping waits for a request in progress, which may be
-//  waiting for this thread: so the API stops on a thread of its own while
-//  this one turns away what still comes.
-static void
-s_stop_api (s_node_t *self)
-{
-    if (!self->api)
-        return;
-    s_api_stopper_t stopper = {.api = self->api};
-    self->api = NULL;
-    atomic_init (&stopper.done, false);
-    pthread_t thread;
-    int rc = pthread_create (&thread, NULL, s_api_stop, &stopper);
-    assert (rc == 0);
-    while (!atomic_load (&stopper.done)) {
-        if (!(zsock_events (self->api_requests) & ZMQ_POLLIN)) {
-            zclock_sleep (10);
-            continue;
-        }
-        bn_request_t *request = NULL;
-        if (zsock_recv (self->api_requests, "p", &request) == 0 && request) {
-            request->reason = BR_REASON_BUSY;
-            snprintf (request->detail, sizeof (request->detail), "the node is stopping");
-        }
-        zsock_send (self->api_requests, "i", 0);
-    }
-    pthread_join (thread, NULL);
 }
 
 //  Opens the web interface's users and pages, served with the API: pages
@@ -957,11 +888,7 @@ s_start_casework (s_node_t *self, br_config_t *config)
         s_warn_officeless (bn_web_users (self->web), "web user(s)", "web-user");
     if (reason != BR_REASON_OK)
         return reason;
-    snprintf (self->api_endpoint, sizeof (self->api_endpoint), "inproc://bn-api-%p", (void *) self);
-    self->api_requests = zsock_new (ZMQ_REP);
-    int rc = zsock_bind (self->api_requests, "%s", self->api_endpoint);
-    assert (rc == 0);
-    self->api = bn_api_new (address, self->tokens, self->web, s_api_dispatch, self, &reason);
+    self->api = bn_api_new (address, self->tokens, self->web, &reason);
     if (!self->api) {
         zsys_error ("node: cannot serve the API on %s: %s", address, br_reason_name (reason));
         return reason;
@@ -1317,9 +1244,7 @@ s_start (s_node_t *self, br_config_t *config)
 static void
 s_stop (s_node_t *self)
 {
-    s_stop_api (self); //  joins the HTTP thread: its REQ socket is free now
-    zsock_destroy (&self->api_caller);
-    zsock_destroy (&self->api_requests);
+    bn_api_destroy (&self->api); //  then the tokens and the web users are ours again
     bn_tokens_destroy (&self->tokens);
     bn_web_destroy (&self->web);
     bn_casework_destroy (&self->casework);
@@ -1400,8 +1325,8 @@ bn_client_actor (zsock_t *pipe, void *args)
         return;
     }
     zpoller_t *poller = zpoller_new (pipe, self->dealer, self->monitor, self->control, NULL);
-    if (self->api_requests)
-        zpoller_add (poller, self->api_requests);
+    if (self->api)
+        zpoller_add (poller, bn_api_requests (self->api));
     bool running = true;
     while (running) {
         zsock_t *which = (zsock_t *) zpoller_wait (poller, 500);
@@ -1416,8 +1341,8 @@ bn_client_actor (zsock_t *pipe, void *args)
             s_monitor_event (self);
         else if (which == self->control)
             s_control (self);
-        else if (which && which == self->api_requests)
-            s_api_request (self);
+        else if (which && self->api && which == bn_api_requests (self->api))
+            bn_api_serve (self->api, s_api_call, self);
         else if (zpoller_terminated (poller))
             running = false;
         s_timers (self, br_clock_ms ());

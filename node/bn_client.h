@@ -40,7 +40,7 @@
         letterhead-dpo = "Datenschutzbeauftragte, …"          optional
 
     Casework (bn_casework) lives in the same store. Requests to the JSON API
-    (bn_api, on its own HTTP thread) are handed to this actor, which runs
+    (bn_api, an actor of its own) are handed to this actor, which runs
     each in one transaction with the messages it sends; casework delivered
     by the broker is applied in the transaction that records its id.
 
