@@ -7,6 +7,7 @@
 #include "bb_server.h"
 #include "bb_exchange.h"
 #include "bb_dashboard.h"
+#include "bb_sender.h"
 #include "bb_store.h"
 #include "bb_sync.h"
 #include "bb_verifier.h"
@@ -40,6 +41,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;                              //  the actor pipe
     zsock_t *router;                            //  nodes connect here (CURVE server)
+    bb_sender_t *sender;                        //  what goes out on it
     zsock_t *control;                           //  REP for status queries
     zsock_t *jobs;                              //  PUSH to the verifiers
     zsock_t *results;                           //  PULL from the verifiers
@@ -113,52 +115,7 @@ s_session_offline (s_session_t *session, const char *why)
     session->credit = 0;
 }
 
-//  ---- Sending --------------------------------------------------------------
-
-//  Sends envelope bytes to a connection. Returns false if the peer is gone.
-static bool
-s_send_to (s_server_t *self, zframe_t *routing_id, const uint8_t *data, size_t size)
-{
-    zmq_msg_t part;
-    void *router = zsock_resolve (self->router);
-    zmq_msg_init_size (&part, zframe_size (routing_id));
-    memcpy (zmq_msg_data (&part), zframe_data (routing_id), zframe_size (routing_id));
-    if (zmq_msg_send (&part, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&part);
-        return false;
-    }
-    zmq_msg_init_size (&part, size);
-    memcpy (zmq_msg_data (&part), data, size);
-    if (zmq_msg_send (&part, router, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&part);
-        return false;
-    }
-    return true;
-}
-
-//  Builds and signs one of the broker's own messages.
-static zchunk_t *
-s_own_message (s_server_t *self, Bruecke__MessageType type, const char *recipient,
-               const ProtobufCMessage *body, int64_t lifetime_ms, uint8_t id[BR_MESSAGE_ID_SIZE])
-{
-    Bruecke__Header header;
-    br_envelope_header_init (&header, id, type, br_identity_node_id (self->identity), recipient, "",
-                             bb_store_own_sequence (self->store), br_now_ms (), lifetime_ms);
-    return br_envelope_build (self->identity, &header, NULL, body, NULL);
-}
-
-//  Sends one of the broker's own messages directly. False if it could not
-//  go (the peer is gone or its queue full).
-static bool
-s_send_own (s_server_t *self, zframe_t *routing_id, Bruecke__MessageType type,
-            const char *recipient, const ProtobufCMessage *body)
-{
-    uint8_t id[BR_MESSAGE_ID_SIZE];
-    zchunk_t *chunk = s_own_message (self, type, recipient, body, BR_CLOCK_SKEW_MS, id);
-    bool sent = s_send_to (self, routing_id, zchunk_data (chunk), zchunk_size (chunk));
-    zchunk_destroy (&chunk);
-    return sent;
-}
+//  ---- Refusals -------------------------------------------------------------
 
 static void
 s_refuse (s_server_t *self, bb_job_t *job)
@@ -178,8 +135,8 @@ s_refuse (s_server_t *self, bb_job_t *job)
     if (header)
         br_hex_encode (header->message_id.data, header->message_id.len, id);
     zsys_info ("broker: refused %s from %s: %s", id, job->node_id, br_reason_name (job->reason));
-    s_send_own (self, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, job->node_id,
-                &refusal.base);
+    bb_sender_own (self->sender, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL, job->node_id,
+                   &refusal.base);
 }
 
 //  ---- Delivery -------------------------------------------------------------
@@ -196,7 +153,7 @@ s_deliver_one (void *argument, uint64_t counter, const uint8_t *data, size_t siz
     s_delivery_t *delivery = (s_delivery_t *) argument;
     if (delivery->failed)
         return;
-    if (!s_send_to (delivery->server, delivery->session->routing_id, data, size)) {
+    if (!bb_sender_bytes (delivery->server->sender, delivery->session->routing_id, data, size)) {
         delivery->failed = true;
         return;
     }
@@ -227,7 +184,7 @@ s_queue_own (s_server_t *self, MDB_txn *txn, Bruecke__MessageType type, const ch
              const ProtobufCMessage *body, int64_t lifetime_ms)
 {
     uint8_t id[BR_MESSAGE_ID_SIZE];
-    zchunk_t *chunk = s_own_message (self, type, recipient, body, lifetime_ms, id);
+    zchunk_t *chunk = bb_sender_build (self->sender, type, recipient, body, lifetime_ms, id);
     br_reason_t result;
     br_envelope_t *envelope =
         br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &result);
@@ -423,8 +380,8 @@ static bool
 s_send_update (void *argument, Bruecke__MessageType type, const ProtobufCMessage *body)
 {
     s_update_t *update = (s_update_t *) argument;
-    return s_send_own (update->server, update->session->routing_id, type, update->session->node_id,
-                       body);
+    return bb_sender_own (update->server->sender, update->session->routing_id, type,
+                          update->session->node_id, body);
 }
 
 //  Sends a session what it has not had of the board and the ledger.
@@ -761,8 +718,8 @@ s_acknowledge (s_server_t *self)
         Bruecke__Accepted body = BRUECKE__ACCEPTED__INIT;
         body.message_ids = ids;
         body.n_message_ids = count;
-        s_send_own (self, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED, job->node_id,
-                    &body.base);
+        bb_sender_own (self->sender, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ACCEPTED,
+                       job->node_id, &body.base);
         free (ids);
     }
     zhashx_destroy (&accepted);
@@ -866,15 +823,16 @@ s_handle_session (s_server_t *self, bb_job_t *job)
             Bruecke__RosterUpdate update = BRUECKE__ROSTER_UPDATE__INIT;
             update.signed_roster.data = (uint8_t *) br_roster_signed_data (self->roster);
             update.signed_roster.len = br_roster_signed_size (self->roster);
-            s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE,
-                        session->node_id, &update.base);
+            bb_sender_own (self->sender, session->routing_id,
+                           BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, session->node_id,
+                           &update.base);
         }
         //  The answer names the HELLO: what the node receives after it
         //  belongs to this session, and comes again from the oldest
         Bruecke__Heartbeat answer = BRUECKE__HEARTBEAT__INIT;
         answer.hello_id = header->message_id;
-        s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
-                    session->node_id, &answer.base);
+        bb_sender_own (self->sender, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                       session->node_id, &answer.base);
         br_proto_free (&body);
         s_deliver (self, session);
     } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT) {
@@ -913,8 +871,8 @@ s_seen (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
     session->hello_asked_clock = now;
     Bruecke__Heartbeat ask = BRUECKE__HEARTBEAT__INIT;
     ask.hello_wanted = true;
-    s_send_own (self, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT, session->node_id,
-                &ask.base);
+    bb_sender_own (self->sender, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                   session->node_id, &ask.base);
 }
 
 //  Takes one checked job, in arrival order.
@@ -1095,8 +1053,8 @@ s_heartbeat (s_server_t *self, int64_t now)
             s_session_offline (session, "silent");
             continue;
         }
-        s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
-                    session->node_id, &heartbeat.base);
+        bb_sender_own (self->sender, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
+                       session->node_id, &heartbeat.base);
         //  Delivered, but no answer stored for too long (an answer may have
         //  been refused, say on a full disk): deliver all unanswered again
         if (session->cursor > 0 && bb_store_depth (self->store, session->node_id) > 0 &&
@@ -1156,8 +1114,9 @@ s_install_roster (s_server_t *self)
             if (!node || node->revoked)
                 s_session_offline (session, "revoked");
             else
-                s_send_own (self, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE,
-                            session->node_id, &update.base);
+                bb_sender_own (self->sender, session->routing_id,
+                               BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, session->node_id,
+                               &update.base);
         }
     }
     return BR_REASON_OK;
@@ -1404,6 +1363,7 @@ s_start (s_server_t *self, br_config_t *config)
         return reason;
     }
     self->router = zsock_new (ZMQ_ROUTER);
+    self->sender = bb_sender_new (self->router, self->identity, self->store);
     zcert_t *cert = zcert_new_from (br_identity_transport_public (self->identity),
                                     br_identity_transport_secret (self->identity));
     zcert_apply (cert, self->router);
@@ -1451,6 +1411,7 @@ s_stop (s_server_t *self)
     for (size_t slot = 0; slot < BB_RING_SIZE; slot++)
         bb_job_destroy (&self->ring[slot]);
     zlistx_destroy (&self->batch);
+    bb_sender_destroy (&self->sender);
     zsock_destroy (&self->router);
     zsock_destroy (&self->control);
     zsock_destroy (&self->jobs);
