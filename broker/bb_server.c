@@ -8,34 +8,13 @@
 #include "bb_exchange.h"
 #include "bb_dashboard.h"
 #include "bb_sender.h"
+#include "bb_sessions.h"
 #include "bb_store.h"
 #include "bb_sync.h"
 #include "bb_verifier.h"
 #include "bb_zap.h"
 
 #define S_DETAIL_MAX 96
-
-//  A node's session: its current connection and delivery state.
-//  Times named _clock are br_clock_ms (monotonic, for timers); those named
-//  _ms are wall-clock Unix milliseconds (for display).
-typedef struct {
-    char node_id[BR_NODE_ID_MAX + 1]; //  the node
-    zframe_t *routing_id;             //  its current connection, NULL if offline
-    int64_t last_seen_ms;             //  last message from it, 0 = never
-    int64_t last_seen_clock;          //  the same, for the offline timer
-    uint32_t credit;                  //  deliveries it will take now
-    uint64_t cursor;                  //  arrival counter of the last delivery
-    bool touched;                     //  has new messages since the last delivery run
-    int64_t last_answer_clock;        //  last stored answer from it, or its HELLO
-    int64_t last_redelivery_clock;    //  when unanswered deliveries were last sent again
-    uint64_t held_sequence;           //  its earliest content refused for a retry reason,
-                                      //  0 = none; later content waits until it is stored
-    int64_t last_sync_clock;          //  when it last asked for the exchange's updates, 0 = not
-                                      //  on this connection
-    int64_t hello_asked_clock;        //  when it was last asked for HELLO, 0 = never
-    int64_t clock_offset_ms;          //  its wall clock minus ours, from its last session message
-    bool clock_known;                 //  whether clock_offset_ms was measured
-} s_session_t;
 
 //  The broker's state; lives in the actor thread.
 typedef struct {
@@ -57,7 +36,7 @@ typedef struct {
     bb_exchange_effects_t effects;              //  what the batch changed in it
     uint64_t board_sent;                        //  board changes sent to those online
     uint64_t ledger_sent;                       //  ledger records sent to those online
-    zhashx_t *sessions;                         //  node id -> s_session_t
+    bb_sessions_t *sessions;                    //  the nodes' sessions
     bb_job_t *ring[BB_RING_SIZE];               //  jobs in flight, by sequence % BB_RING_SIZE
     bool ring_done[BB_RING_SIZE];               //  whether the verifier returned the job
     uint64_t next_sequence;                     //  sequence of the next job handed out
@@ -81,39 +60,6 @@ typedef struct {
     uint64_t verified_head;                  //  the ledger head last verified
     bool ledger_verified;                    //  whether it verified
 } s_server_t;
-
-static void
-s_session_free (void **item)
-{
-    s_session_t *session = (s_session_t *) *item;
-    if (session) {
-        zframe_destroy (&session->routing_id);
-        free (session);
-        *item = NULL;
-    }
-}
-
-static s_session_t *
-s_session (s_server_t *self, const char *node_id)
-{
-    s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node_id);
-    if (!session) {
-        session = (s_session_t *) zmalloc (sizeof (s_session_t));
-        snprintf (session->node_id, sizeof (session->node_id), "%s", node_id);
-        zhashx_insert (self->sessions, node_id, session);
-    }
-    return session;
-}
-
-static void
-s_session_offline (s_session_t *session, const char *why)
-{
-    if (session->routing_id) {
-        zsys_info ("broker: %s offline (%s)", session->node_id, why);
-        zframe_destroy (&session->routing_id);
-    }
-    session->credit = 0;
-}
 
 //  ---- Refusals -------------------------------------------------------------
 
@@ -139,42 +85,6 @@ s_refuse (s_server_t *self, bb_job_t *job)
                    &refusal.base);
 }
 
-//  ---- Delivery -------------------------------------------------------------
-
-typedef struct {
-    s_server_t *server;   //  the broker
-    s_session_t *session; //  the node delivered to
-    bool failed;          //  a send failed: the node is gone
-} s_delivery_t;
-
-static void
-s_deliver_one (void *argument, uint64_t counter, const uint8_t *data, size_t size)
-{
-    s_delivery_t *delivery = (s_delivery_t *) argument;
-    if (delivery->failed)
-        return;
-    if (!bb_sender_bytes (delivery->server->sender, delivery->session->routing_id, data, size)) {
-        delivery->failed = true;
-        return;
-    }
-    delivery->session->cursor = counter;
-    delivery->session->credit--;
-}
-
-//  Sends a session as many queued messages as its credit allows.
-static void
-s_deliver (s_server_t *self, s_session_t *session)
-{
-    session->touched = false;
-    if (!session->routing_id || session->credit == 0)
-        return;
-    s_delivery_t delivery = {.server = self, .session = session};
-    bb_store_read_queue (self->store, NULL, session->node_id, session->cursor, session->credit,
-                         s_deliver_one, &delivery);
-    if (delivery.failed)
-        s_session_offline (session, "unreachable");
-}
-
 //  ---- Dead letters ---------------------------------------------------------
 
 //  Queues one of the broker's own messages for `recipient`, like any
@@ -197,7 +107,7 @@ s_queue_own (s_server_t *self, MDB_txn *txn, Bruecke__MessageType type, const ch
     if (result == BR_REASON_OK)
         result = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
                                br_now_ms ());
-    s_session (self, recipient)->touched = true;
+    bb_sessions_get (self->sessions, recipient)->touched = true;
     br_envelope_destroy (&envelope);
     zchunk_destroy (&chunk);
     return result;
@@ -371,8 +281,8 @@ s_free_bytes (void **item)
 
 //  To whom bb_sync sends.
 typedef struct {
-    s_server_t *server;   //  the broker
-    s_session_t *session; //  the town
+    s_server_t *server;    //  the broker
+    bb_session_t *session; //  the town
 } s_update_t;
 
 //  bb_sync_send_fn: one update to the session's connection.
@@ -386,7 +296,7 @@ s_send_update (void *argument, Bruecke__MessageType type, const ProtobufCMessage
 
 //  Sends a session what it has not had of the board and the ledger.
 static void
-s_send_updates (s_server_t *self, s_session_t *session, uint64_t board_after, bool snapshot,
+s_send_updates (s_server_t *self, bb_session_t *session, uint64_t board_after, bool snapshot,
                 uint64_t ledger_after)
 {
     if (!session->routing_id)
@@ -402,7 +312,7 @@ s_send_updates (s_server_t *self, s_session_t *session, uint64_t board_after, bo
 //  asks more often than BB_SYNC_INTERVAL_MS is ignored: the answer can be
 //  the whole board.
 static void
-s_sync (s_server_t *self, s_session_t *session, bb_job_t *job)
+s_sync (s_server_t *self, bb_session_t *session, bb_job_t *job)
 {
     int64_t now = br_clock_ms ();
     if (session->last_sync_clock && now - session->last_sync_clock < BB_SYNC_INTERVAL_MS)
@@ -437,8 +347,8 @@ s_broadcast (s_server_t *self)
     self->effects.board_changed = self->effects.ledger_changed = false;
     if (board_head == self->board_sent && ledger_head == self->ledger_sent)
         return;
-    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-         session = (s_session_t *) zhashx_next (self->sessions))
+    for (bb_session_t *session = bb_sessions_first (self->sessions); session;
+         session = bb_sessions_next (self->sessions))
         s_send_updates (self, session, self->board_sent, false, self->ledger_sent);
     self->board_sent = board_head;
     self->ledger_sent = ledger_head;
@@ -496,7 +406,7 @@ s_dashboard_update (s_server_t *self, int64_t now)
         bb_dashboard_town_t *town = &towns[count++];
         snprintf (town->node_id, sizeof (town->node_id), "%s", node->node_id);
         snprintf (town->name, sizeof (town->name), "%s", node->name ? node->name : "");
-        s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node->node_id);
+        bb_session_t *session = bb_sessions_lookup (self->sessions, node->node_id);
         town->online = session && session->routing_id;
         town->last_seen_ms = session ? session->last_seen_ms : 0;
         town->clock_known = session && session->clock_known;
@@ -575,7 +485,7 @@ s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t has
         reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
                                    zframe_size (job->data), hash);
         if (reason == BR_REASON_OK)
-            s_session (self, header->recipient)->touched = true;
+            bb_sessions_get (self->sessions, header->recipient)->touched = true;
     }
     return reason;
 }
@@ -587,7 +497,7 @@ s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t has
 static bool
 s_held_back (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
 {
-    s_session_t *session = s_session (self, job->node_id);
+    bb_session_t *session = bb_sessions_get (self->sessions, job->node_id);
     if (session->held_sequence == 0 || !br_message_type_acknowledged (header->type))
         return false;
     if (header->sequence <= session->held_sequence) {
@@ -605,7 +515,7 @@ s_hold_or_release (s_server_t *self, bb_job_t *job, const Bruecke__Header *heade
 {
     if (!br_message_type_acknowledged (header->type))
         return;
-    s_session_t *session = s_session (self, job->node_id);
+    bb_session_t *session = bb_sessions_get (self->sessions, job->node_id);
     if (br_reason_retry (job->reason)) {
         if (session->held_sequence == 0 || header->sequence < session->held_sequence)
             session->held_sequence = header->sequence;
@@ -679,7 +589,7 @@ s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
             reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
                                        zframe_size (job->data), hash);
         if (reason == BR_REASON_OK && job->reason == BR_REASON_OK) {
-            s_session (self, header->recipient)->touched = true;
+            bb_sessions_get (self->sessions, header->recipient)->touched = true;
             job->stored = true;
         }
     }
@@ -773,7 +683,7 @@ s_commit_batch (s_server_t *self)
             if (job->reason == BR_REASON_OK &&
                 br_message_type_at_broker (br_envelope_header (job->envelope)->type) ==
                     BR_AT_BROKER_ANSWER)
-                s_session (self, job->node_id)->last_answer_clock = br_clock_ms ();
+                bb_sessions_get (self->sessions, job->node_id)->last_answer_clock = br_clock_ms ();
         }
         s_acknowledge (self);
         s_broadcast (self);
@@ -784,10 +694,7 @@ s_commit_batch (s_server_t *self)
             s_refuse (self, job);
     zlistx_purge (self->batch);
     if (failure == BR_REASON_OK) {
-        for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-             session = (s_session_t *) zhashx_next (self->sessions))
-            if (session->touched)
-                s_deliver (self, session);
+        bb_sessions_deliver_touched (self->sessions);
     }
     int64_t elapsed = zclock_usecs () - started;
     if (self->trace_commits || elapsed > BB_SLOW_COMMIT_US)
@@ -801,7 +708,7 @@ static void
 s_handle_session (s_server_t *self, bb_job_t *job)
 {
     const Bruecke__Header *header = br_envelope_header (job->envelope);
-    s_session_t *session = s_session (self, job->node_id);
+    bb_session_t *session = bb_sessions_get (self->sessions, job->node_id);
     if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO) {
         ProtobufCMessage *body = NULL;
         if (br_envelope_open_body (job->envelope, NULL, &bruecke__hello__descriptor, &body) !=
@@ -811,12 +718,7 @@ s_handle_session (s_server_t *self, bb_job_t *job)
             return;
         }
         Bruecke__Hello *hello = (Bruecke__Hello *) body;
-        zframe_destroy (&session->routing_id);
-        session->routing_id = zframe_dup (job->routing_id);
-        session->credit = hello->credit;
-        session->cursor = 0;          //  redeliver all that is not yet confirmed
-        session->last_sync_clock = 0; //  its first EXCHANGE_SYNC on this connection is answered
-        session->last_answer_clock = br_clock_ms ();
+        bb_sessions_start (self->sessions, session, job->routing_id, hello->credit);
         zsys_info ("broker: %s online (roster %llu, credit %u)", session->node_id,
                    (unsigned long long) hello->roster_version, hello->credit);
         if (hello->roster_version < br_roster_version (self->roster)) {
@@ -834,14 +736,14 @@ s_handle_session (s_server_t *self, bb_job_t *job)
         bb_sender_own (self->sender, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
                        session->node_id, &answer.base);
         br_proto_free (&body);
-        s_deliver (self, session);
+        bb_sessions_deliver (self->sessions, session);
     } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_CREDIT) {
         ProtobufCMessage *body = NULL;
         if (br_envelope_open_body (job->envelope, NULL, &bruecke__credit__descriptor, &body) ==
                 BR_REASON_OK &&
             session->routing_id) {
             session->credit += ((Bruecke__Credit *) body)->credit;
-            s_deliver (self, session);
+            bb_sessions_deliver (self->sessions, session);
         }
         br_proto_free (&body);
     } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_EXCHANGE_SYNC && session->routing_id)
@@ -857,22 +759,8 @@ s_handle_session (s_server_t *self, bb_job_t *job)
 static void
 s_seen (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
 {
-    s_session_t *session = s_session (self, job->node_id);
-    int64_t now = br_clock_ms ();
-    session->last_seen_ms = job->received_ms;
-    session->last_seen_clock = now;
-    if (br_message_type_session (header->type)) {
-        session->clock_offset_ms = header->created_at_ms - job->received_ms;
-        session->clock_known = true;
-    }
-    if (session->routing_id || header->type == BRUECKE__MESSAGE_TYPE__TYPE_HELLO ||
-        (session->hello_asked_clock && now - session->hello_asked_clock < BB_HELLO_ASK_MS))
-        return;
-    session->hello_asked_clock = now;
-    Bruecke__Heartbeat ask = BRUECKE__HEARTBEAT__INIT;
-    ask.hello_wanted = true;
-    bb_sender_own (self->sender, job->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
-                   session->node_id, &ask.base);
+    bb_sessions_seen (self->sessions, bb_sessions_get (self->sessions, job->node_id),
+                      job->routing_id, job->received_ms, header);
 }
 
 //  Takes one checked job, in arrival order.
@@ -1035,38 +923,7 @@ s_scan_expired (s_server_t *self)
     if (reason != BR_REASON_OK)
         zsys_warning ("broker: expiry scan failed: %s", br_reason_name (reason));
     zlistx_destroy (&expired.notices);
-    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-         session = (s_session_t *) zhashx_next (self->sessions))
-        if (session->touched)
-            s_deliver (self, session);
-}
-
-static void
-s_heartbeat (s_server_t *self, int64_t now)
-{
-    Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
-    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-         session = (s_session_t *) zhashx_next (self->sessions)) {
-        if (!session->routing_id)
-            continue;
-        if (now - session->last_seen_clock > self->offline_ms) {
-            s_session_offline (session, "silent");
-            continue;
-        }
-        bb_sender_own (self->sender, session->routing_id, BRUECKE__MESSAGE_TYPE__TYPE_HEARTBEAT,
-                       session->node_id, &heartbeat.base);
-        //  Delivered, but no answer stored for too long (an answer may have
-        //  been refused, say on a full disk): deliver all unanswered again
-        if (session->cursor > 0 && bb_store_depth (self->store, session->node_id) > 0 &&
-            now - session->last_answer_clock > self->redeliver_ms &&
-            now - session->last_redelivery_clock > self->redeliver_ms) {
-            zsys_info ("broker: delivering to %s again: no answer for %lld s", session->node_id,
-                       (long long) ((now - session->last_answer_clock) / 1000));
-            session->cursor = 0;
-            session->last_redelivery_clock = now;
-            s_deliver (self, session);
-        }
-    }
+    bb_sessions_deliver_touched (self->sessions);
 }
 
 //  ---- Roster ---------------------------------------------------------------
@@ -1106,13 +963,13 @@ s_install_roster (s_server_t *self)
         Bruecke__RosterUpdate update = BRUECKE__ROSTER_UPDATE__INIT;
         update.signed_roster.data = (uint8_t *) br_roster_signed_data (roster);
         update.signed_roster.len = br_roster_signed_size (roster);
-        for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-             session = (s_session_t *) zhashx_next (self->sessions)) {
+        for (bb_session_t *session = bb_sessions_first (self->sessions); session;
+             session = bb_sessions_next (self->sessions)) {
             if (!session->routing_id)
                 continue;
             const Bruecke__RosterNode *node = br_roster_lookup_by_id (roster, session->node_id);
             if (!node || node->revoked)
-                s_session_offline (session, "revoked");
+                bb_sessions_offline (session, "revoked");
             else
                 bb_sender_own (self->sender, session->routing_id,
                                BRUECKE__MESSAGE_TYPE__TYPE_ROSTER_UPDATE, session->node_id,
@@ -1164,10 +1021,7 @@ s_match (s_server_t *self, int quarter, zmsg_t *reply)
         zstr_free (&line);
     }
     zmsg_destroy (&lines);
-    for (s_session_t *session = (s_session_t *) zhashx_first (self->sessions); session;
-         session = (s_session_t *) zhashx_next (self->sessions))
-        if (session->touched)
-            s_deliver (self, session);
+    bb_sessions_deliver_touched (self->sessions);
 }
 
 static void
@@ -1190,7 +1044,7 @@ s_control (s_server_t *self)
             const Bruecke__RosterNode *node = content->nodes[index];
             if (node->role == BRUECKE__NODE_ROLE__ROLE_BROKER)
                 continue;
-            s_session_t *session = (s_session_t *) zhashx_lookup (self->sessions, node->node_id);
+            bb_session_t *session = bb_sessions_lookup (self->sessions, node->node_id);
             //  The last field: its clock minus ours in ms, "-" if not read yet
             char offset[24] = "-";
             if (session && session->clock_known)
@@ -1355,6 +1209,9 @@ s_start (s_server_t *self, br_config_t *config)
                                br_identity_node_id (self->identity)};
     for (size_t index = 0; index < self->verifier_count; index++)
         self->verifiers[index] = zactor_new (bb_verifier_actor, &args);
+    self->router = zsock_new (ZMQ_ROUTER);
+    self->sender = bb_sender_new (self->router, self->identity, self->store);
+    self->sessions = bb_sessions_new (self->sender, self->store);
     //  The ZAP handler runs before anything binds: fail closed
     self->zap = zactor_new (bb_zap_actor, NULL);
     reason = s_install_roster (self);
@@ -1362,8 +1219,6 @@ s_start (s_server_t *self, br_config_t *config)
         zsys_error ("broker: roster %s: %s", self->roster_path, br_reason_name (reason));
         return reason;
     }
-    self->router = zsock_new (ZMQ_ROUTER);
-    self->sender = bb_sender_new (self->router, self->identity, self->store);
     zcert_t *cert = zcert_new_from (br_identity_transport_public (self->identity),
                                     br_identity_transport_secret (self->identity));
     zcert_apply (cert, self->router);
@@ -1411,13 +1266,13 @@ s_stop (s_server_t *self)
     for (size_t slot = 0; slot < BB_RING_SIZE; slot++)
         bb_job_destroy (&self->ring[slot]);
     zlistx_destroy (&self->batch);
+    bb_sessions_destroy (&self->sessions);
     bb_sender_destroy (&self->sender);
     zsock_destroy (&self->router);
     zsock_destroy (&self->control);
     zsock_destroy (&self->jobs);
     zsock_destroy (&self->results);
     zactor_destroy (&self->zap);
-    zhashx_destroy (&self->sessions);
     br_roster_destroy (&self->roster);
     bb_dashboard_destroy (&self->dashboard);
     zhashx_destroy (&self->flows);
@@ -1447,8 +1302,6 @@ bb_server_actor (zsock_t *pipe, void *args)
     br_daemon_args_t *start = (br_daemon_args_t *) args;
     s_server_t *self = (s_server_t *) zmalloc (sizeof (s_server_t));
     self->pipe = pipe;
-    self->sessions = zhashx_new ();
-    zhashx_set_destructor (self->sessions, s_session_free);
     self->batch = zlistx_new ();
     zlistx_set_destructor (self->batch, s_batch_job_free);
     self->bundles = zlistx_new ();
@@ -1492,7 +1345,7 @@ bb_server_actor (zsock_t *pipe, void *args)
         s_commit_batch (self);
         now = br_clock_ms ();
         if (now >= self->next_heartbeat) {
-            s_heartbeat (self, now);
+            bb_sessions_heartbeat (self->sessions, now, self->offline_ms, self->redeliver_ms);
             self->next_heartbeat = now + self->heartbeat_ms;
         }
         if (now >= self->next_scan) {
