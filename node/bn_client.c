@@ -5,6 +5,7 @@
 
 #include "bruecke.h"
 #include "bn_client.h"
+#include "bn_control.h"
 #include "bn_answers.h"
 #include "bn_api.h"
 #include "bn_casework.h"
@@ -12,7 +13,6 @@
 #include "bn_store.h"
 
 #define S_ROSTER_FILE "roster.bin"
-#define S_TEXT_MAX    4096 //  longest test note text
 
 #define S_ANSWER_LIFETIME_MS (7LL * 24 * 3600 * 1000)
 
@@ -899,188 +899,22 @@ s_start_casework (s_node_t *self, br_config_t *config)
 
 //  ---- Control ----------------------------------------------------------------
 
-//  Queues a sealed test note. Returns OK and writes the id, or a reason.
-static br_reason_t
-s_send_test (s_node_t *self, zmsg_t *request, char *id_hex, const char **detail)
-{
-    char *to = zmsg_popstr (request);
-    char *service = zmsg_popstr (request);
-    char *text = zmsg_popstr (request);
-    char *purpose = zmsg_popstr (request);
-    char *category_list = zmsg_popstr (request);
-    char *basis = zmsg_popstr (request);
-    char *seconds_text = zmsg_popstr (request);
-    br_reason_t reason = BR_REASON_MALFORMED;
-    *detail = "SEND-TEST needs 7 arguments";
-    const Bruecke__RosterNode *recipient = NULL;
-    long seconds = seconds_text ? atol (seconds_text) : 0;
-    if (seconds_text && text && strlen (text) <= S_TEXT_MAX && seconds >= 1 &&
-        seconds <= BN_TEST_NOTE_SECONDS_MAX) {
-        recipient = br_roster_lookup_by_id (self->roster, to);
-        reason = !recipient                                    ? BR_REASON_UNKNOWN_NODE
-                 : recipient->revoked                          ? BR_REASON_NODE_REVOKED
-                 : !br_roster_node_offers (recipient, service) ? BR_REASON_NO_ROUTE
-                                                               : BR_REASON_OK;
-        *detail = "recipient";
-    }
-    uint8_t consent_id[BR_CONSENT_ID_SIZE];
-    Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
-    if (reason == BR_REASON_OK) {
-        *detail = "legal basis";
-        if (strncmp (basis, "consent:", 8) == 0 &&
-            br_hex_decode (basis + 8, consent_id, sizeof (consent_id)) == 0) {
-            attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
-            attestation.consent_id.data = consent_id;
-            attestation.consent_id.len = sizeof (consent_id);
-        } else if (strncmp (basis, "statute:", 8) == 0) {
-            attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_STATUTE;
-            attestation.statute = basis + 8;
-        } else
-            reason = BR_REASON_ATTESTATION_INVALID;
-    }
-    //  Split the categories
-    char *categories[BR_CATEGORIES_MAX + 1];
-    size_t category_count = 0;
-    char *saved = NULL;
-    for (char *item = category_list ? strtok_r (category_list, ",", &saved) : NULL;
-         item && category_count <= BR_CATEGORIES_MAX; item = strtok_r (NULL, ",", &saved))
-        categories[category_count++] = item;
-    int64_t now = br_now_ms ();
-    MDB_txn *txn = NULL;
-    Bruecke__Header header;
-    uint8_t id[BR_MESSAGE_ID_SIZE];
-    if (reason == BR_REASON_OK)
-        reason = bn_store_begin (self->store, &txn);
-    if (reason == BR_REASON_OK) {
-        int64_t lifetime = (int64_t) seconds * 1000;
-        br_envelope_header_init (&header, id, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE,
-                                 br_identity_node_id (self->identity), to, service,
-                                 bn_store_next_sequence (self->store), now, lifetime);
-        attestation.purpose = purpose;
-        attestation.data_categories = categories;
-        attestation.n_data_categories = category_count;
-        attestation.recipient = to;
-        attestation.recipient_service = service;
-        attestation.valid_from_ms = now;
-        attestation.valid_until_ms = now + lifetime;
-        reason = br_attestation_check (&attestation, &header, now);
-        *detail = "attestation";
-    }
-    if (reason == BR_REASON_OK) {
-        Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
-        note.text = text;
-        zchunk_t *chunk = br_envelope_build (self->identity, &header, &attestation, &note.base,
-                                             recipient->seal_public_key.data);
-        reason = bn_store_outbox_add (self->store, txn, &header, zchunk_data (chunk),
-                                      zchunk_size (chunk));
-        zchunk_destroy (&chunk);
-        *detail = "outbox";
-        if (reason == BR_REASON_OK)
-            reason = bn_store_commit (self->store, &txn);
-    }
-    bn_store_abort (self->store, &txn);
-    if (reason == BR_REASON_OK) {
-        br_hex_encode (id, sizeof (id), id_hex);
-        *detail = "queued";
-    }
-    zstr_free (&to);
-    zstr_free (&service);
-    zstr_free (&text);
-    zstr_free (&purpose);
-    zstr_free (&category_list);
-    zstr_free (&basis);
-    zstr_free (&seconds_text);
-    return reason;
-}
-
-typedef struct {
-    s_node_t *node; //  the node
-    zmsg_t *reply;  //  the listing
-} s_listing_t;
-
-static void
-s_list_inbox (void *argument, uint64_t counter, int64_t received_ms, const uint8_t *data,
-              size_t size)
-{
-    (void) received_ms;
-    s_listing_t *listing = (s_listing_t *) argument;
-    br_reason_t reason;
-    br_envelope_t *envelope = br_envelope_decode (data, size, &reason);
-    const Bruecke__RosterNode *signer =
-        envelope ? br_roster_lookup_by_id (listing->node->roster, br_envelope_signer (envelope))
-                 : NULL;
-    if (signer && br_envelope_verify (envelope, signer->sign_public_key.data) == BR_REASON_OK) {
-        const Bruecke__Header *header = br_envelope_header (envelope);
-        char id[2 * BR_MESSAGE_ID_SIZE + 1];
-        br_hex_encode (header->message_id.data, BR_MESSAGE_ID_SIZE, id);
-        char *text = NULL;
-        ProtobufCMessage *body = NULL;
-        if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE &&
-            br_envelope_open_body (envelope, listing->node->identity,
-                                   &bruecke__test_note__descriptor, &body) == BR_REASON_OK)
-            text = strdup (((Bruecke__TestNote *) body)->text);
-        br_proto_free (&body);
-        zmsg_addstrf (listing->reply, "%llu %s %s %llu %s %s", (unsigned long long) counter,
-                      header->sender, br_message_type_name (header->type),
-                      (unsigned long long) header->sequence, id, text ? text : "-");
-        free (text);
-    } else
-        zmsg_addstrf (listing->reply, "%llu ? UNVERIFIABLE 0 - -", (unsigned long long) counter);
-    br_envelope_destroy (&envelope);
-}
-
-static void
-s_list_sent (void *argument, const uint8_t *message_id, const bn_sent_t *sent)
-{
-    s_listing_t *listing = (s_listing_t *) argument;
-    char id[2 * BR_MESSAGE_ID_SIZE + 1];
-    br_hex_encode (message_id, BR_MESSAGE_ID_SIZE, id);
-    zmsg_addstrf (listing->reply, "%llu %s %s %s %s", (unsigned long long) sent->sequence, id,
-                  sent->recipient, bn_sent_state_name (sent->state),
-                  br_reason_name ((br_reason_t) sent->reason));
-}
-
 static void
 s_control (s_node_t *self)
 {
     zmsg_t *request = zmsg_recv (self->control);
     if (!request)
         return;
-    char *command = zmsg_popstr (request);
-    zmsg_t *reply = zmsg_new ();
-    s_listing_t listing = {.node = self, .reply = reply};
-    if (command && streq (command, "STATUS")) {
-        zmsg_addstr (reply, "OK");
-        zmsg_addstrf (reply, "node %s", br_identity_node_id (self->identity));
-        zmsg_addstrf (reply, "connected %s", self->connected ? "yes" : "no");
-        zmsg_addstrf (reply, "roster %llu", (unsigned long long) br_roster_version (self->roster));
-        zmsg_addstrf (reply, "outbox %zu", bn_store_outbox_count (self->store));
-        zmsg_addstrf (reply, "inbox %zu", bn_store_inbox_count (self->store));
-        //  This node's clock minus the broker's, in ms; "-" before it is read
-        if (self->clock_known)
-            zmsg_addstrf (reply, "clock-offset-ms %+lld", (long long) self->clock_offset_ms);
-        else
-            zmsg_addstr (reply, "clock-offset-ms -");
-    } else if (command && streq (command, "SEND-TEST")) {
-        char id[2 * BR_MESSAGE_ID_SIZE + 1];
-        const char *detail = "";
-        br_reason_t reason = s_send_test (self, request, id, &detail);
-        if (reason == BR_REASON_OK)
-            zmsg_addstrf (reply, "OK %s", id);
-        else
-            zmsg_addstrf (reply, "ERROR %s %s", br_reason_name (reason), detail);
-    } else if (command && streq (command, "INBOX")) {
-        zmsg_addstr (reply, "OK");
-        bn_store_inbox_read (self->store, s_list_inbox, &listing);
-    } else if (command && streq (command, "SENT")) {
-        zmsg_addstr (reply, "OK");
-        bn_store_sent_read (self->store, s_list_sent, &listing);
-    } else
-        zmsg_addstr (reply, "ERROR MALFORMED unknown command");
+    bn_control_node_t node = {.store = self->store,
+                              .identity = self->identity,
+                              .roster = self->roster,
+                              .connected = self->connected,
+                              .clock_known = self->clock_known,
+                              .clock_offset_ms = self->clock_offset_ms};
+    zmsg_t *reply = bn_control_answer (&node, request);
     zmsg_send (&reply, self->control);
-    zstr_free (&command);
     zmsg_destroy (&request);
-    s_pump (self);
+    s_pump (self); //  a test note goes out now
 }
 
 //  ---- Start and stop -----------------------------------------------------------

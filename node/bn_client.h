@@ -47,17 +47,8 @@
     Command protocol (on the actor pipe):
         $TERM           stops the node
 
-    Control protocol (REQ to the control endpoint, one string per frame):
-        STATUS      ->  "OK", "node <id>", "connected yes|no", "roster <v>",
-                        "outbox <n>", "inbox <n>"
-                SEND-TEST <to> <service> <text> <purpose> <categories> <basis> <seconds>
-                    ->  "OK <message id hex>" or "ERROR <REASON> <detail>";
-                        <basis> is "consent:<32 hex digits>" or
-                        "statute:<name>"; queues a sealed test note
-        INBOX       ->  "OK", then one frame per delivered message:
-                        "<counter> <sender> <type> <sequence> <id hex> <text>"
-        SENT        ->  "OK", then one frame per sent message:
-                        "<sequence> <id hex> <recipient> <state> <reason>"
+    Control protocol: REQ to the control endpoint; bn_control answers
+    (STATUS, SEND-TEST, INBOX, SENT; see bn_control.h).
     =========================================================================
 */
 
@@ -80,7 +71,6 @@
 #define BN_SKEW_WARN_MS          60000 //  warn when the clock is this far off the broker's
 #define BN_SKEW_LOG_MS           (10 * 60 * 1000) //  ... at most this often
 #define BN_SILENCE_HEARTBEATS    3 //  the broker silent for this many heartbeats: HELLO again
-#define BN_TEST_NOTE_SECONDS_MAX (30 * 24 * 3600) //  longest test note lifetime
 
 //  The actor: zactor_new (bn_client_actor, &args), args being a
 //  br_daemon_args_t. When zactor_new returns, args.started tells whether
