@@ -259,17 +259,18 @@ s_queue_agreements (s_server_t *self, MDB_txn *txn)
 static br_reason_t
 s_exchange_take (s_server_t *self, MDB_txn *txn, bb_job_t *job)
 {
-    br_reason_t verdict;
-    br_reason_t reason = bb_exchange_take (self->exchange, txn, job->envelope, self->roster,
-                                           job->received_ms, &self->effects, &verdict);
-    if (reason == BR_REASON_OK && verdict == BR_REASON_OK)
-        reason = bb_store_record_done (self->store, txn, br_envelope_header (job->envelope),
-                                       job->digest);
-    if (reason == BR_REASON_OK)
-        reason = s_queue_agreements (self, txn);
-    if (reason == BR_REASON_OK)
-        job->reason = verdict;
-    return reason;
+    br_reason_t verdict, reason;
+    if ((reason = bb_exchange_take (self->exchange, txn, job->envelope, self->roster,
+                                    job->received_ms, &self->effects, &verdict)) != BR_REASON_OK)
+        return reason;
+    if (verdict == BR_REASON_OK &&
+        (reason = bb_store_record_done (self->store, txn, br_envelope_header (job->envelope),
+                                        job->digest)) != BR_REASON_OK)
+        return reason;
+    if ((reason = s_queue_agreements (self, txn)) != BR_REASON_OK)
+        return reason;
+    job->reason = verdict;
+    return BR_REASON_OK;
 }
 
 static void
@@ -1136,36 +1137,41 @@ s_start_dashboard (s_server_t *self, br_config_t *config)
 static br_reason_t
 s_configure (s_server_t *self, br_config_t *config)
 {
-    const char *key_path, *county_path, *state;
-    br_reason_t reason = br_config_require (config, "broker/key", &key_path);
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "broker/county-public", &county_path);
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "broker/state", &state);
-    const char *roster_path = NULL;
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "broker/roster", &roster_path);
+    const char *key_path = NULL, *county_path = NULL, *state = NULL, *roster_path = NULL;
     int64_t workers = 0, mapsize_mb = 0;
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "broker/workers", BB_DEFAULT_WORKERS, 1, 16, &workers);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "broker/mapsize-mb", 8192, 1, 1 << 20, &mapsize_mb);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "broker/heartbeat-ms", BB_DEFAULT_HEARTBEAT_MS, 10, 3600000,
-                                &self->heartbeat_ms);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "broker/offline-after-ms", BB_DEFAULT_OFFLINE_MS, 10,
-                                3600000, &self->offline_ms);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "broker/expiry-scan-ms", BB_DEFAULT_SCAN_MS, 10, 3600000,
-                                &self->scan_ms);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "broker/redeliver-ms", BB_DEFAULT_REDELIVER_MS, 10, 3600000,
-                                &self->redeliver_ms);
-    if (reason != BR_REASON_OK) {
-        zsys_error ("broker: configuration: %s", br_reason_name (reason));
-        return reason;
-    }
+    const struct {
+        const char *path;   //  the setting
+        const char **value; //  where it goes
+    } required[] = {{"broker/key", &key_path},
+                    {"broker/county-public", &county_path},
+                    {"broker/state", &state},
+                    {"broker/roster", &roster_path}};
+    const struct {
+        const char *path; //  the setting
+        int64_t fallback; //  its default
+        int64_t min, max; //  its range
+        int64_t *value;   //  where it goes
+    } numbers[] = {
+        {"broker/workers", BB_DEFAULT_WORKERS, 1, 16, &workers},
+        {"broker/mapsize-mb", 8192, 1, 1 << 20, &mapsize_mb},
+        {"broker/heartbeat-ms", BB_DEFAULT_HEARTBEAT_MS, 10, 3600000, &self->heartbeat_ms},
+        {"broker/offline-after-ms", BB_DEFAULT_OFFLINE_MS, 10, 3600000, &self->offline_ms},
+        {"broker/expiry-scan-ms", BB_DEFAULT_SCAN_MS, 10, 3600000, &self->scan_ms},
+        {"broker/redeliver-ms", BB_DEFAULT_REDELIVER_MS, 10, 3600000, &self->redeliver_ms}};
+    br_reason_t reason = BR_REASON_OK;
+    for (size_t index = 0; index < sizeof (required) / sizeof (required[0]); index++)
+        if ((reason = br_config_require (config, required[index].path, required[index].value)) !=
+            BR_REASON_OK) {
+            zsys_error ("broker: configuration: %s", br_reason_name (reason));
+            return reason;
+        }
+    for (size_t index = 0; index < sizeof (numbers) / sizeof (numbers[0]); index++)
+        if ((reason = br_config_int (config, numbers[index].path, numbers[index].fallback,
+                                     numbers[index].min, numbers[index].max,
+                                     numbers[index].value)) != BR_REASON_OK) {
+            zsys_error ("broker: configuration: %s", br_reason_name (reason));
+            return reason;
+        }
     self->identity = br_identity_load (key_path, &reason);
     if (!self->identity) {
         zsys_error ("broker: key %s: %s", key_path, br_reason_name (reason));
@@ -1195,9 +1201,9 @@ s_start (s_server_t *self, br_config_t *config)
     br_reason_t reason = s_configure (self, config);
     if (reason != BR_REASON_OK)
         return reason;
-    char jobs_endpoint[64], results_endpoint[64];
-    snprintf (jobs_endpoint, sizeof (jobs_endpoint), "inproc://bb-jobs-%p", (void *) self);
-    snprintf (results_endpoint, sizeof (results_endpoint), "inproc://bb-results-%p", (void *) self);
+    char jobs_endpoint[BR_INPROC_ENDPOINT_SIZE], results_endpoint[BR_INPROC_ENDPOINT_SIZE];
+    br_inproc_endpoint ("bb-jobs", jobs_endpoint);
+    br_inproc_endpoint ("bb-results", results_endpoint);
     self->jobs = zsock_new (ZMQ_PUSH);
     self->results = zsock_new (ZMQ_PULL);
     zsock_set_sndhwm (self->jobs, 0);

@@ -206,6 +206,17 @@ br_temp_directory_remove (char **path_p)
     return removed;
 }
 
+void
+br_inproc_endpoint (const char *prefix, char endpoint[BR_INPROC_ENDPOINT_SIZE])
+{
+    assert (prefix && strlen (prefix) <= 32);
+    uint8_t random[8];
+    randombytes_buf (random, sizeof (random));
+    char hex[2 * sizeof (random) + 1];
+    br_hex_encode (random, sizeof (random), hex);
+    snprintf (endpoint, BR_INPROC_ENDPOINT_SIZE, "inproc://%s-%s", prefix, hex);
+}
+
 zchunk_t *
 br_file_read (const char *path, size_t max_size, br_reason_t *reason)
 {
@@ -460,6 +471,13 @@ br_util_test (bool verbose)
     assert (br_temp_directory_remove (&directory) && directory == NULL);
     assert (access (path, F_OK) != 0);
     assert (br_temp_directory_remove (&directory));
+
+    //  Inproc endpoint names do not repeat
+    char first[BR_INPROC_ENDPOINT_SIZE], second[BR_INPROC_ENDPOINT_SIZE];
+    br_inproc_endpoint ("test", first);
+    br_inproc_endpoint ("test", second);
+    assert (strncmp (first, "inproc://test-", 14) == 0 && strlen (first) == 14 + 16);
+    assert (!streq (first, second));
 
     //  The seeded generator repeats itself for the same seed, and keeps to its range
     uint64_t one = 42, two = 42;

@@ -91,6 +91,13 @@ char *br_temp_directory (const char *prefix);
 //  its path and nulls the pointer. False if it could not be removed.
 bool br_temp_directory_remove (char **path_p);
 
+//  Writes a fresh inproc endpoint name, "inproc://<prefix>-<16 random hex
+//  digits>", into `endpoint` (BR_INPROC_ENDPOINT_SIZE bytes; `prefix` at
+//  most 32 characters). Names from addresses could repeat: an endpoint is
+//  unbound some time after its socket closes, and memory is reused sooner.
+#define BR_INPROC_ENDPOINT_SIZE 64
+void br_inproc_endpoint (const char *prefix, char endpoint[BR_INPROC_ENDPOINT_SIZE]);
+
 //  Reads a whole file of at most `max_size` bytes. Returns a chunk the caller
 //  owns, or NULL and sets *reason (IO_ERROR, TOO_LARGE).
 zchunk_t *br_file_read (const char *path, size_t max_size, br_reason_t *reason);

@@ -16,15 +16,12 @@
 #define S_LOG_PATH_MAX 160
 //  Length of an id in a path: 16 bytes as hex.
 #define S_ID_HEX 32
-//  Longest inproc endpoint name.
-#define S_ENDPOINT_MAX 63
-
 //  The owner's side.
 struct _bn_api_t {
-    zactor_t *server;                  //  the HTTP server (s_server_actor)
-    zsock_t *requests;                 //  REP: requests the server hands over
-    char endpoint[S_ENDPOINT_MAX + 1]; //  its inproc endpoint
-    uint16_t port;                     //  the port listened on
+    zactor_t *server;                       //  the HTTP server (s_server_actor)
+    zsock_t *requests;                      //  REP: requests the server hands over
+    char endpoint[BR_INPROC_ENDPOINT_SIZE]; //  its inproc endpoint
+    uint16_t port;                          //  the port listened on
 };
 
 //  The HTTP server actor's state.
@@ -1070,7 +1067,7 @@ bn_api_new (const char *address, bn_tokens_t *tokens, bn_web_t *web, br_reason_t
     assert (tokens && reason);
     bn_api_t *self = (bn_api_t *) zmalloc (sizeof (bn_api_t));
     assert (self);
-    snprintf (self->endpoint, sizeof (self->endpoint), "inproc://bn-api-%p", (void *) self);
+    br_inproc_endpoint ("bn-api", self->endpoint);
     self->requests = zsock_new (ZMQ_REP);
     int rc = zsock_bind (self->requests, "%s", self->endpoint);
     assert (rc == 0);

@@ -1057,8 +1057,8 @@ s_start (s_node_t *self, br_config_t *config)
     zsock_set_reconnect_ivl_max (self->dealer, BN_RECONNECT_MAX_MS);
     zsock_set_heartbeat_ivl (self->dealer, (int) self->heartbeat_ms);
     zsock_set_heartbeat_timeout (self->dealer, (int) (3 * self->heartbeat_ms));
-    char monitor_endpoint[64];
-    snprintf (monitor_endpoint, sizeof (monitor_endpoint), "inproc://bn-monitor-%p", (void *) self);
+    char monitor_endpoint[BR_INPROC_ENDPOINT_SIZE];
+    br_inproc_endpoint ("bn-monitor", monitor_endpoint);
     rc = zmq_socket_monitor (zsock_resolve (self->dealer), monitor_endpoint,
                              ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
     assert (rc == 0);
@@ -1151,9 +1151,11 @@ bn_client_actor (zsock_t *pipe, void *args)
     br_daemon_args_t *start = (br_daemon_args_t *) args;
     s_node_t *self = (s_node_t *) zmalloc (sizeof (s_node_t));
     self->pipe = pipe;
-    start->started = s_start (self, start->config) == BR_REASON_OK;
+    //  `start` is the caller's until the signal: read nothing of it after
+    bool started = s_start (self, start->config) == BR_REASON_OK;
+    start->started = started;
     zsock_signal (pipe, 0);
-    if (!start->started) {
+    if (!started) {
         s_stop (self);
         free (self);
         return;
