@@ -227,7 +227,11 @@ br_reason_t br_board_set_head (br_board_t *self, MDB_txn *txn, uint64_t head) BR
 //  be NULL); on failure the caller should abort `txn`.
 br_reason_t br_board_prune (br_board_t *self, MDB_txn *txn, size_t keep, size_t *removed) BR_WUR;
 
-//  Self test of this class.
+//  Self test of this class: a short tour of its API.
 void br_board_test (bool verbose);
+
+//  The board's scenario test (tests/unit/br_board_test.c, linked into
+//  bruecke-selftest only, not into the library).
+void br_board_scenario_test (bool verbose);
 
 #endif

@@ -12,6 +12,7 @@
 #include "bn_emergency.h"
 #include "bn_referral.h"
 #include "bn_transfer.h"
+#include "bn_casework_testing.h"
 
 //  The parts do the operations (bn_case, bn_consent, bn_referral,
 //  bn_transfer, bn_emergency); this class dispatches them, receives
@@ -552,4 +553,36 @@ bn_casework_set_roster (bn_casework_t *self, br_roster_t *roster)
 {
     assert (self);
     self->ctx.roster = roster;
+}
+
+//  --------------------------------------------------------------------------
+//  Selftest: a short tour of the API on the invented county
+//  (bn_casework_testing). The casework's scenario, from case to transfer,
+//  is tests/unit/bn_casework_test.c.
+
+void
+bn_casework_test (bool verbose)
+{
+    if (verbose)
+        printf (" * bn_casework: ");
+    //  @selftest
+    bn_casework_testing_t *county = bn_casework_testing_new ();
+    bn_casework_town_t *luenen = &county->luenen;
+    //  Lünen's Jobcenter records a case and reads it back
+    char *case_id = bn_casework_testing_case (luenen, "jobcenter");
+    char *case_path = zsys_sprintf ("/v1/cases/%s", case_id);
+    json_t *read = bn_casework_testing_call (luenen, "GET", case_path, NULL, BR_REASON_OK);
+    assert (streq (json_string_value (json_object_get (read, "id")), case_id));
+    json_decref (read);
+    //  ... which no other office sees, and a request of the wrong shape is refused
+    bn_casework_testing_call_as (luenen, "jugendamt", "GET", case_path, NULL,
+                                 BR_REASON_OFFICE_NOT_PERMITTED);
+    bn_casework_testing_call (luenen, "POST", "/v1/cases", "[]", BR_REASON_MALFORMED);
+    assert (streq (bn_casework_testing_state (luenen, "cases", case_id), "open"));
+    zstr_free (&case_path);
+    zstr_free (&case_id);
+    bn_casework_testing_destroy (&county);
+    //  @end
+    if (verbose)
+        printf ("OK\n");
 }

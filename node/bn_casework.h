@@ -118,7 +118,11 @@ br_reason_t bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *r
 br_reason_t bn_casework_receive (bn_casework_t *self, MDB_txn *txn, br_envelope_t *envelope,
                                  int64_t now_ms, br_reason_t *verdict) BR_WUR;
 
-//  Self test of this class.
+//  Self test of this class: a short tour of its API.
 void bn_casework_test (bool verbose);
+
+//  The casework's scenario test (tests/unit/bn_casework_test.c, linked into
+//  bruecke-selftest only, not into the library).
+void bn_casework_scenario_test (bool verbose);
 
 #endif

@@ -1,13 +1,14 @@
 /*  =========================================================================
     bn_casework_test - the casework's scenario, from case to transfer
 
-    The selftest of bn_casework (bruecke-selftest -t bn_casework): a small
-    invented county (bn_casework_testing) works a family's case through the
-    API, as caseworkers and administrators would, with consents, referrals
-    between towns and between offices, emergency access and a case
-    transfer, each message handed from town to town as broker and node
-    would. The parts' own selftests are short; this one covers how they
-    work together. The records' format and migration are bn_casestore's.
+    The scenario test of bn_casework (bruecke-selftest -t
+    bn_casework_scenario): a small invented county (bn_casework_testing)
+    works a family's case through the API, as caseworkers and
+    administrators would, with consents, referrals between towns and
+    between offices, emergency access and a case transfer, each message
+    handed from town to town as broker and node would. The parts' own
+    selftests, and bn_casework's, are short; this one covers how they work
+    together. The records' format and migration are bn_casestore's.
     =========================================================================
 */
 
@@ -17,11 +18,10 @@
 #include "bn_casework_testing.h"
 
 void
-bn_casework_test (bool verbose)
+bn_casework_scenario_test (bool verbose)
 {
     if (verbose)
-        printf (" * bn_casework: ");
-    //  @selftest
+        printf (" * bn_casework_scenario: ");
     //  A small county: Lünen refers to Unna and to the Kreis; Kamen takes over
     bn_casework_testing_t *county = bn_casework_testing_new ();
     bn_casework_town_t *luenen = &county->luenen, *unna = &county->unna, *kreis = &county->kreis,
@@ -631,7 +631,6 @@ bn_casework_test (bool verbose)
     zstr_free (&path);
     zstr_free (&consent_member);
     bn_casework_testing_destroy (&county);
-    //  @end
     if (verbose)
         printf ("OK\n");
 }
