@@ -134,7 +134,11 @@ size_t bb_exchange_agreements (bb_exchange_t *self,
                                void (*agreement) (void *argument, const uint8_t *data, size_t size),
                                void *argument);
 
-//  Self test of this class.
+//  Self test of this class: a short tour of its API.
 void bb_exchange_test (bool verbose);
+
+//  The Transferbörse's scenario and property test (tests/unit/bb_exchange_test.c,
+//  linked into bruecke-selftest only, not into the library).
+void bb_exchange_scenario_test (bool verbose);
 
 #endif
