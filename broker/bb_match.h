@@ -197,7 +197,11 @@ bool bb_match_verify (bb_match_t *self, char *error, size_t error_size) BR_WUR;
 //  The reason's short name, e.g. "capacity". Static string.
 const char *bb_match_reason_name (bb_match_reason_t reason);
 
-//  Self test of this class.
+//  Self test of this class: a short tour of its API.
 void bb_match_test (bool verbose);
+
+//  The matching's scenario and property test (tests/unit/bb_match_test.c,
+//  linked into bruecke-selftest only, not into the library).
+void bb_match_scenario_test (bool verbose);
 
 #endif
