@@ -102,7 +102,11 @@ bool bn_exchange_owns (const char *path);
 //  own. Sets request->reason, and result and status or detail.
 void bn_exchange_call (bn_exchange_t *self, bn_request_t *request);
 
-//  Self test of this class.
+//  Self test of this class: a short tour of its API.
 void bn_exchange_test (bool verbose);
+
+//  The town's Transferbörse scenario test (tests/unit/bn_exchange_test.c,
+//  linked into bruecke-selftest only, not into the library).
+void bn_exchange_scenario_test (bool verbose);
 
 #endif
