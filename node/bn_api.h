@@ -187,4 +187,9 @@ br_reason_t bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1]);
 //  Self test of this class.
 void bn_api_test (bool verbose);
 
+//  The API driven over HTTP, from token to answer, with the owner as an
+//  actor of the test (tests/unit/bn_api_test.c; linked into
+//  bruecke-selftest only).
+void bn_api_scenario_test (bool verbose);
+
 #endif
