@@ -95,7 +95,6 @@ bool bn_exchange_sync_due (bn_exchange_t *self, Bruecke__ExchangeSync *sync);
 //  Asks for a sync at the next chance (after a (re)connect).
 void bn_exchange_want_sync (bn_exchange_t *self);
 
-
 //  Carries out one API request under /v1/exchange, in transactions of its
 //  own. Sets request->reason, and result and status or detail.
 void bn_exchange_call (bn_exchange_t *self, bn_request_t *request);
