@@ -7,6 +7,7 @@
 #include "bb_server.h"
 #include "bb_exchange.h"
 #include "bb_dashboard.h"
+#include "bb_figures.h"
 #include "bb_sender.h"
 #include "bb_sessions.h"
 #include "bb_store.h"
@@ -49,16 +50,11 @@ typedef struct {
     int64_t redeliver_ms;                       //  deliver again when unanswered this long
     int64_t scan_ms;                            //  expiry scan interval
     int64_t next_heartbeat;                     //  when to send heartbeats next (br_clock_ms)
-    int64_t next_scan;                       //  when to scan for expired messages next (the same)
-    bool trace_commits;                      //  log every group commit (BB_TRACE set)
-    uint64_t accepted;                       //  messages queued since start
-    uint64_t refused;                        //  messages refused since start
-    bb_dashboard_t *dashboard;               //  the county dashboard, or NULL
-    int64_t next_dashboard;                  //  when to hand it the figures next (br_clock_ms)
-    uint64_t refusals[BB_DASHBOARD_REASONS]; //  refusals by reason, from the log on
-    zhashx_t *flows;                         //  "from to" -> uint64_t *: referrals stored
-    uint64_t verified_head;                  //  the ledger head last verified
-    bool ledger_verified;                    //  whether it verified
+    int64_t next_scan;         //  when to scan for expired messages next (the same)
+    bool trace_commits;        //  log every group commit (BB_TRACE set)
+    bb_figures_t *figures;     //  what the broker counts
+    bb_dashboard_t *dashboard; //  the county dashboard, or NULL
+    int64_t next_dashboard;    //  when to hand it the figures next (br_clock_ms)
 } s_server_t;
 
 //  ---- Refusals -------------------------------------------------------------
@@ -66,9 +62,7 @@ typedef struct {
 static void
 s_refuse (s_server_t *self, bb_job_t *job)
 {
-    self->refused++;
-    if (job->reason < BB_DASHBOARD_REASONS)
-        self->refusals[job->reason]++;
+    bb_figures_refused (self->figures, job->reason);
     const Bruecke__Header *header = job->envelope ? br_envelope_header (job->envelope) : NULL;
     Bruecke__Refusal refusal = BRUECKE__REFUSAL__INIT;
     if (header)
@@ -273,13 +267,6 @@ s_exchange_take (s_server_t *self, MDB_txn *txn, bb_job_t *job)
     return BR_REASON_OK;
 }
 
-static void
-s_free_bytes (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
 //  To whom bb_sync sends.
 typedef struct {
     s_server_t *server;    //  the broker
@@ -356,99 +343,6 @@ s_broadcast (s_server_t *self)
 }
 
 //  ---- The county dashboard --------------------------------------------------
-
-//  Counts one referral from `from` to `to`.
-static void
-s_flow_count (s_server_t *self, const char *from, const char *to)
-{
-    char key[2 * BR_NODE_ID_MAX + 2];
-    snprintf (key, sizeof (key), "%s %s", from, to);
-    uint64_t *count = (uint64_t *) zhashx_lookup (self->flows, key);
-    if (!count) {
-        count = (uint64_t *) zmalloc (sizeof (uint64_t));
-        zhashx_insert (self->flows, key, count);
-    }
-    (*count)++;
-}
-
-//  Takes one line of the message log at start: "TIME ID SENDER ->
-//  RECIPIENT/SERVICE TYPE OUTCOME".
-static void
-s_count_logged (void *argument, const char *line)
-{
-    s_server_t *self = (s_server_t *) argument;
-    char sender[BR_NODE_ID_MAX + 1], recipient[BR_NODE_ID_MAX + 1], type[32], outcome[32];
-    if (sscanf (line, "%*s %*s %32s -> %32[^/]/%*s %31s %31s", sender, recipient, type, outcome) !=
-        4)
-        return;
-    if (streq (outcome, "stored")) {
-        if (streq (type, "REFERRAL"))
-            s_flow_count (self, sender, recipient);
-        return;
-    }
-    br_reason_t reason;
-    if (br_reason_from_name (outcome, &reason) == 0 && reason > 0 && reason < BB_DASHBOARD_REASONS)
-        self->refusals[reason]++;
-}
-
-//  Hands the dashboard the figures of now.
-static void
-s_dashboard_update (s_server_t *self, int64_t now)
-{
-    const Bruecke__Roster *content = br_roster_content (self->roster);
-    bb_dashboard_town_t *towns =
-        (bb_dashboard_town_t *) calloc (content->n_nodes + 1, sizeof (bb_dashboard_town_t));
-    size_t count = 0;
-    br_ledger_t *ledger = bb_exchange_ledger (self->exchange);
-    for (size_t index = 0; index < content->n_nodes; index++) {
-        const Bruecke__RosterNode *node = content->nodes[index];
-        if (node->role == BRUECKE__NODE_ROLE__ROLE_BROKER || node->revoked)
-            continue;
-        bb_dashboard_town_t *town = &towns[count++];
-        snprintf (town->node_id, sizeof (town->node_id), "%s", node->node_id);
-        snprintf (town->name, sizeof (town->name), "%s", node->name ? node->name : "");
-        bb_session_t *session = bb_sessions_lookup (self->sessions, node->node_id);
-        town->online = session && session->routing_id;
-        town->last_seen_ms = session ? session->last_seen_ms : 0;
-        town->clock_known = session && session->clock_known;
-        town->clock_offset_ms = session ? session->clock_offset_ms : 0;
-        town->queued = bb_store_depth (self->store, node->node_id);
-        if (br_ledger_balance (ledger, node->node_id, &town->balance) != BR_REASON_OK)
-            town->balance = 0;
-    }
-    bb_dashboard_flow_t *flows = (bb_dashboard_flow_t *) calloc (zhashx_size (self->flows) + 1,
-                                                                 sizeof (bb_dashboard_flow_t));
-    size_t flow_count = 0;
-    for (uint64_t *value = (uint64_t *) zhashx_first (self->flows); value;
-         value = (uint64_t *) zhashx_next (self->flows)) {
-        bb_dashboard_flow_t *flow = &flows[flow_count++];
-        sscanf ((const char *) zhashx_cursor (self->flows), "%32s %32s", flow->from, flow->to);
-        flow->count = *value;
-    }
-    bb_dashboard_figures_t figures = {.now_ms = now,
-                                      .towns = towns,
-                                      .town_count = count,
-                                      .accepted = self->accepted,
-                                      .flows = flows,
-                                      .flow_count = flow_count,
-                                      .board_head = self->board_sent,
-                                      .ledger_records = self->ledger_sent};
-    memcpy (figures.refusals, self->refusals, sizeof (figures.refusals));
-    //  The chain is verified again only when it has grown
-    if (self->verified_head != self->ledger_sent || self->verified_head == 0) {
-        uint64_t checked = 0, first_bad = 0;
-        const char *problem = NULL;
-        self->ledger_verified =
-            br_ledger_verify (ledger, self->roster, &checked, &first_bad, &problem) == BR_REASON_OK;
-        self->verified_head = self->ledger_sent;
-    }
-    figures.ledger_verified = self->ledger_verified;
-    if (br_ledger_total (ledger, &figures.ledger_total) != BR_REASON_OK)
-        figures.ledger_verified = false;
-    bb_dashboard_update (self->dashboard, &figures);
-    free (towns);
-    free (flows);
-}
 
 //  ---- Group commit ---------------------------------------------------------
 
@@ -677,10 +571,10 @@ s_commit_batch (s_server_t *self)
     } else {
         for (bb_job_t *job = (bb_job_t *) zlistx_first (self->batch); job;
              job = (bb_job_t *) zlistx_next (self->batch)) {
-            self->accepted += job->stored;
+            bb_figures_stored (self->figures, job->stored);
             const Bruecke__Header *header = br_envelope_header (job->envelope);
             if (job->stored && header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFERRAL)
-                s_flow_count (self, header->sender, header->recipient);
+                bb_figures_referral (self->figures, header->sender, header->recipient);
             if (job->reason == BR_REASON_OK &&
                 br_message_type_at_broker (br_envelope_header (job->envelope)->type) ==
                     BR_AT_BROKER_ANSWER)
@@ -1036,8 +930,10 @@ s_control (s_server_t *self)
         zmsg_addstr (reply, "OK");
         zmsg_addstrf (reply, "roster %llu", (unsigned long long) br_roster_version (self->roster));
         zmsg_addstrf (reply, "dead %zu", bb_store_dead_count (self->store));
-        zmsg_addstrf (reply, "accepted %llu", (unsigned long long) self->accepted);
-        zmsg_addstrf (reply, "refused %llu", (unsigned long long) self->refused);
+        zmsg_addstrf (reply, "accepted %llu",
+                      (unsigned long long) bb_figures_stored_count (self->figures));
+        zmsg_addstrf (reply, "refused %llu",
+                      (unsigned long long) bb_figures_refused_count (self->figures));
         zmsg_addstrf (reply, "board %llu", (unsigned long long) self->board_sent);
         zmsg_addstrf (reply, "ledger %llu", (unsigned long long) self->ledger_sent);
         const Bruecke__Roster *content = br_roster_content (self->roster);
@@ -1118,8 +1014,6 @@ s_configure_exchange (s_server_t *self, br_config_t *config)
 static br_reason_t
 s_start_dashboard (s_server_t *self, br_config_t *config)
 {
-    self->flows = zhashx_new ();
-    zhashx_set_destructor (self->flows, s_free_bytes);
     const char *address = br_config_string (config, "broker/dashboard", NULL);
     if (!address)
         return BR_REASON_OK;
@@ -1130,7 +1024,7 @@ s_start_dashboard (s_server_t *self, br_config_t *config)
                     br_reason_name (reason));
         return reason;
     }
-    bb_store_read_log (self->store, s_count_logged, self);
+    bb_figures_read_log (self->figures, self->store);
     return BR_REASON_OK;
 }
 
@@ -1281,7 +1175,7 @@ s_stop (s_server_t *self)
     zactor_destroy (&self->zap);
     br_roster_destroy (&self->roster);
     bb_dashboard_destroy (&self->dashboard);
-    zhashx_destroy (&self->flows);
+    bb_figures_destroy (&self->figures);
     bb_exchange_destroy (&self->exchange);
     bb_exchange_effects_clear (&self->effects);
     bb_store_destroy (&self->store);
@@ -1308,6 +1202,7 @@ bb_server_actor (zsock_t *pipe, void *args)
     br_daemon_args_t *start = (br_daemon_args_t *) args;
     s_server_t *self = (s_server_t *) zmalloc (sizeof (s_server_t));
     self->pipe = pipe;
+    self->figures = bb_figures_new ();
     self->batch = zlistx_new ();
     zlistx_set_destructor (self->batch, s_batch_job_free);
     self->bundles = zlistx_new ();
@@ -1359,7 +1254,9 @@ bb_server_actor (zsock_t *pipe, void *args)
             self->next_scan = now + self->scan_ms;
         }
         if (self->dashboard && now >= self->next_dashboard) {
-            s_dashboard_update (self, br_now_ms ());
+            bb_figures_show (self->figures, self->dashboard, self->roster, self->sessions,
+                             self->store, bb_exchange_ledger (self->exchange), self->board_sent,
+                             self->ledger_sent, br_now_ms ());
             self->next_dashboard = now + BB_DASHBOARD_UPDATE_MS;
         }
     }
