@@ -8,6 +8,7 @@
 #include "bb_exchange.h"
 #include "bb_dashboard.h"
 #include "bb_figures.h"
+#include "bb_intake.h"
 #include "bb_sender.h"
 #include "bb_sessions.h"
 #include "bb_store.h"
@@ -23,10 +24,8 @@ typedef struct {
     zsock_t *router;                            //  nodes connect here (CURVE server)
     bb_sender_t *sender;                        //  what goes out on it
     zsock_t *control;                           //  REP for status queries
-    zsock_t *jobs;                              //  PUSH to the verifiers
-    zsock_t *results;                           //  PULL from the verifiers
     zactor_t *zap;                              //  the ZAP handler
-    zactor_t *verifiers[16];                    //  the verifier pool
+    bb_intake_t *intake;                        //  the verifiers, results in arrival order
     size_t verifier_count;                      //  how many run
     br_identity_t *identity;                    //  the broker's keys
     uint8_t county_public[BR_SIGN_PUBLIC_SIZE]; //  the pinned county key
@@ -38,12 +37,7 @@ typedef struct {
     uint64_t board_sent;                        //  board changes sent to those online
     uint64_t ledger_sent;                       //  ledger records sent to those online
     bb_sessions_t *sessions;                    //  the nodes' sessions
-    bb_job_t *ring[BB_RING_SIZE];               //  jobs in flight, by sequence % BB_RING_SIZE
-    bool ring_done[BB_RING_SIZE];               //  whether the verifier returned the job
-    uint64_t next_sequence;                     //  sequence of the next job handed out
-    uint64_t done_sequence;                     //  sequence of the next job to process in order
     zlistx_t *batch;                            //  jobs for the next group commit
-    zlistx_t *bundles;                          //  bundles out with the verifiers
     int port;                                   //  bound TCP port
     int64_t heartbeat_ms;                       //  heartbeat interval
     int64_t offline_ms;                         //  silence after which a node is offline
@@ -685,76 +679,23 @@ s_handle_job (s_server_t *self, bb_job_t *job)
 
 //  ---- Intake ---------------------------------------------------------------
 
-//  Reads frames from the router while the ring has room, hands them out.
+//  bb_intake_job_fn: what is no job is refused at once.
 static void
-s_receive (s_server_t *self)
+s_refuse_job (void *argument, bb_job_t *job)
 {
-    bb_bundle_t *bundle = NULL; //  jobs for the next verifier
-    while (self->next_sequence - self->done_sequence < BB_RING_SIZE) {
-        zframe_t *routing_id = zframe_recv_nowait (self->router);
-        if (!routing_id)
-            break;
-        zframe_t *data = zsock_rcvmore (self->router) ? zframe_recv (self->router) : NULL;
-        bool extra = false;
-        while (zsock_rcvmore (self->router)) {
-            zframe_t *more = zframe_recv (self->router);
-            zframe_destroy (&more);
-            extra = true;
-        }
-        if (!data) {
-            zframe_destroy (&routing_id);
-            continue;
-        }
-        const char *user_id = zframe_meta (data, "User-Id");
-        bb_job_t *job = bb_job_new (&routing_id, user_id ? user_id : "", &data, br_now_ms ());
-        if (extra || !br_token_valid (job->node_id, BR_NODE_ID_MAX)) {
-            job->reason = BR_REASON_MALFORMED;
-            s_refuse (self, job);
-            bb_job_destroy (&job);
-            continue;
-        }
-        job->sequence = self->next_sequence++;
-        size_t slot = job->sequence % BB_RING_SIZE;
-        self->ring[slot] = job;
-        self->ring_done[slot] = false;
-        if (!bundle) {
-            bundle = (bb_bundle_t *) zmalloc (sizeof (bb_bundle_t));
-            bundle->handle = zlistx_add_end (self->bundles, bundle);
-        }
-        bundle->jobs[bundle->count++] = job;
-        if (bundle->count == BB_BUNDLE_MAX) {
-            zsock_send (self->jobs, "p", bundle);
-            bundle = NULL;
-        }
-    }
-    if (bundle)
-        zsock_send (self->jobs, "p", bundle);
+    s_refuse ((s_server_t *) argument, job);
+    bb_job_destroy (&job);
 }
 
-//  Takes the verifiers' results and handles them in arrival order.
+//  bb_intake_job_fn: a checked job, in arrival order, into the batch; a
+//  full batch is committed.
 static void
-s_collect (s_server_t *self)
+s_take_job (void *argument, bb_job_t *job)
 {
-    void *pointer = NULL;
-    while (zsock_events (self->results) & ZMQ_POLLIN) {
-        if (zsock_recv (self->results, "p", &pointer) != 0)
-            break;
-        bb_bundle_t *bundle = (bb_bundle_t *) pointer;
-        for (size_t index = 0; index < bundle->count; index++)
-            self->ring_done[bundle->jobs[index]->sequence % BB_RING_SIZE] = true;
-        zlistx_delete (self->bundles, bundle->handle);
-    }
-    while (self->done_sequence < self->next_sequence &&
-           self->ring_done[self->done_sequence % BB_RING_SIZE]) {
-        size_t slot = self->done_sequence % BB_RING_SIZE;
-        bb_job_t *job = self->ring[slot];
-        self->ring[slot] = NULL;
-        self->ring_done[slot] = false;
-        self->done_sequence++;
-        s_handle_job (self, job);
-        if (zlistx_size (self->batch) >= BB_BATCH_MAX)
-            s_commit_batch (self);
-    }
+    s_server_t *self = (s_server_t *) argument;
+    s_handle_job (self, job);
+    if (zlistx_size (self->batch) >= BB_BATCH_MAX)
+        s_commit_batch (self);
 }
 
 //  ---- Timers ---------------------------------------------------------------
@@ -842,11 +783,10 @@ s_install_roster (s_server_t *self)
         return BR_REASON_ROSTER_INVALID; //  this roster does not name this broker
     }
     bool newer = !self->roster || br_roster_version (roster) > br_roster_version (self->roster);
-    for (size_t index = 0; index < self->verifier_count; index++) {
-        br_roster_t *copy =
-            br_roster_verify (br_roster_signed_data (roster), br_roster_signed_size (roster),
-                              self->county_public, NULL, br_now_ms (), &reason);
-        bb_verifier_set_roster (self->verifiers[index], &copy);
+    if ((reason = bb_intake_set_roster (self->intake, roster, self->county_public)) !=
+        BR_REASON_OK) {
+        br_roster_destroy (&roster);
+        return reason;
     }
     bb_zap_set_roster (self->zap, roster);
     br_roster_destroy (&self->roster);
@@ -1095,20 +1035,7 @@ s_start (s_server_t *self, br_config_t *config)
     br_reason_t reason = s_configure (self, config);
     if (reason != BR_REASON_OK)
         return reason;
-    char jobs_endpoint[BR_INPROC_ENDPOINT_SIZE], results_endpoint[BR_INPROC_ENDPOINT_SIZE];
-    br_inproc_endpoint ("bb-jobs", jobs_endpoint);
-    br_inproc_endpoint ("bb-results", results_endpoint);
-    self->jobs = zsock_new (ZMQ_PUSH);
-    self->results = zsock_new (ZMQ_PULL);
-    zsock_set_sndhwm (self->jobs, 0);
-    zsock_set_rcvhwm (self->results, 0);
-    if (zsock_bind (self->jobs, "%s", jobs_endpoint) != 0 ||
-        zsock_bind (self->results, "%s", results_endpoint) != 0)
-        return BR_REASON_IO_ERROR;
-    bb_verifier_args_t args = {jobs_endpoint, results_endpoint,
-                               br_identity_node_id (self->identity)};
-    for (size_t index = 0; index < self->verifier_count; index++)
-        self->verifiers[index] = zactor_new (bb_verifier_actor, &args);
+    self->intake = bb_intake_new (self->verifier_count, br_identity_node_id (self->identity));
     self->router = zsock_new (ZMQ_ROUTER);
     self->sender = bb_sender_new (self->router, self->identity, self->store);
     self->sessions = bb_sessions_new (self->sender, self->store);
@@ -1159,19 +1086,12 @@ s_start (s_server_t *self, br_config_t *config)
 static void
 s_stop (s_server_t *self)
 {
-    //  Stop the verifiers first; jobs and bundles still out are ours
-    for (size_t index = 0; index < self->verifier_count; index++)
-        zactor_destroy (&self->verifiers[index]);
-    zlistx_destroy (&self->bundles);
-    for (size_t slot = 0; slot < BB_RING_SIZE; slot++)
-        bb_job_destroy (&self->ring[slot]);
+    bb_intake_destroy (&self->intake); //  the verifiers, and the jobs still out
     zlistx_destroy (&self->batch);
     bb_sessions_destroy (&self->sessions);
     bb_sender_destroy (&self->sender);
     zsock_destroy (&self->router);
     zsock_destroy (&self->control);
-    zsock_destroy (&self->jobs);
-    zsock_destroy (&self->results);
     zactor_destroy (&self->zap);
     br_roster_destroy (&self->roster);
     bb_dashboard_destroy (&self->dashboard);
@@ -1181,13 +1101,6 @@ s_stop (s_server_t *self)
     bb_store_destroy (&self->store);
     br_identity_destroy (&self->identity);
     free (self->roster_path);
-}
-
-static void
-s_bundle_free (void **item)
-{
-    free (*item);
-    *item = NULL;
 }
 
 static void
@@ -1205,8 +1118,6 @@ bb_server_actor (zsock_t *pipe, void *args)
     self->figures = bb_figures_new ();
     self->batch = zlistx_new ();
     zlistx_set_destructor (self->batch, s_batch_job_free);
-    self->bundles = zlistx_new ();
-    zlistx_set_destructor (self->bundles, s_bundle_free);
     bb_exchange_effects_init (&self->effects);
     self->trace_commits = getenv ("BB_TRACE") != NULL;
     start->started = s_start (self, start->config) == BR_REASON_OK;
@@ -1218,7 +1129,8 @@ bb_server_actor (zsock_t *pipe, void *args)
     }
     zsock_signal (pipe, 0);
 
-    zpoller_t *poller = zpoller_new (pipe, self->router, self->results, self->control, NULL);
+    zpoller_t *poller =
+        zpoller_new (pipe, self->router, bb_intake_results (self->intake), self->control, NULL);
     //  Timers run on the monotonic clock: a step of the wall clock moves none
     self->next_heartbeat = br_clock_ms () + self->heartbeat_ms;
     self->next_scan = br_clock_ms ();
@@ -1240,8 +1152,8 @@ bb_server_actor (zsock_t *pipe, void *args)
         else if (zpoller_terminated (poller))
             running = false;
         //  Always move the pipeline along: intake, results, commit
-        s_receive (self);
-        s_collect (self);
+        bb_intake_receive (self->intake, self->router, s_refuse_job, self);
+        bb_intake_collect (self->intake, s_take_job, self);
         //  Group commit: everything verified since the last commit, in one
         s_commit_batch (self);
         now = br_clock_ms ();

@@ -46,8 +46,7 @@
 #include "br_daemon.h"
 
 #define BB_DEFAULT_ENDPOINT "tcp://0.0.0.0:5570"
-#define BB_RING_SIZE        16384 //  jobs in the verifiers at most
-#define BB_BATCH_MAX        2048  //  messages in one group commit at most
+#define BB_BATCH_MAX        2048 //  messages in one group commit at most
 
 #define BB_DEFAULT_WORKERS      2
 #define BB_SLOW_COMMIT_US       50000 //  group commits slower than this are logged
