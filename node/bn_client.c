@@ -6,6 +6,7 @@
 #include "bruecke.h"
 #include "bn_client.h"
 #include "bn_control.h"
+#include "bn_delivery.h"
 #include "bn_answers.h"
 #include "bn_api.h"
 #include "bn_casework.h"
@@ -13,8 +14,6 @@
 #include "bn_store.h"
 
 #define S_ROSTER_FILE "roster.bin"
-
-#define S_ANSWER_LIFETIME_MS (7LL * 24 * 3600 * 1000)
 
 typedef struct {
     zsock_t *pipe;                              //  the actor pipe
@@ -215,27 +214,8 @@ static void
 s_make_answer (s_node_t *self, zlistx_t *answers, const Bruecke__Header *delivered,
                br_reason_t reason, int64_t now)
 {
-    Bruecke__Header header;
     uint8_t id[BR_MESSAGE_ID_SIZE];
-    bool receipt = reason == BR_REASON_OK;
-    br_envelope_header_init (&header, id,
-                             receipt ? BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT
-                                     : BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL,
-                             br_identity_node_id (self->identity), delivered->sender, "",
-                             bn_store_next_sequence (self->store), now, S_ANSWER_LIFETIME_MS);
-    zchunk_t *chunk;
-    if (receipt) {
-        Bruecke__Receipt body = BRUECKE__RECEIPT__INIT;
-        body.message_id = delivered->message_id;
-        body.stored_at_ms = now;
-        chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
-    } else {
-        Bruecke__Refusal body = BRUECKE__REFUSAL__INIT;
-        body.message_id = delivered->message_id;
-        body.reason = (Bruecke__ReasonCode) reason;
-        body.detail = "refused by the recipient";
-        chunk = br_envelope_build (self->identity, &header, NULL, &body.base, NULL);
-    }
+    zchunk_t *chunk = bn_delivery_answer (self->identity, self->store, delivered, reason, now, id);
     s_answer_t *answer = (s_answer_t *) zmalloc (sizeof (s_answer_t));
     memcpy (answer->id, id, BR_MESSAGE_ID_SIZE);
     answer->bytes = chunk;
@@ -295,62 +275,6 @@ s_receipt_last_again (s_node_t *self)
         }
     }
     zlistx_destroy (&receipting.answers);
-}
-
-//  Checks a delivered envelope as its recipient (PROTOCOL.md section 4).
-static br_reason_t
-s_check_delivery (s_node_t *self, br_envelope_t *envelope, int64_t now)
-{
-    const Bruecke__Header *header = br_envelope_header (envelope);
-    if (!streq (header->recipient, br_identity_node_id (self->identity)))
-        return BR_REASON_RECIPIENT_MISMATCH;
-    br_reason_t reason = br_envelope_check_expiry (envelope, now);
-    if (reason == BR_REASON_OK)
-        reason = br_envelope_check_attestation (envelope, now);
-    if (reason == BR_REASON_OK && br_message_type_sealed (header->type)) {
-        //  It must open with our key; what it says is read when it is used
-        zchunk_t *plain = NULL;
-        const ProtobufCBinaryData *body = &br_envelope_message (envelope)->body;
-        reason = br_seal_open (body->data, body->len, br_identity_seal_public (self->identity),
-                               br_identity_seal_secret (self->identity), &plain);
-        if (plain)
-            sodium_memzero (zchunk_data (plain), zchunk_size (plain));
-        zchunk_destroy (&plain);
-    }
-    return reason;
-}
-
-//  Records what an answer or notice says about a message this node sent.
-static br_reason_t
-s_record_outcome (s_node_t *self, MDB_txn *txn, br_envelope_t *envelope, int64_t now)
-{
-    const Bruecke__Header *header = br_envelope_header (envelope);
-    ProtobufCMessage *body = NULL;
-    br_reason_t reason = BR_REASON_OK;
-    if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_RECEIPT &&
-        br_envelope_open_body (envelope, NULL, &bruecke__receipt__descriptor, &body) ==
-            BR_REASON_OK) {
-        Bruecke__Receipt *receipt = (Bruecke__Receipt *) body;
-        if (receipt->message_id.len == BR_MESSAGE_ID_SIZE)
-            reason = bn_store_sent_update (self->store, txn, receipt->message_id.data,
-                                           BN_SENT_RECEIPTED, BR_REASON_OK, now);
-    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_REFUSAL &&
-               br_envelope_open_body (envelope, NULL, &bruecke__refusal__descriptor, &body) ==
-                   BR_REASON_OK) {
-        Bruecke__Refusal *refusal = (Bruecke__Refusal *) body;
-        if (refusal->message_id.len == BR_MESSAGE_ID_SIZE)
-            reason = bn_store_sent_update (self->store, txn, refusal->message_id.data,
-                                           BN_SENT_REFUSED, (br_reason_t) refusal->reason, now);
-    } else if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER &&
-               br_envelope_open_body (envelope, NULL, &bruecke__dead_letter__descriptor, &body) ==
-                   BR_REASON_OK) {
-        Bruecke__DeadLetter *dead = (Bruecke__DeadLetter *) body;
-        if (dead->message_id.len == BR_MESSAGE_ID_SIZE)
-            reason = bn_store_sent_update (self->store, txn, dead->message_id.data, BN_SENT_DEAD,
-                                           (br_reason_t) dead->reason, now);
-    }
-    br_proto_free (&body);
-    return reason;
 }
 
 //  A heartbeat from the broker: the answer to our HELLO ends the wait for
@@ -482,7 +406,7 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
 {
     const Bruecke__Header *header = br_envelope_header (envelope);
     drain->deliveries++;
-    br_reason_t verdict = s_check_delivery (self, envelope, now);
+    br_reason_t verdict = bn_delivery_check (self->identity, envelope, now);
     if (verdict != BR_REASON_OK) {
         char id[2 * BR_MESSAGE_ID_SIZE + 1];
         br_hex_encode (header->message_id.data, BR_MESSAGE_ID_SIZE, id);
@@ -516,7 +440,7 @@ s_handle_delivery (s_node_t *self, MDB_txn *txn, s_drain_t *drain, br_envelope_t
     br_reason_t reason = bn_store_apply (self->store, txn, header, br_envelope_data (envelope),
                                          br_envelope_size (envelope), now, &applied);
     if (reason == BR_REASON_OK && applied == BN_APPLIED)
-        reason = s_record_outcome (self, txn, envelope, now);
+        reason = bn_delivery_record_outcome (self->store, txn, envelope, now);
     if (reason == BR_REASON_OK)
         s_answer (self, drain, header, BR_REASON_OK, now);
     return reason;
@@ -548,7 +472,7 @@ s_apply_local (s_node_t *self, MDB_txn *txn, uint64_t sequence, const uint8_t *d
         return reason == BR_REASON_OK ? bn_store_local_drop (self->store, txn, sequence) : reason;
     }
     const Bruecke__Header *header = br_envelope_header (envelope);
-    verdict = s_check_delivery (self, envelope, now);
+    verdict = bn_delivery_check (self->identity, envelope, now);
     if (verdict == BR_REASON_OK && br_message_type_at_node (header->type) != BR_AT_NODE_CASEWORK)
         verdict = BR_REASON_UNSUPPORTED_TYPE;
     br_reason_t reason = BR_REASON_OK;
