@@ -973,39 +973,24 @@ s_configure (s_server_t *self, br_config_t *config)
 {
     const char *key_path = NULL, *county_path = NULL, *state = NULL, *roster_path = NULL;
     int64_t workers = 0, mapsize_mb = 0;
-    const struct {
-        const char *path;   //  the setting
-        const char **value; //  where it goes
-    } required[] = {{"broker/key", &key_path},
-                    {"broker/county-public", &county_path},
-                    {"broker/state", &state},
-                    {"broker/roster", &roster_path}};
-    const struct {
-        const char *path; //  the setting
-        int64_t fallback; //  its default
-        int64_t min, max; //  its range
-        int64_t *value;   //  where it goes
-    } numbers[] = {
-        {"broker/workers", BB_DEFAULT_WORKERS, 1, 16, &workers},
-        {"broker/mapsize-mb", 8192, 1, 1 << 20, &mapsize_mb},
-        {"broker/heartbeat-ms", BB_DEFAULT_HEARTBEAT_MS, 10, 3600000, &self->heartbeat_ms},
-        {"broker/offline-after-ms", BB_DEFAULT_OFFLINE_MS, 10, 3600000, &self->offline_ms},
-        {"broker/expiry-scan-ms", BB_DEFAULT_SCAN_MS, 10, 3600000, &self->scan_ms},
-        {"broker/redeliver-ms", BB_DEFAULT_REDELIVER_MS, 10, 3600000, &self->redeliver_ms}};
-    br_reason_t reason = BR_REASON_OK;
-    for (size_t index = 0; index < sizeof (required) / sizeof (required[0]); index++)
-        if ((reason = br_config_require (config, required[index].path, required[index].value)) !=
-            BR_REASON_OK) {
-            zsys_error ("broker: configuration: %s", br_reason_name (reason));
-            return reason;
-        }
-    for (size_t index = 0; index < sizeof (numbers) / sizeof (numbers[0]); index++)
-        if ((reason = br_config_int (config, numbers[index].path, numbers[index].fallback,
-                                     numbers[index].min, numbers[index].max,
-                                     numbers[index].value)) != BR_REASON_OK) {
-            zsys_error ("broker: configuration: %s", br_reason_name (reason));
-            return reason;
-        }
+    const br_config_setting_t settings[] = {
+        {"broker/key", &key_path, NULL, 0, 0, 0},
+        {"broker/county-public", &county_path, NULL, 0, 0, 0},
+        {"broker/state", &state, NULL, 0, 0, 0},
+        {"broker/roster", &roster_path, NULL, 0, 0, 0},
+        {"broker/workers", NULL, &workers, BB_DEFAULT_WORKERS, 1, BB_INTAKE_WORKERS},
+        {"broker/mapsize-mb", NULL, &mapsize_mb, 8192, 1, 1 << 20},
+        {"broker/heartbeat-ms", NULL, &self->heartbeat_ms, BB_DEFAULT_HEARTBEAT_MS, 10, 3600000},
+        {"broker/offline-after-ms", NULL, &self->offline_ms, BB_DEFAULT_OFFLINE_MS, 10, 3600000},
+        {"broker/expiry-scan-ms", NULL, &self->scan_ms, BB_DEFAULT_SCAN_MS, 10, 3600000},
+        {"broker/redeliver-ms", NULL, &self->redeliver_ms, BB_DEFAULT_REDELIVER_MS, 10, 3600000},
+        {NULL, NULL, NULL, 0, 0, 0}};
+    const char *failed = NULL;
+    br_reason_t reason = br_config_read (config, settings, &failed);
+    if (reason != BR_REASON_OK) {
+        zsys_error ("broker: configuration: %s: %s", failed, br_reason_name (reason));
+        return reason;
+    }
     self->identity = br_identity_load (key_path, &reason);
     if (!self->identity) {
         zsys_error ("broker: key %s: %s", key_path, br_reason_name (reason));

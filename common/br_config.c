@@ -236,6 +236,25 @@ s_test_write_file (const char *path, const void *data, size_t size)
     assert (fclose (file) == 0);
 }
 
+br_reason_t
+br_config_read (br_config_t *self, const br_config_setting_t *settings, const char **failed)
+{
+    assert (self && settings && failed);
+    *failed = NULL;
+    for (const br_config_setting_t *setting = settings; setting->path; setting++) {
+        assert ((setting->text == NULL) != (setting->number == NULL));
+        br_reason_t reason = setting->text
+                                 ? br_config_require (self, setting->path, setting->text)
+                                 : br_config_int (self, setting->path, setting->fallback,
+                                                  setting->min, setting->max, setting->number);
+        if (reason != BR_REASON_OK) {
+            *failed = setting->path;
+            return reason;
+        }
+    }
+    return BR_REASON_OK;
+}
+
 void
 br_config_test (bool verbose)
 {
@@ -401,6 +420,27 @@ br_config_test (bool verbose)
     zstr_free (&large_path);
     zstr_free (&bad_path);
     zstr_free (&tempdir);
+    //  A table of settings: read in order, the first bad one named
+    br_reason_t table_reason;
+    br_config_t *table =
+        br_config_parse ("node\n    key = \"a.key\"\n    credit = \"7\"\n", &table_reason);
+    assert (table);
+    const char *key = NULL, *failed = "unset";
+    int64_t credit = 0, window = 0;
+    br_config_setting_t settings[] = {{"node/key", &key, NULL, 0, 0, 0},
+                                      {"node/credit", NULL, &credit, 1, 1, 100},
+                                      {"node/window", NULL, &window, 256, 1, 1000},
+                                      {NULL, NULL, NULL, 0, 0, 0}};
+    assert (br_config_read (table, settings, &failed) == BR_REASON_OK && failed == NULL);
+    assert (streq (key, "a.key") && credit == 7 && window == 256);
+    settings[1].max = 5;
+    assert (br_config_read (table, settings, &failed) == BR_REASON_CONFIG_INVALID);
+    assert (streq (failed, "node/credit"));
+    settings[1].max = 100;
+    settings[2] = (br_config_setting_t){"node/broker", &key, NULL, 0, 0, 0};
+    assert (br_config_read (table, settings, &failed) == BR_REASON_CONFIG_INVALID);
+    assert (streq (failed, "node/broker"));
+    br_config_destroy (&table);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -41,6 +41,20 @@ br_reason_t br_config_int (br_config_t *self, const char *path, int64_t fallback
 //  Reads a boolean ("1"/"0", "true"/"false", "yes"/"no"); CONFIG_INVALID otherwise.
 br_reason_t br_config_bool (br_config_t *self, const char *path, bool fallback, bool *value) BR_WUR;
 
+//  One setting of a table read by br_config_read: a required string (into
+//  *text) or an integer (into *number, `fallback` if absent, in [min, max]).
+typedef struct {
+    const char *path;           //  "section/name"; NULL ends the table
+    const char **text;          //  a required string goes here; or NULL
+    int64_t *number;            //  an integer goes here; or NULL
+    int64_t fallback, min, max; //  the integer's default and range
+} br_config_setting_t;
+
+//  Reads the table `settings` in order. Returns OK, or CONFIG_INVALID with
+//  the path of the first setting missing or out of range in *failed.
+br_reason_t br_config_read (br_config_t *self, const br_config_setting_t *settings,
+                            const char **failed) BR_WUR;
+
 //  The underlying zconfig tree. Belongs to the configuration.
 zconfig_t *br_config_tree (br_config_t *self);
 

@@ -866,29 +866,24 @@ s_load_roster (s_node_t *self, const char *enrolled_path)
 static br_reason_t
 s_start (s_node_t *self, br_config_t *config)
 {
-    const char *key_path, *county_path, *roster_path, *broker_endpoint, *state;
-    br_reason_t reason = br_config_require (config, "node/key", &key_path);
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "node/county-public", &county_path);
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "node/roster", &roster_path);
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "node/broker", &broker_endpoint);
-    if (reason == BR_REASON_OK)
-        reason = br_config_require (config, "node/state", &state);
+    const char *key_path = NULL, *county_path = NULL, *roster_path = NULL;
+    const char *broker_endpoint = NULL, *state = NULL;
     int64_t credit = 0, window = 0;
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "node/credit", BN_DEFAULT_CREDIT, 1, 100000, &credit);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "node/window", BN_DEFAULT_WINDOW, 1, 100000, &window);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "node/retransmit-ms", BN_DEFAULT_RETRANSMIT_MS, 10, 3600000,
-                                &self->retransmit_ms);
-    if (reason == BR_REASON_OK)
-        reason = br_config_int (config, "node/heartbeat-ms", BN_DEFAULT_HEARTBEAT_MS, 10, 3600000,
-                                &self->heartbeat_ms);
+    const br_config_setting_t settings[] = {
+        {"node/key", &key_path, NULL, 0, 0, 0},
+        {"node/county-public", &county_path, NULL, 0, 0, 0},
+        {"node/roster", &roster_path, NULL, 0, 0, 0},
+        {"node/broker", &broker_endpoint, NULL, 0, 0, 0},
+        {"node/state", &state, NULL, 0, 0, 0},
+        {"node/credit", NULL, &credit, BN_DEFAULT_CREDIT, 1, 100000},
+        {"node/window", NULL, &window, BN_DEFAULT_WINDOW, 1, 100000},
+        {"node/retransmit-ms", NULL, &self->retransmit_ms, BN_DEFAULT_RETRANSMIT_MS, 10, 3600000},
+        {"node/heartbeat-ms", NULL, &self->heartbeat_ms, BN_DEFAULT_HEARTBEAT_MS, 10, 3600000},
+        {NULL, NULL, NULL, 0, 0, 0}};
+    const char *failed = NULL;
+    br_reason_t reason = br_config_read (config, settings, &failed);
     if (reason != BR_REASON_OK) {
-        zsys_error ("node: configuration: %s", br_reason_name (reason));
+        zsys_error ("node: configuration: %s: %s", failed, br_reason_name (reason));
         return reason;
     }
     self->credit = (uint32_t) credit;
