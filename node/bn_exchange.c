@@ -7,26 +7,10 @@
 
 #include "bruecke.h"
 #include "bn_exchange.h"
+#include "bn_exchange_agreements.h"
 #include "br_testing.h"
 
-#define S_ID_SIZE   BR_BOARD_ID_SIZE
-#define S_ID_HEX    (2 * S_ID_SIZE + 1)
-#define S_SENT_SIZE (1 + S_ID_SIZE + 8)
-#define S_ITEMS_MAX 10000 //  most items a board listing returns
-
-//  What the town sent to the exchange.
-typedef enum {
-    S_SENT_OFFER = 1,
-    S_SENT_REQUEST = 2,
-    S_SENT_WITHDRAW = 3,
-    S_SENT_ACCEPT = 4,
-    S_SENT_SCHEDULE = 5,
-    S_SENT_COMPLETE = 6,
-    S_SENT_CANCEL = 7,
-} s_sent_kind_t;
-
-static const char *s_sent_names[] = {"",       "offer",    "request",  "withdraw",
-                                     "accept", "schedule", "complete", "cancel"};
+#define S_ID_SIZE BN_EXCHANGE_ID_SIZE
 
 struct _bn_exchange_t {
     bn_store_t *store;       //  the node's store (not ours)
@@ -268,624 +252,6 @@ bn_exchange_receive (bn_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,
     return reason;
 }
 
-//  ---- Sending ----------------------------------------------------------------
-
-//  Puts a message to the broker's exchange into the outbox and notes what
-//  it was about. Returns OK and the message id in `id_hex`, or a reason.
-static br_reason_t
-s_send (bn_exchange_t *self, MDB_txn *txn, Bruecke__MessageType type, s_sent_kind_t kind,
-        const uint8_t *subject, const ProtobufCMessage *body, int64_t now,
-        char id_hex[2 * BR_MESSAGE_ID_SIZE + 1])
-{
-    Bruecke__Header header;
-    uint8_t id[BR_MESSAGE_ID_SIZE];
-    br_envelope_header_init (&header, id, type, br_identity_node_id (self->identity), "", "",
-                             bn_store_next_sequence (self->store), now, BN_EXCHANGE_LIFETIME_MS);
-    zchunk_t *chunk = br_envelope_build (self->identity, &header, NULL, body, NULL);
-    br_reason_t reason =
-        bn_store_outbox_add (self->store, txn, &header, zchunk_data (chunk), zchunk_size (chunk));
-    zchunk_destroy (&chunk);
-    uint8_t note[S_SENT_SIZE];
-    note[0] = (uint8_t) kind;
-    memcpy (note + 1, subject, S_ID_SIZE);
-    br_put_u64 (note + 1 + S_ID_SIZE, (uint64_t) now);
-    if (reason == BR_REASON_OK)
-        reason = br_store_put (txn, self->sent, id, sizeof (id), note, sizeof (note), 0);
-    br_hex_encode (id, sizeof (id), id_hex);
-    return reason;
-}
-
-//  ---- JSON -------------------------------------------------------------------
-
-static json_t *
-s_hex_json (const ProtobufCBinaryData *bytes)
-{
-    char hex[2 * 64 + 1]; //  ids and hashes
-    if (bytes->len == 0 || bytes->len > sizeof (hex) / 2)
-        return json_null ();
-    br_hex_encode (bytes->data, bytes->len, hex);
-    return json_string (hex);
-}
-
-static json_t *
-s_text_json (const char *text)
-{
-    return json_string (text ? text : "");
-}
-
-static json_t *
-s_item_json (const br_board_item_t *item, const char *me)
-{
-    json_t *object = json_object ();
-    json_object_set_new (object, "id", s_hex_json (&item->id));
-    json_object_set_new (object, "town", s_text_json (item->town));
-    json_object_set_new (object, "mine", json_boolean (streq (item->town, me)));
-    if (item->offer) {
-        const Bruecke__Offer *offer = item->offer;
-        json_object_set_new (object, "kind", json_string ("offer"));
-        json_object_set_new (object, "title", s_text_json (offer->title));
-        json_t *topics = json_array ();
-        for (size_t index = 0; index < offer->n_topics; index++)
-            json_array_append_new (topics, s_text_json (offer->topics[index]));
-        json_object_set_new (object, "topics", topics);
-        json_object_set_new (object, "target_group", s_text_json (offer->target_group));
-        json_object_set_new (object, "results", s_text_json (offer->results));
-        json_object_set_new (object, "success_factors", s_text_json (offer->success_factors));
-        json_object_set_new (object, "pitfalls", s_text_json (offer->pitfalls));
-        json_object_set_new (object, "presentation", json_boolean (offer->presentation));
-        json_object_set_new (object, "documents", json_boolean (offer->documents));
-        json_object_set_new (object, "coaching_hours", json_integer (offer->coaching_hours));
-        json_object_set_new (object, "capacity_per_quarter",
-                             json_integer (offer->capacity_per_quarter));
-        json_object_set_new (object, "published_at_ms", json_integer (offer->published_at_ms));
-    } else {
-        const Bruecke__ExchangeRequest *request = item->request;
-        json_object_set_new (object, "kind", json_string ("request"));
-        if (request->offer_id.len)
-            json_object_set_new (object, "offer_id", s_hex_json (&request->offer_id));
-        else
-            json_object_set_new (object, "topic", s_text_json (request->topic));
-        json_object_set_new (object, "note", s_text_json (request->note));
-        json_object_set_new (object, "published_at_ms", json_integer (request->published_at_ms));
-    }
-    return object;
-}
-
-static json_t *
-s_agreement_json (const Bruecke__Agreement *agreement, const char *me)
-{
-    json_t *object = json_object ();
-    json_object_set_new (object, "id", s_hex_json (&agreement->transfer_id));
-    json_object_set_new (object, "request_id", s_hex_json (&agreement->request_id));
-    json_object_set_new (object, "offer_id", s_hex_json (&agreement->offer_id));
-    json_object_set_new (object, "provider", s_text_json (agreement->provider));
-    json_object_set_new (object, "receiver", s_text_json (agreement->receiver));
-    json_object_set_new (object, "role",
-                         json_string (streq (agreement->provider, me) ? "provider" : "receiver"));
-    json_object_set_new (object, "topic", s_text_json (agreement->topic));
-    json_object_set_new (object, "hours", json_integer (agreement->hours));
-    json_object_set_new (object, "quarter", json_integer (agreement->quarter));
-    json_object_set_new (object, "why", s_text_json (agreement->why));
-    json_object_set_new (object, "reciprocal", json_boolean (agreement->reciprocal));
-    json_object_set_new (object, "state", json_string (br_ledger_state_name (agreement->state)));
-    json_object_set_new (object, "provider_accepted", json_boolean (agreement->provider_accepted));
-    json_object_set_new (object, "receiver_accepted", json_boolean (agreement->receiver_accepted));
-    json_object_set_new (object, "scheduled_for_ms", json_integer (agreement->scheduled_for_ms));
-    json_object_set_new (object, "completed_ms", json_integer (agreement->completed_ms));
-    json_object_set_new (object, "provider_signed",
-                         json_boolean (agreement->provider_signature.len > 0));
-    json_object_set_new (object, "receiver_signed",
-                         json_boolean (agreement->receiver_signature.len > 0));
-    //  What this town may do now (br_states): not sign twice, not move a signed date
-    bool signed_here = streq (agreement->provider, me) ? agreement->provider_signature.len > 0
-                                                       : agreement->receiver_signature.len > 0;
-    const char *steps[BR_STATES_ACTIONS_MAX];
-    size_t count = br_agreement_actions (agreement->state, steps);
-    json_t *actions = json_array ();
-    for (size_t index = 0; index < count; index++)
-        if (!(streq (steps[index], "complete") && signed_here) &&
-            !(streq (steps[index], "schedule") && agreement->completed_ms))
-            json_array_append_new (actions, json_string (steps[index]));
-    json_object_set_new (object, "actions", actions);
-    if (agreement->cancel_reason && *agreement->cancel_reason) {
-        json_object_set_new (object, "cancel_reason", s_text_json (agreement->cancel_reason));
-        json_object_set_new (object, "cancelled_by", s_text_json (agreement->cancelled_by));
-    }
-    json_object_set_new (object, "ledger_sequence",
-                         json_integer ((json_int_t) agreement->ledger_sequence));
-    json_object_set_new (object, "proposed_at_ms", json_integer (agreement->proposed_at_ms));
-    json_object_set_new (object, "version", json_integer ((json_int_t) agreement->version));
-    return object;
-}
-
-//  ---- API: the board -----------------------------------------------------------
-
-typedef struct {
-    const char *me;    //  this town
-    const char *topic; //  only items on this topic, or NULL
-    json_t *offers;    //  the offers
-    json_t *requests;  //  the requests
-} s_listing_t;
-
-static void
-s_list_item (void *argument, const uint8_t *data, size_t size)
-{
-    s_listing_t *listing = (s_listing_t *) argument;
-    br_board_item_t item;
-    if (br_board_item_decode (data, size, &item) != BR_REASON_OK)
-        return;
-    bool wanted = !listing->topic;
-    if (item.offer)
-        for (size_t index = 0; index < item.offer->n_topics && !wanted; index++)
-            wanted = streq (item.offer->topics[index], listing->topic);
-    else
-        wanted = wanted || (item.request->topic && streq (item.request->topic, listing->topic));
-    json_t *list = item.offer ? listing->offers : listing->requests;
-    if (wanted && json_array_size (list) < S_ITEMS_MAX)
-        json_array_append_new (list, s_item_json (&item, listing->me));
-    br_board_item_free (&item);
-}
-
-static br_reason_t
-s_board (bn_exchange_t *self, bn_request_t *call)
-{
-    const char *topic = json_string_value (json_object_get (call->query, "topic"));
-    if (topic && !br_catalogue_topic (topic))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "topic is not in the catalogue (GET /v1/exchange/topics)");
-    s_listing_t listing = {.me = br_identity_node_id (self->identity),
-                           .topic = topic,
-                           .offers = json_array (),
-                           .requests = json_array ()};
-    uint64_t head;
-    br_reason_t reason = br_board_snapshot (self->board, s_list_item, &listing, &head);
-    call->result = json_pack ("{sI so so}", "head", (json_int_t) head, "offers", listing.offers,
-                              "requests", listing.requests);
-    return reason;
-}
-
-static br_reason_t
-s_topics (bn_request_t *call)
-{
-    json_t *topics = json_array ();
-    const char *code;
-    for (size_t index = 0; (code = br_catalogue_topic_code (index)); index++)
-        json_array_append_new (
-            topics, json_pack ("{ss ss}", "code", code, "label", br_catalogue_topic (code)));
-    json_t *reasons = json_array ();
-    for (size_t index = 0; (code = br_catalogue_cancel_reason_code (index)); index++)
-        json_array_append_new (reasons, json_pack ("{ss ss}", "code", code, "label",
-                                                   br_catalogue_cancel_reason (code)));
-    call->result = json_pack ("{so so}", "topics", topics, "cancel_reasons", reasons);
-    return BR_REASON_OK;
-}
-
-//  Reads an id in hex; a fresh random one if `hex` is NULL.
-static bool
-s_id (const char *hex, uint8_t id[S_ID_SIZE])
-{
-    if (!hex) {
-        randombytes_buf (id, S_ID_SIZE);
-        return true;
-    }
-    return strlen (hex) == 2 * S_ID_SIZE && br_hex_decode (hex, id, S_ID_SIZE) == 0;
-}
-
-//  An optional text member (checked by s_fields_check): "" if missing.
-static const char *
-s_optional (json_t *body, const char *name)
-{
-    const char *text = json_string_value (json_object_get (body, name));
-    return text ? text : "";
-}
-
-//  Sends `body` to the broker's exchange in a transaction of its own and
-//  answers 202 with the subject's id and the message id.
-static br_reason_t
-s_send_action (bn_exchange_t *self, bn_request_t *call, Bruecke__MessageType type,
-               s_sent_kind_t kind, const uint8_t *subject, const ProtobufCMessage *body,
-               int64_t now)
-{
-    MDB_txn *txn = NULL;
-    char message_id[2 * BR_MESSAGE_ID_SIZE + 1];
-    br_reason_t reason = bn_store_begin (self->store, &txn);
-    if (reason == BR_REASON_OK)
-        reason = s_send (self, txn, type, kind, subject, body, now, message_id);
-    if (reason == BR_REASON_OK)
-        reason = bn_store_commit (self->store, &txn);
-    bn_store_abort (self->store, &txn);
-    if (reason != BR_REASON_OK)
-        return reason;
-    char hex[S_ID_HEX];
-    br_hex_encode (subject, S_ID_SIZE, hex);
-    call->status = 202;
-    call->result =
-        json_pack ("{ss ss ss}", "id", hex, "message_id", message_id, "state", "submitted");
-    return BR_REASON_OK;
-}
-
-//  Signs `item`, checks it as the broker will, and sends it.
-static br_reason_t
-s_publish (bn_exchange_t *self, bn_request_t *call, const ProtobufCMessage *item, const uint8_t *id,
-           s_sent_kind_t kind, int64_t now)
-{
-    zchunk_t *signed_item = br_board_sign (self->identity, item);
-    br_board_item_t decoded;
-    br_reason_t reason =
-        br_board_item_decode (zchunk_data (signed_item), zchunk_size (signed_item), &decoded);
-    if (reason == BR_REASON_OK)
-        reason = br_board_item_check (&decoded);
-    zchunk_destroy (&signed_item);
-    if (reason == BR_REASON_OK)
-        //  The SignedBoardItem is the body; its item keeps the bytes signed
-        reason = s_send_action (self, call, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_PUBLISH, kind, id,
-                                decoded.signed_message, now);
-    else
-        bn_api_refuse (call, reason, "the %s is outside the limits of the board",
-                       s_sent_names[kind]);
-    br_board_item_free (&decoded);
-    return reason;
-}
-
-static br_reason_t
-s_offer (bn_exchange_t *self, bn_request_t *call, int64_t now)
-{
-    json_t *body = call->body;
-    uint8_t id[S_ID_SIZE];
-    if (!s_id (json_string_value (json_object_get (body, "id")), id))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "id must be 32 hex digits");
-    const char *title = json_string_value (json_object_get (body, "title"));
-    json_t *topics = json_object_get (body, "topics");
-    size_t count = json_array_size (topics);
-    if (count < 1 || count > BR_BOARD_TOPICS_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "an offer needs 1 to %d topics",
-                              BR_BOARD_TOPICS_MAX);
-    char *codes[BR_BOARD_TOPICS_MAX];
-    for (size_t index = 0; index < count; index++) {
-        codes[index] = (char *) json_string_value (json_array_get (topics, index));
-        if (!codes[index] || !br_catalogue_topic (codes[index]))
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "topic %zu is not in the catalogue (GET /v1/exchange/topics)",
-                                  index + 1);
-    }
-    const char *texts[4] = {s_optional (body, "target_group"), s_optional (body, "results"),
-                            s_optional (body, "success_factors"), s_optional (body, "pitfalls")};
-    json_int_t hours = bn_api_integer (body, "coaching_hours", 0);
-    //  Capacity is in hours per quarter; without one, the town coaches once
-    json_int_t capacity = bn_api_integer (body, "capacity_per_quarter", hours);
-    if (hours < 1 || hours > BR_BOARD_HOURS_MAX || capacity < 0 || capacity > BR_BOARD_CAPACITY_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "coaching_hours must be 1..%d, capacity_per_quarter 0..%d",
-                              BR_BOARD_HOURS_MAX, BR_BOARD_CAPACITY_MAX);
-    Bruecke__Offer offer = BRUECKE__OFFER__INIT;
-    offer.offer_id.data = id;
-    offer.offer_id.len = S_ID_SIZE;
-    offer.town = (char *) br_identity_node_id (self->identity);
-    offer.title = (char *) title;
-    offer.topics = codes;
-    offer.n_topics = count;
-    offer.target_group = (char *) texts[0];
-    offer.results = (char *) texts[1];
-    offer.success_factors = (char *) texts[2];
-    offer.pitfalls = (char *) texts[3];
-    offer.presentation = json_is_true (json_object_get (body, "presentation"));
-    offer.documents = json_is_true (json_object_get (body, "documents"));
-    offer.coaching_hours = (uint32_t) hours;
-    offer.capacity_per_quarter = (uint32_t) capacity;
-    offer.published_at_ms = now;
-    return s_publish (self, call, &offer.base, id, S_SENT_OFFER, now);
-}
-
-static br_reason_t
-s_request (bn_exchange_t *self, bn_request_t *call, int64_t now)
-{
-    json_t *body = call->body;
-    uint8_t id[S_ID_SIZE], offer_id[S_ID_SIZE];
-    s_id (NULL, id);
-    const char *topic = json_string_value (json_object_get (body, "topic"));
-    const char *offer_hex = json_string_value (json_object_get (body, "offer_id"));
-    const char *note = s_optional (body, "note");
-    if (!topic == !offer_hex)
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "a request names either a topic or an offer_id");
-    if (topic && !br_catalogue_topic (topic))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "the topic is not in the catalogue (GET /v1/exchange/topics)");
-    if (offer_hex && !s_id (offer_hex, offer_id))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "offer_id must be 32 hex digits");
-    Bruecke__ExchangeRequest request = BRUECKE__EXCHANGE_REQUEST__INIT;
-    request.request_id.data = id;
-    request.request_id.len = S_ID_SIZE;
-    request.town = (char *) br_identity_node_id (self->identity);
-    request.topic = (char *) (topic ? topic : "");
-    if (offer_hex) {
-        request.offer_id.data = offer_id;
-        request.offer_id.len = S_ID_SIZE;
-    }
-    request.note = (char *) note;
-    request.published_at_ms = now;
-    return s_publish (self, call, &request.base, id, S_SENT_REQUEST, now);
-}
-
-static br_reason_t
-s_withdraw (bn_exchange_t *self, bn_request_t *call, const char *hex, int64_t now)
-{
-    uint8_t id[S_ID_SIZE];
-    if (!s_id (hex, id))
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such item");
-    br_board_item_t item;
-    br_reason_t reason = br_board_get (self->board, id, &item);
-    bool mine = reason == BR_REASON_OK && streq (item.town, br_identity_node_id (self->identity));
-    br_board_item_free (&item);
-    if (reason == BR_REASON_NOT_FOUND)
-        return bn_api_refuse (call, reason, "no such item on the board");
-    if (reason != BR_REASON_OK)
-        return reason;
-    if (!mine)
-        return bn_api_refuse (call, BR_REASON_FORBIDDEN, "only its town may withdraw an item");
-    Bruecke__BoardWithdraw body = BRUECKE__BOARD_WITHDRAW__INIT;
-    body.item_id.data = id;
-    body.item_id.len = S_ID_SIZE;
-    return s_send_action (self, call, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_WITHDRAW, S_SENT_WITHDRAW,
-                          id, &body.base, now);
-}
-
-//  ---- API: agreements ----------------------------------------------------------
-
-//  Reads agreement `hex` in a read transaction; the caller frees *message.
-static br_reason_t
-s_agreement_read (bn_exchange_t *self, bn_request_t *call, const char *hex, uint8_t id[S_ID_SIZE],
-                  ProtobufCMessage **message)
-{
-    *message = NULL;
-    if (!s_id (hex, id))
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such agreement");
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (bn_store_env (self->store), false, &txn);
-    const void *value;
-    size_t size;
-    if (reason == BR_REASON_OK)
-        reason = br_store_get (txn, self->agreements, id, S_ID_SIZE, &value, &size);
-    if (reason == BR_REASON_OK) {
-        *message = br_proto_decode (&bruecke__agreement__descriptor, value, size,
-                                    BR_ENVELOPE_MAX_SIZE, &reason);
-        if (!*message)
-            reason = BR_REASON_AUDIT_BROKEN;
-    }
-    br_store_abort (&txn);
-    if (reason == BR_REASON_NOT_FOUND)
-        bn_api_refuse (call, reason, "no such agreement");
-    return reason;
-}
-
-//  True if `state` names an agreement state.
-static bool
-s_state_known (const char *state)
-{
-    for (int value = BRUECKE__AGREEMENT_STATE__AGREEMENT_PROPOSED;
-         value <= BRUECKE__AGREEMENT_STATE__AGREEMENT_CANCELLED; value++)
-        if (streq (state, br_ledger_state_name (value)))
-            return true;
-    return false;
-}
-
-static br_reason_t
-s_agreements (bn_exchange_t *self, bn_request_t *call)
-{
-    const char *state = json_string_value (json_object_get (call->query, "state"));
-    if (state && !s_state_known (state))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "state is proposed, accepted, scheduled, completed or cancelled");
-    json_t *list = json_array ();
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (bn_store_env (self->store), false, &txn);
-    MDB_cursor *cursor = NULL;
-    if (reason == BR_REASON_OK)
-        reason = br_store_reason (mdb_cursor_open (txn, self->agreements, &cursor));
-    if (reason == BR_REASON_OK) {
-        MDB_val key, value;
-        for (int rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
-             rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-            br_reason_t decoded;
-            ProtobufCMessage *message =
-                br_proto_decode (&bruecke__agreement__descriptor, value.mv_data, value.mv_size,
-                                 BR_ENVELOPE_MAX_SIZE, &decoded);
-            if (!message)
-                continue;
-            Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
-            if (!state || streq (state, br_ledger_state_name (agreement->state)))
-                json_array_append_new (
-                    list, s_agreement_json (agreement, br_identity_node_id (self->identity)));
-            br_proto_free (&message);
-        }
-        mdb_cursor_close (cursor);
-    }
-    br_store_abort (&txn);
-    call->result = json_pack ("{so}", "agreements", list);
-    return reason;
-}
-
-static br_reason_t
-s_agreement_show (bn_exchange_t *self, bn_request_t *call, const char *hex)
-{
-    uint8_t id[S_ID_SIZE];
-    ProtobufCMessage *message = NULL;
-    br_reason_t reason = s_agreement_read (self, call, hex, id, &message);
-    if (reason == BR_REASON_OK)
-        call->result =
-            s_agreement_json ((Bruecke__Agreement *) message, br_identity_node_id (self->identity));
-    br_proto_free (&message);
-    return reason;
-}
-
-//  Checks a step against the agreement as the town last heard of it, then
-//  sends it; the broker decides, and the new state comes back as AGREEMENT.
-static br_reason_t
-s_step (bn_exchange_t *self, bn_request_t *call, const char *hex, const char *step, int64_t now)
-{
-    uint8_t id[S_ID_SIZE];
-    ProtobufCMessage *message = NULL;
-    br_reason_t reason = s_agreement_read (self, call, hex, id, &message);
-    if (reason != BR_REASON_OK)
-        return reason;
-    Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
-    bool provider = streq (agreement->provider, br_identity_node_id (self->identity));
-    int state = agreement->state;
-    Bruecke__AgreementAction action = BRUECKE__AGREEMENT_ACTION__INIT;
-    action.transfer_id.data = id;
-    action.transfer_id.len = S_ID_SIZE;
-    uint8_t signature[BR_SIGNATURE_SIZE];
-    s_sent_kind_t kind = 0;
-    if (streq (step, "accept")) {
-        kind = S_SENT_ACCEPT;
-        action.step = BRUECKE__AGREEMENT_STEP__STEP_ACCEPT;
-        //  Accepting twice is allowed while proposed (PROTOCOL.md 16.6): it
-        //  is sent again, and the broker changes only the version
-        if (!br_agreement_allowed (state, action.step))
-            reason =
-                bn_api_refuse (call, BR_REASON_INVALID_STATE, "only a proposal can be accepted");
-    } else if (streq (step, "schedule")) {
-        kind = S_SENT_SCHEDULE;
-        action.step = BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE;
-        action.scheduled_for_ms = bn_api_integer (call->body, "scheduled_for_ms", 0);
-        if (!br_agreement_allowed (state, action.step) || agreement->completed_ms)
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "only an accepted transfer not yet being completed can be "
-                                    "scheduled");
-        else if (action.scheduled_for_ms <= 0)
-            reason = bn_api_refuse (call, BR_REASON_MALFORMED,
-                                    "scheduled_for_ms must be a time in Unix milliseconds");
-    } else if (streq (step, "complete")) {
-        kind = S_SENT_COMPLETE;
-        action.step = BRUECKE__AGREEMENT_STEP__STEP_COMPLETE;
-        //  Both towns sign the one statement, for the scheduled date
-        action.completed_ms = agreement->scheduled_for_ms;
-        br_ledger_completion_t completion;
-        br_ledger_completion_of (agreement, action.completed_ms, &completion);
-        if (!br_agreement_allowed (state, action.step) ||
-            (provider ? agreement->provider_signature.len : agreement->receiver_signature.len))
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "only a scheduled transfer this town has not signed can be "
-                                    "completed");
-        else if (action.completed_ms > now + BR_LEDGER_CLOCK_SKEW_MS)
-            reason = bn_api_refuse (call, BR_REASON_TOO_EARLY,
-                                    "the transfer is scheduled for a later date; confirm it once "
-                                    "it has taken place");
-        else if (br_ledger_sign (self->identity, &completion, signature) != BR_REASON_OK)
-            reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the completion is not valid");
-        action.signature.data = signature;
-        action.signature.len = sizeof (signature);
-    } else if (streq (step, "cancel")) {
-        kind = S_SENT_CANCEL;
-        action.step = BRUECKE__AGREEMENT_STEP__STEP_CANCEL;
-        action.cancel_reason = (char *) json_string_value (json_object_get (call->body, "reason"));
-        if (!br_agreement_allowed (state, action.step))
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "a completed or cancelled transfer cannot be cancelled");
-        else if (!action.cancel_reason || !br_catalogue_cancel_reason (action.cancel_reason))
-            reason = bn_api_refuse (call, BR_REASON_MALFORMED,
-                                    "reason must be a cancellation code (GET /v1/exchange/topics)");
-    } else
-        reason = bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such step");
-    if (reason == BR_REASON_OK)
-        reason = s_send_action (self, call, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION, kind, id,
-                                &action.base, now);
-    br_proto_free (&message);
-    return reason;
-}
-
-//  ---- API: what the town sent ----------------------------------------------------
-
-static br_reason_t
-s_submissions (bn_exchange_t *self, bn_request_t *call)
-{
-    json_t *list = json_array ();
-    MDB_txn *txn = NULL;
-    br_reason_t reason = br_store_begin (bn_store_env (self->store), false, &txn);
-    MDB_cursor *cursor = NULL;
-    if (reason == BR_REASON_OK)
-        reason = br_store_reason (mdb_cursor_open (txn, self->sent, &cursor));
-    if (reason == BR_REASON_OK) {
-        MDB_val key, value;
-        for (int rc = mdb_cursor_get (cursor, &key, &value, MDB_FIRST); rc == MDB_SUCCESS;
-             rc = mdb_cursor_get (cursor, &key, &value, MDB_NEXT)) {
-            if (key.mv_size != BR_MESSAGE_ID_SIZE || value.mv_size != S_SENT_SIZE)
-                continue;
-            const uint8_t *note = (const uint8_t *) value.mv_data;
-            char message_hex[2 * BR_MESSAGE_ID_SIZE + 1], subject_hex[S_ID_HEX];
-            br_hex_encode (key.mv_data, BR_MESSAGE_ID_SIZE, message_hex);
-            br_hex_encode (note + 1, S_ID_SIZE, subject_hex);
-            bn_sent_t sent;
-            const char *state = "unknown", *refusal = NULL;
-            if (bn_store_sent_get (self->store, key.mv_data, &sent) == BR_REASON_OK) {
-                state = bn_sent_state_name (sent.state);
-                if (sent.state == BN_SENT_REFUSED || sent.state == BN_SENT_DEAD)
-                    refusal = br_reason_name (sent.reason);
-            }
-            json_t *entry = json_pack (
-                "{ss ss ss sI ss}", "message_id", message_hex, "kind",
-                note[0] < sizeof (s_sent_names) / sizeof (s_sent_names[0]) ? s_sent_names[note[0]]
-                                                                           : "unknown",
-                "subject_id", subject_hex, "at_ms", (json_int_t) br_get_u64 (note + 1 + S_ID_SIZE),
-                "state", state);
-            if (refusal)
-                json_object_set_new (entry, "reason", json_string (refusal));
-            json_array_append_new (list, entry);
-        }
-        mdb_cursor_close (cursor);
-    }
-    br_store_abort (&txn);
-    call->result = json_pack ("{so}", "submissions", list);
-    return reason;
-}
-
-//  ---- API: the ledger ------------------------------------------------------------
-
-static void
-s_ledger_record (void *argument, const br_ledger_record_t *record)
-{
-    const br_ledger_completion_t *completion = &record->completion;
-    char transfer[S_ID_HEX], hash[2 * BR_LEDGER_HASH_SIZE + 1];
-    br_hex_encode (completion->transfer_id, S_ID_SIZE, transfer);
-    br_hex_encode (record->hash, BR_LEDGER_HASH_SIZE, hash);
-    json_array_append_new ((json_t *) argument,
-                           json_pack ("{sI ss ss ss ss sI sI sI ss}", "sequence",
-                                      (json_int_t) record->sequence, "transfer_id", transfer,
-                                      "provider", completion->provider, "receiver",
-                                      completion->receiver, "topic", completion->topic, "hours",
-                                      (json_int_t) completion->hours, "completed_ms",
-                                      (json_int_t) completion->completed_ms, "recorded_ms",
-                                      (json_int_t) record->recorded_ms, "hash", hash));
-}
-
-static void
-s_ledger_balance (void *argument, const char *town, int64_t balance)
-{
-    json_object_set_new ((json_t *) argument, town, json_integer (balance));
-}
-
-static br_reason_t
-s_ledger (bn_exchange_t *self, bn_request_t *call)
-{
-    json_t *records = json_array (), *balances = json_object ();
-    br_ledger_read (self->ledger, 0, SIZE_MAX, s_ledger_record, records);
-    br_ledger_balances (self->ledger, s_ledger_balance, balances);
-    int64_t total = 0;
-    uint64_t checked = 0, first_bad = 0;
-    const char *problem = NULL;
-    br_reason_t reason = br_ledger_total (self->ledger, &total);
-    br_reason_t verdict =
-        br_ledger_verify (self->ledger, self->roster, &checked, &first_bad, &problem);
-    call->result = json_pack ("{so so sI sb sI}", "records", records, "balances", balances, "total",
-                              (json_int_t) total, "verified", verdict == BR_REASON_OK, "checked",
-                              (json_int_t) checked);
-    if (verdict != BR_REASON_OK)
-        json_object_set_new (call->result, "problem",
-                             json_sprintf ("record %llu: %s", (unsigned long long) first_bad,
-                                           problem ? problem : br_reason_name (verdict)));
-    return reason;
-}
-
 //  ---- Routes -----------------------------------------------------------------------
 
 //  What each operation takes: body and query members, with their types
@@ -962,6 +328,14 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
     int64_t now = br_now_ms ();
     assert (call->route && call->route->owner == BN_OWNER_EXCHANGE && call->id);
     const char *id = call->id;
+    //  What the operations work on, lent for this call
+    const bn_exchange_api_t api = {.store = self->store,
+                                   .identity = self->identity,
+                                   .roster = self->roster,
+                                   .board = self->board,
+                                   .ledger = self->ledger,
+                                   .agreements = self->agreements,
+                                   .sent = self->sent};
     br_reason_t reason = BR_REASON_NOT_FOUND;
     if (streq (call->route->method, "POST") && !json_is_object (call->body))
         reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
@@ -970,43 +344,43 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
     else
         switch (call->route->operation) {
             case BN_OP_EXCHANGE_TOPICS:
-                reason = s_topics (call);
+                reason = bn_exchange_api_topics (call);
                 break;
             case BN_OP_EXCHANGE_BOARD:
-                reason = s_board (self, call);
+                reason = bn_exchange_api_board (&api, call);
                 break;
             case BN_OP_EXCHANGE_OFFER:
-                reason = s_offer (self, call, now);
+                reason = bn_exchange_api_offer (&api, call, now);
                 break;
             case BN_OP_EXCHANGE_REQUEST:
-                reason = s_request (self, call, now);
+                reason = bn_exchange_api_request (&api, call, now);
                 break;
             case BN_OP_EXCHANGE_WITHDRAW:
-                reason = s_withdraw (self, call, id, now);
+                reason = bn_exchange_api_withdraw (&api, call, id, now);
                 break;
             case BN_OP_EXCHANGE_SUBMISSIONS:
-                reason = s_submissions (self, call);
+                reason = bn_exchange_api_submissions (&api, call);
                 break;
             case BN_OP_EXCHANGE_AGREEMENTS:
-                reason = s_agreements (self, call);
+                reason = bn_exchange_agreements_list (&api, call);
                 break;
             case BN_OP_EXCHANGE_AGREEMENT:
-                reason = s_agreement_show (self, call, id);
+                reason = bn_exchange_agreements_show (&api, call, id);
                 break;
             case BN_OP_EXCHANGE_ACCEPT:
-                reason = s_step (self, call, id, "accept", now);
+                reason = bn_exchange_agreements_step (&api, call, id, "accept", now);
                 break;
             case BN_OP_EXCHANGE_SCHEDULE:
-                reason = s_step (self, call, id, "schedule", now);
+                reason = bn_exchange_agreements_step (&api, call, id, "schedule", now);
                 break;
             case BN_OP_EXCHANGE_COMPLETE:
-                reason = s_step (self, call, id, "complete", now);
+                reason = bn_exchange_agreements_step (&api, call, id, "complete", now);
                 break;
             case BN_OP_EXCHANGE_CANCEL:
-                reason = s_step (self, call, id, "cancel", now);
+                reason = bn_exchange_agreements_step (&api, call, id, "cancel", now);
                 break;
             case BN_OP_EXCHANGE_LEDGER:
-                reason = s_ledger (self, call);
+                reason = bn_exchange_api_ledger (&api, call);
                 break;
             default:
                 break;

@@ -34,6 +34,9 @@
         POST /v1/exchange/agreements/{id}/cancel     {"reason": code}
         GET  /v1/exchange/ledger                     records, balances, verification
     Nothing of it is personal data; it is not sealed and not audited.
+    bn_exchange_call checks a request's fields and dispatches it to its
+    operation in bn_exchange_api, or in bn_exchange_agreements for those
+    under /v1/exchange/agreements; they work on the copies held here.
 
     Five databases in the node's LMDB environment: the board's three, the
     ledger's four (br_board.h, br_ledger.h), and
@@ -56,9 +59,7 @@
 #include "br_board.h"
 #include "bn_api.h"
 #include "bn_store.h"
-
-//  How long a town's exchange messages may wait for the broker.
-#define BN_EXCHANGE_LIFETIME_MS (7LL * 24 * 3600 * 1000)
+#include "bn_exchange_api.h" //  BN_EXCHANGE_LIFETIME_MS and the API's operations
 
 typedef struct _bn_exchange_t bn_exchange_t;
 
