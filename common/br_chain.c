@@ -9,8 +9,6 @@
 #define S_OFFSET_SEQUENCE 1
 #define S_OFFSET_TIME     (S_OFFSET_SEQUENCE + BR_CHAIN_SEQUENCE_SIZE)
 #define S_OFFSET_PREV     (S_OFFSET_TIME + 8)
-#define S_HEAD_KEY        "head"
-#define S_HEAD_SIZE       (BR_CHAIN_SEQUENCE_SIZE + BR_CHAIN_HASH_SIZE)
 #define S_NAME_MAX        31
 
 struct _br_chain_t {
@@ -111,11 +109,11 @@ br_chain_head (br_chain_t *self, MDB_txn *txn, uint64_t *sequence, uint8_t hash[
     assert (self && txn && sequence && hash);
     const void *value;
     size_t size;
-    br_reason_t reason =
-        br_store_get (txn, self->heads, S_HEAD_KEY, strlen (S_HEAD_KEY), &value, &size);
+    br_reason_t reason = br_store_get (txn, self->heads, BR_CHAIN_HEAD_KEY,
+                                       strlen (BR_CHAIN_HEAD_KEY), &value, &size);
     if (reason != BR_REASON_OK)
         return reason;
-    if (size != S_HEAD_SIZE)
+    if (size != BR_CHAIN_HEAD_SIZE)
         return BR_REASON_AUDIT_BROKEN;
     *sequence = br_get_u64 ((const uint8_t *) value);
     memcpy (hash, (const uint8_t *) value + BR_CHAIN_SEQUENCE_SIZE, BR_CHAIN_HASH_SIZE);
@@ -183,10 +181,11 @@ br_chain_put (br_chain_t *self, MDB_txn *txn, const uint8_t *data, size_t size)
     }
     if (rc != MDB_SUCCESS)
         return br_store_reason (rc);
-    uint8_t head[S_HEAD_SIZE];
+    uint8_t head[BR_CHAIN_HEAD_SIZE];
     memcpy (head, key, sizeof (key));
     memcpy (head + BR_CHAIN_SEQUENCE_SIZE, data + size - BR_CHAIN_HASH_SIZE, BR_CHAIN_HASH_SIZE);
-    return br_store_put (txn, self->heads, S_HEAD_KEY, strlen (S_HEAD_KEY), head, sizeof (head), 0);
+    return br_store_put (txn, self->heads, BR_CHAIN_HEAD_KEY, strlen (BR_CHAIN_HEAD_KEY), head,
+                         sizeof (head), 0);
 }
 
 //  br_chain_verify in `txn`.

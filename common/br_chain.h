@@ -28,6 +28,9 @@
 #define BR_CHAIN_SEQUENCE_SIZE  8
 #define BR_CHAIN_OFFSET_PAYLOAD (1 + 8 + 8 + BR_CHAIN_HASH_SIZE)
 #define BR_CHAIN_OVERHEAD       (BR_CHAIN_OFFSET_PAYLOAD + BR_CHAIN_HASH_SIZE)
+//  The head database's one key, and its value: sequence + hash of the last record.
+#define BR_CHAIN_HEAD_KEY  "head"
+#define BR_CHAIN_HEAD_SIZE (BR_CHAIN_SEQUENCE_SIZE + BR_CHAIN_HASH_SIZE)
 
 //  What verification reports, besides what the owner's checks find.
 #define BR_CHAIN_EDITED     "record edited"

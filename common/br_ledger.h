@@ -10,20 +10,9 @@
     it received. The broker holds the authoritative ledger; nodes keep
     replicas that copy the broker's records one by one.
 
-    The completion statement is what both towns sign, byte for byte. It has
-    exactly one encoding (all integers big-endian, no padding):
-
-        "bruecke-ledger-v1"           17 bytes, ASCII, no NUL (domain separation)
-        transfer id                   16 bytes, not all zero
-        provider id length (1)        1..BR_NODE_ID_MAX, then the node id
-        receiver id length (1)        1..BR_NODE_ID_MAX, then the node id
-        topic length (1)              1..BR_LEDGER_TOPIC_MAX, then the topic code
-        hours (8)                     signed, 1..BR_LEDGER_HOURS_MAX
-        completed_ms (8)              signed, Unix milliseconds, > 0
-
-    Node ids and topic codes are tokens ([a-z0-9-], br_token_valid); the
-    provider and the receiver differ. Each signature is a detached Ed25519
-    signature over exactly these bytes, with the town's roster signing key.
+    What both towns sign (the completion statement) and the record the
+    ledger keeps of it are br_ledger_record's; this class stores the
+    records and keeps their chain, the transfer index and the balances.
 
     Four databases in the given LMDB environment:
 
@@ -32,16 +21,7 @@
         ledger-transfer   transfer id (16) -> sequence (8) of its record
         ledger-meta       "head"           -> sequence (8) + hash (32) of the last record
 
-    A record (format 1):
-
-        format (1) | sequence (8) | recorded_ms (8) | prev (32)
-        | statement length (2) + statement
-        | entry count (1) = 2
-        | provider id length (1) + id | amount (8, signed) = +hours
-        | receiver id length (1) + id | amount (8, signed) = -hours
-        | provider signature (64) | receiver signature (64)
-        | hash (32) = BLAKE2b-256 (everything before it)
-
+    A record (br_ledger_record.h) is a br_chain record of format 1.
     `prev` is the previous record's hash (zeros for record 1). Sequences
     start at 1 and have no gaps. Appending writes the record, the transfer
     index, both balances and the head in one write transaction; the head is
@@ -66,65 +46,26 @@
 
 #include "br_prelude.h"
 #include "br_reason.h"
-#include "br_util.h"
-#include "br_identity.h"
-#include "br_roster.h"
+#include "br_ledger_record.h"
 #include "br_store.h"
 
-//  The domain-separation prefix of a completion statement, without a NUL.
-#define BR_LEDGER_DOMAIN      "bruecke-ledger-v1"
-#define BR_LEDGER_DOMAIN_SIZE (sizeof (BR_LEDGER_DOMAIN) - 1)
-//  A transfer id: 16 bytes, as the agreement flow assigns them.
-#define BR_LEDGER_TRANSFER_ID_SIZE 16
-//  Longest topic code, a token such as "fruehe-hilfen".
-#define BR_LEDGER_TOPIC_MAX 48
-//  Most coaching hours one completion may credit.
-#define BR_LEDGER_HOURS_MAX 1000
 //  How far a completion time may lie ahead of the appender's clock.
 #define BR_LEDGER_CLOCK_SKEW_MS (5 * 60 * 1000)
-//  Entries per record: one for the provider, one for the receiver.
-#define BR_LEDGER_ENTRY_COUNT 2
-//  Size of a record's hash and of the chain head's hash.
-#define BR_LEDGER_HASH_SIZE 32
-//  Largest completion statement.
-#define BR_LEDGER_STATEMENT_MAX                                                                    \
-    (BR_LEDGER_DOMAIN_SIZE + BR_LEDGER_TRANSFER_ID_SIZE + 3 + 2 * BR_NODE_ID_MAX +                 \
-     BR_LEDGER_TOPIC_MAX + 8 + 8)
-//  Largest record.
-#define BR_LEDGER_RECORD_MAX                                                                       \
-    (1 + 8 + 8 + BR_LEDGER_HASH_SIZE + 2 + BR_LEDGER_STATEMENT_MAX + 1 +                           \
-     BR_LEDGER_ENTRY_COUNT * (1 + BR_NODE_ID_MAX + 8) + 2 * BR_SIGNATURE_SIZE +                    \
-     BR_LEDGER_HASH_SIZE)
+//  The ledger's databases in its LMDB environment (layout above).
+#define BR_LEDGER_DB_RECORDS   "ledger"
+#define BR_LEDGER_DB_BALANCES  "ledger-balance"
+#define BR_LEDGER_DB_TRANSFERS "ledger-transfer"
+#define BR_LEDGER_DB_META      "ledger-meta"
+//  Size of a stored balance: a signed 64-bit integer, big-endian.
+#define BR_LEDGER_BALANCE_SIZE 8
 
-//  What both towns sign: one completed transfer. Strings are NUL-terminated.
-typedef struct {
-    uint8_t transfer_id[BR_LEDGER_TRANSFER_ID_SIZE]; //  the agreement's id
-    char provider[BR_NODE_ID_MAX + 1];               //  node id of the town that coached
-    char receiver[BR_NODE_ID_MAX + 1];               //  node id of the town that was coached
-    char topic[BR_LEDGER_TOPIC_MAX + 1];             //  topic code of the coaching
-    int64_t hours;                                   //  coaching hours, 1..BR_LEDGER_HOURS_MAX
-    int64_t completed_ms;                            //  when it was completed, Unix milliseconds
-} br_ledger_completion_t;
-
-//  One entry of a record: a town's share of a transfer.
-typedef struct {
-    char node_id[BR_NODE_ID_MAX + 1]; //  the town
-    int64_t amount;                   //  hours: positive given, negative received
-} br_ledger_entry_t;
-
-//  One record, as read back.
-typedef struct {
-    uint64_t sequence;                                //  its place in the chain, from 1
-    int64_t recorded_ms;                              //  when the ledger took it, Unix ms
-    br_ledger_completion_t completion;                //  the signed completion
-    br_ledger_entry_t entries[BR_LEDGER_ENTRY_COUNT]; //  provider's, then receiver's
-    uint8_t provider_signature[BR_SIGNATURE_SIZE];    //  the provider's signature
-    uint8_t receiver_signature[BR_SIGNATURE_SIZE];    //  the receiver's signature
-    uint8_t prev[BR_LEDGER_HASH_SIZE];                //  the hash of the record before
-    uint8_t hash[BR_LEDGER_HASH_SIZE];                //  its own hash
-    const uint8_t *data;                              //  its exact bytes, for replication
-    size_t size;                                      //  their size
-} br_ledger_record_t;
+//  What br_ledger_verify reports, besides br_chain's problems (BR_CHAIN_*)
+//  and the entries' (BR_LEDGER_PROBLEM_UNBALANCED, _ENTRIES).
+#define BR_LEDGER_PROBLEM_UNKNOWN   "town not in the roster"
+#define BR_LEDGER_PROBLEM_SIGNATURE "signature invalid"
+#define BR_LEDGER_PROBLEM_REPEATED  "transfer id repeated"
+#define BR_LEDGER_PROBLEM_INDEX     "transfer index does not match the records"
+#define BR_LEDGER_PROBLEM_BALANCE   "balance does not match the records"
 
 //  Called for each record read; `record` (and its bytes) is valid during
 //  the call only.
@@ -142,46 +83,6 @@ br_ledger_t *br_ledger_new (br_store_t *store, br_reason_t *reason);
 
 //  Closes the ledger (not the store) and nulls the pointer. Safe to call twice.
 void br_ledger_destroy (br_ledger_t **self_p);
-
-//  Checks a completion's fields: a transfer id not all zero, provider and
-//  receiver valid and different node ids, a valid topic code, hours in
-//  1..BR_LEDGER_HOURS_MAX, a positive completion time. Returns OK or MALFORMED.
-br_reason_t br_ledger_completion_check (const br_ledger_completion_t *completion) BR_WUR;
-
-//  Writes the completion statement (layout above) into `statement` and its
-//  size into *size. Returns OK, or MALFORMED if the completion is not valid.
-br_reason_t br_ledger_statement (const br_ledger_completion_t *completion,
-                                 uint8_t statement[BR_LEDGER_STATEMENT_MAX], size_t *size) BR_WUR;
-
-//  Decodes a completion statement, e.g. one a town is asked to sign.
-//  Accepts only the one encoding br_ledger_statement makes of a valid
-//  completion. Returns OK, or MALFORMED.
-br_reason_t br_ledger_statement_decode (const uint8_t *data, size_t size,
-                                        br_ledger_completion_t *completion) BR_WUR;
-
-//  Signs the completion's statement with `identity`, which must hold its
-//  secret keys. Returns OK, or MALFORMED if the completion is not valid.
-br_reason_t br_ledger_sign (br_identity_t *identity, const br_ledger_completion_t *completion,
-                            uint8_t signature[BR_SIGNATURE_SIZE]) BR_WUR;
-
-//  Fills `completion` with what an agreement's towns sign: its transfer id,
-//  provider, receiver, topic and hours, at `completed_ms`. Does not check
-//  it (br_ledger_completion_check does).
-void br_ledger_completion_of (const Bruecke__Agreement *agreement, int64_t completed_ms,
-                              br_ledger_completion_t *completion);
-
-//  The name of a transfer agreement's state (AgreementState on the wire):
-//  "proposed", "accepted", "scheduled", "completed", "cancelled"; "unknown"
-//  for anything else. Static.
-const char *br_ledger_state_name (int state);
-
-//  Checks that `signature` is town `node_id`'s over the completion's
-//  statement, with its signing key in `roster`. Returns OK, MALFORMED (the
-//  completion is not valid), UNKNOWN_NODE or BAD_SIGNATURE.
-br_reason_t br_ledger_signature_check (const br_ledger_completion_t *completion,
-                                       const char *node_id,
-                                       const uint8_t signature[BR_SIGNATURE_SIZE],
-                                       br_roster_t *roster) BR_WUR;
 
 //  Appends a completion signed by both towns, inside the caller's write
 //  transaction `txn`, or in its own (committed) if `txn` is NULL. A missing
@@ -216,13 +117,6 @@ br_reason_t br_ledger_append (br_ledger_t *self, MDB_txn *txn,
 //  Returns OK or the reason; on failure nothing was written.
 br_reason_t br_ledger_append_record (br_ledger_t *self, MDB_txn *txn, const uint8_t *data,
                                      size_t size, br_roster_t *roster) BR_WUR;
-
-//  Decodes a record's bytes into *record, whose `data` then points into
-//  `data`. Checks its layout, its hash and that its entries match its
-//  completion; not its signatures or its place in a chain. Returns OK or
-//  MALFORMED.
-br_reason_t br_ledger_record_decode (const uint8_t *data, size_t size,
-                                     br_ledger_record_t *record) BR_WUR;
 
 //  Reads the chain head: the last record's sequence (0 if none) and hash
 //  (zeros if none). Returns OK, AUDIT_BROKEN if the head is malformed, or a
@@ -260,12 +154,16 @@ br_reason_t br_ledger_total (br_ledger_t *self, int64_t *total) BR_WUR;
 //  *first_bad set to the sequence where it breaks (the last record's for a
 //  head, index or balance that does not match) and *problem to a static
 //  English description ("record edited", "record missing", "signature
-//  invalid", ...); or a store reason. *first_bad is 0 and *problem NULL
-//  unless broken.
+//  invalid", ...: one of BR_CHAIN_* and BR_LEDGER_PROBLEM_*); or a store
+//  reason. *first_bad is 0 and *problem NULL unless broken.
 br_reason_t br_ledger_verify (br_ledger_t *self, br_roster_t *roster, uint64_t *checked,
                               uint64_t *first_bad, const char **problem) BR_WUR;
 
-//  Self test of this class.
+//  Self test of this class: a short tour of its API.
 void br_ledger_test (bool verbose);
+
+//  The scenario and property tests, tests/unit/br_ledger_test.c: appends,
+//  refusals, replication, tampering and random completions against a model.
+void br_ledger_scenario_test (bool verbose);
 
 #endif

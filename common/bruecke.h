@@ -24,6 +24,7 @@
 #include "br_chain.h"
 #include "br_testing.h"
 #include "br_http.h"
+#include "br_ledger_record.h"
 #include "br_ledger.h"
 #include "br_board.h"
 #include "br_config.h"
