@@ -29,7 +29,7 @@
 #define S_RECORDED_MS    1775001660000LL //  a minute later
 //  Vector 6: the coaching hours of the completed transfer.
 #define S_HOURS 6
-//  Vector 6: a ledger record's fixed fields (br_ledger.h, format 1).
+//  Vector 6: a ledger record's fixed fields (br_ledger_record.h, format 1).
 #define S_RECORD_FORMAT  1
 #define S_RECORD_ENTRIES 2
 #define S_RECORD_HASH    32

@@ -90,9 +90,9 @@
 #define S_UNSET        ((br_reason_t) 999)             //  no reason code: a verdict never set
 #define S_LIFETIME_MS  FUZZ_DAY_MS                     //  the envelopes' lifetime
 #define S_MATCHED_MS   (FUZZ_NOW_MS - 7 * FUZZ_DAY_MS) //  when the matching ran
-//  A ledger record (br_ledger.h): where its statement's length is, and
-//  the signatures and hash at its end
-#define S_RECORD_STATEMENT (1 + 8 + 8 + BR_LEDGER_HASH_SIZE)
+//  A ledger record (br_ledger_record.h): where its statement's length is,
+//  and the signatures and hash at its end
+#define S_RECORD_STATEMENT BR_LEDGER_OFFSET_STATEMENT
 #define S_RECORD_TAIL      (2 * BR_SIGNATURE_SIZE + BR_LEDGER_HASH_SIZE)
 
 _Static_assert(FUZZ_EXCHANGE_OWN_COUNT == FUZZ_AGREEMENT_COMPLETED + 1,
