@@ -5,66 +5,27 @@
 
 #include "bruecke.h"
 #include "bb_match.h"
+#include "bb_match_internal.h"
+#include "bb_match_check.h"
 
 #define S_ID_HEX_SIZE       (2 * BB_MATCH_ID_SIZE + 1)
-#define S_NONE              UINT32_MAX //  no index
-#define S_GROW_MIN          16         //  first allocation of a growing array
-#define S_ERROR_SIZE        256        //  room for a verification error in the selftest
-#define S_QUARTER_TEXT_SIZE 24         //  room for "2026Q3" and any int pair
-
-typedef struct {
-    char node_id[BR_NODE_ID_MAX + 1]; //  the town's node id
-    int balance;                      //  hours given minus received, at the start
-    int capacity;                     //  coaching hours it has left this quarter
-    int load;                         //  hours proposed for it as provider in the run
-    int running;                      //  its balance after the run's proposals so far
-    uint32_t history_first;           //  its first entry in the run's history table
-    uint32_t history_count;           //  towns that received from it
-    uint32_t stamp;                   //  = sequence of the request being matched if
-                                      //  it received from that request's town
-} s_town_t;
-
-typedef struct {
-    char code[BB_MATCH_TOPIC_MAX + 1]; //  the topic's code
-    bool planned;                      //  in the staged plan
-    int from_quarter;                  //  open from this quarter on, if planned
-    uint32_t first;                    //  its first offer in the run's topic table
-    uint32_t count;                    //  its open offers
-} s_topic_t;
-
-typedef struct {
-    uint8_t id[BB_MATCH_ID_SIZE]; //  the offer's id
-    uint32_t provider;            //  town index of the offering town
-    uint32_t topic;               //  topic index
-    int hours;                    //  hours per transfer
-} s_offer_t;
-
-typedef struct {
-    uint8_t id[BB_MATCH_ID_SIZE];       //  the request's id
-    uint32_t receiver;                  //  town index of the requesting town
-    uint32_t topic;                     //  topic index, S_NONE for one offer
-    uint8_t offer_id[BB_MATCH_ID_SIZE]; //  the offer asked for, if topic is S_NONE
-} s_request_t;
-
-//  "receiver once received a transfer from provider"
-typedef struct {
-    uint32_t provider; //  town index of the town that gave
-    uint32_t receiver; //  town index of the town that received
-} s_pair_t;
+#define S_GROW_MIN          16  //  first allocation of a growing array
+#define S_ERROR_SIZE        256 //  room for a verification error in the selftest
+#define S_QUARTER_TEXT_SIZE 24  //  room for "2026Q3" and any int pair
 
 //  A request's state during a run.
 typedef struct {
-    uint32_t request;            //  request index
-    uint32_t offer;              //  the offer asked for, resolved; S_NONE if unknown or a topic
-    uint32_t scarcity;           //  offers that could serve it: its sort key
-    bb_match_reason_t reason;    //  MATCHED once proposed, else the last refusal
-    bool retry;                  //  refused, but a balance limit may yet move
+    uint32_t request;         //  request index
+    uint32_t offer;           //  the offer asked for, resolved; BB_MATCH_NONE if unknown or a topic
+    uint32_t scarcity;        //  offers that could serve it: its sort key
+    bb_match_reason_t reason; //  MATCHED once proposed, else the last refusal
+    bool retry;               //  refused, but a balance limit may yet move
     char why[BB_MATCH_WHY_SIZE]; //  the last refusal's text
 } s_state_t;
 
 //  What checking one request's candidate offers found.
 typedef struct {
-    uint32_t best;     //  best fitting offer, S_NONE if none
+    uint32_t best;     //  best fitting offer, BB_MATCH_NONE if none
     uint32_t fitting;  //  offers that keep every rule
     uint32_t own;      //  offers of the requesting town itself
     uint32_t capacity; //  offers whose provider lacks the hours
@@ -72,40 +33,6 @@ typedef struct {
     uint32_t ceiling;  //  offers that would take the provider above the ceiling
     int least_hours;   //  fewest hours among the offers refused for the floor
 } s_scan_t;
-
-struct _bb_match_t {
-    s_town_t *towns;                 //  the towns, in insertion order
-    size_t town_count;               //  how many
-    size_t town_room;                //  allocated entries
-    zhashx_t *town_index;            //  node id -> town index + 1
-    s_topic_t *topics;               //  topics met in offers, requests and plan
-    size_t topic_count;              //  how many
-    size_t topic_room;               //  allocated entries
-    zhashx_t *topic_index;           //  topic code -> topic index + 1
-    s_offer_t *offers;               //  the open offers
-    size_t offer_count;              //  how many
-    size_t offer_room;               //  allocated entries
-    zhashx_t *offer_index;           //  hex offer id -> offer index + 1
-    s_request_t *requests;           //  the open requests
-    size_t request_count;            //  how many
-    size_t request_room;             //  allocated entries
-    zhashx_t *request_index;         //  hex request id -> request index + 1
-    s_pair_t *history;               //  reciprocity history, as added
-    size_t history_count;            //  how many pairs
-    size_t history_room;             //  allocated entries
-    int floor;                       //  lowest balance allowed, hours
-    int ceiling;                     //  highest balance allowed, hours
-    bool plan;                       //  a staged plan is in force
-    int quarter;                     //  the quarter matched, if plan
-    uint32_t *topic_offers;          //  run: offer indices grouped by topic
-    s_pair_t *receivers;             //  run: history sorted by provider, deduplicated
-    bb_match_proposal_t *proposals;  //  results: proposals in the order made
-    size_t proposal_count;           //  how many
-    size_t proposal_room;            //  allocated entries
-    bb_match_unmatched_t *unmatched; //  results: requests without proposal
-    size_t unmatched_count;          //  how many
-    bool ran;                        //  results are from a run
-};
 
 //  ---- Helpers --------------------------------------------------------------
 
@@ -128,12 +55,12 @@ s_id_hex (const uint8_t *id, char hex[S_ID_HEX_SIZE])
     br_hex_encode (id, BB_MATCH_ID_SIZE, hex);
 }
 
-//  Finds `key` in an index table; returns its index or S_NONE.
+//  Finds `key` in an index table; returns its index or BB_MATCH_NONE.
 static uint32_t
 s_index_lookup (zhashx_t *table, const char *key)
 {
     uintptr_t value = (uintptr_t) zhashx_lookup (table, key);
-    return value ? (uint32_t) (value - 1) : S_NONE;
+    return value ? (uint32_t) (value - 1) : BB_MATCH_NONE;
 }
 
 static void
@@ -143,24 +70,12 @@ s_index_insert (zhashx_t *table, const char *key, size_t index)
     assert (rc == 0);
 }
 
-static uint32_t
-s_id_lookup (zhashx_t *table, const uint8_t *id)
+uint32_t
+bb_match_id_lookup (zhashx_t *table, const uint8_t *id)
 {
     char hex[S_ID_HEX_SIZE];
     s_id_hex (id, hex);
     return s_index_lookup (table, hex);
-}
-
-static int
-s_min (int a, int b)
-{
-    return a < b ? a : b;
-}
-
-static int
-s_max (int a, int b)
-{
-    return a > b ? a : b;
 }
 
 static bool
@@ -174,11 +89,11 @@ static uint32_t
 s_topic_intern (bb_match_t *self, const char *code)
 {
     uint32_t index = s_index_lookup (self->topic_index, code);
-    if (index != S_NONE)
+    if (index != BB_MATCH_NONE)
         return index;
-    self->topics = (s_topic_t *) s_grow (self->topics, &self->topic_room, self->topic_count,
-                                         sizeof (s_topic_t));
-    s_topic_t *topic = &self->topics[self->topic_count];
+    self->topics = (bb_match_topic_t *) s_grow (self->topics, &self->topic_room, self->topic_count,
+                                                sizeof (bb_match_topic_t));
+    bb_match_topic_t *topic = &self->topics[self->topic_count];
     memset (topic, 0, sizeof (*topic));
     snprintf (topic->code, sizeof (topic->code), "%s", code);
     s_index_insert (self->topic_index, code, self->topic_count);
@@ -193,9 +108,8 @@ s_quarter_valid (int quarter)
     return year >= BB_MATCH_YEAR_MIN && year <= BB_MATCH_YEAR_MAX && part >= 1 && part <= 4;
 }
 
-//  True if the topic may get proposals in the quarter matched.
-static bool
-s_topic_open (bb_match_t *self, uint32_t topic)
+bool
+bb_match_topic_open (bb_match_t *self, uint32_t topic)
 {
     if (!self->plan)
         return true;
@@ -249,11 +163,11 @@ bb_match_add_town (bb_match_t *self, const char *node_id, int balance, int capac
         !s_value_valid (balance, BB_MATCH_BALANCE_MAX) || capacity < 0 ||
         capacity > BB_MATCH_CAPACITY_MAX)
         return BR_REASON_MALFORMED;
-    if (s_index_lookup (self->town_index, node_id) != S_NONE)
+    if (s_index_lookup (self->town_index, node_id) != BB_MATCH_NONE)
         return BR_REASON_INVALID_STATE;
-    self->towns =
-        (s_town_t *) s_grow (self->towns, &self->town_room, self->town_count, sizeof (s_town_t));
-    s_town_t *town = &self->towns[self->town_count];
+    self->towns = (bb_match_town_t *) s_grow (self->towns, &self->town_room, self->town_count,
+                                              sizeof (bb_match_town_t));
+    bb_match_town_t *town = &self->towns[self->town_count];
     memset (town, 0, sizeof (*town));
     snprintf (town->node_id, sizeof (town->node_id), "%s", node_id);
     town->balance = balance;
@@ -271,15 +185,15 @@ bb_match_add_offer (bb_match_t *self, const uint8_t *id, const char *provider, c
     if (!br_token_valid (topic, BB_MATCH_TOPIC_MAX) || hours < 1 || hours > BB_MATCH_HOURS_MAX)
         return BR_REASON_MALFORMED;
     uint32_t town = s_index_lookup (self->town_index, provider);
-    if (town == S_NONE)
+    if (town == BB_MATCH_NONE)
         return BR_REASON_NOT_FOUND;
     char hex[S_ID_HEX_SIZE];
     s_id_hex (id, hex);
-    if (s_index_lookup (self->offer_index, hex) != S_NONE)
+    if (s_index_lookup (self->offer_index, hex) != BB_MATCH_NONE)
         return BR_REASON_INVALID_STATE;
-    self->offers = (s_offer_t *) s_grow (self->offers, &self->offer_room, self->offer_count,
-                                         sizeof (s_offer_t));
-    s_offer_t *offer = &self->offers[self->offer_count];
+    self->offers = (bb_match_offer_t *) s_grow (self->offers, &self->offer_room, self->offer_count,
+                                                sizeof (bb_match_offer_t));
+    bb_match_offer_t *offer = &self->offers[self->offer_count];
     memcpy (offer->id, id, BB_MATCH_ID_SIZE);
     offer->provider = town;
     offer->topic = s_topic_intern (self, topic);
@@ -295,22 +209,22 @@ s_add_request (bb_match_t *self, const uint8_t *id, const char *receiver, const 
                const uint8_t *offer_id)
 {
     uint32_t town = s_index_lookup (self->town_index, receiver);
-    if (town == S_NONE)
+    if (town == BB_MATCH_NONE)
         return BR_REASON_NOT_FOUND;
     char hex[S_ID_HEX_SIZE];
     s_id_hex (id, hex);
-    if (s_index_lookup (self->request_index, hex) != S_NONE)
+    if (s_index_lookup (self->request_index, hex) != BB_MATCH_NONE)
         return BR_REASON_INVALID_STATE;
-    self->requests = (s_request_t *) s_grow (self->requests, &self->request_room,
-                                             self->request_count, sizeof (s_request_t));
-    s_request_t *request = &self->requests[self->request_count];
+    self->requests = (bb_match_request_t *) s_grow (
+        self->requests, &self->request_room, self->request_count, sizeof (bb_match_request_t));
+    bb_match_request_t *request = &self->requests[self->request_count];
     memset (request, 0, sizeof (*request));
     memcpy (request->id, id, BB_MATCH_ID_SIZE);
     request->receiver = town;
     if (topic)
         request->topic = s_topic_intern (self, topic);
     else {
-        request->topic = S_NONE;
+        request->topic = BB_MATCH_NONE;
         memcpy (request->offer_id, offer_id, BB_MATCH_ID_SIZE);
     }
     s_index_insert (self->request_index, hex, self->request_count);
@@ -343,10 +257,10 @@ bb_match_add_history (bb_match_t *self, const char *receiver, const char *provid
         return BR_REASON_MALFORMED;
     uint32_t receiver_index = s_index_lookup (self->town_index, receiver);
     uint32_t provider_index = s_index_lookup (self->town_index, provider);
-    if (receiver_index == S_NONE || provider_index == S_NONE)
+    if (receiver_index == BB_MATCH_NONE || provider_index == BB_MATCH_NONE)
         return BR_REASON_NOT_FOUND;
-    self->history = (s_pair_t *) s_grow (self->history, &self->history_room, self->history_count,
-                                         sizeof (s_pair_t));
+    self->history = (bb_match_pair_t *) s_grow (self->history, &self->history_room,
+                                                self->history_count, sizeof (bb_match_pair_t));
     self->history[self->history_count].provider = provider_index;
     self->history[self->history_count].receiver = receiver_index;
     self->history_count++;
@@ -384,7 +298,7 @@ bb_match_plan_topic (bb_match_t *self, const char *topic, int from_quarter)
         return BR_REASON_MALFORMED;
     //  Intern first: it may move the topics array
     uint32_t index = s_topic_intern (self, topic);
-    s_topic_t *entry = &self->topics[index];
+    bb_match_topic_t *entry = &self->topics[index];
     entry->planned = true;
     entry->from_quarter = from_quarter;
     return BR_REASON_OK;
@@ -409,7 +323,7 @@ s_build_topic_table (bb_match_t *self)
         self->topics[index].count = 0;
     }
     for (size_t index = 0; index < self->offer_count; index++) {
-        s_topic_t *topic = &self->topics[self->offers[index].topic];
+        bb_match_topic_t *topic = &self->topics[self->offers[index].topic];
         self->topic_offers[topic->first + topic->count++] = (uint32_t) index;
     }
 }
@@ -417,8 +331,8 @@ s_build_topic_table (bb_match_t *self)
 static int
 s_pair_compare (const void *left, const void *right)
 {
-    const s_pair_t *a = (const s_pair_t *) left;
-    const s_pair_t *b = (const s_pair_t *) right;
+    const bb_match_pair_t *a = (const bb_match_pair_t *) left;
+    const bb_match_pair_t *b = (const bb_match_pair_t *) right;
     if (a->provider != b->provider)
         return a->provider < b->provider ? -1 : 1;
     if (a->receiver != b->receiver)
@@ -432,10 +346,11 @@ static void
 s_build_history_table (bb_match_t *self)
 {
     free (self->receivers);
-    self->receivers = (s_pair_t *) zmalloc ((self->history_count + 1) * sizeof (s_pair_t));
+    self->receivers =
+        (bb_match_pair_t *) zmalloc ((self->history_count + 1) * sizeof (bb_match_pair_t));
     if (self->history_count)
-        memcpy (self->receivers, self->history, self->history_count * sizeof (s_pair_t));
-    qsort (self->receivers, self->history_count, sizeof (s_pair_t), s_pair_compare);
+        memcpy (self->receivers, self->history, self->history_count * sizeof (bb_match_pair_t));
+    qsort (self->receivers, self->history_count, sizeof (bb_match_pair_t), s_pair_compare);
     size_t unique = 0;
     for (size_t index = 0; index < self->history_count; index++)
         if (unique == 0 || s_pair_compare (&self->receivers[unique - 1], &self->receivers[index]))
@@ -445,7 +360,7 @@ s_build_history_table (bb_match_t *self)
         self->towns[index].history_count = 0;
     }
     for (size_t index = unique; index-- > 0;) {
-        s_town_t *town = &self->towns[self->receivers[index].provider];
+        bb_match_town_t *town = &self->towns[self->receivers[index].provider];
         town->history_first = (uint32_t) index;
         town->history_count++;
     }
@@ -459,10 +374,10 @@ s_state_compare (const void *left, const void *right, void *argument)
     const s_state_t *a = (const s_state_t *) left;
     const s_state_t *b = (const s_state_t *) right;
     const bb_match_t *self = (const bb_match_t *) argument;
-    const s_request_t *request_a = &self->requests[a->request];
-    const s_request_t *request_b = &self->requests[b->request];
-    bool specific_a = request_a->topic == S_NONE;
-    bool specific_b = request_b->topic == S_NONE;
+    const bb_match_request_t *request_a = &self->requests[a->request];
+    const bb_match_request_t *request_b = &self->requests[b->request];
+    bool specific_a = request_a->topic == BB_MATCH_NONE;
+    bool specific_b = request_b->topic == BB_MATCH_NONE;
     if (specific_a != specific_b)
         return specific_a ? -1 : 1;
     if (a->scarcity != b->scarcity)
@@ -482,15 +397,15 @@ s_reciprocal (bb_match_t *self, uint32_t provider, uint32_t sequence)
 static bool
 s_better (bb_match_t *self, uint32_t a, uint32_t b, uint32_t sequence)
 {
-    const s_offer_t *offer_a = &self->offers[a];
-    const s_offer_t *offer_b = &self->offers[b];
+    const bb_match_offer_t *offer_a = &self->offers[a];
+    const bb_match_offer_t *offer_b = &self->offers[b];
     bool reciprocal_a = s_reciprocal (self, offer_a->provider, sequence);
     bool reciprocal_b = s_reciprocal (self, offer_b->provider, sequence);
     if (reciprocal_a != reciprocal_b)
         return reciprocal_a;
     //  Utilisation after the transfer, compared without rounding
-    const s_town_t *town_a = &self->towns[offer_a->provider];
-    const s_town_t *town_b = &self->towns[offer_b->provider];
+    const bb_match_town_t *town_a = &self->towns[offer_a->provider];
+    const bb_match_town_t *town_b = &self->towns[offer_b->provider];
     int64_t used_a = (int64_t) (town_a->load + offer_a->hours) * town_b->capacity;
     int64_t used_b = (int64_t) (town_b->load + offer_b->hours) * town_a->capacity;
     if (used_a != used_b)
@@ -505,12 +420,12 @@ static void
 s_check_offer (bb_match_t *self, uint32_t receiver, uint32_t offer_index, uint32_t sequence,
                s_scan_t *scan)
 {
-    const s_offer_t *offer = &self->offers[offer_index];
+    const bb_match_offer_t *offer = &self->offers[offer_index];
     if (offer->provider == receiver) {
         scan->own++;
         return;
     }
-    const s_town_t *provider = &self->towns[offer->provider];
+    const bb_match_town_t *provider = &self->towns[offer->provider];
     if (provider->load + offer->hours > provider->capacity) {
         scan->capacity++;
         return;
@@ -526,7 +441,7 @@ s_check_offer (bb_match_t *self, uint32_t receiver, uint32_t offer_index, uint32
         return;
     }
     scan->fitting++;
-    if (scan->best == S_NONE || s_better (self, offer_index, scan->best, sequence))
+    if (scan->best == BB_MATCH_NONE || s_better (self, offer_index, scan->best, sequence))
         scan->best = offer_index;
 }
 
@@ -541,10 +456,10 @@ static void
 s_propose (bb_match_t *self, s_state_t *state, uint32_t offer_index, uint32_t fitting,
            uint32_t sequence)
 {
-    const s_request_t *request = &self->requests[state->request];
-    const s_offer_t *offer = &self->offers[offer_index];
-    s_town_t *provider = &self->towns[offer->provider];
-    s_town_t *receiver = &self->towns[request->receiver];
+    const bb_match_request_t *request = &self->requests[state->request];
+    const bb_match_offer_t *offer = &self->offers[offer_index];
+    bb_match_town_t *provider = &self->towns[offer->provider];
+    bb_match_town_t *receiver = &self->towns[request->receiver];
     self->proposals = (bb_match_proposal_t *) s_grow (
         self->proposals, &self->proposal_room, self->proposal_count, sizeof (bb_match_proposal_t));
     bb_match_proposal_t *proposal = &self->proposals[self->proposal_count++];
@@ -558,7 +473,7 @@ s_propose (bb_match_t *self, s_state_t *state, uint32_t offer_index, uint32_t fi
     proposal->reciprocal = s_reciprocal (self, offer->provider, sequence);
 
     char choice[BB_MATCH_WHY_SIZE];
-    if (request->topic == S_NONE)
+    if (request->topic == BB_MATCH_NONE)
         snprintf (choice, sizeof (choice), "requested offer");
     else if (proposal->reciprocal)
         snprintf (choice, sizeof (choice),
@@ -585,16 +500,17 @@ s_propose (bb_match_t *self, s_state_t *state, uint32_t offer_index, uint32_t fi
 static void
 s_refuse (bb_match_t *self, s_state_t *state, const s_scan_t *scan)
 {
-    const s_request_t *request = &self->requests[state->request];
-    const s_town_t *receiver = &self->towns[request->receiver];
+    const bb_match_request_t *request = &self->requests[state->request];
+    const bb_match_town_t *receiver = &self->towns[request->receiver];
     const char *topic =
-        self->topics[request->topic == S_NONE ? self->offers[state->offer].topic : request->topic]
+        self->topics[request->topic == BB_MATCH_NONE ? self->offers[state->offer].topic
+                                                     : request->topic]
             .code;
     uint32_t balance = scan->floor + scan->ceiling;
     int length;
     if (balance == 0 && scan->capacity == 0) {
-        state->reason = request->topic == S_NONE ? BB_MATCH_OWN_OFFER : BB_MATCH_NO_OFFER;
-        if (request->topic == S_NONE)
+        state->reason = request->topic == BB_MATCH_NONE ? BB_MATCH_OWN_OFFER : BB_MATCH_NO_OFFER;
+        if (request->topic == BB_MATCH_NONE)
             length =
                 snprintf (state->why, sizeof (state->why), "the requested offer is the town's own");
         else
@@ -615,8 +531,8 @@ s_refuse (bb_match_t *self, s_state_t *state, const s_scan_t *scan)
                                scan->ceiling, topic, self->ceiling);
     } else {
         state->reason = BB_MATCH_CAPACITY;
-        if (request->topic == S_NONE) {
-            const s_town_t *provider = &self->towns[self->offers[state->offer].provider];
+        if (request->topic == BB_MATCH_NONE) {
+            const bb_match_town_t *provider = &self->towns[self->offers[state->offer].provider];
             length = snprintf (state->why, sizeof (state->why),
                                "capacity exhausted: %s has %d of %d h left, the offer needs %d h",
                                provider->node_id, provider->capacity - provider->load,
@@ -636,16 +552,17 @@ s_refuse (bb_match_t *self, s_state_t *state, const s_scan_t *scan)
 static bool
 s_match_one (bb_match_t *self, s_state_t *state, uint32_t sequence)
 {
-    const s_request_t *request = &self->requests[state->request];
+    const bb_match_request_t *request = &self->requests[state->request];
     state->retry = false;
-    if (request->topic == S_NONE && state->offer == S_NONE) {
+    if (request->topic == BB_MATCH_NONE && state->offer == BB_MATCH_NONE) {
         state->reason = BB_MATCH_NO_OFFER;
         snprintf (state->why, sizeof (state->why), "the requested offer is not open");
         return false;
     }
-    uint32_t topic = request->topic == S_NONE ? self->offers[state->offer].topic : request->topic;
-    if (!s_topic_open (self, topic)) {
-        const s_topic_t *entry = &self->topics[topic];
+    uint32_t topic =
+        request->topic == BB_MATCH_NONE ? self->offers[state->offer].topic : request->topic;
+    if (!bb_match_topic_open (self, topic)) {
+        const bb_match_topic_t *entry = &self->topics[topic];
         char matched[S_QUARTER_TEXT_SIZE], from[S_QUARTER_TEXT_SIZE];
         s_quarter_text (self->quarter, matched, sizeof (matched));
         state->reason = BB_MATCH_NOT_IN_PLAN;
@@ -659,20 +576,20 @@ s_match_one (bb_match_t *self, s_state_t *state, uint32_t sequence)
         return false;
     }
     //  Mark the towns that once received from the requesting town
-    const s_town_t *receiver = &self->towns[request->receiver];
+    const bb_match_town_t *receiver = &self->towns[request->receiver];
     for (uint32_t index = 0; index < receiver->history_count; index++)
         self->towns[self->receivers[receiver->history_first + index].receiver].stamp = sequence;
 
-    s_scan_t scan = {.best = S_NONE};
-    if (request->topic == S_NONE)
+    s_scan_t scan = {.best = BB_MATCH_NONE};
+    if (request->topic == BB_MATCH_NONE)
         s_check_offer (self, request->receiver, state->offer, sequence, &scan);
     else {
-        const s_topic_t *entry = &self->topics[topic];
+        const bb_match_topic_t *entry = &self->topics[topic];
         const uint32_t *offer = self->topic_offers + entry->first;
         for (uint32_t index = 0; index < entry->count; index++)
             s_check_offer (self, request->receiver, offer[index], sequence, &scan);
     }
-    if (scan.best != S_NONE) {
+    if (scan.best != BB_MATCH_NONE) {
         s_propose (self, state, scan.best, scan.fitting, sequence);
         return true;
     }
@@ -686,11 +603,11 @@ size_t
 bb_match_run (bb_match_t *self)
 {
     assert (self);
-    assert (self->request_count < S_NONE && self->offer_count < S_NONE);
+    assert (self->request_count < BB_MATCH_NONE && self->offer_count < BB_MATCH_NONE);
     self->proposal_count = 0;
     self->unmatched_count = 0;
     for (size_t index = 0; index < self->town_count; index++) {
-        s_town_t *town = &self->towns[index];
+        bb_match_town_t *town = &self->towns[index];
         town->load = 0;
         town->running = town->balance;
         town->stamp = 0;
@@ -700,12 +617,12 @@ bb_match_run (bb_match_t *self)
 
     s_state_t *states = (s_state_t *) zmalloc ((self->request_count + 1) * sizeof (s_state_t));
     for (size_t index = 0; index < self->request_count; index++) {
-        const s_request_t *request = &self->requests[index];
+        const bb_match_request_t *request = &self->requests[index];
         s_state_t *state = &states[index];
         state->request = (uint32_t) index;
-        state->offer = S_NONE;
-        if (request->topic == S_NONE)
-            state->offer = s_id_lookup (self->offer_index, request->offer_id);
+        state->offer = BB_MATCH_NONE;
+        if (request->topic == BB_MATCH_NONE)
+            state->offer = bb_match_id_lookup (self->offer_index, request->offer_id);
         else
             state->scarcity = self->topics[request->topic].count;
     }
@@ -730,15 +647,15 @@ bb_match_run (bb_match_t *self)
         const s_state_t *state = &states[index];
         if (state->reason == BB_MATCH_MATCHED)
             continue;
-        const s_request_t *request = &self->requests[state->request];
+        const bb_match_request_t *request = &self->requests[state->request];
         bb_match_unmatched_t *unmatched = &self->unmatched[self->unmatched_count++];
         memcpy (unmatched->request_id, request->id, BB_MATCH_ID_SIZE);
         snprintf (unmatched->receiver, sizeof (unmatched->receiver), "%s",
                   self->towns[request->receiver].node_id);
-        uint32_t topic = request->topic != S_NONE ? request->topic
-                         : state->offer != S_NONE ? self->offers[state->offer].topic
-                                                  : S_NONE;
-        if (topic != S_NONE)
+        uint32_t topic = request->topic != BB_MATCH_NONE ? request->topic
+                         : state->offer != BB_MATCH_NONE ? self->offers[state->offer].topic
+                                                         : BB_MATCH_NONE;
+        if (topic != BB_MATCH_NONE)
             snprintf (unmatched->topic, sizeof (unmatched->topic), "%s", self->topics[topic].code);
         unmatched->reason = state->reason;
         memcpy (unmatched->why, state->why, sizeof (unmatched->why));
@@ -800,94 +717,19 @@ bb_match_reason_name (bb_match_reason_t reason)
 }
 
 //  ---- Verification ---------------------------------------------------------
-
-//  Records a violation; returns false.
-static bool
-s_violation (char *error, size_t error_size, const char *format, ...)
-{
-    if (error && error_size) {
-        va_list arguments;
-        va_start (arguments, format);
-        vsnprintf (error, error_size, format, arguments);
-        va_end (arguments);
-    }
-    return false;
-}
+//  The checker is bb_match_check, apart from the solver.
 
 bool
 bb_match_verify (bb_match_t *self, char *error, size_t error_size)
 {
     assert (self);
-    if (!self->ran)
-        return s_violation (error, error_size, "no run");
-    int *load = (int *) zmalloc ((self->town_count + 1) * sizeof (int));
-    int *running = (int *) zmalloc ((self->town_count + 1) * sizeof (int));
-    bool *seen = (bool *) zmalloc ((self->request_count + 1) * sizeof (bool));
-    for (size_t index = 0; index < self->town_count; index++)
-        running[index] = self->towns[index].balance;
-    bool valid = true;
-    for (size_t index = 0; valid && index < self->proposal_count; index++) {
-        const bb_match_proposal_t *proposal = &self->proposals[index];
-        uint32_t request_index = s_id_lookup (self->request_index, proposal->request_id);
-        uint32_t offer_index = s_id_lookup (self->offer_index, proposal->offer_id);
-        if (request_index == S_NONE || offer_index == S_NONE) {
-            valid =
-                s_violation (error, error_size, "proposal %zu: unknown request or offer", index);
-            break;
-        }
-        const s_request_t *request = &self->requests[request_index];
-        const s_offer_t *offer = &self->offers[offer_index];
-        uint32_t provider = offer->provider;
-        uint32_t receiver = request->receiver;
-        if (seen[request_index])
-            valid = s_violation (error, error_size, "proposal %zu: request proposed twice", index);
-        else if (request->topic == S_NONE &&
-                 memcmp (request->offer_id, offer->id, BB_MATCH_ID_SIZE))
-            valid = s_violation (error, error_size, "proposal %zu: not the offer asked for", index);
-        else if (request->topic != S_NONE && request->topic != offer->topic)
-            valid = s_violation (error, error_size, "proposal %zu: topic differs", index);
-        else if (provider == receiver)
-            valid =
-                s_violation (error, error_size, "proposal %zu: town matched with itself", index);
-        else if (!streq (proposal->provider, self->towns[provider].node_id) ||
-                 !streq (proposal->receiver, self->towns[receiver].node_id) ||
-                 !streq (proposal->topic, self->topics[offer->topic].code) ||
-                 proposal->hours != offer->hours)
-            valid =
-                s_violation (error, error_size, "proposal %zu: fields differ from input", index);
-        else if (!s_topic_open (self, offer->topic))
-            valid = s_violation (error, error_size, "proposal %zu: topic not in plan", index);
-        if (!valid)
-            break;
-        seen[request_index] = true;
-        load[provider] += offer->hours;
-        running[provider] += offer->hours;
-        running[receiver] -= offer->hours;
-        const s_town_t *giver = &self->towns[provider];
-        const s_town_t *taker = &self->towns[receiver];
-        if (load[provider] > giver->capacity)
-            valid = s_violation (error, error_size, "proposal %zu: %s over capacity", index,
-                                 giver->node_id);
-        else if (running[provider] > s_max (self->ceiling, giver->balance) ||
-                 running[receiver] < s_min (self->floor, taker->balance))
-            valid = s_violation (error, error_size, "proposal %zu: balance limit broken", index);
+    if (!self->ran) {
+        if (error && error_size)
+            snprintf (error, error_size, "no run");
+        return false;
     }
-    for (size_t index = 0; valid && index < self->unmatched_count; index++) {
-        const bb_match_unmatched_t *unmatched = &self->unmatched[index];
-        uint32_t request_index = s_id_lookup (self->request_index, unmatched->request_id);
-        if (request_index == S_NONE || seen[request_index] || unmatched->reason == BB_MATCH_MATCHED)
-            valid = s_violation (error, error_size, "unmatched %zu: unknown, repeated or matched",
-                                 index);
-        else
-            seen[request_index] = true;
-    }
-    for (size_t index = 0; valid && index < self->request_count; index++)
-        if (!seen[index])
-            valid = s_violation (error, error_size, "request %zu has no result", index);
-    free (seen);
-    free (running);
-    free (load);
-    return valid;
+    return bb_match_check (self, self->proposals, self->proposal_count, self->unmatched,
+                           self->unmatched_count, error, error_size);
 }
 
 //  ---- Selftest -------------------------------------------------------------
