@@ -7,6 +7,7 @@
 #include "bb_match.h"
 #include "bb_match_internal.h"
 #include "bb_match_check.h"
+#include "bb_match_tables.h"
 
 #define S_ID_HEX_SIZE       (2 * BB_MATCH_ID_SIZE + 1)
 #define S_GROW_MIN          16  //  first allocation of a growing array
@@ -304,87 +305,6 @@ bb_match_plan_topic (bb_match_t *self, const char *topic, int from_quarter)
     return BR_REASON_OK;
 }
 
-//  ---- The run's tables -----------------------------------------------------
-
-//  Groups offer indices by topic (a counting sort), in insertion order.
-static void
-s_build_topic_table (bb_match_t *self)
-{
-    free (self->topic_offers);
-    self->topic_offers = (uint32_t *) zmalloc ((self->offer_count + 1) * sizeof (uint32_t));
-    for (size_t index = 0; index < self->topic_count; index++)
-        self->topics[index].count = 0;
-    for (size_t index = 0; index < self->offer_count; index++)
-        self->topics[self->offers[index].topic].count++;
-    uint32_t first = 0;
-    for (size_t index = 0; index < self->topic_count; index++) {
-        self->topics[index].first = first;
-        first += self->topics[index].count;
-        self->topics[index].count = 0;
-    }
-    for (size_t index = 0; index < self->offer_count; index++) {
-        bb_match_topic_t *topic = &self->topics[self->offers[index].topic];
-        self->topic_offers[topic->first + topic->count++] = (uint32_t) index;
-    }
-}
-
-static int
-s_pair_compare (const void *left, const void *right)
-{
-    const bb_match_pair_t *a = (const bb_match_pair_t *) left;
-    const bb_match_pair_t *b = (const bb_match_pair_t *) right;
-    if (a->provider != b->provider)
-        return a->provider < b->provider ? -1 : 1;
-    if (a->receiver != b->receiver)
-        return a->receiver < b->receiver ? -1 : 1;
-    return 0;
-}
-
-//  Sorts the history by provider, drops repeats, and points each town at
-//  the towns that received from it.
-static void
-s_build_history_table (bb_match_t *self)
-{
-    free (self->receivers);
-    self->receivers =
-        (bb_match_pair_t *) zmalloc ((self->history_count + 1) * sizeof (bb_match_pair_t));
-    if (self->history_count)
-        memcpy (self->receivers, self->history, self->history_count * sizeof (bb_match_pair_t));
-    qsort (self->receivers, self->history_count, sizeof (bb_match_pair_t), s_pair_compare);
-    size_t unique = 0;
-    for (size_t index = 0; index < self->history_count; index++)
-        if (unique == 0 || s_pair_compare (&self->receivers[unique - 1], &self->receivers[index]))
-            self->receivers[unique++] = self->receivers[index];
-    for (size_t index = 0; index < self->town_count; index++) {
-        self->towns[index].history_first = 0;
-        self->towns[index].history_count = 0;
-    }
-    for (size_t index = unique; index-- > 0;) {
-        bb_match_town_t *town = &self->towns[self->receivers[index].provider];
-        town->history_first = (uint32_t) index;
-        town->history_count++;
-    }
-}
-
-//  Request order: requests for one offer first, then by how few offers
-//  could serve them, then by id.
-static int
-s_state_compare (const void *left, const void *right, void *argument)
-{
-    const s_state_t *a = (const s_state_t *) left;
-    const s_state_t *b = (const s_state_t *) right;
-    const bb_match_t *self = (const bb_match_t *) argument;
-    const bb_match_request_t *request_a = &self->requests[a->request];
-    const bb_match_request_t *request_b = &self->requests[b->request];
-    bool specific_a = request_a->topic == BB_MATCH_NONE;
-    bool specific_b = request_b->topic == BB_MATCH_NONE;
-    if (specific_a != specific_b)
-        return specific_a ? -1 : 1;
-    if (a->scarcity != b->scarcity)
-        return a->scarcity < b->scarcity ? -1 : 1;
-    return memcmp (request_a->id, request_b->id, BB_MATCH_ID_SIZE);
-}
-
 //  ---- Matching one request -------------------------------------------------
 
 static bool
@@ -599,6 +519,25 @@ s_match_one (bb_match_t *self, s_state_t *state, uint32_t sequence)
 
 //  ---- The run --------------------------------------------------------------
 
+//  Request order: requests for one offer first, then by how few offers
+//  could serve them, then by id.
+static int
+s_state_compare (const void *left, const void *right, void *argument)
+{
+    const s_state_t *a = (const s_state_t *) left;
+    const s_state_t *b = (const s_state_t *) right;
+    const bb_match_t *self = (const bb_match_t *) argument;
+    const bb_match_request_t *request_a = &self->requests[a->request];
+    const bb_match_request_t *request_b = &self->requests[b->request];
+    bool specific_a = request_a->topic == BB_MATCH_NONE;
+    bool specific_b = request_b->topic == BB_MATCH_NONE;
+    if (specific_a != specific_b)
+        return specific_a ? -1 : 1;
+    if (a->scarcity != b->scarcity)
+        return a->scarcity < b->scarcity ? -1 : 1;
+    return memcmp (request_a->id, request_b->id, BB_MATCH_ID_SIZE);
+}
+
 size_t
 bb_match_run (bb_match_t *self)
 {
@@ -612,8 +551,7 @@ bb_match_run (bb_match_t *self)
         town->running = town->balance;
         town->stamp = 0;
     }
-    s_build_topic_table (self);
-    s_build_history_table (self);
+    bb_match_tables_build (self);
 
     s_state_t *states = (s_state_t *) zmalloc ((self->request_count + 1) * sizeof (s_state_t));
     for (size_t index = 0; index < self->request_count; index++) {

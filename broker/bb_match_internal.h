@@ -1,11 +1,12 @@
 /*  =========================================================================
     bb_match_internal - what the parts of bb_match share
 
-    Internal to bb_match and its parts (bb_match_check); nothing else
-    includes it. It holds the matching's input, the run's tables and the
-    results (struct _bb_match_t and its element types), and the two
-    look-ups more than one part needs. bb_match alone adds to the input and
-    writes the results; a part reads them, or builds what it is asked to.
+    Internal to bb_match and its parts (bb_match_check, bb_match_tables);
+    nothing else includes it. It holds the matching's input, the run's
+    tables and the results (struct _bb_match_t and its element types), and
+    the two look-ups more than one part needs. bb_match alone adds to the
+    input and writes the results; bb_match_tables builds the run's tables;
+    bb_match_check only reads.
     Every index is into the matching's own arrays; BB_MATCH_NONE is none.
     =========================================================================
 */
