@@ -8,38 +8,16 @@
 #include "bb_match_internal.h"
 #include "bb_match_check.h"
 #include "bb_match_tables.h"
+#include "bb_match_pick.h"
 
-#define S_ID_HEX_SIZE       (2 * BB_MATCH_ID_SIZE + 1)
-#define S_GROW_MIN          16  //  first allocation of a growing array
-#define S_ERROR_SIZE        256 //  room for a verification error in the selftest
-#define S_QUARTER_TEXT_SIZE 24  //  room for "2026Q3" and any int pair
-
-//  A request's state during a run.
-typedef struct {
-    uint32_t request;         //  request index
-    uint32_t offer;           //  the offer asked for, resolved; BB_MATCH_NONE if unknown or a topic
-    uint32_t scarcity;        //  offers that could serve it: its sort key
-    bb_match_reason_t reason; //  MATCHED once proposed, else the last refusal
-    bool retry;               //  refused, but a balance limit may yet move
-    char why[BB_MATCH_WHY_SIZE]; //  the last refusal's text
-} s_state_t;
-
-//  What checking one request's candidate offers found.
-typedef struct {
-    uint32_t best;     //  best fitting offer, BB_MATCH_NONE if none
-    uint32_t fitting;  //  offers that keep every rule
-    uint32_t own;      //  offers of the requesting town itself
-    uint32_t capacity; //  offers whose provider lacks the hours
-    uint32_t floor;    //  offers that would take the receiver below the floor
-    uint32_t ceiling;  //  offers that would take the provider above the ceiling
-    int least_hours;   //  fewest hours among the offers refused for the floor
-} s_scan_t;
+#define S_ID_HEX_SIZE (2 * BB_MATCH_ID_SIZE + 1)
+#define S_GROW_MIN    16  //  first allocation of a growing array
+#define S_ERROR_SIZE  256 //  room for a verification error in the selftest
 
 //  ---- Helpers --------------------------------------------------------------
 
-//  Makes room for one more item in a growing array.
-static void *
-s_grow (void *array, size_t *room, size_t count, size_t item_size)
+void *
+bb_match_grow (void *array, size_t *room, size_t count, size_t item_size)
 {
     if (count < *room)
         return array;
@@ -92,8 +70,8 @@ s_topic_intern (bb_match_t *self, const char *code)
     uint32_t index = s_index_lookup (self->topic_index, code);
     if (index != BB_MATCH_NONE)
         return index;
-    self->topics = (bb_match_topic_t *) s_grow (self->topics, &self->topic_room, self->topic_count,
-                                                sizeof (bb_match_topic_t));
+    self->topics = (bb_match_topic_t *) bb_match_grow (
+        self->topics, &self->topic_room, self->topic_count, sizeof (bb_match_topic_t));
     bb_match_topic_t *topic = &self->topics[self->topic_count];
     memset (topic, 0, sizeof (*topic));
     snprintf (topic->code, sizeof (topic->code), "%s", code);
@@ -166,8 +144,8 @@ bb_match_add_town (bb_match_t *self, const char *node_id, int balance, int capac
         return BR_REASON_MALFORMED;
     if (s_index_lookup (self->town_index, node_id) != BB_MATCH_NONE)
         return BR_REASON_INVALID_STATE;
-    self->towns = (bb_match_town_t *) s_grow (self->towns, &self->town_room, self->town_count,
-                                              sizeof (bb_match_town_t));
+    self->towns = (bb_match_town_t *) bb_match_grow (self->towns, &self->town_room,
+                                                     self->town_count, sizeof (bb_match_town_t));
     bb_match_town_t *town = &self->towns[self->town_count];
     memset (town, 0, sizeof (*town));
     snprintf (town->node_id, sizeof (town->node_id), "%s", node_id);
@@ -192,8 +170,8 @@ bb_match_add_offer (bb_match_t *self, const uint8_t *id, const char *provider, c
     s_id_hex (id, hex);
     if (s_index_lookup (self->offer_index, hex) != BB_MATCH_NONE)
         return BR_REASON_INVALID_STATE;
-    self->offers = (bb_match_offer_t *) s_grow (self->offers, &self->offer_room, self->offer_count,
-                                                sizeof (bb_match_offer_t));
+    self->offers = (bb_match_offer_t *) bb_match_grow (
+        self->offers, &self->offer_room, self->offer_count, sizeof (bb_match_offer_t));
     bb_match_offer_t *offer = &self->offers[self->offer_count];
     memcpy (offer->id, id, BB_MATCH_ID_SIZE);
     offer->provider = town;
@@ -216,7 +194,7 @@ s_add_request (bb_match_t *self, const uint8_t *id, const char *receiver, const 
     s_id_hex (id, hex);
     if (s_index_lookup (self->request_index, hex) != BB_MATCH_NONE)
         return BR_REASON_INVALID_STATE;
-    self->requests = (bb_match_request_t *) s_grow (
+    self->requests = (bb_match_request_t *) bb_match_grow (
         self->requests, &self->request_room, self->request_count, sizeof (bb_match_request_t));
     bb_match_request_t *request = &self->requests[self->request_count];
     memset (request, 0, sizeof (*request));
@@ -260,8 +238,8 @@ bb_match_add_history (bb_match_t *self, const char *receiver, const char *provid
     uint32_t provider_index = s_index_lookup (self->town_index, provider);
     if (receiver_index == BB_MATCH_NONE || provider_index == BB_MATCH_NONE)
         return BR_REASON_NOT_FOUND;
-    self->history = (bb_match_pair_t *) s_grow (self->history, &self->history_room,
-                                                self->history_count, sizeof (bb_match_pair_t));
+    self->history = (bb_match_pair_t *) bb_match_grow (
+        self->history, &self->history_room, self->history_count, sizeof (bb_match_pair_t));
     self->history[self->history_count].provider = provider_index;
     self->history[self->history_count].receiver = receiver_index;
     self->history_count++;
@@ -305,218 +283,6 @@ bb_match_plan_topic (bb_match_t *self, const char *topic, int from_quarter)
     return BR_REASON_OK;
 }
 
-//  ---- Matching one request -------------------------------------------------
-
-static bool
-s_reciprocal (bb_match_t *self, uint32_t provider, uint32_t sequence)
-{
-    return self->towns[provider].stamp == sequence;
-}
-
-//  True if offer `a` is a better choice than offer `b` (both fitting).
-static bool
-s_better (bb_match_t *self, uint32_t a, uint32_t b, uint32_t sequence)
-{
-    const bb_match_offer_t *offer_a = &self->offers[a];
-    const bb_match_offer_t *offer_b = &self->offers[b];
-    bool reciprocal_a = s_reciprocal (self, offer_a->provider, sequence);
-    bool reciprocal_b = s_reciprocal (self, offer_b->provider, sequence);
-    if (reciprocal_a != reciprocal_b)
-        return reciprocal_a;
-    //  Utilisation after the transfer, compared without rounding
-    const bb_match_town_t *town_a = &self->towns[offer_a->provider];
-    const bb_match_town_t *town_b = &self->towns[offer_b->provider];
-    int64_t used_a = (int64_t) (town_a->load + offer_a->hours) * town_b->capacity;
-    int64_t used_b = (int64_t) (town_b->load + offer_b->hours) * town_a->capacity;
-    if (used_a != used_b)
-        return used_a < used_b;
-    if (offer_a->hours != offer_b->hours)
-        return offer_a->hours < offer_b->hours;
-    return memcmp (offer_a->id, offer_b->id, BB_MATCH_ID_SIZE) < 0;
-}
-
-//  Checks one candidate offer for the request of town `receiver`.
-static void
-s_check_offer (bb_match_t *self, uint32_t receiver, uint32_t offer_index, uint32_t sequence,
-               s_scan_t *scan)
-{
-    const bb_match_offer_t *offer = &self->offers[offer_index];
-    if (offer->provider == receiver) {
-        scan->own++;
-        return;
-    }
-    const bb_match_town_t *provider = &self->towns[offer->provider];
-    if (provider->load + offer->hours > provider->capacity) {
-        scan->capacity++;
-        return;
-    }
-    if (self->towns[receiver].running - offer->hours < self->floor) {
-        if (scan->floor == 0 || offer->hours < scan->least_hours)
-            scan->least_hours = offer->hours;
-        scan->floor++;
-        return;
-    }
-    if (provider->running + offer->hours > self->ceiling) {
-        scan->ceiling++;
-        return;
-    }
-    scan->fitting++;
-    if (scan->best == BB_MATCH_NONE || s_better (self, offer_index, scan->best, sequence))
-        scan->best = offer_index;
-}
-
-static void
-s_quarter_text (int quarter, char *text, size_t size)
-{
-    snprintf (text, size, "%dQ%d", quarter / 10, quarter % 10);
-}
-
-//  Records the proposal of `offer_index` for the state's request.
-static void
-s_propose (bb_match_t *self, s_state_t *state, uint32_t offer_index, uint32_t fitting,
-           uint32_t sequence)
-{
-    const bb_match_request_t *request = &self->requests[state->request];
-    const bb_match_offer_t *offer = &self->offers[offer_index];
-    bb_match_town_t *provider = &self->towns[offer->provider];
-    bb_match_town_t *receiver = &self->towns[request->receiver];
-    self->proposals = (bb_match_proposal_t *) s_grow (
-        self->proposals, &self->proposal_room, self->proposal_count, sizeof (bb_match_proposal_t));
-    bb_match_proposal_t *proposal = &self->proposals[self->proposal_count++];
-    memset (proposal, 0, sizeof (*proposal));
-    memcpy (proposal->request_id, request->id, BB_MATCH_ID_SIZE);
-    memcpy (proposal->offer_id, offer->id, BB_MATCH_ID_SIZE);
-    snprintf (proposal->provider, sizeof (proposal->provider), "%s", provider->node_id);
-    snprintf (proposal->receiver, sizeof (proposal->receiver), "%s", receiver->node_id);
-    snprintf (proposal->topic, sizeof (proposal->topic), "%s", self->topics[offer->topic].code);
-    proposal->hours = offer->hours;
-    proposal->reciprocal = s_reciprocal (self, offer->provider, sequence);
-
-    char choice[BB_MATCH_WHY_SIZE];
-    if (request->topic == BB_MATCH_NONE)
-        snprintf (choice, sizeof (choice), "requested offer");
-    else if (proposal->reciprocal)
-        snprintf (choice, sizeof (choice),
-                  "reciprocity: %s received from %s in the past (%u fitting offers)",
-                  provider->node_id, receiver->node_id, fitting);
-    else
-        snprintf (choice, sizeof (choice), "least utilised provider of %u fitting offers", fitting);
-    int length = snprintf (proposal->why, sizeof (proposal->why),
-                           "%s; load %s %d -> %d of %d h; balance %s %+d -> %+d, %s %+d -> %+d",
-                           choice, provider->node_id, provider->load, provider->load + offer->hours,
-                           provider->capacity, provider->node_id, provider->running,
-                           provider->running + offer->hours, receiver->node_id, receiver->running,
-                           receiver->running - offer->hours);
-    assert (length > 0 && (size_t) length < sizeof (proposal->why));
-
-    provider->load += offer->hours;
-    provider->running += offer->hours;
-    receiver->running -= offer->hours;
-    state->reason = BB_MATCH_MATCHED;
-    state->retry = false;
-}
-
-//  Sets the state's refusal from what the scan found.
-static void
-s_refuse (bb_match_t *self, s_state_t *state, const s_scan_t *scan)
-{
-    const bb_match_request_t *request = &self->requests[state->request];
-    const bb_match_town_t *receiver = &self->towns[request->receiver];
-    const char *topic =
-        self->topics[request->topic == BB_MATCH_NONE ? self->offers[state->offer].topic
-                                                     : request->topic]
-            .code;
-    uint32_t balance = scan->floor + scan->ceiling;
-    int length;
-    if (balance == 0 && scan->capacity == 0) {
-        state->reason = request->topic == BB_MATCH_NONE ? BB_MATCH_OWN_OFFER : BB_MATCH_NO_OFFER;
-        if (request->topic == BB_MATCH_NONE)
-            length =
-                snprintf (state->why, sizeof (state->why), "the requested offer is the town's own");
-        else
-            length = snprintf (state->why, sizeof (state->why),
-                               "no open offer on topic %s from another town", topic);
-    } else if (balance > scan->capacity) {
-        state->reason = BB_MATCH_BALANCE;
-        if (scan->floor >= scan->ceiling)
-            length =
-                snprintf (state->why, sizeof (state->why),
-                          "balance limit: %s at %+d h may not go below %+d h, "
-                          "the smallest offer left needs %d h",
-                          receiver->node_id, receiver->running, self->floor, scan->least_hours);
-        else
-            length = snprintf (state->why, sizeof (state->why),
-                               "balance limit: %u offers on topic %s would take their "
-                               "providers above %+d h",
-                               scan->ceiling, topic, self->ceiling);
-    } else {
-        state->reason = BB_MATCH_CAPACITY;
-        if (request->topic == BB_MATCH_NONE) {
-            const bb_match_town_t *provider = &self->towns[self->offers[state->offer].provider];
-            length = snprintf (state->why, sizeof (state->why),
-                               "capacity exhausted: %s has %d of %d h left, the offer needs %d h",
-                               provider->node_id, provider->capacity - provider->load,
-                               provider->capacity, self->offers[state->offer].hours);
-        } else
-            length = snprintf (state->why, sizeof (state->why),
-                               "capacity exhausted: no provider of the %u offers on topic %s "
-                               "has the hours left",
-                               scan->capacity, topic);
-    }
-    assert (length > 0 && (size_t) length < sizeof (state->why));
-    //  Capacity only shrinks; balances move, so a balance refusal may lift
-    state->retry = balance > 0;
-}
-
-//  Tries to find an offer for one request. Returns true if it proposed.
-static bool
-s_match_one (bb_match_t *self, s_state_t *state, uint32_t sequence)
-{
-    const bb_match_request_t *request = &self->requests[state->request];
-    state->retry = false;
-    if (request->topic == BB_MATCH_NONE && state->offer == BB_MATCH_NONE) {
-        state->reason = BB_MATCH_NO_OFFER;
-        snprintf (state->why, sizeof (state->why), "the requested offer is not open");
-        return false;
-    }
-    uint32_t topic =
-        request->topic == BB_MATCH_NONE ? self->offers[state->offer].topic : request->topic;
-    if (!bb_match_topic_open (self, topic)) {
-        const bb_match_topic_t *entry = &self->topics[topic];
-        char matched[S_QUARTER_TEXT_SIZE], from[S_QUARTER_TEXT_SIZE];
-        s_quarter_text (self->quarter, matched, sizeof (matched));
-        state->reason = BB_MATCH_NOT_IN_PLAN;
-        if (entry->planned) {
-            s_quarter_text (entry->from_quarter, from, sizeof (from));
-            snprintf (state->why, sizeof (state->why),
-                      "topic %s is in the plan from %s on, not in %s", entry->code, from, matched);
-        } else
-            snprintf (state->why, sizeof (state->why), "topic %s is not in the plan for %s",
-                      entry->code, matched);
-        return false;
-    }
-    //  Mark the towns that once received from the requesting town
-    const bb_match_town_t *receiver = &self->towns[request->receiver];
-    for (uint32_t index = 0; index < receiver->history_count; index++)
-        self->towns[self->receivers[receiver->history_first + index].receiver].stamp = sequence;
-
-    s_scan_t scan = {.best = BB_MATCH_NONE};
-    if (request->topic == BB_MATCH_NONE)
-        s_check_offer (self, request->receiver, state->offer, sequence, &scan);
-    else {
-        const bb_match_topic_t *entry = &self->topics[topic];
-        const uint32_t *offer = self->topic_offers + entry->first;
-        for (uint32_t index = 0; index < entry->count; index++)
-            s_check_offer (self, request->receiver, offer[index], sequence, &scan);
-    }
-    if (scan.best != BB_MATCH_NONE) {
-        s_propose (self, state, scan.best, scan.fitting, sequence);
-        return true;
-    }
-    s_refuse (self, state, &scan);
-    return false;
-}
-
 //  ---- The run --------------------------------------------------------------
 
 //  Request order: requests for one offer first, then by how few offers
@@ -524,8 +290,8 @@ s_match_one (bb_match_t *self, s_state_t *state, uint32_t sequence)
 static int
 s_state_compare (const void *left, const void *right, void *argument)
 {
-    const s_state_t *a = (const s_state_t *) left;
-    const s_state_t *b = (const s_state_t *) right;
+    const bb_match_state_t *a = (const bb_match_state_t *) left;
+    const bb_match_state_t *b = (const bb_match_state_t *) right;
     const bb_match_t *self = (const bb_match_t *) argument;
     const bb_match_request_t *request_a = &self->requests[a->request];
     const bb_match_request_t *request_b = &self->requests[b->request];
@@ -553,10 +319,11 @@ bb_match_run (bb_match_t *self)
     }
     bb_match_tables_build (self);
 
-    s_state_t *states = (s_state_t *) zmalloc ((self->request_count + 1) * sizeof (s_state_t));
+    bb_match_state_t *states =
+        (bb_match_state_t *) zmalloc ((self->request_count + 1) * sizeof (bb_match_state_t));
     for (size_t index = 0; index < self->request_count; index++) {
         const bb_match_request_t *request = &self->requests[index];
-        s_state_t *state = &states[index];
+        bb_match_state_t *state = &states[index];
         state->request = (uint32_t) index;
         state->offer = BB_MATCH_NONE;
         if (request->topic == BB_MATCH_NONE)
@@ -564,17 +331,17 @@ bb_match_run (bb_match_t *self)
         else
             state->scarcity = self->topics[request->topic].count;
     }
-    qsort_r (states, self->request_count, sizeof (s_state_t), s_state_compare, self);
+    qsort_r (states, self->request_count, sizeof (bb_match_state_t), s_state_compare, self);
 
     uint32_t sequence = 0;
     for (size_t index = 0; index < self->request_count; index++)
-        s_match_one (self, &states[index], ++sequence);
+        bb_match_pick (self, &states[index], ++sequence);
     //  Repair passes: balances moved, so refusals for a balance limit may lift
     bool progress = true;
     while (progress) {
         progress = false;
         for (size_t index = 0; index < self->request_count; index++)
-            if (states[index].retry && s_match_one (self, &states[index], ++sequence))
+            if (states[index].retry && bb_match_pick (self, &states[index], ++sequence))
                 progress = true;
     }
 
@@ -582,7 +349,7 @@ bb_match_run (bb_match_t *self)
     self->unmatched = (bb_match_unmatched_t *) zmalloc (
         (self->request_count - self->proposal_count + 1) * sizeof (bb_match_unmatched_t));
     for (size_t index = 0; index < self->request_count; index++) {
-        const s_state_t *state = &states[index];
+        const bb_match_state_t *state = &states[index];
         if (state->reason == BB_MATCH_MATCHED)
             continue;
         const bb_match_request_t *request = &self->requests[state->request];

@@ -1,13 +1,13 @@
 /*  =========================================================================
     bb_match_internal - what the parts of bb_match share
 
-    Internal to bb_match and its parts (bb_match_check, bb_match_tables);
-    nothing else includes it. It holds the matching's input, the run's
-    tables and the results (struct _bb_match_t and its element types), and
-    the two look-ups more than one part needs. bb_match alone adds to the
-    input and writes the results; bb_match_tables builds the run's tables;
-    bb_match_check only reads.
-    Every index is into the matching's own arrays; BB_MATCH_NONE is none.
+    Internal to bb_match and its parts (bb_match_check, bb_match_tables,
+    bb_match_pick); nothing else includes it. It holds the matching's
+    input, the run's tables and the results (struct _bb_match_t and its
+    element types), and the helpers more than one part needs. bb_match
+    alone adds to the input; bb_match_tables builds the run's tables;
+    bb_match_pick writes the proposals; bb_match_check only reads. Every
+    index is into the matching's own arrays; BB_MATCH_NONE is none.
     =========================================================================
 */
 
@@ -91,6 +91,11 @@ struct _bb_match_t {
     size_t unmatched_count;          //  how many
     bool ran;                        //  results are from a run
 };
+
+//  Makes room for one more item in a growing array of `count` items of
+//  `item_size` bytes, `*room` allocated; returns the array, perhaps moved.
+//  Aborts if memory runs out.
+void *bb_match_grow (void *array, size_t *room, size_t count, size_t item_size);
 
 //  Finds offer or request id `id` in `table` (offer_index or
 //  request_index). Returns its index, or BB_MATCH_NONE if it is not there.
