@@ -13,6 +13,10 @@ target_link_libraries (bruecke-vectors PRIVATE bruecke_common)
 add_test (NAME protocol.vectors
           COMMAND bruecke-vectors check ${CMAKE_SOURCE_DIR}/proto/PROTOCOL.md)
 
+# The README's layout table names every source file, and every class it
+# names exists.
+add_test (NAME docs.layout COMMAND ${CMAKE_SOURCE_DIR}/tests/layout_test.sh ${CMAKE_SOURCE_DIR})
+
 # The operator CLI, driven as IT staff would drive it.
 add_test (NAME cli.operator
           COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_test.sh $<TARGET_FILE:bruecke>)
