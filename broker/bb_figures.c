@@ -5,6 +5,7 @@
 
 #include "bruecke.h"
 #include "bb_figures.h"
+#include "bb_testing.h"
 
 struct _bb_figures_t {
     uint64_t stored;                         //  messages stored since start
@@ -212,15 +213,13 @@ bb_figures_test (bool verbose)
 
     //  Shown on the dashboard: towns, the flow luenen -> unna (2, under
     //  the suppression limit), the refusals
-    char *path = br_temp_directory ("bb_figures");
-    assert (path);
+    bb_testing_t *testing = bb_testing_new ();
+    br_testing_county_t *county = testing->county;
+    bb_store_t *store = testing->store;
     br_reason_t reason;
-    bb_store_t *store = bb_store_new (path, 16 << 20, &reason);
     br_ledger_t *ledger = br_ledger_new (bb_store_env (store), &reason);
-    assert (store && ledger);
-    br_testing_county_t *county = br_testing_county_new ();
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    bb_sender_t *sender = bb_sender_new (router, county->broker, store);
+    assert (ledger);
+    bb_sender_t *sender = bb_sender_new (testing->router, county->broker, store);
     bb_sessions_t *sessions = bb_sessions_new (sender, store);
     bb_sessions_get (sessions, "luenen")->last_seen_ms = 1790000000000LL;
     bb_dashboard_t *dashboard = bb_dashboard_new ("127.0.0.1:0", &reason);
@@ -246,11 +245,8 @@ bb_figures_test (bool verbose)
     bb_dashboard_destroy (&dashboard);
     bb_sessions_destroy (&sessions);
     bb_sender_destroy (&sender);
-    zsock_destroy (&router);
-    br_testing_county_destroy (&county);
     br_ledger_destroy (&ledger);
-    bb_store_destroy (&store);
-    assert (br_temp_directory_remove (&path));
+    bb_testing_destroy (&testing);
     bb_figures_destroy (&figures);
     bb_figures_destroy (&figures);
     //  @end

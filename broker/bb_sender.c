@@ -5,6 +5,7 @@
 
 #include "bruecke.h"
 #include "bb_sender.h"
+#include "bb_testing.h"
 
 struct _bb_sender_t {
     zsock_t *router;         //  the broker's ROUTER (the caller's)
@@ -78,30 +79,26 @@ bb_sender_own (bb_sender_t *self, zframe_t *routing_id, Bruecke__MessageType typ
     return sent;
 }
 
+br_identity_t *
+bb_sender_identity (bb_sender_t *self)
+{
+    assert (self);
+    return self->identity;
+}
+
 void
 bb_sender_test (bool verbose)
 {
     if (verbose)
         printf (" * bb_sender: ");
     //  @selftest
-    char *path = br_temp_directory ("bb_sender");
-    assert (path);
+    bb_testing_t *testing = bb_testing_new ();
+    br_testing_county_t *county = testing->county;
+    bb_sender_t *sender = bb_sender_new (testing->router, county->broker, testing->store);
+    assert (bb_sender_identity (sender) == county->broker);
+    zframe_t *routing_id = testing->routing_id;
+    zsock_t *town = testing->town;
     br_reason_t reason;
-    bb_store_t *store = bb_store_new (path, 16 << 20, &reason);
-    assert (store);
-    br_testing_county_t *county = br_testing_county_new ();
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    assert (zsock_bind (router, "inproc://bb_sender_test") == 0);
-    zsock_t *town = zsock_new (ZMQ_DEALER);
-    zsock_set_identity (town, "luenen-1");
-    assert (zsock_connect (town, "inproc://bb_sender_test") == 0);
-    bb_sender_t *sender = bb_sender_new (router, county->broker, store);
-
-    //  The town says something, so that the router knows its connection
-    zstr_send (town, "hallo");
-    zmsg_t *hello = zmsg_recv (router);
-    zframe_t *routing_id = zmsg_pop (hello);
-    zmsg_destroy (&hello);
 
     //  An own message arrives signed by the broker, for the town
     Bruecke__Heartbeat heartbeat = BRUECKE__HEARTBEAT__INIT;
@@ -126,18 +123,12 @@ bb_sender_test (bool verbose)
     assert (bytes && streq (bytes, "abc"));
     zstr_free (&bytes);
     zframe_t *nobody = zframe_new ("nobody", 6);
-    zsock_set_router_mandatory (router, 1);
     assert (!bb_sender_bytes (sender, nobody, (const uint8_t *) "abc", 3));
     zframe_destroy (&nobody);
 
     bb_sender_destroy (&sender);
     bb_sender_destroy (&sender);
-    zframe_destroy (&routing_id);
-    zsock_destroy (&town);
-    zsock_destroy (&router);
-    br_testing_county_destroy (&county);
-    bb_store_destroy (&store);
-    assert (br_temp_directory_remove (&path));
+    bb_testing_destroy (&testing);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -41,6 +41,9 @@ zchunk_t *bb_sender_build (bb_sender_t *self, Bruecke__MessageType type, const c
 bool bb_sender_own (bb_sender_t *self, zframe_t *routing_id, Bruecke__MessageType type,
                     const char *recipient, const ProtobufCMessage *body);
 
+//  The identity it signs with (the caller's).
+br_identity_t *bb_sender_identity (bb_sender_t *self);
+
 //  Self test of this class.
 void bb_sender_test (bool verbose);
 

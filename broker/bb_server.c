@@ -9,6 +9,7 @@
 #include "bb_dashboard.h"
 #include "bb_figures.h"
 #include "bb_intake.h"
+#include "bb_notices.h"
 #include "bb_sender.h"
 #include "bb_sessions.h"
 #include "bb_store.h"
@@ -37,6 +38,7 @@ typedef struct {
     uint64_t board_sent;                        //  board changes sent to those online
     uint64_t ledger_sent;                       //  ledger records sent to those online
     bb_sessions_t *sessions;                    //  the nodes' sessions
+    bb_notices_t *notices;                      //  the broker's own queued messages
     zlistx_t *batch;                            //  jobs for the next group commit
     int port;                                   //  bound TCP port
     int64_t heartbeat_ms;                       //  heartbeat interval
@@ -73,148 +75,6 @@ s_refuse (s_server_t *self, bb_job_t *job)
                    &refusal.base);
 }
 
-//  ---- Dead letters ---------------------------------------------------------
-
-//  Queues one of the broker's own messages for `recipient`, like any
-//  other message, inside `txn`.
-static br_reason_t
-s_queue_own (s_server_t *self, MDB_txn *txn, Bruecke__MessageType type, const char *recipient,
-             const ProtobufCMessage *body, int64_t lifetime_ms)
-{
-    uint8_t id[BR_MESSAGE_ID_SIZE];
-    zchunk_t *chunk = bb_sender_build (self->sender, type, recipient, body, lifetime_ms, id);
-    br_reason_t result;
-    br_envelope_t *envelope =
-        br_envelope_decode (zchunk_data (chunk), zchunk_size (chunk), &result);
-    result = br_envelope_verify (envelope, br_identity_sign_public (self->identity));
-    assert (result == BR_REASON_OK);
-    uint8_t hash[BR_DIGEST_SIZE];
-    br_envelope_digest (zchunk_data (chunk), zchunk_size (chunk), hash);
-    result = bb_store_enqueue (self->store, txn, br_envelope_header (envelope), zchunk_data (chunk),
-                               zchunk_size (chunk), hash);
-    if (result == BR_REASON_OK)
-        result = bb_store_log (self->store, txn, br_envelope_header (envelope), BR_REASON_OK,
-                               br_now_ms ());
-    bb_sessions_get (self->sessions, recipient)->touched = true;
-    br_envelope_destroy (&envelope);
-    zchunk_destroy (&chunk);
-    return result;
-}
-
-//  Queues a signed DEAD_LETTER notice to `sender` about its message
-//  `message_id`, which `recipient` will never get, for `reason`.
-static br_reason_t
-s_queue_dead_notice (s_server_t *self, MDB_txn *txn, const char *sender, const uint8_t *message_id,
-                     const char *recipient, br_reason_t reason)
-{
-    if (streq (sender, br_identity_node_id (self->identity)) ||
-        !br_roster_lookup_by_id (self->roster, sender))
-        return BR_REASON_OK; //  no notices about notices, nor to nodes gone from the roster
-    Bruecke__DeadLetter body = BRUECKE__DEAD_LETTER__INIT;
-    body.message_id.data = (uint8_t *) message_id;
-    body.message_id.len = BR_MESSAGE_ID_SIZE;
-    body.reason = (Bruecke__ReasonCode) reason;
-    body.recipient = (char *) recipient;
-    return s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, sender, &body.base,
-                        BB_NOTICE_LIFETIME_MS);
-}
-
-//  ---- Consent withdrawal ---------------------------------------------------
-
-//  True if `attestation` rests on a consent withdrawn for the sender or the
-//  recipient of `header`.
-static bool
-s_consent_withdrawn (s_server_t *self, MDB_txn *txn, const Bruecke__Header *header,
-                     const Bruecke__Attestation *attestation)
-{
-    if (!attestation || attestation->basis != BRUECKE__LEGAL_BASIS__BASIS_CONSENT ||
-        attestation->consent_id.len != BR_CONSENT_ID_SIZE)
-        return false;
-    return bb_store_withdrawn (self->store, txn, attestation->consent_id.data, header->recipient) ||
-           bb_store_withdrawn (self->store, txn, attestation->consent_id.data, header->sender);
-}
-
-//  Queued messages found under a withdrawn consent.
-typedef struct {
-    s_server_t *server;        //  the broker
-    const uint8_t *consent_id; //  the withdrawn consent
-    zlistx_t *victims;         //  br_envelope_t *: to drop
-} s_withdrawal_t;
-
-static void
-s_find_withdrawn (void *argument, uint64_t counter, const uint8_t *data, size_t size)
-{
-    (void) counter;
-    s_withdrawal_t *withdrawal = (s_withdrawal_t *) argument;
-    br_reason_t reason;
-    br_envelope_t *envelope = br_envelope_decode (data, size, &reason);
-    //  Stored bytes were verified on intake; verify again to read them safely
-    if (envelope &&
-        br_envelope_verify_in_roster (envelope, withdrawal->server->roster) == BR_REASON_OK) {
-        const Bruecke__Attestation *attestation = br_envelope_message (envelope)->attestation;
-        if (attestation && attestation->basis == BRUECKE__LEGAL_BASIS__BASIS_CONSENT &&
-            attestation->consent_id.len == BR_CONSENT_ID_SIZE &&
-            memcmp (attestation->consent_id.data, withdrawal->consent_id, BR_CONSENT_ID_SIZE) ==
-                0) {
-            zlistx_add_end (withdrawal->victims, envelope);
-            return;
-        }
-    }
-    br_envelope_destroy (&envelope);
-}
-
-static void
-s_destroy_envelope (void **item)
-{
-    br_envelope_destroy ((br_envelope_t **) item);
-}
-
-//  Applies a consent withdrawal passing through: records it, then drops
-//  what is still queued for its recipient under that consent and tells
-//  each sender with a DEAD_LETTER notice (CONSENT_WITHDRAWN).
-static br_reason_t
-s_withdraw (s_server_t *self, MDB_txn *txn, bb_job_t *job)
-{
-    const Bruecke__Header *header = br_envelope_header (job->envelope);
-    ProtobufCMessage *body = NULL;
-    if (br_envelope_open_body (job->envelope, NULL, &bruecke__consent_withdrawal__descriptor,
-                               &body) != BR_REASON_OK) {
-        job->reason = BR_REASON_MALFORMED;
-        return BR_REASON_OK;
-    }
-    Bruecke__ConsentWithdrawal *withdrawal = (Bruecke__ConsentWithdrawal *) body;
-    br_reason_t reason = BR_REASON_OK;
-    if (withdrawal->consent_id.len != BR_CONSENT_ID_SIZE)
-        job->reason = BR_REASON_MALFORMED;
-    else
-        reason = bb_store_withdraw (self->store, txn, withdrawal->consent_id.data,
-                                    header->recipient, job->received_ms);
-    s_withdrawal_t found = {
-        .server = self, .consent_id = withdrawal->consent_id.data, .victims = zlistx_new ()};
-    zlistx_set_destructor (found.victims, s_destroy_envelope);
-    if (reason == BR_REASON_OK && job->reason == BR_REASON_OK)
-        bb_store_read_queue (self->store, txn, header->recipient, 0, SIZE_MAX, s_find_withdrawn,
-                             &found);
-    for (br_envelope_t *victim = (br_envelope_t *) zlistx_first (found.victims);
-         victim && reason == BR_REASON_OK; victim = (br_envelope_t *) zlistx_next (found.victims)) {
-        const Bruecke__Header *dropped = br_envelope_header (victim);
-        bb_record_t record;
-        reason =
-            bb_store_drop (self->store, txn, dropped->sender, dropped->message_id.data, &record);
-        if (reason == BR_REASON_OK)
-            reason = s_queue_dead_notice (self, txn, dropped->sender, dropped->message_id.data,
-                                          dropped->recipient, BR_REASON_CONSENT_WITHDRAWN);
-        else if (reason == BR_REASON_NOT_FOUND)
-            reason = BR_REASON_OK;
-    }
-    if (zlistx_size (found.victims) > 0)
-        zsys_info ("broker: consent withdrawn for %s: %zu queued messages dropped",
-                   header->recipient, zlistx_size (found.victims));
-    zlistx_destroy (&found.victims);
-    br_proto_free (&body);
-    return reason;
-}
-
 //  ---- Transferbörse -------------------------------------------------------
 
 //  Queues every agreement the exchange changed to both of its towns.
@@ -231,11 +91,11 @@ s_queue_agreements (s_server_t *self, MDB_txn *txn)
                              zchunk_size (bytes), BB_EXCHANGE_AGREEMENT_MAX, &decoded);
         assert (message); //  the exchange encoded it just now
         Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
-        reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT, agreement->provider,
-                              message, BR_MAX_LIFETIME_MS);
+        reason = bb_notices_queue (self->notices, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
+                                   agreement->provider, message, BR_MAX_LIFETIME_MS);
         if (reason == BR_REASON_OK)
-            reason = s_queue_own (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
-                                  agreement->receiver, message, BR_MAX_LIFETIME_MS);
+            reason = bb_notices_queue (self->notices, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
+                                       agreement->receiver, message, BR_MAX_LIFETIME_MS);
         br_proto_free (&message);
     }
     zlistx_purge (agreements);
@@ -466,14 +326,14 @@ s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
     } else if (br_message_type_at_broker (header->type) == BR_AT_BROKER_EXCHANGE) {
         reason = s_exchange_take (self, txn, job);
         job->stored = reason == BR_REASON_OK && job->reason == BR_REASON_OK;
-    } else if (s_consent_withdrawn (self, txn, header,
-                                    br_envelope_message (job->envelope)->attestation)) {
+    } else if (bb_notices_withdrawn (self->notices, txn, header,
+                                     br_envelope_message (job->envelope)->attestation)) {
         job->reason = BR_REASON_CONSENT_WITHDRAWN;
         reason = BR_REASON_OK;
     } else {
         reason = BR_REASON_OK;
         if (header->type == BRUECKE__MESSAGE_TYPE__TYPE_CONSENT_WITHDRAWAL)
-            reason = s_withdraw (self, txn, job);
+            reason = bb_notices_withdraw (self->notices, txn, self->roster, job);
         if (reason == BR_REASON_OK && job->reason == BR_REASON_OK)
             reason = bb_store_enqueue (self->store, txn, header, zframe_data (job->data),
                                        zframe_size (job->data), hash);
@@ -747,8 +607,8 @@ s_scan_expired (s_server_t *self)
             br_board_prune (bb_exchange_board (self->exchange), txn, BR_BOARD_CHANGES_KEPT, NULL);
     for (s_notice_t *notice = (s_notice_t *) zlistx_first (expired.notices);
          notice && reason == BR_REASON_OK; notice = (s_notice_t *) zlistx_next (expired.notices)) {
-        reason = s_queue_dead_notice (self, txn, notice->sender, notice->message_id,
-                                      notice->recipient, BR_REASON_EXPIRED);
+        reason = bb_notices_dead_letter (self->notices, txn, self->roster, notice->sender,
+                                         notice->message_id, notice->recipient, BR_REASON_EXPIRED);
         zsys_info ("broker: a message from %s to %s expired undelivered", notice->sender,
                    notice->recipient);
     }
@@ -1024,6 +884,7 @@ s_start (s_server_t *self, br_config_t *config)
     self->router = zsock_new (ZMQ_ROUTER);
     self->sender = bb_sender_new (self->router, self->identity, self->store);
     self->sessions = bb_sessions_new (self->sender, self->store);
+    self->notices = bb_notices_new (self->sender, self->store, self->sessions);
     //  The ZAP handler runs before anything binds: fail closed
     self->zap = zactor_new (bb_zap_actor, NULL);
     reason = s_install_roster (self);
@@ -1073,6 +934,7 @@ s_stop (s_server_t *self)
 {
     bb_intake_destroy (&self->intake); //  the verifiers, and the jobs still out
     zlistx_destroy (&self->batch);
+    bb_notices_destroy (&self->notices);
     bb_sessions_destroy (&self->sessions);
     bb_sender_destroy (&self->sender);
     zsock_destroy (&self->router);

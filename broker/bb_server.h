@@ -56,7 +56,6 @@
 #define BB_DEFAULT_OFFLINE_MS   30000
 #define BB_DEFAULT_SCAN_MS      5000
 #define BB_DEFAULT_REDELIVER_MS 30000
-#define BB_NOTICE_LIFETIME_MS   (7LL * 24 * 3600 * 1000) //  dead-letter notices live a week
 #define BB_CONTROL_TIMEOUT_MS   100
 
 //  The actor: zactor_new (bb_server_actor, &args), args being a

@@ -5,6 +5,7 @@
 
 #include "bruecke.h"
 #include "bb_sessions.h"
+#include "bb_testing.h"
 
 struct _bb_sessions_t {
     bb_sender_t *sender; //  sends (the caller's)
@@ -263,24 +264,13 @@ bb_sessions_test (bool verbose)
     if (verbose)
         printf (" * bb_sessions: ");
     //  @selftest
-    char *path = br_temp_directory ("bb_sessions");
-    assert (path);
-    br_reason_t reason;
-    bb_store_t *store = bb_store_new (path, 16 << 20, &reason);
-    assert (store);
-    br_testing_county_t *county = br_testing_county_new ();
-    zsock_t *router = zsock_new (ZMQ_ROUTER);
-    zsock_set_router_mandatory (router, 1);
-    assert (zsock_bind (router, "inproc://bb_sessions_test") == 0);
-    zsock_t *town = zsock_new (ZMQ_DEALER);
-    zsock_set_rcvtimeo (town, 2000);
-    assert (zsock_connect (town, "inproc://bb_sessions_test") == 0);
-    bb_sender_t *sender = bb_sender_new (router, county->broker, store);
+    bb_testing_t *testing = bb_testing_new ();
+    br_testing_county_t *county = testing->county;
+    bb_store_t *store = testing->store;
+    zsock_t *town = testing->town;
+    zframe_t *routing_id = testing->routing_id;
+    bb_sender_t *sender = bb_sender_new (testing->router, county->broker, store);
     bb_sessions_t *sessions = bb_sessions_new (sender, store);
-    zstr_send (town, "hallo");
-    zmsg_t *first = zmsg_recv (router);
-    zframe_t *routing_id = zmsg_pop (first);
-    zmsg_destroy (&first);
     for (uint8_t number = 1; number <= 3; number++)
         s_test_enqueue (store, "luenen", number);
 
@@ -336,12 +326,7 @@ bb_sessions_test (bool verbose)
     bb_sessions_destroy (&sessions);
     bb_sessions_destroy (&sessions);
     bb_sender_destroy (&sender);
-    zframe_destroy (&routing_id);
-    zsock_destroy (&town);
-    zsock_destroy (&router);
-    br_testing_county_destroy (&county);
-    bb_store_destroy (&store);
-    assert (br_temp_directory_remove (&path));
+    bb_testing_destroy (&testing);
     //  @end
     if (verbose)
         printf ("OK\n");

@@ -3,6 +3,7 @@
     =========================================================================
 */
 
+#include "bruecke.h"
 #include "br_testing.h"
 #include "br_roster_draft.h"
 #include "br_util.h"
@@ -109,6 +110,33 @@ br_testing_county_write (br_testing_county_t *self, const char *directory)
     return reason;
 }
 
+zchunk_t *
+br_testing_message (br_identity_t *from, br_identity_t *to, br_identity_t *seal_to,
+                    Bruecke__MessageType type, const ProtobufCMessage *body, uint8_t consent,
+                    int64_t created_ms, int64_t lifetime_ms)
+{
+    assert (from && to && body);
+    uint8_t id[BR_MESSAGE_ID_SIZE];
+    Bruecke__Header header;
+    br_envelope_header_init (&header, id, type, br_identity_node_id (from),
+                             br_identity_node_id (to), "fruehe-hilfen", 1, created_ms, lifetime_ms);
+    uint8_t consent_id[BR_CONSENT_ID_SIZE] = {consent};
+    char *categories[] = {"household"};
+    Bruecke__Attestation attestation = BRUECKE__ATTESTATION__INIT;
+    attestation.basis = BRUECKE__LEGAL_BASIS__BASIS_CONSENT;
+    attestation.consent_id.data = consent_id;
+    attestation.consent_id.len = sizeof (consent_id);
+    attestation.purpose = "language-support";
+    attestation.data_categories = categories;
+    attestation.n_data_categories = 1;
+    attestation.recipient = (char *) br_identity_node_id (to);
+    attestation.recipient_service = "fruehe-hilfen";
+    attestation.valid_from_ms = created_ms;
+    attestation.valid_until_ms = created_ms + lifetime_ms;
+    return br_envelope_build (from, &header, consent ? &attestation : NULL, body,
+                              br_identity_seal_public (seal_to ? seal_to : to));
+}
+
 void
 br_testing_test (bool verbose)
 {
@@ -142,6 +170,23 @@ br_testing_test (bool verbose)
     br_roster_destroy (&loaded);
     br_identity_destroy (&county_public);
     zstr_free (&file);
+    //  A test message opens for its recipient, signed by its sender
+    Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;
+    note.text = "erfunden";
+    zchunk_t *bytes = br_testing_message (county->luenen, county->unna, NULL,
+                                          BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, &note.base, 3,
+                                          br_now_ms (), 60000);
+    br_envelope_t *envelope =
+        br_envelope_decode (zchunk_data (bytes), zchunk_size (bytes), &reason);
+    assert (envelope && br_envelope_verify_in_roster (envelope, county->roster) == BR_REASON_OK);
+    assert (br_envelope_message (envelope)->attestation->consent_id.data[0] == 3);
+    ProtobufCMessage *body = NULL;
+    assert (br_envelope_open_body (envelope, county->unna, &bruecke__test_note__descriptor,
+                                   &body) == BR_REASON_OK);
+    assert (streq (((Bruecke__TestNote *) body)->text, "erfunden"));
+    br_proto_free (&body);
+    br_envelope_destroy (&envelope);
+    zchunk_destroy (&bytes);
     //  Twice into one directory: the keys are not overwritten
     assert (br_testing_county_write (county, path) != BR_REASON_OK);
     br_testing_county_destroy (&county);

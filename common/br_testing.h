@@ -17,6 +17,7 @@
 #include "br_reason.h"
 #include "br_identity.h"
 #include "br_roster.h"
+#include "br_envelope.h"
 
 //  The county; its members are the selftests' to read, not to free.
 typedef struct {
@@ -46,6 +47,16 @@ br_roster_t *br_testing_county_sign (br_testing_county_t *self);
 //  the county, the broker and the three towns, and roster.bin (the first
 //  signed roster).
 br_reason_t br_testing_county_write (br_testing_county_t *self, const char *directory) BR_WUR;
+
+//  A message of `type` with `body` from `from` to the Frühe Hilfen of
+//  `to`, sealed to `seal_to` (NULL: to `to`; another identity makes a
+//  message its recipient cannot open), made at `created_ms`, living `lifetime_ms`,
+//  under the invented consent whose id is `consent` followed by zeros
+//  (language support, household), or without attestation if `consent` is
+//  0. Returns its bytes, the caller's.
+zchunk_t *br_testing_message (br_identity_t *from, br_identity_t *to, br_identity_t *seal_to,
+                              Bruecke__MessageType type, const ProtobufCMessage *body,
+                              uint8_t consent, int64_t created_ms, int64_t lifetime_ms);
 
 //  Self test of this class.
 void br_testing_test (bool verbose);
