@@ -5,6 +5,7 @@
 
 #include "bruecke.h"
 #include "bb_notices.h"
+#include "bb_exchange.h"
 #include "bb_testing.h"
 
 struct _bb_notices_t {
@@ -60,6 +61,30 @@ bb_notices_queue (bb_notices_t *self, MDB_txn *txn, Bruecke__MessageType type,
 }
 
 br_reason_t
+bb_notices_agreements (bb_notices_t *self, MDB_txn *txn, zlistx_t *agreements)
+{
+    assert (self && txn && agreements);
+    br_reason_t reason = BR_REASON_OK;
+    for (zchunk_t *bytes = (zchunk_t *) zlistx_first (agreements); bytes && reason == BR_REASON_OK;
+         bytes = (zchunk_t *) zlistx_next (agreements)) {
+        br_reason_t decoded;
+        ProtobufCMessage *message =
+            br_proto_decode (&bruecke__agreement__descriptor, zchunk_data (bytes),
+                             zchunk_size (bytes), BB_EXCHANGE_AGREEMENT_MAX, &decoded);
+        assert (message); //  the exchange encoded it just now
+        Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
+        reason = bb_notices_queue (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
+                                   agreement->provider, message, BR_MAX_LIFETIME_MS);
+        if (reason == BR_REASON_OK)
+            reason = bb_notices_queue (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
+                                       agreement->receiver, message, BR_MAX_LIFETIME_MS);
+        br_proto_free (&message);
+    }
+    zlistx_purge (agreements);
+    return reason;
+}
+
+br_reason_t
 bb_notices_dead_letter (bb_notices_t *self, MDB_txn *txn, br_roster_t *roster, const char *sender,
                         const uint8_t *message_id, const char *recipient, br_reason_t reason)
 {
@@ -74,6 +99,50 @@ bb_notices_dead_letter (bb_notices_t *self, MDB_txn *txn, br_roster_t *roster, c
     body.recipient = (char *) recipient;
     return bb_notices_queue (self, txn, BRUECKE__MESSAGE_TYPE__TYPE_DEAD_LETTER, sender, &body.base,
                              BB_NOTICES_LIFETIME_MS);
+}
+
+//  A message that expired, to tell its sender after the scan.
+typedef struct {
+    char sender[BR_NODE_ID_MAX + 1];        //  whose message expired
+    uint8_t message_id[BR_MESSAGE_ID_SIZE]; //  which
+    char recipient[BR_NODE_ID_MAX + 1];     //  who never took it
+} s_expired_t;
+
+static void
+s_on_expired (void *argument, const char *sender, const uint8_t *message_id,
+              const bb_record_t *record)
+{
+    s_expired_t *expired = (s_expired_t *) zmalloc (sizeof (s_expired_t));
+    assert (expired);
+    snprintf (expired->sender, sizeof (expired->sender), "%s", sender);
+    memcpy (expired->message_id, message_id, BR_MESSAGE_ID_SIZE);
+    snprintf (expired->recipient, sizeof (expired->recipient), "%s", record->recipient);
+    zlistx_add_end ((zlistx_t *) argument, expired);
+}
+
+static void
+s_free_expired (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+br_reason_t
+bb_notices_expire (bb_notices_t *self, MDB_txn *txn, br_roster_t *roster, int64_t now_ms)
+{
+    assert (self && txn && roster);
+    zlistx_t *expired = zlistx_new ();
+    zlistx_set_destructor (expired, s_free_expired);
+    br_reason_t reason = bb_store_expire (self->store, txn, now_ms, s_on_expired, expired);
+    for (s_expired_t *notice = (s_expired_t *) zlistx_first (expired);
+         notice && reason == BR_REASON_OK; notice = (s_expired_t *) zlistx_next (expired)) {
+        reason = bb_notices_dead_letter (self, txn, roster, notice->sender, notice->message_id,
+                                         notice->recipient, BR_REASON_EXPIRED);
+        zsys_info ("broker: a message from %s to %s expired undelivered", notice->sender,
+                   notice->recipient);
+    }
+    zlistx_destroy (&expired);
+    return reason;
 }
 
 //  The consent id `attestation` rests on, or NULL.
@@ -285,6 +354,44 @@ bb_notices_test (bool verbose)
     assert (!bb_notices_withdrawn (notices, txn, &later, NULL));
     assert (bb_store_commit (store, &txn) == BR_REASON_OK);
     assert (bb_store_depth (store, "unna") == 1 && bb_store_depth (store, "luenen") == 3);
+
+    //  A note that expired an hour ago goes to the dead letters; Lünen
+    //  hears of it
+    Bruecke__TestNote late = BRUECKE__TEST_NOTE__INIT;
+    late.text = "zu spät (erfunden)";
+    zchunk_t *expired = br_testing_message (county->luenen, county->unna, NULL,
+                                            BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, &late.base, 0,
+                                            br_now_ms () - 2 * 3600 * 1000, 3600 * 1000);
+    br_reason_t reason;
+    br_envelope_t *parsed =
+        br_envelope_decode (zchunk_data (expired), zchunk_size (expired), &reason);
+    assert (parsed && br_envelope_verify_in_roster (parsed, county->roster) == BR_REASON_OK);
+    uint8_t hash[BR_DIGEST_SIZE] = {0xe1};
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_store_enqueue (store, txn, br_envelope_header (parsed), zchunk_data (expired),
+                              zchunk_size (expired), hash) == BR_REASON_OK);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bb_store_depth (store, "unna") == 2);
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_notices_expire (notices, txn, county->roster, br_now_ms ()) == BR_REASON_OK);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (bb_store_depth (store, "unna") == 1 && bb_store_depth (store, "luenen") == 4);
+    br_envelope_destroy (&parsed);
+    zchunk_destroy (&expired);
+
+    //  An agreement goes to both of its towns
+    Bruecke__Agreement agreement = BRUECKE__AGREEMENT__INIT;
+    agreement.provider = "kamen";
+    agreement.receiver = "unna";
+    zlistx_t *agreements = zlistx_new ();
+    zlistx_set_destructor (agreements, (zlistx_destructor_fn *) zchunk_destroy);
+    zlistx_add_end (agreements, br_proto_encode (&agreement.base));
+    assert (bb_store_begin (store, &txn) == BR_REASON_OK);
+    assert (bb_notices_agreements (notices, txn, agreements) == BR_REASON_OK);
+    assert (bb_store_commit (store, &txn) == BR_REASON_OK);
+    assert (zlistx_size (agreements) == 0);
+    assert (bb_store_depth (store, "kamen") == 1 && bb_store_depth (store, "unna") == 2);
+    zlistx_destroy (&agreements);
 
     //  A withdrawal whose body is no withdrawal is refused MALFORMED
     Bruecke__TestNote note = BRUECKE__TEST_NOTE__INIT;

@@ -4,7 +4,8 @@
     What the broker itself puts into a town's queue, delivered like any
     other message: agreements of the Transferbörse, and DEAD_LETTER notices
     telling a sender that its message will never reach its recipient (it
-    expired, or the consent it rests on was withdrawn). A CONSENT_WITHDRAWAL
+    expired, or the consent it rests on was withdrawn). Expired messages
+    move to the dead letters with a notice each. A CONSENT_WITHDRAWAL
     passing through is recorded, and what is still queued for its recipient
     under that consent is dropped with a notice to each sender
     (PROTOCOL.md 8). Everything happens inside the caller's transaction.
@@ -41,6 +42,11 @@ br_reason_t bb_notices_queue (bb_notices_t *self, MDB_txn *txn, Bruecke__Message
                               const char *recipient, const ProtobufCMessage *body,
                               int64_t lifetime_ms) BR_WUR;
 
+//  Queues each agreement in `agreements` (zchunk_t *, encoded
+//  Bruecke__Agreement, as the exchange left them) to both of its towns,
+//  then empties the list. Returns OK or a store reason.
+br_reason_t bb_notices_agreements (bb_notices_t *self, MDB_txn *txn, zlistx_t *agreements) BR_WUR;
+
 //  Queues a DEAD_LETTER to `sender` about its message `message_id`, which
 //  `recipient` will never get, for `reason`; nothing for a notice about a
 //  notice (`sender` is the broker) or to a node not in `roster`. Returns OK
@@ -48,6 +54,12 @@ br_reason_t bb_notices_queue (bb_notices_t *self, MDB_txn *txn, Bruecke__Message
 br_reason_t bb_notices_dead_letter (bb_notices_t *self, MDB_txn *txn, br_roster_t *roster,
                                     const char *sender, const uint8_t *message_id,
                                     const char *recipient, br_reason_t reason) BR_WUR;
+
+//  Moves what expired by `now_ms` to the dead letters and queues a
+//  DEAD_LETTER (EXPIRED) to each sender in `roster`, inside `txn`. Returns
+//  OK or a store reason.
+br_reason_t bb_notices_expire (bb_notices_t *self, MDB_txn *txn, br_roster_t *roster,
+                               int64_t now_ms) BR_WUR;
 
 //  True if `attestation` rests on a consent withdrawn for the sender or the
 //  recipient of `header`.

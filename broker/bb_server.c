@@ -77,31 +77,6 @@ s_refuse (s_server_t *self, bb_job_t *job)
 
 //  ---- Transferbörse -------------------------------------------------------
 
-//  Queues every agreement the exchange changed to both of its towns.
-static br_reason_t
-s_queue_agreements (s_server_t *self, MDB_txn *txn)
-{
-    br_reason_t reason = BR_REASON_OK;
-    zlistx_t *agreements = self->effects.agreements;
-    for (zchunk_t *bytes = (zchunk_t *) zlistx_first (agreements); bytes && reason == BR_REASON_OK;
-         bytes = (zchunk_t *) zlistx_next (agreements)) {
-        br_reason_t decoded;
-        ProtobufCMessage *message =
-            br_proto_decode (&bruecke__agreement__descriptor, zchunk_data (bytes),
-                             zchunk_size (bytes), BB_EXCHANGE_AGREEMENT_MAX, &decoded);
-        assert (message); //  the exchange encoded it just now
-        Bruecke__Agreement *agreement = (Bruecke__Agreement *) message;
-        reason = bb_notices_queue (self->notices, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
-                                   agreement->provider, message, BR_MAX_LIFETIME_MS);
-        if (reason == BR_REASON_OK)
-            reason = bb_notices_queue (self->notices, txn, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT,
-                                       agreement->receiver, message, BR_MAX_LIFETIME_MS);
-        br_proto_free (&message);
-    }
-    zlistx_purge (agreements);
-    return reason;
-}
-
 //  A town's message to the exchange: applied inside the batch's transaction,
 //  its id kept so that a retransmission is acknowledged, not applied again.
 static br_reason_t
@@ -115,7 +90,8 @@ s_exchange_take (s_server_t *self, MDB_txn *txn, bb_job_t *job)
         (reason = bb_store_record_done (self->store, txn, br_envelope_header (job->envelope),
                                         job->digest)) != BR_REASON_OK)
         return reason;
-    if ((reason = s_queue_agreements (self, txn)) != BR_REASON_OK)
+    if ((reason = bb_notices_agreements (self->notices, txn, self->effects.agreements)) !=
+        BR_REASON_OK)
         return reason;
     job->reason = verdict;
     return BR_REASON_OK;
@@ -239,39 +215,6 @@ s_store_answer (s_server_t *self, MDB_txn *txn, bb_job_t *job, const uint8_t has
     return reason;
 }
 
-//  Per-sender order must survive a refusal for a retry reason: a later
-//  message of the same sender could fit where the refused one did not.
-//  Until the refused message is stored (or finally refused), the sender's
-//  later content is refused too, with BUSY, and comes again after it.
-static bool
-s_held_back (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
-{
-    bb_session_t *session = bb_sessions_get (self->sessions, job->node_id);
-    if (session->held_sequence == 0 || !br_message_type_acknowledged (header->type))
-        return false;
-    if (header->sequence <= session->held_sequence) {
-        session->held_sequence = 0; //  the refused one is back: release
-        return false;
-    }
-    return true;
-}
-
-//  A sender's content refused before the commit: for a retry reason (say
-//  CLOCK_SKEW) it holds the sender's later content back until it comes
-//  again; refused for good (say, expired), a held message releases it.
-static void
-s_hold_or_release (s_server_t *self, bb_job_t *job, const Bruecke__Header *header)
-{
-    if (!br_message_type_acknowledged (header->type))
-        return;
-    bb_session_t *session = bb_sessions_get (self->sessions, job->node_id);
-    if (br_reason_retry (job->reason)) {
-        if (session->held_sequence == 0 || header->sequence < session->held_sequence)
-            session->held_sequence = header->sequence;
-    } else if (session->held_sequence && header->sequence <= session->held_sequence)
-        session->held_sequence = 0;
-}
-
 //  After a failed commit: remember each sender's earliest refused content
 //  that the broker does not hold yet. A retransmission of a message stored
 //  and acknowledged before, refused with the batch, holds nothing: its
@@ -291,7 +234,7 @@ s_hold_refused (s_server_t *self)
         if (txn && bb_store_check_id (self->store, txn, header->sender, header->message_id.data,
                                       job->digest, NULL) == BB_ID_DUPLICATE)
             continue;
-        s_hold_or_release (self, job, header);
+        bb_sessions_hold (bb_sessions_get (self->sessions, job->node_id), header, job->reason);
     }
     bb_store_abort (self->store, &txn);
 }
@@ -302,7 +245,7 @@ static br_reason_t
 s_store_job (s_server_t *self, MDB_txn *txn, bb_job_t *job)
 {
     const Bruecke__Header *header = br_envelope_header (job->envelope);
-    if (s_held_back (self, job, header)) {
+    if (bb_sessions_held_back (bb_sessions_get (self->sessions, job->node_id), header)) {
         job->reason = BR_REASON_BUSY;
         return BR_REASON_OK;
     }
@@ -401,7 +344,8 @@ s_commit_batch (s_server_t *self)
         else {
             //  In arrival order with the stored ones: a hold set here must not
             //  be released by an earlier message stored later in this loop
-            s_hold_or_release (self, job, br_envelope_header (job->envelope));
+            bb_sessions_hold (bb_sessions_get (self->sessions, job->node_id),
+                              br_envelope_header (job->envelope), job->reason);
             failure = bb_store_log (self->store, txn, br_envelope_header (job->envelope),
                                     job->reason, job->received_ms);
         }
@@ -560,65 +504,25 @@ s_take_job (void *argument, bb_job_t *job)
 
 //  ---- Timers ---------------------------------------------------------------
 
-//  Collects what expired, to queue the notices after the scan.
-typedef struct {
-    zlistx_t *notices; //  s_notice_t *
-} s_expired_t;
-
-typedef struct {
-    char sender[BR_NODE_ID_MAX + 1]; //  whose message expired
-    uint8_t message_id[BR_MESSAGE_ID_SIZE];
-    char recipient[BR_NODE_ID_MAX + 1]; //  who never took it
-} s_notice_t;
-
-static void
-s_on_expired (void *argument, const char *sender, const uint8_t *message_id,
-              const bb_record_t *record)
-{
-    s_expired_t *expired = (s_expired_t *) argument;
-    s_notice_t *notice = (s_notice_t *) zmalloc (sizeof (s_notice_t));
-    snprintf (notice->sender, sizeof (notice->sender), "%s", sender);
-    memcpy (notice->message_id, message_id, BR_MESSAGE_ID_SIZE);
-    snprintf (notice->recipient, sizeof (notice->recipient), "%s", record->recipient);
-    zlistx_add_end (expired->notices, notice);
-}
-
-static void
-s_free_notice (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
 //  Moves expired messages to the dead letters and tells their senders.
 static void
 s_scan_expired (s_server_t *self)
 {
-    s_expired_t expired = {.notices = zlistx_new ()};
-    zlistx_set_destructor (expired.notices, s_free_notice);
     MDB_txn *txn = NULL;
     br_reason_t reason = bb_store_begin (self->store, &txn);
     if (reason == BR_REASON_OK)
-        reason = bb_store_expire (self->store, txn, br_now_ms (), s_on_expired, &expired);
+        reason = bb_notices_expire (self->notices, txn, self->roster, br_now_ms ());
     //  Board changes older than what a node may still catch up from: a node
     //  further behind takes a snapshot
     if (reason == BR_REASON_OK)
         reason =
             br_board_prune (bb_exchange_board (self->exchange), txn, BR_BOARD_CHANGES_KEPT, NULL);
-    for (s_notice_t *notice = (s_notice_t *) zlistx_first (expired.notices);
-         notice && reason == BR_REASON_OK; notice = (s_notice_t *) zlistx_next (expired.notices)) {
-        reason = bb_notices_dead_letter (self->notices, txn, self->roster, notice->sender,
-                                         notice->message_id, notice->recipient, BR_REASON_EXPIRED);
-        zsys_info ("broker: a message from %s to %s expired undelivered", notice->sender,
-                   notice->recipient);
-    }
-    if (reason == BR_REASON_OK && txn)
+    if (reason == BR_REASON_OK)
         reason = bb_store_commit (self->store, &txn);
     else
         bb_store_abort (self->store, &txn);
     if (reason != BR_REASON_OK)
         zsys_warning ("broker: expiry scan failed: %s", br_reason_name (reason));
-    zlistx_destroy (&expired.notices);
     bb_sessions_deliver_touched (self->sessions);
 }
 
@@ -696,7 +600,7 @@ s_match (s_server_t *self, int quarter, zmsg_t *reply)
         reason = bb_exchange_match (self->exchange, txn, quarter, self->roster, br_now_ms (),
                                     &self->effects, &run, s_report_line, lines);
     if (reason == BR_REASON_OK)
-        reason = s_queue_agreements (self, txn);
+        reason = bb_notices_agreements (self->notices, txn, self->effects.agreements);
     if (reason == BR_REASON_OK)
         reason = bb_store_commit (self->store, &txn);
     else

@@ -119,6 +119,32 @@ bb_sessions_seen (bb_sessions_t *self, bb_session_t *session, zframe_t *routing_
                    session->node_id, &ask.base);
 }
 
+bool
+bb_sessions_held_back (bb_session_t *session, const Bruecke__Header *header)
+{
+    assert (session && header);
+    if (session->held_sequence == 0 || !br_message_type_acknowledged (header->type))
+        return false;
+    if (header->sequence <= session->held_sequence) {
+        session->held_sequence = 0; //  the refused one is back: release
+        return false;
+    }
+    return true;
+}
+
+void
+bb_sessions_hold (bb_session_t *session, const Bruecke__Header *header, br_reason_t reason)
+{
+    assert (session && header);
+    if (!br_message_type_acknowledged (header->type))
+        return;
+    if (br_reason_retry (reason)) {
+        if (session->held_sequence == 0 || header->sequence < session->held_sequence)
+            session->held_sequence = header->sequence;
+    } else if (session->held_sequence && header->sequence <= session->held_sequence)
+        session->held_sequence = 0;
+}
+
 void
 bb_sessions_offline (bb_session_t *session, const char *why)
 {
@@ -315,6 +341,22 @@ bb_sessions_test (bool verbose)
     bb_sessions_deliver_touched (sessions);
     zsock_set_rcvtimeo (town, 100);
     assert (zframe_recv (town) == NULL);
+
+    //  A sender's content refused for a retry reason holds its later content
+    //  back until it comes again; refused for good, it releases the hold
+    Bruecke__Header content;
+    br_envelope_header_init (&content, id, BRUECKE__MESSAGE_TYPE__TYPE_TEST_NOTE, "luenen", "unna",
+                             "fruehe-hilfen", 5, br_now_ms (), 60000);
+    bb_sessions_hold (session, &content, BR_REASON_CLOCK_SKEW);
+    assert (session->held_sequence == 5);
+    content.sequence = 6;
+    assert (bb_sessions_held_back (session, &content));
+    assert (!bb_sessions_held_back (session, &header)); //  a heartbeat is not held
+    content.sequence = 5;
+    assert (!bb_sessions_held_back (session, &content) && session->held_sequence == 0);
+    bb_sessions_hold (session, &content, BR_REASON_CLOCK_SKEW);
+    bb_sessions_hold (session, &content, BR_REASON_EXPIRED);
+    assert (session->held_sequence == 0);
 
     //  A connection that is gone: delivery puts the session offline
     zframe_t *gone = zframe_new ("gone", 4);

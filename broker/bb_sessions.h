@@ -76,6 +76,20 @@ void bb_sessions_start (bb_sessions_t *self, bb_session_t *session, zframe_t *ro
 void bb_sessions_seen (bb_sessions_t *self, bb_session_t *session, zframe_t *routing_id,
                        int64_t received_ms, const Bruecke__Header *header);
 
+//  Per-sender order survives a refusal for a retry reason: a later message
+//  of the same sender could fit where the refused one did not. Until the
+//  refused message is stored (or finally refused), the sender's later
+//  content is held back (the broker refuses it BUSY; it comes again after).
+//  True if `header`'s message must wait; the refused one coming back
+//  releases the hold.
+bool bb_sessions_held_back (bb_session_t *session, const Bruecke__Header *header);
+
+//  The sender's message `header` was refused for `reason` before it was
+//  stored: for a retry reason (say CLOCK_SKEW) its later content is held
+//  back until it comes again; refused for good (say, expired), a held
+//  message releases the hold.
+void bb_sessions_hold (bb_session_t *session, const Bruecke__Header *header, br_reason_t reason);
+
 //  Drops the session's connection (logged with `why`) and its credit.
 void bb_sessions_offline (bb_session_t *session, const char *why);
 
