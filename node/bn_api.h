@@ -43,6 +43,7 @@
 #include "bn_routes.h"
 #include "bn_tokens.h"
 #include "bn_web.h"
+#include "bn_request.h"
 #include <jansson.h>
 
 //  Address the API listens on unless configured otherwise: localhost only.
@@ -59,31 +60,10 @@
 #define BN_API_CONNECTION_MAX 64
 //  Seconds a connection may stay idle before it is closed.
 #define BN_API_TIMEOUT_SECONDS 30
-//  Size of a refusal's detail text, with its NUL.
-#define BN_API_DETAIL_SIZE 160
 //  The header in which an integration token names the person it acts for,
 //  and its longest value (UTF-8 text, bytes).
 #define BN_API_ON_BEHALF     "X-On-Behalf-Of"
 #define BN_API_ON_BEHALF_MAX 100
-
-//  One API request, as the dispatcher sees it.
-typedef struct {
-    const char *method;      //  "GET", "POST" (borrowed)
-    const char *path;        //  URL path, e.g. "/v1/cases/0a1b..." (borrowed)
-    json_t *query;           //  object: query arguments as strings (borrowed)
-    json_t *body;            //  parsed JSON request body, NULL if none (borrowed)
-    const char *user;        //  who, for the audit log: token or web user name; for an
-                             //  integration token "<token> für <person>"
-    const char *role;        //  its role (BN_TOKENS_ROLE_...)
-    const char *offices;     //  the offices it acts for, comma-separated ("" none)
-    const bn_route_t *route; //  the operation (bn_routes)
-    const char *id;          //  the path's {id}, "" if none
-    //  Set by the dispatcher:
-    br_reason_t reason;              //  OK, or why the request is refused
-    int status;                      //  HTTP status on OK (200, 201, 202); 0 = 200
-    json_t *result;                  //  new reference: the response body on OK
-    char detail[BN_API_DETAIL_SIZE]; //  on refusal: short English text, never personal data
-} bn_request_t;
 
 //  Handles one authenticated, well-formed request: sets reason, and on OK
 //  status and result (or leaves result NULL for "{}"), or on refusal detail.
@@ -134,55 +114,6 @@ void bn_api_destroy (bn_api_t **self_p);
 //  (a time too far ahead) 422, TOO_MANY_ATTEMPTS 429, STORE_FULL,
 //  STORE_FAILED, BUSY and IO_ERROR 503, anything else 500.
 int bn_api_http_status (br_reason_t reason);
-
-//  ---- Helpers for dispatchers ----
-
-//  Writes a refusal's detail (printf-style, never personal data) into
-//  `request` and returns `reason`.
-br_reason_t bn_api_refuse (bn_request_t *request, br_reason_t reason, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
-//  The string member `name` of `object` if it is one line of text of at
-//  most `max` characters (br_line_valid); else NULL.
-const char *bn_api_text (json_t *object, const char *name, size_t max);
-
-//  What a member of a request's JSON object must be.
-typedef enum {
-    BN_FIELD_LINE,    //  one line of text, 1 to `max` characters
-    BN_FIELD_NOTE,    //  text that may span lines, 1 to `max` characters
-    BN_FIELD_INTEGER, //  an integer
-    BN_FIELD_BOOLEAN, //  true or false
-    BN_FIELD_LINES,   //  a list of at most `max` lines of 1 to `item_max` characters
-    BN_FIELD_NOTES,   //  a list of at most `max` notes of 1 to `item_max` characters
-    BN_FIELD_OBJECTS, //  a list of at most `max` objects (their members checked apart)
-    BN_FIELD_OBJECT,  //  an object (its members checked apart)
-} bn_field_type_t;
-
-//  One member of a request's JSON object.
-typedef struct {
-    const char *name;     //  the member's name; NULL ends a list of fields
-    bn_field_type_t type; //  what it must be
-    size_t max;           //  characters of a text, items of a list
-    size_t item_max;      //  characters of each text of a list
-    bool required;        //  it must be there
-    bool nullable;        //  null is allowed too (it clears the field)
-} bn_field_t;
-
-//  Checks `object`'s members against `fields` (ended by a NULL name): each
-//  member is one of the fields and of its type and size, and every
-//  required field is there; nothing is dropped unseen. `where` names the
-//  object in the detail ("" for the body, "query", "members[2]"). Returns
-//  OK or refuses MALFORMED, naming the first bad field and what it must be.
-br_reason_t bn_api_fields (bn_request_t *request, json_t *object, const char *where,
-                           const bn_field_t *fields) BR_WUR;
-
-//  The integer member `name` of `object`, or `fallback` if it is none.
-json_int_t bn_api_integer (json_t *object, const char *name, json_int_t fallback);
-
-//  Sets request->route and request->id (into `id`) from its method and
-//  path, as the HTTP layer does, for requests made without HTTP (tests,
-//  fuzzers). Returns OK, NOT_FOUND or METHOD_NOT_ALLOWED (route NULL).
-br_reason_t bn_api_route (bn_request_t *request, char id[BN_ROUTES_ID_MAX + 1]);
 
 //  Self test of this class.
 void bn_api_test (bool verbose);

@@ -30,20 +30,20 @@ s_members_check (bn_request_t *call, json_t *members)
 {
     if (!json_is_array (members) || json_array_size (members) == 0 ||
         json_array_size (members) > BN_LIST_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "members: 1..64 of {name, role, age}");
     size_t index;
     json_t *member;
     json_array_foreach (members, index, member)
     {
-        json_int_t age = bn_api_integer (member, "age", -1);
-        const char *name = bn_api_text (member, "name", BN_NAME_MAX);
-        if (!name || !bn_api_text (member, "role", BN_NAME_MAX) || age < 0 || age > 130)
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "members: item %zu needs a name, a role and an age 0..130",
-                                  index);
+        json_int_t age = bn_request_integer (member, "age", -1);
+        const char *name = bn_request_text (member, "name", BN_NAME_MAX);
+        if (!name || !bn_request_text (member, "role", BN_NAME_MAX) || age < 0 || age > 130)
+            return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                      "members: item %zu needs a name, a role and an age 0..130",
+                                      index);
         if (bn_case_member (members, name) != member)
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "members: item %zu has the name of an earlier member", index);
+            return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                      "members: item %zu has the name of an earlier member", index);
     }
     json_array_foreach (members, index, member)
     {
@@ -51,14 +51,16 @@ s_members_check (bn_request_t *call, json_t *members)
         size_t child_index;
         json_t *child;
         if (custody && !json_is_array (custody))
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "members: item %zu custody_for is a list of names", index);
+            return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                      "members: item %zu custody_for is a list of names", index);
         json_array_foreach (custody, child_index, child)
         {
             json_t *minor = bn_case_member (members, json_string_value (child));
-            if (!minor || minor == member || bn_api_integer (minor, "age", 0) >= BN_AGE_OF_MAJORITY)
-                return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                      "members: item %zu custody_for names no minor member", index);
+            if (!minor || minor == member ||
+                bn_request_integer (minor, "age", 0) >= BN_AGE_OF_MAJORITY)
+                return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                          "members: item %zu custody_for names no minor member",
+                                          index);
         }
     }
     return BR_REASON_OK;
@@ -68,43 +70,44 @@ br_reason_t
 bn_case_create (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
     json_t *body = call->body;
-    const char *kind = bn_api_text (body, "kind", 16);
-    const char *service = bn_api_text (body, "service", BR_SERVICE_MAX);
+    const char *kind = bn_request_text (body, "kind", 16);
+    const char *service = bn_request_text (body, "service", BR_SERVICE_MAX);
     if (!kind || (!streq (kind, "family") && !streq (kind, "person")))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "kind must be family or person");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "kind must be family or person");
     if (!service || !br_catalogue_service (service))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "service must be a catalogue code");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "service must be a catalogue code");
     if (!bn_casework_ctx_office_here (ctx, service))
-        return bn_api_refuse (call, BR_REASON_NO_ROUTE, "this node hosts no such office");
+        return bn_request_refuse (call, BR_REASON_NO_ROUTE, "this node hosts no such office");
     if (!bn_routes_office_in (call->offices, service))
-        return bn_api_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
-                              "you do not act for this office");
+        return bn_request_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
+                                  "you do not act for this office");
     br_reason_t refused = s_members_check (call, json_object_get (body, "members"));
     if (refused != BR_REASON_OK)
         return refused;
     if (!bn_casework_ctx_text_list (body, "needs", BN_TEXT_MAX, NULL) ||
         !bn_casework_ctx_text_list (body, "notes", BN_TEXT_MAX, NULL))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "needs and notes are lists of text");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "needs and notes are lists of text");
     json_t *details = json_object_get (body, "details");
     if (details && !json_is_object (details))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "details is an object by data category");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "details is an object by data category");
     const char *category;
     json_t *value;
     json_object_foreach (details, category, value)
     {
         if (!br_catalogue_category (category) || !json_is_object (value))
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "details: an object per data category code");
+            return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                      "details: an object per data category code");
         const char *keyword;
         json_t *text;
         json_object_foreach (value, keyword, text)
         {
             if (!br_line_valid (keyword, BN_NAME_MAX) || !json_is_string (text) ||
                 !br_note_valid (json_string_value (text), BN_TEXT_MAX))
-                return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                      "details.%s: keywords of 1 to %d characters, each with a "
-                                      "text of 1 to %d characters",
-                                      category, BN_NAME_MAX, BN_TEXT_MAX);
+                return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                          "details.%s: keywords of 1 to %d characters, each with a "
+                                          "text of 1 to %d characters",
+                                          category, BN_NAME_MAX, BN_TEXT_MAX);
         }
     }
     uint8_t id[BN_ID_SIZE];
@@ -142,8 +145,8 @@ bn_case_allows (bn_request_t *call, json_t *record, const char *action)
     const char *state = json_string_value (json_object_get (record, "state"));
     if (br_case_allowed (state, action))
         return BR_REASON_OK;
-    return bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                          "the case's state (%s) does not allow this", state ? state : "none");
+    return bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                              "the case's state (%s) does not allow this", state ? state : "none");
 }
 
 //  Reads the case `hex` the caller may work, for `action`: its id into
@@ -221,8 +224,8 @@ bn_case_note (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, const ch
     }
     if (json_array_size (journal) >= BN_JOURNAL_MAX) {
         json_decref (record);
-        return bn_api_refuse (call, BR_REASON_TOO_LARGE, "the case holds %d notes already",
-                              BN_JOURNAL_MAX);
+        return bn_request_refuse (call, BR_REASON_TOO_LARGE, "the case holds %d notes already",
+                                  BN_JOURNAL_MAX);
     }
     json_array_append_new (journal,
                            json_pack ("{sO sI ss}", "text", json_object_get (call->body, "text"),
@@ -241,7 +244,7 @@ bn_case_update (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, const 
 {
     json_t *body = call->body;
     if (json_object_size (body) == 0)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "nothing to change");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "nothing to change");
     br_reason_t reason = BR_REASON_OK;
     if (json_object_get (body, "members"))
         reason = s_members_check (call, json_object_get (body, "members"));
@@ -277,11 +280,11 @@ br_reason_t
 bn_case_close (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, const char *hex,
                bool close, int64_t now)
 {
-    const char *why = bn_api_text (call->body, "reason", BN_CASEWORK_REASON_MAX);
+    const char *why = bn_request_text (call->body, "reason", BN_CASEWORK_REASON_MAX);
     if (close && !br_catalogue_close_reason (why))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "reason: goal-reached, moved-away, other-office, help-declined, "
-                              "no-contact or other");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "reason: goal-reached, moved-away, other-office, help-declined, "
+                                  "no-contact or other");
     uint8_t id[BN_ID_SIZE];
     json_t *record = NULL;
     br_reason_t reason =

@@ -185,7 +185,7 @@ s_items_check (bn_request_t *call, json_t *object, const char *name, const bn_fi
     {
         char where[48];
         snprintf (where, sizeof (where), "%s[%zu]", name, index);
-        br_reason_t refused = bn_api_fields (call, item, where, fields);
+        br_reason_t refused = bn_request_fields (call, item, where, fields);
         if (refused != BR_REASON_OK)
             return refused;
     }
@@ -199,17 +199,17 @@ bn_casefields_check (bn_request_t *call)
 {
     const bn_field_t *body_fields, *query_fields;
     s_fields_of (call->route->operation, &body_fields, &query_fields);
-    br_reason_t refused = bn_api_fields (call, call->query, "query", query_fields);
+    br_reason_t refused = bn_request_fields (call, call->query, "query", query_fields);
     if (refused == BR_REASON_OK && call->body)
-        refused = bn_api_fields (call, call->body, "", body_fields);
+        refused = bn_request_fields (call, call->body, "", body_fields);
     if (refused == BR_REASON_OK && (body_fields == s_case_fields || body_fields == s_update_fields))
         refused = s_items_check (call, call->body, "members", s_member_fields);
     if (refused == BR_REASON_OK &&
         (body_fields == s_consent_fields || body_fields == s_withdraw_fields))
         refused = s_items_check (call, call->body, "recipients", s_address_fields);
     if (refused == BR_REASON_OK && body_fields == s_referral_fields)
-        refused = bn_api_fields (call, json_object_get (call->body, "recipient"), "recipient",
-                                 s_address_fields);
+        refused = bn_request_fields (call, json_object_get (call->body, "recipient"), "recipient",
+                                     s_address_fields);
     return refused;
 }
 

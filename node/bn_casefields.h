@@ -15,7 +15,7 @@
 
 //  Checks a request's body and query against what its operation
 //  (call->route->operation) takes, the objects inside the body included.
-//  Returns OK or refuses (MALFORMED, TOO_LARGE, ... from bn_api_fields).
+//  Returns OK or refuses (MALFORMED, TOO_LARGE, ... from bn_request_fields).
 br_reason_t bn_casefields_check (bn_request_t *call) BR_WUR;
 
 //  Adds to `record`, the answer of `operation`, the changes its caller may

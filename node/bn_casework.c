@@ -4,6 +4,7 @@
 */
 
 #include "bruecke.h"
+#include "bn_tokens.h"
 #include "bn_casework.h"
 #include "bn_casework_ctx.h"
 #include "bn_case.h"
@@ -104,7 +105,8 @@ s_list (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, bn_casestore_t
                            .name = json_string_value (json_object_get (call->query, "name"))};
     if (listing.name && !br_line_valid (listing.name, BN_NAME_MAX)) {
         json_decref (list);
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "name is 1 to %d characters", BN_NAME_MAX);
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "name is 1 to %d characters",
+                                  BN_NAME_MAX);
     }
     br_reason_t reason = bn_casestore_each (ctx->records, txn, table, s_list_entry, &listing);
     char detail[64] = "";
@@ -128,11 +130,11 @@ s_show (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, bn_casestore_t
 {
     uint8_t id[BN_ID_SIZE];
     if (!bn_casestore_id_parse (hex, id))
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such record");
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "no such record");
     json_t *record = NULL;
     br_reason_t reason = bn_casestore_get (ctx->records, txn, table, id, &record);
     if (reason == BR_REASON_NOT_FOUND)
-        return bn_api_refuse (call, reason, "no such record");
+        return bn_request_refuse (call, reason, "no such record");
     if (reason == BR_REASON_OK)
         reason = bn_casework_ctx_permit (call, record);
     if (reason == BR_REASON_OK)
@@ -154,7 +156,8 @@ s_query_counter (bn_request_t *call, const char *name, uint64_t *value)
         return BR_REASON_OK;
     size_t digits = strspn (text, "0123456789");
     if (digits == 0 || digits > 19 || text[digits] != '\0')
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "%s: a sequence number (digits)", name);
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "%s: a sequence number (digits)",
+                                  name);
     *value = strtoull (text, NULL, 10);
     return BR_REASON_OK;
 }
@@ -322,7 +325,7 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
     call->detail[0] = 0;
     int64_t now = br_now_ms ();
     if (!streq (call->route->method, "GET") && !json_is_object (call->body))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
     br_reason_t refused = bn_casefields_check (call);
     if (refused != BR_REASON_OK)
         return refused;
@@ -449,7 +452,7 @@ bn_casework_call (bn_casework_t *self, MDB_txn *txn, bn_request_t *call)
         (bn_routes_role (call->role) & changers))
         bn_casefields_actions (call->route->operation, call->result);
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
-        bn_api_refuse (call, reason, "no such resource");
+        bn_request_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
         json_decref (call->result);
         call->result = NULL;

@@ -48,7 +48,7 @@
     transaction the caller opens and commits, so a change, the messages it
     sends (into the outbox or the local queue) and its audit records commit
     together or not at all. Each request is checked against what its
-    operation takes (bn_api_fields) before any work; answers list the
+    operation takes (bn_request_fields) before any work; answers list the
     actions the caller may take next (br_states).
 
     The operations are the node's JSON API (node/openapi.yaml), given as a
@@ -64,7 +64,7 @@
 #include "br_identity.h"
 #include "br_roster.h"
 #include "br_envelope.h"
-#include "bn_api.h"
+#include "bn_request.h"
 #include "bn_audit.h"
 #include "bn_record.h"
 #include "bn_store.h"

@@ -31,8 +31,8 @@ bn_casework_ctx_permit (bn_request_t *call, json_t *record)
 {
     if (bn_casework_ctx_sees (call, record))
         return BR_REASON_OK;
-    return bn_api_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
-                          "this belongs to an office you do not act for");
+    return bn_request_refuse (call, BR_REASON_OFFICE_NOT_PERMITTED,
+                              "this belongs to an office you do not act for");
 }
 
 br_reason_t
@@ -43,7 +43,7 @@ bn_casework_ctx_find (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call,
     *record_p = NULL;
     if (!bn_casestore_id_parse (hex, id) ||
         bn_casestore_get (ctx->records, txn, table, id, record_p) != BR_REASON_OK)
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such %s", what);
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "no such %s", what);
     return BR_REASON_OK;
 }
 
@@ -176,15 +176,15 @@ br_reason_t
 bn_casework_ctx_resolve (bn_casework_ctx_t *ctx, bn_request_t *call, json_t *address,
                          json_t **resolved)
 {
-    const char *ags = bn_api_text (address, "ags", 8);
-    const char *service = bn_api_text (address, "service", BR_SERVICE_MAX);
+    const char *ags = bn_request_text (address, "ags", 8);
+    const char *service = bn_request_text (address, "service", BR_SERVICE_MAX);
     if (!ags || !br_ags_valid (ags, 8) || !service || !br_catalogue_service (service))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "an address is {ags: 8 digits, service: code}");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "an address is {ags: 8 digits, service: code}");
     br_reason_t reason;
     const Bruecke__RosterNode *node = br_roster_lookup_route (ctx->roster, ags, service, &reason);
     if (!node)
-        return bn_api_refuse (call, reason, "no node is responsible for this (AGS, service)");
+        return bn_request_refuse (call, reason, "no node is responsible for this (AGS, service)");
     *resolved = json_pack ("{ss ss ss}", "ags", ags, "service", service, "node", node->node_id);
     return BR_REASON_OK;
 }

@@ -14,7 +14,7 @@
     casework message, resolving an address through the roster, and the
     common start of taking a received referral or case transfer. Like the
     parts, they run on the node actor's thread inside the caller's write
-    transaction; a refusal sets call->detail (bn_api_refuse).
+    transaction; a refusal sets call->detail (bn_request_refuse).
     =========================================================================
 */
 

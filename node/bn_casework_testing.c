@@ -4,6 +4,7 @@
 */
 
 #include "bruecke.h"
+#include "bn_tokens.h"
 #include "bn_casework_testing.h"
 
 static void
@@ -71,7 +72,7 @@ bn_casework_testing_call_by (bn_casework_town_t *town, const char *user, const c
     call.body = body ? json_loads (body, 0, NULL) : NULL;
     assert (!body || call.body);
     char id[BN_ROUTES_ID_MAX + 1];
-    if (bn_api_route (&call, id) != BR_REASON_OK)
+    if (bn_request_route (&call, id) != BR_REASON_OK)
         fprintf (stderr, "no route for %s %s\n", method, path);
     assert (call.route);
     MDB_txn *txn = NULL;

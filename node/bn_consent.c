@@ -20,25 +20,27 @@ static br_reason_t
 s_consent_check (bn_casework_ctx_t *ctx, bn_request_t *call, json_t *members, int64_t now)
 {
     json_t *body = call->body;
-    const char *grantor_name = bn_api_text (body, "grantor", BN_NAME_MAX);
+    const char *grantor_name = bn_request_text (body, "grantor", BN_NAME_MAX);
     json_t *subjects = json_object_get (body, "subjects");
-    json_int_t from = bn_api_integer (body, "valid_from_ms", now);
-    json_int_t until = bn_api_integer (body, "valid_until_ms", -1);
+    json_int_t from = bn_request_integer (body, "valid_from_ms", now);
+    json_int_t until = bn_request_integer (body, "valid_until_ms", -1);
     if (!grantor_name)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "grantor: the name of a member");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "grantor: the name of a member");
     if (!bn_casework_ctx_text_list (body, "subjects", BN_NAME_MAX, NULL) ||
         !json_array_size (subjects))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "subjects: the people the data is about");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "subjects: the people the data is about");
     if (from < 0 || until <= from)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "valid_from_ms < valid_until_ms required");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "valid_from_ms < valid_until_ms required");
     json_t *grantor = bn_case_member (members, grantor_name);
     if (!grantor)
-        return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_MEMBER,
-                              "grantor: not a member of the case");
+        return bn_request_refuse (call, BR_REASON_GRANTOR_NOT_MEMBER,
+                                  "grantor: not a member of the case");
     json_t *custody = json_object_get (grantor, "custody_for");
-    if (bn_api_integer (grantor, "age", 0) < BN_AGE_OF_MAJORITY && !json_array_size (custody))
-        return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
-                              "grantor: a minor consents only as a parent holding custody");
+    if (bn_request_integer (grantor, "age", 0) < BN_AGE_OF_MAJORITY && !json_array_size (custody))
+        return bn_request_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
+                                  "grantor: a minor consents only as a parent holding custody");
     size_t index;
     json_t *subject;
     json_array_foreach (subjects, index, subject)
@@ -46,25 +48,26 @@ s_consent_check (bn_casework_ctx_t *ctx, bn_request_t *call, json_t *members, in
         const char *name = json_string_value (subject);
         json_t *member = bn_case_member (members, name);
         if (!member)
-            return bn_api_refuse (call, BR_REASON_SUBJECT_NOT_MEMBER,
-                                  "subjects: item %zu is not a member of the case", index);
+            return bn_request_refuse (call, BR_REASON_SUBJECT_NOT_MEMBER,
+                                      "subjects: item %zu is not a member of the case", index);
         //  Another adult consents for themself, a child through its custodian
-        if (member != grantor && (bn_api_integer (member, "age", 0) >= BN_AGE_OF_MAJORITY ||
+        if (member != grantor && (bn_request_integer (member, "age", 0) >= BN_AGE_OF_MAJORITY ||
                                   !bn_casework_ctx_list_has (custody, name)))
-            return bn_api_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
-                                  "subjects: item %zu is another adult, or a minor the grantor "
-                                  "holds no custody for",
-                                  index);
+            return bn_request_refuse (call, BR_REASON_GRANTOR_NOT_ENTITLED,
+                                      "subjects: item %zu is another adult, or a minor the grantor "
+                                      "holds no custody for",
+                                      index);
     }
     if (from < now - BR_CLOCK_SKEW_MS)
-        return bn_api_refuse (call, BR_REASON_CONSENT_BACKDATED,
-                              "valid_from_ms: not before the consent is recorded");
+        return bn_request_refuse (call, BR_REASON_CONSENT_BACKDATED,
+                                  "valid_from_ms: not before the consent is recorded");
     if (until - from > br_roster_consent_max_ms (ctx->roster))
-        return bn_api_refuse (call, BR_REASON_CONSENT_TOO_LONG,
-                              "valid_until_ms: at most %lld days after valid_from_ms",
-                              (long long) (br_roster_consent_max_ms (ctx->roster) / 86400000));
+        return bn_request_refuse (call, BR_REASON_CONSENT_TOO_LONG,
+                                  "valid_until_ms: at most %lld days after valid_from_ms",
+                                  (long long) (br_roster_consent_max_ms (ctx->roster) / 86400000));
     if (until <= now)
-        return bn_api_refuse (call, BR_REASON_CONSENT_EXPIRED, "valid_until_ms: already passed");
+        return bn_request_refuse (call, BR_REASON_CONSENT_EXPIRED,
+                                  "valid_until_ms: already passed");
     return BR_REASON_OK;
 }
 
@@ -74,9 +77,9 @@ bn_consent_record (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int
     json_t *body = call->body;
     uint8_t case_id[BN_ID_SIZE];
     json_t *found = NULL;
-    if (!bn_casestore_id_parse (bn_api_text (body, "case_id", BN_ID_HEX), case_id) ||
+    if (!bn_casestore_id_parse (bn_request_text (body, "case_id", BN_ID_HEX), case_id) ||
         bn_casestore_get (ctx->records, txn, BN_CASESTORE_CASES, case_id, &found) != BR_REASON_OK)
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
     br_reason_t permitted = bn_casework_ctx_permit (call, found);
     if (permitted == BR_REASON_OK)
         permitted = bn_case_allows (call, found, "consent");
@@ -90,37 +93,38 @@ bn_consent_record (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int
     json_decref (members);
     if (permitted != BR_REASON_OK)
         return permitted;
-    const char *grantor = bn_api_text (body, "grantor", BN_NAME_MAX);
-    const char *purpose = bn_api_text (body, "purpose", BR_PURPOSE_MAX);
-    const char *form = bn_api_text (body, "form", 16);
-    const char *evidence = bn_api_text (body, "evidence_sha256", BN_CASEWORK_SHA256_HEX);
-    json_int_t from = bn_api_integer (body, "valid_from_ms", now);
-    json_int_t until = bn_api_integer (body, "valid_until_ms", -1);
+    const char *grantor = bn_request_text (body, "grantor", BN_NAME_MAX);
+    const char *purpose = bn_request_text (body, "purpose", BR_PURPOSE_MAX);
+    const char *form = bn_request_text (body, "form", 16);
+    const char *evidence = bn_request_text (body, "evidence_sha256", BN_CASEWORK_SHA256_HEX);
+    json_int_t from = bn_request_integer (body, "valid_from_ms", now);
+    json_int_t until = bn_request_integer (body, "valid_until_ms", -1);
     json_t *health = json_object_get (body, "health_data");
     json_t *categories = json_object_get (body, "categories");
     json_t *recipients = json_object_get (body, "recipients");
     uint8_t digest[32];
     if (!grantor)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "grantor is required");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "grantor is required");
     if (!purpose || !br_catalogue_purpose_consentable (purpose))
-        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
-                              "purpose is not one a consent covers");
+        return bn_request_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+                                  "purpose is not one a consent covers");
     if (!form || (!streq (form, "written") && !streq (form, "electronic")))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "form must be written or electronic");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "form must be written or electronic");
     if (!evidence || strlen (evidence) != BN_CASEWORK_SHA256_HEX ||
         br_hex_decode (evidence, digest, sizeof (digest)) != 0)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "evidence_sha256: 64 hex digits");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "evidence_sha256: 64 hex digits");
     if (!json_is_array (categories) || json_array_size (categories) == 0 ||
         json_array_size (categories) > BR_CATEGORIES_MAX ||
         !bn_casework_ctx_text_list (body, "categories", BR_CATEGORY_MAX, br_catalogue_category))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
     if (bn_casework_ctx_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) &&
         !json_is_true (health))
-        return bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
-                              "health data needs the explicit health_data flag");
+        return bn_request_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+                                  "health data needs the explicit health_data flag");
     if (!json_is_array (recipients) || json_array_size (recipients) == 0 ||
         json_array_size (recipients) > BN_LIST_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "recipients: a list of {ags, service}");
     json_t *resolved_list = json_array ();
     size_t index;
     json_t *address;
@@ -143,7 +147,7 @@ bn_consent_record (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int
     bn_casestore_hex (id, hex);
     json_t *record =
         json_pack ("{ss ss ss sO ss sO so sI sI ss ss sb ss sI}", "id", hex, "case_id",
-                   bn_api_text (body, "case_id", BN_ID_HEX), "grantor", grantor, "subjects",
+                   bn_request_text (body, "case_id", BN_ID_HEX), "grantor", grantor, "subjects",
                    json_object_get (body, "subjects"), "purpose", purpose, "categories", categories,
                    "recipients", resolved_list, "valid_from_ms", from, "valid_until_ms", until,
                    "form", form, "evidence_sha256", evidence, "health_data", json_is_true (health),
@@ -164,7 +168,8 @@ void
 bn_consent_status (json_t *consent, int64_t now)
 {
     const char *status = json_string_value (json_object_get (consent, "status"));
-    if (status && streq (status, "active") && bn_api_integer (consent, "valid_until_ms", 0) <= now)
+    if (status && streq (status, "active") &&
+        bn_request_integer (consent, "valid_until_ms", 0) <= now)
         json_object_set_new (consent, "status", json_string ("expired"));
 }
 
@@ -229,7 +234,8 @@ bn_consent_withdraw (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, c
     json_t *only = call->body ? json_object_get (call->body, "recipients") : NULL;
     if (only && !json_is_array (only)) {
         json_decref (consent);
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "recipients: a list of {ags, service}");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "recipients: a list of {ags, service}");
     }
     br_reason_t reason = BR_REASON_OK;
     size_t withdrawn_now = 0, withdrawn_all = 0, index;
@@ -281,7 +287,7 @@ bn_consent_withdraw (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, c
     }
     if (reason == BR_REASON_OK && withdrawn_now == 0) {
         json_decref (consent);
-        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "nothing left to withdraw");
+        return bn_request_refuse (call, BR_REASON_INVALID_STATE, "nothing left to withdraw");
     }
     if (withdrawn_all == json_array_size (recipients)) {
         json_object_set_new (consent, "status", json_string ("withdrawn"));
@@ -313,11 +319,11 @@ bn_consent_form_store (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call,
     br_reason_t reason = bn_casework_ctx_permit (call, consent);
     if (reason != BR_REASON_OK)
         return reason;
-    const char *type = bn_api_text (call->body, "content_type", 32);
+    const char *type = bn_request_text (call->body, "content_type", 32);
     if (!type || (!streq (type, "application/pdf") && !streq (type, "image/png") &&
                   !streq (type, "image/jpeg")))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "content_type: application/pdf, image/png or image/jpeg");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "content_type: application/pdf, image/png or image/jpeg");
     const char *text = json_string_value (json_object_get (call->body, "data"));
     size_t size = 0;
     uint8_t *bytes = (uint8_t *) malloc (BN_FORM_MAX + 3);
@@ -327,8 +333,8 @@ bn_consent_form_store (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call,
                            sodium_base64_VARIANT_ORIGINAL) != 0 ||
         size == 0 || size > BN_FORM_MAX) {
         free (bytes);
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "data: 1 byte to %d KiB in base64",
-                              BN_FORM_MAX / 1024);
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "data: 1 byte to %d KiB in base64",
+                                  BN_FORM_MAX / 1024);
     }
     uint8_t digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256 (digest, bytes, size);
@@ -336,10 +342,11 @@ bn_consent_form_store (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call,
     br_hex_encode (digest, sizeof (digest), digest_hex);
     const char *recorded = json_string_value (json_object_get (consent, "evidence_sha256"));
     if (json_is_true (json_object_get (consent, "form_stored")))
-        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "the signed form is stored already");
+        reason =
+            bn_request_refuse (call, BR_REASON_INVALID_STATE, "the signed form is stored already");
     else if (!recorded || strcasecmp (recorded, digest_hex) != 0)
-        reason = bn_api_refuse (call, BR_REASON_EVIDENCE_MISMATCH,
-                                "the form's SHA-256 is not the consent's evidence_sha256");
+        reason = bn_request_refuse (call, BR_REASON_EVIDENCE_MISMATCH,
+                                    "the form's SHA-256 is not the consent's evidence_sha256");
     if (reason == BR_REASON_OK) {
         Bruecke__Store__SignedForm form = BRUECKE__STORE__SIGNED_FORM__INIT;
         form.content_type = (char *) type;
@@ -383,7 +390,7 @@ bn_consent_form_read (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, 
     zchunk_t *plain = NULL;
     reason = bn_casestore_open (ctx->records, txn, BN_CASESTORE_FORMS, id, &plain);
     if (reason == BR_REASON_NOT_FOUND)
-        return bn_api_refuse (call, reason, "no signed form is stored for this consent");
+        return bn_request_refuse (call, reason, "no signed form is stored for this consent");
     Bruecke__Store__SignedForm *form = NULL;
     if (reason == BR_REASON_OK)
         form = (Bruecke__Store__SignedForm *) br_proto_decode (
@@ -425,12 +432,13 @@ bn_consent_covers (bn_request_t *call, json_t *consent, const char *case_hex, co
 {
     const char *consent_case = json_string_value (json_object_get (consent, "case_id"));
     if (!consent_case || !streq (consent_case, case_hex))
-        return bn_api_refuse (call, BR_REASON_CONSENT_MISSING, "the consent is for another case");
+        return bn_request_refuse (call, BR_REASON_CONSENT_MISSING,
+                                  "the consent is for another case");
     if (streq (json_string_value (json_object_get (consent, "status")), "withdrawn"))
-        return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
+        return bn_request_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
     if (!streq (json_string_value (json_object_get (consent, "purpose")), purpose))
-        return bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
-                              "the consent is for another purpose");
+        return bn_request_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+                                  "the consent is for another purpose");
     json_t *match = NULL;
     size_t index;
     json_t *recipient;
@@ -443,21 +451,21 @@ bn_consent_covers (bn_request_t *call, json_t *consent, const char *case_hex, co
             match = recipient;
     }
     if (!match)
-        return bn_api_refuse (call, BR_REASON_RECIPIENT_MISMATCH,
-                              "the consent does not name this recipient");
+        return bn_request_refuse (call, BR_REASON_RECIPIENT_MISMATCH,
+                                  "the consent does not name this recipient");
     if (json_object_get (match, "withdrawn_at_ms"))
-        return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN,
-                              "the consent was withdrawn for this recipient");
-    if (now < bn_api_integer (consent, "valid_from_ms", 0) ||
-        now >= bn_api_integer (consent, "valid_until_ms", 0))
-        return bn_api_refuse (call, BR_REASON_CONSENT_EXPIRED, "the consent is not valid now");
+        return bn_request_refuse (call, BR_REASON_CONSENT_WITHDRAWN,
+                                  "the consent was withdrawn for this recipient");
+    if (now < bn_request_integer (consent, "valid_from_ms", 0) ||
+        now >= bn_request_integer (consent, "valid_until_ms", 0))
+        return bn_request_refuse (call, BR_REASON_CONSENT_EXPIRED, "the consent is not valid now");
     json_t *covered = json_object_get (consent, "categories");
     json_t *category;
     json_array_foreach (categories, index, category)
     {
         if (!bn_casework_ctx_list_has (covered, json_string_value (category)))
-            return bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
-                                  "the consent does not cover a data category asked for");
+            return bn_request_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+                                      "the consent does not cover a data category asked for");
     }
     return BR_REASON_OK;
 }

@@ -4,6 +4,7 @@
 */
 
 #include "bruecke.h"
+#include "bn_tokens.h"
 #include "bn_emergency.h"
 #include "bn_casework_testing.h"
 
@@ -12,10 +13,10 @@ static const char *
 s_grant_state (json_t *grant, int64_t now)
 {
     const char *state = json_string_value (json_object_get (grant, "state"));
-    if (state && streq (state, "active") && now >= bn_api_integer (grant, "until_ms", 0))
+    if (state && streq (state, "active") && now >= bn_request_integer (grant, "until_ms", 0))
         return "expired";
     if (state && streq (state, "requested") &&
-        now >= bn_api_integer (grant, "requested_at_ms", 0) + BN_EMERGENCY_APPROVAL_MS)
+        now >= bn_request_integer (grant, "requested_at_ms", 0) + BN_EMERGENCY_APPROVAL_MS)
         return "expired";
     return state ? state : "";
 }
@@ -58,13 +59,13 @@ bn_emergency_in_force (bn_casework_ctx_t *ctx, MDB_txn *txn, const char *user, i
 br_reason_t
 bn_emergency_request (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
-    const char *office = bn_api_text (call->body, "office", BR_SERVICE_MAX);
-    json_int_t minutes = bn_api_integer (call->body, "minutes", 0);
+    const char *office = bn_request_text (call->body, "office", BR_SERVICE_MAX);
+    json_int_t minutes = bn_request_integer (call->body, "minutes", 0);
     if (!br_catalogue_service (office) || !bn_casework_ctx_office_here (ctx, office))
-        return bn_api_refuse (call, BR_REASON_NO_ROUTE, "office: an office of this node");
+        return bn_request_refuse (call, BR_REASON_NO_ROUTE, "office: an office of this node");
     if (minutes < 1 || minutes > BN_EMERGENCY_MINUTES_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "minutes: 1 to %d",
-                              BN_EMERGENCY_MINUTES_MAX);
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "minutes: 1 to %d",
+                                  BN_EMERGENCY_MINUTES_MAX);
     uint8_t id[BN_ID_SIZE];
     randombytes_buf (id, sizeof (id));
     char hex[BN_ID_HEX];
@@ -96,20 +97,20 @@ bn_emergency_step (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, con
     const char *state = s_grant_state (grant, now);
     const char *by = json_string_value (json_object_get (grant, "requested_by"));
     if (approve && !streq (state, "requested"))
-        return bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                              "only a request of the last hour can be approved");
+        return bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                                  "only a request of the last hour can be approved");
     if (approve && by && streq (by, call->user))
-        return bn_api_refuse (call, BR_REASON_FORBIDDEN,
-                              "a second administrator approves, not the one who asked");
+        return bn_request_refuse (call, BR_REASON_FORBIDDEN,
+                                  "a second administrator approves, not the one who asked");
     if (!approve && !streq (state, "requested") && !streq (state, "active"))
-        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "it is over already");
+        return bn_request_refuse (call, BR_REASON_INVALID_STATE, "it is over already");
     if (approve) {
         json_object_set_new (grant, "state", json_string ("active"));
         json_object_set_new (grant, "approved_by", json_string (call->user));
         json_object_set_new (grant, "approved_at_ms", json_integer (now));
         json_object_set_new (
             grant, "until_ms",
-            json_integer (now + bn_api_integer (grant, "minutes", 0) * (json_int_t) 60000));
+            json_integer (now + bn_request_integer (grant, "minutes", 0) * (json_int_t) 60000));
     } else {
         json_object_set_new (grant, "state", json_string ("ended"));
         json_object_set_new (grant, "ended_by", json_string (call->user));
@@ -178,7 +179,7 @@ bn_emergency_list (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int
 {
     const char *mine = json_string_value (json_object_get (call->query, "mine"));
     if (mine && !streq (mine, "true") && !streq (mine, "false"))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "mine: true or false");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "mine: true or false");
     s_grants_t grants = {
         .call = call, .list = json_array (), .now = now, .mine = mine && streq (mine, "true")};
     br_reason_t reason =

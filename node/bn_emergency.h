@@ -17,6 +17,7 @@
 #define BN_EMERGENCY_H_INCLUDED
 
 #include "bn_casework_ctx.h"
+#include "bn_tokens.h"
 
 //  What an administration request may read: the offices of the emergency
 //  accesses approved for `user` and in force at `now`.

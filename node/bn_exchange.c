@@ -255,7 +255,7 @@ bn_exchange_receive (bn_exchange_t *self, MDB_txn *txn, br_envelope_t *envelope,
 //  ---- Routes -----------------------------------------------------------------------
 
 //  What each operation takes: body and query members, with their types
-//  and limits in characters (bn_api_fields). Nothing else is accepted.
+//  and limits in characters (bn_request_fields). Nothing else is accepted.
 static const bn_field_t s_offer_fields[] = {
     {"id", BN_FIELD_LINE, 2 * S_ID_SIZE, 0, false, false},
     {"title", BN_FIELD_LINE, BR_BOARD_TITLE_MAX, 0, true, false},
@@ -312,9 +312,9 @@ s_fields_check (bn_request_t *call)
         default:
             break;
     }
-    br_reason_t reason = bn_api_fields (call, call->query, "query", query);
+    br_reason_t reason = bn_request_fields (call, call->query, "query", query);
     if (reason == BR_REASON_OK)
-        reason = bn_api_fields (call, call->body, "", body);
+        reason = bn_request_fields (call, call->body, "", body);
     return reason;
 }
 
@@ -338,7 +338,7 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
                                    .sent = self->sent};
     br_reason_t reason = BR_REASON_NOT_FOUND;
     if (streq (call->route->method, "POST") && !json_is_object (call->body))
-        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
+        reason = bn_request_refuse (call, BR_REASON_MALFORMED, "the body must be a JSON object");
     else if (s_fields_check (call) != BR_REASON_OK)
         reason = BR_REASON_MALFORMED;
     else
@@ -386,14 +386,15 @@ bn_exchange_call (bn_exchange_t *self, bn_request_t *call)
                 break;
         }
     if (reason == BR_REASON_NOT_FOUND && !call->detail[0])
-        bn_api_refuse (call, reason, "no such resource");
+        bn_request_refuse (call, reason, "no such resource");
     if (reason != BR_REASON_OK) {
         json_decref (call->result);
         call->result = NULL;
         if (!call->detail[0])
-            bn_api_refuse (call, reason, "%s",
-                           br_reason_retry (reason) ? "the node cannot store now, try again later"
-                                                    : br_reason_name (reason));
+            bn_request_refuse (call, reason, "%s",
+                               br_reason_retry (reason)
+                                   ? "the node cannot store now, try again later"
+                                   : br_reason_name (reason));
     }
     call->reason = reason;
 }

@@ -57,7 +57,7 @@
 #include "br_envelope.h"
 #include "br_ledger.h"
 #include "br_board.h"
-#include "bn_api.h"
+#include "bn_request.h"
 #include "bn_store.h"
 #include "bn_exchange_api.h" //  BN_EXCHANGE_LIFETIME_MS and the API's operations
 

@@ -70,7 +70,7 @@ s_agreement_read (const bn_exchange_api_t *api, bn_request_t *call, const char *
 {
     *message = NULL;
     if (!bn_exchange_api_id (hex, id))
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such agreement");
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "no such agreement");
     MDB_txn *txn = NULL;
     br_reason_t reason = br_store_begin (bn_store_env (api->store), false, &txn);
     const void *value;
@@ -85,7 +85,7 @@ s_agreement_read (const bn_exchange_api_t *api, bn_request_t *call, const char *
     }
     br_store_abort (&txn);
     if (reason == BR_REASON_NOT_FOUND)
-        bn_api_refuse (call, reason, "no such agreement");
+        bn_request_refuse (call, reason, "no such agreement");
     return reason;
 }
 
@@ -106,8 +106,8 @@ bn_exchange_agreements_list (const bn_exchange_api_t *api, bn_request_t *call)
 {
     const char *state = json_string_value (json_object_get (call->query, "state"));
     if (state && !s_state_known (state))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "state is proposed, accepted, scheduled, completed or cancelled");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "state is proposed, accepted, scheduled, completed or cancelled");
     json_t *list = json_array ();
     MDB_txn *txn = NULL;
     br_reason_t reason = br_store_begin (bn_store_env (api->store), false, &txn);
@@ -176,19 +176,19 @@ bn_exchange_agreements_step (const bn_exchange_api_t *api, bn_request_t *call, c
         //  Accepting twice is allowed while proposed (PROTOCOL.md 16.6): it
         //  is sent again, and the broker changes only the version
         if (!br_agreement_allowed (state, action.step))
-            reason =
-                bn_api_refuse (call, BR_REASON_INVALID_STATE, "only a proposal can be accepted");
+            reason = bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                                        "only a proposal can be accepted");
     } else if (streq (step, "schedule")) {
         kind = BN_EXCHANGE_SENT_SCHEDULE;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_SCHEDULE;
-        action.scheduled_for_ms = bn_api_integer (call->body, "scheduled_for_ms", 0);
+        action.scheduled_for_ms = bn_request_integer (call->body, "scheduled_for_ms", 0);
         if (!br_agreement_allowed (state, action.step) || agreement->completed_ms)
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "only an accepted transfer not yet being completed can be "
-                                    "scheduled");
+            reason = bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                                        "only an accepted transfer not yet being completed can be "
+                                        "scheduled");
         else if (action.scheduled_for_ms <= 0)
-            reason = bn_api_refuse (call, BR_REASON_MALFORMED,
-                                    "scheduled_for_ms must be a time in Unix milliseconds");
+            reason = bn_request_refuse (call, BR_REASON_MALFORMED,
+                                        "scheduled_for_ms must be a time in Unix milliseconds");
     } else if (streq (step, "complete")) {
         kind = BN_EXCHANGE_SENT_COMPLETE;
         action.step = BRUECKE__AGREEMENT_STEP__STEP_COMPLETE;
@@ -198,15 +198,16 @@ bn_exchange_agreements_step (const bn_exchange_api_t *api, bn_request_t *call, c
         br_ledger_completion_of (agreement, action.completed_ms, &completion);
         if (!br_agreement_allowed (state, action.step) ||
             (provider ? agreement->provider_signature.len : agreement->receiver_signature.len))
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "only a scheduled transfer this town has not signed can be "
-                                    "completed");
+            reason = bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                                        "only a scheduled transfer this town has not signed can be "
+                                        "completed");
         else if (action.completed_ms > now + BR_LEDGER_CLOCK_SKEW_MS)
-            reason = bn_api_refuse (call, BR_REASON_TOO_EARLY,
-                                    "the transfer is scheduled for a later date; confirm it once "
-                                    "it has taken place");
+            reason =
+                bn_request_refuse (call, BR_REASON_TOO_EARLY,
+                                   "the transfer is scheduled for a later date; confirm it once "
+                                   "it has taken place");
         else if (br_ledger_sign (api->identity, &completion, signature) != BR_REASON_OK)
-            reason = bn_api_refuse (call, BR_REASON_MALFORMED, "the completion is not valid");
+            reason = bn_request_refuse (call, BR_REASON_MALFORMED, "the completion is not valid");
         action.signature.data = signature;
         action.signature.len = sizeof (signature);
     } else if (streq (step, "cancel")) {
@@ -214,13 +215,14 @@ bn_exchange_agreements_step (const bn_exchange_api_t *api, bn_request_t *call, c
         action.step = BRUECKE__AGREEMENT_STEP__STEP_CANCEL;
         action.cancel_reason = (char *) json_string_value (json_object_get (call->body, "reason"));
         if (!br_agreement_allowed (state, action.step))
-            reason = bn_api_refuse (call, BR_REASON_INVALID_STATE,
-                                    "a completed or cancelled transfer cannot be cancelled");
+            reason = bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                                        "a completed or cancelled transfer cannot be cancelled");
         else if (!action.cancel_reason || !br_catalogue_cancel_reason (action.cancel_reason))
-            reason = bn_api_refuse (call, BR_REASON_MALFORMED,
-                                    "reason must be a cancellation code (GET /v1/exchange/topics)");
+            reason =
+                bn_request_refuse (call, BR_REASON_MALFORMED,
+                                   "reason must be a cancellation code (GET /v1/exchange/topics)");
     } else
-        reason = bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such step");
+        reason = bn_request_refuse (call, BR_REASON_NOT_FOUND, "no such step");
     if (reason == BR_REASON_OK)
         reason = bn_exchange_api_send (api, call, BRUECKE__MESSAGE_TYPE__TYPE_AGREEMENT_ACTION,
                                        kind, id, &action.base, now);

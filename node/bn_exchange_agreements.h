@@ -12,7 +12,7 @@
     The operations work on bn_exchange's copies, lent for one call as a
     bn_exchange_api_t (bn_exchange_api.h); this class keeps no state. Each
     sets call->result (and call->status if not 200), or refuses with
-    bn_api_refuse (call->detail), and returns OK or the reason.
+    bn_request_refuse (call->detail), and returns OK or the reason.
     =========================================================================
 */
 

@@ -136,8 +136,8 @@ bn_exchange_api_board (const bn_exchange_api_t *api, bn_request_t *call)
 {
     const char *topic = json_string_value (json_object_get (call->query, "topic"));
     if (topic && !br_catalogue_topic (topic))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "topic is not in the catalogue (GET /v1/exchange/topics)");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "topic is not in the catalogue (GET /v1/exchange/topics)");
     s_listing_t listing = {.me = br_identity_node_id (api->identity),
                            .topic = topic,
                            .offers = json_array (),
@@ -226,8 +226,8 @@ s_publish (const bn_exchange_api_t *api, bn_request_t *call, const ProtobufCMess
         reason = bn_exchange_api_send (api, call, BRUECKE__MESSAGE_TYPE__TYPE_BOARD_PUBLISH, kind,
                                        id, decoded.signed_message, now);
     else
-        bn_api_refuse (call, reason, "the %s is outside the limits of the board",
-                       s_sent_names[kind]);
+        bn_request_refuse (call, reason, "the %s is outside the limits of the board",
+                           s_sent_names[kind]);
     br_board_item_free (&decoded);
     return reason;
 }
@@ -238,30 +238,30 @@ bn_exchange_api_offer (const bn_exchange_api_t *api, bn_request_t *call, int64_t
     json_t *body = call->body;
     uint8_t id[S_ID_SIZE];
     if (!bn_exchange_api_id (json_string_value (json_object_get (body, "id")), id))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "id must be 32 hex digits");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "id must be 32 hex digits");
     const char *title = json_string_value (json_object_get (body, "title"));
     json_t *topics = json_object_get (body, "topics");
     size_t count = json_array_size (topics);
     if (count < 1 || count > BR_BOARD_TOPICS_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "an offer needs 1 to %d topics",
-                              BR_BOARD_TOPICS_MAX);
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "an offer needs 1 to %d topics",
+                                  BR_BOARD_TOPICS_MAX);
     char *codes[BR_BOARD_TOPICS_MAX];
     for (size_t index = 0; index < count; index++) {
         codes[index] = (char *) json_string_value (json_array_get (topics, index));
         if (!codes[index] || !br_catalogue_topic (codes[index]))
-            return bn_api_refuse (call, BR_REASON_MALFORMED,
-                                  "topic %zu is not in the catalogue (GET /v1/exchange/topics)",
-                                  index + 1);
+            return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                      "topic %zu is not in the catalogue (GET /v1/exchange/topics)",
+                                      index + 1);
     }
     const char *texts[4] = {s_optional (body, "target_group"), s_optional (body, "results"),
                             s_optional (body, "success_factors"), s_optional (body, "pitfalls")};
-    json_int_t hours = bn_api_integer (body, "coaching_hours", 0);
+    json_int_t hours = bn_request_integer (body, "coaching_hours", 0);
     //  Capacity is in hours per quarter; without one, the town coaches once
-    json_int_t capacity = bn_api_integer (body, "capacity_per_quarter", hours);
+    json_int_t capacity = bn_request_integer (body, "capacity_per_quarter", hours);
     if (hours < 1 || hours > BR_BOARD_HOURS_MAX || capacity < 0 || capacity > BR_BOARD_CAPACITY_MAX)
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "coaching_hours must be 1..%d, capacity_per_quarter 0..%d",
-                              BR_BOARD_HOURS_MAX, BR_BOARD_CAPACITY_MAX);
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "coaching_hours must be 1..%d, capacity_per_quarter 0..%d",
+                                  BR_BOARD_HOURS_MAX, BR_BOARD_CAPACITY_MAX);
     Bruecke__Offer offer = BRUECKE__OFFER__INIT;
     offer.offer_id.data = id;
     offer.offer_id.len = S_ID_SIZE;
@@ -291,13 +291,13 @@ bn_exchange_api_request (const bn_exchange_api_t *api, bn_request_t *call, int64
     const char *offer_hex = json_string_value (json_object_get (body, "offer_id"));
     const char *note = s_optional (body, "note");
     if (!topic == !offer_hex)
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "a request names either a topic or an offer_id");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "a request names either a topic or an offer_id");
     if (topic && !br_catalogue_topic (topic))
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "the topic is not in the catalogue (GET /v1/exchange/topics)");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "the topic is not in the catalogue (GET /v1/exchange/topics)");
     if (offer_hex && !bn_exchange_api_id (offer_hex, offer_id))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "offer_id must be 32 hex digits");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "offer_id must be 32 hex digits");
     Bruecke__ExchangeRequest request = BRUECKE__EXCHANGE_REQUEST__INIT;
     request.request_id.data = id;
     request.request_id.len = S_ID_SIZE;
@@ -318,17 +318,17 @@ bn_exchange_api_withdraw (const bn_exchange_api_t *api, bn_request_t *call, cons
 {
     uint8_t id[S_ID_SIZE];
     if (!bn_exchange_api_id (hex, id))
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such item");
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "no such item");
     br_board_item_t item;
     br_reason_t reason = br_board_get (api->board, id, &item);
     bool mine = reason == BR_REASON_OK && streq (item.town, br_identity_node_id (api->identity));
     br_board_item_free (&item);
     if (reason == BR_REASON_NOT_FOUND)
-        return bn_api_refuse (call, reason, "no such item on the board");
+        return bn_request_refuse (call, reason, "no such item on the board");
     if (reason != BR_REASON_OK)
         return reason;
     if (!mine)
-        return bn_api_refuse (call, BR_REASON_FORBIDDEN, "only its town may withdraw an item");
+        return bn_request_refuse (call, BR_REASON_FORBIDDEN, "only its town may withdraw an item");
     Bruecke__BoardWithdraw body = BRUECKE__BOARD_WITHDRAW__INIT;
     body.item_id.data = id;
     body.item_id.len = S_ID_SIZE;

@@ -15,7 +15,7 @@
     below.
 
     Each operation sets call->result (and call->status if not 200), or
-    refuses with bn_api_refuse (call->detail), and returns OK or the reason.
+    refuses with bn_request_refuse (call->detail), and returns OK or the reason.
     =========================================================================
 */
 
@@ -28,7 +28,7 @@
 #include "br_roster.h"
 #include "br_ledger.h"
 #include "br_board.h"
-#include "bn_api.h"
+#include "bn_request.h"
 #include "bn_store.h"
 
 //  How long a town's exchange messages may wait for the broker.

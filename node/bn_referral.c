@@ -51,7 +51,7 @@ s_send_update (bn_casework_ctx_t *ctx, MDB_txn *txn, json_t *referral,
         !bn_casestore_id_parse (json_string_value (wire ? wire : json_object_get (referral, "id")),
                                 referral_id))
         return BR_REASON_MALFORMED;
-    int64_t until = bn_api_integer (referral, "valid_until_ms", 0);
+    int64_t until = bn_request_integer (referral, "valid_until_ms", 0);
     if (until <= now)
         return BR_REASON_CONSENT_EXPIRED;
     char *categories[] = {BR_CATALOGUE_CATEGORY_OUTCOME};
@@ -77,18 +77,18 @@ br_reason_t
 bn_referral_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int64_t now)
 {
     json_t *body = call->body;
-    const char *case_hex = bn_api_text (body, "case_id", BN_ID_HEX);
-    const char *purpose = bn_api_text (body, "purpose", BR_PURPOSE_MAX);
-    const char *service = bn_api_text (body, "service", BR_SERVICE_MAX);
-    const char *consent_hex = bn_api_text (body, "consent_id", BN_ID_HEX);
-    const char *statute = bn_api_text (body, "statute", BR_STATUTE_MAX);
+    const char *case_hex = bn_request_text (body, "case_id", BN_ID_HEX);
+    const char *purpose = bn_request_text (body, "purpose", BR_PURPOSE_MAX);
+    const char *service = bn_request_text (body, "service", BR_SERVICE_MAX);
+    const char *consent_hex = bn_request_text (body, "consent_id", BN_ID_HEX);
+    const char *statute = bn_request_text (body, "statute", BR_STATUTE_MAX);
     const char *note = json_string_value (json_object_get (body, "note"));
     json_t *categories = json_object_get (body, "categories");
     uint8_t case_id[BN_ID_SIZE];
     json_t *record = NULL;
     if (!bn_casestore_id_parse (case_hex, case_id) ||
         bn_casestore_get (ctx->records, txn, BN_CASESTORE_CASES, case_id, &record) != BR_REASON_OK)
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "case_id names no case");
     br_reason_t reason = bn_casework_ctx_permit (call, record);
     json_t *consent = NULL;
     json_t *recipient = NULL;
@@ -97,25 +97,27 @@ bn_referral_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int6
     else if ((reason = bn_case_allows (call, record, "refer")) != BR_REASON_OK)
         ; //  closed, or handed over
     else if (!service || !br_catalogue_service (service))
-        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
+        reason =
+            bn_request_refuse (call, BR_REASON_MALFORMED, "service: the referring office's code");
     else if (!streq (service, bn_casestore_office (record)))
-        reason = bn_api_refuse (call, BR_REASON_FORBIDDEN,
-                                "service: a case is referred by its own office");
+        reason = bn_request_refuse (call, BR_REASON_FORBIDDEN,
+                                    "service: a case is referred by its own office");
     else if (!purpose || !br_catalogue_purpose (purpose))
-        reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
+        reason = bn_request_refuse (call, BR_REASON_PURPOSE_MISMATCH, "purpose: a catalogue code");
     else if (note && !br_note_valid (note, BN_TEXT_MAX))
-        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "note: text of 1 to 4000 characters");
+        reason =
+            bn_request_refuse (call, BR_REASON_MALFORMED, "note: text of 1 to 4000 characters");
     else if (!json_is_array (categories) || json_array_size (categories) == 0 ||
              json_array_size (categories) > BR_CATEGORIES_MAX ||
              !bn_casework_ctx_text_list (body, "categories", BR_CATEGORY_MAX,
                                          br_catalogue_category))
-        reason = bn_api_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
+        reason = bn_request_refuse (call, BR_REASON_MALFORMED, "categories: catalogue codes");
     else if (!consent_hex && !statute)
-        reason = bn_api_refuse (call, BR_REASON_CONSENT_MISSING,
-                                "personal data needs a consent_id or a statute");
+        reason = bn_request_refuse (call, BR_REASON_CONSENT_MISSING,
+                                    "personal data needs a consent_id or a statute");
     else if (consent_hex && statute)
-        reason =
-            bn_api_refuse (call, BR_REASON_MALFORMED, "give a consent_id or a statute, not both");
+        reason = bn_request_refuse (call, BR_REASON_MALFORMED,
+                                    "give a consent_id or a statute, not both");
     if (reason == BR_REASON_OK)
         reason =
             bn_casework_ctx_resolve (ctx, call, json_object_get (body, "recipient"), &recipient);
@@ -127,22 +129,23 @@ bn_referral_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int6
         if (!bn_casestore_id_parse (consent_hex, consent_id) ||
             bn_casestore_get (ctx->records, txn, BN_CASESTORE_CONSENTS, consent_id, &consent) !=
                 BR_REASON_OK)
-            reason = bn_api_refuse (call, BR_REASON_CONSENT_MISSING, "consent_id names no consent");
+            reason =
+                bn_request_refuse (call, BR_REASON_CONSENT_MISSING, "consent_id names no consent");
         else
             reason = bn_consent_covers (call, consent, case_hex, purpose, to, to_service,
                                         categories, now);
         if (reason == BR_REASON_OK)
-            until = bn_api_integer (consent, "valid_until_ms", now);
+            until = bn_request_integer (consent, "valid_until_ms", now);
         if (reason == BR_REASON_OK &&
             bn_casework_ctx_list_has (categories, BR_CATALOGUE_CATEGORY_HEALTH) &&
             !json_is_true (json_object_get (consent, "health_data")))
-            reason = bn_api_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
-                                    "the consent does not cover health data");
+            reason = bn_request_refuse (call, BR_REASON_CATEGORY_NOT_COVERED,
+                                        "the consent does not cover health data");
     } else if (reason == BR_REASON_OK) {
         if (!br_catalogue_statute (statute) || !br_catalogue_statute_allows (statute, purpose) ||
             streq (purpose, BR_CATALOGUE_PURPOSE_CASE_TRANSFER))
-            reason = bn_api_refuse (call, BR_REASON_PURPOSE_MISMATCH,
-                                    "the statute does not allow this purpose for a referral");
+            reason = bn_request_refuse (call, BR_REASON_PURPOSE_MISMATCH,
+                                        "the statute does not allow this purpose for a referral");
     }
     uint8_t id[BN_ID_SIZE];
     randombytes_buf (id, sizeof (id));
@@ -171,7 +174,7 @@ bn_referral_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int6
         Bruecke__Attestation attestation;
         s_attestation_of (referral, &attestation, attestation_consent, codes, count, to, to_service,
                           bn_casework_ctx_valid_from (
-                              now, consent ? bn_api_integer (consent, "valid_from_ms", 0) : 0),
+                              now, consent ? bn_request_integer (consent, "valid_from_ms", 0) : 0),
                           until);
         Bruecke__Referral message = BRUECKE__REFERRAL__INIT;
         message.referral_id.data = id;
@@ -188,7 +191,7 @@ bn_referral_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, int6
                                   &attestation, &message.base, now, lifetime, message_id);
         if (reason != BR_REASON_OK && reason != BR_REASON_STORE_FULL &&
             reason != BR_REASON_STORE_FAILED)
-            bn_api_refuse (call, reason, "the message could not be built");
+            bn_request_refuse (call, reason, "the message could not be built");
         bn_case_sections_free (sections, count, codes);
         if (reason == BR_REASON_OK) {
             char message_hex[2 * BR_MESSAGE_ID_SIZE + 1];
@@ -222,32 +225,33 @@ bn_referral_status (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, co
     br_reason_t permitted = bn_casework_ctx_permit (call, referral);
     if (permitted != BR_REASON_OK)
         return permitted;
-    const char *wanted = bn_api_text (call->body, "state", 16);
-    const char *reason_name = bn_api_text (call->body, "reason", BN_CASEWORK_REASON_MAX);
+    const char *wanted = bn_request_text (call->body, "state", 16);
+    const char *reason_name = bn_request_text (call->body, "reason", BN_CASEWORK_REASON_MAX);
     const char *text = json_string_value (json_object_get (call->body, "text"));
-    const char *lotse = bn_api_text (call->body, "lotse", BN_NAME_MAX);
+    const char *lotse = bn_request_text (call->body, "lotse", BN_NAME_MAX);
     const br_referral_state_t *state = br_referral_state (wanted);
     bool incoming = streq (json_string_value (json_object_get (referral, "direction")), "incoming");
     br_reason_t reason_code = BR_REASON_OK;
     if (!state || state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_REQUESTED ||
         state->wire == BRUECKE__REFERRAL_STATE__REFERRAL_RECEIVED)
-        return bn_api_refuse (call, BR_REASON_MALFORMED,
-                              "state: accepted, declined, in_progress, "
-                              "completed, failed or cancelled");
+        return bn_request_refuse (call, BR_REASON_MALFORMED,
+                                  "state: accepted, declined, in_progress, "
+                                  "completed, failed or cancelled");
     if (text && !br_note_valid (text, BN_TEXT_MAX))
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "text: text of 1 to 4000 characters");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "text: text of 1 to 4000 characters");
     if (reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
     //  Only the recipient accepts, declines, progresses, completes; only
     //  the sender cancels
     if (state->by_recipient != incoming)
-        return bn_api_refuse (call, BR_REASON_FORBIDDEN,
-                              incoming ? "only the referring office cancels"
-                                       : "only the receiving office sets this state");
+        return bn_request_refuse (call, BR_REASON_FORBIDDEN,
+                                  incoming ? "only the referring office cancels"
+                                           : "only the receiving office sets this state");
     if (json_is_true (json_object_get (referral, "processing_stopped")))
-        return bn_api_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
+        return bn_request_refuse (call, BR_REASON_CONSENT_WITHDRAWN, "the consent was withdrawn");
     if (!br_referral_allowed (json_string_value (json_object_get (referral, "state")), wanted))
-        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "not allowed from the current state");
+        return bn_request_refuse (call, BR_REASON_INVALID_STATE,
+                                  "not allowed from the current state");
     bn_casework_ctx_history_add (referral, wanted, now, call->user, reason_name, text);
     json_object_set_new (referral, "updated_at_ms", json_integer (now));
     if (lotse)
@@ -256,7 +260,7 @@ bn_referral_status (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, co
         json_object_set_new (referral, "outcome", json_string (text));
     br_reason_t reason = s_send_update (ctx, txn, referral, state, reason_code, text, lotse, now);
     if (reason == BR_REASON_CONSENT_EXPIRED)
-        return bn_api_refuse (call, reason, "the legal basis of this referral has expired");
+        return bn_request_refuse (call, reason, "the legal basis of this referral has expired");
     if (reason == BR_REASON_OK)
         reason = bn_casestore_put (ctx->records, txn, BN_CASESTORE_REFERRALS, id, referral);
     if (reason == BR_REASON_OK)

@@ -31,15 +31,15 @@ bn_transfer_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, cons
     json_t *record = NULL;
     if (!bn_casestore_id_parse (case_hex, case_id) ||
         bn_casestore_get (ctx->records, txn, BN_CASESTORE_CASES, case_id, &record) != BR_REASON_OK)
-        return bn_api_refuse (call, BR_REASON_NOT_FOUND, "no such case");
+        return bn_request_refuse (call, BR_REASON_NOT_FOUND, "no such case");
     br_reason_t permitted = bn_casework_ctx_permit (call, record);
     if (permitted != BR_REASON_OK) {
         json_decref (record);
         return permitted;
     }
     json_t *address = json_pack ("{sO* ss}", "ags", json_object_get (call->body, "ags"), "service",
-                                 bn_api_text (call->body, "service", BR_SERVICE_MAX)
-                                     ? bn_api_text (call->body, "service", BR_SERVICE_MAX)
+                                 bn_request_text (call->body, "service", BR_SERVICE_MAX)
+                                     ? bn_request_text (call->body, "service", BR_SERVICE_MAX)
                                      : BN_DEFAULT_TRANSFER_SERVICE);
     json_t *recipient = NULL;
     br_reason_t reason = bn_casework_ctx_resolve (ctx, call, address, &recipient);
@@ -47,7 +47,8 @@ bn_transfer_send (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, cons
     const char *to = json_string_value (json_object_get (recipient, "node"));
     const char *to_service = json_string_value (json_object_get (recipient, "service"));
     if (reason == BR_REASON_OK && streq (to, br_identity_node_id (ctx->identity)))
-        reason = bn_api_refuse (call, BR_REASON_INVALID_STATE, "this node is already responsible");
+        reason =
+            bn_request_refuse (call, BR_REASON_INVALID_STATE, "this node is already responsible");
     //  The transfer id follows from case and target, so a repeated
     //  transfer finds the first one and sends nothing new
     uint8_t id[BN_ID_SIZE];
@@ -190,12 +191,12 @@ bn_transfer_answer (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, co
     if (permitted != BR_REASON_OK)
         return permitted;
     if (!streq (json_string_value (json_object_get (transfer, "direction")), "incoming"))
-        return bn_api_refuse (call, BR_REASON_FORBIDDEN, "only the receiving town answers");
+        return bn_request_refuse (call, BR_REASON_FORBIDDEN, "only the receiving town answers");
     const char *state = json_string_value (json_object_get (transfer, "state"));
     if (streq (state, accept ? "accepted" : "declined"))
         return BR_REASON_OK; //  answered so before
     if (!streq (state, "requested"))
-        return bn_api_refuse (call, BR_REASON_INVALID_STATE, "the transfer was answered");
+        return bn_request_refuse (call, BR_REASON_INVALID_STATE, "the transfer was answered");
     br_reason_t reason = BR_REASON_OK;
     if (accept) {
         //  The case now lives here
@@ -223,15 +224,16 @@ bn_transfer_answer (bn_casework_ctx_t *ctx, MDB_txn *txn, bn_request_t *call, co
             reason = bn_casestore_event (ctx->records, txn, "case", case_id, "open", record, now);
         json_decref (record);
         if (reason == BR_REASON_MALFORMED)
-            return bn_api_refuse (call, reason,
-                                  "the case data received do not have the shapes of the "
-                                  "protocol (kind, members, needs, notes): decline the transfer");
+            return bn_request_refuse (
+                call, reason,
+                "the case data received do not have the shapes of the "
+                "protocol (kind, members, needs, notes): decline the transfer");
         json_object_set_new (transfer, "case_id", json_string (case_hex));
     }
-    const char *reason_name = bn_api_text (call->body, "reason", BN_CASEWORK_REASON_MAX);
+    const char *reason_name = bn_request_text (call->body, "reason", BN_CASEWORK_REASON_MAX);
     br_reason_t reason_code = BR_REASON_OK;
     if (!accept && reason_name && br_reason_from_name (reason_name, &reason_code) != 0)
-        return bn_api_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
+        return bn_request_refuse (call, BR_REASON_MALFORMED, "reason: a reason code name");
     //  The sections stay only while the answer is open
     json_object_del (transfer, "sections");
     bn_casework_ctx_history_add (transfer, accept ? "accepted" : "declined", now, call->user,

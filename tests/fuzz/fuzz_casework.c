@@ -109,7 +109,7 @@ s_call (MDB_txn *txn, const char *method, const char *path, json_t *body)
                          .role = "caseworker",
                          .offices = S_OFFICES};
     char id[BN_ROUTES_ID_MAX + 1];
-    FUZZ_CHECK (bn_api_route (&call, id) == BR_REASON_OK);
+    FUZZ_CHECK (bn_request_route (&call, id) == BR_REASON_OK);
     br_reason_t reason = bn_casework_call (s_world->casework, txn, &call);
     if (reason != BR_REASON_OK)
         fprintf (stderr, "fuzz_casework: %s %s: %s (%s)\n", method, path, br_reason_name (reason),
@@ -370,7 +370,7 @@ s_read_maybe (MDB_txn *txn, const char *kind, const uint8_t id[BN_ID_SIZE])
     bn_request_t call = {
         .method = "GET", .path = path, .user = S_USER, .role = "caseworker", .offices = S_OFFICES};
     char route_id[BN_ROUTES_ID_MAX + 1];
-    FUZZ_CHECK (bn_api_route (&call, route_id) == BR_REASON_OK);
+    FUZZ_CHECK (bn_request_route (&call, route_id) == BR_REASON_OK);
     br_reason_t reason = bn_casework_call (s_world->casework, txn, &call);
     FUZZ_CHECK (reason == BR_REASON_OK || reason == BR_REASON_NOT_FOUND);
     FUZZ_CHECK ((call.result != NULL) == (reason == BR_REASON_OK));

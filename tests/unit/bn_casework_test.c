@@ -13,6 +13,7 @@
 */
 
 #include "bruecke.h"
+#include "bn_tokens.h"
 #include "bn_casework.h"
 #include "bn_casestore.h"
 #include "bn_casework_testing.h"

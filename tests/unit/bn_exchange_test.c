@@ -201,7 +201,7 @@ s_test_call (s_test_t *self, const char *method, const char *path, const char *b
     call.body = body ? json_loads (body, 0, NULL) : NULL;
     call.query = json_object ();
     char id[BN_ROUTES_ID_MAX + 1];
-    call.reason = bn_api_route (&call, id);
+    call.reason = bn_request_route (&call, id);
     if (call.route)
         bn_exchange_call (self->exchange, &call);
     if (call.reason != expected)
@@ -437,7 +437,7 @@ bn_exchange_scenario_test (bool verbose)
         .method = "GET", .path = "/v1/exchange/board", .user = "test", .offices = ""};
     misspelt.query = json_pack ("{ss}", "topc", "kinderschutz");
     char misspelt_id[BN_ROUTES_ID_MAX + 1];
-    assert (bn_api_route (&misspelt, misspelt_id) == BR_REASON_OK);
+    assert (bn_request_route (&misspelt, misspelt_id) == BR_REASON_OK);
     bn_exchange_call (test.exchange, &misspelt);
     assert (misspelt.reason == BR_REASON_MALFORMED && strstr (misspelt.detail, "query.topc"));
     json_decref (misspelt.query);
