@@ -246,19 +246,8 @@ br_board_sign (br_identity_t *signer, const ProtobufCMessage *item)
 static br_reason_t
 s_head_read (br_board_t *self, MDB_txn *txn, uint64_t *head)
 {
-    *head = 0;
-    const void *value;
-    size_t size;
-    br_reason_t reason =
-        br_store_get (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), &value, &size);
-    if (reason == BR_REASON_NOT_FOUND)
-        return BR_REASON_OK;
-    if (reason != BR_REASON_OK)
-        return reason;
-    if (size != S_SEQUENCE_SIZE)
-        return BR_REASON_AUDIT_BROKEN;
-    *head = br_get_u64 ((const uint8_t *) value);
-    return BR_REASON_OK;
+    br_reason_t reason = br_store_get_u64 (txn, self->meta, S_HEAD_KEY, strlen (S_HEAD_KEY), head);
+    return reason == BR_REASON_NOT_FOUND ? BR_REASON_OK : reason;
 }
 
 //  Reads and decodes the item stored under `id` inside `txn`. Returns OK

@@ -63,19 +63,10 @@ br_ledger_destroy (br_ledger_t **self_p)
 static br_reason_t
 s_balance_read (br_ledger_t *self, MDB_txn *txn, const char *node_id, int64_t *balance)
 {
-    const void *value;
-    size_t size;
-    br_reason_t reason =
-        br_store_get (txn, self->balances, node_id, strlen (node_id), &value, &size);
-    *balance = 0;
-    if (reason == BR_REASON_NOT_FOUND)
-        return BR_REASON_OK;
-    if (reason != BR_REASON_OK)
-        return reason;
-    if (size != BR_LEDGER_BALANCE_SIZE)
-        return BR_REASON_AUDIT_BROKEN;
-    *balance = (int64_t) br_get_u64 ((const uint8_t *) value);
-    return BR_REASON_OK;
+    uint64_t stored = 0;
+    br_reason_t reason = br_store_get_u64 (txn, self->balances, node_id, strlen (node_id), &stored);
+    *balance = (int64_t) stored;
+    return reason == BR_REASON_NOT_FOUND ? BR_REASON_OK : reason;
 }
 
 //  Looks up the sequence of the record holding `transfer_id` in `txn`.
@@ -84,16 +75,8 @@ s_balance_read (br_ledger_t *self, MDB_txn *txn, const char *node_id, int64_t *b
 static br_reason_t
 s_transfer_find (br_ledger_t *self, MDB_txn *txn, const uint8_t *transfer_id, uint64_t *sequence)
 {
-    const void *value;
-    size_t size;
-    br_reason_t reason =
-        br_store_get (txn, self->transfers, transfer_id, BR_LEDGER_TRANSFER_ID_SIZE, &value, &size);
-    if (reason != BR_REASON_OK)
-        return reason;
-    if (size != S_SEQUENCE_SIZE)
-        return BR_REASON_AUDIT_BROKEN;
-    *sequence = br_get_u64 ((const uint8_t *) value);
-    return BR_REASON_OK;
+    return br_store_get_u64 (txn, self->transfers, transfer_id, BR_LEDGER_TRANSFER_ID_SIZE,
+                             sequence);
 }
 
 //  Writes a checked record that continues the chain: the record, its

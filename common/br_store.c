@@ -240,6 +240,22 @@ br_store_get (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size, const
 }
 
 br_reason_t
+br_store_get_u64 (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size, uint64_t *value)
+{
+    assert (value);
+    *value = 0;
+    const void *data;
+    size_t size;
+    br_reason_t reason = br_store_get (txn, dbi, key, key_size, &data, &size);
+    if (reason != BR_REASON_OK)
+        return reason;
+    if (size != sizeof (uint64_t))
+        return BR_REASON_AUDIT_BROKEN;
+    *value = br_get_u64 ((const uint8_t *) data);
+    return BR_REASON_OK;
+}
+
+br_reason_t
 br_store_counter_get (br_store_t *self, MDB_dbi dbi, const char *name, uint64_t *value)
 {
     assert (self && name && value);
@@ -437,6 +453,22 @@ br_store_test (bool verbose)
     assert (br_store_commit (&txn) == BR_REASON_OK);
     assert (txn == NULL);
     assert (s_test_has (store, dbi, "batch-042", "batch-042"));
+
+    //  8-byte numbers: read back, absent, or stored with the wrong size
+    MDB_dbi numbers;
+    assert (br_store_open_db (store, "numbers", 0, &numbers) == BR_REASON_OK);
+    assert (br_store_begin (store, true, &txn) == BR_REASON_OK);
+    uint8_t eight[8];
+    br_put_u64 (eight, 4242);
+    assert (br_store_put (txn, numbers, "good", 4, eight, 8, 0) == BR_REASON_OK);
+    assert (br_store_put (txn, numbers, "short", 5, eight, 7, 0) == BR_REASON_OK);
+    uint64_t number = 1;
+    assert (br_store_get_u64 (txn, numbers, "good", 4, &number) == BR_REASON_OK && number == 4242);
+    assert (br_store_get_u64 (txn, numbers, "none", 4, &number) == BR_REASON_NOT_FOUND &&
+            number == 0);
+    assert (br_store_get_u64 (txn, numbers, "short", 5, &number) == BR_REASON_AUDIT_BROKEN &&
+            number == 0);
+    br_store_abort (&txn);
 
     //  Close, destroy twice is safe, reopen: data persisted
     br_store_destroy (&store);

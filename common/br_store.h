@@ -70,6 +70,12 @@ br_reason_t br_store_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key
 br_reason_t br_store_get (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
                           const void **value_p, size_t *value_size) BR_WUR;
 
+//  Reads the 8-byte big-endian number under `key` into *value. Returns OK,
+//  NOT_FOUND (*value 0), AUDIT_BROKEN if what is stored there is not 8
+//  bytes, or STORE_FAILED.
+br_reason_t br_store_get_u64 (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
+                              uint64_t *value) BR_WUR;
+
 //  Reads the 8-byte counter stored under `name` in `dbi` (in its own read
 //  transaction) into *value; a counter never stored reads as 1. Returns OK
 //  or a store reason.
