@@ -2,11 +2,15 @@
     bb_server - the county broker
 
     Accepts CurveZMQ connections from the nodes in the roster (bb_zap),
-    checks every envelope (bb_verifier, on worker threads), stores what is
-    addressed to a town in its durable queue (bb_store) with group commit,
-    acknowledges only after the commit, delivers with credit-based flow
-    control, routes receipts back, dead-letters what expires, and answers
-    status queries on a local control socket.
+    checks every envelope on worker threads and takes the results in
+    arrival order (bb_intake), stores what is addressed to a town in its
+    durable queue (bb_store) with group commit, acknowledges only after the
+    commit, delivers with credit-based flow control (bb_sessions, bb_sender),
+    routes receipts back, dead-letters what expires and applies consent
+    withdrawals (bb_notices), runs the Transferbörse (bb_exchange, bb_sync),
+    counts for the dashboard (bb_figures, bb_dashboard), and answers status
+    queries on a local control socket. This actor is the loop that ties
+    them together, its timers, the group commit, and start and stop.
 
     Configuration (ZPL, section "broker"):
         key = "/etc/bruecke/broker.key"        broker identity (secret, 0600)
@@ -31,8 +35,11 @@
 
     Control protocol (REQ to the control endpoint, one string per frame):
         STATUS  ->  "OK", "roster <version>", "dead <count>", "accepted <n>",
-                    "refused <n>", then one "node <id> online|offline
-                    <last-seen-ms> <queue-depth>" per town and county node
+                    "refused <n>", "board <head>", "ledger <head>", then one
+                    "node <id> online|offline <last-seen-ms> <queue-depth>
+                    <clock-offset-ms|->" per town and county node
+        MATCH <YYYYQ> -> "OK proposed <n> unmatched <m>" and a line per
+                    proposal and unmatched request, or "ERROR <reason>"
         RELOAD  ->  "OK <version>" or "ERROR <reason>": reads the roster file
                     again and installs it if it is newer
     =========================================================================
