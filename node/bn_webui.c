@@ -295,7 +295,15 @@ s_answer_admin (bn_webui_t *self, struct MHD_Connection *connection, const char 
     char logged[BN_TOKENS_NAME_MAX + 1];
     snprintf (logged, sizeof (logged), "web:%s", session->role);
     char what[16] = "", name[BN_TOKENS_NAME_MAX + 1] = "", action[16] = "";
-    int parts = sscanf (url + 10, "%15[a-z]/%32[a-z0-9-]/%15[a-z]", what, name, action);
+    //  The whole rest of the path must be read: "users/Neu/remove" is no
+    //  path of the administration, not a request to add a user
+    const char *rest = url + 10;
+    int after_what = -1, after_action = -1;
+    int parts = sscanf (rest, "%15[a-z]%n/%32[a-z0-9-]/%15[a-z]%n", what, &after_what, name, action,
+                        &after_action);
+    if (!((parts == 1 && after_what == (int) strlen (rest)) ||
+          (parts == 3 && after_action == (int) strlen (rest))))
+        parts = 0;
     bool users = streq (what, "users"), tokens = streq (what, "tokens");
     s_admin_t admin = {.file = users ? bn_web_users (self->web) : self->tokens,
                        .users = users,

@@ -184,6 +184,12 @@ expect "adding a user without the CSRF token" 403 FORBIDDEN \
     "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1", "offices": ["jobcenter"]}')"
 expect "adding a user with a short password" 400 MALFORMED \
     "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "kurz", "offices": []}' "$ADMIN_CSRF")"
+expect "a path whose name is no name, with an add's body" 404 NOT_FOUND \
+    "$(web admin POST /ui/admin/users/Neu/remove '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1", "offices": ["jobcenter"]}' "$ADMIN_CSRF")"
+expect "a path with more after it" 404 NOT_FOUND \
+    "$(web admin POST /ui/admin/users/neu/remove/jetzt '{}' "$ADMIN_CSRF")"
+expect "nothing was added: no login" 401 UNAUTHORIZED \
+    "$(web neu0 POST /ui/login '{"user": "neu", "password": "Neues-Passwort-1"}')"
 expect "adding a user" 201 "" \
     "$(web admin POST /ui/admin/users '{"name": "neu", "role": "sachbearbeitung", "password": "Neues-Passwort-1", "offices": ["jobcenter"]}' "$ADMIN_CSRF")"
 expect "the new user's login" 200 "" \
